@@ -1,0 +1,3 @@
+from acrdoctor.cli import main
+
+main()

@@ -1,0 +1,267 @@
+"""Fix actions: one object per change, rendering the exact ``az`` command(s) it stands for.
+
+Each finding's fix is built from these objects so that the command a user copies and the change a
+later ``acrdoctor fix --apply`` performs come from one place. Commands are shell-quoted for POSIX
+shells: every name is filled in from the snapshot, nothing is left as a placeholder unless the
+value cannot be known offline (then the command computes it, as with the caller's IP).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: A small public image ACR's own ``az acr check-health`` pulls; used as the placeholder that makes
+#: an orphaned empty repository deletable again.
+PLACEHOLDER_SOURCE = "mcr.microsoft.com/mcr/hello-world:latest"
+PLACEHOLDER_TAG = "acrdoctor-placeholder"
+
+#: Prints the public IP of the machine the user runs the command on.
+CALLER_IP_EXPR = "$(curl -fsS https://api.ipify.org)"
+
+
+def shell_join(argv: Sequence[str]) -> str:
+    """Quote each argument for a POSIX shell; ``$(...)`` expressions are left to the shell."""
+    parts = []
+    for arg in argv:
+        if arg.startswith("$(") and arg.endswith(")"):
+            parts.append(f'"{arg}"')
+        else:
+            parts.append(shlex.quote(arg))
+    return " ".join(parts)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRef:
+    """How ``az`` addresses a registry: its name, and the resource group when known."""
+
+    name: str
+    resource_group: str | None = None
+
+    def rg(self) -> list[str]:
+        return ["--resource-group", self.resource_group] if self.resource_group else []
+
+
+class Action:
+    """Base for fix actions. ``commands`` must be runnable as printed."""
+
+    def commands(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class SetAttributes(Action):
+    """Change ``writeEnabled``/``deleteEnabled`` on a repository, a manifest or a tag.
+
+    Exactly one of ``digest`` and ``tag`` may be set; neither means the repository itself.
+    """
+
+    registry: RegistryRef
+    repository: str
+    digest: str | None = None
+    tag: str | None = None
+    write_enabled: bool | None = True
+    delete_enabled: bool | None = True
+
+    def target(self) -> list[str]:
+        if self.digest:
+            return ["--image", f"{self.repository}@{self.digest}"]
+        if self.tag:
+            return ["--image", f"{self.repository}:{self.tag}"]
+        return ["--repository", self.repository]
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "repository", "update", "--name", self.registry.name, *self.target()]
+        if self.delete_enabled is not None:
+            argv += ["--delete-enabled", _bool(self.delete_enabled)]
+        if self.write_enabled is not None:
+            argv += ["--write-enabled", _bool(self.write_enabled)]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        what = self.target()[1]
+        return f"set write-enabled={self.write_enabled}, delete-enabled={self.delete_enabled} on {what}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteRepository(Action):
+    registry: RegistryRef
+    repository: str
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "repository", "delete", "--name", self.registry.name,
+                "--repository", self.repository, "--yes"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"delete repository {self.repository}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteManifest(Action):
+    """Delete one manifest by digest (and with it every tag that points at it)."""
+
+    registry: RegistryRef
+    repository: str
+    digest: str
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "repository", "delete", "--name", self.registry.name,
+                "--image", f"{self.repository}@{self.digest}", "--yes"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"delete manifest {self.repository}@{self.digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlaceholder(Action):
+    """Put a tiny public image into a repository so ACR knows the name again."""
+
+    registry: RegistryRef
+    repository: str
+    source: str = PLACEHOLDER_SOURCE
+    tag: str = PLACEHOLDER_TAG
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "import", "--name", self.registry.name, *self.registry.rg(),
+                "--source", self.source, "--image", f"{self.repository}:{self.tag}"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"import {self.source} as {self.repository}:{self.tag}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeletePrivateEndpointConnection(Action):
+    registry: RegistryRef
+    connection: str
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "private-endpoint-connection", "delete", "--registry-name", self.registry.name,
+                *self.registry.rg(), "--name", self.connection, "--yes"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"delete private endpoint connection {self.connection}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddNetworkRule(Action):
+    """Allow one caller IP through the registry firewall; ``ip`` may be a shell expression."""
+
+    registry: RegistryRef
+    ip: str = CALLER_IP_EXPR
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "network-rule", "add", "--name", self.registry.name, *self.registry.rg(),
+                "--ip-address", self.ip]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"allow {self.ip} through the registry firewall"
+
+
+@dataclass(frozen=True, slots=True)
+class SetPublicNetworkAccess(Action):
+    registry: RegistryRef
+    enabled: bool = True
+    default_action: str | None = None
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "update", "--name", self.registry.name, *self.registry.rg(),
+                "--public-network-enabled", _bool(self.enabled)]
+        if self.default_action:
+            argv += ["--default-action", self.default_action]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"{'enable' if self.enabled else 'disable'} public network access"
+
+
+@dataclass(frozen=True, slots=True)
+class SetRetentionPolicy(Action):
+    registry: RegistryRef
+    enabled: bool = True
+    days: int = 7
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "config", "retention", "update", "--registry", self.registry.name,
+                *self.registry.rg(), "--status", "enabled" if self.enabled else "disabled",
+                "--days", str(self.days), "--type", "UntaggedManifests"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"{'enable' if self.enabled else 'disable'} the retention policy ({self.days} days)"
+
+
+@dataclass(frozen=True, slots=True)
+class SetSoftDeletePolicy(Action):
+    registry: RegistryRef
+    enabled: bool = False
+    days: int = 7
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "config", "soft-delete", "update", "--registry", self.registry.name,
+                *self.registry.rg(), "--status", "enabled" if self.enabled else "disabled"]
+        if self.enabled:
+            argv += ["--days", str(self.days)]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"{'enable' if self.enabled else 'disable'} soft delete"
+
+
+@dataclass(frozen=True, slots=True)
+class RunPurge(Action):
+    """Run ``acr purge`` as a one-off ACR task, the way the ACR docs show it."""
+
+    registry: RegistryRef
+    filters: tuple[str, ...]
+    ago: str = "0d"
+    untagged_only: bool = True
+    dry_run: bool = False
+
+    def purge_command(self) -> str:
+        argv = ["acr", "purge"]
+        for f in self.filters:
+            argv += ["--filter", f]
+        argv += ["--ago", self.ago]
+        if self.untagged_only:
+            argv.append("--untagged-only")
+        if self.dry_run:
+            argv.append("--dry-run")
+        return shell_join(argv)
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "run", "--registry", self.registry.name, *self.registry.rg(),
+                "--cmd", self.purge_command(), "/dev/null"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"run {self.purge_command()}"
+
+
+@dataclass(frozen=True, slots=True)
+class AssignRole(Action):
+    """Grant a role on the registry; ``assignee`` may be a shell expression for the signed-in user."""
+
+    registry_id: str
+    role: str
+    assignee: str = "$(az ad signed-in-user show --query id --output tsv)"
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "role", "assignment", "create", "--assignee", self.assignee, "--role", self.role,
+                "--scope", self.registry_id]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"assign {self.role} on the registry"

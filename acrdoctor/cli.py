@@ -1,0 +1,200 @@
+"""The ``acrdoctor`` command: parse options, call the library, render, choose the exit code.
+
+Nothing here decides what is wrong with a registry; that is the engine's and the checks' job, so
+everything the CLI does can also be done from Python. Exit codes (README): 0 clean, 1 findings at or
+above ``--fail-on``, 2 usage or input error, 3 data incomplete (checks skipped or errored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from acrdoctor import __version__
+from acrdoctor.check_api import Check, Severity
+from acrdoctor.engine import Catalogue, Report, diagnose
+from acrdoctor.errors import InputError
+from acrdoctor.model import Snapshot
+from acrdoctor.snapshot_io import load_snapshot, snapshot_from_dict
+
+EXIT_USAGE = 2
+OUTPUTS = ("table", "json", "sarif", "markdown")
+SEVERITIES = [s.value for s in Severity]
+
+
+def load_demo() -> Snapshot:
+    """The bundled demo registry: a snapshot that exhibits every failure mode in the catalogue."""
+    text = resources.files("acrdoctor.data").joinpath("demo-snapshot.json").read_text("utf-8")
+    return snapshot_from_dict(json.loads(text))
+
+
+def _stdout_console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"acrdoctor: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _render(report: Report, output: str, verbose: bool) -> str | None:
+    """Render non-console formats to a string; the console format prints directly and returns None."""
+    if output == "json":
+        from acrdoctor.render.json_report import render_json
+
+        return render_json(report)
+    if output == "sarif":
+        from acrdoctor.render.sarif import render_sarif
+
+        return render_sarif(report)
+    if output == "markdown":
+        from acrdoctor.render.markdown import render_markdown
+
+        return render_markdown(report, verbose=verbose)
+    from acrdoctor.render.console import render_console
+
+    render_console(report, _stdout_console(), verbose=verbose)
+    return None
+
+
+class _Group(click.Group):
+    """Turns library input errors into one line and exit 2, and anything unexpected into one line too."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            fail(str(exc))
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as exc:
+            if os.environ.get("ACRDOCTOR_DEBUG"):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc} (set ACRDOCTOR_DEBUG=1 for a traceback)", 70)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="acrdoctor")
+def cli() -> None:
+    """Diagnose why deleting things in Azure Container Registry fails or frees less storage than expected."""
+
+
+def _source_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option("--demo", is_flag=True, help="Use the bundled demo registry.")(f)
+    f = click.option("--snapshot", "snapshot_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Read a snapshot file (see docs/snapshot.md).")(f)
+    return f
+
+
+def _load_source(demo: bool, snapshot_path: Path | None) -> Snapshot:
+    if demo and snapshot_path:
+        raise click.UsageError("give either --demo or --snapshot, not both")
+    if demo:
+        return load_demo()
+    if snapshot_path:
+        return load_snapshot(snapshot_path)
+    raise click.UsageError("say what to diagnose: --snapshot FILE or --demo")
+
+
+@cli.command("diagnose")
+@_source_options
+@click.option("--check", "checks", multiple=True, metavar="SLUG", help="Run only this check (repeatable).")
+@click.option("--skip", "skips", multiple=True, metavar="SLUG", help="Do not run this check (repeatable).")
+@click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True,
+              help="Report format.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="medium", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+@click.option("--verbose", "-v", is_flag=True, help="Show every finding and command in the console.")
+@click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
+def diagnose_cmd(demo: bool, snapshot_path: Path | None, checks: Sequence[str], skips: Sequence[str],
+                 output: str, fail_on: str, verbose: bool, no_plugins: bool) -> None:
+    """Run the checks over a registry snapshot and explain every finding with its fix."""
+    catalogue = Catalogue.load(plugins=not no_plugins)
+    # Validate slugs before reading a possibly large snapshot, so typos fail fast.
+    catalogue.select(checks or None, skips)
+    snapshot = _load_source(demo, snapshot_path)
+    report = diagnose(snapshot, checks or None, skips, catalogue=catalogue)
+    text = _render(report, output, verbose)
+    if text is not None:
+        click.echo(text, nl=False)
+    sys.exit(report.exit_code(Severity(fail_on)))
+
+
+@cli.group("checks")
+def checks_group() -> None:
+    """Describe the catalogue of checks."""
+
+
+@checks_group.command("list")
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
+def checks_list(output: str, no_plugins: bool) -> None:
+    """List every check with its slug, severity and title."""
+    catalogue = Catalogue.load(plugins=not no_plugins)
+    if output == "json":
+        click.echo(json.dumps([check_to_dict(c) for c in catalogue], indent=2))
+        return
+    table = Table(box=None, show_edge=False, pad_edge=False)
+    table.add_column("slug", style="bold")
+    table.add_column("severity")
+    table.add_column("needs", style="dim")
+    table.add_column("title")
+    for c in catalogue:
+        table.add_row(c.slug, c.severity.value, ", ".join(sorted(p.value for p in c.needs)), c.title)
+    console = _stdout_console()
+    console.print(table)
+    for w in catalogue.warnings:
+        console.print(Text(f"! {w}", style="yellow"))
+
+
+def check_to_dict(c: type[Check]) -> dict[str, Any]:
+    return {
+        "slug": c.slug,
+        "title": c.title,
+        "severity": c.severity.value,
+        "needs": sorted(p.value for p in c.needs),
+        "failure_mode": c.failure_mode,
+        "cause": c.cause,
+        "docs": list(c.docs),
+        "module": c.__module__,
+    }
+
+
+@checks_group.command("show")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def checks_show(slug: str, output: str) -> None:
+    """Describe one check: what it detects, why it happens and where to read more."""
+    c = Catalogue.load().get(slug)
+    d = check_to_dict(c)
+    if output == "json":
+        click.echo(json.dumps(d, indent=2))
+        return
+    console = _stdout_console()
+    console.print(Text(f"{c.slug}: {c.title}", style="bold"))
+    console.print(f"severity:     {d['severity']}")
+    if c.failure_mode:
+        console.print(Text("symptom:      " + c.failure_mode))
+    console.print(Text("cause:        " + c.cause))
+    console.print(Text("needs:        " + (", ".join(p.label for p in c.needs) or "nothing")))
+    for url in c.docs:
+        console.print(Text("docs:         " + url), soft_wrap=True)
+    console.print(Text("defined in:   " + c.__module__, style="dim"))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    cli.main(args=list(argv) if argv is not None else None, prog_name="acrdoctor")

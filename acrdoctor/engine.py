@@ -1,0 +1,199 @@
+"""Finding the checks and running them over a snapshot.
+
+Built-in checks live in the ``acrdoctor.checks`` package (the repository's top-level ``checks/``
+folder, installed under ``acrdoctor`` so the wheel claims no generic top-level name). Plug-ins
+register classes under the entry-point group ``acrdoctor.checks``; they get the same interface and
+the same validation. A built-in slug always wins over a plug-in that reuses it, so a plug-in cannot
+silently replace a catalogue entry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import traceback
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+from acrdoctor.check_api import Check, Context, Finding, Severity, Status, validate_check
+from acrdoctor.errors import UnknownCheckError
+from acrdoctor.model import Snapshot
+
+ENTRY_POINT_GROUP = "acrdoctor.checks"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    check: type[Check]
+    status: Status
+    findings: tuple[Finding, ...] = ()
+    reason: str | None = None
+    #: For errored checks: the exception's traceback, shown only with --verbose.
+    trace: str | None = None
+
+    @property
+    def slug(self) -> str:
+        return self.check.slug
+
+    def worst(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    snapshot: Snapshot
+    results: tuple[CheckResult, ...]
+    plugin_warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    def counts(self) -> dict[Status, int]:
+        out = {s: 0 for s in Status}
+        for r in self.results:
+            out[r.status] += 1
+        return out
+
+    def exit_code(self, fail_on: Severity) -> int:
+        """0 clean, 1 findings at or above ``fail_on``, 3 data incomplete (skipped or errored checks)."""
+        if any(f.severity.at_least(fail_on) for f in self.findings()):
+            return 1
+        if any(r.status in (Status.SKIPPED, Status.ERRORED) for r in self.results):
+            return 3
+        return 0
+
+
+def _check_classes_in(module: object) -> list[type[Check]]:
+    found = []
+    for _, obj in inspect.getmembers(module, inspect.isclass):
+        if issubclass(obj, Check) and obj is not Check and obj.__module__ == getattr(module, "__name__", None) \
+                and getattr(obj, "slug", None):
+            found.append(obj)
+    return found
+
+
+def builtin_checks() -> list[type[Check]]:
+    import acrdoctor.checks as pkg
+
+    out: list[type[Check]] = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        out.extend(_check_classes_in(module))
+    return out
+
+
+def plugin_checks(warn: list[str]) -> list[type[Check]]:
+    """Load checks from the entry-point group; a broken plug-in is reported, never fatal."""
+    out: list[type[Check]] = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # noqa: BLE001 - a plug-in may fail in any way
+            warn.append(f"plug-in {ep.name!r} ({ep.value}) failed to load: {exc}")
+            continue
+        classes = [obj] if inspect.isclass(obj) else _check_classes_in(obj)
+        for cls in classes:
+            if not (inspect.isclass(cls) and issubclass(cls, Check)):
+                warn.append(f"plug-in {ep.name!r} ({ep.value}) is not an acrdoctor Check class or module")
+                continue
+            out.append(cls)
+    return out
+
+
+class Catalogue:
+    """Every known check, validated, keyed by slug, in a stable order (built-ins first)."""
+
+    def __init__(self, checks: Sequence[type[Check]], warnings_: Sequence[str] = ()) -> None:
+        self.warnings: list[str] = list(warnings_)
+        self._by_slug: dict[str, type[Check]] = {}
+        for cls in checks:
+            try:
+                validate_check(cls)
+            except ValueError as exc:
+                self.warnings.append(f"ignored check: {exc}")
+                continue
+            if cls.slug in self._by_slug:
+                self.warnings.append(f"ignored check {cls.__module__}.{cls.__name__}: slug {cls.slug!r} is taken")
+                continue
+            self._by_slug[cls.slug] = cls
+
+    @classmethod
+    def load(cls, plugins: bool = True) -> Catalogue:
+        warn: list[str] = []
+        found = builtin_checks()
+        if plugins:
+            found += plugin_checks(warn)
+        return cls(found, warn)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_slug.values())
+
+    def __len__(self) -> int:
+        return len(self._by_slug)
+
+    def slugs(self) -> list[str]:
+        return list(self._by_slug)
+
+    def get(self, slug: str) -> type[Check]:
+        try:
+            return self._by_slug[slug]
+        except KeyError:
+            raise UnknownCheckError(
+                f"unknown check {slug!r}; run 'acrdoctor checks list' to see the {len(self)} known checks"
+            ) from None
+
+    def select(self, slugs: Iterable[str] | None = None, skip: Iterable[str] = ()) -> list[type[Check]]:
+        chosen = list(self) if not slugs else [self.get(s) for s in dict.fromkeys(slugs)]
+        skipped = {self.get(s).slug for s in skip}
+        return [c for c in chosen if c.slug not in skipped]
+
+
+def _skip_reason(check: type[Check], snapshot: Snapshot) -> str | None:
+    missing = [p for p in sorted(check.needs, key=lambda p: p.value) if not snapshot.has(p)]
+    if not missing:
+        return None
+    failed = [e for p in missing for e in snapshot.errors_for(p)]
+    why = "; ".join(
+        f"{e.part} failed: {e.status or ''} {e.code or ''} {e.message}".replace("  ", " ").strip()
+        for e in failed[:2]
+    )
+    text = "needs " + ", ".join(p.label for p in missing) + ", which " + (
+        "was" if len(missing) == 1 else "were") + " not collected"
+    return f"{text} ({why})" if why else text
+
+
+def run_checks(snapshot: Snapshot, checks: Sequence[type[Check]]) -> tuple[CheckResult, ...]:
+    """Run each check; missing data skips it, an exception marks it errored, and the run goes on."""
+    ctx = Context(snapshot)
+    results = []
+    for cls in checks:
+        reason = _skip_reason(cls, snapshot)
+        if reason:
+            results.append(CheckResult(cls, Status.SKIPPED, reason=reason))
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                findings = tuple(cls().run(ctx))
+        except Exception as exc:  # noqa: BLE001 - isolating crashing checks is the point
+            results.append(CheckResult(cls, Status.ERRORED, reason=f"{type(exc).__name__}: {exc}",
+                                       trace=traceback.format_exc()))
+            continue
+        status = Status.FAILED if findings else Status.PASSED
+        results.append(CheckResult(cls, status, findings))
+    return tuple(results)
+
+
+def diagnose(snapshot: Snapshot, slugs: Iterable[str] | None = None, skip: Iterable[str] = (),
+             catalogue: Catalogue | None = None) -> Report:
+    """The library entry point behind ``acrdoctor diagnose``."""
+    cat = catalogue or Catalogue.load()
+    checks = cat.select(slugs, skip)
+    return Report(snapshot, run_checks(snapshot, checks), tuple(cat.warnings))

@@ -1,0 +1,110 @@
+"""The doctor-style terminal report: one line per check, then what, why and the fix.
+
+Big registries produce thousands of findings, so the console shows at most ``max_findings`` per
+check and ``max_commands`` per finding and says how many it left out; ``--verbose`` lifts the caps
+and the JSON output always has everything.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from acrdoctor.check_api import Finding, Status
+from acrdoctor.engine import CheckResult, Report
+from acrdoctor.render.json_report import summary
+
+MARKS = {
+    Status.PASSED: ("[✓]", "green"),
+    Status.FAILED: ("[✗]", "red"),
+    Status.SKIPPED: ("[-]", "yellow"),
+    Status.ERRORED: ("[☠]", "magenta"),
+}
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "blue"}
+
+
+def _header(report: Report) -> Text:
+    s = report.snapshot
+    reg = s.registry
+    bits = [f"registry {reg.name} ({reg.login_server})"]
+    if reg.sku:
+        bits.append(reg.sku)
+    if s.source:
+        bits.append(f"source: {s.source}")
+    if s.collected_at:
+        bits.append(f"collected {s.collected_at}")
+    return Text("acrdoctor diagnose · " + " · ".join(bits), style="bold")
+
+
+def _finding(console: Console, f: Finding, show_cause: bool, max_commands: int | None) -> None:
+    line = Text("    ")
+    line.append("✗ ", style=SEVERITY_STYLE.get(f.severity.value, ""))
+    line.append(f"[{f.severity.value}] ", style=SEVERITY_STYLE.get(f.severity.value, ""))
+    line.append(f"{f.resource.kind.value} ", style="dim")
+    line.append(f.resource.name, style="bold")
+    line.append(f": {f.message}")
+    console.print(line)
+    if show_cause:
+        console.print(Text("      why: ", style="dim") + Text(f.cause))
+    if f.fix is None:
+        return
+    console.print(Text("      fix: ", style="dim") + Text(f.fix.summary))
+    commands = f.fix.commands
+    shown = commands if max_commands is None else commands[:max_commands]
+    for cmd in shown:
+        console.print(Text("        $ ", style="dim") + Text(cmd, style="green"), soft_wrap=True)
+    if len(commands) > len(shown):
+        console.print(Text(f"        … {len(commands) - len(shown)} more commands (--verbose or --output json)",
+                           style="dim"))
+    for note in f.fix.notes:
+        console.print(Text("      • ", style="dim") + Text(note))
+    for url in f.fix.docs:
+        console.print(Text("      docs: ", style="dim") + Text(url, style="underline"), soft_wrap=True)
+
+
+def _result(console: Console, r: CheckResult, max_findings: int | None, max_commands: int | None) -> None:
+    mark, style = MARKS[r.status]
+    line = Text()
+    line.append(mark + " ", style=style)
+    line.append(r.slug, style="bold")
+    line.append(f" · {r.check.title}")
+    if r.status is Status.FAILED:
+        n = len(r.findings)
+        line.append(f" ({n} finding{'s' if n != 1 else ''})", style=style)
+    elif r.reason:
+        line.append(f" ({r.status.value}: {r.reason})", style=style)
+    console.print(line)
+    if not r.findings:
+        return
+    shown = r.findings if max_findings is None else r.findings[:max_findings]
+    causes = {f.cause for f in shown}
+    shared_cause = len(causes) == 1
+    if shared_cause:
+        console.print(Text("    why: ", style="dim") + Text(next(iter(causes))))
+    for f in shown:
+        _finding(console, f, not shared_cause, max_commands)
+    if len(r.findings) > len(shown):
+        console.print(Text(f"    … {len(r.findings) - len(shown)} more findings for {r.slug} "
+                           "(--verbose shows all, --output json has every detail)", style="dim"))
+
+
+def render_console(report: Report, console: Console, verbose: bool = False, max_findings: int = 5,
+                   max_commands: int = 4) -> None:
+    console.print(_header(report))
+    console.print()
+    for r in report.results:
+        _result(console, r, None if verbose else max_findings, None if verbose else max_commands)
+        if verbose and r.trace:
+            console.print(Text(r.trace, style="dim"))
+    for w in report.plugin_warnings:
+        console.print(Text(f"! {w}", style="yellow"))
+    console.print()
+    s = summary(report)
+    sev = ", ".join(f"{n} {k}" for k, n in s["by_severity"].items() if n)
+    if s["findings"]:
+        text = Text(f"! Found {s['findings']} issue{'s' if s['findings'] != 1 else ''} in {s['failed']} "
+                    f"check{'s' if s['failed'] != 1 else ''} ({sev})", style="bold red")
+    else:
+        text = Text("• No issues found", style="bold green")
+    text.append(f"; {s['passed']} passed, {s['skipped']} skipped, {s['errored']} errored.")
+    console.print(text)

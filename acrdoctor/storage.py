@@ -1,0 +1,190 @@
+"""Registry-wide storage arithmetic: what is kept, what is dangling, what a delete would free.
+
+ACR stores each config and layer blob once per registry, whatever the number of manifests and
+repositories that use it (ACR concepts docs). So the bytes a deletion frees are the blobs referenced
+*only* by the deleted manifests, anywhere in the registry, and ``imageSize`` (per manifest, not
+deduplicated) cannot answer that. Everything here is computed from the snapshot's blob table with
+plain integer indexes, which keeps a 2,000,000-reference registry within a few seconds.
+
+Byte figures count config and layer blobs. Manifest documents themselves (a few KiB each) are not
+counted; figures are exact for the blobs whose sizes were collected and are flagged as lower
+bounds when some manifest bodies were not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from acrdoctor.model import Manifest, Repository, Snapshot
+
+#: A manifest entry: (index of its repository in ``snapshot.repositories``, the manifest).
+Entry = tuple[int, Manifest]
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryStorage:
+    """Bytes a repository holds alone (freed by deleting it) and bytes it shares with others."""
+
+    repository: str
+    exclusive_bytes: int
+    shared_bytes: int
+    image_size_sum: int
+    manifests: int
+
+
+class StorageIndex:
+    """Reference counts and reachability over every manifest of a snapshot, built once per run."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.repositories: tuple[Repository, ...] = snapshot.repositories or ()
+        self.sizes: list[int] = [b.size for b in snapshot.blobs]
+        n = len(self.sizes)
+        refcount = [0] * n
+        # Owner repository of each blob: -1 unused, -2 used by several repositories.
+        owner = [-1] * n
+        missing_bodies = 0
+        for ri, repo in enumerate(self.repositories):
+            for m in repo.manifests or ():
+                if m.layers is None:
+                    if not m.is_index:
+                        missing_bodies += 1
+                    continue
+                for b in m.blob_indexes():
+                    refcount[b] += 1
+                    o = owner[b]
+                    if o == -1:
+                        owner[b] = ri
+                    elif o != ri:
+                        owner[b] = -2
+        self.refcount = refcount
+        self.owner = owner
+        self.manifests_without_body = missing_bodies
+        self._kept: list[set[str]] | None = None
+
+    # -- completeness -------------------------------------------------------------------------------
+
+    @property
+    def complete(self) -> bool:
+        """True when every manifest's blobs are known, so byte figures are exact, not lower bounds."""
+        return (
+            self.manifests_without_body == 0
+            and all(r.manifests is not None for r in self.repositories)
+            and not self.snapshot.partial
+        )
+
+    # -- totals ---------------------------------------------------------------------------------------
+
+    def deduplicated_total(self) -> int:
+        """Bytes of distinct blobs referenced by any manifest: what the registry stores."""
+        sizes = self.sizes
+        return sum(sizes[b] for b, c in enumerate(self.refcount) if c)
+
+    def image_size_sum(self) -> int:
+        return sum(m.image_size or 0 for r in self.repositories for m in r.manifests or ())
+
+    def freed_by(self, entries: Iterable[Entry]) -> int:
+        """Bytes freed if exactly these manifest entries were deleted (blobs nobody else uses)."""
+        local: dict[int, int] = defaultdict(int)
+        for _, m in entries:
+            for b in m.blob_indexes():
+                local[b] += 1
+        refcount, sizes = self.refcount, self.sizes
+        return sum(sizes[b] for b, c in local.items() if c == refcount[b])
+
+    def holders_of_shared(self, entries: Iterable[Entry], limit: int = 5) -> dict[str, int]:
+        """For blobs of ``entries`` that stay, which *other* repositories keep them, and how many bytes."""
+        chosen = list(entries)
+        chosen_ids = {(ri, m.digest) for ri, m in chosen}
+        local: dict[int, int] = defaultdict(int)
+        for _, m in chosen:
+            for b in m.blob_indexes():
+                local[b] += 1
+        retained = {b for b, c in local.items() if c != self.refcount[b]}
+        if not retained:
+            return {}
+        held: dict[str, int] = defaultdict(int)
+        seen: set[tuple[int, int]] = set()
+        for ri, repo in enumerate(self.repositories):
+            for m in repo.manifests or ():
+                if (ri, m.digest) in chosen_ids:
+                    continue
+                for b in m.blob_indexes():
+                    if b in retained and (ri, b) not in seen:
+                        seen.add((ri, b))
+                        held[repo.name] += self.sizes[b]
+        top = sorted(held.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return dict(top)
+
+    def per_repository(self) -> list[RepositoryStorage]:
+        """Exclusive versus shared bytes of each repository (registry-wide deduplication)."""
+        exclusive = [0] * len(self.repositories)
+        shared_by_repo = [0] * len(self.repositories)
+        sizes, owner = self.sizes, self.owner
+        for ri, repo in enumerate(self.repositories):
+            seen: set[int] = set()
+            for m in repo.manifests or ():
+                for b in m.blob_indexes():
+                    if b in seen:
+                        continue
+                    seen.add(b)
+                    if owner[b] == ri:
+                        exclusive[ri] += sizes[b]
+                    else:
+                        shared_by_repo[ri] += sizes[b]
+        return [
+            RepositoryStorage(
+                repository=repo.name,
+                exclusive_bytes=exclusive[ri],
+                shared_bytes=shared_by_repo[ri],
+                image_size_sum=sum(m.image_size or 0 for m in repo.manifests or ()),
+                manifests=len(repo.manifests or ()),
+            )
+            for ri, repo in enumerate(self.repositories)
+        ]
+
+    # -- reachability ---------------------------------------------------------------------------------
+
+    def kept(self, repo_index: int) -> set[str]:
+        """Digests reachable from the repository's tags through index children and referrers.
+
+        A tagged manifest is kept; so is every child of a kept index and every referrer whose
+        subject is kept (signatures and SBOMs live and die with their image).
+        """
+        if self._kept is None:
+            self._kept = [self._reachable(r) for r in self.repositories]
+        return self._kept[repo_index]
+
+    @staticmethod
+    def _reachable(repo: Repository) -> set[str]:
+        manifests = repo.manifests or ()
+        by_digest = {m.digest: m for m in manifests}
+        referrers: dict[str, list[str]] = defaultdict(list)
+        for m in manifests:
+            if m.subject:
+                referrers[m.subject].append(m.digest)
+        tagged = {t.digest for t in repo.tags or ()}
+        stack = [m.digest for m in manifests if m.tags or m.digest in tagged]
+        kept: set[str] = set()
+        while stack:
+            d = stack.pop()
+            if d in kept:
+                continue
+            kept.add(d)
+            m = by_digest.get(d)
+            if m is not None:
+                stack.extend(m.references)
+            stack.extend(referrers.get(d, ()))
+        return kept
+
+    def dangling(self) -> list[Entry]:
+        """Manifests no tag reaches: untagged, not a child of a kept index, not a referrer of a kept subject."""
+        out: list[Entry] = []
+        for ri, repo in enumerate(self.repositories):
+            if repo.manifests is None:
+                continue
+            kept = self.kept(ri)
+            out.extend((ri, m) for m in repo.manifests if m.digest not in kept)
+        return out

@@ -1,0 +1,55 @@
+"""Failure mode 1: an emptied repository that answers NAME_UNKNOWN when you delete it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from acrdoctor.actions import DeleteRepository, ImportPlaceholder, RegistryRef
+from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
+from acrdoctor.model import Part, Repository
+
+
+def is_empty(repo: Repository) -> bool:
+    """0 tags and 0 manifests, by the repository's own counts or by its listings."""
+    counts = (repo.manifest_count, repo.tag_count)
+    if counts == (0, 0):
+        return True
+    if repo.manifests is not None and repo.tags is not None:
+        return not repo.manifests and not repo.tags and all(c in (0, None) for c in counts)
+    return False
+
+
+class EmptyRepository(Check):
+    slug = "empty-repository"
+    title = "Empty repositories that cannot be deleted"
+    severity = Severity.MEDIUM
+    needs = frozenset({Part.REPOSITORIES})
+    failure_mode = "Deleting a repository that shows 0 tags and 0 manifests fails with NAME_UNKNOWN"
+    cause = (
+        "The repository was emptied image by image and ACR kept orphaned metadata for it: it is still listed, "
+        "but deleting it answers 404 NAME_UNKNOWN \"repository name not known to registry\"."
+    )
+    docs = (
+        "https://learn.microsoft.com/troubleshoot/azure/azure-container-registry/delete-operation-issues",
+        "https://learn.microsoft.com/azure/container-registry/container-registry-delete",
+    )
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        reg = ctx.snapshot.registry
+        ref = RegistryRef(reg.name, reg.resource_group)
+        for repo in ctx.snapshot.repositories or ():
+            if not is_empty(repo):
+                continue
+            fix = Fix(
+                summary="Put a placeholder image into the repository, then delete the whole repository.",
+                actions=(ImportPlaceholder(ref, repo.name), DeleteRepository(ref, repo.name)),
+                notes=(
+                    "Pushing any image under this name works as well as the import.",
+                    "Next time delete the repository itself instead of deleting its images one by one.",
+                ),
+            )
+            yield self.finding(
+                Resource.repository(repo.name),
+                "0 tags and 0 manifests; deleting it fails with NAME_UNKNOWN",
+                fix=fix,
+            )
