@@ -1,0 +1,59 @@
+"""Cassettes, snapshots and bundled data never hold a token, password or refresh token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from acrdoctor.redact import find_secrets
+
+ROOT = Path(__file__).resolve().parent.parent
+STORED = ("cassettes", "acrdoctor/data", "tests")
+SUFFIXES = {".json", ".yaml", ".yml", ".jsonl", ".txt"}
+
+
+def stored_files() -> list[Path]:
+    files = []
+    for top in STORED:
+        for p in sorted((ROOT / top).rglob("*")):
+            if p.is_file() and p.suffix in SUFFIXES and "plugin_fixture" not in p.parts:
+                files.append(p)
+    return files
+
+
+def test_there_are_stored_files_to_scan() -> None:
+    assert any(p.name == "demo-snapshot.json" for p in stored_files()), "the demo snapshot should be scanned"
+
+
+@pytest.mark.parametrize("path", stored_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_stored_file_has_no_credentials(path: Path) -> None:
+    assert find_secrets(path.read_text("utf-8", errors="replace")) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"refresh_token": "abcd1234efgh"}',
+        "grant_type=refresh_token&service=x.azurecr.io&access_token=eyJhbGciOi.eyJzdWIiOiJ4.sig",
+        "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123",
+        "password=hunter2hunter2",
+        "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJBenVyZSJ9.c2lnbmF0dXJl",
+    ],
+)
+def test_scanner_catches_planted_credentials(text: str) -> None:
+    assert find_secrets(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"refresh_token": "REDACTED"}',
+        "grant_type=refresh_token&service=x.azurecr.io",
+        '{"access_token": null}',
+        "sha256:5122f6204b6a3596e048758cabba3c46b1c937a46b5be6225b835d091b90e46c",
+        "Authorization: Bearer REDACTED",
+    ],
+)
+def test_scanner_accepts_redacted_or_harmless_text(text: str) -> None:
+    assert find_secrets(text) == []
