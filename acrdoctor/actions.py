@@ -32,6 +32,17 @@ def shell_join(argv: Sequence[str]) -> str:
     return " ".join(parts)
 
 
+def quote_cmd(text: str) -> str:
+    """Quote an inner command line for ``--cmd`` the way the ACR docs write it: in double quotes.
+
+    The inner line already single-quotes its own arguments; double quotes keep it readable as long as
+    nothing inside would be expanded by the shell, otherwise fall back to POSIX single quoting.
+    """
+    if any(ch in text for ch in '"$`\\!'):
+        return shlex.quote(text)
+    return f'"{text}"'
+
+
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
@@ -142,12 +153,14 @@ class ImportPlaceholder(Action):
 
 @dataclass(frozen=True, slots=True)
 class DeletePrivateEndpointConnection(Action):
+    """Detach one private endpoint. The command has no ``--yes`` (azure-cli 2.91.0 rejects it): it never prompts."""
+
     registry: RegistryRef
     connection: str
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "private-endpoint-connection", "delete", "--registry-name", self.registry.name,
-                *self.registry.rg(), "--name", self.connection, "--yes"]
+                *self.registry.rg(), "--name", self.connection]
         return (shell_join(argv),)
 
     def describe(self) -> str:
@@ -168,6 +181,22 @@ class AddNetworkRule(Action):
 
     def describe(self) -> str:
         return f"allow {self.ip} through the registry firewall"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveNetworkRule(Action):
+    """Take back a temporary firewall rule once the work it was opened for is done."""
+
+    registry: RegistryRef
+    ip: str = CALLER_IP_EXPR
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "network-rule", "remove", "--name", self.registry.name, *self.registry.rg(),
+                "--ip-address", self.ip]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"remove the firewall rule for {self.ip}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,8 +239,9 @@ class SetSoftDeletePolicy(Action):
     days: int = 7
 
     def commands(self) -> tuple[str, ...]:
+        # No --resource-group: `az acr config soft-delete update` rejects it (azure-cli 2.91.0 parser).
         argv = ["az", "acr", "config", "soft-delete", "update", "--registry", self.registry.name,
-                *self.registry.rg(), "--status", "enabled" if self.enabled else "disabled"]
+                "--status", "enabled" if self.enabled else "disabled"]
         if self.enabled:
             argv += ["--days", str(self.days)]
         return (shell_join(argv),)
@@ -242,9 +272,8 @@ class RunPurge(Action):
         return shell_join(argv)
 
     def commands(self) -> tuple[str, ...]:
-        argv = ["az", "acr", "run", "--registry", self.registry.name, *self.registry.rg(),
-                "--cmd", self.purge_command(), "/dev/null"]
-        return (shell_join(argv),)
+        head = shell_join(["az", "acr", "run", "--registry", self.registry.name, *self.registry.rg(), "--cmd"])
+        return (f"{head} {quote_cmd(self.purge_command())} /dev/null",)
 
     def describe(self) -> str:
         return f"run {self.purge_command()}"
@@ -265,3 +294,43 @@ class AssignRole(Action):
 
     def describe(self) -> str:
         return f"assign {self.role} on the registry"
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeSku(Action):
+    """Move the registry to another service tier, here to Premium where the retention policy exists."""
+
+    registry: RegistryRef
+    sku: str = "Premium"
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "update", "--name", self.registry.name, *self.registry.rg(), "--sku", self.sku]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"change the registry SKU to {self.sku}"
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulePurgeTask(Action):
+    """A scheduled ACR task running ``acr purge --untagged-only``: the policy's job on any SKU.
+
+    The shape (``--cmd``, ``--schedule``, ``--context /dev/null``) is the one the ACR auto-purge docs use.
+    """
+
+    registry: RegistryRef
+    days: int = 7
+    task_name: str = "acrdoctor-purge-untagged"
+    schedule: str = "0 1 * * *"
+
+    def purge_command(self) -> str:
+        return shell_join(["acr", "purge", "--filter", ".*:.*", "--ago", f"{self.days}d", "--untagged-only"])
+
+    def commands(self) -> tuple[str, ...]:
+        head = shell_join(["az", "acr", "task", "create", "--name", self.task_name, "--registry", self.registry.name,
+                           *self.registry.rg(), "--cmd"])
+        tail = shell_join(["--schedule", self.schedule, "--context", "/dev/null"])
+        return (f"{head} {quote_cmd(self.purge_command())} {tail}",)
+
+    def describe(self) -> str:
+        return f"schedule {self.purge_command()} ({self.schedule})"

@@ -88,6 +88,23 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class Related:
+    """Commands that go with a fix without being the fix: an alternative, a preview, a follow-up.
+
+    They are kept out of ``Fix.commands`` because a future ``fix --apply`` runs exactly those, and
+    out of free-text notes so that every printed command stays machine-checkable.
+    """
+
+    label: str
+    summary: str
+    actions: tuple[Action, ...] = ()
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return tuple(c for a in self.actions for c in a.commands())
+
+
+@dataclass(frozen=True, slots=True)
 class Fix:
     """How to resolve a finding: actions (which render their own ``az`` commands) plus free text.
 
@@ -101,6 +118,7 @@ class Fix:
     extra_commands: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     docs: tuple[str, ...] = ()
+    related: tuple[Related, ...] = ()
 
     @property
     def commands(self) -> tuple[str, ...]:
@@ -170,7 +188,7 @@ class Check:
     ) -> Finding:
         """Build a finding that carries this check's slug, default severity, cause and docs."""
         if fix is not None and not fix.docs and self.docs:
-            fix = Fix(fix.summary, fix.actions, fix.extra_commands, fix.notes, self.docs)
+            fix = Fix(fix.summary, fix.actions, fix.extra_commands, fix.notes, self.docs, fix.related)
         return Finding(
             check=self.slug,
             severity=severity or self.severity,

@@ -39,7 +39,11 @@ def load_demo() -> Snapshot:
 
 
 def _stdout_console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    """Wrap to the terminal's width on a terminal; on a pipe never break lines, so grep and copy work."""
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, soft_wrap=True, width=240)
+    return console
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -52,7 +56,7 @@ def _render(report: Report, output: str, verbose: bool) -> str | None:
     if output == "json":
         from acrdoctor.render.json_report import render_json
 
-        return render_json(report)
+        return render_json(report, pretty=sys.stdout.isatty())
     if output == "sarif":
         from acrdoctor.render.sarif import render_sarif
 
@@ -67,14 +71,39 @@ def _render(report: Report, output: str, verbose: bool) -> str | None:
     return None
 
 
+#: ``acrdoctor`` with no sub-command shows the help; click (8.2+) signals that as a usage error.
+_NO_ARGS_IS_HELP: tuple[type[Exception], ...] = tuple(
+    t for t in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if t is not None)
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """Click's usage errors span several lines (usage, hint, error); scripts and users want one."""
+    if isinstance(exc, _NO_ARGS_IS_HELP):
+        raise exc
+    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return exc.format_message().rstrip(".") + hint
+
+
 class _Group(click.Group):
-    """Turns library input errors into one line and exit 2, and anything unexpected into one line too."""
+    """Turns usage and input errors into one line and exit 2, and anything unexpected into one line too.
+
+    Sub-command options are parsed inside ``invoke``, so catching there covers every command; the
+    group's own options are parsed in ``parse_args``.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            fail(_usage_line(exc))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except InputError as exc:
             fail(str(exc))
+        except click.UsageError as exc:
+            fail(_usage_line(exc))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except KeyboardInterrupt:
@@ -140,13 +169,17 @@ def checks_group() -> None:
 
 
 @checks_group.command("list")
-@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Catalogue format; json is a list of check descriptions.")
 @click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
 def checks_list(output: str, no_plugins: bool) -> None:
     """List every check with its slug, severity and title."""
     catalogue = Catalogue.load(plugins=not no_plugins)
     if output == "json":
         click.echo(json.dumps([check_to_dict(c) for c in catalogue], indent=2))
+        # Keep stdout parseable, but never hide a broken or shadowed plug-in.
+        for w in catalogue.warnings:
+            click.echo(f"acrdoctor: warning: {w}", err=True)
         return
     table = Table(box=None, show_edge=False, pad_edge=False)
     table.add_column("slug", style="bold")
@@ -176,7 +209,8 @@ def check_to_dict(c: type[Check]) -> dict[str, Any]:
 
 @checks_group.command("show")
 @click.argument("slug")
-@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Description format.")
 def checks_show(slug: str, output: str) -> None:
     """Describe one check: what it detects, why it happens and where to read more."""
     c = Catalogue.load().get(slug)

@@ -86,7 +86,8 @@ def builtin_checks() -> list[type[Check]]:
             continue
         module = importlib.import_module(f"{pkg.__name__}.{info.name}")
         out.extend(_check_classes_in(module))
-    return out
+    order = {slug: i for i, slug in enumerate(getattr(pkg, "CATALOGUE_ORDER", ()))}
+    return sorted(out, key=lambda c: (order.get(c.slug, len(order)), c.slug))
 
 
 def plugin_checks(warn: list[str]) -> list[type[Check]]:
@@ -187,6 +188,8 @@ def run_checks(snapshot: Snapshot, checks: Sequence[type[Check]]) -> tuple[Check
                                        trace=traceback.format_exc()))
             continue
         status = Status.FAILED if findings else Status.PASSED
+        # Worst first; the sort is stable, so a check's own order survives within one severity.
+        findings = tuple(sorted(findings, key=lambda f: -f.severity.rank))
         results.append(CheckResult(cls, status, findings))
     return tuple(results)
 

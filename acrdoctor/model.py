@@ -19,6 +19,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+#: Media types of multi-arch indexes: Docker manifest lists and OCI image indexes.
+INDEX_MEDIA_TYPES = frozenset({
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+})
+
 
 class Part(StrEnum):
     """A piece of registry data that a collector may or may not have gathered."""
@@ -177,8 +183,7 @@ class Manifest:
 
     @property
     def is_index(self) -> bool:
-        mt = self.media_type or ""
-        return bool(self.references) or mt.endswith("manifest.list.v2+json") or mt.endswith("image.index.v1+json")
+        return bool(self.references) or self.media_type in INDEX_MEDIA_TYPES
 
     @property
     def has_body(self) -> bool:
@@ -222,7 +227,8 @@ class CollectionError:
     """A part the collector tried and failed to read, with what the service answered.
 
     ``part`` names what failed (a ``Part`` value); ``repository`` narrows it when it was one
-    repository's listing. ``detail`` keeps ACR's error detail, e.g. the missing ``Action``.
+    repository's listing. ``detail`` keeps ACR's error detail as sent: an object (``{"name": ...}`` on
+    NAME_UNKNOWN) or, on 401, an array of ``{"Type", "Name", "Action"}`` naming the missing action.
     """
 
     part: str
@@ -231,7 +237,7 @@ class CollectionError:
     message: str
     repository: str | None = None
     operation: str | None = None
-    detail: Mapping[str, object] | None = None
+    detail: Mapping[str, object] | tuple[Mapping[str, object], ...] | None = None
     retry_after: float | None = None
 
 

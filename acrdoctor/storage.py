@@ -13,9 +13,10 @@ bounds when some manifest bodies were not.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from acrdoctor.model import Manifest, Repository, Snapshot
 
@@ -47,18 +48,20 @@ class StorageIndex:
         owner = [-1] * n
         missing_bodies = 0
         for ri, repo in enumerate(self.repositories):
+            refs: list[int] = []
             for m in repo.manifests or ():
                 if m.layers is None:
                     if not m.is_index:
                         missing_bodies += 1
                     continue
-                for b in m.blob_indexes():
-                    refcount[b] += 1
-                    o = owner[b]
-                    if o == -1:
-                        owner[b] = ri
-                    elif o != ri:
-                        owner[b] = -2
+                if m.config is not None:
+                    refs.append(m.config)
+                refs.extend(m.layers)
+            # Counting per repository first keeps the Python-level loop to distinct blobs of a
+            # repository instead of every layer reference (millions on a large registry).
+            for b, c in Counter(refs).items():
+                refcount[b] += c
+                owner[b] = ri if owner[b] == -1 else -2
         self.refcount = refcount
         self.owner = owner
         self.manifests_without_body = missing_bodies
@@ -66,7 +69,7 @@ class StorageIndex:
 
     # -- completeness -------------------------------------------------------------------------------
 
-    @property
+    @cached_property
     def complete(self) -> bool:
         """True when every manifest's blobs are known, so byte figures are exact, not lower bounds."""
         return (
@@ -86,22 +89,24 @@ class StorageIndex:
         return sum(m.image_size or 0 for r in self.repositories for m in r.manifests or ())
 
     def freed_by(self, entries: Iterable[Entry]) -> int:
-        """Bytes freed if exactly these manifest entries were deleted (blobs nobody else uses)."""
-        local: dict[int, int] = defaultdict(int)
-        for _, m in entries:
-            for b in m.blob_indexes():
-                local[b] += 1
+        """Bytes freed if exactly these manifest entries were deleted (blobs nobody else uses).
+
+        An entry listed twice counts once, so callers may pass overlapping selections.
+        """
         refcount, sizes = self.refcount, self.sizes
-        return sum(sizes[b] for b, c in local.items() if c == refcount[b])
+        return sum(sizes[b] for b, c in _local_refs(entries).items() if c == refcount[b])
+
+    def shared_blobs(self) -> tuple[int, int]:
+        """(count, deduplicated bytes) of blobs that more than one repository uses."""
+        sizes = self.sizes
+        shared = [b for b, o in enumerate(self.owner) if o == -2]
+        return len(shared), sum(sizes[b] for b in shared)
 
     def holders_of_shared(self, entries: Iterable[Entry], limit: int = 5) -> dict[str, int]:
         """For blobs of ``entries`` that stay, which *other* repositories keep them, and how many bytes."""
         chosen = list(entries)
         chosen_ids = {(ri, m.digest) for ri, m in chosen}
-        local: dict[int, int] = defaultdict(int)
-        for _, m in chosen:
-            for b in m.blob_indexes():
-                local[b] += 1
+        local = _local_refs(chosen)
         retained = {b for b, c in local.items() if c != self.refcount[b]}
         if not retained:
             return {}
@@ -111,7 +116,7 @@ class StorageIndex:
             for m in repo.manifests or ():
                 if (ri, m.digest) in chosen_ids:
                     continue
-                for b in m.blob_indexes():
+                for b in _blob_refs(m):
                     if b in retained and (ri, b) not in seen:
                         seen.add((ri, b))
                         held[repo.name] += self.sizes[b]
@@ -122,18 +127,14 @@ class StorageIndex:
         """Exclusive versus shared bytes of each repository (registry-wide deduplication)."""
         exclusive = [0] * len(self.repositories)
         shared_by_repo = [0] * len(self.repositories)
-        sizes, owner = self.sizes, self.owner
+        size_of, owner = self.sizes.__getitem__, self.owner
         for ri, repo in enumerate(self.repositories):
             seen: set[int] = set()
             for m in repo.manifests or ():
-                for b in m.blob_indexes():
-                    if b in seen:
-                        continue
-                    seen.add(b)
-                    if owner[b] == ri:
-                        exclusive[ri] += sizes[b]
-                    else:
-                        shared_by_repo[ri] += sizes[b]
+                seen.update(_blob_refs(m))
+            total = sum(map(size_of, seen))
+            exclusive[ri] = sum(map(size_of, [b for b in seen if owner[b] == ri]))
+            shared_by_repo[ri] = total - exclusive[ri]
         return [
             RepositoryStorage(
                 repository=repo.name,
@@ -188,3 +189,30 @@ class StorageIndex:
             kept = self.kept(ri)
             out.extend((ri, m) for m in repo.manifests if m.digest not in kept)
         return out
+
+
+def _blob_refs(m: Manifest) -> tuple[int, ...]:
+    """The blob indexes a manifest holds, or none when its body was not collected.
+
+    Matches the reference counting in :class:`StorageIndex`, which ignores bodiless manifests, so a
+    deletion's local count can be compared with the registry-wide count blob by blob.
+    """
+    if m.layers is None:
+        return ()
+    if m.config is None:
+        return m.layers
+    return (m.config, *m.layers)
+
+
+def _local_refs(entries: Iterable[Entry]) -> Counter[int]:
+    """Blob reference counts within a selection of manifests, each distinct entry counted once."""
+    # The same entry is the same Manifest object, so identity is enough (and much cheaper than (ri, digest)).
+    unique = {id(m): m for _, m in entries}
+    flat: list[int] = []
+    extend = flat.extend
+    for m in unique.values():
+        if m.layers is not None:
+            if m.config is not None:
+                flat.append(m.config)
+            extend(m.layers)
+    return Counter(flat)

@@ -1,1 +1,19 @@
-"""Built-in acrdoctor checks: one module per failure mode. Installed as ``acrdoctor.checks``."""
+"""Built-in acrdoctor checks: one module per failure mode. Installed as ``acrdoctor.checks``.
+
+``CATALOGUE_ORDER`` fixes the order reports use: the failure modes in the order of the design brief
+(blockers of a delete first, then storage, then what the collector ran into), not the alphabet.
+"""
+
+CATALOGUE_ORDER = (
+    "empty-repository",
+    "private-endpoints-block-registry-delete",
+    "network-access-denied",
+    "locked-artifacts",
+    "delete-permission",
+    "broken-index-references",
+    "dangling-manifests",
+    "shared-layers",
+    "storage-accounting",
+    "retention-policy",
+    "throttling",
+)

@@ -10,7 +10,16 @@ from collections.abc import Iterator
 import pytest
 
 from acrdoctor.builder import SnapshotBuilder
-from acrdoctor.check_api import Check, CheckDefinitionError, Context, Finding, Resource, Severity, Status, validate_check
+from acrdoctor.check_api import (
+    Check,
+    CheckDefinitionError,
+    Context,
+    Finding,
+    Resource,
+    Severity,
+    Status,
+    validate_check,
+)
 from acrdoctor.engine import Catalogue, Report, builtin_checks, run_checks
 from acrdoctor.errors import UnknownCheckError
 from acrdoctor.model import Part

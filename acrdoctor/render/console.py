@@ -36,7 +36,16 @@ def _header(report: Report) -> Text:
     return Text("acrdoctor diagnose · " + " · ".join(bits), style="bold")
 
 
-def _finding(console: Console, f: Finding, show_cause: bool, max_commands: int | None) -> None:
+def _commands(console: Console, commands: tuple[str, ...], max_commands: int | None) -> None:
+    shown = commands if max_commands is None else commands[:max_commands]
+    for cmd in shown:
+        console.print(Text("        $ ", style="dim") + Text(cmd, style="green"), soft_wrap=True)
+    if len(commands) > len(shown):
+        console.print(Text(f"        … {len(commands) - len(shown)} more commands (--verbose or --output json)",
+                           style="dim"))
+
+
+def _finding(console: Console, f: Finding, show_cause: bool, show_docs: bool, max_commands: int | None) -> None:
     line = Text("    ")
     line.append("✗ ", style=SEVERITY_STYLE.get(f.severity.value, ""))
     line.append(f"[{f.severity.value}] ", style=SEVERITY_STYLE.get(f.severity.value, ""))
@@ -49,17 +58,15 @@ def _finding(console: Console, f: Finding, show_cause: bool, max_commands: int |
     if f.fix is None:
         return
     console.print(Text("      fix: ", style="dim") + Text(f.fix.summary))
-    commands = f.fix.commands
-    shown = commands if max_commands is None else commands[:max_commands]
-    for cmd in shown:
-        console.print(Text("        $ ", style="dim") + Text(cmd, style="green"), soft_wrap=True)
-    if len(commands) > len(shown):
-        console.print(Text(f"        … {len(commands) - len(shown)} more commands (--verbose or --output json)",
-                           style="dim"))
+    _commands(console, f.fix.commands, max_commands)
+    for rel in f.fix.related:
+        console.print(Text(f"      {rel.label}: ", style="dim") + Text(rel.summary))
+        _commands(console, rel.commands, max_commands)
     for note in f.fix.notes:
         console.print(Text("      • ", style="dim") + Text(note))
-    for url in f.fix.docs:
-        console.print(Text("      docs: ", style="dim") + Text(url, style="underline"), soft_wrap=True)
+    if show_docs:
+        for url in f.fix.docs:
+            console.print(Text("      docs: ", style="dim") + Text(url, style="underline"), soft_wrap=True)
 
 
 def _result(console: Console, r: CheckResult, max_findings: int | None, max_commands: int | None) -> None:
@@ -81,8 +88,14 @@ def _result(console: Console, r: CheckResult, max_findings: int | None, max_comm
     shared_cause = len(causes) == 1
     if shared_cause:
         console.print(Text("    why: ", style="dim") + Text(next(iter(causes))))
+    # Docs usually belong to the check, not the finding: print them once unless findings differ.
+    docs = {f.fix.docs for f in shown if f.fix is not None}
+    shared_docs = len(docs) <= 1
+    if shared_docs and docs:
+        for url in next(iter(docs)):
+            console.print(Text("    docs: ", style="dim") + Text(url, style="underline"), soft_wrap=True)
     for f in shown:
-        _finding(console, f, not shared_cause, max_commands)
+        _finding(console, f, not shared_cause, not shared_docs, max_commands)
     if len(r.findings) > len(shown):
         console.print(Text(f"    … {len(r.findings) - len(shown)} more findings for {r.slug} "
                            "(--verbose shows all, --output json has every detail)", style="dim"))

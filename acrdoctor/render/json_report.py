@@ -26,6 +26,9 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
             "commands": list(fix.commands),
             "notes": list(fix.notes),
             "docs": list(fix.docs),
+            "related": [
+                {"label": r.label, "summary": r.summary, "commands": list(r.commands)} for r in fix.related
+            ],
         },
         "details": _jsonable(f.details),
     }
@@ -86,5 +89,9 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render_json(report: Report) -> str:
-    return json.dumps(report_to_dict(report), indent=2) + "\n"
+def render_json(report: Report, pretty: bool = True) -> str:
+    """Indented for people; compact for pipes, where it is several times faster on big registries
+    (the indenting encoder is pure Python, the compact one is C)."""
+    if pretty:
+        return json.dumps(report_to_dict(report), indent=2) + "\n"
+    return json.dumps(report_to_dict(report), separators=(",", ":")) + "\n"

@@ -1,0 +1,239 @@
+"""Failure mode 9: 401/403 on delete because the identity lacks the permission for it.
+
+ACR names what was missing in the error detail, e.g. ``{"errors":[{"code":"UNAUTHORIZED","message":"authentication
+required, …","detail":[{"Type":"repository","Name":"not_real_repo","Action":"delete"}]}]}`` (Azure SDK for Python
+recordings, notes acr-wire-behaviour.md §c.2). Key case differs between sources (``Action`` vs ``action``), so keys
+are read case-insensitively. The Azure CLI phrases the same gap as "You are lacking {} repository permissions"
+(same notes, check-health step 10).
+
+Which role grants the action depends on the registry's ``roleAssignmentMode``: in ``AbacRepositoryPermissions``
+mode the legacy roles AcrPull, AcrPush and AcrDelete are not honoured and the ABAC-enabled "Container Registry
+Repository …" roles are needed (ACR docs, container-registry-rbac-abac-repository-permissions).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from acrdoctor.actions import AssignRole
+from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
+from acrdoctor.model import CollectionError, Part, Registry
+from acrdoctor.units import plural
+
+from .network_access import is_firewall_denial
+
+#: action -> (legacy RBAC role, ABAC-mode role). Only actions whose built-in role is documented are mapped.
+ROLES: Mapping[str, tuple[str, str]] = {
+    "delete": ("AcrDelete", "Container Registry Repository Contributor"),
+    "pull": ("AcrPull", "Container Registry Repository Reader"),
+    "metadata_read": ("AcrPull", "Container Registry Repository Reader"),
+    "push": ("AcrPush", "Container Registry Repository Writer"),
+}
+#: token scope-map action for each data-plane action (ACR repository-scoped tokens docs).
+SCOPE_MAP_ACTIONS: Mapping[str, str] = {
+    "delete": "content/delete",
+    "pull": "content/read",
+    "push": "content/write",
+    "metadata_read": "metadata/read",
+    "metadata_write": "metadata/write",
+}
+ABAC_MODE = "abacrepositorypermissions"
+
+_JSON_OBJECT = re.compile(r"\{[^{}]*\}")
+_KEY = re.compile(r"[\"']?(type|name|action)[\"']?\s*[:=]\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
+_LACKING = re.compile(r"lacking ([\w/, *-]+?) (?:repository )?permissions", re.IGNORECASE)
+_ARM_ACTION = re.compile(r"perform action '([^']+)'", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """One permission ACR said the caller lacks: the action and, when named, the object it was needed on."""
+
+    action: str
+    type: str | None = None
+    name: str | None = None
+
+
+def _lower_keys(entry: Mapping[object, object]) -> dict[str, object]:
+    return {str(k).lower(): v for k, v in entry.items()}
+
+
+def _from_detail(detail: object, depth: int = 0) -> Iterator[Missing]:
+    """Walk ACR's detail (a mapping, a list of them, or a wrapper holding either) for Action entries."""
+    if depth > 4:
+        return
+    if isinstance(detail, Mapping):
+        keys = _lower_keys(detail)
+        action = keys.get("action")
+        if isinstance(action, str) and action:
+            kind, name = keys.get("type"), keys.get("name")
+            yield Missing(action, kind if isinstance(kind, str) else None, name if isinstance(name, str) else None)
+            return
+        for value in keys.values():
+            yield from _from_detail(value, depth + 1)
+    elif isinstance(detail, list | tuple):
+        for item in detail:
+            yield from _from_detail(item, depth + 1)
+    elif isinstance(detail, str) and detail.lstrip().startswith(("{", "[")):
+        try:
+            yield from _from_detail(json.loads(detail), depth + 1)
+        except ValueError:
+            return
+
+
+def _from_message(message: str) -> Iterator[Missing]:
+    """Actions named in free text: embedded ACR detail, the CLI's 'lacking … permissions', ARM's 'perform action'."""
+    text = message.replace('\\"', '"')
+    for block in _JSON_OBJECT.findall(text):
+        keys = {k.lower(): v for k, v in _KEY.findall(block)}
+        if keys.get("action"):
+            yield Missing(keys["action"], keys.get("type"), keys.get("name"))
+    for match in _LACKING.finditer(text):
+        for action in re.split(r"[,\s]+", match.group(1)):
+            if action and action.lower() not in ("and", "or"):
+                yield Missing(action)
+    for match in _ARM_ACTION.finditer(text):
+        action = match.group(1)
+        # Deleting artifacts is a data-plane action even when ARM names it; registry-level ones need ARM roles.
+        yield Missing(action, None if _normal_action(action) == "delete" else "arm", None)
+
+
+def _is_permission_error(error: CollectionError) -> bool:
+    code = (error.code or "").upper()
+    return (error.status in (401, 403) or code in ("UNAUTHORIZED", "DENIED", "AUTHORIZATIONFAILED")) \
+        and not is_firewall_denial(error)
+
+
+def missing_permissions(error: CollectionError) -> list[Missing]:
+    """What the error says is missing, de-duplicated, detail first; empty when it names nothing."""
+    if not _is_permission_error(error):
+        return []
+    found = list(_from_detail(error.detail)) if error.detail else []
+    found += _from_message(error.message)
+    out: list[Missing] = []
+    for m in found:
+        name = m.name or (error.repository if m.type in (None, "repository") else None)
+        kind = m.type or ("repository" if error.repository else None)
+        normal = Missing(m.action if kind == "arm" else _normal_action(m.action), kind.lower() if kind else None,
+                         name)
+        if normal not in out:
+            out.append(normal)
+    return out
+
+
+_ALIASES: Mapping[str, str] = {
+    "content/delete": "delete",
+    "content/read": "pull",
+    "content/write": "push",
+    "metadata/read": "metadata_read",
+    "metadata/write": "metadata_write",
+}
+
+
+def _normal_action(action: str) -> str:
+    """One spelling per action: ACR detail says 'metadata_read', scope maps say 'metadata/read'."""
+    low = action.strip().lower()
+    if low.endswith("/registries/artifacts/delete"):
+        return "delete"
+    return _ALIASES.get(low, low)
+
+
+def _registry_id(reg: Registry) -> str | None:
+    if reg.id:
+        return reg.id
+    if reg.subscription_id and reg.resource_group:
+        return (f"/subscriptions/{reg.subscription_id}/resourceGroups/{reg.resource_group}/providers/"
+                f"Microsoft.ContainerRegistry/registries/{reg.name}")
+    return None
+
+
+class DeletePermission(Check):
+    slug = "delete-permission"
+    title = "Identity lacks the permission to delete"
+    severity = Severity.HIGH
+    needs = frozenset({Part.ERRORS})
+    failure_mode = "Deletes fail with 401 UNAUTHORIZED or 403, naming the action the identity lacks"
+    cause = (
+        "The identity's role assignments (or its token's scope map) do not grant the action ACR asked for, so ACR "
+        "refuses the call; a role that only lets you push or pull does not let you delete."
+    )
+    docs = (
+        "https://learn.microsoft.com/azure/container-registry/container-registry-rbac-built-in-roles-overview",
+        "https://learn.microsoft.com/azure/container-registry/container-registry-rbac-abac-repository-permissions",
+        "https://learn.microsoft.com/azure/container-registry/container-registry-repository-scoped-permissions",
+    )
+
+    def run(self, ctx: Context) -> Iterator[Finding]:
+        reg = ctx.snapshot.registry
+        counts: Counter[Missing] = Counter()
+        samples: dict[Missing, CollectionError] = {}
+        for error in ctx.snapshot.errors:
+            for missing in missing_permissions(error):
+                counts[missing] += 1
+                samples.setdefault(missing, error)
+        for missing, n in counts.items():
+            yield self._finding(reg, missing, n, samples[missing])
+
+    def _finding(self, reg: Registry, missing: Missing, n: int, sample: CollectionError) -> Finding:
+        abac = (reg.role_assignment_mode or "").lower() == ABAC_MODE
+        on_repo = missing.type == "repository" and missing.name
+        resource = Resource.repository(missing.name) if on_repo and missing.name else Resource.registry(reg.name)
+        where = "this repository" if on_repo else (
+            f"{missing.type} {missing.name}" if missing.type and missing.name else "the registry")
+        status = " ".join(str(x) for x in (sample.status, sample.code) if x) or "permission error"
+        message = f"{plural(n, 'call')} refused with {status}: the identity lacks '{missing.action}' on {where}"
+        if sample.operation:
+            message += f" (during {sample.operation})"
+        return self.finding(
+            resource, message, fix=self._fix(reg, missing, abac),
+            severity=None if missing.action == "delete" else Severity.MEDIUM,
+            details={"action": missing.action, "type": missing.type, "name": missing.name, "calls": n,
+                     "status": sample.status, "code": sample.code, "role_assignment_mode": reg.role_assignment_mode},
+        )
+
+    def _fix(self, reg: Registry, missing: Missing, abac: bool) -> Fix:
+        notes: list[str] = []
+        actions: tuple[AssignRole, ...] = ()
+        roles = ROLES.get(missing.action)
+        scope = _registry_id(reg)
+        if missing.type == "arm":
+            summary = (f"Grant the identity a role that includes the management action {missing.action} on the "
+                       "registry (for example Contributor); ACR data-plane roles such as AcrDelete do not.")
+        elif roles is None:
+            summary = f"Grant the identity a role that includes '{missing.action}' on the registry."
+        else:
+            role = roles[1] if abac else roles[0]
+            summary = f"Assign {role} to the identity that made the call."
+            if scope:
+                actions = (AssignRole(scope, role),)
+            else:
+                notes.append("The registry's resource id was not collected; use it as --scope.")
+            if abac:
+                notes.append(f"This registry uses ABAC repository permissions: legacy roles ({roles[0]} and the "
+                             f"other Acr* roles) are not honoured there, so assign {role}; an ABAC condition on "
+                             "the repository name can limit it to the repositories the identity cleans up.")
+            else:
+                notes.append(f"If the registry is switched to ABAC repository permissions, {roles[0]} stops "
+                             f"working; {roles[1]} is the ABAC-mode equivalent.")
+        if actions:
+            notes.insert(0, "--assignee defaults to you; for a pipeline, service principal or managed identity, "
+                            "put its object id there instead.")
+        scope_action = SCOPE_MAP_ACTIONS.get(missing.action)
+        if scope_action and missing.type != "arm":
+            repo = missing.name if missing.type == "repository" and missing.name else "<repository>"
+            notes.append(
+                "If the caller signs in with a repository-scoped token, add the action to the token's scope map "
+                f"instead: `az acr scope-map update --name SCOPE_MAP_NAME --registry {reg.name} --add-repository "
+                f"{' '.join(dict.fromkeys((repo, scope_action, 'metadata/read')))}` (`az acr token show --name "
+                f"TOKEN_NAME --registry {reg.name}` names its scope map)."
+            )
+        return Fix(summary=summary, actions=actions, notes=tuple(notes))
+
+
+def permission_errors(errors: Iterable[CollectionError]) -> list[CollectionError]:
+    """Errors this check explains; other checks and ``explain`` use it to avoid double reporting."""
+    return [e for e in errors if missing_permissions(e)]

@@ -1,0 +1,1 @@
+"""Test-only acrdoctor plug-in (see ../pyproject.toml)."""

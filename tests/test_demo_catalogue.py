@@ -1,0 +1,69 @@
+"""The bundled demo registry shows every failure mode of the catalogue, each with a runnable fix."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+from click.testing import CliRunner
+
+from acrdoctor.checks import CATALOGUE_ORDER
+from acrdoctor.cli import cli
+
+REQUIRED_SLUGS = {
+    "empty-repository", "private-endpoints-block-registry-delete", "network-access-denied", "locked-artifacts",
+    "dangling-manifests", "shared-layers", "storage-accounting", "retention-policy", "broken-index-references",
+    "delete-permission", "throttling",
+}
+
+
+def demo_report() -> dict:
+    result = CliRunner().invoke(cli, ["diagnose", "--demo", "--output", "json", "--no-plugins"])
+    assert result.exit_code == 1, result.output
+    return json.loads(result.output)
+
+
+def test_every_required_slug_fails_on_the_demo_with_a_fix() -> None:
+    report = demo_report()
+    results = {r["check"]: r for r in report["results"]}
+    assert set(results) >= REQUIRED_SLUGS
+    for slug in REQUIRED_SLUGS:
+        r = results[slug]
+        assert r["status"] == "failed", f"{slug} did not fail on the demo: {r['status']} {r['reason']}"
+        fixes = [f["fix"] for f in r["findings"] if f["fix"]]
+        assert fixes, f"{slug} has no fix on the demo"
+        for f in r["findings"]:
+            assert f["message"] and f["cause"] and f["resource"]
+
+
+def test_every_check_except_informational_ones_offers_a_command_on_the_demo() -> None:
+    report = demo_report()
+    advice_only = {"shared-layers", "throttling"}
+    for r in report["results"]:
+        if r["check"] in advice_only:
+            continue
+        commands = [c for f in r["findings"] if f["fix"] for c in f["fix"]["commands"]]
+        assert commands, f"{r['check']} prints no command on the demo"
+
+
+def test_every_printed_command_is_a_parsable_az_command() -> None:
+    report = demo_report()
+    seen = 0
+    for r in report["results"]:
+        for f in r["findings"]:
+            fix = f["fix"]
+            if not fix:
+                continue
+            for cmd in [*fix["commands"], *(c for rel in fix["related"] for c in rel["commands"])]:
+                argv = shlex.split(cmd)
+                assert argv[0] == "az", cmd
+                assert "<" not in cmd and ">" not in cmd, f"placeholder left in {cmd!r}"
+                seen += 1
+    assert seen > 20
+
+
+def test_catalogue_order_names_every_builtin_check() -> None:
+    from acrdoctor.engine import builtin_checks
+
+    assert set(CATALOGUE_ORDER) == {c.slug for c in builtin_checks()} == REQUIRED_SLUGS
+    assert [c.slug for c in builtin_checks()] == list(CATALOGUE_ORDER)
