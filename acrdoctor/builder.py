@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from acrdoctor.manifest_body import render_manifest, sha256_digest
 from acrdoctor.model import (
     UNLOCKED,
     Attributes,
@@ -68,6 +69,16 @@ class RepositoryBuilder:
         self.manifests.append(m)
         return m
 
+    def _find(self, digest: str) -> Manifest | None:
+        for m in self.manifests:
+            if m.digest == digest:
+                return m
+        return None
+
+    def _content_digest(self, m: Manifest) -> str:
+        """The sha256 of the body the fake ACR will serve for ``m``, so the SDK's digest check passes."""
+        return sha256_digest(render_manifest(m, self.owner._blob_list, self._find))
+
     def image(self, tags: list[str] | tuple[str, ...] = (), layers: list[tuple[str, int]] | None = None,
               config: tuple[str, int] | None = None, *, attributes: Attributes = UNLOCKED,
               media_type: str = DOCKER_MANIFEST, architecture: str | None = "amd64", os: str | None = "linux",
@@ -79,28 +90,32 @@ class RepositoryBuilder:
         cfg_idx = self.owner.blob(*config)
         layer_idx = tuple(self.owner.blob(n, s) for n, s in layers)
         size = config[1] + sum(s for _, s in layers)
-        d = digest or digest_of(f"{self.name}|{config[0]}|{'|'.join(n for n, _ in layers)}|{subject}")
         t = iso(self.owner.time(age_days))
         for tag, attrs in (tag_attributes or {}).items():
             self.tag_attributes[tag] = attrs
-        return self._add(Manifest(
-            digest=d, media_type=media_type, image_size=size, created=t, updated=t, tags=tuple(tags),
+        m = Manifest(
+            digest="", media_type=media_type, image_size=size, created=t, updated=t, tags=tuple(tags),
             attributes=attributes, architecture=architecture, os=os, subject=subject,
-            config=cfg_idx if body else None, layers=layer_idx if body else None,
-        ))
+            config=cfg_idx, layers=layer_idx,
+        )
+        m = replace(m, digest=digest or self._content_digest(m))
+        if not body:
+            m = replace(m, config=None, layers=None)
+        return self._add(m)
 
     def index(self, children: list[Manifest] | list[str], tags: list[str] | tuple[str, ...] = (), *,
               attributes: Attributes = UNLOCKED, media_type: str = OCI_INDEX, age_days: float | None = None,
               digest: str | None = None) -> Manifest:
         """A multi-arch index over ``children`` (manifests or bare digests, which may be missing)."""
         refs = tuple(c if isinstance(c, str) else c.digest for c in children)
-        d = digest or digest_of(f"{self.name}|index|{'|'.join(refs)}")
         t = iso(self.owner.time(age_days))
-        return self._add(Manifest(
-            digest=d, media_type=media_type, image_size=512 * max(1, len(refs)), created=t, updated=t,
+        m = Manifest(
+            digest="", media_type=media_type, image_size=0, created=t, updated=t,
             tags=tuple(tags), attributes=attributes, architecture=None, os=None, references=refs,
             config=None, layers=(),
-        ))
+        )
+        body = render_manifest(m, self.owner._blob_list, self._find)
+        return self._add(replace(m, digest=digest or sha256_digest(body), image_size=len(body)))
 
     def referrer(self, subject: Manifest | str, name: str = "signature", size: int = 800,
                  age_days: float | None = None) -> Manifest:
