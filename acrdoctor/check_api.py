@@ -169,6 +169,9 @@ class Check:
     title: ClassVar[str]
     severity: ClassVar[Severity]
     needs: ClassVar[frozenset[Part]] = frozenset()
+    #: Parts the check reads when they were collected (byte figures, referrer subjects...) but can judge without;
+    #: a live collection gathers ``needs | uses`` for the selected checks.
+    uses: ClassVar[frozenset[Part]] = frozenset()
     cause: ClassVar[str]
     docs: ClassVar[tuple[str, ...]] = ()
     failure_mode: ClassVar[str] = ""
@@ -219,6 +222,6 @@ def validate_check(check: type[Check]) -> None:
     for url in check.docs:
         if not url.startswith("https://"):
             raise CheckDefinitionError(f"check {check.slug}: docs link {url!r} is not an https URL")
-    for part in check.needs:
+    for part in (*check.needs, *check.uses):
         if not isinstance(part, Part):
             raise CheckDefinitionError(f"check {check.slug}: needs {part!r}, which is not a snapshot Part")

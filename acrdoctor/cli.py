@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from rich.console import Console
@@ -25,7 +25,10 @@ from acrdoctor.check_api import Check, Severity
 from acrdoctor.engine import Catalogue, Report, diagnose
 from acrdoctor.errors import InputError
 from acrdoctor.model import Snapshot
-from acrdoctor.snapshot_io import load_snapshot, snapshot_from_dict
+
+if TYPE_CHECKING:
+    from acrdoctor.collect.live import LiveResult
+from acrdoctor.snapshot_io import dump_snapshot, load_snapshot, snapshot_from_dict
 
 EXIT_USAGE = 2
 OUTPUTS = ("table", "json", "sarif", "markdown")
@@ -129,18 +132,72 @@ def _source_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _load_source(demo: bool, snapshot_path: Path | None) -> Snapshot:
-    if demo and snapshot_path:
-        raise click.UsageError("give either --demo or --snapshot, not both")
+def _live_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that say how to reach and scan a live registry; shared by diagnose and collect."""
+    options = [
+        click.option("--registry", "-r", "registry", metavar="NAME",
+                     help="A live registry: its name, login server (NAME.azurecr.io) or ARM resource id."),
+        click.option("--subscription", metavar="ID", help="Subscription of the registry (default: az's current one)."),
+        click.option("--resource-group", "-g", metavar="GROUP",
+                     help="Resource group of the registry (default: found through ARM)."),
+        click.option("--repository", "repositories", multiple=True, metavar="REPO",
+                     help="Scan only this repository (repeatable); registry-wide byte figures are then partial."),
+        click.option("--max-requests-per-minute", type=click.FloatRange(min=1), metavar="N",
+                     help="Client-side request limit (default: the documented per-identity read limit of the SKU)."),
+        click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True,
+                     help="Concurrent data-plane requests."),
+        click.option("--no-cache", is_flag=True, help="Do not read or write the manifest body cache."),
+        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Where to cache manifest bodies (default: the platform cache directory)."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+        click.option("--arm-endpoint", metavar="URL",
+                     help="Azure Resource Manager URL, for sovereign clouds (default: the public cloud)."),
+        click.option("--ca-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                     help="CA bundle to trust, e.g. behind a TLS-inspecting proxy."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _live(registry: str, checks: Sequence[type[Check]], live: dict[str, Any]) -> LiveResult:
+    """Collect what ``checks`` need from a live registry (library: acrdoctor.collect.live.collect)."""
+    from acrdoctor.collect.cache import ManifestCache
+    from acrdoctor.collect.live import LiveOptions, collect, parse_target, parts_for
+    from acrdoctor.collect.progress import Progress
+
+    target = parse_target(registry)
+    cache = ManifestCache(live["cache_dir"], enabled=not live["no_cache"])
+    opts = LiveOptions(
+        target=target, subscription=live["subscription"], resource_group=live["resource_group"],
+        repositories=tuple(live["repositories"]), parts=parts_for(checks),
+        max_requests_per_minute=live["max_requests_per_minute"], concurrency=live["concurrency"], cache=cache,
+        progress=Progress.for_terminal(quiet=live["quiet"]), arm_endpoint=live["arm_endpoint"],
+        connection_verify=str(live["ca_file"]) if live["ca_file"] else True,
+    )
+    result = collect(opts)
+    cache.prune()
+    return result
+
+
+def _load_source(demo: bool, snapshot_path: Path | None, registry: str | None = None) -> Snapshot:
+    given = [x for x, on in (("--demo", demo), ("--snapshot", snapshot_path), ("--registry", registry)) if on]
+    if len(given) > 1:
+        raise click.UsageError(f"give only one of --demo, --snapshot and --registry (got {' and '.join(given)})")
     if demo:
         return load_demo()
     if snapshot_path:
         return load_snapshot(snapshot_path)
-    raise click.UsageError("say what to diagnose: --snapshot FILE or --demo")
+    raise click.UsageError("say what to diagnose: --registry NAME, --snapshot FILE or --demo")
+
+
+LIVE_KEYS = ("subscription", "resource_group", "repositories", "max_requests_per_minute", "concurrency", "no_cache",
+             "cache_dir", "quiet", "arm_endpoint", "ca_file")
 
 
 @cli.command("diagnose")
 @_source_options
+@_live_options
 @click.option("--check", "checks", multiple=True, metavar="SLUG", help="Run only this check (repeatable).")
 @click.option("--skip", "skips", multiple=True, metavar="SLUG", help="Do not run this check (repeatable).")
 @click.option("--output", "-o", type=click.Choice(OUTPUTS), default="table", show_default=True,
@@ -149,18 +206,44 @@ def _load_source(demo: bool, snapshot_path: Path | None) -> Snapshot:
               help="Exit 1 when a finding is at or above this severity.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every finding and command in the console.")
 @click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
-def diagnose_cmd(demo: bool, snapshot_path: Path | None, checks: Sequence[str], skips: Sequence[str],
-                 output: str, fail_on: str, verbose: bool, no_plugins: bool) -> None:
-    """Run the checks over a registry snapshot and explain every finding with its fix."""
+def diagnose_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks: Sequence[str],
+                 skips: Sequence[str], output: str, fail_on: str, verbose: bool, no_plugins: bool,
+                 **live: Any) -> None:
+    """Run the checks over a registry (live, a snapshot file or the demo) and explain every finding with its fix."""
     catalogue = Catalogue.load(plugins=not no_plugins)
     # Validate slugs before reading a possibly large snapshot, so typos fail fast.
-    catalogue.select(checks or None, skips)
-    snapshot = _load_source(demo, snapshot_path)
+    selected = catalogue.select(checks or None, skips)
+    if registry and not (demo or snapshot_path):
+        snapshot = _live(registry, selected, live).snapshot
+    else:
+        snapshot = _load_source(demo, snapshot_path, registry)
     report = diagnose(snapshot, checks or None, skips, catalogue=catalogue)
     text = _render(report, output, verbose)
     if text is not None:
         click.echo(text, nl=False)
     sys.exit(report.exit_code(Severity(fail_on)))
+
+
+@cli.command("collect")
+@_live_options
+@click.option("--out", "-o", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the snapshot (JSON, see docs/snapshot.md).")
+@click.option("--check", "checks", multiple=True, metavar="SLUG",
+              help="Collect only what these checks need (repeatable; default: everything).")
+@click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
+def collect_cmd(registry: str | None, out: Path, checks: Sequence[str], no_plugins: bool, **live: Any) -> None:
+    """Read a live registry (read-only) and write a snapshot file to diagnose later or attach to a ticket."""
+    if not registry:
+        raise click.UsageError("say which registry to collect: --registry NAME")
+    catalogue = Catalogue.load(plugins=not no_plugins)
+    selected = catalogue.select(checks or None)
+    result = _live(registry, selected, live)
+    dump_snapshot(result.snapshot, out)
+    s = result.stats
+    repos = len(result.snapshot.repositories or ())
+    click.echo(f"wrote {out}: {repos} repositories, {s.manifests} manifests, {s.bodies_fetched} manifest bodies "
+               f"fetched ({s.bodies_cached} from cache), {s.requests} data-plane requests, {s.throttled} throttled, "
+               f"{len(result.snapshot.errors)} collection errors", err=True)
 
 
 @cli.group("checks")

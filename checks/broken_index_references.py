@@ -109,6 +109,7 @@ class BrokenIndexReferences(Check):
     title = "Multi-arch indexes with missing platforms, orphaned children and referrers"
     severity = Severity.HIGH
     needs = frozenset({Part.MANIFESTS})
+    uses = frozenset({Part.TAGS, Part.MANIFEST_BODIES})
     failure_mode = "Pulls by tag fail with MANIFEST_UNKNOWN after a clean-up, or an index delete freed nothing"
     cause = (
         "ACR does not track references between manifests when deleting: a platform manifest can be deleted while "

@@ -39,6 +39,7 @@ class DanglingManifests(Check):
     title = "Untagged manifests that no tag reaches still hold storage"
     severity = Severity.LOW
     needs = frozenset({Part.MANIFESTS})
+    uses = frozenset({Part.TAGS, Part.MANIFEST_BODIES})
     failure_mode = "Storage did not go down after re-pushing tags, untagging or a tags-only purge"
     cause = (
         "Pushing a new image under an existing tag, or untagging, leaves the old manifest untagged but stored: "

@@ -24,6 +24,7 @@ class EmptyRepository(Check):
     title = "Empty repositories that cannot be deleted"
     severity = Severity.MEDIUM
     needs = frozenset({Part.REPOSITORIES})
+    uses = frozenset({Part.MANIFESTS, Part.TAGS})
     failure_mode = "Deleting a repository that shows 0 tags and 0 manifests fails with NAME_UNKNOWN"
     cause = (
         "The repository was emptied image by image and ACR kept orphaned metadata for it: it is still listed, "

@@ -51,6 +51,7 @@ class LockedArtifacts(Check):
     title = "Locked repositories, manifests and tags that refuse deletion"
     severity = Severity.MEDIUM
     needs = frozenset({Part.REPOSITORIES})
+    uses = frozenset({Part.MANIFESTS, Part.TAGS})
     failure_mode = ("Deletes fail with 405 REGISTRY_DISALLOWED_OPERATION \"The operation is disallowed on this "
                     "registry, repository or image.\"")
     cause = (

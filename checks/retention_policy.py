@@ -119,6 +119,7 @@ class RetentionPolicy(Check):
     title = "Retention policy enabled but untagged manifests stay"
     severity = Severity.MEDIUM
     needs = frozenset({Part.REGISTRY})
+    uses = frozenset({Part.MANIFESTS, Part.TAGS, Part.MANIFEST_BODIES})
     failure_mode = "The retention policy is enabled, yet untagged manifests are never deleted"
     cause = (
         "ACR's retention policy works only on Premium registries, only for Docker v2 manifest and manifest-list "

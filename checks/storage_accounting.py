@@ -50,6 +50,7 @@ class StorageAccounting(Check):
     title = "Registry storage usage that deletes do not (yet) bring down"
     severity = Severity.MEDIUM
     needs = frozenset({Part.USAGE, Part.REGISTRY})
+    uses = frozenset({Part.REPLICATIONS, Part.MANIFESTS, Part.MANIFEST_BODIES})
     failure_mode = "Usage did not go down after a delete, or the registry is close to its storage limit"
     cause = (
         "ACR reclaims deleted layers asynchronously, keeps soft-deleted artifacts billed, and reports usage for "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
@@ -64,11 +64,19 @@ def delete_minutes(manifests: int, limits: RateLimits) -> int:
     return math.ceil(manifests / limits.delete_per_identity) if manifests else 0
 
 
+def _count(error: CollectionError) -> int:
+    detail = error.detail
+    if isinstance(detail, Mapping) and isinstance(detail.get("count"), int) and detail["count"] > 0:
+        return int(detail["count"])
+    return 1
+
+
 class Throttling(Check):
     slug = "throttling"
     title = "Requests throttled with 429 Too Many Requests"
     severity = Severity.MEDIUM
     needs = frozenset({Part.ERRORS})
+    uses = frozenset({Part.MANIFESTS, Part.TAGS})
     failure_mode = "Bulk deletes or scans fail or crawl with 429 TOOMANYREQUESTS"
     cause = (
         "ACR limits requests per minute for the whole registry and for each identity, with token buckets; above "
@@ -90,7 +98,9 @@ class Throttling(Check):
         token_throttled = any((e.code or "").upper() == "CONNECTIVITY_TOOMANYREQUESTS_ERROR" for e in throttled)
         operations = Counter(e.operation or e.part for e in throttled)
 
-        parts = [f"{plural(len(throttled), 'request')} throttled with 429"]
+        # A collector that retried through 429s records one error per operation with the count in its detail.
+        count = sum(_count(e) for e in throttled)
+        parts = [f"{plural(count, 'request')} throttled with 429"]
         if longest is not None:
             parts[0] += f", longest Retry-After {longest:g} s"
         parts.append(self._limits_text(reg, limits))
@@ -107,7 +117,7 @@ class Throttling(Check):
             "; ".join(parts),
             fix=self._fix(reg, limits, token_throttled),
             details={
-                "throttled_requests": len(throttled),
+                "throttled_requests": count,
                 "max_retry_after_seconds": longest,
                 "by_operation": dict(operations),
                 "sku": reg.sku,

@@ -251,11 +251,13 @@ def test_unmodified_document_is_accepted(tmp_path: Path) -> None:
 
 
 def test_demo_and_snapshot_together_is_a_usage_error(clean_file: Path) -> None:
-    assert_one_line_error(invoke("diagnose", "--demo", "--snapshot", str(clean_file)), "either --demo or --snapshot")
+    assert_one_line_error(invoke("diagnose", "--demo", "--snapshot", str(clean_file)),
+                          "give only one of --demo, --snapshot and --registry (got --demo and --snapshot)")
+    assert_one_line_error(invoke("diagnose", "--demo", "--registry", "contoso"), "(got --demo and --registry)")
 
 
 def test_no_source_is_a_usage_error() -> None:
-    assert_one_line_error(invoke("diagnose"), "--snapshot FILE or --demo")
+    assert_one_line_error(invoke("diagnose"), "--registry NAME, --snapshot FILE or --demo")
 
 
 def test_unknown_command_and_option_are_one_line() -> None:

@@ -70,3 +70,16 @@ def test_passes_without_throttling(builder: SnapshotBuilder) -> None:
     result = run_check(SLUG, builder.build())
     assert result.status is Status.PASSED
     assert result.findings == ()
+
+
+def test_an_aggregated_collector_record_counts_every_throttled_request() -> None:
+    from acrdoctor.builder import SnapshotBuilder
+    from acrdoctor.model import Part
+    from tests.conftest import run_check
+
+    b = SnapshotBuilder(sku="Standard")
+    b.error(Part.MANIFEST_BODIES, 429, "TOOMANYREQUESTS", "retried after throttling", operation="scan",
+            detail={"count": 37}, retry_after=12.0)
+    (f,) = run_check("throttling", b.build()).findings
+    assert f.message.startswith("37 requests throttled with 429, longest Retry-After 12 s")
+    assert f.details["throttled_requests"] == 37

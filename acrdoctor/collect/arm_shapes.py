@@ -1,0 +1,133 @@
+"""Turning ARM objects into snapshot sections, whatever form they arrive in.
+
+The same registry object reaches acrdoctor as the management SDK's model (``as_dict()`` keeps the wire
+keys, with a ``properties`` wrapper), as raw REST JSON, or as ``az acr show`` output (flattened, no
+wrapper). These functions accept all three so that the live collector and the ``az`` bundle reader
+produce identical snapshots.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_RG = re.compile(r"/resourceGroups/([^/]+)/", re.IGNORECASE)
+_SUB = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
+
+
+def _props(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The properties of an ARM object, wrapped (REST, SDK) or flattened (az)."""
+    props = obj.get("properties")
+    if isinstance(props, Mapping):
+        merged = dict(obj)
+        merged.update(props)
+        return merged
+    return obj
+
+
+def resource_group_of(resource_id: str | None) -> str | None:
+    m = _RG.search(resource_id or "")
+    return m.group(1) if m else None
+
+
+def subscription_of(resource_id: str | None) -> str | None:
+    m = _SUB.search(resource_id or "")
+    return m.group(1) if m else None
+
+
+def _sku(obj: Mapping[str, Any]) -> str | None:
+    sku = obj.get("sku")
+    if isinstance(sku, Mapping):
+        return sku.get("name") or sku.get("tier")
+    return sku if isinstance(sku, str) else None
+
+
+def _policy(policies: Mapping[str, Any], key: str, days_key: str) -> dict[str, Any] | None:
+    p = policies.get(key)
+    if not isinstance(p, Mapping):
+        return None
+    out: dict[str, Any] = {"status": str(p.get("status") or "disabled").lower()}
+    if isinstance(p.get(days_key), int):
+        out[days_key] = p[days_key]
+    return out
+
+
+def registry_section(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The snapshot's ``registry`` object from an ARM registry in any of its forms."""
+    p = _props(obj)
+    rid = obj.get("id") if isinstance(obj.get("id"), str) else None
+    doc: dict[str, Any] = {
+        "name": obj.get("name"),
+        "loginServer": p.get("loginServer"),
+        "id": rid,
+        "resourceGroup": obj.get("resourceGroup") or resource_group_of(rid),
+        "subscriptionId": subscription_of(rid),
+        "location": obj.get("location"),
+        "sku": _sku(obj),
+        "publicNetworkAccess": p.get("publicNetworkAccess"),
+        "networkRuleBypassOptions": p.get("networkRuleBypassOptions"),
+        "dataEndpointEnabled": p.get("dataEndpointEnabled"),
+        "dataEndpointHostNames": list(p.get("dataEndpointHostNames") or []) or None,
+        "roleAssignmentMode": p.get("roleAssignmentMode"),
+        "anonymousPullEnabled": p.get("anonymousPullEnabled"),
+        "zoneRedundancy": p.get("zoneRedundancy"),
+    }
+    nrs = p.get("networkRuleSet")
+    if isinstance(nrs, Mapping):
+        doc["networkRuleSet"] = {
+            "defaultAction": nrs.get("defaultAction") or "Allow",
+            "ipRules": [r.get("value") or r.get("ipAddressOrRange") if isinstance(r, Mapping) else r
+                        for r in nrs.get("ipRules") or []],
+            "virtualNetworkRules": [r.get("id") or r.get("virtualNetworkResourceId") if isinstance(r, Mapping) else r
+                                    for r in nrs.get("virtualNetworkRules") or []],
+        }
+    policies = p.get("policies")
+    if isinstance(policies, Mapping):
+        pol = {
+            "retentionPolicy": _policy(policies, "retentionPolicy", "days"),
+            "softDeletePolicy": _policy(policies, "softDeletePolicy", "retentionDays"),
+            "quarantinePolicy": _policy(policies, "quarantinePolicy", "days"),
+        }
+        doc["policies"] = {k: v for k, v in pol.items() if v is not None}
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def usage_section(obj: Any) -> list[dict[str, Any]]:
+    """``listUsages`` (``{"value": [...]}``) or ``az acr show-usage`` output as snapshot rows."""
+    rows = obj.get("value") if isinstance(obj, Mapping) else obj
+    out = []
+    for r in rows or []:
+        if not isinstance(r, Mapping) or not r.get("name"):
+            continue
+        current = r.get("currentValue", r.get("current_value"))
+        out.append({k: v for k, v in {
+            "name": r["name"], "currentValue": int(current or 0),
+            "limit": int(r["limit"]) if isinstance(r.get("limit"), int) else None, "unit": r.get("unit"),
+        }.items() if v is not None})
+    return out
+
+
+def private_endpoint_section(items: Any) -> list[dict[str, Any]]:
+    out = []
+    for obj in (items.get("value") if isinstance(items, Mapping) else items) or []:
+        p = _props(obj)
+        pe = p.get("privateEndpoint") if isinstance(p.get("privateEndpoint"), Mapping) else {}
+        state = p.get("privateLinkServiceConnectionState")
+        status = state.get("status") if isinstance(state, Mapping) else None
+        out.append({k: v for k, v in {
+            "name": obj.get("name"), "id": obj.get("id"), "privateEndpointId": pe.get("id"),
+            "status": status, "provisioningState": p.get("provisioningState"),
+        }.items() if v is not None})
+    return out
+
+
+def replication_section(items: Any) -> list[dict[str, Any]]:
+    out = []
+    for obj in (items.get("value") if isinstance(items, Mapping) else items) or []:
+        p = _props(obj)
+        out.append({k: v for k, v in {
+            "name": obj.get("name"), "location": obj.get("location"),
+            "provisioningState": p.get("provisioningState"), "regionEndpointEnabled": p.get("regionEndpointEnabled"),
+        }.items() if v is not None})
+    return out

@@ -1,0 +1,369 @@
+"""Scanning the data plane: repositories, raw manifest and tag listings, manifest bodies.
+
+Three things make a scan of 100,000 manifests bounded by the registry's documented request limit
+rather than by the client (acr-semantics notes §5.1):
+
+* every HTTP request, challenge retries included, passes one shared :class:`RateLimitPolicy`, so the
+  whole scan stays under the per-identity limit and a 429 pauses *all* workers once, for as long as
+  ``Retry-After`` says, instead of each worker hammering on its own;
+* ACR access tokens are reused per scope (:mod:`acrdoctor.collect.tokens`), where the SDK alone would
+  pay a 401 challenge and a token request for every call;
+* manifest bodies are immutable, so they come from the on-disk cache when their digest was seen before.
+
+Listings are read raw (``raw_response_hook``) because the SDK's models drop ``mediaType`` and
+``references`` (notes azure-sdk §1.3). Any part that fails is recorded as a collection error and the
+scan goes on; only a failure to list repositories at all leaves the data plane uncollected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import AsyncHTTPPolicy
+
+from acrdoctor.collect.cache import ManifestCache
+from acrdoctor.collect.failures import describe
+from acrdoctor.collect.progress import Progress
+from acrdoctor.collect.ratelimit import RateLimiter, parse_retry_after
+from acrdoctor.manifest_body import parse_manifest_body
+from acrdoctor.model import Part
+
+T = TypeVar("T")
+
+#: ACR's listing page size; the Azure CLI uses 100 too (notes acr-wire-behaviour §b, pagination).
+PAGE_SIZE = 100
+
+
+@dataclass
+class ScanStats:
+    """Counts the benchmark and the closing summary report."""
+
+    requests: int = 0
+    throttled: int = 0
+    retries: int = 0
+    repositories: int = 0
+    manifests: int = 0
+    bodies_fetched: int = 0
+    bodies_cached: int = 0
+    max_retry_after: float = 0.0
+
+
+class RateLimitPolicy(AsyncHTTPPolicy):  # type: ignore[misc]
+    """Every wire request waits for the shared limiter; a 429 pauses every worker at once."""
+
+    def __init__(self, limiter: RateLimiter, stats: ScanStats) -> None:
+        super().__init__()
+        self.limiter = limiter
+        self.stats = stats
+
+    async def send(self, request: PipelineRequest) -> PipelineResponse:
+        await self.limiter.acquire()
+        self.stats.requests += 1
+        response = await self.next.send(request)
+        if response.http_response.status_code == 429:
+            wait = parse_retry_after(response.http_response.headers.get("Retry-After")) or 1.0
+            self.stats.throttled += 1
+            self.stats.max_retry_after = max(self.stats.max_retry_after, wait)
+            self.limiter.pause_for(wait)
+        return response
+
+
+@dataclass
+class ScanResult:
+    """Snapshot-shaped output: repository documents, the blob table, collection errors."""
+
+    repositories: list[dict[str, Any]] | None = None
+    #: Blob digest -> index into ``blob_sizes``: the snapshot's blob table, filled as bodies arrive.
+    blobs: dict[str, int] = field(default_factory=dict)
+    blob_sizes: list[int] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    partial: set[str] = field(default_factory=set)
+    stats: ScanStats = field(default_factory=ScanStats)
+
+    def blob(self, digest: str, size: int) -> int:
+        idx = self.blobs.get(digest)
+        if idx is None:
+            idx = len(self.blob_sizes)
+            self.blobs[digest] = idx
+            self.blob_sizes.append(size)
+        return idx
+
+    def blob_table(self) -> dict[str, list[Any]]:
+        return {"digests": list(self.blobs), "sizes": list(self.blob_sizes)}
+
+
+class Retrying:
+    """Retries one logical call on 429, 5xx and connection failures, with jittered exponential backoff.
+
+    429 waits are already enforced for everyone by :class:`RateLimitPolicy`; here the call just goes
+    again. Anything else (401, 403, 404, 405) is an answer, not a hiccup, and is raised at once.
+    """
+
+    def __init__(self, stats: ScanStats, attempts: int = 6, base_delay: float = 0.5, max_delay: float = 30.0,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.stats = stats
+        self.attempts = attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.sleep = sleep
+        self.throttle_events: int = 0
+
+    async def __call__(self, fn: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await fn()
+            except HttpResponseError as err:
+                status = err.status_code or 0
+                if status == 429:
+                    self.throttle_events += 1
+                elif status < 500:
+                    raise
+                if attempt == self.attempts:
+                    raise
+            except (TimeoutError, ServiceRequestError, ServiceResponseError, ConnectionError):
+                if attempt == self.attempts:
+                    raise
+            self.stats.retries += 1
+            delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+            await self.sleep(delay * (0.5 + random.random() / 2))
+        raise AssertionError("unreachable")
+
+
+def _error_doc(part: Part, err: BaseException, repository: str | None, operation: str) -> dict[str, Any]:
+    f = describe(err)
+    doc: dict[str, Any] = {"part": part.value, "status": f.status, "code": f.code, "message": f.message,
+                           "repository": repository, "operation": operation, "retryAfter": f.retry_after}
+    if isinstance(f.detail, (dict, list)):
+        doc["detail"] = f.detail
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+class RawPages:
+    """Collects the JSON of every successful listing page the SDK fetched (its models drop fields we need)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.items: list[dict[str, Any]] = []
+
+    def __call__(self, response: PipelineResponse) -> None:
+        http = response.http_response
+        if http.status_code != 200:
+            return
+        try:
+            data = json.loads(http.text())
+        except ValueError:
+            return
+        items = data.get(self.key) if isinstance(data, dict) else None
+        if isinstance(items, list):
+            self.items.extend(i for i in items if isinstance(i, dict))
+
+
+class DataPlaneScanner:
+    """One scan of one registry's data plane with an already configured aio ContainerRegistryClient."""
+
+    def __init__(self, client: Any, parts: frozenset[Part], *, repositories: Iterable[str] = (),
+                 concurrency: int = 16, cache: ManifestCache | None = None, progress: Progress | None = None,
+                 stats: ScanStats | None = None, retry: Retrying | None = None) -> None:
+        self.client = client
+        self.parts = parts
+        self.only = tuple(repositories)
+        self.concurrency = max(1, concurrency)
+        self.cache = cache
+        self.progress = progress or Progress.null()
+        self.result = ScanResult(stats=stats or ScanStats())
+        self.retry = retry or Retrying(self.result.stats)
+
+    # -- orchestration --------------------------------------------------------------------------------
+
+    async def run(self) -> ScanResult:
+        names = await self._repository_names()
+        if names is None:
+            return self.result
+        self.result.stats.repositories = len(names)
+        self.progress.start("repositories", len(names))
+        sem = asyncio.Semaphore(self.concurrency)
+        docs: list[dict[str, Any] | None] = [None] * len(names)
+
+        async def one(i: int, name: str) -> None:
+            async with sem:
+                docs[i] = await self._repository(name)
+                self.progress.advance("repositories")
+
+        await asyncio.gather(*(one(i, n) for i, n in enumerate(names)))
+        repos = [d for d in docs if d is not None]
+        if Part.MANIFEST_BODIES in self.parts:
+            await self._bodies(repos)
+        self.result.repositories = repos
+        return self.result
+
+    async def _repository_names(self) -> list[str] | None:
+        if self.only:
+            return sorted(set(self.only))
+        try:
+            async def listing() -> list[str]:
+                return [n async for n in self.client.list_repository_names(results_per_page=PAGE_SIZE)]
+
+            return sorted(await self.retry(listing))
+        except Exception as err:  # noqa: BLE001 - recorded, the run goes on without the data plane
+            self.result.errors.append(_error_doc(Part.REPOSITORIES, err, None, "list_repository_names"))
+            return None
+
+    async def _repository(self, name: str) -> dict[str, Any] | None:
+        doc: dict[str, Any] = {"name": name}
+        try:
+            props = await self.retry(lambda: self.client.get_repository_properties(name))
+        except Exception as err:  # noqa: BLE001
+            f = describe(err)
+            if f.code == "NAME_UNKNOWN" and self.only:
+                self.result.errors.append(_error_doc(Part.REPOSITORIES, err, name, "get_repository_properties"))
+                return None
+            self.result.errors.append(_error_doc(Part.REPOSITORIES, err, name, "get_repository_properties"))
+        else:
+            doc.update({
+                "createdTime": _iso(props.created_on), "lastUpdateTime": _iso(props.last_updated_on),
+                "manifestCount": props.manifest_count, "tagCount": props.tag_count,
+                "changeableAttributes": {"deleteEnabled": props.can_delete, "writeEnabled": props.can_write,
+                                         "readEnabled": props.can_read, "listEnabled": props.can_list},
+            })
+        if Part.MANIFESTS in self.parts:
+            manifests = await self._listing(name, "manifests", Part.MANIFESTS)
+            if manifests is not None:
+                doc["manifests"] = [_manifest_doc(m) for m in manifests]
+                self.result.stats.manifests += len(manifests)
+        if Part.TAGS in self.parts:
+            tags = await self._listing(name, "tags", Part.TAGS)
+            if tags is not None:
+                doc["tags"] = [_tag_doc(t) for t in tags]
+        return {k: v for k, v in doc.items() if v is not None}
+
+    async def _listing(self, repo: str, key: str, part: Part) -> list[dict[str, Any]] | None:
+        async def read() -> list[dict[str, Any]]:
+            pages = RawPages(key)
+            lister = (self.client.list_manifest_properties if key == "manifests" else self.client.list_tag_properties)
+            async for _ in lister(repo, results_per_page=PAGE_SIZE, raw_response_hook=pages):
+                pass
+            return pages.items
+
+        try:
+            return await self.retry(read)
+        except Exception as err:  # noqa: BLE001
+            self.result.errors.append(_error_doc(part, err, repo, f"list_{key}"))
+            self.result.partial.add(part.value)
+            return None
+
+    # -- manifest bodies ------------------------------------------------------------------------------
+
+    async def _bodies(self, repos: list[dict[str, Any]]) -> None:
+        summaries: dict[str, dict[str, Any]] = {}
+        todo: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for repo in repos:
+            for m in repo.get("manifests") or ():
+                summary = self.cache.get(m["digest"]) if self.cache else None
+                if summary is not None:
+                    self.result.stats.bodies_cached += 1
+                    summaries[m["digest"]] = summary
+                else:
+                    todo.append((repo, m))
+        self.progress.start("manifest bodies", len(todo))
+        queue: asyncio.Queue[tuple[dict[str, Any], dict[str, Any]]] = asyncio.Queue()
+        for item in todo:
+            queue.put_nowait(item)
+
+        async def worker() -> None:
+            while True:
+                try:
+                    repo, m = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                summary = await self._body(repo, m)
+                if summary is not None:
+                    summaries[m["digest"]] = summary
+                self.progress.advance("manifest bodies")
+
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(todo)) or 1)))
+        # One ordered pass, so the blob table does not depend on which fetch finished first.
+        for repo in repos:
+            for m in repo.get("manifests") or ():
+                summary = summaries.get(m["digest"])
+                if summary is not None:
+                    self._apply(m, summary)
+
+    async def _body(self, repo: dict[str, Any], m: dict[str, Any]) -> dict[str, Any] | None:
+        name, digest = repo["name"], m["digest"]
+        try:
+            result = await self.retry(lambda: self.client.get_manifest(name, digest))
+        except Exception as err:  # noqa: BLE001
+            self.result.errors.append(_error_doc(Part.MANIFEST_BODIES, err, name, "get_manifest"))
+            self.result.partial.add(Part.MANIFEST_BODIES.value)
+            return None
+        summary = parse_manifest_body(result.manifest)
+        if result.media_type and not summary.get("mediaType"):
+            summary["mediaType"] = result.media_type
+        self.result.stats.bodies_fetched += 1
+        if self.cache:
+            self.cache.put(digest, summary)
+        return summary
+
+    def _apply(self, m: dict[str, Any], summary: dict[str, Any]) -> None:
+        """Fold a body summary into the manifest document, interning blobs in the shared table."""
+        blob = self.result.blob
+        cfg = summary.get("config")
+        if cfg:
+            m["config"] = blob(cfg[0], cfg[1])
+        layers = summary.get("layers")
+        if layers is not None:
+            m["layers"] = [blob(d, s) for d, s in layers]
+        elif summary.get("manifests") is not None:
+            m["layers"] = []
+        if summary.get("manifests") and not m.get("references"):
+            m["references"] = [c["digest"] for c in summary["manifests"]]
+        if summary.get("subject"):
+            m["subject"] = summary["subject"]
+        if summary.get("mediaType") and not m.get("mediaType"):
+            m["mediaType"] = summary["mediaType"]
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else str(value)
+
+
+def _manifest_doc(raw: dict[str, Any]) -> dict[str, Any]:
+    attrs = raw.get("changeableAttributes") if isinstance(raw.get("changeableAttributes"), dict) else {}
+    refs = raw.get("references")
+    doc: dict[str, Any] = {
+        "digest": raw.get("digest"),
+        "mediaType": raw.get("mediaType"),
+        "imageSize": raw.get("imageSize"),
+        "createdTime": raw.get("createdTime"),
+        "lastUpdateTime": raw.get("lastUpdateTime"),
+        "architecture": raw.get("architecture"),
+        "os": raw.get("os"),
+        "tags": raw.get("tags") or None,
+        "quarantineState": attrs.get("quarantineState"),
+        "references": [r["digest"] for r in refs if isinstance(r, dict) and "digest" in r] if refs else None,
+    }
+    flags = {k: attrs[k] for k in ("deleteEnabled", "writeEnabled", "readEnabled", "listEnabled")
+             if isinstance(attrs.get(k), bool)}
+    if flags and not all(flags.values()):
+        doc["changeableAttributes"] = flags
+    return {k: v for k, v in doc.items() if v is not None}
+
+
+def _tag_doc(raw: dict[str, Any]) -> dict[str, Any]:
+    attrs = raw.get("changeableAttributes") if isinstance(raw.get("changeableAttributes"), dict) else {}
+    doc: dict[str, Any] = {"name": raw.get("name"), "digest": raw.get("digest"),
+                           "createdTime": raw.get("createdTime"), "lastUpdateTime": raw.get("lastUpdateTime")}
+    flags = {k: attrs[k] for k in ("deleteEnabled", "writeEnabled", "readEnabled", "listEnabled")
+             if isinstance(attrs.get(k), bool)}
+    if flags and not all(flags.values()):
+        doc["changeableAttributes"] = flags
+    return {k: v for k, v in doc.items() if v is not None}

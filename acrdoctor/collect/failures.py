@@ -1,0 +1,103 @@
+"""What went wrong on the wire, in ACR's own terms.
+
+azure-core hides ACR's error code in different places depending on the status (notes azure-sdk §1.6,
+§2.4): mapped statuses (401/404/409) carry it only in the raw body, others in ``err.model``, ARM errors
+in ``err.error``. :func:`describe` reads all of them so a collection error in the snapshot always has
+the status, the code and ACR's message, which is what the checks and ``explain`` match on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+
+from acrdoctor.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    status: int | None
+    code: str | None
+    message: str
+    detail: Any = None
+    retry_after: float | None = None
+
+
+def _body(err: HttpResponseError) -> Any:
+    resp = getattr(err, "response", None)
+    if resp is None:
+        return None
+    try:
+        text = resp.text()
+    except Exception:  # noqa: BLE001 - an unreadable body just means no code
+        return None
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def describe(err: BaseException) -> Failure:
+    """Status, ACR/ARM error code, message and detail of an SDK exception."""
+    if isinstance(err, HttpResponseError):
+        status = err.status_code
+        retry = None
+        resp = getattr(err, "response", None)
+        if resp is not None:
+            raw = resp.headers.get("Retry-After") if hasattr(resp, "headers") else None
+            try:
+                retry = float(raw) if raw is not None else None
+            except ValueError:
+                retry = None
+        body = _body(err)
+        if isinstance(body, dict):
+            errors = body.get("errors")
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                e = errors[0]
+                return Failure(status, e.get("code"), str(e.get("message") or ""), e.get("detail"), retry)
+            arm = body.get("error")
+            if isinstance(arm, dict):
+                return Failure(status, arm.get("code"), str(arm.get("message") or ""), None, retry)
+        message = (err.message or str(err)).split("\n")[0]
+        return Failure(status, None, message, None, retry)
+    if isinstance(err, (ServiceRequestError, ServiceResponseError, ConnectionError, OSError)):
+        return Failure(None, "CONNECTION", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+    return Failure(None, None, f"{type(err).__name__}: {err}")
+
+
+class CollectionAborted(InputError):
+    """The registry cannot be read at all (unknown name, no login, no access, unreachable): say what to do."""
+
+
+def explain_fatal(err: BaseException, what: str) -> CollectionAborted:
+    """One actionable line for a failure that stops collection before anything useful was read."""
+    if isinstance(err, CollectionAborted):
+        return err
+    if isinstance(err, ClientAuthenticationError) or type(err).__name__ in (
+            "CredentialUnavailableError", "ClientAuthenticationError"):
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return CollectionAborted(f"cannot sign in to Azure for {what}: {first[:200]} — run 'az login' "
+                                 "(or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) and try again")
+    f = describe(err)
+    if f.status == 404 or f.code in ("ResourceNotFound", "ResourceGroupNotFound", "SubscriptionNotFound"):
+        return CollectionAborted(f"{what} was not found ({f.code or f.status}: {f.message[:200]}); check the "
+                                 "registry name, --resource-group and --subscription ('az acr list -o table')")
+    if f.status == 403 and f.code != "DENIED":
+        return CollectionAborted(f"no permission to read {what} ({f.code or 403}: {f.message[:200]}); the identity "
+                                 "needs at least the Reader role on the registry")
+    if f.status == 401:
+        return CollectionAborted(f"not authorized to read {what} ({f.code or 401}: {f.message[:200]}); run "
+                                 "'az login' again or check the identity's role assignments")
+    if f.code == "CONNECTION":
+        return CollectionAborted(f"cannot reach {what}: {f.message[:200]} — check the name, your network, "
+                                 "a proxy, or whether the registry is only reachable from a private network")
+    return CollectionAborted(f"reading {what} failed: {f.status or ''} {f.code or ''} {f.message[:200]}".replace(
+        "  ", " "))

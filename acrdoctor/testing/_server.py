@@ -1,0 +1,950 @@
+"""The HTTPS server: ACR data plane and the ARM resource provider on one loopback port.
+
+Why real HTTPS on a real socket instead of mocking the transport: the Azure SDK clients refuse bearer
+tokens over plain http, parse ACR's 401 challenge strictly, verify manifest digests, follow ``Link``
+headers and poll ARM long-running operations. Serving the wire protocol lets tests run the unmodified
+sync and aio clients, record cassettes with pytest-recording, and catch contract drift.
+
+Wire formats follow the project notes (``reference/notes/azure-sdk.md`` §1.7, §3.1 and
+``acr-wire-behaviour.md`` §c). Where no recording exists the code says it is modelled from documentation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import socket
+import ssl
+import struct
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from acrdoctor.testing._credentials import AAD_PREFIX
+from acrdoctor.testing._state import (
+    SKU_SIZE_LIMITS,
+    UNAUTHORIZED_MESSAGE,
+    AcrError,
+    ArmError,
+    FakeManifest,
+    FakeRegistry,
+    FakeRepository,
+    canonical_json,
+    disallowed,
+    name_unknown,
+    sha256_digest,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One request as the fake saw it. ``path`` is percent-decoded; ``identity`` is None when unauthenticated."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    status: int
+    identity: str | None
+    time: float
+
+
+class _Reset(Exception):
+    """Drop the connection with a TCP reset (fault injection)."""
+
+
+class _Response:
+    def __init__(self, status: int, body: bytes = b"", headers: Mapping[str, str] | None = None,
+                 content_type: str | None = "application/json; charset=utf-8", head: bool = False) -> None:
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+        if content_type and (body or head) and "Content-Type" not in self.headers:
+            self.headers["Content-Type"] = content_type
+        self.head = head
+
+
+def _json(status: int, obj: Any, headers: Mapping[str, str] | None = None) -> _Response:
+    return _Response(status, canonical_json(obj), headers)
+
+
+_PAGE_DEFAULT = 100
+_PAGE_MAX = 1000
+
+
+class FakeAcrServer:
+    """A running fake. Use through :func:`serve_fake_acr`; the attributes are the public surface."""
+
+    def __init__(self, state: FakeRegistry, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.state = state
+        self._tmp = tempfile.TemporaryDirectory(prefix="fake-acr-")
+        ca, cert = _certificates()
+        ca_path = Path(self._tmp.name) / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_path))
+        self.ca_pem = str(ca_path)
+        self._ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        cert.configure_cert(self._ssl)
+        self._log: list[RequestRecord] = []
+        self._log_lock = threading.Lock()
+        self._httpd = _TLSServer((host, port), _Handler, self)
+        self.port: int = self._httpd.server_address[1]
+        self.login_server = f"localhost:{self.port}"
+        self.endpoint = f"https://{self.login_server}"
+        self.arm_endpoint = self.endpoint
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-acr", daemon=True)
+
+    # -- log ----------------------------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """A copy of the request log (thread-safe)."""
+        with self._log_lock:
+            return list(self._log)
+
+    def reset_log(self) -> None:
+        with self._log_lock:
+            self._log.clear()
+
+    def _record(self, rec: RequestRecord) -> None:
+        with self._log_lock:
+            self._log.append(rec)
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    def start(self) -> FakeAcrServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.close_all()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> FakeAcrServer:
+        return self.start()
+
+    def __exit__(self, *args: object) -> None:
+        self.stop()
+
+
+_CERTS: tuple[Any, Any] | None = None
+_CERTS_LOCK = threading.Lock()
+
+
+def _certificates() -> tuple[Any, Any]:
+    """One throwaway trustme CA and localhost/127.0.0.1 certificate per process (generation is the slow part)."""
+    global _CERTS
+    with _CERTS_LOCK:
+        if _CERTS is None:
+            import trustme  # optional dependency (the ``testing`` extra)
+
+            ca = trustme.CA()
+            _CERTS = (ca, ca.issue_cert("localhost", "127.0.0.1"))
+        return _CERTS
+
+
+@contextlib.contextmanager
+def serve_fake_acr(state: FakeRegistry, port: int = 0) -> Iterator[FakeAcrServer]:
+    """Serve ``state`` over HTTPS on loopback for the duration of the ``with`` block.
+
+    ``port=0`` picks a free port; pass a fixed port when recording cassettes, because the port is part
+    of every recorded URI. The server answers both the data plane (``srv.endpoint``) and ARM
+    (``srv.arm_endpoint``, the same origin). Trust it with ``connection_verify=srv.ca_pem``.
+    """
+    srv = FakeAcrServer(state, port)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+class _TLSServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr: tuple[str, int], handler: type, owner: FakeAcrServer) -> None:
+        self.owner = owner
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(addr, handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # TLS handshake in the worker thread, so one slow client cannot stall accept()
+        with self._conns_lock:
+            self._conns.add(request)
+        with contextlib.suppress(OSError):  # no Nagle/delayed-ACK stalls between header and body writes
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            tls = self.owner._ssl.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            with self._conns_lock:
+                self._conns.discard(request)
+
+    def close_all(self) -> None:
+        with self._conns_lock:
+            for s in list(self._conns):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _TLSServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence stderr logging
+        pass
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
+
+    # -- plumbing -------------------------------------------------------------------------------------------
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            out = bytearray()
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return bytes(out)
+                out += self.rfile.read(size)
+                self.rfile.readline()
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _dispatch(self) -> None:
+        owner = self.server.owner
+        state = owner.state
+        split = urlsplit(self.path)
+        raw_path = re.sub("/{2,}", "/", split.path)
+        path = unquote(raw_path)
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        body = self._read_body()
+        ctx = _Ctx(self, state, self.command, path, query, body)
+        try:
+            resp = ctx.handle()
+        except _Reset:
+            owner._record(RequestRecord(self.command, path, query, 0, ctx.identity, time.time()))
+            self._reset()
+            return
+        owner._record(RequestRecord(self.command, path, query, resp.status, ctx.identity, time.time()))
+        self.send_response(resp.status)
+        headers = dict(resp.headers)
+        if not ctx.arm:
+            headers.setdefault("Docker-Distribution-Api-Version", "registry/2.0")
+        if not (resp.head and "Content-Length" in headers):  # HEAD announces the length GET would send
+            headers["Content-Length"] = str(len(resp.body))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header_end_with_body(resp.body if self.command != "HEAD" else b"")
+
+    def send_header_end_with_body(self, body: bytes) -> None:
+        """Headers and body in one write: one TLS record, no client-side delayed-ACK wait."""
+        self._headers_buffer.append(b"\r\n" + body)  # type: ignore[attr-defined]
+        self.flush_headers()
+        self.wfile.flush()
+
+    def _reset(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            raw = self.connection.unwrap() if isinstance(self.connection, ssl.SSLSocket) else self.connection
+            raw.close()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Request handling
+# ---------------------------------------------------------------------------------------------------------
+
+_ARM_RE = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)(?:/resourcegroups/(?P<rg>[^/]+))?/providers/microsoft\.containerregistry"
+    r"/(?P<rest>.*)$", re.IGNORECASE)
+
+
+class _Ctx:
+    def __init__(self, handler: _Handler, state: FakeRegistry, method: str, path: str, query: dict[str, str],
+                 body: bytes) -> None:
+        self.h = handler
+        self.state = state
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
+        self.identity: str | None = None
+        self.arm = path.lower().startswith("/subscriptions/")
+        host = handler.headers.get("Host") or f"localhost:{handler.server.owner.port}"
+        self.host = host
+        self.service = host.split(":")[0]
+
+    # -- entry ------------------------------------------------------------------------------------------------
+
+    def handle(self) -> _Response:
+        faults = self.state.faults
+        if faults and faults.slow_seconds and self._faultable():
+            time.sleep(faults.slow_seconds)
+        try:
+            if self.arm:
+                return self._arm()
+            return self._data_plane()
+        except AcrError as e:
+            headers = dict(e.headers)
+            return _Response(e.status, e.body(), headers)
+        except ArmError as e:
+            return _Response(e.status, e.body())
+
+    def _faultable(self) -> bool:
+        faults = self.state.faults
+        if faults is None or self.path.startswith("/oauth2/"):
+            return False
+        return not faults.path_pattern or re.search(faults.path_pattern, self.path) is not None
+
+    def _maybe_fault(self) -> None:
+        """Faults that hit an authenticated (or ARM) request: reset or 5xx."""
+        faults = self.state.faults
+        if not self._faultable() or faults is None:
+            return
+        with self.state.lock:
+            reset = faults.roll(faults.reset_rate)
+            err = not reset and faults.roll(faults.error_rate_5xx)
+        if reset:
+            raise _Reset
+        if err:
+            if self.arm:
+                raise ArmError(500, "InternalServerError", "Encountered internal server error. (fault injected)")
+            raise AcrError(500, "UNKNOWN", "unknown error (fault injected)")
+
+    # -- data plane ----------------------------------------------------------------------------------------
+
+    def _data_plane(self) -> _Response:
+        st = self.state
+        if st.firewall_blocks():
+            # Body as quoted in docker/build-push-action#1214, quotes JSON-escaped as on the wire (notes §c.4).
+            msg = (f"client with IP \\u0027{st.client_ip}\\u0027 is not allowed access. "
+                   "Refer https://aka.ms/acr/firewall to grant access.")
+            raw = ('{"errors":[{"code":"DENIED","message":"' + msg + '"}]}').encode()
+            raise AcrError(403, "DENIED", msg, raw_body=raw)
+        if self.path == "/oauth2/exchange" and self.method == "POST":
+            return self._exchange()
+        if self.path == "/oauth2/token" and self.method in ("POST", "GET"):
+            return self._token()
+        route, params = _route(self.method, self.path)
+        if route is None:
+            raise AcrError(404, "NOT_FOUND", "The requested resource was not found")
+        scope, action = _scope_for(route, params, self.method)
+        self._authenticate(scope, action, params.get("repo"))
+        self._maybe_fault()
+        if st.throttle is not None:
+            category = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "DELETE": "delete"}.get(self.method, "write")
+            with st.lock:
+                retry_after = st.throttle.take(self.identity or "anonymous", category, st.clock())
+            if retry_after is not None:
+                # Documented (container-registry-skus.md "API request rate limits"); code from the OCI spec.
+                raise AcrError(429, "TOOMANYREQUESTS", "too many requests, retry later",
+                               headers={"Retry-After": str(retry_after)})
+        with st.lock:
+            return getattr(self, "_dp_" + route)(**params)
+
+    def _challenge(self, scope: str | None, error: str | None = None) -> str:
+        parts = [f'realm="https://{self.host}/oauth2/token"', f'service="{self.service}"']
+        if scope:
+            parts.append(f'scope="{scope}"')
+        if error:
+            parts.append(f'error="{error}"')
+        return "Bearer " + ",".join(parts)
+
+    def _unauthorized(self, scope: str | None, detail: Any, error: str | None = None) -> AcrError:
+        return AcrError(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, detail,
+                        headers={"WWW-Authenticate": self._challenge(scope, error)})
+
+    def _authenticate(self, scope: str | None, action: str | None, repo: str | None) -> None:
+        auth = self.h.headers.get("Authorization", "")
+        detail = _detail_for(scope)
+        if not auth.startswith("Bearer "):
+            raise self._unauthorized(scope, detail if scope else None)
+        token = self.state.access_token(auth[len("Bearer "):].strip())
+        if token is None:
+            raise self._unauthorized(scope, detail, "invalid_token")
+        identity, granted = token
+        self.identity = identity
+        if scope is None:
+            return
+        if not _scope_covers(granted, scope):
+            # ACR binds an access token to the scope it was issued for (notes §c.1).
+            raise self._unauthorized(scope, detail, "insufficient_scope")
+        if identity == "anonymous" and not (self.state.anonymous_pull_enabled and action == "pull"):
+            raise self._unauthorized(scope, detail, "insufficient_scope")
+        if repo is not None and action and self.state.is_denied(identity, repo, action):
+            raise self._unauthorized(scope, detail, "insufficient_scope")
+
+    def _form(self) -> dict[str, str]:
+        return dict(parse_qsl(self.body.decode(), keep_blank_values=True)) if self.body else dict(self.query)
+
+    def _exchange(self) -> _Response:
+        form = self._form()
+        aad = form.get("access_token", "")
+        if form.get("grant_type") != "access_token" or not aad.startswith(AAD_PREFIX):
+            raise AcrError(401, "UNAUTHORIZED", "failed to exchange the AAD token for a refresh token")
+        identity = aad[len(AAD_PREFIX):]
+        self.identity = identity
+        return _json(200, {"refresh_token": self.state.issue_refresh_token(identity)})
+
+    def _token(self) -> _Response:
+        form = self._form()
+        grant = form.get("grant_type")
+        scope = form.get("scope", "")
+        if grant == "refresh_token":
+            identity = self.state.identity_of_refresh_token(form.get("refresh_token", ""))
+            if identity is None:
+                raise AcrError(401, "UNAUTHORIZED", "invalid refresh token")
+        elif grant == "password":
+            # Anonymous (no username) share one identity, as do admin credentials (throttling doc).
+            identity = "admin" if form.get("username") else "anonymous"
+        else:
+            raise AcrError(400, "UNSUPPORTED", f"unsupported grant_type {grant!r}")
+        self.identity = identity
+        return _json(200, {"access_token": self.state.issue_access_token(identity, scope)})
+
+    # -- data-plane routes -----------------------------------------------------------------------------
+
+    def _page(self, items: list[Any], key: Any, base: str, with_orderby: bool = True) -> tuple[list[Any], dict]:
+        try:
+            n = int(self.query.get("n") or _PAGE_DEFAULT)
+        except ValueError:
+            n = _PAGE_DEFAULT
+        n = max(1, min(n, _PAGE_MAX))
+        last = self.query.get("last")
+        start = 0
+        if last:
+            keys = [key(i) for i in items]
+            if last in keys:
+                start = keys.index(last) + 1
+            else:
+                start = sum(1 for k in keys if k <= last) if self.query.get("orderby") in (None, "", "none") else 0
+        page = items[start:start + n]
+        headers = {}
+        if start + n < len(items) and page:
+            q = f"last={quote(key(page[-1]), safe='')}&n={n}"
+            if with_orderby:
+                q += f"&orderby={quote(self.query.get('orderby') or '', safe='')}"
+            headers["Link"] = f'<{base}?{q}>; rel="next"'
+        return page, headers
+
+    def _repo(self, name: str) -> FakeRepository:
+        r = self.state.repositories.get(name)
+        if r is None:
+            raise name_unknown(name)
+        return r
+
+    def _dp_base(self) -> _Response:
+        return _json(200, {})
+
+    def _dp_catalog(self, v2: bool = False) -> _Response:
+        names = sorted(self.state.repositories)
+        page, headers = self._page(names, lambda x: x, "/v2/_catalog" if v2 else "/acr/v1/_catalog", not v2)
+        return _json(200, {"repositories": page}, headers)
+
+    def _repo_json(self, r: FakeRepository) -> dict[str, Any]:
+        return {"registry": self.host, "imageName": r.name, "createdTime": r.created, "lastUpdateTime": r.updated,
+                "manifestCount": len(r.manifests), "tagCount": len(r.tags),
+                "changeableAttributes": {**r.attributes, "teleportEnabled": False}}
+
+    def _dp_repo(self, repo: str) -> _Response:
+        r = self._repo(repo)
+        if self.method == "GET":
+            return _json(200, self._repo_json(r))
+        if self.method == "PATCH":
+            r.attributes.update(_flags(self.body))
+            return _json(200, self._repo_json(r))
+        if self.method == "DELETE":
+            return _json(202, self.state.delete_repository(repo))
+        raise _unsupported()
+
+    def _tag_json(self, r: FakeRepository, name: str) -> dict[str, Any]:
+        t = r.tags[name]
+        out: dict[str, Any] = {"name": t.name, "digest": t.digest, "createdTime": t.created,
+                               "lastUpdateTime": t.updated, "signed": False}
+        m = r.manifests.get(t.digest)
+        if m is not None and m.quarantine_state:
+            out["quarantineState"] = m.quarantine_state
+        out["changeableAttributes"] = dict(t.attributes)
+        return out
+
+    def _dp_tags(self, repo: str) -> _Response:
+        r = self._repo(repo)
+        tags = list(r.tags.values())
+        if self.query.get("digest"):
+            tags = [t for t in tags if t.digest == self.query["digest"]]
+        tags = _ordered(tags, self.query.get("orderby"), lambda t: t.name)
+        page, headers = self._page(tags, lambda t: t.name, f"/acr/v1/{quote(repo, safe='')}/_tags")
+        return _json(200, {"registry": self.host, "imageName": repo,
+                           "tags": [self._tag_json(r, t.name) for t in page]}, headers)
+
+    def _dp_tag(self, repo: str, tag: str) -> _Response:
+        if self.method == "DELETE":
+            self.state.delete_tag(repo, tag)
+            return _Response(202)
+        r = self.state.repositories.get(repo)
+        if r is None or tag not in r.tags:
+            raise AcrError(404, "TAG_UNKNOWN", "the specified tag does not exist")
+        if self.method == "PATCH":
+            r.tags[tag].attributes.update(_flags(self.body))
+        elif self.method != "GET":
+            raise _unsupported()
+        return _json(200, {"registry": self.host, "imageName": repo, "tag": self._tag_json(r, tag)})
+
+    def _manifest_json(self, r: FakeRepository, m: FakeManifest) -> dict[str, Any]:
+        out: dict[str, Any] = {"digest": m.digest, "imageSize": m.image_size, "createdTime": m.created,
+                               "lastUpdateTime": m.updated}
+        if m.architecture:
+            out["architecture"] = m.architecture
+        if m.os:
+            out["os"] = m.os
+        out["mediaType"] = m.media_type
+        tags = r.tags_of(m.digest)
+        if tags:
+            out["tags"] = tags
+        attrs: dict[str, Any] = dict(m.attributes)
+        if m.quarantine_state:
+            attrs["quarantineState"] = m.quarantine_state
+        out["changeableAttributes"] = attrs
+        if m.references:
+            out["references"] = [dict(x) for x in m.references]
+        return out
+
+    def _dp_manifests(self, repo: str) -> _Response:
+        r = self._repo(repo)
+        ms = _ordered(list(r.manifests.values()), self.query.get("orderby"), lambda m: m.digest)
+        page, headers = self._page(ms, lambda m: m.digest, f"/acr/v1/{quote(repo, safe='')}/_manifests")
+        return _json(200, {"registry": self.host, "imageName": repo,
+                           "manifests": [self._manifest_json(r, m) for m in page]}, headers)
+
+    def _dp_manifest_attrs(self, repo: str, ref: str) -> _Response:
+        r = self.state.repositories.get(repo)
+        m = r.manifests.get(ref) if r else None
+        if r is None or m is None:
+            raise AcrError(404, "MANIFEST_UNKNOWN", "manifest unknown")
+        if self.method == "PATCH":
+            m.attributes.update(_flags(self.body))
+        elif self.method != "GET":
+            raise _unsupported()
+        return _json(200, {"registry": self.host, "imageName": repo, "manifest": self._manifest_json(r, m)})
+
+    def _dp_manifest(self, repo: str, ref: str) -> _Response:
+        st = self.state
+        if self.method in ("GET", "HEAD"):
+            faults = st.faults
+            if faults and self._faultable() and faults.roll(faults.manifest_unknown_rate):
+                raise AcrError(404, "MANIFEST_UNKNOWN", "manifest unknown")
+            r = self._repo(repo)
+            digest = ref if ref.startswith("sha256:") else (r.tags[ref].digest if ref in r.tags else None)
+            m = r.manifests.get(digest) if digest else None
+            if m is None:
+                raise AcrError(404, "MANIFEST_UNKNOWN", "manifest unknown")
+            headers = {"Docker-Content-Digest": m.digest, "ETag": f'"{m.digest}"'}
+            if self.method == "HEAD":
+                return _Response(200, b"", {**headers, "Content-Type": m.media_type,
+                                            "Content-Length": str(len(m.body))}, head=True)
+            return _Response(200, m.body, headers, content_type=m.media_type)
+        if self.method == "PUT":
+            return self._put_manifest(repo, ref)
+        if self.method == "DELETE":
+            if not ref.startswith("sha256:"):
+                raise AcrError(400, "UNSUPPORTED", "The operation is unsupported.")
+            st.delete_manifest(repo, ref)
+            return _Response(202)
+        raise _unsupported()
+
+    def _put_manifest(self, repo: str, ref: str) -> _Response:
+        st = self.state
+        digest = sha256_digest(self.body)
+        if ref.startswith("sha256:") and ref != digest:
+            raise AcrError(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
+        try:
+            doc = json.loads(self.body)
+        except ValueError as e:
+            raise AcrError(400, "MANIFEST_INVALID", "manifest invalid") from e
+        for d in [doc.get("config", {}).get("digest"), *(x.get("digest") for x in doc.get("layers", []))]:
+            if d and d not in st.blob_sizes:
+                raise AcrError(400, "MANIFEST_BLOB_UNKNOWN", f"blob unknown to registry: {d}")
+        r = st.repositories.get(repo)
+        if r is not None:
+            if not r.attributes.get("writeEnabled", True):
+                raise disallowed()
+            existing = r.manifests.get(digest)
+            tag = r.tags.get(ref)
+            if (existing and not existing.attributes.get("writeEnabled", True)) or (
+                    tag and not tag.attributes.get("writeEnabled", True)):
+                raise disallowed()
+        media_type = (self.h.headers.get("Content-Type") or doc.get("mediaType") or "").split(";")[0] or None
+        arch = os_ = None
+        cfg = doc.get("config") or {}
+        if cfg.get("digest") in st.blob_content:
+            with contextlib.suppress(ValueError, AttributeError):
+                c = json.loads(st.blob_content[cfg["digest"]])
+                arch, os_ = c.get("architecture"), c.get("os")
+        tags = [] if ref.startswith("sha256:") else [ref]
+        st.put_manifest(repo, self.body, media_type, tags=tags, architecture=arch, os=os_)
+        return _Response(201, b"", {"Docker-Content-Digest": digest, "Location": f"/v2/{repo}/manifests/{digest}"})
+
+    def _dp_upload(self, repo: str, upload: str) -> _Response:
+        st = self.state
+        if self.method == "POST" and not upload:
+            uid = str(uuid.uuid4())
+            st._uploads[uid] = bytearray()
+            return _Response(202, b"", {"Location": f"/v2/{repo}/blobs/uploads/{uid}", "Docker-Upload-UUID": uid,
+                                        "Range": "0-0"})
+        buf = st._uploads.get(upload)
+        if buf is None:
+            raise AcrError(404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry")
+        if self.method == "PATCH":
+            buf += self.body
+            return _Response(202, b"", {"Location": f"/v2/{repo}/blobs/uploads/{upload}", "Docker-Upload-UUID": upload,
+                                        "Range": f"0-{max(0, len(buf) - 1)}"})
+        if self.method == "PUT":
+            buf += self.body
+            digest = sha256_digest(bytes(buf))
+            if self.query.get("digest") and self.query["digest"] != digest:
+                raise AcrError(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
+            del st._uploads[upload]
+            st.add_blob(digest, len(buf), bytes(buf))
+            st.add_repository(repo)
+            return _Response(201, b"", {"Docker-Content-Digest": digest, "Location": f"/v2/{repo}/blobs/{digest}"})
+        if self.method == "DELETE":
+            del st._uploads[upload]
+            return _Response(204)
+        raise _unsupported()
+
+    def _dp_blob(self, repo: str, digest: str) -> _Response:
+        st = self.state
+        if digest not in st.blob_sizes:
+            raise AcrError(404, "BLOB_UNKNOWN", "blob unknown to registry")
+        if self.method == "DELETE":
+            st.blob_content.pop(digest, None)
+            return _Response(202, b"", {"Docker-Content-Digest": digest})
+        size = st.blob_sizes[digest]
+        # Blobs known only by size (from a snapshot) are served as zeros; their digest will not verify.
+        data = st.blob_content.get(digest)
+        headers = {"Docker-Content-Digest": digest}
+        rng = re.match(r"bytes=(\d+)-(\d*)", self.h.headers.get("Range", ""))
+        if self.method == "HEAD":
+            return _Response(200, b"", {**headers, "Content-Length": str(size)}, "application/octet-stream", head=True)
+        if rng:
+            start = int(rng.group(1))
+            end = min(int(rng.group(2)) if rng.group(2) else size - 1, size - 1)
+            if start >= size:
+                raise AcrError(416, "BLOB_UNKNOWN", "requested range not satisfiable")
+            chunk = data[start:end + 1] if data is not None else bytes(end - start + 1)
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            return _Response(206, chunk, headers, "application/octet-stream")
+        return _Response(200, data if data is not None else bytes(size), headers, "application/octet-stream")
+
+    def _dp_referrers(self, repo: str, digest: str) -> _Response:
+        r = self._repo(repo)
+        want = self.query.get("artifactType")
+        items = []
+        for m in r.manifests.values():
+            if m.subject != digest:
+                continue
+            doc = json.loads(m.body)
+            art = doc.get("artifactType") or (doc.get("config") or {}).get("mediaType")
+            if want and art != want:
+                continue
+            desc = {"mediaType": m.media_type, "digest": m.digest, "size": len(m.body)}
+            if art:
+                desc["artifactType"] = art
+            items.append(desc)
+        index = "application/vnd.oci.image.index.v1+json"
+        return _Response(200, canonical_json({"schemaVersion": 2, "mediaType": index, "manifests": items}),
+                         content_type=index)
+
+    # -- ARM --------------------------------------------------------------------------------------------
+
+    def _arm(self) -> _Response:
+        auth = self.h.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        token = auth[len("Bearer "):]
+        self.identity = token[len(AAD_PREFIX):] if token.startswith(AAD_PREFIX) else "arm"
+        self._maybe_fault()
+        st = self.state
+        m = _ARM_RE.match(self.path)
+        if m is None:
+            raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
+        rest = m.group("rest").split("/")
+        with st.lock:
+            if rest[0].lower() == "locations" and len(rest) == 4 and rest[2].lower() == "operationresults":
+                return self._arm_operation(rest[3])
+            if rest[0].lower() != "registries":
+                raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
+            mine = (m.group("sub") == st.subscription_id and not st.deleted
+                    and (m.group("rg") is None or m.group("rg").lower() == st.resource_group.lower()))
+            if len(rest) == 1:
+                if self.method != "GET":
+                    raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
+                return _json(200, {"value": [self._registry_json()] if mine else []})
+            if m.group("rg") is None:
+                raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
+            if not mine or rest[1].lower() != st.name.lower():
+                raise ArmError(404, "ResourceNotFound",
+                               f"The Resource 'Microsoft.ContainerRegistry/registries/{rest[1]}' under resource group "
+                               f"'{m.group('rg')}' was not found. For more details please go to "
+                               "https://aka.ms/ARMResourceNotFoundFix")
+            sub = [x.lower() for x in rest[2:]]
+            if not sub:
+                return self._arm_registry()
+            if sub == ["listusages"] and self.method in ("GET", "POST"):
+                return _json(200, {"value": self._usages()})
+            if sub[0] == "privateendpointconnections":
+                return self._arm_pec(rest[3] if len(rest) > 3 else None)
+            if sub[0] == "replications" and self.method == "GET":
+                if len(rest) == 3:
+                    return _json(200, {"value": list(st.replications.values())})
+                rep = st.replications.get(rest[3])
+                if rep is None:
+                    raise ArmError(404, "ResourceNotFound", f"The resource {rest[3]} could not be found.")
+                return _json(200, rep)
+            raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
+
+    def _registry_json(self) -> dict[str, Any]:
+        st = self.state
+        nrs: dict[str, Any] = {"defaultAction": st.network_default_action,
+                               "ipRules": [{"action": "Allow", "value": v} for v in st.ip_rules]}
+        if st.virtual_network_rules:
+            nrs["virtualNetworkRules"] = [{"action": "Allow", "id": v} for v in st.virtual_network_rules]
+        props: dict[str, Any] = {
+            "loginServer": self.host, "creationDate": st.creation_date, "provisioningState": "Succeeded",
+            "adminUserEnabled": st.admin_user_enabled, "networkRuleSet": nrs, "policies": st.policies,
+            "encryption": {"status": "disabled"}, "dataEndpointEnabled": st.data_endpoint_enabled,
+            "dataEndpointHostNames": st.data_endpoint_host_names,
+            "privateEndpointConnections": list(st.private_endpoint_connections.values()),
+            "publicNetworkAccess": st.public_network_access,
+            "networkRuleBypassOptions": st.network_rule_bypass_options,
+            "zoneRedundancy": st.zone_redundancy, "anonymousPullEnabled": st.anonymous_pull_enabled,
+        }
+        if st.role_assignment_mode:
+            props["roleAssignmentMode"] = st.role_assignment_mode
+        system = {"createdBy": "fake-user@example.com", "createdByType": "User", "createdAt": st.creation_date,
+                  "lastModifiedBy": "fake-user@example.com", "lastModifiedByType": "User",
+                  "lastModifiedAt": st.creation_date}
+        return {"sku": {"name": st.sku, "tier": st.sku}, "type": "Microsoft.ContainerRegistry/registries",
+                "id": st.resource_id, "name": st.name, "location": st.location, "tags": dict(st.tags),
+                "systemData": system, "properties": props}
+
+    def _usages(self) -> list[dict[str, Any]]:
+        st = self.state
+        limit = st.size_limit if st.size_limit is not None else SKU_SIZE_LIMITS.get(st.sku, SKU_SIZE_LIMITS["Standard"])
+        counts = {**st.usage_counts, "Geo-replications": len(st.replications), "IPRules": len(st.ip_rules),
+                  "VNetRules": len(st.virtual_network_rules),
+                  "PrivateEndpointConnections": len(st.private_endpoint_connections)}
+        rows = [{"name": "Size", "limit": limit, "currentValue": st.reported_size(), "unit": "Bytes"}]
+        limits = {"Webhooks": 500, "Geo-replications": -1, "IPRules": 100, "VNetRules": 100,
+                  "PrivateEndpointConnections": 200, "ScopeMaps": 50000, "Tokens": 50000}
+        for name, lim in limits.items():
+            rows.append({"name": name, "limit": lim, "currentValue": counts.get(name, 0), "unit": "Count"})
+        return rows
+
+    def _arm_registry(self) -> _Response:
+        st = self.state
+        if self.method == "GET":
+            return _json(200, self._registry_json())
+        if self.method == "PATCH":
+            try:
+                doc = json.loads(self.body or b"{}")
+            except ValueError as e:
+                raise ArmError(400, "InvalidRequestContent", "The request content was invalid.") from e
+            _apply_registry_patch(st, doc)
+            return _json(200, self._registry_json())
+        if self.method == "DELETE":
+            if st.private_endpoint_connections:
+                # Modelled from documentation only: the support article ("Issue 2") says the delete fails while
+                # private endpoints are attached; no recording shows ARM's real status or body.
+                names = ", ".join(sorted(st.private_endpoint_connections))
+                raise ArmError(409, "RegistryDeletionBlockedByPrivateEndpoints",
+                               f"Registry '{st.name}' cannot be deleted because it has private endpoint "
+                               f"connections: {names}. Delete the private endpoint connections first.")
+            st.deleted = True
+            # Both recorded registry deletes (CLI 2023, 2025) answered 200 with an empty body; the SDK also
+            # accepts 202 + Location, which ``registry_delete_lro`` turns on to exercise the poller.
+            return self._lro("registries") if st.registry_delete_lro else _Response(200)
+        raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
+
+    def _arm_pec(self, name: str | None) -> _Response:
+        st = self.state
+        if name is None:
+            if self.method != "GET":
+                raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
+            return _json(200, {"value": list(st.private_endpoint_connections.values())})
+        pec = st.private_endpoint_connections.get(name)
+        if self.method == "GET":
+            if pec is None:
+                raise ArmError(404, "ResourceNotFound", f"The resource {name} could not be found.")
+            return _json(200, pec)
+        if self.method == "DELETE":
+            if pec is None:
+                return _Response(204, headers={"x-ms-warning": "The private endpoint connection does not exist."})
+            del st.private_endpoint_connections[name]
+            return self._lro("privateendpointconnections")
+        raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
+
+    def _lro(self, kind: str) -> _Response:
+        """202 + absolute Location; the first poll answers 202 again, the second 200 (notes §b, §3.1)."""
+        op = f"{kind}-{uuid.uuid4()}"
+        self.state._operations[op] = 1
+        loc = (f"https://{self.host}/subscriptions/{self.state.subscription_id}/providers/"
+               f"Microsoft.ContainerRegistry/locations/{self.state.location.upper()}/operationResults/{op}"
+               f"?api-version={self.query.get('api-version', '2025-11-01')}")
+        return _Response(202, b"", {"Location": loc})
+
+    def _arm_operation(self, op: str) -> _Response:
+        remaining = self.state._operations.get(op)
+        if remaining is None:
+            raise ArmError(404, "ResourceNotFound", f"The operation {op} could not be found.")
+        if remaining > 0:
+            self.state._operations[op] = remaining - 1
+            return _Response(202, b"", {"Location": f"https://{self.host}{self.h.path}"})
+        return _Response(200)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------------------
+
+_ROUTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^/v2/?$"), "base"),
+    (re.compile(r"^/acr/v1/_catalog$"), "catalog"),
+    (re.compile(r"^/v2/_catalog$"), "catalog_v2"),
+    (re.compile(r"^/acr/v1/(?P<repo>.+)/_tags/(?P<tag>[^/]+)$"), "tag"),
+    (re.compile(r"^/acr/v1/(?P<repo>.+)/_tags$"), "tags"),
+    (re.compile(r"^/acr/v1/(?P<repo>.+)/_manifests/(?P<ref>[^/]+)$"), "manifest_attrs"),
+    (re.compile(r"^/acr/v1/(?P<repo>.+)/_manifests$"), "manifests"),
+    (re.compile(r"^/acr/v1/(?P<repo>[^_].*)$"), "repo"),
+    (re.compile(r"^/v2/(?P<repo>.+)/manifests/(?P<ref>[^/]+)$"), "manifest"),
+    (re.compile(r"^/v2/(?P<repo>.+)/blobs/uploads/?(?P<upload>[^/]*)$"), "upload"),
+    (re.compile(r"^/v2/(?P<repo>.+)/blobs/(?P<digest>[^/]+)$"), "blob"),
+    (re.compile(r"^/v2/(?P<repo>.+)/referrers/(?P<digest>[^/]+)$"), "referrers"),
+]
+
+
+def _route(method: str, path: str) -> tuple[str | None, dict[str, str]]:
+    for rx, name in _ROUTES:
+        m = rx.match(path)
+        if m:
+            repo = m.groupdict().get("repo")
+            if repo is not None and (repo.startswith("_") or "/_" in repo):
+                return None, {}  # ACR extension paths the fake does not implement (_streaming, _deleted, ...)
+            if name == "catalog_v2":
+                return "catalog", {"v2": True}  # type: ignore[dict-item]
+            return name, m.groupdict()
+    return None, {}
+
+
+def _scope_for(route: str, params: Mapping[str, Any], method: str) -> tuple[str | None, str | None]:
+    """The token scope ACR's challenge names for a request, and the action checked against it."""
+    if route == "base":
+        return None, None
+    if route == "catalog":
+        return "registry:catalog:*", "*"
+    repo = params["repo"]
+    if method == "DELETE" and route in ("repo", "tag", "manifest", "blob"):
+        action = "delete"
+    elif route in ("repo", "tag", "tags", "manifests", "manifest_attrs"):
+        action = "metadata_write" if method == "PATCH" else "metadata_read"
+    elif method in ("GET", "HEAD"):
+        action = "pull"
+    else:
+        return f"repository:{repo}:pull,push", "push"
+    return f"repository:{repo}:{action}", action
+
+
+def _scope_covers(granted: str, required: str) -> bool:
+    def parse(s: str) -> dict[tuple[str, str], set[str]]:
+        out: dict[tuple[str, str], set[str]] = {}
+        for part in s.split(" "):
+            bits = part.split(":")
+            if len(bits) >= 3:
+                out.setdefault((bits[0], ":".join(bits[1:-1])), set()).update(bits[-1].split(","))
+        return out
+
+    have = parse(granted)
+    for key, actions in parse(required).items():
+        got = have.get(key, set())
+        if "*" not in got and not actions <= got:
+            return False
+    return True
+
+
+def _detail_for(scope: str | None) -> Any:
+    if not scope:
+        return None
+    kind, _, rest = scope.partition(":")
+    name, _, actions = rest.rpartition(":")
+    return [{"Type": kind, "Name": name, "Action": a} for a in actions.split(",")]
+
+
+def _flags(body: bytes) -> dict[str, bool]:
+    try:
+        doc = json.loads(body or b"{}")
+    except ValueError as e:
+        raise AcrError(400, "INVALID_REQUEST", "invalid JSON body") from e
+    keys = ("deleteEnabled", "writeEnabled", "readEnabled", "listEnabled")
+    return {k: bool(doc[k]) for k in keys if k in doc and doc[k] is not None}
+
+
+def _ordered(items: list[Any], orderby: str | None, name_key: Any) -> list[Any]:
+    if orderby == "timedesc":
+        return sorted(items, key=lambda i: (i.updated, name_key(i)), reverse=True)
+    if orderby == "timeasc":
+        return sorted(items, key=lambda i: (i.updated, name_key(i)))
+    return sorted(items, key=name_key)
+
+
+def _unsupported() -> AcrError:
+    return AcrError(405, "UNSUPPORTED", "The operation is unsupported.")
+
+
+def _apply_registry_patch(st: FakeRegistry, doc: Mapping[str, Any]) -> None:
+    sku = (doc.get("sku") or {}).get("name")
+    if sku:
+        st.sku = sku
+    if isinstance(doc.get("tags"), dict):
+        st.tags = {str(k): str(v) for k, v in doc["tags"].items()}
+    props = doc.get("properties") or {}
+    if "publicNetworkAccess" in props:
+        st.public_network_access = props["publicNetworkAccess"]
+    nrs = props.get("networkRuleSet")
+    if nrs:
+        st.network_default_action = nrs.get("defaultAction", st.network_default_action)
+        if "ipRules" in nrs:
+            st.ip_rules = [r.get("value") or r.get("ipAddressOrRange") for r in nrs["ipRules"] or []]
+        if "virtualNetworkRules" in nrs:
+            st.virtual_network_rules = [r.get("id") for r in nrs["virtualNetworkRules"] or []]
+    for key, attr in (("adminUserEnabled", "admin_user_enabled"), ("anonymousPullEnabled", "anonymous_pull_enabled"),
+                      ("dataEndpointEnabled", "data_endpoint_enabled"),
+                      ("networkRuleBypassOptions", "network_rule_bypass_options"),
+                      ("roleAssignmentMode", "role_assignment_mode")):
+        if key in props:
+            setattr(st, attr, props[key])
+    for name, pol in (props.get("policies") or {}).items():
+        if isinstance(pol, dict):
+            st.policies.setdefault(name, {}).update({k: v for k, v in pol.items() if v is not None})
+
+
+__all__ = ["FakeAcrServer", "RequestRecord", "serve_fake_acr"]
