@@ -685,6 +685,12 @@ class _Ctx:
         self.identity = token[len(AAD_PREFIX):] if token.startswith(AAD_PREFIX) else "arm"
         self._maybe_fault()
         st = self.state
+        if self.identity in st.arm_denied_identities:
+            # ARM's RBAC refusal, in the shape ARM documents for AuthorizationFailed (not from a recording).
+            raise ArmError(403, "AuthorizationFailed",
+                           f"The client '{self.identity}' with object id '{self.identity}' does not have authorization "
+                           f"to perform action 'Microsoft.ContainerRegistry/registries/read' over scope "
+                           f"'{st.resource_id}' or the scope is invalid.")
         m = _ARM_RE.match(self.path)
         if m is None:
             raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")

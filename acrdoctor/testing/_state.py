@@ -258,6 +258,7 @@ class FakeRegistry:
     * ``client_ip`` / ``firewall_denied_ips``: the caller's pretend IP for firewall mode;
     * ``denied_actions``: ``{(repository, action)}`` or ``{(identity, repository, action)}`` answered 401
       with ACR's per-action ``detail``, to test missing permissions;
+    * ``arm_denied_identities``: identities that ARM refuses with 403 ``AuthorizationFailed`` (no Reader role);
     * ``orphan_on_empty``: when the last manifest of a repository is deleted, keep it as an orphaned
       empty repository (the ACR quirk) instead of removing it (the documented normal case);
     * ``clock``: a zero-argument callable returning seconds; replace it to move time in tests.
@@ -317,6 +318,8 @@ class FakeRegistry:
         self.client_ip = "203.0.113.42"
         self.firewall_denied_ips: set[str] = set()
         self.denied_actions: set[tuple[str, ...]] = set()
+        #: Identities without any Azure RBAC role on the registry: ARM answers 403 AuthorizationFailed.
+        self.arm_denied_identities: set[str] = set()
         self.orphan_on_empty = False
         #: repository delete refuses (405) while any manifest or tag inside blocks deletion; unverified on
         #: the wire (no recording), modelled on the image-lock documentation.

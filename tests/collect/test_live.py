@@ -259,3 +259,79 @@ def test_cli_collect_then_diagnose_the_written_snapshot(demo: Snapshot, demo_ser
     report = json.loads(res.stdout)
     assert [r["check"] for r in report["results"]] == ["private-endpoints-block-registry-delete"]
     assert len(report["results"][0]["findings"]) == 2
+
+
+class _ExpiredLogin:
+    """A credential whose sign-in has expired, as DefaultAzureCredential reports it."""
+
+    def get_token(self, *scopes, **kwargs):
+        from azure.core.exceptions import ClientAuthenticationError
+
+        raise ClientAuthenticationError("AADSTS700082: The refresh token has expired due to inactivity.")
+
+
+def _cli(demo: Snapshot, srv, *extra: str, credential=None, async_credential=None):
+    from click.testing import CliRunner
+
+    import acrdoctor.collect.live as live
+    from acrdoctor.cli import cli
+
+    creds = (credential or FakeCredential(), async_credential or AsyncFakeCredential())
+    original = live._credentials
+    live._credentials = lambda opts: creds
+    try:
+        args = ["diagnose", "--registry", "contoso", "--subscription", demo.registry.subscription_id or "",
+                "-g", demo.registry.resource_group or "", "--arm-endpoint", srv.arm_endpoint, "--ca-file", srv.ca_pem,
+                "--no-cache", "--quiet", *extra]
+        return CliRunner().invoke(cli, args)
+    finally:
+        live._credentials = original
+
+
+def _one_line_exit_2(result, *fragments: str) -> str:
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("acrdoctor: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+def test_expired_login_says_to_sign_in_again(demo: Snapshot, demo_server) -> None:
+    result = _cli(demo, demo_server, credential=_ExpiredLogin())
+    _one_line_exit_2(result, "cannot sign in to Azure", "az login", "AADSTS700082")
+    assert [r for r in demo_server.requests if not r.path.startswith("/subscriptions/")] == []
+
+
+def test_no_permission_names_the_role_needed(demo: Snapshot) -> None:
+    state = FakeRegistry.from_snapshot(demo)
+    state.arm_denied_identities = {"alice"}
+    with serve_fake_acr(state, port=0) as srv:
+        result = _cli(demo, srv, credential=FakeCredential("alice"))
+    _one_line_exit_2(result, "no permission", "Reader role", "AuthorizationFailed")
+
+
+def test_wrong_subscription_or_group_is_not_found(demo: Snapshot, demo_server) -> None:
+    result = _cli(demo, demo_server, "--subscription", "11111111-1111-1111-1111-111111111111")
+    _one_line_exit_2(result, "not found", "--subscription")
+    result = _cli(demo, demo_server, "-g", "rg-elsewhere")
+    _one_line_exit_2(result, "resource group 'rg-elsewhere'", "not found")
+
+
+def test_invalid_registry_name_on_the_command_line(demo: Snapshot, demo_server) -> None:
+    from click.testing import CliRunner
+
+    from acrdoctor.cli import cli
+
+    result = CliRunner().invoke(cli, ["diagnose", "--registry", "my_registry!", "--quiet"])
+    _one_line_exit_2(result, "not a valid registry name")
+
+
+def test_collection_only_reads(demo: Snapshot, demo_server) -> None:
+    demo_server.reset_log()
+    collect(options(demo_server, demo))
+    methods = {(r.method, r.path.split("/")[1]) for r in demo_server.requests}
+    assert {m for m, _ in methods} <= {"GET", "HEAD", "POST"}
+    assert {top for m, top in methods if m == "POST"} <= {"oauth2"}  # token exchange only
