@@ -641,13 +641,13 @@ class FakeRegistry:
     def from_snapshot(cls, snapshot: Snapshot, *, rehash: bool = True) -> FakeRegistry:
         """Build fake state from a snapshot: settings, usage, private endpoints, replications, content.
 
-        The SDK's ``get_manifest`` checks that the sha256 of the body equals the requested digest, and
-        snapshot digests (builder-made or collected without bodies) are not hashes of any body the fake
-        could serve. So by default (``rehash=True``) every manifest gets a canonical body, re-hashed in
-        dependency order (images, then referrers, then indexes), and the served digest replaces the
-        snapshot's everywhere (tags, index references, subjects). ``state.digest_map`` maps snapshot
-        digests to served ones. ``rehash=False`` keeps the snapshot digests; listings and deletes by
-        digest then match the snapshot exactly, but ``get_manifest`` raises ``DigestValidationError``.
+        The SDK's ``get_manifest`` checks that the sha256 of the body equals the requested digest. Digests
+        made by ``acrdoctor.builder`` are the sha256 of the canonical body ``acrdoctor.manifest_body``
+        renders, which is what the fake serves, so they are kept. Any other digest (collected from a real
+        registry, written by hand) gets a canonical body and, with ``rehash=True`` (the default), a new
+        digest that replaces the old one everywhere (tags, index references, subjects);
+        ``state.digest_map`` maps snapshot digests to served ones. ``rehash=False`` keeps foreign digests;
+        listings and deletes match the snapshot exactly, but ``get_manifest`` raises ``DigestValidationError``.
 
         Repositories with manifest and tag counts of 0 and no manifests become orphaned (the
         NAME_UNKNOWN trap). A repository whose manifests were not collected is created empty.
