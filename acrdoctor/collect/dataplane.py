@@ -29,7 +29,7 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
 
 from acrdoctor.collect.cache import ManifestCache
-from acrdoctor.collect.failures import describe
+from acrdoctor.collect.failures import describe, load_error_body
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter, parse_retry_after
 from acrdoctor.manifest_body import parse_manifest_body
@@ -39,6 +39,9 @@ T = TypeVar("T")
 
 #: ACR's listing page size; the Azure CLI uses 100 too (notes acr-wire-behaviour §b, pagination).
 PAGE_SIZE = 100
+
+#: Extra attempts for a MANIFEST_UNKNOWN on a manifest that was just listed.
+MANIFEST_UNKNOWN_RETRIES = 2
 
 
 @dataclass
@@ -212,6 +215,7 @@ class DataPlaneScanner:
 
             return sorted(await self.retry(listing))
         except Exception as err:  # noqa: BLE001 - recorded, the run goes on without the data plane
+            await load_error_body(err)
             self.result.errors.append(_error_doc(Part.REPOSITORIES, err, None, "list_repository_names"))
             return None
 
@@ -220,6 +224,7 @@ class DataPlaneScanner:
         try:
             props = await self.retry(lambda: self.client.get_repository_properties(name))
         except Exception as err:  # noqa: BLE001
+            await load_error_body(err)
             f = describe(err)
             if f.code == "NAME_UNKNOWN" and self.only:
                 self.result.errors.append(_error_doc(Part.REPOSITORIES, err, name, "get_repository_properties"))
@@ -254,6 +259,7 @@ class DataPlaneScanner:
         try:
             return await self.retry(read)
         except Exception as err:  # noqa: BLE001
+            await load_error_body(err)
             self.result.errors.append(_error_doc(part, err, repo, f"list_{key}"))
             self.result.partial.add(part.value)
             return None
@@ -297,12 +303,21 @@ class DataPlaneScanner:
 
     async def _body(self, repo: dict[str, Any], m: dict[str, Any]) -> dict[str, Any] | None:
         name, digest = repo["name"], m["digest"]
-        try:
-            result = await self.retry(lambda: self.client.get_manifest(name, digest))
-        except Exception as err:  # noqa: BLE001
-            self.result.errors.append(_error_doc(Part.MANIFEST_BODIES, err, name, "get_manifest"))
-            self.result.partial.add(Part.MANIFEST_BODIES.value)
-            return None
+        for attempt in range(MANIFEST_UNKNOWN_RETRIES + 1):
+            try:
+                result = await self.retry(lambda: self.client.get_manifest(name, digest))
+                break
+            except Exception as err:  # noqa: BLE001
+                await load_error_body(err)
+                # ACR sometimes answers MANIFEST_UNKNOWN for a manifest it listed a moment ago, under load
+                # (Azure/acr-cli#459): ask again before believing it.
+                if describe(err).code == "MANIFEST_UNKNOWN" and attempt < MANIFEST_UNKNOWN_RETRIES:
+                    self.result.stats.retries += 1
+                    await asyncio.sleep(0.2 * (attempt + 1))
+                    continue
+                self.result.errors.append(_error_doc(Part.MANIFEST_BODIES, err, name, "get_manifest"))
+                self.result.partial.add(Part.MANIFEST_BODIES.value)
+                return None
         summary = parse_manifest_body(result.manifest)
         if result.media_type and not summary.get("mediaType"):
             summary["mediaType"] = result.media_type

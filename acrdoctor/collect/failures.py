@@ -45,6 +45,28 @@ def _body(err: HttpResponseError) -> Any:
         return None
 
 
+async def load_error_body(err: BaseException) -> None:
+    """Read a streamed error response so :func:`describe` can find ACR's code in it.
+
+    The aio client streams ``get_manifest`` responses; on a 404 its body is still unread, and the
+    ``MANIFEST_UNKNOWN`` that tells a vanished manifest from a wrong path is inside.
+    """
+    resp = getattr(err, "response", None)
+    if resp is None:
+        return
+    for name in ("read", "load_body"):
+        method = getattr(resp, name, None)
+        if method is None:
+            continue
+        try:
+            result = method()
+            if hasattr(result, "__await__"):
+                await result
+        except Exception:  # noqa: BLE001 - an unreadable body just means no code
+            continue
+        return
+
+
 def describe(err: BaseException) -> Failure:
     """Status, ACR/ARM error code, message and detail of an SDK exception."""
     if isinstance(err, HttpResponseError):

@@ -335,3 +335,43 @@ def test_collection_only_reads(demo: Snapshot, demo_server) -> None:
     methods = {(r.method, r.path.split("/")[1]) for r in demo_server.requests}
     assert {m for m, _ in methods} <= {"GET", "HEAD", "POST"}
     assert {top for m, top in methods if m == "POST"} <= {"oauth2"}  # token exchange only
+
+
+def test_scan_survives_5xx_resets_and_intermittent_manifest_unknown(tmp_path: Path) -> None:
+    from acrdoctor.testing import Faults
+
+    b = SnapshotBuilder(sku="Premium")
+    for r in range(3):
+        repo = b.repository(f"svc{r}")
+        for i in range(20):
+            repo.image([f"v{i}"], layers=[("base", 100), (f"svc{r}-{i}", 10)])
+    snap = b.build()
+    state = FakeRegistry.from_snapshot(snap)
+    state.faults = Faults(error_rate_5xx=0.05, reset_rate=0.03, manifest_unknown_rate=0.1, seed=7)
+    with serve_fake_acr(state, port=0) as srv:
+        result = collect(options(srv, snap, cache=ManifestCache(tmp_path, enabled=False)))
+        statuses = [r.status for r in srv.requests]
+    assert 500 in statuses and 404 in statuses  # the faults really happened
+    assert result.stats.retries > 0
+    assert result.stats.bodies_fetched == 60
+    assert result.snapshot.errors == ()
+    assert sum(len(r.manifests or ()) for r in result.snapshot.repositories or ()) == 60
+
+
+def test_progress_is_silent_off_a_terminal_and_counts_on_one() -> None:
+    import io
+
+    from rich.console import Console
+
+    from acrdoctor.collect.progress import Progress, RichProgress
+
+    assert type(Progress.for_terminal(quiet=True)) is Progress
+    assert type(Progress.for_terminal()) is Progress  # pytest's stderr is not a terminal
+    out = io.StringIO()
+    bar = RichProgress(Console(file=out, force_terminal=True, width=80))
+    bar.start("manifest bodies", 4)
+    bar.advance("manifest bodies", 3)
+    task = bar._tasks["manifest bodies"]
+    assert bar._bar.tasks[task].completed == 3 and bar._bar.tasks[task].total == 4
+    bar.close()
+    assert "manifest bodies" in out.getvalue()
