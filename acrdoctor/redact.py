@@ -18,6 +18,10 @@ _FIELD = re.compile(
     """
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+(?!REDACTED)([A-Za-z0-9._~+/=-]{16,})")
+# The tokens acrdoctor.testing's fake ACR hands out: ``fake-aad:<identity>`` (the AAD token its credentials
+# return, short and with a colon, so _BEARER misses it) and ``fake-acr-refresh-<hex>`` / ``fake-acr-access-<hex>``.
+# They grant nothing, but a cassette holding one proves the scrubbing failed, and would leak a real token too.
+_FAKE = re.compile(r"\bfake-(?:aad:[A-Za-z0-9._@-]+|acr-(?:refresh|access)-[0-9A-Fa-f]{8,})")
 
 REDACTED = "REDACTED"
 
@@ -27,4 +31,5 @@ def find_secrets(text: str) -> list[str]:
     hits = [m.group(0) for m in _JWT.finditer(text)]
     hits += [f"{m.group(1)}={m.group(2)[:4]}…" for m in _FIELD.finditer(text)]
     hits += [f"{m.group(1)} {m.group(2)[:4]}…" for m in _BEARER.finditer(text)]
+    hits += [m.group(0)[:13] + "…" for m in _FAKE.finditer(text)]
     return [h[:24] + ("…" if len(h) > 24 else "") for h in hits]

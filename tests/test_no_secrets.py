@@ -39,6 +39,11 @@ def test_stored_file_has_no_credentials(path: Path) -> None:
         "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123",
         "password=hunter2hunter2",
         "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJBenVyZSJ9.c2lnbmF0dXJl",
+        # the fake ACR's tokens (acrdoctor.testing): an unscrubbed cassette recorded from it holds these
+        "authorization:\n- Bearer fake-aad:alice",
+        "{access_token: fake-aad:alice, grant_type: access_token}",
+        '"Bearer fake-acr-access-0123456789abcdef0123456789abcdef"',
+        "fake-acr-refresh-0123456789abcdef0123456789abcdef",
     ],
 )
 def test_scanner_catches_planted_credentials(text: str) -> None:
@@ -53,6 +58,7 @@ def test_scanner_catches_planted_credentials(text: str) -> None:
         '{"access_token": null}',
         "sha256:5122f6204b6a3596e048758cabba3c46b1c937a46b5be6225b835d091b90e46c",
         "Authorization: Bearer REDACTED",
+        "Credentials whose AAD token is `fake-aad:<identity>`.",
     ],
 )
 def test_scanner_accepts_redacted_or_harmless_text(text: str) -> None:
