@@ -31,6 +31,7 @@ from acrdoctor.model import Snapshot
 from acrdoctor.redact import find_secrets
 from acrdoctor.snapshot_io import snapshot_to_dict
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential, FakeRegistry
+from tests.collect.compare import assert_same_registry, keyed_findings, repos
 from tests.collect.conftest import (
     CASSETTES,
     ENDPOINT,
@@ -68,23 +69,6 @@ def options(acr: FakeAcr, snapshot: Snapshot, tmp_path: Path) -> LiveOptions:
         async_credential=AsyncFakeCredential(), concurrency=1, cache=ManifestCache(tmp_path, enabled=False))
 
 
-def _repos(doc: dict[str, Any]) -> dict[str, Any]:
-    return {r["name"]: r for r in doc.get("repositories", [])}
-
-
-def _blob_digests(doc: dict[str, Any], m: dict[str, Any]) -> list[str]:
-    digests = doc["blobs"]["digests"]
-    return [digests[i] for i in ([m["config"]] if "config" in m else []) + m.get("layers", [])]
-
-
-def _keyed_findings(report) -> set[tuple[str, str, str]]:
-    # As in test_live: the demo's own collection errors (401, 429, 403) belong to another collection, and
-    # ages are measured from the collection time.
-    skip = {"delete-permission", "throttling", "network-access-denied"}
-    return {(f.check, f.resource.name, re.sub(r"\d+ days? ago", "N days ago", f.message))
-            for f in report.findings() if f.check not in skip}
-
-
 @pytest.mark.vcr
 def test_collecting_the_demo_registry(demo: Snapshot, fake_acr, tmp_path: Path) -> None:
     acr = fake_acr(demo_state(demo))
@@ -92,30 +76,13 @@ def test_collecting_the_demo_registry(demo: Snapshot, fake_acr, tmp_path: Path) 
     live, want = snapshot_to_dict(result.snapshot), snapshot_to_dict(demo)
 
     assert live["registry"]["loginServer"] == LOGIN_SERVER
-    for key in ("sku", "publicNetworkAccess", "networkRuleSet", "policies", "resourceGroup"):
-        assert live["registry"].get(key) == want["registry"].get(key), key
-    assert live["private_endpoint_connections"] == want["private_endpoint_connections"]
-    assert {u["name"]: u["currentValue"] for u in live["usage"]} == {u["name"]: u["currentValue"]
-                                                                       for u in want["usage"]}
-    got, exp = _repos(live), _repos(want)
-    assert sorted(got) == sorted(exp)
-    for name, repo in exp.items():
-        g = got[name]
-        for key in ("manifestCount", "tagCount", "changeableAttributes"):
-            assert g.get(key) == repo.get(key), (name, key)
-        gm = {m["digest"]: m for m in g.get("manifests", [])}
-        em = {m["digest"]: m for m in repo.get("manifests", [])}
-        assert set(gm) == set(em), name
-        for digest, m in em.items():
-            for key in ("mediaType", "tags", "references", "subject", "changeableAttributes", "architecture", "os"):
-                assert gm[digest].get(key) == m.get(key), (name, digest, key)
-            assert _blob_digests(live, gm[digest]) == _blob_digests(want, m), (name, digest)
-        assert sorted(t["name"] for t in g.get("tags", [])) == sorted(t["name"] for t in repo.get("tags", []))
+    assert_same_registry(live, want)
+    exp = repos(want)
     assert not result.snapshot.errors
     assert result.stats.bodies_fetched == sum(len(r.get("manifests", [])) for r in exp.values())
 
     report = diagnose(result.snapshot)
-    assert _keyed_findings(report) == _keyed_findings(diagnose(demo))
+    assert keyed_findings(report) == keyed_findings(diagnose(demo))
     assert all(r.status is not Status.SKIPPED for r in report.results)
 
 
@@ -123,7 +90,7 @@ def test_collecting_the_demo_registry(demo: Snapshot, fake_acr, tmp_path: Path) 
 def test_data_plane_client(demo: Snapshot, fake_acr) -> None:
     state = demo_state(demo)
     acr = fake_acr(state)
-    want = _repos(snapshot_to_dict(demo))
+    want = repos(snapshot_to_dict(demo))
     with ContainerRegistryClient(acr.endpoint, FakeCredential(), connection_verify=acr.connection_verify,
                                  retry_total=0) as client:
         pages = [list(p) for p in client.list_repository_names(results_per_page=4).by_page()]

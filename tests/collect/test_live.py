@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from acrdoctor.errors import InputError
 from acrdoctor.model import Part, Snapshot
 from acrdoctor.snapshot_io import snapshot_to_dict
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential, FakeRegistry, Throttle, serve_fake_acr
+from tests.collect.compare import assert_same_registry, keyed_findings
 
 ALLOWED_IP = "198.51.100.7"  # inside the demo registry's ipRules (198.51.100.0/24)
 
@@ -45,53 +45,18 @@ def demo_server(demo: Snapshot) -> Iterator:
         yield srv
 
 
-def _repos(doc: dict) -> dict:
-    return {r["name"]: r for r in doc.get("repositories", [])}
-
-
-def _blob_digests(doc: dict, m: dict) -> list[str]:
-    digests = doc["blobs"]["digests"]
-    return [digests[i] for i in ([m["config"]] if "config" in m else []) + m.get("layers", [])]
-
-
 def test_live_collection_of_the_demo_matches_the_demo_snapshot(demo: Snapshot, demo_server) -> None:
     result = collect(options(demo_server, demo))
     live, want = snapshot_to_dict(result.snapshot), snapshot_to_dict(demo)
     assert live["registry"]["loginServer"] == demo_server.login_server
-    for key in ("sku", "publicNetworkAccess", "networkRuleSet", "policies", "resourceGroup"):
-        assert live["registry"].get(key) == want["registry"].get(key), key
-    assert live["private_endpoint_connections"] == want["private_endpoint_connections"]
+    assert_same_registry(live, want)
     assert [r["name"] for r in live["replications"]] == [r["name"] for r in want["replications"]]
-    usage = {u["name"]: u["currentValue"] for u in live["usage"]}
-    assert usage == {u["name"]: u["currentValue"] for u in want["usage"]}
-    got, exp = _repos(live), _repos(want)
-    assert sorted(got) == sorted(exp)
-    for name, repo in exp.items():
-        g = got[name]
-        for key in ("manifestCount", "tagCount", "changeableAttributes"):
-            assert g.get(key) == repo.get(key), (name, key)
-        gm = {m["digest"]: m for m in g.get("manifests", [])}
-        em = {m["digest"]: m for m in repo.get("manifests", [])}
-        assert set(gm) == set(em), name
-        for digest, m in em.items():
-            for key in ("mediaType", "tags", "references", "subject", "changeableAttributes", "architecture", "os"):
-                assert gm[digest].get(key) == m.get(key), (name, digest, key)
-            assert _blob_digests(live, gm[digest]) == _blob_digests(want, m), (name, digest)
-        assert sorted(t["name"] for t in g.get("tags", [])) == sorted(t["name"] for t in repo.get("tags", []))
 
 
 def test_live_diagnosis_finds_what_the_offline_diagnosis_finds(demo: Snapshot, demo_server) -> None:
     live = diagnose(collect(options(demo_server, demo)).snapshot)
     offline = diagnose(demo)
-    # The demo's recorded collection errors (a 401, a 429, a 403) belong to another collection: leave them out.
-    from_errors = {"delete-permission", "throttling"}
-
-    def keyed(report) -> set[tuple[str, str, str]]:
-        # Ages are measured from the collection time, which is now for the live snapshot.
-        return {(f.check, f.resource.name, re.sub(r"\d+ days? ago", "N days ago", f.message))
-                for f in report.findings() if f.check not in from_errors and f.check != "network-access-denied"}
-
-    assert keyed(live) == keyed(offline)
+    assert keyed_findings(live) == keyed_findings(offline)
     assert all(r.status is not Status.SKIPPED for r in live.results)
 
 
