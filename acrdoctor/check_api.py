@@ -203,6 +203,14 @@ class Check:
         )
 
 
+class SkipCheck(Exception):
+    """Raised by a check that cannot judge the data it got (for example a partial scan): reported as skipped.
+
+    Missing parts are handled by the engine through ``needs``; this is for what only the check can see,
+    so that incomplete data is never reported as a pass.
+    """
+
+
 class CheckDefinitionError(ValueError):
     """A check's metadata breaks the catalogue rules (bad slug, missing cause, non-https docs...)."""
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
-from acrdoctor.check_api import Check, Context, Finding, Severity, Status, validate_check
+from acrdoctor.check_api import Check, Context, Finding, Severity, SkipCheck, Status, validate_check
 from acrdoctor.errors import UnknownCheckError
 from acrdoctor.model import Snapshot
 
@@ -183,6 +183,9 @@ def run_checks(snapshot: Snapshot, checks: Sequence[type[Check]]) -> tuple[Check
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 findings = tuple(cls().run(ctx))
+        except SkipCheck as skip:
+            results.append(CheckResult(cls, Status.SKIPPED, reason=str(skip)))
+            continue
         except Exception as exc:  # noqa: BLE001 - isolating crashing checks is the point
             results.append(CheckResult(cls, Status.ERRORED, reason=f"{type(exc).__name__}: {exc}",
                                        trace=traceback.format_exc()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
+from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity, SkipCheck
 from acrdoctor.model import Part
 from acrdoctor.units import human_bytes, plural
 
@@ -31,7 +31,13 @@ class SharedLayers(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         storage = ctx.storage
         shared_count, shared_bytes = storage.shared_blobs()
+        partial = Part.REPOSITORIES in ctx.snapshot.partial
         if not shared_count:
+            if partial:
+                n = len(storage.repositories)
+                raise SkipCheck(f"only {plural(n, 'repository', 'repositories')} of the registry "
+                                f"{'was' if n == 1 else 'were'} scanned (--repository); sharing with the others "
+                                "is unknown")
             return
         at_least = "" if storage.complete else "at least "
         deduplicated = storage.deduplicated_total()

@@ -75,3 +75,17 @@ def test_skipped_without_manifest_bodies(builder: SnapshotBuilder) -> None:
     result = run_check(SLUG, builder.build())
     assert result.status is Status.SKIPPED
     assert "manifest bodies" in (result.reason or "")
+
+
+def test_a_partial_scan_without_sharing_is_skipped_not_passed() -> None:
+    from acrdoctor.builder import SnapshotBuilder
+    from acrdoctor.check_api import Status
+    from acrdoctor.model import Part
+    from tests.conftest import run_check
+
+    b = SnapshotBuilder()
+    b.repository("only-this-one").image(["v1"], layers=[("base", 100)])
+    b.partial = {Part.REPOSITORIES, Part.MANIFESTS, Part.MANIFEST_BODIES}
+    result = run_check("shared-layers", b.build())
+    assert result.status is Status.SKIPPED
+    assert "only 1 repository of the registry was scanned" in (result.reason or "")
