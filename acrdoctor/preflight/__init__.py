@@ -1,0 +1,1 @@
+"""Pre-flight for bulk deletes: the exact plan, blockers and bytes freed, before anything is deleted."""
