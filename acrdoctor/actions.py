@@ -334,3 +334,32 @@ class SchedulePurgeTask(Action):
 
     def describe(self) -> str:
         return f"schedule {self.purge_command()} ({self.schedule})"
+
+
+@dataclass(frozen=True, slots=True)
+class Untag(Action):
+    """Remove one tag and keep the manifest: frees nothing, but the tag can no longer be pulled."""
+
+    registry: RegistryRef
+    repository: str
+    tag: str
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "repository", "untag", "--name", self.registry.name,
+                "--image", f"{self.repository}:{self.tag}"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"untag {self.repository}:{self.tag}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteRegistry(Action):
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "delete", "--name", self.registry.name, *self.registry.rg(), "--yes"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"delete registry {self.registry.name}"

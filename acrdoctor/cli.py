@@ -24,7 +24,7 @@ from acrdoctor import __version__
 from acrdoctor.check_api import Check, Severity
 from acrdoctor.engine import Catalogue, Report, diagnose
 from acrdoctor.errors import InputError
-from acrdoctor.model import Snapshot
+from acrdoctor.model import Part, Snapshot
 
 if TYPE_CHECKING:
     from acrdoctor.collect.live import LiveResult
@@ -160,8 +160,9 @@ def _live_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _live(registry: str, checks: Sequence[type[Check]], live: dict[str, Any]) -> LiveResult:
-    """Collect what ``checks`` need from a live registry (library: acrdoctor.collect.live.collect)."""
+def _live(registry: str, checks: Sequence[type[Check]], live: dict[str, Any],
+          parts: frozenset[Part] | None = None) -> LiveResult:
+    """Collect what ``checks`` need (or ``parts``) from a live registry (library: acrdoctor.collect.live.collect)."""
     from acrdoctor.collect.cache import ManifestCache
     from acrdoctor.collect.live import LiveOptions, collect, parse_target, parts_for
     from acrdoctor.collect.progress import Progress
@@ -170,7 +171,7 @@ def _live(registry: str, checks: Sequence[type[Check]], live: dict[str, Any]) ->
     cache = ManifestCache(live["cache_dir"], enabled=not live["no_cache"])
     opts = LiveOptions(
         target=target, subscription=live["subscription"], resource_group=live["resource_group"],
-        repositories=tuple(live["repositories"]), parts=parts_for(checks),
+        repositories=tuple(live["repositories"]), parts=parts if parts is not None else parts_for(checks),
         max_requests_per_minute=live["max_requests_per_minute"], concurrency=live["concurrency"], cache=cache,
         progress=Progress.for_terminal(quiet=live["quiet"]), arm_endpoint=live["arm_endpoint"],
         connection_verify=str(live["ca_file"]) if live["ca_file"] else True,
@@ -244,6 +245,51 @@ def collect_cmd(registry: str | None, out: Path, checks: Sequence[str], no_plugi
     click.echo(f"wrote {out}: {repos} repositories, {s.manifests} manifests, {s.bodies_fetched} manifest bodies "
                f"fetched ({s.bodies_cached} from cache), {s.requests} data-plane requests, {s.throttled} throttled, "
                f"{len(result.snapshot.errors)} collection errors", err=True)
+
+
+@cli.command("preflight", context_settings={"ignore_unknown_options": True})
+@_source_options
+@_live_options
+@click.option("--in-use", "in_use", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Image references in use (one per line); the plan must not delete them.")
+@click.option("--safe-plan-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the plan without its blocked targets as a bash script of az commands.")
+@click.option("--output", "-o", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True, help="Report format.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="medium", show_default=True,
+              help="Exit 1 when a warning is at or above this severity (blockers always exit 1).")
+@click.option("--verbose", "-v", is_flag=True, help="List every deletion in the console.")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
+def preflight_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, in_use: Path | None,
+                  safe_plan_out: Path | None, output: str, fail_on: str, verbose: bool, command: tuple[str, ...],
+                  **live: Any) -> None:
+    """Check a delete before running it: the exact plan, what blocks it and the bytes it frees.
+
+    Put the command after --, verbatim: acr purge ..., az acr run --cmd "acr purge ..." /dev/null,
+    az acr repository delete|untag ..., az acr manifest delete ..., az acr delete ...
+    """
+    from acrdoctor.preflight.commands import parse_command
+    from acrdoctor.preflight.render import render_console, render_json, render_markdown
+    from acrdoctor.preflight.run import PREFLIGHT_PARTS, exit_code, plan_for, quoted, safe_plan_script
+
+    request = parse_command(list(command))  # a malformed command fails before any registry is read
+    if registry and not (demo or snapshot_path):
+        snapshot = _live(registry, [], live, parts=PREFLIGHT_PARTS).snapshot
+    else:
+        snapshot = _load_source(demo, snapshot_path, registry)
+    in_use_text = in_use.read_text("utf-8") if in_use else None
+    plan = plan_for(request, snapshot, in_use=in_use_text)
+    text = quoted(list(command))
+    if safe_plan_out:
+        safe_plan_out.write_text(safe_plan_script(plan, snapshot, text), "utf-8")
+        safe_plan_out.chmod(0o755)
+    if output == "json":
+        click.echo(render_json(plan, snapshot, text, pretty=sys.stdout.isatty()), nl=False)
+    elif output == "markdown":
+        click.echo(render_markdown(plan, snapshot, text), nl=False)
+    else:
+        render_console(plan, snapshot, text, _stdout_console(), verbose=verbose)
+    sys.exit(exit_code(plan, snapshot, Severity(fail_on)))
 
 
 @cli.group("checks")

@@ -1,0 +1,31 @@
+"""How much each pre-flight warning matters, so ``--fail-on`` can gate a pipeline on them.
+
+A warning that means "this deletes more than you think" (an unanchored tag regex, ``--untagged`` with a
+broad tag regex, an index losing a platform) is high; one that means "this may not do what you think"
+is medium; advice is low or info. Codes not listed count as medium.
+"""
+
+from __future__ import annotations
+
+from acrdoctor.check_api import Severity
+
+WARNING_SEVERITY: dict[str, Severity] = {
+    "unanchored-tag-regex": Severity.HIGH,
+    "untagged-with-broad-tag-regex": Severity.HIGH,
+    "breaks-index": Severity.HIGH,
+    "in-use": Severity.HIGH,
+    "co-deleted-tags": Severity.MEDIUM,
+    "glob-in-repository": Severity.MEDIUM,
+    "huge-ago": Severity.MEDIUM,
+    "no-repository-matched": Severity.MEDIUM,
+    "not-found": Severity.MEDIUM,
+    "emptied-repository": Severity.MEDIUM,
+    "keep-with-untagged": Severity.LOW,
+    "left-dangling": Severity.LOW,
+    "untag-frees-nothing": Severity.LOW,
+    "dry-run": Severity.INFO,
+}
+
+
+def severity_of(code: str) -> Severity:
+    return WARNING_SEVERITY.get(code, Severity.MEDIUM)
