@@ -340,3 +340,31 @@ def test_progress_is_silent_off_a_terminal_and_counts_on_one() -> None:
     assert bar._bar.tasks[task].completed == 3 and bar._bar.tasks[task].total == 4
     bar.close()
     assert "manifest bodies" in out.getvalue()
+
+
+def test_preflight_against_a_live_registry_reads_everything_and_deletes_nothing(demo: Snapshot, demo_server,
+                                                                               tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    import acrdoctor.collect.live as live
+    from acrdoctor.cli import cli
+    from acrdoctor.preflight.run import preflight
+
+    original = live._credentials
+    live._credentials = lambda opts: (FakeCredential(), AsyncFakeCredential())
+    try:
+        demo_server.reset_log()
+        result = CliRunner().invoke(cli, [
+            "preflight", "--registry", "contoso", "--subscription", demo.registry.subscription_id or "", "-g",
+            demo.registry.resource_group or "", "--arm-endpoint", demo_server.arm_endpoint, "--ca-file",
+            demo_server.ca_pem, "--no-cache", "--quiet", "-o", "json", "--",
+            "az", "acr", "repository", "delete", "--name", "contoso", "--image", "apps/web:prod", "--yes"])
+    finally:
+        live._credentials = original
+    assert result.exit_code in (0, 1), result.output
+    assert {r.method for r in demo_server.requests} <= {"GET", "HEAD", "POST"}
+    plan = json.loads(result.stdout)
+    offline = preflight(["az", "acr", "repository", "delete", "--name", "contoso", "--image", "apps/web:prod"], demo)
+    assert plan["reclaimable_bytes"] == offline.reclaimable_bytes
+    assert sorted((t["repository"], t["tag"]) for t in plan["delete"]["tags"]) == sorted(
+        (t.repository, t.tag) for t in offline.delete_tags)
