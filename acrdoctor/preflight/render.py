@@ -10,13 +10,23 @@ from rich.text import Text
 
 from acrdoctor import __version__
 from acrdoctor.model import Snapshot
-from acrdoctor.preflight.model import Plan
+from acrdoctor.preflight.model import BlockLevel, Plan
 from acrdoctor.preflight.run import data_missing
 from acrdoctor.preflight.warnings import severity_of
 from acrdoctor.units import human_bytes, plural
 
 PREFLIGHT_SCHEMA_VERSION = 1
 SAMPLE = 10
+
+
+def _unblocked_repositories(plan: Plan) -> list[str]:
+    """Whole-repository deletes that would really happen (a repository lock refuses the rest)."""
+    blocked = {b.resource for b in plan.blocked if b.level is BlockLevel.REPOSITORY}
+    return [r for r in plan.selection.delete_repositories if r not in blocked]
+
+
+def _registry_deleted(plan: Plan) -> bool:
+    return plan.selection.delete_registry and not any(b.level is BlockLevel.REGISTRY for b in plan.blocked)
 
 
 def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str) -> dict[str, Any]:
@@ -35,8 +45,8 @@ def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str) -> dict[str, Any]
         "delete": {
             "manifests": [{"repository": m.repository, "digest": m.digest} for m in plan.delete_manifests],
             "tags": [{"repository": t.repository, "tag": t.tag} for t in plan.delete_tags],
-            "repositories": list(plan.selection.delete_repositories),
-            "registry": plan.selection.delete_registry,
+            "repositories": _unblocked_repositories(plan),
+            "registry": _registry_deleted(plan),
         },
         "co_deleted_tags": [{"repository": t.repository, "tag": t.tag} for t in plan.co_deleted_tags],
         "cascaded_referrers": [{"repository": m.repository, "digest": m.digest} for m in plan.cascaded_referrers],
@@ -59,6 +69,8 @@ def render_json(plan: Plan, snapshot: Snapshot, command: str, pretty: bool = Tru
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:
@@ -96,8 +108,10 @@ def render_console(plan: Plan, snapshot: Snapshot, command: str, console: Consol
     mark, style = ("[✓]", "green") if plan.safe else ("[✗]", "red")
     console.print(Text(f"{mark} ", style=style) + Text(_headline(plan), style="bold"))
     console.print(Text("    " + _bytes_line(plan)))
-    if plan.selection.delete_registry:
+    if _registry_deleted(plan):
         console.print(Text("    The whole registry would be deleted."))
+    elif plan.selection.delete_registry:
+        console.print(Text("    The registry delete would be refused (see Blocked)."))
     limit = None if verbose else SAMPLE
     for label, items in (("manifests", [str(m) for m in plan.delete_manifests]),
                          ("tags", [str(t) for t in plan.delete_tags])):
@@ -162,5 +176,6 @@ def render_markdown(plan: Plan, snapshot: Snapshot, command: str) -> str:
     if plan.emptied_repositories:
         out += [f"Repositories left empty: {', '.join(f'`{r}`' for r in plan.emptied_repositories)}", ""]
     out += [f"- {n}" for n in plan.notes]
-    out += ["", f"Estimate: {plan.delete_requests:,} DELETE requests, about {_duration(plan.estimated_seconds)}.", ""]
+    out += ["", f"Estimate: {plural(plan.delete_requests, 'DELETE request')}, about "
+            f"{_duration(plan.estimated_seconds)}.", ""]
     return "\n".join(out)

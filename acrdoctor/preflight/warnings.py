@@ -13,16 +13,22 @@ WARNING_SEVERITY: dict[str, Severity] = {
     "unanchored-tag-regex": Severity.HIGH,
     "untagged-with-broad-tag-regex": Severity.HIGH,
     "breaks-index": Severity.HIGH,
-    "in-use": Severity.HIGH,
+    "repository-alternation": Severity.HIGH,
+    "locked-index-children-exposed": Severity.HIGH,
     "co-deleted-tags": Severity.MEDIUM,
     "glob-in-repository": Severity.MEDIUM,
     "huge-ago": Severity.MEDIUM,
     "no-repository-matched": Severity.MEDIUM,
     "not-found": Severity.MEDIUM,
     "emptied-repository": Severity.MEDIUM,
+    "locked-referrer": Severity.MEDIUM,
+    "blocked-but-cascaded": Severity.MEDIUM,
     "keep-with-untagged": Severity.LOW,
     "left-dangling": Severity.LOW,
     "untag-frees-nothing": Severity.LOW,
+    # Missing data is reported by exit code 3 (``data_missing``); at medium it would turn into exit 1 instead.
+    "incomplete-snapshot": Severity.LOW,
+    "private-endpoints-unknown": Severity.LOW,
     "dry-run": Severity.INFO,
 }
 
