@@ -1,0 +1,175 @@
+"""Every ``az`` command acrdoctor prints is accepted by the real Azure CLI's argument parser.
+
+Needs the optional ``azcli`` extra (the ``azure-cli`` package); skipped without it. ``.ci/run`` installs it in a
+separate environment and runs this file there.
+
+The commands are handed to the real CLI in this process with an empty configuration directory and no login.
+A command that parses goes on to fail for lack of a login or a network (exit 1); an argument error
+(unrecognized arguments, missing required arguments, invalid choices) is exit 2 with argparse's message.
+To make sure nothing reaches the internet while the CLI tries, every proxy points at a closed loopback
+port and name resolution is refused for anything but loopback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shlex
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+azure_cli_core = pytest.importorskip("azure.cli.core", reason="the azcli extra (azure-cli) is not installed")
+
+from acrdoctor.builder import SnapshotBuilder, locked  # noqa: E402
+from acrdoctor.cli import load_demo  # noqa: E402
+from acrdoctor.engine import Catalogue, diagnose  # noqa: E402
+from acrdoctor.model import NetworkRuleSet, Part, Policy, Snapshot  # noqa: E402
+from acrdoctor.preflight.run import preflight, safe_plan_script  # noqa: E402
+
+ARGUMENT_ERRORS = ("unrecognized arguments", "the following arguments are required", "invalid choice",
+                   "expected one argument", "not allowed with argument")
+
+#: Shell expressions the printed commands use for values only known where they run, and a stand-in for each.
+SUBSTITUTIONS = {
+    "$(curl -fsS https://api.ipify.org)": "203.0.113.10",
+    "$(az ad signed-in-user show --query id --output tsv)": "00000000-0000-0000-0000-0000000000aa",
+}
+
+
+def variant_snapshots() -> dict[str, Snapshot]:
+    """Registries that drive the checks down their other branches (non-Premium, private, ABAC, full)."""
+    basic = SnapshotBuilder(name="fabrikam", sku="Basic", resource_group=None,
+                            public_network_access="Enabled", network_rule_set=NetworkRuleSet("Deny"),
+                            retention_policy=Policy("enabled", 3))
+    repo = basic.repository("team/app", attributes=locked(delete=False, write=True))
+    repo.image(["v1"], layers=[("base", 100)], tag_attributes={"v1": locked()})
+    repo.image(layers=[("old", 50)], age_days=40)
+    basic.repository("empty", counts=(0, 0))
+    basic.error(Part.REPOSITORIES, 403, "DENIED", "client with IP '198.51.100.20' is not allowed access.")
+    basic.error(Part.MANIFESTS, 401, "UNAUTHORIZED", "authentication required",
+                repository="team/app", detail={"Type": "repository", "Name": "team/app", "Action": "delete"})
+    basic.set_usage(size=100, limit=105)
+
+    private = SnapshotBuilder(name="northwind", sku="Premium", public_network_access="Disabled",
+                              network_rule_set=NetworkRuleSet("Deny"), role_assignment_mode="AbacRepositoryPermissions",
+                              soft_delete_policy=Policy("enabled", 30))
+    private.repository("svc").image(["1.0"], layers=[("x", 10)])
+    private.error(Part.MANIFESTS, 401, "UNAUTHORIZED", "authentication required", repository="svc",
+                  detail={"Type": "repository", "Name": "svc", "Action": "delete"})
+    private.error(Part.MANIFEST_BODIES, 429, "TOOMANYREQUESTS", "too many requests", retry_after=30.0)
+    private.private_endpoint("0123abcd")
+    private.replication("eastus")
+    private.set_usage()
+    return {"demo": load_demo(), "basic": basic.build(), "private": private.build()}
+
+
+def printed_commands() -> list[str]:
+    """Every fix, related and safe-plan command acrdoctor prints for the demo and the variants."""
+    out: list[str] = []
+    catalogue = Catalogue.load(plugins=False)
+    for snap in variant_snapshots().values():
+        for f in diagnose(snap, catalogue=catalogue).findings():
+            if f.fix is None:
+                continue
+            out += f.fix.commands
+            out += [c for rel in f.fix.related for c in rel.commands]
+    demo = load_demo()
+    for command in (["acr", "purge", "--filter", "apps/.*:.*", "--ago", "30d", "--untagged"],
+                    ["az", "acr", "repository", "delete", "--name", "contoso", "--image", "apps/web:3.4.1", "--yes"],
+                    ["az", "acr", "repository", "delete", "--name", "contoso", "--repository", "ml/batch-scorer"],
+                    ["az", "acr", "repository", "untag", "--name", "contoso", "--image", "apps/web:latest"]):
+        plan = preflight(command, demo)
+        out += [line for line in safe_plan_script(plan, demo, " ".join(command)).splitlines()
+                if line.startswith("az ")]
+    return out
+
+
+def shapes(commands: list[str]) -> dict[str, list[str]]:
+    """One representative per command shape (digests and names vary, flags do not), as argv."""
+    seen: dict[str, list[str]] = {}
+    for text in commands:
+        for expr, value in SUBSTITUTIONS.items():
+            text = text.replace(f'"{expr}"', value)
+        argv = shlex.split(text)
+        assert argv[0] == "az", text
+        key = " ".join(a if a.startswith("-") or i < 4 else "_" for i, a in enumerate(argv))
+        seen.setdefault(key, argv[1:])
+    return seen
+
+
+@contextlib.contextmanager
+def offline() -> Iterator[None]:
+    """No byte leaves the machine: proxies point at a closed loopback port, non-loopback lookups fail."""
+    saved = {k: os.environ.get(k) for k in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "AZURE_CONFIG_DIR")}
+    os.environ.update({"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""})
+    os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="acrdoctor-az-")
+    real = socket.getaddrinfo
+
+    def loopback_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise socket.gaierror(f"name resolution disabled in this test: {host}")
+        return real(host, *args, **kwargs)
+
+    socket.getaddrinfo = loopback_only
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def parse_result(argv: list[str]) -> tuple[int, str]:
+    from azure.cli.core import get_default_cli
+
+    cli = get_default_cli()
+    out, err = io.StringIO(), io.StringIO()
+    # The CLI reports argument errors through logging as well as stderr: collect both.
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.invoke(argv, out_file=out)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        root.removeHandler(handler)
+    return code, err.getvalue() + "\n".join(records)
+
+
+COMMANDS = printed_commands()
+
+
+def test_the_corpus_covers_every_kind_of_fix() -> None:
+    verbs = {" ".join(shlex.split(c)[:4]) for c in COMMANDS}
+    for expected in ("az acr repository update", "az acr repository delete", "az acr import --name",
+                     "az acr private-endpoint-connection delete", "az acr network-rule add", "az acr run --registry",
+                     "az acr config soft-delete", "az role assignment create", "az acr repository untag"):
+        assert any(v.startswith(expected) for v in verbs), f"no {expected!r} command in the corpus"
+
+
+@pytest.mark.parametrize("argv", list(shapes(COMMANDS).values()), ids=lambda a: " ".join(a[:3]))
+def test_az_accepts_the_command(argv: list[str], tmp_path: Path) -> None:
+    with offline():
+        code, err = parse_result(argv)
+    assert code != 2 and not any(e in err for e in ARGUMENT_ERRORS), f"az rejected: az {' '.join(argv)}\n{err}"
+
+
+def test_the_parser_check_would_catch_a_bad_command() -> None:
+    with offline():
+        code, err = parse_result(["acr", "private-endpoint-connection", "delete", "--registry-name", "contoso",
+                                  "--name", "pe", "--yes"])
+    assert code == 2 and "unrecognized arguments" in err
