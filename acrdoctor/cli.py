@@ -129,6 +129,8 @@ def _source_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--demo", is_flag=True, help="Use the bundled demo registry.")(f)
     f = click.option("--snapshot", "snapshot_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="Read a snapshot file (see docs/snapshot.md).")(f)
+    f = click.option("--bundle", "bundle_path", type=click.Path(file_okay=False, path_type=Path),
+                     help="Read a bundle directory written by the bundle-script script (docs/bundle.md).")(f)
     return f
 
 
@@ -181,15 +183,22 @@ def _live(registry: str, checks: Sequence[type[Check]], live: dict[str, Any],
     return result
 
 
-def _load_source(demo: bool, snapshot_path: Path | None, registry: str | None = None) -> Snapshot:
-    given = [x for x, on in (("--demo", demo), ("--snapshot", snapshot_path), ("--registry", registry)) if on]
+def _load_source(demo: bool, snapshot_path: Path | None, registry: str | None = None,
+                 bundle_path: Path | None = None) -> Snapshot:
+    given = [x for x, on in (("--demo", demo), ("--snapshot", snapshot_path), ("--registry", registry),
+                             ("--bundle", bundle_path)) if on]
     if len(given) > 1:
-        raise click.UsageError(f"give only one of --demo, --snapshot and --registry (got {' and '.join(given)})")
+        sources = "--demo, --snapshot, --registry and --bundle" if bundle_path else "--demo, --snapshot and --registry"
+        raise click.UsageError(f"give only one of {sources} (got {' and '.join(given)})")
     if demo:
         return load_demo()
     if snapshot_path:
         return load_snapshot(snapshot_path)
-    raise click.UsageError("say what to diagnose: --registry NAME, --snapshot FILE or --demo")
+    if bundle_path:
+        from acrdoctor.collect.bundle import load_bundle
+
+        return load_bundle(bundle_path)
+    raise click.UsageError("say what to diagnose: --registry NAME, --snapshot FILE or --demo (or --bundle DIR)")
 
 
 LIVE_KEYS = ("subscription", "resource_group", "repositories", "max_requests_per_minute", "concurrency", "no_cache",
@@ -209,15 +218,15 @@ LIVE_KEYS = ("subscription", "resource_group", "repositories", "max_requests_per
 @click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
 def diagnose_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks: Sequence[str],
                  skips: Sequence[str], output: str, fail_on: str, verbose: bool, no_plugins: bool,
-                 **live: Any) -> None:
+                 bundle_path: Path | None = None, **live: Any) -> None:
     """Run the checks over a registry (live, a snapshot file or the demo) and explain every finding with its fix."""
     catalogue = Catalogue.load(plugins=not no_plugins)
     # Validate slugs before reading a possibly large snapshot, so typos fail fast.
     selected = catalogue.select(checks or None, skips)
-    if registry and not (demo or snapshot_path):
+    if registry and not (demo or snapshot_path or bundle_path):
         snapshot = _live(registry, selected, live).snapshot
     else:
-        snapshot = _load_source(demo, snapshot_path, registry)
+        snapshot = _load_source(demo, snapshot_path, registry, bundle_path)
     report = diagnose(snapshot, checks or None, skips, catalogue=catalogue)
     text = _render(report, output, verbose)
     if text is not None:
@@ -262,7 +271,7 @@ def collect_cmd(registry: str | None, out: Path, checks: Sequence[str], no_plugi
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def preflight_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, in_use: Path | None,
                   safe_plan_out: Path | None, output: str, fail_on: str, verbose: bool, command: tuple[str, ...],
-                  **live: Any) -> None:
+                  bundle_path: Path | None = None, **live: Any) -> None:
     """Check a delete before running it: the exact plan, what blocks it and the bytes it frees.
 
     Put the command after --, verbatim: acr purge ..., az acr run --cmd "acr purge ..." /dev/null,
@@ -273,10 +282,10 @@ def preflight_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, 
     from acrdoctor.preflight.run import PREFLIGHT_PARTS, exit_code, plan_for, quoted, safe_plan_script
 
     request = parse_command(list(command))  # a malformed command fails before any registry is read
-    if registry and not (demo or snapshot_path):
+    if registry and not (demo or snapshot_path or bundle_path):
         snapshot = _live(registry, [], live, parts=PREFLIGHT_PARTS).snapshot
     else:
-        snapshot = _load_source(demo, snapshot_path, registry)
+        snapshot = _load_source(demo, snapshot_path, registry, bundle_path)
     in_use_text = in_use.read_text("utf-8") if in_use else None
     plan = plan_for(request, snapshot, in_use=in_use_text)
     text = quoted(list(command))
@@ -290,6 +299,54 @@ def preflight_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, 
     else:
         render_console(plan, snapshot, text, _stdout_console(), verbose=verbose)
     sys.exit(exit_code(plan, snapshot, Severity(fail_on)))
+
+
+@cli.command("bundle-script")
+@click.option("--registry", "-r", "registry", required=True, metavar="NAME",
+              help="The registry: its name, login server (NAME.azurecr.io) or ARM resource id.")
+@click.option("--resource-group", "-g", metavar="GROUP",
+              help="Resource group of the registry (default: az finds it).")
+@click.option("--repository", "repositories", multiple=True, metavar="REPO",
+              help="Collect only this repository (repeatable; default: every repository).")
+def bundle_script_cmd(registry: str, resource_group: str | None, repositories: Sequence[str]) -> None:
+    """Print a bash script of read-only az commands that writes a bundle for 'diagnose --bundle DIR'.
+
+    For someone who can run az but not acrdoctor: run the script where az is signed in, send back the
+    directory it writes (docs/bundle.md describes the layout).
+    """
+    from acrdoctor.collect.bundle_script import bundle_script
+
+    click.echo(bundle_script(registry, repositories, resource_group), nl=False)
+
+
+@cli.command("explain")
+@click.argument("text", metavar="TEXT|-|FILE")
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Report format (json: docs/explain.md).")
+def explain_cmd(text: str, output: str) -> None:
+    """Explain ACR errors in TEXT, in a log FILE or on stdin (-): what failed, why, how to confirm and fix it.
+
+    Exit 0 when something was recognised, 1 when nothing was, 2 when the input cannot be read.
+    """
+    from acrdoctor.explain import explain, render_console, render_json
+
+    if text == "-":
+        body = sys.stdin.read()
+    elif "\n" not in text and len(text) < 4096 and Path(text).exists():
+        if Path(text).is_dir():
+            raise InputError(f"cannot read {text}: it is a directory")
+        try:
+            body = Path(text).read_text("utf-8", errors="replace")
+        except OSError as exc:
+            raise InputError(f"cannot read {text}: {exc.strerror or exc}") from None
+    else:
+        body = text
+    result = explain(body)
+    if output == "json":
+        click.echo(render_json(result, pretty=sys.stdout.isatty()), nl=False)
+    else:
+        render_console(result, _stdout_console())
+    sys.exit(result.exit_code())
 
 
 @cli.group("checks")

@@ -43,25 +43,38 @@ class StorageIndex:
         self.repositories: tuple[Repository, ...] = snapshot.repositories or ()
         self.sizes: list[int] = [b.size for b in snapshot.blobs]
         n = len(self.sizes)
-        refcount = [0] * n
+        counts: Counter[int] = Counter()
         # Owner repository of each blob: -1 unused, -2 used by several repositories.
-        owner = [-1] * n
+        first_owner: dict[int, int] = {}
+        seen: set[int] = set()
+        several: set[int] = set()
         missing_bodies = 0
         for ri, repo in enumerate(self.repositories):
             refs: list[int] = []
+            append, extend = refs.append, refs.extend
             for m in repo.manifests or ():
                 if m.layers is None:
                     if not m.is_index:
                         missing_bodies += 1
                     continue
                 if m.config is not None:
-                    refs.append(m.config)
-                refs.extend(m.layers)
-            # Counting per repository first keeps the Python-level loop to distinct blobs of a
-            # repository instead of every layer reference (millions on a large registry).
-            for b, c in Counter(refs).items():
-                refcount[b] += c
-                owner[b] = ri if owner[b] == -1 else -2
+                    append(m.config)
+                extend(m.layers)
+            # Counting and set algebra run in C; the Python-level loops below visit each distinct blob once
+            # instead of every layer reference (millions on a large registry) or every (repository, blob) pair.
+            counts.update(refs)
+            distinct = set(refs)
+            several |= distinct & seen
+            first_owner.update(dict.fromkeys(distinct - seen, ri))
+            seen |= distinct
+        refcount = [0] * n
+        for b, c in counts.items():
+            refcount[b] += c
+        owner = [-1] * n
+        for b, ri in first_owner.items():
+            owner[b] = ri
+        for b in several:
+            owner[b] = -2
         self.refcount = refcount
         self.owner = owner
         self.manifests_without_body = missing_bodies
@@ -105,21 +118,54 @@ class StorageIndex:
     def holders_of_shared(self, entries: Iterable[Entry], limit: int = 5) -> dict[str, int]:
         """For blobs of ``entries`` that stay, which *other* repositories keep them, and how many bytes."""
         chosen = list(entries)
-        chosen_ids = {(ri, m.digest) for ri, m in chosen}
-        local = _local_refs(chosen)
-        retained = {b for b, c in local.items() if c != self.refcount[b]}
+        return self._holders(chosen, self._split(_local_refs(chosen))[1], limit)
+
+    def deletion(self, entries: Iterable[Entry], limit: int = 5) -> tuple[int, int, dict[str, int]]:
+        """``(freed_by, retained bytes, holders_of_shared)`` of one deletion, counting its references once.
+
+        Retained bytes are those of the deleted manifests' blobs that other manifests keep; holders are only
+        looked up when they are not zero.
+        """
+        chosen = list(entries)
+        freed, retained = self._split(_local_refs(chosen))
+        sizes = self.sizes
+        kept = sum(sizes[b] for b in retained)
+        return freed, kept, (self._holders(chosen, retained, limit) if kept else {})
+
+    def _split(self, local: Counter[int]) -> tuple[int, set[int]]:
+        """Bytes of the blobs only ``local`` references, and the set of the others."""
+        refcount, sizes = self.refcount, self.sizes
+        freed = 0
+        retained: set[int] = set()
+        for b, c in local.items():
+            if c == refcount[b]:
+                freed += sizes[b]
+            else:
+                retained.add(b)
+        return freed, retained
+
+    def _holders(self, chosen: list[Entry], retained: set[int], limit: int) -> dict[str, int]:
         if not retained:
             return {}
+        sizes = self.sizes
+        skip: dict[int, set[str]] = defaultdict(set)
+        for ri, m in chosen:
+            skip[ri].add(m.digest)
         held: dict[str, int] = defaultdict(int)
-        seen: set[tuple[int, int]] = set()
         for ri, repo in enumerate(self.repositories):
+            # Flatten the repository's references, then intersect in C, rather than test each reference.
+            flat: list[int] = []
+            append, extend = flat.append, flat.extend
+            gone = skip.get(ri)
             for m in repo.manifests or ():
-                if (ri, m.digest) in chosen_ids:
+                if m.layers is None or (gone is not None and m.digest in gone):
                     continue
-                for b in _blob_refs(m):
-                    if b in retained and (ri, b) not in seen:
-                        seen.add((ri, b))
-                        held[repo.name] += self.sizes[b]
+                if m.config is not None:
+                    append(m.config)
+                extend(m.layers)
+            hit = retained.intersection(flat)
+            if hit:
+                held[repo.name] += sum(sizes[b] for b in hit)
         top = sorted(held.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return dict(top)
 

@@ -16,6 +16,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import shlex
 import socket
 import tempfile
@@ -79,6 +80,14 @@ def printed_commands() -> list[str]:
                 continue
             out += f.fix.commands
             out += [c for rel in f.fix.related for c in rel.commands]
+    from acrdoctor.explain import explain
+    from tests.explain.test_explain_cli import explain_texts
+
+    for text in explain_texts():
+        for match in explain(text).matches:
+            for cmd in (*match.confirm.commands, *match.fix.commands):
+                out.append(_fill_variables(cmd.split(" | ")[0]))
+    out += bundle_script_commands()
     demo = load_demo()
     for command in (["acr", "purge", "--filter", "apps/.*:.*", "--ago", "30d", "--untagged"],
                     ["az", "acr", "repository", "delete", "--name", "contoso", "--image", "apps/web:3.4.1", "--yes"],
@@ -90,6 +99,33 @@ def printed_commands() -> list[str]:
     return out
 
 
+#: Values for the shell variables explain prints when the text did not name something.
+VARIABLES = {"REGISTRY": "contosoreg", "REPOSITORY": "app", "TAG": "v1", "DIGEST": "sha256:" + "c" * 64,
+             "CLIENT_IP": "203.0.113.10", "CONNECTION": "c1", "SOURCE_IMAGE": "docker.io/library/hello-world:latest"}
+
+
+def _fill_variables(cmd: str) -> str:
+    cmd = re.sub(r'"\$\((?:[^()]|\([^()]*\))*\)"', "VALUE", cmd)
+    return re.sub(r"\$\{?([A-Z_]+)\}?", lambda m: VARIABLES[m.group(1)], cmd)
+
+
+def bundle_script_commands() -> list[str]:
+    """The az commands of the bundle script, joined across continuation lines, with its variables filled in."""
+    from acrdoctor.collect.bundle_script import bundle_script
+
+    text = bundle_script("contoso", resource_group="rg-contoso").replace("\\\n", " ")
+    commands = []
+    for line in text.splitlines():
+        found = re.search(r"(?:^|\s|\$\()(az acr .*)", line.split("#")[0] if line.lstrip().startswith("#") else line)
+        if found is None or line.lstrip().startswith(("#", "echo")):
+            continue
+        cmd = re.split(r"\s(?:[<>|]|2>|\)\s*\|\||\) \|\||\|\|)", found.group(1))[0]
+        cmd = cmd.replace('"$repo@$digest"', "app@sha256:" + "c" * 64).replace('"$repo"', "app")
+        commands.append(re.sub(r'"\$\{?[A-Za-z_]+\}?"', "contoso", cmd))
+    assert len(commands) >= 8, text
+    return commands
+
+
 def shapes(commands: list[str]) -> dict[str, list[str]]:
     """One representative per command shape (digests and names vary, flags do not), as argv."""
     seen: dict[str, list[str]] = {}
@@ -97,7 +133,8 @@ def shapes(commands: list[str]) -> dict[str, list[str]]:
         for expr, value in SUBSTITUTIONS.items():
             text = text.replace(f'"{expr}"', value)
         argv = shlex.split(text)
-        assert argv[0] == "az", text
+        if argv[0] != "az" or argv[1] == "login":  # acrdoctor's own commands, or az login (interactive)
+            continue
         key = " ".join(a if a.startswith("-") or i < 4 else "_" for i, a in enumerate(argv))
         seen.setdefault(key, argv[1:])
     return seen

@@ -240,12 +240,12 @@ class DataPlaneScanner:
         if Part.MANIFESTS in self.parts:
             manifests = await self._listing(name, "manifests", Part.MANIFESTS)
             if manifests is not None:
-                doc["manifests"] = [_manifest_doc(m) for m in manifests]
+                doc["manifests"] = [manifest_doc(m) for m in manifests]
                 self.result.stats.manifests += len(manifests)
         if Part.TAGS in self.parts:
             tags = await self._listing(name, "tags", Part.TAGS)
             if tags is not None:
-                doc["tags"] = [_tag_doc(t) for t in tags]
+                doc["tags"] = [tag_doc(t) for t in tags]
         return {k: v for k, v in doc.items() if v is not None}
 
     async def _listing(self, repo: str, key: str, part: Part) -> list[dict[str, Any]] | None:
@@ -327,22 +327,7 @@ class DataPlaneScanner:
         return summary
 
     def _apply(self, m: dict[str, Any], summary: dict[str, Any]) -> None:
-        """Fold a body summary into the manifest document, interning blobs in the shared table."""
-        blob = self.result.blob
-        cfg = summary.get("config")
-        if cfg:
-            m["config"] = blob(cfg[0], cfg[1])
-        layers = summary.get("layers")
-        if layers is not None:
-            m["layers"] = [blob(d, s) for d, s in layers]
-        elif summary.get("manifests") is not None:
-            m["layers"] = []
-        if summary.get("manifests") and not m.get("references"):
-            m["references"] = [c["digest"] for c in summary["manifests"]]
-        if summary.get("subject"):
-            m["subject"] = summary["subject"]
-        if summary.get("mediaType") and not m.get("mediaType"):
-            m["mediaType"] = summary["mediaType"]
+        apply_body(m, summary, self.result.blob)
 
 
 def _iso(value: Any) -> str | None:
@@ -351,7 +336,8 @@ def _iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else str(value)
 
 
-def _manifest_doc(raw: dict[str, Any]) -> dict[str, Any]:
+def manifest_doc(raw: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot manifest from a raw ``_manifests`` listing item (= ``az acr manifest list-metadata`` items)."""
     attrs = raw.get("changeableAttributes") if isinstance(raw.get("changeableAttributes"), dict) else {}
     refs = raw.get("references")
     doc: dict[str, Any] = {
@@ -373,7 +359,8 @@ def _manifest_doc(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if v is not None}
 
 
-def _tag_doc(raw: dict[str, Any]) -> dict[str, Any]:
+def tag_doc(raw: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot tag from a raw ``_tags`` listing item (= ``az acr repository show-tags --detail`` items)."""
     attrs = raw.get("changeableAttributes") if isinstance(raw.get("changeableAttributes"), dict) else {}
     doc: dict[str, Any] = {"name": raw.get("name"), "digest": raw.get("digest"),
                            "createdTime": raw.get("createdTime"), "lastUpdateTime": raw.get("lastUpdateTime")}
@@ -382,3 +369,21 @@ def _tag_doc(raw: dict[str, Any]) -> dict[str, Any]:
     if flags and not all(flags.values()):
         doc["changeableAttributes"] = flags
     return {k: v for k, v in doc.items() if v is not None}
+
+
+def apply_body(m: dict[str, Any], summary: dict[str, Any], blob: Callable[[str, int], int]) -> None:
+    """Fold a body summary (:func:`parse_manifest_body`) into a manifest document, interning blobs with ``blob``."""
+    cfg = summary.get("config")
+    if cfg:
+        m["config"] = blob(cfg[0], cfg[1])
+    layers = summary.get("layers")
+    if layers is not None:
+        m["layers"] = [blob(d, s) for d, s in layers]
+    elif summary.get("manifests") is not None:
+        m["layers"] = []
+    if summary.get("manifests") and not m.get("references"):
+        m["references"] = [c["digest"] for c in summary["manifests"]]
+    if summary.get("subject"):
+        m["subject"] = summary["subject"]
+    if summary.get("mediaType") and not m.get("mediaType"):
+        m["mediaType"] = summary["mediaType"]

@@ -50,6 +50,7 @@ from acrdoctor.preflight.model import (
     Selection,
     TagRef,
 )
+from acrdoctor.snapshot_io import gc_paused
 from acrdoctor.storage import Entry, StorageIndex
 from acrdoctor.units import human_bytes, plural
 
@@ -65,7 +66,8 @@ def evaluate(selection: Selection, snapshot: Snapshot, *, in_use: InUse | None =
 
     ``storage`` may be passed when the caller already built a :class:`StorageIndex` for this snapshot.
     """
-    return _Evaluator(selection, snapshot, in_use, storage or StorageIndex(snapshot)).run()
+    with gc_paused():
+        return _Evaluator(selection, snapshot, in_use, storage or StorageIndex(snapshot)).run()
 
 
 # -- helpers ------------------------------------------------------------------------------------------------
@@ -89,6 +91,17 @@ def _duration(seconds: float) -> str:
     if minutes < 120:
         return f"{minutes:.0f} min"
     return f"{minutes / 60:.1f} h"
+
+
+def _named_in(resource: str, manifests: set[tuple[str, str]], tags: set[tuple[str, str]]) -> bool:
+    """Whether ``resource`` is ``repository@digest`` of a pair in ``manifests`` or ``repository:tag`` of one in
+    ``tags``: the same test as formatting every ref with ``str``, trying each split point instead."""
+    for i, ch in enumerate(resource):
+        if ch == "@" and (resource[:i], resource[i + 1:]) in manifests:
+            return True
+        if ch == ":" and (resource[:i], resource[i + 1:]) in tags:
+            return True
+    return False
 
 
 class _RepoView:
@@ -303,7 +316,8 @@ class _Evaluator:
         if ri is None or m is None:
             self.not_found.append(str(ref))
             return
-        if ri in self.whole or ref.digest in self.deleted.get(ri, {}):
+        gone = self.deleted.get(ri)
+        if ri in self.whole or (gone is not None and ref.digest in gone):
             return
         repo = self.repos[ri]
         if not repo.attributes.write_enabled:
@@ -313,11 +327,14 @@ class _Evaluator:
             self.block(str(ref), f"manifest is locked ({_flags(m.attributes)}): deleting it fails with "
                        f"{_DISALLOWED}", BlockLevel.MANIFEST)
             return
-        use = self.in_use_manifests(ri).get(ref.digest)
-        if use is not None:
-            self.block(str(ref), f"in use: {use} (--in-use line {use.line})", BlockLevel.IN_USE)
-            return
-        self.deleted.setdefault(ri, {})[ref.digest] = m
+        if self.in_use is not None:
+            use = self.in_use_manifests(ri).get(ref.digest)
+            if use is not None:
+                self.block(str(ref), f"in use: {use} (--in-use line {use.line})", BlockLevel.IN_USE)
+                return
+        if gone is None:
+            gone = self.deleted[ri] = {}
+        gone[ref.digest] = m
         self.ref_of[ri, ref.digest] = ref
         self.requests += 1
 
@@ -428,8 +445,10 @@ class _Evaluator:
         # A target refused on its own but deleted anyway (a locked referrer whose subject goes) is not blocked.
         overtaken: list[Blocked] = []
         if self.blocked:
-            gone_names = {str(r) for r in delete_manifests} | {str(t) for t in delete_tags}
-            overtaken = [b for b in self.blocked if b.level is not BlockLevel.REGISTRY and b.resource in gone_names]
+            gone_manifests = {(r.repository, r.digest) for r in delete_manifests}
+            gone_tags = {(t.repository, t.tag) for t in delete_tags}
+            overtaken = [b for b in self.blocked if b.level is not BlockLevel.REGISTRY
+                         and _named_in(b.resource, gone_manifests, gone_tags)]
         if overtaken:
             self.blocked = [b for b in self.blocked if b not in overtaken]
             self.warnings.append(PlanWarning(
@@ -445,16 +464,8 @@ class _Evaluator:
 
         entries: list[Entry] = [(ri, m) for ri, gone in self.deleted.items() for m in gone.values()]
         storage = self.storage
-        reclaimable = storage.freed_by(entries)
-        distinct: set[int] = set()
-        for _, m in entries:
-            if m.layers is not None:
-                if m.config is not None:
-                    distinct.add(m.config)
-                distinct.update(m.layers)
-        sizes = storage.sizes
-        retained = sum(sizes[b] for b in distinct) - reclaimable
-        holders = storage.holders_of_shared(entries) if retained else {}
+        # freed_by, the retained bytes and holders_of_shared from one count of the deleted references.
+        reclaimable, retained, holders = storage.deletion(entries)
 
         sku = self.snapshot.registry.sku
         rate = delete_rate(sku)

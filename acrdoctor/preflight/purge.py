@@ -40,6 +40,7 @@ from acrdoctor.preflight.model import (
     Selection,
     TagRef,
 )
+from acrdoctor.snapshot_io import gc_paused
 from acrdoctor.times import parse_time
 
 __all__ = ["check_registry", "select_purge"]
@@ -205,15 +206,14 @@ def _tag_phase(repo: Repository, tag_regex: str, request: PurgeRequest, cutoff: 
         return set()
     pattern = _compile(tag_regex, what)
 
-    def order(t: Tag) -> tuple[bool, float, str]:
-        ts = _tag_time(t)
-        return (ts is None, -ts.timestamp() if ts else 0.0, t.name)
+    # Each time is parsed once: the sort key and the age test share it.
+    timed = [(_tag_time(t), t) for t in tags]
+    timed.sort(key=lambda p: (p[0] is None, -p[0].timestamp() if p[0] else 0.0, p[1].name))
 
     eligible: list[Tag] = []
-    for tag in sorted(tags, key=order):  # /_tags?orderby=timedesc
+    for ts, tag in timed:  # /_tags?orderby=timedesc
         if not _search(pattern, tag.name, timeout, what):
             continue
-        ts = _tag_time(tag)
         if ts is None:
             out.skipped.append(Blocked(f"{repo.name}:{tag.name}", "no readable lastUpdateTime in the snapshot "
                                        "(acr purge stops with a parse error on such a tag)", BlockLevel.TOOL))
@@ -248,6 +248,10 @@ def _newest_first(m: Manifest) -> tuple[bool, float, str]:
     return (ts is None, -ts.timestamp() if ts else 0.0, m.digest)
 
 
+def _first(pair: tuple[tuple[bool, float, str], Manifest]) -> tuple[bool, float, str]:
+    return pair[0]
+
+
 def _manifest_phase(repo: Repository, untagged: set[str], request: PurgeRequest, cutoff: datetime,
                     out: _Out) -> None:
     """acr purge's ``GetUntaggedManifests`` plus the ``--keep`` of ``purgeDanglingManifests``."""
@@ -260,14 +264,18 @@ def _manifest_phase(repo: Repository, untagged: set[str], request: PurgeRequest,
     for t in repo.tags or ():
         tagged_by_listing.setdefault(t.digest, set()).add(t.name)
     ignore: set[str] = set()
-    candidates: list[Manifest] = []
+    #: (sort key of ``sortManifestsByTime``, manifest); the time is parsed once per manifest.
+    candidates: list[tuple[tuple[bool, float, str], Manifest]] = []
     locked_candidates: list[Manifest] = []
     locked_indexes: list[Manifest] = []
+    include_locked = request.include_locked
     for m in repo.manifests:
-        locked = m.attributes.blocks_delete and not request.include_locked
-        tags_left = (set(m.tags) | tagged_by_listing.get(m.digest, set())) - untagged
+        locked = m.attributes.blocks_delete and not include_locked
+        listed = tagged_by_listing.get(m.digest)
+        tags_left = ((bool(m.tags) and not untagged.issuperset(m.tags))
+                     or (listed is not None and not untagged.issuperset(listed)))
         updated = parse_time(m.updated)
-        protected = bool(tags_left) or updated is None or updated > cutoff
+        protected = tags_left or updated is None or updated > cutoff
         if protected:
             if m.media_type is None or m.media_type in INDEX_MEDIA_TYPES:
                 if locked:  # skipped before the protection step: its children get no protection from it
@@ -289,11 +297,18 @@ def _manifest_phase(repo: Repository, untagged: set[str], request: PurgeRequest,
             else:
                 ignore.add(m.digest)
                 continue
-        (locked_candidates if locked else candidates).append(m)
-    final = sorted((m for m in candidates if m.digest not in ignore), key=_newest_first)
+        if locked:
+            locked_candidates.append(m)
+        else:
+            # Same key as _newest_first; ``updated`` is a valid time here (unprotected).
+            candidates.append(((False, -updated.timestamp(), m.digest), m))
+    ready = [c for c in candidates if c[1].digest not in ignore]
+    ready.sort(key=_first)
+    final = [c[1] for c in ready]
     if request.keep > 0:
         final = final[request.keep:]
-    out.delete.extend(ManifestRef(repo.name, m.digest) for m in final)
+    name = repo.name
+    out.delete.extend([ManifestRef(name, m.digest) for m in final])
     for m in locked_candidates:
         if m.digest not in ignore:
             out.skipped.append(Blocked(f"{repo.name}@{m.digest}", _TOOL_SKIP_MANIFEST, BlockLevel.TOOL))
@@ -358,6 +373,11 @@ def select_purge(request: PurgeRequest, snapshot: Snapshot, *, now: datetime | N
     ``now`` defaults to the snapshot's ``collected_at``. Raises ``InputError`` for a registry other than the
     snapshot's, a snapshot without a repository list, an invalid regex or one that times out.
     """
+    with gc_paused():
+        return _select_purge(request, snapshot, now)
+
+
+def _select_purge(request: PurgeRequest, snapshot: Snapshot, now: datetime | None) -> Selection:
     check_registry(request.registry, snapshot)
     if snapshot.repositories is None:
         raise InputError("the snapshot has no repository list: acr purge cannot be pre-flighted on it")

@@ -1,0 +1,317 @@
+"""Reading an ``az`` output bundle: a directory of what read-only ``az acr`` commands printed.
+
+A customer who cannot install acrdoctor runs the script from ``acrdoctor bundle-script`` (only ``az``
+and bash needed) and sends the directory back; ``acrdoctor diagnose --bundle DIR`` reads it here. The
+layout is a public contract, documented in ``docs/bundle.md``. Each file holds exactly what its command
+prints with ``--output json``; ARM objects are accepted in ``az``'s flattened form and in the REST form
+with a ``properties`` wrapper (:mod:`acrdoctor.collect.arm_shapes`), and data-plane items go through the
+same helpers as a live collection, so a bundle and a live scan of one registry give the same snapshot.
+
+A missing file means that part was not collected: it stays absent in the snapshot and the checks that
+need it are skipped. A file that is there but unreadable or foreign is an error naming the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from acrdoctor.collect.arm_shapes import (
+    private_endpoint_section,
+    registry_section,
+    replication_section,
+    usage_section,
+)
+from acrdoctor.collect.dataplane import ScanResult, apply_body, manifest_doc, tag_doc
+from acrdoctor.errors import InputError
+from acrdoctor.manifest_body import parse_manifest_body
+from acrdoctor.model import Part, Snapshot
+from acrdoctor.snapshot_io import KIND, SCHEMA_VERSION, SnapshotError, snapshot_from_dict
+
+REGISTRY = "registry.json"
+USAGE = "usage.json"
+PRIVATE_ENDPOINT_CONNECTIONS = "private-endpoint-connections.json"
+REPLICATIONS = "replications.json"
+REPOSITORIES = "repositories.json"
+REPOSITORIES_DIR = "repositories"
+REPOSITORY = "repository.json"
+TAGS = "tags.json"
+MANIFESTS = "manifests.json"
+BODIES_DIR = "manifests"
+#: Files that make a folder under ``repositories/`` a repository's folder.
+_REPOSITORY_FILES = (REPOSITORY, TAGS, MANIFESTS)
+
+
+class BundleError(InputError):
+    """A bundle file that cannot be read, is not JSON, or is not what its command prints."""
+
+
+def body_file_name(digest: str) -> str:
+    """``sha256:abc…`` → ``sha256-abc….json`` (a colon is not allowed in Windows file names)."""
+    return digest.replace(":", "-", 1) + ".json"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number"}.get(type(value), type(value).__name__)
+
+
+class _Reader:
+    """Reads the bundle's files; every error names the file as the user would type it (``bundle/usage.json``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def show(self, rel: str) -> str:
+        return str(self.root / rel)
+
+    def json(self, rel: str) -> Any:
+        """The parsed file, or None when it does not exist (the part was not collected)."""
+        path = self.root / rel
+        if not path.is_file():
+            if path.exists():
+                raise BundleError(f"{self.show(rel)}: is not a file")
+            return None
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise BundleError(f"{self.show(rel)}: cannot read: {exc.strerror or exc}") from None
+        # PowerShell's '>' writes UTF-16 with a BOM; Notepad and some shells add a UTF-8 BOM.
+        encoding = "utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise BundleError(f"{self.show(rel)}: not text in UTF-8 or UTF-16 ({exc.reason})") from None
+        if not text.strip():
+            raise BundleError(f"{self.show(rel)}: the file is empty (did the az command fail? delete the file to "
+                              "mark that part as not collected)")
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BundleError(f"{self.show(rel)}: not valid JSON (line {exc.lineno} column {exc.colno}: "
+                              f"{exc.msg}); it must hold what the az command printed with --output json") from None
+
+    def foreign(self, rel: str, expected: str, found: Any) -> BundleError:
+        return BundleError(f"{self.show(rel)}: expected {expected}, found {found}")
+
+    def items(self, rel: str, value: Any, command: str, rest_key: str,
+              ok: Callable[[Any], bool], what: str) -> list[Any]:
+        """A list as ``az`` prints it, or the REST form ``{rest_key: [...]}``; every item must pass ``ok``."""
+        rows = value.get(rest_key) if isinstance(value, Mapping) else value
+        if not isinstance(rows, list):
+            raise self.foreign(rel, f"{command} output (a list of {what})",
+                               _kind(value) if not isinstance(value, Mapping) else "an object without "
+                               f"\"{rest_key}\"")
+        for i, row in enumerate(rows):
+            if not ok(row):
+                raise self.foreign(rel, f"{command} output (a list of {what})", f"item {i}: {_describe(row)}")
+        return rows
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Mapping):
+        keys = ", ".join(sorted(map(str, value))[:6])
+        return f"an object with keys {keys}" if keys else "an empty object"
+    return _kind(value)
+
+
+def _is_obj_with(*keys: str) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, Mapping) and all(isinstance(v.get(k), str) for k in keys)
+
+
+def _props(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    props = value.get("properties")
+    return props if isinstance(props, Mapping) else value
+
+
+def _registry(r: _Reader) -> dict[str, Any]:
+    value = r.json(REGISTRY)
+    if value is None:
+        raise BundleError(f"{r.show(REGISTRY)}: not found; a bundle needs at least the output of 'az acr show' "
+                          "(see docs/bundle.md)")
+    expected = "az acr show output (an ARM registry object with \"name\" and \"loginServer\")"
+    if not isinstance(value, Mapping):
+        raise r.foreign(REGISTRY, expected, _kind(value))
+    if not isinstance(value.get("name"), str) or not value["name"] or "loginServer" not in _props(value):
+        raise r.foreign(REGISTRY, expected, _describe(value))
+    return registry_section(value)
+
+
+def _usage(r: _Reader) -> list[dict[str, Any]] | None:
+    value = r.json(USAGE)
+    if value is None:
+        return None
+    expected = "az acr show-usage output (an object with \"value\")"
+    if not isinstance(value, Mapping):
+        raise r.foreign(USAGE, expected, _kind(value))
+    rows = value.get("value")
+    if not isinstance(rows, list):
+        raise r.foreign(USAGE, expected, _describe(value))
+    for i, row in enumerate(rows):
+        if not _is_obj_with("name")(row):
+            raise r.foreign(USAGE, expected + " whose rows have \"name\"", f"value[{i}]: {_describe(row)}")
+    return usage_section(value)
+
+
+def _arm_list(r: _Reader, rel: str, command: str, section: Callable[[Any], list[dict[str, Any]]],
+              ) -> list[dict[str, Any]] | None:
+    value = r.json(rel)
+    if value is None:
+        return None
+    rows = r.items(rel, value, command, "value", _is_obj_with("name"), "ARM objects with \"name\"")
+    return section(rows)
+
+
+def _repository_names(r: _Reader) -> list[str] | None:
+    value = r.json(REPOSITORIES)
+    if value is None:
+        return None
+    names = r.items(REPOSITORIES, value, "az acr repository list", "repositories",
+                    lambda v: isinstance(v, str) and bool(v), "repository names")
+    return sorted(set(names))
+
+
+def _discovered_repositories(root: Path) -> list[str]:
+    """Repository folders under ``repositories/`` (``a/b`` is ``repositories/a/b/``), for a bundle without a list."""
+    base = root / REPOSITORIES_DIR
+    if not base.is_dir():
+        return []
+    found = {p.parent.relative_to(base).as_posix() for name in _REPOSITORY_FILES for p in base.rglob(name)
+             if p.is_file() and p.parent != base}
+    return sorted(found)
+
+
+def _repository(r: _Reader, name: str, blobs: ScanResult) -> tuple[dict[str, Any], int, int]:
+    """One repository document; also how many of its manifests had a body file and how many did not."""
+    folder = f"{REPOSITORIES_DIR}/{name}"
+    doc: dict[str, Any] = {"name": name}
+    props_rel = f"{folder}/{REPOSITORY}"
+    props = r.json(props_rel)
+    if props is not None:
+        expected = "az acr repository show --repository output (an object with \"imageName\" and \"manifestCount\")"
+        if not isinstance(props, Mapping):
+            raise r.foreign(props_rel, expected, _kind(props))
+        if "manifestCount" not in props and "imageName" not in props:
+            raise r.foreign(props_rel, expected, _describe(props))
+        attrs = props.get("changeableAttributes")
+        doc.update({k: props.get(k) for k in ("createdTime", "lastUpdateTime", "manifestCount", "tagCount")})
+        if isinstance(attrs, Mapping):
+            doc["changeableAttributes"] = {k: attrs[k] for k in ("deleteEnabled", "writeEnabled", "readEnabled",
+                                                                 "listEnabled") if isinstance(attrs.get(k), bool)}
+    manifests_rel = f"{folder}/{MANIFESTS}"
+    manifests = r.json(manifests_rel)
+    with_body = without_body = 0
+    if manifests is not None:
+        rows = r.items(manifests_rel, manifests, "az acr manifest list-metadata", "manifests",
+                       _is_obj_with("digest"), "manifest objects with \"digest\"")
+        docs = [manifest_doc(dict(m)) for m in rows]
+        for m in docs:
+            body_rel = f"{folder}/{BODIES_DIR}/{body_file_name(m['digest'])}"
+            body = r.json(body_rel)
+            if body is None:
+                without_body += 1
+                continue
+            if not isinstance(body, Mapping) or not ({"schemaVersion", "layers", "manifests", "config"} & set(body)):
+                raise r.foreign(body_rel, f"az acr manifest show --raw output for {m['digest']} (a manifest with "
+                                "\"schemaVersion\" and \"layers\" or \"manifests\")", _describe(body))
+            with_body += 1
+            apply_body(m, parse_manifest_body(body), blobs.blob)
+        doc["manifests"] = docs
+    tags_rel = f"{folder}/{TAGS}"
+    tags = r.json(tags_rel)
+    if tags is not None:
+        raw = tags.get("tags") if isinstance(tags, Mapping) else tags
+        if isinstance(raw, list) and raw and all(isinstance(t, str) for t in raw):
+            raise r.foreign(tags_rel, "az acr repository show-tags --detail output (tag objects)",
+                            "tag names only: run the command with --detail")
+        rows = r.items(tags_rel, tags, "az acr repository show-tags --detail", "tags",
+                       _is_obj_with("name", "digest"), "tag objects with \"name\" and \"digest\"")
+        doc["tags"] = [tag_doc(dict(t)) for t in rows]
+    return {k: v for k, v in doc.items() if v is not None}, with_body, without_body
+
+
+def bundle_to_dict(path: str | Path) -> dict[str, Any]:
+    """The snapshot document (``docs/snapshot.md``) a bundle directory describes."""
+    root = Path(path)
+    if not root.exists():
+        raise BundleError(f"bundle directory not found: {root}")
+    if not root.is_dir():
+        raise BundleError(f"{root}: not a directory; a bundle is the directory the bundle script wrote "
+                          "(unpack it first if it was sent as an archive)")
+    r = _Reader(root)
+    registry = _registry(r)
+    reg_file = root / REGISTRY
+    collected = datetime.fromtimestamp(reg_file.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "kind": KIND, "collected_at": collected,
+                           "source": "bundle", "registry": registry}
+    for key, value in (
+        ("usage", _usage(r)),
+        ("private_endpoint_connections", _arm_list(r, PRIVATE_ENDPOINT_CONNECTIONS,
+                                                   "az acr private-endpoint-connection list",
+                                                   private_endpoint_section)),
+        ("replications", _arm_list(r, REPLICATIONS, "az acr replication list", replication_section)),
+    ):
+        if value is not None:
+            doc[key] = value
+    partial: set[str] = set()
+    names = _repository_names(r)
+    if names is None:
+        # No list: a bundle made for chosen repositories (--repository) still has their folders.
+        names = _discovered_repositories(root) or None
+        if names is not None:
+            partial |= {Part.REPOSITORIES.value, Part.MANIFESTS.value, Part.MANIFEST_BODIES.value}
+    if names is not None:
+        blobs = ScanResult()
+        repos = []
+        with_body = without_body = 0
+        for name in names:
+            repo, got, missing = _repository(r, name, blobs)
+            repos.append(repo)
+            with_body, without_body = with_body + got, without_body + missing
+        for part, key in ((Part.MANIFESTS, "manifests"), (Part.TAGS, "tags")):
+            have = sum(key in repo for repo in repos)
+            if 0 < have < len(repos):
+                partial.add(part.value)
+        if with_body and without_body:
+            partial.add(Part.MANIFEST_BODIES.value)
+        doc["repositories"] = repos
+        doc["blobs"] = blobs.blob_table()
+    if partial:
+        doc["partial"] = sorted(partial)
+    doc["errors"] = []
+    return doc
+
+
+def load_bundle(path: str | Path) -> Snapshot:
+    """Read a bundle directory (``docs/bundle.md``) into a snapshot whose ``source`` is ``bundle``."""
+    doc = bundle_to_dict(path)
+    try:
+        return snapshot_from_dict(doc)
+    except SnapshotError as exc:
+        raise BundleError(_locate(_Reader(Path(path)), str(exc), doc)) from None
+
+
+_TOP_FILES = {"registry": REGISTRY, "usage": USAGE, "private_endpoint_connections": PRIVATE_ENDPOINT_CONNECTIONS,
+              "replications": REPLICATIONS}
+_REPO_PATH = re.compile(r"^repositories\[(\d+)\](?:\.(manifests|tags)(\[\d+\])?)?\.?(.*)$", re.DOTALL)
+
+
+def _locate(r: _Reader, message: str, doc: Mapping[str, Any]) -> str:
+    """Point a snapshot reader's complaint (``repositories[3].manifests[17].imageSize: …``) at the bundle file."""
+    top = re.match(r"^(\w+)", message)
+    if top and top.group(1) in _TOP_FILES:
+        return f"{r.show(_TOP_FILES[top.group(1)])}: {message}"
+    m = _REPO_PATH.match(message)
+    if m:
+        name = doc["repositories"][int(m.group(1))]["name"]
+        listing, item, rest = m.group(2), m.group(3) or "", m.group(4)
+        rel = f"{REPOSITORIES_DIR}/{name}/{MANIFESTS if listing == 'manifests' else TAGS if listing else REPOSITORY}"
+        return f"{r.show(rel)}: {item}{'.' if item and rest and rest[0] != ':' else ''}{rest}"
+    return f"{r.root}: {message}"

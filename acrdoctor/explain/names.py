@@ -1,0 +1,289 @@
+"""Names pulled out of error text, and shell variables standing in for the ones that are not there.
+
+Every extractor is a pure function over one logical line (a log line, with a JSON body that spans several
+lines joined into it). Quotes are normalised first, so portal JSON with single quotes, ``\\u0027``-escaped
+quotes (the firewall message on the wire, docker/build-push-action#1214) and ``\\"``-escaped bodies inside
+Go/autorest errors (Azure/acr-cli#70, #459, #523) all read the same.
+
+A name that cannot be found becomes a shell variable (``"$REGISTRY"``) in the printed commands, never a
+``<placeholder>``: the command stays valid shell and says what to set. Actions render commands with
+:func:`acrdoctor.actions.shell_join`, which would single-quote a ``$``; so actions get a sentinel that
+``shlex`` leaves bare, and :func:`finalize` turns it into the quoted variable afterwards.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+
+#: Shell variable used for each name when the text does not give it.
+VARIABLES: Mapping[str, str] = {
+    "registry": "REGISTRY",
+    "repository": "REPOSITORY",
+    "tag": "TAG",
+    "digest": "DIGEST",
+    "client_ip": "CLIENT_IP",
+    "connection": "CONNECTION",
+    "source_image": "SOURCE_IMAGE",
+}
+
+_SENTINEL = re.compile(r"__ACRDOCTOR_([A-Z_]+?)__")
+_SAFE = r"[\w@%+=:,./-]"
+_BARE_TOKEN = re.compile(rf"(?<!\S)({_SAFE}*__ACRDOCTOR_[A-Z_]+?__{_SAFE}*)(?!\S)")
+
+
+def sentinel(name: str) -> str:
+    """What an action gets instead of a missing name; :func:`finalize` makes it ``"$VAR"``."""
+    return f"__ACRDOCTOR_{VARIABLES[name]}__"
+
+
+def _var(match: re.Match[str], text: str) -> str:
+    after = text[match.end():match.end() + 1]
+    name = match.group(1)
+    return f"${{{name}}}" if after and (after.isalnum() or after == "_") else f"${name}"
+
+
+def finalize(command: str) -> str:
+    """Turn sentinels into shell variables: a bare token becomes ``"$VAR"``, ``"$VAR:$TAG"`` and so on.
+
+    A sentinel inside a ``"$(...)"`` argument (already double-quoted by ``shell_join``) becomes ``"$VAR"``,
+    which a command substitution allows.
+    """
+
+    def bare(m: re.Match[str]) -> str:
+        token = m.group(1)
+        return '"' + _SENTINEL.sub(lambda s: _var(s, token), token) + '"'
+
+    command = _BARE_TOKEN.sub(bare, command)
+    return _SENTINEL.sub(lambda s: f'"${s.group(1)}"', command)
+
+
+def variables_in(commands: Iterable[str]) -> list[str]:
+    """Shell variables the commands need, in first-use order."""
+    found: list[str] = []
+    for cmd in commands:
+        for name in re.findall(r"\$\{?([A-Z][A-Z_]*)\}?", cmd):
+            if name in VARIABLES.values() and name not in found:
+                found.append(name)
+    return found
+
+
+# --- normalising -------------------------------------------------------------------------------------------
+
+def normalise(text: str) -> str:
+    """One quoting style: ``\\u0027`` → ``'``, ``\\"`` (any depth of escaping) → ``"``, CRLF → LF."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"\\+u0027", "'", text)
+    text = re.sub(r"\\+u0022", '"', text)
+    return re.sub(r'\\+"', '"', text)
+
+
+def logical_lines(text: str, max_join: int = 60) -> list[str]:
+    """Lines of the text, with a JSON object or array that spans several lines joined into one."""
+    out: list[str] = []
+    buf: list[str] = []
+    depth = 0
+    for raw in text.split("\n"):
+        buf.append(raw.strip())
+        depth += raw.count("{") + raw.count("[") - raw.count("}") - raw.count("]")
+        if depth <= 0 or len(buf) >= max_join:
+            out.append(" ".join(b for b in buf if b))
+            buf, depth = [], 0
+    if buf:
+        out.append(" ".join(b for b in buf if b))
+    return out
+
+
+# --- the names ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """What one occurrence names. ``None`` means the text did not say."""
+
+    registry: str | None = None
+    repository: str | None = None
+    tag: str | None = None
+    digest: str | None = None
+    client_ip: str | None = None
+    action: str | None = None
+    action_type: str | None = None
+    action_name: str | None = None
+    correlation_id: str | None = None
+    connection: str | None = None
+
+    def merged(self, other: Names) -> Names:
+        """Fill the gaps of this one from ``other``."""
+        return replace(self, **{f.name: getattr(other, f.name) for f in fields(self)
+                                if getattr(self, f.name) is None and getattr(other, f.name) is not None})
+
+    def as_dict(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def get(self, name: str) -> str:
+        """The value, or the sentinel that becomes the shell variable for it."""
+        value = getattr(self, name)
+        return value if value else sentinel(name)
+
+
+_Q = "[\"']"
+_REG_NAME = r"[A-Za-z0-9]{5,50}"
+_HOST = re.compile(rf"\b({_REG_NAME})(?:\.[a-z0-9-]+\.data)?\.azurecr\.(?:io|cn|us|microsoftazure\.de)\b",
+                   re.IGNORECASE)
+_ARM_ID = re.compile(r"/providers/Microsoft\.ContainerRegistry/registries/([A-Za-z0-9]{5,50})", re.IGNORECASE)
+_QUOTED_REGISTRY = re.compile(rf"registry (?:login server )?['\"]({_REG_NAME})['\"]", re.IGNORECASE)
+DIGEST = re.compile(r"\bsha256:[0-9a-f]{64}\b")
+_REPO = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+#: ``<registry>.azurecr.io/<repo>[:tag][@digest]`` as docker, oras and acr purge print it.
+_IMAGE_REF = re.compile(
+    rf"\b{_REG_NAME}(?:\.[a-z0-9-]+\.data)?\.azurecr\.(?:io|cn|us)/(?!v2/|acr/v1/|oauth2/)({_REPO})"
+    rf"(?::({_TAG}))?(?:@(sha256:[0-9a-f]{{64}}))?", re.IGNORECASE)
+_ACR_PATH = re.compile(rf"/acr/v1/(?!_catalog|_deleted)({_REPO})(?:/_tags/({_TAG})|/_manifests/(sha256(?::|%3A)"
+                       r"[0-9a-f]{64}))?", re.IGNORECASE)
+_V2_PATH = re.compile(
+    rf"/v2/(?!_catalog)({_REPO})/(?:manifests|blobs|tags)(?:/({_TAG}|sha256(?::|%3A)[0-9a-f]{{64}}))?", re.IGNORECASE)
+_DETAIL_NAME = re.compile(rf"{_Q}detail{_Q}\s*:\s*\{{\s*{_Q}name{_Q}\s*:\s*{_Q}({_REPO}){_Q}", re.IGNORECASE)
+_REVISION = re.compile(rf"{_Q}Name{_Q}\s*:\s*{_Q}({_REPO}){_Q}\s*,\s*{_Q}Revision{_Q}", re.IGNORECASE)
+_REPO_WORDS = re.compile(
+    rf"repository (?:named )?['\"]({_REPO})['\"]|\brepository: ({_REPO})\b|for repository:? ({_REPO})(?=[\s.,;]|$)"
+    rf"|\b({_REPO}) repository not found", re.IGNORECASE)
+_IP = re.compile(r"client with IP\s*['\"]?([0-9A-Fa-f:.]+)", re.IGNORECASE)
+_CORRELATION = re.compile(
+    r"(?:correlation[ _-]?(?:request[ _-]?)?id|x-ms-correlation-request-id|correlationId)['\"]?\s*[:=]?\s*['\"]?"
+    r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.IGNORECASE)
+_CONNECTION = re.compile(r"(?:privateEndpointConnections/)?\b([A-Za-z0-9]{5,50}\.[0-9a-f]{32})\b")
+_COMMAND_START = re.compile(r"(?:^|[\s$>`'\"(])((?:az\s+acr|acr\s+purge|acr)\s.*)$")
+
+#: ``az acr`` groups whose ``-n/--name`` is not the registry (it is the repository, connection, task...).
+_NAME_IS_NOT_REGISTRY = frozenset({
+    "manifest", "private-endpoint-connection", "task", "replication", "webhook", "scope-map", "token",
+    "agentpool", "cache", "credential-set", "connected-registry", "taskrun", "pack", "helm", "artifact-streaming",
+})
+
+
+def _valid_ip(candidate: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(candidate.rstrip(".:")))
+    except ValueError:
+        return None
+
+
+def _split_image(value: str) -> tuple[str | None, str | None, str | None]:
+    """``repo:tag``, ``repo@sha256:…`` or ``<login server>/repo:tag`` → (repository, tag, digest)."""
+    value = value.strip("'\"")
+    if ".azurecr." in value and "/" in value:
+        value = value.split("/", 1)[1]
+    digest = None
+    if "@" in value:
+        value, _, digest = value.partition("@")
+    repo, _, tag = value.partition(":")
+    return (repo or None), (tag or None), (digest if digest and DIGEST.fullmatch(digest) else None)
+
+
+def from_command(line: str) -> Names:
+    """Names from an ``az acr …`` or ``acr purge …`` command pasted into the text."""
+    match = _COMMAND_START.search(line)
+    if not match:
+        return Names()
+    try:
+        argv = shlex.split(match.group(1), comments=False)
+    except ValueError:
+        argv = match.group(1).split()
+    if not argv:
+        return Names()
+    group = argv[2] if argv[0] == "az" and len(argv) > 2 else (argv[1] if len(argv) > 1 else "")
+    registry = repository = tag = digest = None
+    i = 0
+    while i < len(argv):
+        arg, value = argv[i], (argv[i + 1] if i + 1 < len(argv) else None)
+        if "=" in arg and arg.startswith("--"):
+            arg, value = arg.split("=", 1)
+            i -= 1
+        if value is not None:
+            if arg in ("--registry", "-r", "--registry-name"):
+                registry = value
+            elif arg in ("--name", "-n"):
+                if group == "manifest":
+                    repository, tag, digest = _split_image(value)
+                elif group not in _NAME_IS_NOT_REGISTRY and registry is None:
+                    registry = value
+            elif arg == "--repository":
+                repository = value
+            elif arg in ("--image", "-t", "--t"):
+                repository, tag, digest = _split_image(value)
+        i += 1
+    if registry:
+        registry = registry.lower().split(".azurecr.")[0].removeprefix("https://")
+        if not re.fullmatch(_REG_NAME, registry):
+            registry = None
+    return Names(registry=registry, repository=repository, tag=tag, digest=digest)
+
+
+def from_line(line: str) -> Names:
+    """Every name one logical line gives, the most specific source first."""
+    registry = repository = tag = digest = None
+    cmd = from_command(line)
+    for pattern in (_ARM_ID, _HOST, _QUOTED_REGISTRY):
+        m = pattern.search(line)
+        if m:
+            registry = m.group(1).lower()
+            break
+    m = _DETAIL_NAME.search(line) or _REVISION.search(line)
+    if m:
+        repository = m.group(1)
+    for pattern in (_IMAGE_REF, _ACR_PATH, _V2_PATH):
+        for m in pattern.finditer(line):
+            repository = repository or m.group(1)
+            ref = (m.group(2) or "").replace("%3A", ":").replace("%3a", ":")
+            if pattern is _IMAGE_REF and m.group(3):
+                digest = digest or m.group(3)
+            if pattern is _ACR_PATH and m.group(3):
+                digest = digest or m.group(3).replace("%3A", ":").replace("%3a", ":")
+            if ref.startswith("sha256:"):
+                digest = digest or ref
+            elif ref and m.group(1) == repository:
+                tag = tag or ref
+    if repository is None:
+        m = _REPO_WORDS.search(line)
+        if m:
+            repository = next(g for g in m.groups() if g)
+    if digest is None:
+        m = DIGEST.search(line)
+        digest = m.group(0) if m else None
+    ip_match = _IP.search(line)
+    corr = _CORRELATION.search(line)
+    conn = _CONNECTION.search(line)
+    names = Names(
+        registry=registry, repository=repository, tag=tag, digest=digest,
+        client_ip=_valid_ip(ip_match.group(1)) if ip_match else None,
+        correlation_id=corr.group(1) if corr else None,
+        connection=conn.group(1) if conn and not conn.group(1).lower().startswith("sha256") else None,
+    )
+    return cmd.merged(names) if cmd != Names() else names
+
+
+def around(lines: Sequence[str], index: int, before: int = 8, after: int = 2, *,
+           others: frozenset[int] = frozenset(), objects_nearby: bool = True) -> Names:
+    """Names of line ``index``, gaps filled from the nearest lines before it, then just after it.
+
+    Lines in ``others`` (other errors) and, when ``objects_nearby`` is false, every other line lend only the
+    registry: a repository or a tag from another error in the same log would be wrong.
+    """
+    names = from_line(lines[index])
+    order = [*range(index - 1, max(-1, index - before - 1), -1), *range(index + 1, min(len(lines), index + after + 1))]
+    for j in order:
+        near = from_line(lines[j])
+        if j in others or not objects_nearby:
+            near = Names(registry=near.registry)
+        elif names.repository and near.repository and near.repository != names.repository:
+            near = replace(near, tag=None, digest=None)
+        names = names.merged(replace(near, client_ip=None, connection=None, correlation_id=None))
+    if names.registry is None:
+        for line in lines:
+            registry = from_line(line).registry
+            if registry:
+                return replace(names, registry=registry)
+    return names

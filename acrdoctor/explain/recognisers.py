@@ -1,0 +1,749 @@
+"""The catalogue of recognisers: one per failure, each a pure function of a logical line and its neighbours.
+
+Error strings and their sources are in ../shared/reference/notes/acr-wire-behaviour.md (§a check-health
+codes and messages, §b CLI statuses, §c.2–c.4 bodies) and acr-semantics-and-peers.md (§2.5 acr purge
+output, §3 user reports, §4 facts 13 and 23, §5 throttling). Each recogniser maps to a catalogue slug
+where one exists, so ``explain`` and ``diagnose`` speak of the same failure with the same fixes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from acrdoctor.actions import (
+    CALLER_IP_EXPR,
+    AddNetworkRule,
+    AssignRole,
+    DeletePrivateEndpointConnection,
+    DeleteRegistry,
+    DeleteRepository,
+    ImportPlaceholder,
+    RegistryRef,
+    RunPurge,
+    SetAttributes,
+)
+from acrdoctor.checks.broken_index_references import BrokenIndexReferences
+from acrdoctor.checks.dangling_manifests import DanglingManifests, purge_filter
+from acrdoctor.checks.delete_permission import ROLES, SCOPE_MAP_ACTIONS, DeletePermission, missing_permissions
+from acrdoctor.checks.empty_repository import EmptyRepository
+from acrdoctor.checks.locked_artifacts import LockedArtifacts
+from acrdoctor.checks.network_access import NetworkAccessDenied
+from acrdoctor.checks.private_endpoints import PRIVATE_DNS_ZONE, PrivateEndpointsBlockRegistryDelete
+from acrdoctor.checks.shared_layers import SharedLayers
+from acrdoctor.checks.storage_accounting import StorageAccounting
+from acrdoctor.checks.throttling import BASIC_STANDARD, PREMIUM, Throttling
+from acrdoctor.model import CollectionError
+
+from .actions import (
+    CheckHealth,
+    FindRepository,
+    ImportImage,
+    ListManifestMetadata,
+    ListPrivateEndpointConnections,
+    ListReplications,
+    ListRepositories,
+    ListRoleAssignments,
+    ListSoftDeleted,
+    Login,
+    RunAcrdoctor,
+    ShowImage,
+    ShowManifest,
+    ShowRegistry,
+    ShowRepository,
+    ShowSoftDelete,
+    ShowTags,
+    ShowUsage,
+    registry_id_expr,
+)
+from .model import Step
+from .names import Names, finalize, sentinel
+
+DOCS_LOCK = "https://learn.microsoft.com/azure/container-registry/container-registry-image-lock"
+DOCS_FAQ = "https://learn.microsoft.com/azure/container-registry/container-registry-faq"
+DOCS_QUARANTINE = "https://github.com/Azure/acr/tree/main/docs/preview/quarantine"
+DOCS_DELETE = "https://learn.microsoft.com/azure/container-registry/container-registry-delete"
+DOCS_TROUBLESHOOT = "https://learn.microsoft.com/troubleshoot/azure/azure-container-registry/delete-operation-issues"
+DOCS_HEALTH = "https://learn.microsoft.com/azure/container-registry/container-registry-health-error-reference"
+DOCS_LOGIN = "https://learn.microsoft.com/azure/container-registry/container-registry-troubleshoot-login"
+DOCS_AUTH = "https://learn.microsoft.com/azure/container-registry/container-registry-authentication"
+DOCS_PRIVATE_DNS = "https://learn.microsoft.com/azure/container-registry/container-registry-private-link"
+DOCS_PURGE = "https://learn.microsoft.com/azure/container-registry/container-registry-auto-purge"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One logical line that shows a failure, with the names found on it and around it."""
+
+    index: int
+    line: str
+    names: Names
+    context: str  # the line and the few before it, for classifying
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    title: str
+    message: str
+    cause: str
+    confirm: Step
+    fix: Step
+    docs: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    #: Names the builder added (the missing action from the 401 detail...); None keeps the first hit's.
+    extracted: Names | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recogniser:
+    """``detect`` says whether a line shows this failure and which failure mode it is (or None);
+    ``build`` explains a group of hits of one failure mode."""
+
+    name: str
+    modes: tuple[str, ...]
+    detect: Callable[[str, str, str], str | None]
+    build: Callable[[str, Sequence[Hit]], Built]
+
+
+def _ref(n: Names) -> RegistryRef:
+    return RegistryRef(n.get("registry"))
+
+
+def _distinct(hits: Sequence[Hit], *keys: str, limit: int = 10) -> list[Names]:
+    """Distinct targets (by ``keys``) among the hits, first-seen order, at most ``limit``."""
+    seen: dict[tuple[str | None, ...], Names] = {}
+    for h in hits:
+        key = tuple(getattr(h.names, k) for k in keys)
+        if key not in seen:
+            seen[key] = h.names
+    return list(seen.values())[:limit]
+
+
+def _where(n: Names) -> str:
+    reg = f" in registry {n.registry}" if n.registry else ""
+    if n.repository and n.tag:
+        return f"{n.repository}:{n.tag}{reg}"
+    if n.repository and n.digest:
+        return f"{n.repository}@{n.digest[:19]}…{reg}"
+    if n.repository:
+        return f"repository {n.repository}{reg}"
+    return f"registry {n.registry}" if n.registry else "the registry"
+
+
+# --- NAME_UNKNOWN ------------------------------------------------------------------------------------------
+
+_NAME_UNKNOWN = re.compile(r"\bNAME_UNKNOWN\b|repository name not known to registry|\brepository not found\b",
+                           re.IGNORECASE)
+_DELETE_CONTEXT = re.compile(r"\bdelet|DELETE /acr/v1/|\bremov", re.IGNORECASE)
+_READ_CONTEXT = re.compile(r"\b(?:pull|Pulling|repository show|show-tags|GET /|list-metadata|acr purge|"
+                           r"repository not found)\b", re.IGNORECASE)
+
+
+def _detect_name_unknown(line: str, context: str, text: str) -> str | None:
+    if not _NAME_UNKNOWN.search(line):
+        return None
+    if _DELETE_CONTEXT.search(context):
+        return "empty-repository"
+    if _READ_CONTEXT.search(context):
+        return "repository-not-found"
+    return "empty-repository"
+
+
+def _build_name_unknown(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref, repo = _ref(n), n.get("repository")
+    readings = (
+        "Two things answer NAME_UNKNOWN: (1) the empty-repository trap — the repository was emptied image by "
+        "image, ACR kept orphaned metadata, it still shows in listings with 0 tags and 0 manifests, yet every "
+        "delete answers 404 NAME_UNKNOWN; (2) the repository really does not exist (wrong name, wrong registry, "
+        "already deleted — names are case-sensitive and include their namespace, e.g. team/app)."
+    )
+    confirm = Step(
+        "Tell the two apart: if the catalog lists the name (second command prints it) but `repository show` "
+        "answers NAME_UNKNOWN or 0 tags/0 manifests, it is the trap; if the catalog does not list it, the "
+        "repository does not exist.",
+        (ShowRepository(ref, repo), FindRepository(ref, repo)),
+    )
+    if mode == "empty-repository":
+        title = "Repository delete answers NAME_UNKNOWN"
+        message = (f"Deleting {_where(n)} failed with 404 NAME_UNKNOWN \"repository name not known to registry\"")
+        fix = Step(
+            "If it is the trap: put a placeholder image into the repository, then delete the whole repository.",
+            tuple(a for t in _distinct(hits, "repository") for a in
+                  (ImportPlaceholder(_ref(t), t.get("repository")), DeleteRepository(_ref(t), t.get("repository")))),
+            ("Pushing any image under this name works as well as the import.",
+             "If the catalog does not list the name, there is nothing to delete: check the spelling and the "
+             "registry instead of running these.",
+             "Next time delete the repository itself instead of deleting its images one by one."),
+        )
+        cause = EmptyRepository.cause + " " + readings
+        docs = EmptyRepository.docs
+    else:
+        title = "Repository not known to the registry"
+        message = f"ACR answered NAME_UNKNOWN for {_where(n)}: it does not know that repository name"
+        fix = Step(
+            "Use a repository name the registry lists (exact case, with its namespace); if it is listed and still "
+            "answers NAME_UNKNOWN, it is the empty-repository trap: import a placeholder, then delete it.",
+            (ListRepositories(ref),),
+            ("The empty-repository fix: " + " && ".join(
+                finalize(c) for a in (ImportPlaceholder(ref, repo), DeleteRepository(ref, repo))
+                for c in a.commands()),),
+        )
+        cause = readings
+        docs = EmptyRepository.docs
+    return Built(title, message, cause, confirm, fix, docs)
+
+
+# --- TAG_UNKNOWN -------------------------------------------------------------------------------------------
+
+_TAG_UNKNOWN = re.compile(r"\bTAG_UNKNOWN\b|the specified tag does not exist|manifest tagged by ['\"]?[\w.-]+['\"]? "
+                          r"is not found", re.IGNORECASE)
+
+
+def _detect_tag_unknown(line: str, context: str, text: str) -> str | None:
+    return "tag-not-found" if _TAG_UNKNOWN.search(line) else None
+
+
+def _build_tag_unknown(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    m = re.search(r"manifest tagged by ['\"]?([\w.-]+)", hits[0].line)
+    if m and not n.tag:
+        n = Names(tag=m.group(1)).merged(n)
+    ref, repo = _ref(n), n.get("repository")
+    return Built(
+        "Tag not found",
+        f"ACR answered 404 TAG_UNKNOWN \"the specified tag does not exist\" for {_where(n)}",
+        "The tag is not in the repository: it was never pushed, was untagged, or went with its manifest when "
+        "another tag on the same manifest was deleted (deleting by tag deletes the manifest and every tag on "
+        "it). ACR also answers TAG_UNKNOWN, not NAME_UNKNOWN, when the repository itself does not exist.",
+        Step("List the repository's tags and look the tag up; if the repository is not listed either, the name "
+             "of the repository is wrong.",
+             (ShowTags(ref, repo), ShowImage(ref, repo, tag=n.get("tag")), FindRepository(ref, repo))),
+        Step("Nothing is left to delete under that tag. To delete what remains, use a tag the listing shows or "
+             "the manifest's digest; a delete that must be idempotent can treat TAG_UNKNOWN as done."),
+        (DOCS_DELETE,),
+        extracted=n,
+    )
+
+
+# --- MANIFEST_UNKNOWN --------------------------------------------------------------------------------------
+
+_MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b|manifest sha256:[0-9a-f]{64} is not found",
+                               re.IGNORECASE)
+_PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manifest list|multi-?arch|\bplatform\b|"
+                           r"\bindex\b|ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
+
+
+def _detect_manifest_unknown(line: str, context: str, text: str) -> str | None:
+    if not _MANIFEST_UNKNOWN.search(line) or _TAG_UNKNOWN.search(line):
+        return None
+    if _PULL_CONTEXT.search(context) and "purge" not in context.lower():
+        return "broken-index-references"
+    return "manifest-not-found"
+
+
+def _build_manifest_unknown(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref, repo = _ref(n), n.get("repository")
+    purge = any("purge" in h.context.lower() or "GetManifest" in h.context for h in hits)
+    if mode == "broken-index-references":
+        index_ref = n.tag or sentinel("tag")
+        child = n.get("digest")
+        return Built(
+            "Pull fails: a multi-arch index lists a platform manifest that is gone",
+            f"Pulling {_where(n)} failed with MANIFEST_UNKNOWN"
+            + (f": platform manifest {n.digest[:19]}… is not found" if n.digest else ""),
+            BrokenIndexReferences.cause + " The index is still tagged, so pulls resolve it and then fail on the "
+            "deleted child (typically after `acr purge --untagged` or deleting untagged manifests by hand).",
+            Step("Show the index: if it lists the missing digest among its manifests, the index is broken; the "
+                 "second command then answers MANIFEST_UNKNOWN for that child.",
+                 (ShowManifest(ref, repo, index_ref), ShowImage(ref, repo, digest=child))),
+            Step("No az command brings a deleted manifest back: rebuild and push the image under the tag, or "
+                 "re-import it from another copy.",
+                 (ImportImage(ref, sentinel("source_image"), repo, index_ref),),
+                 ("$SOURCE_IMAGE is the original image the tag was built or imported from (another registry, a "
+                  "CI build); re-pushing with docker buildx --push works as well.",
+                  "Clean untagged manifests with `acr purge --untagged-only` (acr-cli ≥ 0.17): it keeps the "
+                  "children of tagged indexes; `acrdoctor diagnose --check broken-index-references` finds other "
+                  "broken indexes before users do.")),
+            BrokenIndexReferences.docs,
+        )
+    notes = []
+    if purge:
+        notes.append("`acr purge` lists manifests and then reads each one; a manifest deleted in between (by a "
+                     "concurrent purge or delete) answers 404 and older acr-cli images abort the whole run "
+                     "(Azure/acr-cli#459, fixed by #460): use a current acr-cli image and do not run two cleanups "
+                     "at once.")
+    return Built(
+        "Manifest not found",
+        f"ACR answered 404 MANIFEST_UNKNOWN for {_where(n)}",
+        "No manifest with that digest (or reference) is in the repository: it was already deleted — deleting a "
+        "manifest also removes every tag on it — or the digest belongs to another repository.",
+        Step("Look the digest up, and list what the repository holds.",
+             (ShowImage(ref, repo, digest=n.get("digest")), ListManifestMetadata(ref, repo))),
+        Step("Nothing is left to delete for that digest; a cleanup that must be idempotent can treat "
+             "MANIFEST_UNKNOWN on delete as done.", (), tuple(notes)),
+        (DOCS_DELETE, *BrokenIndexReferences.docs[1:2]),
+    )
+
+
+# --- 405 disallowed ----------------------------------------------------------------------------------------
+
+_DISALLOWED = re.compile(r"\bREGISTRY_DISALLOWED_OPERATION\b|operation is disallowed on this registry|"
+                         r"operation not allowed, HTTP status: 405|StatusCode=405|\b405 Method Not Allowed\b",
+                         re.IGNORECASE)
+
+
+def _detect_disallowed(line: str, context: str, text: str) -> str | None:
+    return "locked-artifacts" if _DISALLOWED.search(line) else None
+
+
+def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref, repo = _ref(n), n.get("repository")
+    confirm_actions: list = [ShowRepository(ref, repo, query="changeableAttributes")]
+    fix_actions: list = [SetAttributes(ref, repo)]
+    for t in _distinct(hits, "repository", "tag", "digest"):
+        r = _ref(t)
+        if t.digest:
+            confirm_actions.append(ShowImage(r, t.get("repository"), digest=t.digest, query="changeableAttributes"))
+            fix_actions.append(SetAttributes(r, t.get("repository"), digest=t.digest))
+        if t.tag:
+            confirm_actions.append(ShowImage(r, t.get("repository"), tag=t.tag, query="changeableAttributes"))
+            fix_actions.append(SetAttributes(r, t.get("repository"), tag=t.tag))
+    if not n.tag and not n.digest:
+        confirm_actions.append(ShowImage(ref, repo, tag=sentinel("tag"), query="changeableAttributes"))
+        fix_actions.append(SetAttributes(ref, repo, tag=sentinel("tag")))
+    confirm_actions += [ShowRegistry(ref, "policies.quarantinePolicy"), ShowUsage(ref), ShowRegistry(ref, "sku")]
+    purge = any("purge" in h.context.lower() or "Skipped" in h.line for h in hits)
+    notes = [
+        "Locks are set separately on the repository, on each manifest and on each tag; writeEnabled=false "
+        "blocks deletes as well as updates. Unlocking one level leaves the others locked.",
+        "If every changeableAttributes shows true, look at the other documented causes: a quarantined image "
+        "(quarantinePolicy enabled and the image's quarantineState not Passed), a registry at its storage limit "
+        "(Size close to its limit in show-usage), or a Classic SKU registry.",
+        "If a lock is deliberate (a protected release), keep it and leave that object out of the cleanup.",
+    ]
+    if purge:
+        notes.insert(1, "`acr purge` skips locked tags and manifests (\"Skipped …, operation not allowed, HTTP "
+                        "status: 405\"); `--include-locked` (acr-cli ≥ 0.17) unlocks and deletes them.")
+    return Built(
+        "Delete refused: the operation is disallowed (405)",
+        f"ACR refused the operation on {_where(n)} with 405 REGISTRY_DISALLOWED_OPERATION \"The operation is "
+        "disallowed on this registry, repository or image.\"",
+        LockedArtifacts.cause + " The same 405 is documented for quarantined images, a registry at its storage "
+        "limit and Classic registries.",
+        Step("Read the lock flags at each level (repository, manifest, tag), then the other causes: quarantine "
+             "policy, usage against the storage limit, SKU.", tuple(confirm_actions)),
+        Step("Unlock what the confirm step shows as locked (writeEnabled/deleteEnabled false), then retry the "
+             "delete.", tuple(fix_actions), tuple(notes)),
+        (*LockedArtifacts.docs, DOCS_FAQ),
+    )
+
+
+# --- 403 DENIED (firewall) ---------------------------------------------------------------------------------
+
+_FIREWALL = re.compile(r"client with IP\s*['\"]?[0-9A-Fa-f:.]+['\"]?\s*is not allowed access|"
+                       r"\bCONNECTIVITY_FORBIDDEN_ERROR\b|Looks like you don't have access to registry")
+
+
+def _detect_firewall(line: str, context: str, text: str) -> str | None:
+    return "network-access-denied" if _FIREWALL.search(line) else None
+
+
+def _build_firewall(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = _ref(n)
+    ips = [t.client_ip for t in _distinct(hits, "client_ip") if t.client_ip]
+    fix_actions = [AddNetworkRule(ref, ip) for ip in ips] or [AddNetworkRule(ref, CALLER_IP_EXPR)]
+    who = f"client IP {', '.join(ips)}" if ips else "the caller's IP"
+    task = any(re.search(r"az acr (?:run|build|task)|acb_step|Run ID:|Logging in to registry", h.context)
+               for h in hits)
+    notes = [
+        "Network rules and disabling public access are Premium features; a private-endpoint-only registry "
+        "(public network access Disabled) accepts data-plane calls only from a VNet that resolves the login "
+        "server through the privatelink.azurecr.io zone: run the delete or purge from there instead.",
+        "Allowing the IP does not bypass permissions; it only lets the calls through the firewall.",
+    ]
+    if task:
+        notes.insert(0, "The caller was an ACR task agent (az acr run / acr purge): its IP changes from run to run. "
+                        "Run the task on a dedicated agent pool in the registry's VNet (az acr agentpool create, then "
+                        "--agent-pool), or with network rule bypass for trusted services; an IP rule for one agent "
+                        "address does not last.")
+    return Built(
+        "Data-plane call refused by the registry firewall (403 DENIED)",
+        f"ACR refused {who} with 403 DENIED \"client with IP … is not allowed access\" on {_where(n)}",
+        NetworkAccessDenied.cause,
+        Step("See what the registry admits: its firewall rules and whether public network access is enabled.",
+             (ShowRegistry(ref, "networkRuleSet"), ShowRegistry(ref, "publicNetworkAccess", "tsv"))),
+        Step(f"Allow {who} through the firewall (or run from an allowed network), then retry; remove the rule "
+             "when the cleanup is done.", tuple(fix_actions), tuple(notes)),
+        NetworkAccessDenied.docs,
+    )
+
+
+# --- 401 UNAUTHORIZED and missing permissions --------------------------------------------------------------
+
+_UNAUTH = re.compile(r"\bUNAUTHORIZED\b|authentication required|\bunauthorized:|lacking [\w/, *-]+ permissions|"
+                     r"does not have authorization to perform action|\bAuthorizationFailed\b|StatusCode=401",
+                     re.IGNORECASE)
+
+
+def _missing(line: str) -> list:
+    status = 403 if re.search(r"\b403\b|AuthorizationFailed", line) else 401
+    return missing_permissions(CollectionError("explain", status, "UNAUTHORIZED", line))
+
+
+def _detect_unauthorized(line: str, context: str, text: str) -> str | None:
+    if not _UNAUTH.search(line) or _FIREWALL.search(line):
+        return None
+    if _missing(line):
+        return "delete-permission"
+    if re.search(r"authentication required|unauthorized", line, re.IGNORECASE) and not re.search(
+            r"CONNECTIVITY_\w+_ERROR", line):
+        return "authentication-required"
+    return None
+
+
+def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = _ref(n)
+    if mode == "authentication-required":
+        return Built(
+            "Not signed in to the registry (401 UNAUTHORIZED)",
+            f"ACR answered 401 UNAUTHORIZED \"authentication required\" on {_where(n)}, without naming a "
+            "missing permission",
+            "The call carried no valid ACR token: the client never logged in to the registry, its token expired, "
+            "or it signed in to another registry or tenant.",
+            Step("Check the sign-in end to end: check-health exchanges tokens the same way docker and az do.",
+                 (CheckHealth(ref),)),
+            Step("Sign in again, then retry.", (Login(ref),),
+                 ("In a pipeline, sign in with the pipeline's identity (az login --identity, or a service "
+                  "principal) before az acr login.",)),
+            (DOCS_AUTH, DOCS_LOGIN),
+        )
+    missing = []
+    for h in hits:
+        for m in _missing(h.line):
+            if m not in missing:
+                missing.append(m)
+    first = missing[0]
+    n = Names(action=first.action, action_type=first.type, action_name=first.name,
+              repository=first.name if first.type == "repository" else None).merged(n)
+    actions: list = []
+    notes: list[str] = []
+    for m in missing:
+        roles = ROLES.get(m.action)
+        if roles and m.type != "arm":
+            actions.append(AssignRole(registry_id_expr(ref.name), roles[0]))
+            notes.append(f"'{m.action}' is granted by {roles[0]}; on a registry in ABAC repository-permissions "
+                         f"mode (roleAssignmentMode AbacRepositoryPermissions) legacy roles are not honoured: "
+                         f"assign {roles[1]} instead.")
+        scope = SCOPE_MAP_ACTIONS.get(m.action)
+        if scope and m.type != "arm":
+            notes.append(f"Signed in with a repository-scoped token? Add {scope} for "
+                         f"{m.name or 'the repository'} to the token's scope map instead (az acr scope-map update).")
+    notes.insert(0, "--assignee defaults to you; for a pipeline, service principal or managed identity put its "
+                    "object id there instead.")
+    what = ", ".join(f"'{m.action}'" + (f" on {m.type} {m.name}" if m.type and m.name else "") for m in missing)
+    return Built(
+        "Identity lacks a permission (401/403)",
+        f"ACR refused the call: the identity lacks {what}"
+        + (f" (registry {n.registry})" if n.registry else ""),
+        DeletePermission.cause + " A delete that also reads (acr purge --untagged reads each manifest) needs "
+        "pull/metadata_read as well as delete (Azure/acr-cli#523).",
+        Step("See which roles the identity holds on the registry, and which permission mode the registry uses.",
+             (ListRoleAssignments(ref), ShowRegistry(ref, "roleAssignmentMode", "tsv"))),
+        Step("Grant the missing action to the identity that made the call, then retry (role assignments can take "
+             "a few minutes to apply).", tuple(dict.fromkeys(actions)), tuple(dict.fromkeys(notes))),
+        DeletePermission.docs,
+        extracted=n,
+    )
+
+
+# --- 429 ---------------------------------------------------------------------------------------------------
+
+_THROTTLED = re.compile(r"\bTOOMANYREQUESTS\b|\bCONNECTIVITY_TOOMANYREQUESTS_ERROR\b|Too Many Requests|"
+                        r"Response code: 429|StatusCode=429|status(?: code)?[:= ]+429\b|\b429 \(Too Many|"
+                        r"invalid status 'Too Many Requests'", re.IGNORECASE)
+
+
+def _detect_throttled(line: str, context: str, text: str) -> str | None:
+    return "throttling" if _THROTTLED.search(line) else None
+
+
+def _build_throttled(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = _ref(n)
+    token = any(re.search(r"CONNECTIVITY_(?:REFRESH_TOKEN|TOOMANYREQUESTS)_ERROR|oauth2", h.line) for h in hits)
+    notes = [
+        "Honour Retry-After on every 429 (it counts down across retries) and back off exponentially with jitter.",
+        "Reduce concurrency: acr purge runs one worker per CPU and up to 32 with --concurrency; pass a small "
+        "--concurrency for big cleanups, and do not run cleanups in parallel with pushes from the same identity.",
+        f"Documented per-identity limits: {BASIC_STANDARD.delete_per_identity:,} deletes and "
+        f"{BASIC_STANDARD.read_per_identity:,} reads per minute on Basic/Standard, "
+        f"{PREMIUM.delete_per_identity:,} and {PREMIUM.read_per_identity:,} on Premium; Azure support can raise them.",
+    ]
+    if token:
+        notes.insert(0, "The token exchange was throttled (CONNECTIVITY_REFRESH_TOKEN_ERROR with response code 429): "
+                        "the CLI's advice to run 'az login' again is misleading (Azure/azure-cli#24886); wait and "
+                        "retry, and reuse ACR tokens instead of fetching one per call.")
+    return Built(
+        "Throttled (429 Too Many Requests)",
+        f"ACR throttled requests to {_where(n)} with 429 TOOMANYREQUESTS",
+        Throttling.cause,
+        Step("The limits depend on the SKU; check-health shows whether token requests are throttled right now.",
+             (ShowRegistry(ref, "sku.name", "tsv"), CheckHealth(ref))),
+        Step("Slow down: wait as long as Retry-After says, then continue with less concurrency.", (), tuple(notes)),
+        Throttling.docs,
+    )
+
+
+# --- az acr check-health -----------------------------------------------------------------------------------
+
+#: code → (failure mode, message pattern), from notes §a. FORBIDDEN and TOOMANYREQUESTS map to the catalogue.
+_HEALTH: tuple[tuple[str, str, str], ...] = (
+    ("connectivity-dns", "CONNECTIVITY_DNS_ERROR", r"Failed to reach DNS for registry"),
+    ("connectivity-ssl", "CONNECTIVITY_SSL_ERROR", r"Unable to establish a secure connection to the registry"),
+    ("connectivity-challenge", "CONNECTIVITY_CHALLENGE_ERROR", r"did not issue a challenge"),
+    ("connectivity-challenge", "CONNECTIVITY_WWW_AUTHENTICATE_ERROR",
+     r"did not ask properly for a basic or a bearer authentication"),
+    ("connectivity-aad-login", "CONNECTIVITY_AAD_LOGIN_ERROR", r"does not support AAD login"),
+    ("connectivity-refresh-token", "CONNECTIVITY_REFRESH_TOKEN_ERROR", r"$^"),
+    ("connectivity-access-token", "CONNECTIVITY_ACCESS_TOKEN_ERROR", r"$^"),
+    ("login-server-not-found", "LOGIN_SERVER_ERROR", r"error occurred while retrieving the login server for registry"),
+    ("connectivity-unreachable", "CONNECTIVITY_UNREACHABLE", r"Could not connect to the registry login server"),
+)
+_HEALTH_MODES = tuple(dict.fromkeys(m for m, _, _ in _HEALTH))
+
+
+def _detect_health(line: str, context: str, text: str) -> str | None:
+    for mode, code, message in _HEALTH:
+        if re.search(rf"\b{code}\b", line) or re.search(message, line, re.IGNORECASE):
+            if mode in ("connectivity-refresh-token", "connectivity-access-token") and (
+                    _THROTTLED.search(line) or re.search(r"lacking", line)):
+                return None  # throttling / delete-permission explain these
+            return mode
+    return None
+
+
+_HEALTH_TEXT: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
+    "connectivity-dns": (
+        "Registry name does not resolve",
+        "The login server name does not resolve from this machine: a misspelt registry, the wrong cloud (az cloud "
+        "show), or a private-endpoint registry whose privatelink.azurecr.io zone is not linked to this network.",
+        "Fix the name or the cloud; for a private registry, link its private DNS zone to the caller's VNet (or "
+        "run from a network that resolves it).",
+        ("Resolve it yourself: nslookup <registry>.azurecr.io should give the registry's (private) IP.",),
+    ),
+    "connectivity-ssl": (
+        "TLS to the registry fails",
+        "A TLS connection to the login server could not be set up, usually because a proxy or TLS-inspecting "
+        "firewall replaces the certificate.",
+        "Trust the proxy's CA (REQUESTS_CA_BUNDLE for az, the system store for docker) or bypass the proxy for "
+        "*.azurecr.io.",
+        (),
+    ),
+    "connectivity-challenge": (
+        "Registry did not send an authentication challenge",
+        "GET /v2/ did not answer 401 with a Bearer WWW-Authenticate header: something between the caller and ACR "
+        "(a proxy, a wrong host name) answered instead.",
+        "Make sure the request reaches <registry>.azurecr.io directly (proxy settings, host name).",
+        (),
+    ),
+    "connectivity-aad-login": (
+        "Registry does not offer Microsoft Entra (AAD) login",
+        "The registry's challenge is not a Bearer challenge with realm and service, so az cannot exchange an "
+        "Entra token for it.",
+        "Check that the name is an ACR login server; use admin credentials or a token if Entra login is off.",
+        (),
+    ),
+    "connectivity-refresh-token": (
+        "Entra token exchange refused",
+        "POST /oauth2/exchange refused the Entra token: the signed-in identity has no access to the registry, the "
+        "sign-in is stale, or (with response code 429) the exchange was throttled.",
+        "Sign in again, and make sure the identity holds a role on the registry.",
+        (),
+    ),
+    "connectivity-access-token": (
+        "ACR access token refused",
+        "POST /oauth2/token did not issue an access token for the requested scope: the identity lacks the "
+        "permission, or the refresh token is stale.",
+        "Sign in again; if it persists, grant the identity a role on the registry.",
+        (),
+    ),
+    "login-server-not-found": (
+        "Registry not found through Azure Resource Manager",
+        "az could not read the registry through ARM: the name is misspelt, the registry is in another "
+        "subscription or cloud, or the identity cannot read it.",
+        "Select the subscription that holds the registry (az account set) or fix the name.",
+        (),
+    ),
+    "connectivity-unreachable": (
+        "Registry login server unreachable",
+        "https://<registry>.azurecr.io/v2/ could not be reached: DNS, proxy, firewall or a private-endpoint-only "
+        "registry seen from outside its network.",
+        "Run from a network that reaches the registry, or fix DNS/proxy settings.",
+        (),
+    ),
+}
+
+
+def _build_health(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = _ref(n)
+    title, cause, fix_summary, notes = _HEALTH_TEXT[mode]
+    code = next((c for m, c, _ in _HEALTH if m == mode and re.search(rf"\b{c}\b", hits[0].line)), None) or next(
+        c for m, c, _ in _HEALTH if m == mode)
+    confirm = [CheckHealth(ref)]
+    fix: list = []
+    if mode in ("connectivity-refresh-token", "connectivity-access-token"):
+        confirm.append(ListRoleAssignments(ref))
+        fix.append(Login(ref))
+    if mode == "login-server-not-found":
+        confirm.append(ShowRegistry(ref, "loginServer", "tsv"))
+    if mode == "connectivity-dns":
+        confirm.append(ListPrivateEndpointConnections(ref))
+    docs = (DOCS_HEALTH + "#" + code.lower(), DOCS_LOGIN)
+    return Built(title, f"az acr check-health: {code} for {_where(n)}", cause,
+                 Step("Run every health check, without stopping at the first error.", tuple(confirm), notes),
+                 Step(fix_summary, tuple(fix)), docs)
+
+
+# --- registry delete blocked by private endpoints ----------------------------------------------------------
+
+_PE = re.compile(r"private[ -]?endpoint|privateEndpointConnections", re.IGNORECASE)
+_REGISTRY_DELETE = re.compile(r"az acr delete\b|delet\w* (?:the |this |a )?(?:container )?registr|"
+                              r"registry[^.]{0,40}(?:cannot|can't|could not|failed to) be deleted|"
+                              r"DELETE \S*/registries/[A-Za-z0-9]+(?:\?|\s|$)", re.IGNORECASE)
+
+
+def _detect_pe(line: str, context: str, text: str) -> str | None:
+    if not _PE.search(line) or re.search(r"private-endpoint-connection (?:delete|list|show)", line):
+        return None
+    return "private-endpoints-block-registry-delete" if _REGISTRY_DELETE.search(context) else None
+
+
+def _build_pe(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = _ref(n)
+    conns = [t.connection for t in _distinct(hits, "connection") if t.connection]
+    deletes = [DeletePrivateEndpointConnection(ref, c) for c in conns] or [
+        DeletePrivateEndpointConnection(ref, sentinel("connection"))]
+    notes = [
+        "Delete every connection the confirm step lists" + ("" if conns else
+                                                            " (set $CONNECTION to each NAME in turn)")
+        + "; a connection in any state (Pending, Rejected) still blocks the delete.",
+        f"Also remove this registry's records from the private DNS zone {PRIVATE_DNS_ZONE}, or unlink the zone from "
+        "the VNet if nothing else uses it; stale records keep resolving the login server to a private IP.",
+    ]
+    return Built(
+        "Registry delete blocked by private endpoints",
+        f"Deleting registry {n.registry or '(name not in the text)'} fails while private endpoint connections "
+        "are attached",
+        PrivateEndpointsBlockRegistryDelete.cause,
+        Step("List the connections (the PrivateEndpointConnections line of show-usage counts them too).",
+             (ListPrivateEndpointConnections(ref), ShowUsage(ref))),
+        Step("Delete each private endpoint connection, then the registry.", (*deletes, DeleteRegistry(ref)),
+             tuple(notes)),
+        (*PrivateEndpointsBlockRegistryDelete.docs, DOCS_PRIVATE_DNS),
+    )
+
+
+# --- storage did not go down -------------------------------------------------------------------------------
+
+_STORAGE = re.compile(
+    r"\b(?:storage|usage|space|size|used|capacity)\b[^.\n]{0,60}?\b(?:did ?n[o']?t|does ?n[o']?t|not|never|has ?n[o']?t"
+    r"|has not|hasn't)\b[^.\n]{0,25}?\b(?:go(?:ne)? down|went down|decrease|drop|reduc|chang|shrink|free|budge)"
+    r"|\b(?:freed|reclaimed|released)\b (?:nothing|no (?:space|storage)|little|almost nothing|0 ?(?:B|bytes))\b"
+    r"|\b(?:storage|usage|size|space)\b (?:is |remains |remained |stayed |stays |still )?(?:unchanged|the same)\b"
+    r"|\bstill (?:shows|uses|using|reports|at|consum\w*) [\d.,]+ ?(?:GB|GiB|TB|TiB|MB|MiB)\b",
+    re.IGNORECASE)
+_UNTAG_CONTEXT = re.compile(r"\buntag|re-?push|tags[- ]only|only untag|Number of deleted tags", re.IGNORECASE)
+_ACCOUNTING_CONTEXT = re.compile(r"soft[- ]delete|geo-?replica|\breplica|asynchron|still billed|metric",
+                                 re.IGNORECASE)
+_PURGE_NO_MANIFESTS = re.compile(r"Number of deleted manifests: 0\b")
+
+
+def _detect_storage(line: str, context: str, text: str) -> str | None:
+    tags_only = bool(_PURGE_NO_MANIFESTS.search(line) and re.search(r"Number of deleted tags: [1-9]", text))
+    if not (_STORAGE.search(line) or tags_only):
+        return None
+    # A purge without --untagged only untags: it frees nothing (Azure/acr-cli#515).
+    tags_only_purge = re.search(r"\bacr purge\b|\bpurg", context, re.IGNORECASE) and not re.search(
+        r"--untagged", context)
+    if tags_only or tags_only_purge or _UNTAG_CONTEXT.search(context):
+        return "dangling-manifests"
+    if _ACCOUNTING_CONTEXT.search(context):
+        return "storage-accounting"
+    return "shared-layers"
+
+
+_STORAGE_CHECKS = ("dangling-manifests", "shared-layers", "storage-accounting")
+
+
+def _build_storage(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = _ref(n)
+    repo = n.repository
+    confirm: list = [ShowUsage(ref)]
+    if repo:
+        confirm.append(ListManifestMetadata(ref, repo, untagged=True))
+    confirm += [ShowSoftDelete(ref), ListReplications(ref), RunAcrdoctor(ref, _STORAGE_CHECKS)]
+    if repo:
+        confirm.insert(3, ListSoftDeleted(ref, repo))
+    purge = RunPurge(ref, filters=(purge_filter(repo) if repo else ".*:.*",), ago="0d", untagged_only=True)
+    dry = RunPurge(ref, filters=purge.filters, ago="0d", untagged_only=True, dry_run=True)
+    causes = {
+        "dangling-manifests": (DanglingManifests, "Untagging, re-pushing a tag or a tags-only purge leaves the "
+                                                  "manifests stored: only deleting them frees space."),
+        "shared-layers": (SharedLayers, "The deleted images' layers are still used by images that remain (in any "
+                                        "repository of the registry), so little was unique to them."),
+        "storage-accounting": (StorageAccounting, "Space is reclaimed asynchronously, soft delete keeps deleted "
+                                                  "artifacts billed, and geo-replicated usage shows one region."),
+    }
+    check, first = causes[mode]
+    others = [c[1] for k, c in causes.items() if k != mode]
+    fix_summary = ("Delete the untagged manifests (preview with the dry run in the confirm step first)."
+                   if mode == "dangling-manifests" else
+                   "Measure before deleting more: acrdoctor diagnose computes the bytes each delete frees, "
+                   "registry-wide; delete untagged manifests if it finds them.")
+    return Built(
+        "Storage did not go down after a delete, purge or untag",
+        "The text reports that registry storage did not go down after a cleanup"
+        + (f" (registry {n.registry})" if n.registry else ""),
+        first + " " + check.cause,
+        Step("Compare usage with what is still stored: untagged manifests, soft-deleted ones, replicas; "
+             "acrdoctor diagnose measures all of it.", (*confirm, dry)),
+        Step(fix_summary, (purge,),
+             ("Other causes to rule out: " + " ".join(others),
+              "Untag (az acr repository untag) frees nothing; acr purge without --untagged/--untagged-only only "
+              "untags (Azure/acr-cli#515).",
+              "After deletes, Size in show-usage follows asynchronously; the StorageUsed metric is more current.")),
+        tuple(dict.fromkeys([*check.docs, DOCS_PURGE, *StorageAccounting.docs])),
+    )
+
+
+RECOGNISERS: tuple[Recogniser, ...] = (
+    Recogniser("name-unknown", ("empty-repository", "repository-not-found"), _detect_name_unknown,
+               _build_name_unknown),
+    Recogniser("tag-unknown", ("tag-not-found",), _detect_tag_unknown, _build_tag_unknown),
+    Recogniser("manifest-unknown", ("broken-index-references", "manifest-not-found"), _detect_manifest_unknown,
+               _build_manifest_unknown),
+    Recogniser("disallowed", ("locked-artifacts",), _detect_disallowed, _build_disallowed),
+    Recogniser("firewall", ("network-access-denied",), _detect_firewall, _build_firewall),
+    Recogniser("unauthorized", ("delete-permission", "authentication-required"), _detect_unauthorized,
+               _build_unauthorized),
+    Recogniser("throttled", ("throttling",), _detect_throttled, _build_throttled),
+    Recogniser("check-health", _HEALTH_MODES, _detect_health, _build_health),
+    Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe),
+    Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage),
+)
+
+#: Failure modes about the registry as a whole: names of objects on nearby lines are not theirs.
+REGISTRY_LEVEL = frozenset({"throttling", "private-endpoints-block-registry-delete", "network-access-denied",
+                            "authentication-required", *_HEALTH_MODES, *_STORAGE_CHECKS})
+
+#: Every failure mode explain can report, catalogue slugs and explain-only ones.
+FAILURE_MODES: tuple[str, ...] = tuple(dict.fromkeys(m for r in RECOGNISERS for m in r.modes))
