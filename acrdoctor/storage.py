@@ -43,38 +43,25 @@ class StorageIndex:
         self.repositories: tuple[Repository, ...] = snapshot.repositories or ()
         self.sizes: list[int] = [b.size for b in snapshot.blobs]
         n = len(self.sizes)
-        counts: Counter[int] = Counter()
+        refcount = [0] * n
         # Owner repository of each blob: -1 unused, -2 used by several repositories.
-        first_owner: dict[int, int] = {}
-        seen: set[int] = set()
-        several: set[int] = set()
+        owner = [-1] * n
         missing_bodies = 0
         for ri, repo in enumerate(self.repositories):
             refs: list[int] = []
-            append, extend = refs.append, refs.extend
             for m in repo.manifests or ():
                 if m.layers is None:
                     if not m.is_index:
                         missing_bodies += 1
                     continue
                 if m.config is not None:
-                    append(m.config)
-                extend(m.layers)
-            # Counting and set algebra run in C; the Python-level loops below visit each distinct blob once
-            # instead of every layer reference (millions on a large registry) or every (repository, blob) pair.
-            counts.update(refs)
-            distinct = set(refs)
-            several |= distinct & seen
-            first_owner.update(dict.fromkeys(distinct - seen, ri))
-            seen |= distinct
-        refcount = [0] * n
-        for b, c in counts.items():
-            refcount[b] += c
-        owner = [-1] * n
-        for b, ri in first_owner.items():
-            owner[b] = ri
-        for b in several:
-            owner[b] = -2
+                    refs.append(m.config)
+                refs.extend(m.layers)
+            # Counting per repository first keeps the Python-level loop to distinct blobs of a
+            # repository instead of every layer reference (millions on a large registry).
+            for b, c in Counter(refs).items():
+                refcount[b] += c
+                owner[b] = ri if owner[b] == -1 else -2
         self.refcount = refcount
         self.owner = owner
         self.manifests_without_body = missing_bodies
