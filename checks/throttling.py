@@ -15,6 +15,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
+from acrdoctor.collect.limits import Category
+from acrdoctor.collect.limits import limits_for as documented_limits
 from acrdoctor.model import CollectionError, Part, Registry
 from acrdoctor.units import plural
 
@@ -34,8 +36,18 @@ class RateLimits:
     oauth_per_registry: int
 
 
-BASIC_STANDARD = RateLimits("Basic/Standard", 5_000, 10_000, 500, 1_000, 1_000, 10_000)
-PREMIUM = RateLimits("Premium", 10_000, 20_000, 2_000, 4_000, 2_000, 20_000)
+def _documented(sku: str, tier: str) -> RateLimits:
+    """The figures of ``acrdoctor.collect.limits`` (the one copy of the documented table) in this check's shape."""
+    group = documented_limits(sku)
+    read, delete = group[Category.DATAPLANE_READ], group[Category.DATAPLANE_DELETE]
+    write, oauth = group[Category.DATAPLANE_WRITE], group[Category.OAUTH]
+    assert read.per_identity and delete.per_identity and write.per_identity
+    return RateLimits(tier, read.per_identity, read.per_registry, delete.per_identity, delete.per_registry,
+                      write.per_identity, oauth.per_registry)
+
+
+BASIC_STANDARD = _documented("Standard", "Basic/Standard")
+PREMIUM = _documented("Premium", "Premium")
 
 
 def limits_for(sku: str | None) -> RateLimits | None:
