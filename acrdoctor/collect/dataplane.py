@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -31,7 +30,7 @@ from azure.core.pipeline.policies import AsyncHTTPPolicy
 from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.failures import describe, load_error_body
 from acrdoctor.collect.progress import Progress
-from acrdoctor.collect.ratelimit import RateLimiter, parse_retry_after
+from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_after
 from acrdoctor.manifest_body import parse_manifest_body
 from acrdoctor.model import Part
 
@@ -134,8 +133,7 @@ class Retrying:
                 if attempt == self.attempts:
                     raise
             self.stats.retries += 1
-            delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-            await self.sleep(delay * (0.5 + random.random() / 2))
+            await self.sleep(backoff_delay(attempt - 1, self.base_delay, self.max_delay))
         raise AssertionError("unreachable")
 
 

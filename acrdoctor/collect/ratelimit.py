@@ -18,23 +18,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC
-from typing import TypeVar
-
-from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
 __all__ = [
-    "MAX_RETRY_AFTER_SECONDS",
     "RateLimiter",
     "backoff_delay",
     "parse_retry_after",
-    "retry_call",
 ]
 
-T = TypeVar("T")
-
-#: The docs say a throttling window lasts up to a minute. A much larger ``Retry-After`` is a server or
-#: proxy bug; we cap it rather than let a scan hang for hours.
-MAX_RETRY_AFTER_SECONDS = 300.0
 _EPSILON = 1e-6
 
 
@@ -165,70 +155,3 @@ def backoff_delay(attempt: int, base_delay: float, max_delay: float, rng: random
     step = min(max_delay, base_delay * (2 ** max(0, attempt)))
     r = (rng or random).random()
     return step / 2 + r * step / 2
-
-
-def _is_transient(err: BaseException) -> bool:
-    if isinstance(err, HttpResponseError):
-        status = err.status_code
-        return status is not None and 500 <= status < 600
-    return isinstance(err, ServiceRequestError | ServiceResponseError | ConnectionError)
-
-
-def _status(err: BaseException) -> int | None:
-    return err.status_code if isinstance(err, HttpResponseError) else None
-
-
-def _retry_after_of(err: HttpResponseError) -> float | None:
-    response = err.response
-    if response is None:
-        return None
-    headers = getattr(response, "headers", None) or {}
-    return parse_retry_after(headers.get("Retry-After"))
-
-
-async def retry_call(
-    fn: Callable[[], Awaitable[T]],
-    limiter: RateLimiter,
-    *,
-    attempts: int = 5,
-    base_delay: float = 0.5,
-    max_delay: float = 30.0,
-    on_throttle: Callable[[int, float | None], object] | None = None,
-    rng: random.Random | None = None,
-) -> T:
-    """Call ``fn()`` (a fresh awaitable per attempt) under ``limiter``, retrying what is worth retrying.
-
-    * 429 → pause the shared limiter for ``Retry-After`` (capped at ``MAX_RETRY_AFTER_SECONDS``) or, if
-      absent, for an exponential backoff; report ``on_throttle(429, retry_after)``; retry.
-    * 5xx, ``ServiceRequestError``, ``ServiceResponseError``, connection reset → back off this caller
-      only (not a registry-wide signal); retry.
-    * anything else (401/403/404/405/409, programming errors) → raise at once: retrying cannot help.
-
-    After ``attempts`` tries the last error is raised. ``on_throttle`` lets the collector record
-    throttling in the snapshot (failure mode 10).
-    """
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
-    for attempt in range(attempts):
-        await limiter.acquire()
-        try:
-            return await fn()
-        except Exception as err:
-            last = attempt == attempts - 1
-            if isinstance(err, HttpResponseError) and _status(err) == 429:
-                retry_after = _retry_after_of(err)
-                if retry_after is not None:
-                    delay = min(retry_after, MAX_RETRY_AFTER_SECONDS)
-                else:
-                    delay = backoff_delay(attempt, base_delay, max_delay, rng)
-                limiter.pause_for(delay)
-                if on_throttle is not None:
-                    on_throttle(429, retry_after)
-                if last:
-                    raise
-                continue
-            if not _is_transient(err) or last:
-                raise
-            delay = backoff_delay(attempt, base_delay, max_delay, rng)
-            await limiter.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover

@@ -29,9 +29,6 @@ import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import (
     HttpResponseError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
 )
 from azure.core.pipeline import PipelineContext, PipelineRequest, PipelineResponse
 from azure.core.rest import HttpRequest
@@ -41,11 +38,9 @@ from hypothesis import strategies as st
 from acrdoctor.collect import limits
 from acrdoctor.collect.cache import ManifestCache, default_cache_dir, is_valid_digest
 from acrdoctor.collect.ratelimit import (
-    MAX_RETRY_AFTER_SECONDS,
     RateLimiter,
     backoff_delay,
     parse_retry_after,
-    retry_call,
 )
 from acrdoctor.collect.tokens import (
     ScopedTokenCache,
@@ -662,92 +657,6 @@ def _flaky(errors: list[BaseException], result: str = "ok") -> tuple[Callable[[]
         return result
 
     return fn, calls
-
-
-def test_retry_call_honours_retry_after_on_429_for_everyone() -> None:
-    vt = VirtualTime()
-    limiter = RateLimiter(6000, clock=vt, sleep=vt.sleep)
-    throttles: list[tuple[int, float | None]] = []
-    fn, calls = _flaky([_http_error(429, "12")])
-    others: list[float] = []
-
-    async def other_worker() -> None:
-        await vt.sleep(1)  # starts after the 429
-        await limiter.acquire()
-        others.append(vt.now)
-
-    result, _ = vt.run(
-        retry_call(fn, limiter, on_throttle=lambda s, ra: throttles.append((s, ra))),
-        other_worker(),
-    )
-    assert result == "ok"
-    assert len(calls) == 2
-    assert throttles == [(429, 12.0)]
-    assert limiter.pauses == 1
-    assert others[0] >= 12
-    assert vt.now == pytest.approx(12.0)
-
-
-def test_retry_call_429_without_header_backs_off_and_caps_huge_retry_after() -> None:
-    vt = VirtualTime()
-    limiter = RateLimiter(6000, clock=vt, sleep=vt.sleep)
-    fn, calls = _flaky([_http_error(429), _http_error(429, "86400")])
-    seen: list[float | None] = []
-    vt.run(retry_call(fn, limiter, base_delay=1, on_throttle=lambda s, ra: seen.append(ra), rng=random.Random(1)))
-    assert seen == [None, 86400.0]
-    assert len(calls) == 3
-    assert 0.5 <= vt.now - MAX_RETRY_AFTER_SECONDS <= 1.0
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        _http_error(500),
-        _http_error(503),
-        ServiceRequestError("connect failed"),
-        ServiceResponseError("read timed out"),
-        ConnectionResetError("reset by peer"),
-    ],
-)
-def test_retry_call_retries_transient_errors(error: BaseException) -> None:
-    vt = VirtualTime()
-    limiter = RateLimiter(6000, clock=vt, sleep=vt.sleep)
-    fn, calls = _flaky([error, error])
-    assert vt.run(retry_call(fn, limiter, rng=random.Random(3))) == ["ok"]
-    assert len(calls) == 3
-    assert limiter.pauses == 0  # a 5xx is not a registry-wide signal
-    assert len(vt.sleeps) == 2
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        _http_error(403),
-        _http_error(405),
-        ResourceNotFoundError("gone"),
-        ValueError("bug"),
-    ],
-)
-def test_retry_call_raises_the_rest_at_once(error: BaseException) -> None:
-    vt = VirtualTime()
-    limiter = RateLimiter(6000, clock=vt, sleep=vt.sleep)
-    fn, calls = _flaky([error])
-    with pytest.raises(type(error)):
-        vt.run(retry_call(fn, limiter))
-    assert len(calls) == 1
-
-
-def test_retry_call_gives_up_after_attempts() -> None:
-    vt = VirtualTime()
-    limiter = RateLimiter(6000, clock=vt, sleep=vt.sleep)
-    fn, calls = _flaky([_http_error(502)] * 10)
-    with pytest.raises(HttpResponseError):
-        vt.run(retry_call(fn, limiter, attempts=3))
-    assert len(calls) == 3
-    fn, calls = _flaky([_http_error(429, "1")] * 10)
-    with pytest.raises(HttpResponseError):
-        vt.run(retry_call(fn, limiter, attempts=2))
-    assert len(calls) == 2
 
 
 def test_limiter_really_sleeps_only_milliseconds() -> None:
