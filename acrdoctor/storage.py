@@ -102,13 +102,10 @@ class StorageIndex:
         shared = [b for b, o in enumerate(self.owner) if o == -2]
         return len(shared), sum(sizes[b] for b in shared)
 
-    def holders_of_shared(self, entries: Iterable[Entry], limit: int = 5) -> dict[str, int]:
-        """For blobs of ``entries`` that stay, which *other* repositories keep them, and how many bytes."""
-        chosen = list(entries)
-        return self._holders(chosen, self._split(_local_refs(chosen))[1], limit)
-
     def deletion(self, entries: Iterable[Entry], limit: int = 5) -> tuple[int, int, dict[str, int]]:
-        """``(freed_by, retained bytes, holders_of_shared)`` of one deletion, counting its references once.
+        """``(freed bytes, retained bytes, holders)`` of one deletion, counting its references once.
+
+        Holders are the other repositories that keep the retained blobs, most bytes first, at most ``limit``.
 
         Retained bytes are those of the deleted manifests' blobs that other manifests keep; holders are only
         looked up when they are not zero.

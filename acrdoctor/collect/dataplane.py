@@ -28,7 +28,7 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
 
 from acrdoctor.collect.cache import ManifestCache
-from acrdoctor.collect.failures import describe, load_error_body
+from acrdoctor.collect.failures import describe, error_doc, load_error_body
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_after
 from acrdoctor.manifest_body import parse_manifest_body
@@ -137,15 +137,6 @@ class Retrying:
         raise AssertionError("unreachable")
 
 
-def _error_doc(part: Part, err: BaseException, repository: str | None, operation: str) -> dict[str, Any]:
-    f = describe(err)
-    doc: dict[str, Any] = {"part": part.value, "status": f.status, "code": f.code, "message": f.message,
-                           "repository": repository, "operation": operation, "retryAfter": f.retry_after}
-    if isinstance(f.detail, (dict, list)):
-        doc["detail"] = f.detail
-    return {k: v for k, v in doc.items() if v is not None}
-
-
 class RawPages:
     """Collects the JSON of every successful listing page the SDK fetched (its models drop fields we need)."""
 
@@ -214,7 +205,7 @@ class DataPlaneScanner:
             return sorted(await self.retry(listing))
         except Exception as err:  # noqa: BLE001 - recorded, the run goes on without the data plane
             await load_error_body(err)
-            self.result.errors.append(_error_doc(Part.REPOSITORIES, err, None, "list_repository_names"))
+            self.result.errors.append(error_doc(Part.REPOSITORIES, err, operation="list_repository_names"))
             return None
 
     async def _repository(self, name: str) -> dict[str, Any] | None:
@@ -223,11 +214,10 @@ class DataPlaneScanner:
             props = await self.retry(lambda: self.client.get_repository_properties(name))
         except Exception as err:  # noqa: BLE001
             await load_error_body(err)
-            f = describe(err)
-            if f.code == "NAME_UNKNOWN" and self.only:
-                self.result.errors.append(_error_doc(Part.REPOSITORIES, err, name, "get_repository_properties"))
-                return None
-            self.result.errors.append(_error_doc(Part.REPOSITORIES, err, name, "get_repository_properties"))
+            self.result.errors.append(
+                error_doc(Part.REPOSITORIES, err, repository=name, operation="get_repository_properties"))
+            if self.only and describe(err).code == "NAME_UNKNOWN":
+                return None  # a --repository name the registry does not have: recorded, not listed
         else:
             doc.update({
                 "createdTime": _iso(props.created_on), "lastUpdateTime": _iso(props.last_updated_on),
@@ -258,7 +248,7 @@ class DataPlaneScanner:
             return await self.retry(read)
         except Exception as err:  # noqa: BLE001
             await load_error_body(err)
-            self.result.errors.append(_error_doc(part, err, repo, f"list_{key}"))
+            self.result.errors.append(error_doc(part, err, repository=repo, operation=f"list_{key}"))
             self.result.partial.add(part.value)
             return None
 
@@ -313,7 +303,8 @@ class DataPlaneScanner:
                     self.result.stats.retries += 1
                     await asyncio.sleep(0.2 * (attempt + 1))
                     continue
-                self.result.errors.append(_error_doc(Part.MANIFEST_BODIES, err, name, "get_manifest"))
+                self.result.errors.append(
+                    error_doc(Part.MANIFEST_BODIES, err, repository=name, operation="get_manifest"))
                 self.result.partial.add(Part.MANIFEST_BODIES.value)
                 return None
         summary = parse_manifest_body(result.manifest)

@@ -20,6 +20,7 @@ from azure.core.exceptions import (
 )
 
 from acrdoctor.errors import InputError
+from acrdoctor.model import Part
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,16 @@ def describe(err: BaseException) -> Failure:
     if isinstance(err, (ServiceRequestError, ServiceResponseError, ConnectionError, OSError)):
         return Failure(None, "CONNECTION", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
     return Failure(None, None, f"{type(err).__name__}: {err}")
+
+
+def error_doc(part: Part, err: BaseException, *, operation: str, repository: str | None = None) -> dict[str, Any]:
+    """A snapshot ``errors[]`` entry for a part that could not be read: what the service answered, verbatim."""
+    f = describe(err)
+    doc: dict[str, Any] = {"part": part.value, "status": f.status, "code": f.code, "message": f.message,
+                           "repository": repository, "operation": operation, "retryAfter": f.retry_after}
+    if isinstance(f.detail, (dict, list)):
+        doc["detail"] = f.detail
+    return {k: v for k, v in doc.items() if v is not None}
 
 
 class CollectionAborted(InputError):

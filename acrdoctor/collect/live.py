@@ -31,7 +31,7 @@ from acrdoctor.collect.arm_shapes import (
 )
 from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.dataplane import DataPlaneScanner, RateLimitPolicy, ScanResult, ScanStats
-from acrdoctor.collect.failures import CollectionAborted, describe, explain_fatal
+from acrdoctor.collect.failures import CollectionAborted, error_doc, explain_fatal
 from acrdoctor.collect.limits import default_read_rate
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter
@@ -174,12 +174,6 @@ def _find_resource_group(client: Any, name: str, what: str) -> str:
                             "or pass --subscription and --resource-group")
 
 
-def _error(part: Part, err: BaseException, operation: str) -> dict[str, Any]:
-    f = describe(err)
-    doc = {"part": part.value, "status": f.status, "code": f.code, "message": f.message, "operation": operation}
-    return {k: v for k, v in doc.items() if v is not None}
-
-
 def collect_arm(opts: LiveOptions, credential: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Registry settings plus the ARM parts asked for; a failing optional part is recorded, not fatal."""
     subscription = _subscription(opts)
@@ -207,7 +201,7 @@ def collect_arm(opts: LiveOptions, credential: Any) -> tuple[dict[str, Any], lis
         try:
             doc[key] = call()
         except Exception as err:  # noqa: BLE001 - recorded; the checks needing it are skipped
-            errors.append(_error(part, err, f"list_{key}"))
+            errors.append(error_doc(part, err, operation=f"list_{key}"))
     return doc, errors
 
 

@@ -464,7 +464,7 @@ class _Evaluator:
 
         entries: list[Entry] = [(ri, m) for ri, gone in self.deleted.items() for m in gone.values()]
         storage = self.storage
-        # freed_by, the retained bytes and holders_of_shared from one count of the deleted references.
+        # freed bytes, retained bytes and their holders from one count of the deleted references.
         reclaimable, retained, holders = storage.deletion(entries)
 
         sku = self.snapshot.registry.sku
