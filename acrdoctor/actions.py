@@ -20,6 +20,9 @@ PLACEHOLDER_TAG = "acrdoctor-placeholder"
 #: Prints the public IP of the machine the user runs the command on.
 CALLER_IP_EXPR = "$(curl -fsS https://api.ipify.org)"
 
+#: Prints the object id of the signed-in user, the default assignee of a role assignment.
+SIGNED_IN_USER_EXPR = "$(az ad signed-in-user show --query id --output tsv)"
+
 
 def shell_join(argv: Sequence[str]) -> str:
     """Quote each argument for a POSIX shell; ``$(...)`` expressions are left to the shell."""
@@ -285,7 +288,7 @@ class AssignRole(Action):
 
     registry_id: str
     role: str
-    assignee: str = "$(az ad signed-in-user show --query id --output tsv)"
+    assignee: str = SIGNED_IN_USER_EXPR
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "role", "assignment", "create", "--assignee", self.assignee, "--role", self.role,

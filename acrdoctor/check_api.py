@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
@@ -191,7 +191,7 @@ class Check:
     ) -> Finding:
         """Build a finding that carries this check's slug, default severity, cause and docs."""
         if fix is not None and not fix.docs and self.docs:
-            fix = Fix(fix.summary, fix.actions, fix.extra_commands, fix.notes, self.docs, fix.related)
+            fix = replace(fix, docs=self.docs)
         return Finding(
             check=self.slug,
             severity=severity or self.severity,

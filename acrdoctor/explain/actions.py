@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acrdoctor.actions import Action, RegistryRef, shell_join
-
-SIGNED_IN_USER_EXPR = "$(az ad signed-in-user show --query id --output tsv)"
+from acrdoctor.actions import SIGNED_IN_USER_EXPR, Action, RegistryRef, shell_join
 
 
 def registry_id_expr(registry: str) -> str:
