@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import resource
 import shlex
 import subprocess
 import sys
@@ -104,24 +103,9 @@ def phases(path: Path, commands: list[list[str]]) -> tuple[list[tuple[str, float
 
 
 def measure(snapshot: Path, argv: list[str], repeat: int) -> dict[str, Any]:
-    """Run the pre-flight ``repeat`` times in subprocesses; best wall time and peak RSS of all runs."""
-    cmd = [sys.executable, "-m", "acrdoctor", "preflight", "--snapshot", str(snapshot), "--output", "json", "--",
-           *argv]
-    best = float("inf")
-    code = None
-    report_bytes = 0
-    for _ in range(repeat):
-        t = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, check=False)
-        best = min(best, time.perf_counter() - t)
-        code = proc.returncode
-        report_bytes = len(proc.stdout)
-        # 0 safe, 1 blockers or warnings, 3 data incomplete are all successful runs; anything else is a failure.
-        if proc.returncode not in (0, 1, 3):
-            raise SystemExit(f"preflight failed with exit {proc.returncode}: {proc.stderr.decode()[-2000:]}")
-    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    mib = maxrss / (1024 * 1024) if sys.platform == "darwin" else maxrss / 1024
-    return {"seconds": round(best, 2), "peak_mib": round(mib, 1), "exit": code, "report_bytes": report_bytes}
+    """Time ``preflight --output json -- ARGV`` on a snapshot (best of ``repeat`` subprocess runs)."""
+    return diagnose_bench.measure_command(
+        ["preflight", "--snapshot", str(snapshot), "--output", "json", "--", *argv], repeat)
 
 
 def main(argv: list[str] | None = None) -> int:
