@@ -161,6 +161,12 @@ class Plan:
     estimated_seconds: float
     #: False when some manifest bodies were not collected: byte figures are then lower bounds.
     bytes_exact: bool
+    #: Whether the registry itself would be deleted: asked for and refused by nothing (private endpoints,
+    #: in-use images).
+    registry_deleted: bool = False
+    #: Repositories that would be deleted as a whole; a repository whose delete any lock or in-use image
+    #: refuses is left out (it is in ``blocked``).
+    deleted_repositories: tuple[str, ...] = ()
 
     @property
     def safe(self) -> bool:

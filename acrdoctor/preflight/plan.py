@@ -491,6 +491,8 @@ class _Evaluator:
             delete_requests=self.requests,
             estimated_seconds=seconds,
             bytes_exact=storage.complete,
+            registry_deleted=registry_deleted,
+            deleted_repositories=() if registry_deleted else tuple(self.repos[ri].name for ri in self.whole),
         )
 
     def add_warnings(self, co_deleted: list[TagRef], emptied: list[str], broken: list[BrokenIndex],

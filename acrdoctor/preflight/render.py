@@ -10,23 +10,13 @@ from rich.text import Text
 
 from acrdoctor import __version__
 from acrdoctor.model import Snapshot
-from acrdoctor.preflight.model import BlockLevel, Plan
+from acrdoctor.preflight.model import Plan
 from acrdoctor.preflight.run import data_missing
 from acrdoctor.preflight.warnings import severity_of
 from acrdoctor.units import human_bytes, plural
 
 PREFLIGHT_SCHEMA_VERSION = 1
 SAMPLE = 10
-
-
-def _unblocked_repositories(plan: Plan) -> list[str]:
-    """Whole-repository deletes that would really happen (a repository lock refuses the rest)."""
-    blocked = {b.resource for b in plan.blocked if b.level is BlockLevel.REPOSITORY}
-    return [r for r in plan.selection.delete_repositories if r not in blocked]
-
-
-def _registry_deleted(plan: Plan) -> bool:
-    return plan.selection.delete_registry and not any(b.level is BlockLevel.REGISTRY for b in plan.blocked)
 
 
 def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str) -> dict[str, Any]:
@@ -45,8 +35,8 @@ def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str) -> dict[str, Any]
         "delete": {
             "manifests": [{"repository": m.repository, "digest": m.digest} for m in plan.delete_manifests],
             "tags": [{"repository": t.repository, "tag": t.tag} for t in plan.delete_tags],
-            "repositories": _unblocked_repositories(plan),
-            "registry": _registry_deleted(plan),
+            "repositories": list(plan.deleted_repositories),
+            "registry": plan.registry_deleted,
         },
         "co_deleted_tags": [{"repository": t.repository, "tag": t.tag} for t in plan.co_deleted_tags],
         "cascaded_referrers": [{"repository": m.repository, "digest": m.digest} for m in plan.cascaded_referrers],
@@ -108,7 +98,7 @@ def render_console(plan: Plan, snapshot: Snapshot, command: str, console: Consol
     mark, style = ("[✓]", "green") if plan.safe else ("[✗]", "red")
     console.print(Text(f"{mark} ", style=style) + Text(_headline(plan), style="bold"))
     console.print(Text("    " + _bytes_line(plan)))
-    if _registry_deleted(plan):
+    if plan.registry_deleted:
         console.print(Text("    The whole registry would be deleted."))
     elif plan.selection.delete_registry:
         console.print(Text("    The registry delete would be refused (see Blocked)."))

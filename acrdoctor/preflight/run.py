@@ -17,7 +17,7 @@ from acrdoctor.model import Part, Snapshot
 from acrdoctor.preflight.azmap import select_az
 from acrdoctor.preflight.commands import parse_command
 from acrdoctor.preflight.inuse import InUse
-from acrdoctor.preflight.model import AzAction, AzRequest, BlockLevel, Plan, PurgeRequest, Request
+from acrdoctor.preflight.model import AzAction, AzRequest, Plan, PurgeRequest, Request
 from acrdoctor.preflight.plan import evaluate
 from acrdoctor.preflight.purge import select_purge
 from acrdoctor.preflight.warnings import severity_of
@@ -93,23 +93,20 @@ def safe_plan_script(plan: Plan, snapshot: Snapshot, command: str) -> str:
         "set -euo pipefail",
         "",
     ]
-    selection = plan.selection
-    deleted_manifests = set(plan.delete_manifests)
-    blocked_resources = {b.resource for b in plan.blocked}
-    untags = [t for t in selection.untag if str(t) not in blocked_resources]
-    for t in untags:
-        lines.extend(Untag(ref, t.repository, t.tag).commands())
-    blocked_repos = {b.resource for b in plan.blocked if b.level is BlockLevel.REPOSITORY}
-    whole = [r for r in selection.delete_repositories if r not in blocked_repos]
-    for m in plan.delete_manifests:
-        if m in cascaded or m.repository in whole:
-            continue
-        if m in deleted_manifests:
-            lines.extend(DeleteManifest(ref, m.repository, m.digest).commands())
-    for repo in whole:
-        lines.extend(DeleteRepository(ref, repo).commands())
-    if selection.delete_registry and not plan.blocked:
+    if plan.registry_deleted:
         lines.extend(DeleteRegistry(ref).commands())
+        lines.append("")
+        return "\n".join(lines)
+    blocked_resources = {b.resource for b in plan.blocked}
+    for t in plan.selection.untag:
+        if str(t) not in blocked_resources:
+            lines.extend(Untag(ref, t.repository, t.tag).commands())
+    whole = set(plan.deleted_repositories)
+    for m in plan.delete_manifests:
+        if m not in cascaded and m.repository not in whole:
+            lines.extend(DeleteManifest(ref, m.repository, m.digest).commands())
+    for repo in plan.deleted_repositories:
+        lines.extend(DeleteRepository(ref, repo).commands())
     lines.append("")
     return "\n".join(lines)
 

@@ -130,3 +130,43 @@ def test_wrong_registry_name_and_missing_command_are_input_errors(registry: Path
     assert wrong.exit_code == 2 and "fabrikam" in wrong.stderr
     missing = run("--snapshot", str(registry))
     assert missing.exit_code == 2
+
+
+def test_a_repository_delete_refused_by_a_lock_inside_is_not_in_the_plan_or_the_script(
+        registry: Path, tmp_path: Path) -> None:
+    # app has a locked tag (v2): ACR refuses the whole-repository delete, so nothing may claim it happens.
+    script = tmp_path / "plan.sh"
+    result = run("--snapshot", str(registry), "--safe-plan-out", str(script), "-o", "json", "--",
+                 "az", "acr", "repository", "delete", "--name", "contoso", "--repository", "app", "--yes")
+    assert result.exit_code == 1
+    plan = json.loads(result.stdout)
+    assert [b["level"] for b in plan["blocked"]] == ["tag"]
+    assert plan["delete"]["repositories"] == []
+    assert [line for line in script.read_text().splitlines() if line.startswith("az ")] == []
+    table = run("--snapshot", str(registry), "--", "az", "acr", "repository", "delete", "--name", "contoso",
+                "--repository", "app", "--yes")
+    assert "Would delete 0 manifests and 0 tags" in table.stdout
+
+
+def test_registry_delete_refused_by_an_in_use_image_is_not_announced(registry: Path, tmp_path: Path) -> None:
+    in_use = tmp_path / "in-use.txt"
+    in_use.write_text("contoso.azurecr.io/app:v1\n")
+    script = tmp_path / "plan.sh"
+    cmd = ["--", "az", "acr", "delete", "--name", "contoso", "--yes"]
+    result = run("--snapshot", str(registry), "--in-use", str(in_use), "--safe-plan-out", str(script), "-o", "json",
+                 *cmd)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["delete"]["registry"] is False
+    assert [line for line in script.read_text().splitlines() if line.startswith("az ")] == []
+    table = run("--snapshot", str(registry), "--in-use", str(in_use), *cmd)
+    assert "The registry delete would be refused" in table.stdout
+    assert "The whole registry would be deleted" not in table.stdout
+
+
+def test_an_allowed_registry_delete_is_one_command(registry: Path, tmp_path: Path) -> None:
+    script = tmp_path / "plan.sh"
+    result = run("--snapshot", str(registry), "--safe-plan-out", str(script), "-o", "json", "--",
+                 "az", "acr", "delete", "--name", "contoso", "--yes")
+    assert json.loads(result.stdout)["delete"]["registry"] is True
+    assert [line for line in script.read_text().splitlines() if line.startswith("az ")] == [
+        "az acr delete --name contoso --resource-group rg-contoso --yes"]
