@@ -11,9 +11,14 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
-#: A small public image ACR's own ``az acr check-health`` pulls; used as the placeholder that makes
-#: an orphaned empty repository deletable again.
+if TYPE_CHECKING:
+    from acrdoctor.fix.sdk import FixClients
+
+#: A small public image ACR's own ``az acr check-health`` pulls; the printed command imports it as the
+#: placeholder that makes an orphaned empty repository deletable again (``acrdoctor fix`` pushes its own
+#: tiny image instead, see :mod:`acrdoctor.fix.sdk`, so applying needs nothing from the internet).
 PLACEHOLDER_SOURCE = "mcr.microsoft.com/mcr/hello-world:latest"
 PLACEHOLDER_TAG = "acrdoctor-placeholder"
 
@@ -62,13 +67,38 @@ class RegistryRef:
 
 
 class Action:
-    """Base for fix actions. ``commands`` must be runnable as printed."""
+    """Base for fix actions. ``commands`` must be runnable as printed.
+
+    Actions that ``acrdoctor fix`` can perform (``applies``) also read the state of the one object they
+    change (``observe``), say when there is nothing left to do (``settled``, which makes every action
+    safe to run twice) and make the change through the SDK (``apply``): the same object renders the
+    command and performs it, so the two cannot drift apart.
+    """
+
+    #: Whether ``acrdoctor fix`` performs it; the others are shown in the plan as steps to run by hand.
+    applies: ClassVar[bool] = False
+    #: Whether it deletes something: such steps are re-checked against the plan just before they run.
+    destructive: ClassVar[bool] = False
 
     def commands(self) -> tuple[str, ...]:
         raise NotImplementedError
 
     def describe(self) -> str:
         raise NotImplementedError
+
+    def subject(self) -> str:
+        """The object the action changes, as the journal and the plan name it."""
+        return self.describe()
+
+    def observe(self, c: FixClients) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} cannot be applied by acrdoctor")
+
+    def settled(self, state: dict[str, Any]) -> str | None:
+        """Why nothing needs doing in this state (already done, or the object is gone), else None."""
+        return None
+
+    def apply(self, c: FixClients) -> str:
+        raise NotImplementedError(f"{type(self).__name__} cannot be applied by acrdoctor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +134,37 @@ class SetAttributes(Action):
         what = self.target()[1]
         return f"set write-enabled={self.write_enabled}, delete-enabled={self.delete_enabled} on {what}"
 
+    applies: ClassVar[bool] = True
+
+    def subject(self) -> str:
+        if self.digest:
+            return f"manifest {self.repository}@{self.digest}"
+        if self.tag:
+            return f"tag {self.repository}:{self.tag}"
+        return f"repository {self.repository}"
+
+    def observe(self, c: FixClients) -> dict[str, Any]:
+        return c.lock_state(self.repository, self.digest, self.tag)
+
+    def settled(self, state: dict[str, Any]) -> str | None:
+        if not state.get("present"):
+            return f"{self.subject()} no longer exists"
+        if all(want is None or state.get(key) == want for key, want in
+               (("write_enabled", self.write_enabled), ("delete_enabled", self.delete_enabled))):
+            return "the flags are already set"
+        return None
+
+    def apply(self, c: FixClients) -> str:
+        flags = {k: v for k, v in (("can_write", self.write_enabled), ("can_delete", self.delete_enabled))
+                 if v is not None}
+        if self.digest:
+            c.data.update_manifest_properties(self.repository, self.digest, **flags)
+        elif self.tag:
+            c.data.update_tag_properties(self.repository, self.tag, **flags)
+        else:
+            c.data.update_repository_properties(self.repository, **flags)
+        return "flags set"
+
 
 @dataclass(frozen=True, slots=True)
 class DeleteRepository(Action):
@@ -117,6 +178,29 @@ class DeleteRepository(Action):
 
     def describe(self) -> str:
         return f"delete repository {self.repository}"
+
+    applies: ClassVar[bool] = True
+    destructive: ClassVar[bool] = True
+
+    def subject(self) -> str:
+        return f"repository {self.repository}"
+
+    def observe(self, c: FixClients) -> dict[str, Any]:
+        return c.repository_state(self.repository)
+
+    def settled(self, state: dict[str, Any]) -> str | None:
+        return None if state.get("present") else "the repository is not in the catalog"
+
+    def apply(self, c: FixClients) -> str:
+        from acrdoctor.fix.sdk import ApplyError
+
+        # The SDK treats 404 NAME_UNKNOWN as success (azure-sdk-for-python#18667), which is exactly the
+        # answer an orphaned repository gives: only the catalog tells whether the delete happened.
+        c.data.delete_repository(self.repository)
+        if self.repository in c.repository_names():
+            raise ApplyError("the delete was accepted but the repository is still in the catalog (ACR answered "
+                             "NAME_UNKNOWN, which the SDK does not report): push an image into it and delete again")
+        return "deleted; gone from the catalog"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +218,26 @@ class DeleteManifest(Action):
 
     def describe(self) -> str:
         return f"delete manifest {self.repository}@{self.digest}"
+
+    applies: ClassVar[bool] = True
+    destructive: ClassVar[bool] = True
+
+    def subject(self) -> str:
+        return f"manifest {self.repository}@{self.digest}"
+
+    def observe(self, c: FixClients) -> dict[str, Any]:
+        return c.lock_state(self.repository, self.digest)
+
+    def settled(self, state: dict[str, Any]) -> str | None:
+        return None if state.get("present") else "the manifest no longer exists"
+
+    def apply(self, c: FixClients) -> str:
+        from acrdoctor.fix.sdk import ApplyError
+
+        c.data.delete_manifest(self.repository, self.digest)  # a 404 is not raised: check below
+        if c.lock_state(self.repository, self.digest).get("present"):
+            raise ApplyError("the delete was accepted but the manifest is still there")
+        return "deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +257,25 @@ class ImportPlaceholder(Action):
     def describe(self) -> str:
         return f"import {self.source} as {self.repository}:{self.tag}"
 
+    applies: ClassVar[bool] = True
+
+    def subject(self) -> str:
+        return f"repository {self.repository}"
+
+    def observe(self, c: FixClients) -> dict[str, Any]:
+        return c.repository_state(self.repository)
+
+    def settled(self, state: dict[str, Any]) -> str | None:
+        if not state.get("present"):
+            return "the repository is not in the catalog (nothing left to delete)"
+        return "the placeholder is already there" if self.tag in state.get("tags", ()) else None
+
+    def apply(self, c: FixClients) -> str:
+        # Same effect as the import (an image under this name makes ACR know the repository again), without
+        # pulling from the internet: a tiny image built by acrdoctor, pushed with blob uploads and a manifest put.
+        digest = c.push_placeholder(self.repository, self.tag)
+        return f"pushed placeholder {self.repository}:{self.tag} ({digest})"
+
 
 @dataclass(frozen=True, slots=True)
 class DeletePrivateEndpointConnection(Action):
@@ -169,6 +292,22 @@ class DeletePrivateEndpointConnection(Action):
     def describe(self) -> str:
         return f"delete private endpoint connection {self.connection}"
 
+    applies: ClassVar[bool] = True
+    destructive: ClassVar[bool] = True
+
+    def subject(self) -> str:
+        return f"private endpoint connection {self.connection}"
+
+    def observe(self, c: FixClients) -> dict[str, Any]:
+        return c.connection_state(self.connection)
+
+    def settled(self, state: dict[str, Any]) -> str | None:
+        return None if state.get("present") else "the connection no longer exists"
+
+    def apply(self, c: FixClients) -> str:
+        c.delete_connection(self.connection)  # a long-running operation: polled until ARM says it is done
+        return "deleted (long-running operation completed)"
+
 
 @dataclass(frozen=True, slots=True)
 class AddNetworkRule(Action):
@@ -184,6 +323,34 @@ class AddNetworkRule(Action):
 
     def describe(self) -> str:
         return f"allow {self.ip} through the registry firewall"
+
+    applies: ClassVar[bool] = True
+
+    def subject(self) -> str:
+        return f"registry {self.registry.name} network rules"
+
+    def observe(self, c: FixClients) -> dict[str, Any]:
+        from acrdoctor.fix.sdk import network_state
+
+        return network_state(c.registry(fresh=True))
+
+    def settled(self, state: dict[str, Any]) -> str | None:
+        return f"{self.ip} is already allowed" if self.ip in state.get("ip_rules", ()) else None
+
+    def apply(self, c: FixClients) -> str:
+        from acrdoctor.fix.sdk import ApplyError
+
+        if self.ip.startswith("$("):
+            raise ApplyError("the caller's IP is not known: pass --caller-ip")
+        # ARM replaces the whole rule set on PATCH (as `az acr network-rule add` does): keep what is there.
+        rules = c.registry(fresh=True).network_rule_set
+        ips = [*(rules.ip_rules if rules else ()), self.ip]
+        rule_set: dict[str, Any] = {"defaultAction": rules.default_action if rules else "Allow",
+                                    "ipRules": [{"action": "Allow", "value": ip} for ip in ips]}
+        if rules and rules.virtual_network_rules:
+            rule_set["virtualNetworkRules"] = [{"action": "Allow", "id": v} for v in rules.virtual_network_rules]
+        c.patch_registry({"networkRuleSet": rule_set})
+        return f"{self.ip} allowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +385,31 @@ class SetPublicNetworkAccess(Action):
     def describe(self) -> str:
         return f"{'enable' if self.enabled else 'disable'} public network access"
 
+    applies: ClassVar[bool] = True
+
+    def subject(self) -> str:
+        return f"registry {self.registry.name} public network access"
+
+    def observe(self, c: FixClients) -> dict[str, Any]:
+        from acrdoctor.fix.sdk import network_state
+
+        return network_state(c.registry(fresh=True))
+
+    def settled(self, state: dict[str, Any]) -> str | None:
+        same = state.get("public_network_access") == ("Enabled" if self.enabled else "Disabled")
+        if same and (self.default_action is None or state.get("default_action") == self.default_action):
+            return "already set"
+        return None
+
+    def apply(self, c: FixClients) -> str:
+        props: dict[str, Any] = {"publicNetworkAccess": "Enabled" if self.enabled else "Disabled"}
+        if self.default_action:
+            rules = c.registry(fresh=True).network_rule_set
+            props["networkRuleSet"] = {"defaultAction": self.default_action, "ipRules": [
+                {"action": "Allow", "value": ip} for ip in (rules.ip_rules if rules else ())]}
+        c.patch_registry(props)
+        return "set"
+
 
 @dataclass(frozen=True, slots=True)
 class SetRetentionPolicy(Action):
@@ -233,6 +425,25 @@ class SetRetentionPolicy(Action):
 
     def describe(self) -> str:
         return f"{'enable' if self.enabled else 'disable'} the retention policy ({self.days} days)"
+
+    applies: ClassVar[bool] = True
+
+    def subject(self) -> str:
+        return f"registry {self.registry.name} retention policy"
+
+    def observe(self, c: FixClients) -> dict[str, Any]:
+        from acrdoctor.fix.sdk import retention_state
+
+        return retention_state(c.registry(fresh=True))
+
+    def settled(self, state: dict[str, Any]) -> str | None:
+        status = "enabled" if self.enabled else "disabled"
+        return "already set" if state.get("status") == status and state.get("days") == self.days else None
+
+    def apply(self, c: FixClients) -> str:
+        status = "enabled" if self.enabled else "disabled"
+        c.patch_registry({"policies": {"retentionPolicy": {"status": status, "days": self.days}}})
+        return f"retention policy {status} ({self.days} days)"
 
 
 @dataclass(frozen=True, slots=True)

@@ -418,3 +418,9 @@ def checks_show(slug: str, output: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=list(argv) if argv is not None else None, prog_name="acrdoctor")
+
+
+# Registered last: the fix command reuses the option helpers above.
+from acrdoctor.fix.command import fix_cmd  # noqa: E402
+
+cli.add_command(fix_cmd)

@@ -248,6 +248,11 @@ def _registry(value: Any) -> Registry:
     )
 
 
+def parse_registry(value: Any) -> Registry:
+    """A snapshot ``registry`` object as the model, for readers of live ARM state (``acrdoctor fix``)."""
+    return _registry(value)
+
+
 def _blob_index(v: Any, n: int, path: str) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < n:
         raise SnapshotError(f"{path}: blob index {v!r} is not in the blob table (0..{n - 1})")

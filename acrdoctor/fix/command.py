@@ -1,0 +1,199 @@
+"""``acrdoctor fix``: the click command over :mod:`acrdoctor.fix` (plan, confirm, apply, verify, resume)."""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from acrdoctor.cli import LIVE_KEYS, _live, _live_options, _load_source, _stdout_console, fail
+from acrdoctor.engine import Catalogue
+from acrdoctor.errors import InputError
+from acrdoctor.fix.journal import Journal, read_journal
+from acrdoctor.fix.model import FixPlan
+from acrdoctor.fix.plan import make_plan
+from acrdoctor.fix.run import EXIT_NOT_CONFIRMED, FixRun, execute, start_journal
+
+
+def interactive() -> bool:
+    """Whether a person can answer the prompt (tests replace this)."""
+    return sys.stdin.isatty()
+
+
+def _caller_ip(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_network(value, strict=True)).removesuffix("/32")
+    except ValueError:
+        raise InputError(f"--caller-ip {value!r} is not an IPv4 address or CIDR range") from None
+
+
+def _default_journal(registry: str) -> Path:
+    return Path(f"acrdoctor-fix-{registry}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.jsonl")
+
+
+def _confirm(plan: FixPlan, yes: bool) -> str:
+    if yes:
+        return "--yes"
+    if not interactive():
+        fail("not confirmed: standard input is not a terminal, so nobody could answer; pass --yes to apply "
+             "without a prompt. Nothing was changed.", EXIT_NOT_CONFIRMED)
+    if not click.confirm(f"Apply these {len(plan.steps)} steps to registry {plan.registry}?", default=False,
+                         err=True):
+        fail("not confirmed. Nothing was changed.", EXIT_NOT_CONFIRMED)
+    return "prompt"
+
+
+@click.command("fix")
+@click.option("--demo", is_flag=True, help="Plan for the bundled demo registry (plan only).")
+@click.option("--snapshot", "snapshot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Plan from a snapshot file (plan only: a snapshot cannot be changed).")
+@_live_options
+@click.option("--check", "checks", multiple=True, metavar="SLUG",
+              help="Fix the findings of this check (repeatable; default: empty-repository and dangling-manifests).")
+@click.option("--in-use", "in_use", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Image references in use (one per line): never delete them.")
+@click.option("--relock", is_flag=True, help="After the deletes, restore the lock flags the plan unlocked.")
+@click.option("--enable-retention", is_flag=True,
+              help="Also enable the retention policy for untagged manifests (Premium, without soft delete).")
+@click.option("--caller-ip", metavar="IP", help="Your public IP, for the firewall rule when no denial named it.")
+@click.option("--apply", "do_apply", is_flag=True, help="Apply the plan (after showing it and a confirmation).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (automation).")
+@click.option("--journal", "journal_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Journal file (JSON lines; default: acrdoctor-fix-REGISTRY-TIME.jsonl here).")
+@click.option("--plan-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the plan to this file, to apply later with --from-plan.")
+@click.option("--from-plan", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Apply a plan written earlier with --plan-out (checked against the registry first).")
+@click.option("--resume", "resume_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Finish an interrupted run from its journal.")
+@click.option("--inspect", "inspect_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Show what a journal says happened; reads nothing else.")
+@click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="Report format (json: docs/fix.md).")
+@click.option("--verbose", "-v", is_flag=True, help="List everything left out.")
+@click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
+def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks: tuple[str, ...],
+            in_use: Path | None, relock: bool, enable_retention: bool, caller_ip: str | None, do_apply: bool,
+            yes: bool, journal_path: Path | None, plan_out: Path | None, from_plan: Path | None,
+            resume_path: Path | None, inspect_path: Path | None, output: str, verbose: bool, no_plugins: bool,
+            **live: Any) -> None:
+    """Show the fix plan for the findings; with --apply, apply it, journal it and check the result.
+
+    Nothing changes without --apply and a confirmation (--yes for automation). Exit codes: 0 plan shown,
+    or applied and every finding fixed; 1 a step failed or a finding is not fixed; 2 usage or input
+    error; 4 stopped because the registry changed since the plan; 5 not confirmed (nothing changed).
+    """
+    console = _stdout_console()
+    if inspect_path:
+        from acrdoctor.fix.render import render_journal
+
+        render_journal(read_journal(inspect_path), console)
+        return
+    sources = [n for n, on in (("--demo", demo), ("--snapshot", snapshot_path), ("--from-plan", from_plan),
+                               ("--resume", resume_path)) if on]
+    if len(sources) > 1:
+        raise click.UsageError(f"give only one of {' and '.join(sources)}")
+    if (demo or snapshot_path) and do_apply:
+        raise click.UsageError("--apply needs a live registry (--registry NAME); a snapshot or the demo can only "
+                               "be planned for")
+    catalogue = Catalogue.load(plugins=not no_plugins)
+    if checks:
+        catalogue.select(checks)  # unknown slugs fail before anything is read
+    ip = _caller_ip(caller_ip)
+    state = read_journal(resume_path) if resume_path else None
+    if state is not None:
+        plan = state.plan
+    elif from_plan:
+        plan = read_journal(from_plan).plan
+    else:
+        plan = _new_plan(demo, snapshot_path, registry, catalogue, checks, in_use, relock, enable_retention, ip, live)
+    if registry and (from_plan or resume_path) and registry.lower() not in (plan.registry.lower(),
+                                                                              plan.login_server.lower()):
+        raise InputError(f"the plan is for registry {plan.registry}, not {registry}")
+    if plan_out:
+        Journal(plan_out).write("plan", plan=plan.to_dict())
+    from acrdoctor.fix.render import render_json, render_plan
+
+    if not (do_apply or resume_path):
+        if output == "json":
+            click.echo(render_json(plan, pretty=sys.stdout.isatty()), nl=False)
+        else:
+            render_plan(plan, console, verbose=verbose)
+            if plan.steps:
+                console.print(f"\nNothing was changed. To apply these {len(plan.steps)} steps: add --apply.")
+        return
+    if output != "json":
+        render_plan(plan, console, verbose=verbose)
+    if not plan.steps:
+        if output == "json":
+            click.echo(render_json(plan, pretty=sys.stdout.isatty()), nl=False)
+        else:
+            console.print("\nNothing to apply.")
+        return
+    confirmed_by = _confirm(plan, yes)
+    run, path = _apply(plan, catalogue, confirmed_by, journal_path or resume_path, state, live)
+    if output == "json":
+        click.echo(render_json(plan, run, str(path), pretty=sys.stdout.isatty()), nl=False)
+    else:
+        from acrdoctor.fix.render import render_applied
+
+        render_applied(run, console)
+        console.print(f"\nJournal: {path}")
+    sys.exit(run.exit_code)
+
+
+def _new_plan(demo: bool, snapshot_path: Path | None, registry: str | None, catalogue: Catalogue,
+              checks: tuple[str, ...], in_use: Path | None, relock: bool, enable_retention: bool, ip: str | None,
+              live: dict[str, Any]) -> FixPlan:
+    from acrdoctor.fix.plan import DEFAULT_CHECKS
+
+    if registry and not (demo or snapshot_path):
+        selected = catalogue.select(checks or [s for s in DEFAULT_CHECKS if s in catalogue.slugs()])
+        snapshot = _live(registry, selected, live).snapshot
+    else:
+        snapshot = _load_source(demo, snapshot_path, registry)
+    text = in_use.read_text("utf-8") if in_use else None
+    return make_plan(snapshot, catalogue, checks or None, in_use=text, relock=relock,
+                     enable_retention=enable_retention, caller_ip=ip)
+
+
+def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path: Path | None, state: Any,
+           live: dict[str, Any]) -> tuple[FixRun, Path]:
+    from acrdoctor.collect.live import Target
+    from acrdoctor.fix.sdk import connect
+
+    target = Target(plan.registry, plan.subscription, plan.resource_group, plan.login_server)
+    clients = connect(target, subscription=live["subscription"] or plan.subscription,
+                      resource_group=live["resource_group"] or plan.resource_group,
+                      arm_endpoint=live["arm_endpoint"],
+                      connection_verify=str(live["ca_file"]) if live["ca_file"] else True)
+    path = journal_path or _default_journal(plan.registry)
+    journal = Journal(path)
+    resumed = state is not None
+    start_journal(journal, plan, confirmed_by, resumed=resumed)
+
+    def recollect(repositories: tuple[str, ...]) -> Any:
+        from acrdoctor.collect.live import ARM_PARTS, DATA_PARTS, parts_for
+
+        parts = parts_for(catalogue.select([c for c in plan.checks if c in catalogue.slugs()]))
+        if not repositories:
+            parts = parts - DATA_PARTS
+        opts = {**{k: live.get(k) for k in LIVE_KEYS}, "repositories": repositories, "quiet": True}
+        return _live(plan.registry, [], opts, parts=parts | (ARM_PARTS & parts)).snapshot
+
+    try:
+        run = execute(plan, clients, journal, catalogue, recollect=recollect,
+                      done=state.results if state is not None else None, resumed=resumed)
+    except KeyboardInterrupt:
+        fail(f"interrupted; nothing more was changed. The journal {path} says what was done; finish with: "
+             f"acrdoctor fix --resume {path}", 130)
+    finally:
+        journal.close()
+        clients.close()
+    return run, path

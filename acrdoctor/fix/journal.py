@@ -1,0 +1,107 @@
+"""The fix journal: one JSON object per line, written before and after every step.
+
+The first line is the confirmed plan itself, so ``--resume`` re-applies exactly what was confirmed and
+nothing planned later from a changed registry. Each step gets a ``start`` line (with the object's state
+just before) and an ``end`` line (with the result); a step with a ``start`` and no ``end`` was
+interrupted, and since every action reads the state first and does nothing when it is already done,
+running it again is harmless. Lines are flushed and fsynced one by one: a killed process loses at most
+the line being written, and :func:`read_journal` ignores a torn last line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from acrdoctor.errors import InputError
+from acrdoctor.fix.model import FixPlan
+
+#: Results that count as success for the steps that depend on them, and need no redo on resume.
+SUCCEEDED = frozenset({"done", "already"})
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Journal:
+    """Append-only writer. ``Journal(None)`` keeps events in memory only (library use, tests)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.events: list[dict[str, Any]] = []
+        self._fh: IO[str] | None = None
+        if path is not None:
+            try:
+                self._fh = path.open("a", encoding="utf-8")
+            except OSError as err:
+                raise InputError(f"cannot write the journal {path}: {err.strerror or err}") from None
+
+    def write(self, event: str, **fields: Any) -> dict[str, Any]:
+        doc = {"time": now(), "event": event, **fields}
+        self.events.append(doc)
+        if self._fh is not None:
+            self._fh.write(json.dumps(doc, sort_keys=False, default=str) + "\n")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        return doc
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+@dataclass
+class JournalState:
+    """What a journal says happened: the plan, each step's last result, and steps left hanging."""
+
+    plan: FixPlan
+    results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    started: set[int] = field(default_factory=set)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    finished: bool = False
+
+    @property
+    def interrupted(self) -> list[int]:
+        return sorted(self.started - set(self.results))
+
+    def succeeded(self) -> set[int]:
+        return {n for n, r in self.results.items() if r.get("result") in SUCCEEDED}
+
+
+def read_journal(path: Path) -> JournalState:
+    """Read a journal (or a plan file written with ``--plan-out``, which is a journal of one line)."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    events: list[dict[str, Any]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            if number == len(lines):  # a torn last line from a killed process
+                break
+            raise InputError(f"{path}:{number}: not a JSON line; is this an acrdoctor fix journal?") from None
+        if not isinstance(doc, dict):
+            raise InputError(f"{path}:{number}: expected a JSON object")
+        events.append(doc)
+    if not events or events[0].get("event") != "plan":
+        raise InputError(f"{path} does not start with a fix plan; is this an acrdoctor fix journal?")
+    state = JournalState(FixPlan.from_dict(events[0].get("plan")), events=events)
+    for doc in events[1:]:
+        step = doc.get("step")
+        if doc.get("event") == "start" and isinstance(step, int):
+            state.started.add(step)
+        elif doc.get("event") == "end" and isinstance(step, int):
+            state.results[step] = doc
+        elif doc.get("event") == "finish":
+            state.finished = True
+    return state

@@ -1,0 +1,180 @@
+"""A fix plan: the ordered steps ``acrdoctor fix`` would take, and everything needed to check and redo them.
+
+A plan is plain data that survives a round trip through JSON: it is the first line of every journal, so a
+resumed run applies exactly the plan that was confirmed, never a new one made from a changed registry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from acrdoctor import actions as _actions
+from acrdoctor.actions import Action, RegistryRef
+from acrdoctor.errors import InputError
+
+#: Phases in the order they run. Network first (the data plane may be unreachable until then), unlocks
+#: before the deletes that need them, relocks last so an object ends as locked as it started.
+PHASES = ("network", "unlock", "endpoints", "placeholder", "delete", "policy", "relock")
+
+PLAN_KIND = "acrdoctor-fix-plan"
+PLAN_VERSION = 1
+
+
+def action_to_dict(action: Action) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": type(action).__name__}
+    for f in dataclasses.fields(action):  # type: ignore[arg-type]
+        value = getattr(action, f.name)
+        out[f.name] = dataclasses.asdict(value) if isinstance(value, RegistryRef) else (
+            list(value) if isinstance(value, tuple) else value)
+    return out
+
+
+def action_from_dict(doc: dict[str, Any]) -> Action:
+    kind = doc.get("kind")
+    cls = getattr(_actions, str(kind), None)
+    if not (isinstance(cls, type) and issubclass(cls, Action) and dataclasses.is_dataclass(cls)):
+        raise InputError(f"unknown action kind {kind!r} in the plan")
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in doc:
+            continue
+        value = doc[f.name]
+        if f.name == "registry" and isinstance(value, dict):
+            value = RegistryRef(**value)
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[f.name] = value
+    try:
+        return cls(**kwargs)
+    except TypeError as err:
+        raise InputError(f"action {kind} in the plan is malformed: {err}") from None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change. ``expect`` is the object's state when the plan was made (None: not known beforehand);
+    ``after`` names steps that must have succeeded first; ``allow`` lists manifests and tags that earlier
+    steps of the plan itself add (the placeholder), which the check before a delete tolerates."""
+
+    number: int
+    phase: str
+    action: Action
+    findings: tuple[str, ...] = ()
+    expect: dict[str, Any] | None = None
+    after: tuple[int, ...] = ()
+    allow: dict[str, list[str]] = field(default_factory=dict)
+    impact: str = ""
+
+    @property
+    def subject(self) -> str:
+        return self.action.subject()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"number": self.number, "phase": self.phase, "action": action_to_dict(self.action),
+                "describe": self.action.describe(), "commands": list(self.action.commands()),
+                "subject": self.subject, "findings": list(self.findings), "expect": self.expect,
+                "after": list(self.after), "allow": self.allow, "impact": self.impact}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Step:
+        return cls(int(doc["number"]), str(doc["phase"]), action_from_dict(doc["action"]),
+                   tuple(doc.get("findings") or ()), doc.get("expect"), tuple(doc.get("after") or ()),
+                   dict(doc.get("allow") or {}), str(doc.get("impact") or ""))
+
+
+@dataclass(frozen=True)
+class ManualStep:
+    """A fix command acrdoctor does not run itself (a role assignment, an SKU change, a purge task)."""
+
+    finding: str
+    commands: tuple[str, ...]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"finding": self.finding, "commands": list(self.commands), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Something a finding's fix would delete that the plan refuses to, and why."""
+
+    subject: str
+    finding: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subject": self.subject, "finding": self.finding, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class PlannedFinding:
+    key: str
+    check: str
+    severity: str
+    resource: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    registry: str
+    resource_group: str | None
+    subscription: str | None
+    login_server: str
+    created_at: str
+    checks: tuple[str, ...]
+    findings: tuple[PlannedFinding, ...]
+    steps: tuple[Step, ...]
+    manual: tuple[ManualStep, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
+    freed_bytes: int | None = None
+    bytes_exact: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def step(self, number: int) -> Step:
+        for s in self.steps:
+            if s.number == number:
+                return s
+        raise KeyError(number)
+
+    @property
+    def touched_repositories(self) -> tuple[str, ...]:
+        return tuple(sorted({r for s in self.steps if (r := getattr(s.action, "repository", None))}))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": PLAN_KIND, "version": PLAN_VERSION, "registry": self.registry,
+            "resource_group": self.resource_group, "subscription": self.subscription,
+            "login_server": self.login_server, "created_at": self.created_at, "checks": list(self.checks),
+            "findings": [f.to_dict() for f in self.findings], "steps": [s.to_dict() for s in self.steps],
+            "manual": [m.to_dict() for m in self.manual], "left_out": [x.to_dict() for x in self.left_out],
+            "freed_bytes": self.freed_bytes, "bytes_exact": self.bytes_exact, "options": self.options,
+        }
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> FixPlan:
+        if not isinstance(doc, dict) or doc.get("kind") != PLAN_KIND:
+            raise InputError("not an acrdoctor fix plan (expected \"kind\": \"acrdoctor-fix-plan\")")
+        if doc.get("version") != PLAN_VERSION:
+            raise InputError(f"fix plan version {doc.get('version')!r} is not supported (this acrdoctor reads "
+                             f"version {PLAN_VERSION})")
+        try:
+            return cls(
+                registry=str(doc["registry"]), resource_group=doc.get("resource_group"),
+                subscription=doc.get("subscription"), login_server=str(doc["login_server"]),
+                created_at=str(doc["created_at"]), checks=tuple(doc.get("checks") or ()),
+                findings=tuple(PlannedFinding(**f) for f in doc.get("findings") or ()),
+                steps=tuple(Step.from_dict(s) for s in doc.get("steps") or ()),
+                manual=tuple(ManualStep(m["finding"], tuple(m["commands"]), m["reason"])
+                             for m in doc.get("manual") or ()),
+                left_out=tuple(LeftOut(**x) for x in doc.get("left_out") or ()),
+                freed_bytes=doc.get("freed_bytes"), bytes_exact=bool(doc.get("bytes_exact", True)),
+                options=dict(doc.get("options") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(f"the fix plan is malformed: {type(err).__name__}: {err}") from None

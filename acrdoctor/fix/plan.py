@@ -1,0 +1,319 @@
+"""Making a fix plan from findings: which actions to take, in which order, and which to refuse.
+
+The plan is built from the same Fix objects ``diagnose`` prints; nothing here invents a remedy. What it
+adds is safety: a fixed phase order, dependencies between steps, the state each object is expected to be
+in, and guards that drop any delete which would break something kept (a child of a kept index, a
+referrer of a kept subject, an image listed in ``--in-use``).
+
+Which checks are fixed by default is a choice (docs/fix.md): only the storage clean-ups whose changes
+cannot break a pull of something tagged (``empty-repository``, ``dangling-manifests``). Unlocking,
+detaching private endpoints, opening the firewall and deleting broken indexes each need their check
+named with ``--check``; enabling the retention policy needs ``enable_retention``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from acrdoctor.actions import (
+    CALLER_IP_EXPR,
+    Action,
+    AddNetworkRule,
+    DeleteManifest,
+    DeleteRepository,
+    ImportPlaceholder,
+    RegistryRef,
+    SetAttributes,
+    SetRetentionPolicy,
+)
+from acrdoctor.check_api import Finding
+from acrdoctor.engine import Catalogue, CheckResult, run_checks
+from acrdoctor.fix.model import PHASES, FixPlan, LeftOut, ManualStep, PlannedFinding, Step
+from acrdoctor.fix.sdk import PLACEHOLDER_DIGEST
+from acrdoctor.fix.state import planned_state
+from acrdoctor.model import Attributes, Manifest, Repository, Snapshot
+from acrdoctor.preflight.inuse import InUse
+from acrdoctor.storage import Entry, StorageIndex
+from acrdoctor.units import human_bytes
+
+#: Fixed without being named: deleting what nothing tagged can reach, and emptied repositories.
+DEFAULT_CHECKS = ("empty-repository", "dangling-manifests")
+LOCKS = "locked-artifacts"
+
+_PHASE_OF: dict[type[Action], str] = {
+    AddNetworkRule: "network", SetAttributes: "unlock", ImportPlaceholder: "placeholder",
+    DeleteManifest: "delete", DeleteRepository: "delete", SetRetentionPolicy: "policy",
+}
+
+
+def finding_key(f: Finding) -> str:
+    return f"{f.check} {f.resource}"
+
+
+def _phase(action: Action) -> str:
+    name = type(action).__name__
+    if name == "DeletePrivateEndpointConnection":
+        return "endpoints"
+    if name == "SetPublicNetworkAccess":
+        return "network"
+    return _PHASE_OF.get(type(action), "delete")
+
+
+def unlocked_view(snapshot: Snapshot, unlocks: Iterable[SetAttributes]) -> Snapshot:
+    """The snapshot as it will be once these unlocks ran, so the other checks can plan on it."""
+    repos: dict[str, set[str | None]] = {}
+    for a in unlocks:
+        repos.setdefault(a.repository, set()).add(a.digest or (f":{a.tag}" if a.tag else None))
+    if not repos:
+        return snapshot
+
+    def flags(a: Attributes, hit: bool) -> Attributes:
+        return dataclasses.replace(a, write_enabled=True, delete_enabled=True) if hit else a
+
+    out: list[Repository] = []
+    for r in snapshot.repositories or ():
+        which = repos.get(r.name)
+        if which is None:
+            out.append(r)
+            continue
+        manifests = None if r.manifests is None else tuple(
+            dataclasses.replace(m, attributes=flags(m.attributes, m.digest in which)) for m in r.manifests)
+        tags = None if r.tags is None else tuple(
+            dataclasses.replace(t, attributes=flags(t.attributes, f":{t.name}" in which)) for t in r.tags)
+        out.append(dataclasses.replace(r, attributes=flags(r.attributes, None in which), manifests=manifests,
+                                       tags=tags))
+    return dataclasses.replace(snapshot, repositories=tuple(out))
+
+
+def _delete_group(m: Manifest | None) -> int:
+    """Referrers, then indexes, then images: nothing is deleted after ACR already cascaded it away."""
+    if m is None:
+        return 2
+    return 0 if m.subject else 1 if m.is_index else 2
+
+
+class _Builder:
+    def __init__(self, snapshot: Snapshot, view: Snapshot, in_use: InUse | None, caller_ip: str | None) -> None:
+        self.snapshot, self.view, self.in_use, self.caller_ip = snapshot, view, in_use, caller_ip
+        self.actions: dict[Action, list[str]] = {}
+        self.manual: list[ManualStep] = []
+        self.left_out: list[LeftOut] = []
+
+    def add(self, action: Action, key: str) -> None:
+        keys = self.actions.setdefault(action, [])
+        if key not in keys:
+            keys.append(key)
+
+    def take(self, finding: Finding) -> bool:
+        """Turn a finding's fix into planned actions; True when anything was planned or listed."""
+        fix = finding.fix
+        if fix is None:
+            return False
+        key = finding_key(finding)
+        taken = False
+        for action in fix.actions:
+            if isinstance(action, AddNetworkRule) and action.ip == CALLER_IP_EXPR:
+                if not self.caller_ip:
+                    self.manual.append(ManualStep(key, action.commands(), "the caller's public IP is not known: "
+                                                  "pass --caller-ip to let acrdoctor add the rule"))
+                    taken = True
+                    continue
+                action = dataclasses.replace(action, ip=self.caller_ip)
+            if not action.applies:
+                self.manual.append(ManualStep(key, action.commands(), "acrdoctor fix does not run this kind of "
+                                              "change; run it yourself if you want it"))
+            else:
+                self.add(action, key)
+            taken = True
+        return taken
+
+    def guard_deletes(self) -> None:
+        """Drop deletes that would break something kept, until nothing changes (dropping one keeps more)."""
+        by_repo: dict[str, dict[str, DeleteManifest]] = {}
+        for a in self.actions:
+            if isinstance(a, DeleteManifest):
+                by_repo.setdefault(a.repository, {})[a.digest] = a
+        repos = {r.name: r for r in self.view.repositories or ()}
+        for name, planned in by_repo.items():
+            repo = repos.get(name)
+            manifests = repo.manifest_by_digest() if repo else {}
+            while True:
+                kept = {d: m for d, m in manifests.items() if d not in planned}
+                refused: dict[str, str] = {}
+                for d in planned:
+                    m = manifests.get(d)
+                    why = self._refusal(name, d, m, kept, repo)
+                    if why:
+                        refused[d] = why
+                if not refused:
+                    break
+                for d, why in refused.items():
+                    a = planned.pop(d)
+                    for key in self.actions.pop(a):
+                        self.left_out.append(LeftOut(a.subject(), key, why))
+
+    def _refusal(self, repo_name: str, digest: str, m: Manifest | None, kept: dict[str, Manifest],
+                 repo: Repository | None) -> str | None:
+        if m is None or repo is None:
+            return "not in the snapshot"
+        parent = next((k for k in kept.values() if digest in k.references), None)
+        if parent is not None:
+            return f"a child of index {parent.digest}, which stays"
+        if m.subject and m.subject in kept:
+            return f"a referrer of {m.subject}, which stays"
+        if self.in_use is not None:
+            hit = self.in_use.blocks(repo_name, digest, m.tags)
+            if hit is not None:
+                return f"in use ({hit.text}, line {hit.line} of --in-use)"
+        if m.attributes.blocks_delete or not repo.attributes.write_enabled:
+            return "locked (name locked-artifacts with --check to unlock it first)"
+        return None
+
+
+def _impact(action: Action, snapshot: Snapshot, storage: StorageIndex) -> str:
+    if isinstance(action, DeleteManifest):
+        for ri, r in enumerate(storage.repositories):
+            if r.name != action.repository:
+                continue
+            m = r.manifest_by_digest().get(action.digest)
+            if m is None:
+                break
+            what = "index" if m.is_index else "referrer" if m.subject else "image"
+            tags = f"; also deletes tags {', '.join(m.tags)}" if m.tags else "; untagged"
+            alone = storage.freed_by([(ri, m)])
+            return f"{what}{tags}; its own blobs {human_bytes(alone)}"
+        return ""
+    if isinstance(action, ImportPlaceholder):
+        return f"adds a 2-blob placeholder image ({PLACEHOLDER_DIGEST[:19]}…) that the delete after it removes"
+    if isinstance(action, DeleteRepository):
+        return "the repository has no manifests and no tags; this removes the name from the catalog"
+    if isinstance(action, SetAttributes):
+        return "restores the flags it had before this plan" if action.write_enabled is False or \
+            action.delete_enabled is False else "deletes become possible"
+    if type(action).__name__ == "DeletePrivateEndpointConnection":
+        return "private access through this endpoint stops; the registry can then be deleted"
+    if isinstance(action, AddNetworkRule):
+        return f"data-plane calls from {action.ip} get through the firewall"
+    if isinstance(action, SetRetentionPolicy):
+        return (f"manifests untagged from now on are deleted {action.days} days later (Docker media types only); "
+                "anything pulled by digest alone must be locked first")
+    return ""
+
+
+def _relock(snapshot: Snapshot, unlock: SetAttributes) -> SetAttributes | None:
+    state = planned_state(unlock, snapshot)
+    if not state or not state.get("present"):
+        return None
+    return dataclasses.replace(unlock, write_enabled=state["write_enabled"], delete_enabled=state["delete_enabled"])
+
+
+def make_plan(snapshot: Snapshot, catalogue: Catalogue, checks: Sequence[str] | None = None, *,
+              in_use: str | None = None, relock: bool = False, enable_retention: bool = False,
+              caller_ip: str | None = None, now: datetime | None = None) -> FixPlan:
+    """The library entry point behind ``acrdoctor fix`` (without ``--apply``): a plan, nothing changed."""
+    named = list(checks) if checks else [s for s in DEFAULT_CHECKS if s in catalogue.slugs()]
+    selected = catalogue.select(named)
+    reg = snapshot.registry
+    uses = InUse.parse(in_use, reg.login_server) if in_use is not None else None
+
+    results: list[CheckResult] = list(run_checks(snapshot, [c for c in selected if c.slug == LOCKS]))
+    unlocks = [a for r in results for f in r.findings if f.fix for a in f.fix.actions if isinstance(a, SetAttributes)]
+    view = unlocked_view(snapshot, unlocks)
+    results += run_checks(view, [c for c in selected if c.slug != LOCKS])
+    builder = _Builder(snapshot, view, uses, caller_ip)
+    planned: list[PlannedFinding] = []
+    skipped: dict[str, str] = {}
+    for result in results:
+        if result.reason:
+            skipped[result.slug] = result.reason
+        for f in result.findings:
+            if builder.take(f):
+                planned.append(PlannedFinding(finding_key(f), f.check, f.severity.value, str(f.resource),
+                                              f.message))
+    builder.guard_deletes()
+    ref = RegistryRef(reg.name, reg.resource_group)
+    if enable_retention:
+        _plan_retention(snapshot, ref, builder)
+    return _assemble(snapshot, builder, tuple(c.slug for c in selected), planned, skipped,
+                     relock=relock, enable_retention=enable_retention, in_use=uses, now=now)
+
+
+def _plan_retention(snapshot: Snapshot, ref: RegistryRef, builder: _Builder) -> None:
+    reg = snapshot.registry
+    key = f"retention registry {reg.name}"
+    soft = reg.soft_delete_policy
+    current = reg.retention_policy
+    if not reg.is_premium:
+        builder.left_out.append(LeftOut("retention policy", key, f"the retention policy runs only on Premium and "
+                                        f"this registry is {reg.sku or 'of unknown SKU'}"))
+    elif soft is not None and soft.enabled:
+        builder.left_out.append(LeftOut("retention policy", key, "soft delete is enabled, and ACR does not support "
+                                        "it together with the retention policy"))
+    elif current is None or not current.enabled:
+        days = current.days if current is not None and current.days is not None else 7
+        builder.add(SetRetentionPolicy(ref, enabled=True, days=days), key)
+
+
+def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], planned: list[PlannedFinding],
+              skipped: dict[str, str], *, relock: bool, enable_retention: bool, in_use: InUse | None,
+              now: datetime | None) -> FixPlan:
+    storage = StorageIndex(snapshot)
+    view_manifests = {(r.name, m.digest): m for r in builder.view.repositories or () for m in r.manifests or ()}
+
+    def order(item: tuple[int, Action]) -> tuple[int, int, str, int, int]:
+        i, a = item
+        phase = PHASES.index(_phase(a))
+        repo = getattr(a, "repository", "")
+        if isinstance(a, DeleteManifest):
+            return (phase, 0, repo, _delete_group(view_manifests.get((repo, a.digest))), i)
+        return (phase, 1 if isinstance(a, DeleteRepository) else 0, repo, 0, i)
+
+    ordered = [a for _, a in sorted(enumerate(builder.actions), key=order)]
+    relocks = [r for a in ordered if isinstance(a, SetAttributes) and (r := _relock(snapshot, a)) is not None
+               and r != a] if relock else []
+    steps: list[Step] = []
+    number_of: dict[Action, int] = {}
+    for action in [*ordered, *relocks]:
+        n = len(steps) + 1
+        is_relock = n > len(ordered)
+        phase = "relock" if is_relock else _phase(action)
+        after: list[int] = []
+        allow: dict[str, list[str]] = {}
+        repo = getattr(action, "repository", None)
+        if phase == "delete":
+            for prior, pn in number_of.items():
+                if isinstance(prior, SetAttributes) and prior.repository == repo and (
+                        (prior.digest is None and prior.tag is None)
+                        or (isinstance(action, DeleteManifest) and prior.digest == action.digest)
+                        or isinstance(action, DeleteRepository)):
+                    after.append(pn)
+                if isinstance(prior, ImportPlaceholder) and prior.repository == repo:
+                    after.append(pn)
+                    allow = {"manifests": [PLACEHOLDER_DIGEST], "tags": [prior.tag]}
+        keys = tuple(builder.actions.get(action, ())) if not is_relock else ()
+        steps.append(Step(n, phase, action, keys, None if is_relock else planned_state(action, snapshot),
+                          tuple(after), allow, "restores the flags it had before this plan" if is_relock
+                          else _impact(action, snapshot, storage)))
+        if not is_relock:
+            number_of[action] = n
+    deletes: list[Entry] = []
+    for ri, r in enumerate(storage.repositories):
+        wanted = {s.action.digest for s in steps if isinstance(s.action, DeleteManifest)
+                  and s.action.repository == r.name}
+        deletes.extend((ri, m) for m in r.manifests or () if m.digest in wanted)
+    reg = snapshot.registry
+    when = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    used = {k for s in steps for k in s.findings} | {m.finding for m in builder.manual}
+    options: dict[str, Any] = {"relock": relock, "enable_retention": enable_retention,
+                               "in_use_references": len(in_use) if in_use is not None else None,
+                               "snapshot_collected_at": snapshot.collected_at, "skipped_checks": skipped}
+    return FixPlan(
+        registry=reg.name, resource_group=reg.resource_group, subscription=reg.subscription_id,
+        login_server=reg.login_server, created_at=when, checks=checks,
+        findings=tuple(f for f in planned if f.key in used), steps=tuple(steps), manual=tuple(builder.manual),
+        left_out=tuple(builder.left_out), freed_bytes=storage.freed_by(deletes) if deletes else 0,
+        bytes_exact=storage.complete, options=options,
+    )

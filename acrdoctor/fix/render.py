@@ -1,0 +1,141 @@
+"""How a fix plan, an applied run and a journal look: on the console (flutter-doctor style) and as JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from acrdoctor import __version__
+from acrdoctor.fix.apply import ApplyResult, Outcome
+from acrdoctor.fix.journal import JournalState
+from acrdoctor.fix.model import FixPlan, Step
+from acrdoctor.fix.run import FixRun
+from acrdoctor.units import human_bytes, plural
+
+FIX_SCHEMA_VERSION = 1
+_MARK = {"done": "[green]✓[/]", "already": "[green]=[/]", "failed": "[red]✗[/]", "skipped": "[yellow]![/]",
+         "not-run": "[yellow]-[/]"}
+
+
+def _freed(plan: FixPlan) -> str:
+    if not plan.freed_bytes:
+        return ""
+    return ("" if plan.bytes_exact else "at least ") + human_bytes(plan.freed_bytes)
+
+
+def render_plan(plan: FixPlan, console: Console, *, verbose: bool = False) -> None:
+    rg = f" (resource group {plan.resource_group})" if plan.resource_group else ""
+    console.print(f"[bold]Fix plan for {escape(plan.registry)}[/]{escape(rg)}: "
+                  f"{plural(len(plan.steps), 'step')} for {plural(len(plan.findings), 'finding')}")
+    console.print(f"  checks: {', '.join(plan.checks)}", style="dim")
+    for slug, why in (plan.options.get("skipped_checks") or {}).items():
+        console.print(f"  [yellow]![/] {escape(slug)} skipped: {escape(why)}")
+    for step in plan.steps:
+        _plan_step(step, console)
+    freed = _freed(plan)
+    if freed:
+        console.print(f"\nThe deletes free {freed} of blobs nothing else in the registry uses (space is reclaimed "
+                      "asynchronously; the Size usage follows later).")
+    if plan.left_out:
+        console.print(f"\n[yellow]Left out[/] ({len(plan.left_out)}):")
+        for x in plan.left_out if verbose else plan.left_out[:20]:
+            console.print(f"  [yellow]![/] {escape(x.subject)}: {escape(x.reason)}")
+        if not verbose and len(plan.left_out) > 20:
+            console.print(f"  … and {len(plan.left_out) - 20} more (--verbose lists them)")
+    if plan.manual:
+        console.print(f"\n[bold]Not applied by acrdoctor[/] ({len(plan.manual)}): run these yourself if you want "
+                      "them")
+        for m in plan.manual:
+            console.print(f"  • {escape(m.finding)}: {escape(m.reason)}")
+            for c in m.commands:
+                console.print(f"      {escape(c)}", style="cyan", soft_wrap=True)
+
+
+def _plan_step(step: Step, console: Console) -> None:
+    console.print(f"\n  {step.number:>3}. [bold]{escape(step.action.describe())}[/]  [dim]({step.phase})[/]")
+    for c in step.action.commands():
+        console.print(f"       {escape(c)}", style="cyan", soft_wrap=True)
+    if step.impact:
+        console.print(f"       impact: {escape(step.impact)}", style="dim")
+    if step.after:
+        console.print(f"       runs only if step {', '.join(map(str, step.after))} succeeded", style="dim")
+
+
+def render_applied(run: FixRun, console: Console) -> None:
+    a = run.applied
+    if a.stopped:
+        render_changes(a, console)
+        return
+    s = run.summary()
+    console.print(f"\n[bold]Applied[/]: {s['done']} done, {s['already']} already so, {s['failed']} failed, "
+                  f"{s['skipped']} skipped, {s['not_run']} not run")
+    for step in run.plan.steps:
+        o = a.outcomes.get(step.number)
+        if o is not None:
+            _outcome(step, o, console)
+    if run.verification or run.verify_error:
+        console.print(f"\n[bold]Verification[/] (read back and checked again): {s['fixed']} fixed, "
+                      f"{s['not_fixed']} not fixed, {s['unknown']} unknown")
+        for v in run.verification:
+            mark = {"fixed": "[green]✓[/]", "not fixed": "[red]✗[/]"}.get(v.status, "[yellow]?[/]")
+            now = f" — {escape(v.now)}" if v.now else ""
+            console.print(f"  {mark} {v.status}: {escape(v.key)}{now}")
+        if run.verify_error:
+            console.print(f"  [yellow]?[/] could not read the registry back: {escape(run.verify_error)}")
+
+
+def _outcome(step: Step, o: Outcome, console: Console) -> None:
+    console.print(f"  {_MARK.get(o.result, '?')} {step.number:>3}. {escape(step.action.describe())}: "
+                  f"{o.result}{' — ' + escape(o.detail) if o.detail else ''}")
+
+
+def render_changes(a: ApplyResult, console: Console) -> None:
+    console.print(f"\n[red bold]Stopped[/]: the registry changed since the plan was made "
+                  f"({plural(len(a.changes), 'object')}); nothing after this point was changed.")
+    for c in a.changes:
+        console.print(f"  [red]✗[/] step {c.number}, {escape(c.subject)}: {escape('; '.join(c.differences))}")
+    if a.outcomes:
+        console.print(f"  Already applied before the check: {', '.join(f'step {n} ({o.result})' for n, o in sorted(a.outcomes.items()))}")  # noqa: E501
+    console.print("  Make a new plan (run acrdoctor fix again) and review it.")
+
+
+def render_journal(state: JournalState, console: Console) -> None:
+    plan = state.plan
+    console.print(f"[bold]Journal of a fix for {escape(plan.registry)}[/], planned {plan.created_at}: "
+                  f"{plural(len(plan.steps), 'step')}")
+    for step in plan.steps:
+        r = state.results.get(step.number)
+        if r is not None:
+            result, detail = str(r.get("result")), str(r.get("detail") or "")
+        elif step.number in state.started:
+            result, detail = "interrupted", "started, no result recorded: --resume reads it again and finishes it"
+        else:
+            result, detail = "pending", ""
+        mark = _MARK.get(result, "[yellow]…[/]")
+        console.print(f"  {mark} {step.number:>3}. {escape(step.action.describe())}: {result}"
+                      f"{' — ' + escape(detail) if detail else ''}")
+    state_word = "finished" if state.finished else "not finished"
+    console.print(f"The run {state_word}; {len(state.succeeded())} of {len(plan.steps)} steps succeeded.")
+
+
+def to_dict(plan: FixPlan, run: FixRun | None = None, journal: str | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"schema_version": FIX_SCHEMA_VERSION, "tool": {"name": "acrdoctor", "version": __version__},
+                           "plan": plan.to_dict(), "applied": None, "journal": journal}
+    if run is not None:
+        doc["applied"] = {
+            "summary": run.summary(),
+            "steps": [{"number": o.number, "result": o.result, "detail": o.detail, "error": o.error}
+                      for o in sorted(run.applied.outcomes.values(), key=lambda o: o.number)],
+            "changes": [c.__dict__ for c in run.applied.changes],
+            "verification": [v.to_dict() for v in run.verification],
+            "verify_error": run.verify_error,
+        }
+    return doc
+
+
+def render_json(plan: FixPlan, run: FixRun | None = None, journal: str | None = None, pretty: bool = True) -> str:
+    doc = to_dict(plan, run, journal)
+    return (json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))) + "\n"

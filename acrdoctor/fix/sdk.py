@@ -1,0 +1,203 @@
+"""The SDK side of applying fixes: one place that holds the clients and reads back state.
+
+Actions (``acrdoctor.actions``) render their ``az`` command and call :class:`FixClients` to perform
+the same change, so the two cannot drift. State is always reduced to small plain dicts (``present``,
+lock flags, tags, rules): the same shapes are built from a snapshot when a plan is made
+(:mod:`acrdoctor.fix.state`), so "has this object changed since the plan?" is a dict comparison.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from acrdoctor.model import Attributes, Registry
+
+#: The placeholder image acrdoctor pushes into an orphaned empty repository. Built here, byte for byte
+#: the same on every run, so its digest is known before the push (the plan can name it) and nothing has
+#: to be pulled from the internet: an empty gzip'd tar layer and a minimal OCI image config.
+PLACEHOLDER_LAYER = gzip.compress(bytes(1024), mtime=0)
+_EMPTY_TAR_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
+PLACEHOLDER_CONFIG = json.dumps(
+    {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [_EMPTY_TAR_DIFF_ID]},
+     "config": {"Labels": {"io.acrdoctor.placeholder": "true"}}},
+    sort_keys=True, separators=(",", ":")).encode()
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+
+
+class ApplyError(Exception):
+    """An action ran and the registry did not end up as intended (not an HTTP error: those come as they are)."""
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def placeholder_manifest() -> bytes:
+    doc = {
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": _sha256(PLACEHOLDER_CONFIG),
+                   "size": len(PLACEHOLDER_CONFIG)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": _sha256(PLACEHOLDER_LAYER), "size": len(PLACEHOLDER_LAYER)}],
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+PLACEHOLDER_DIGEST = _sha256(placeholder_manifest())
+
+
+def lock_state(present: bool, write: bool | None = None, delete: bool | None = None) -> dict[str, Any]:
+    if not present:
+        return {"present": False}
+    return {"present": True, "write_enabled": bool(write if write is not None else True),
+            "delete_enabled": bool(delete if delete is not None else True)}
+
+
+def attributes_state(a: Attributes) -> dict[str, Any]:
+    return lock_state(True, a.write_enabled, a.delete_enabled)
+
+
+def network_state(reg: Registry) -> dict[str, Any]:
+    rules = reg.network_rule_set
+    return {"public_network_access": reg.public_network_access or "Enabled",
+            "default_action": rules.default_action if rules else "Allow",
+            "ip_rules": sorted(rules.ip_rules) if rules else []}
+
+
+def retention_state(reg: Registry) -> dict[str, Any]:
+    p = reg.retention_policy
+    return {"status": p.status.lower() if p else "disabled", "days": p.days if p else None}
+
+
+@dataclass
+class FixClients:
+    """The registry a plan is applied to, and the two SDK clients that reach it.
+
+    ``polling_interval`` overrides the ARM long-running-operation poll interval (tests use 0; ARM
+    normally says how long to wait with Retry-After).
+    """
+
+    name: str
+    resource_group: str
+    subscription: str
+    login_server: str
+    data: Any
+    arm: Any
+    polling_interval: float | None = None
+    _registry: Registry | None = field(default=None, repr=False)
+
+    # -- reading --------------------------------------------------------------------------------------
+
+    def registry(self, fresh: bool = False) -> Registry:
+        """The registry's ARM settings as acrdoctor's model (parsed as the collector parses them)."""
+        if self._registry is None or fresh:
+            from acrdoctor.collect.arm_shapes import registry_section
+            from acrdoctor.snapshot_io import parse_registry
+
+            raw = self.arm.registries.get(self.resource_group, self.name).as_dict()
+            self._registry = parse_registry(registry_section(raw))
+        return self._registry
+
+    def repository_names(self) -> set[str]:
+        return set(self.data.list_repository_names())
+
+    def repository_state(self, repository: str) -> dict[str, Any]:
+        """Listed in the catalog or not, with its manifests and tags (an orphaned repository lists none)."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        if repository not in self.repository_names():
+            return {"present": False}
+        try:
+            manifests = sorted(m.digest for m in self.data.list_manifest_properties(repository))
+            tags = sorted(t.name for t in self.data.list_tag_properties(repository))
+        except ResourceNotFoundError:
+            manifests, tags = [], []
+        return {"present": True, "manifests": manifests, "tags": tags}
+
+    def lock_state(self, repository: str, digest: str | None = None, tag: str | None = None) -> dict[str, Any]:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            if digest:
+                p = self.data.get_manifest_properties(repository, digest)
+            elif tag:
+                p = self.data.get_tag_properties(repository, tag)
+            else:
+                p = self.data.get_repository_properties(repository)
+        except ResourceNotFoundError:
+            return {"present": False}
+        state = lock_state(True, p.can_write, p.can_delete)
+        if digest:
+            state["tags"] = sorted(p.tags or [])
+        return state
+
+    def connection_state(self, connection: str) -> dict[str, Any]:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        try:
+            self.arm.private_endpoint_connections.get(self.resource_group, self.name, connection)
+        except ResourceNotFoundError:
+            return {"present": False}
+        return {"present": True}
+
+    # -- writing --------------------------------------------------------------------------------------
+
+    def _poll(self) -> dict[str, Any]:
+        return {} if self.polling_interval is None else {"polling_interval": self.polling_interval}
+
+    def patch_registry(self, properties: dict[str, Any]) -> None:
+        """PATCH the registry's properties (``az acr update`` and friends send the same) and wait for it."""
+        self.arm.registries.begin_update(self.resource_group, self.name, {"properties": properties},
+                                         **self._poll()).result()
+        self._registry = None
+
+    def delete_connection(self, connection: str) -> None:
+        self.arm.private_endpoint_connections.begin_delete(self.resource_group, self.name, connection,
+                                                           **self._poll()).result()
+
+    def push_placeholder(self, repository: str, tag: str) -> str:
+        """Blob uploads and a manifest put: the smallest real image, so ACR knows the repository again."""
+        for blob in (PLACEHOLDER_CONFIG, PLACEHOLDER_LAYER):
+            self.data.upload_blob(repository, io.BytesIO(blob))
+        return str(self.data.set_manifest(repository, io.BytesIO(placeholder_manifest()), tag=tag,
+                                          media_type=OCI_MANIFEST))
+
+    def close(self) -> None:
+        for client in (self.data, self.arm):
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+
+
+def connect(target: Any, *, subscription: str | None = None, resource_group: str | None = None,
+            arm_endpoint: str | None = None, connection_verify: str | bool = True, credential: Any = None,
+            polling_interval: float | None = None) -> FixClients:
+    """Resolve the registry through ARM (as the collector does) and open both clients."""
+    from azure.containerregistry import ContainerRegistryClient
+
+    from acrdoctor.collect.failures import explain_fatal
+    from acrdoctor.collect.live import LiveOptions, _arm_client, _credentials, _find_resource_group, _subscription
+
+    # The async credential is never used here; a stand-in keeps _credentials from building one.
+    opts = LiveOptions(target=target, subscription=subscription, resource_group=resource_group,
+                       arm_endpoint=arm_endpoint, connection_verify=connection_verify, credential=credential,
+                       async_credential=object())
+    credential, _ = _credentials(opts)
+    sub = _subscription(opts)
+    arm = _arm_client(opts, credential, sub)
+    what = f"registry '{target.name}'"
+    rg = resource_group or target.resource_group or _find_resource_group(arm, target.name, what)
+    try:
+        reg = arm.registries.get(rg, target.name)
+    except Exception as err:  # noqa: BLE001
+        raise explain_fatal(err, f"{what} in resource group '{rg}'") from None
+    login = reg.login_server or target.login_server or f"{target.name}.azurecr.io"
+    endpoint = login if login.startswith("https://") else f"https://{login}"
+    data = ContainerRegistryClient(endpoint, credential, connection_verify=connection_verify, retry_total=3)
+    return FixClients(target.name, rg, sub, login, data, arm, polling_interval)

@@ -1,0 +1,71 @@
+"""The state a plan expects each object to be in, read from the snapshot the plan was made from.
+
+The shapes are those :class:`acrdoctor.fix.sdk.FixClients` reads back from the live registry, so the
+check before applying ("has anything changed since the plan?") compares like with like. A test serves a
+snapshot from the fake ACR and asserts that every action observes exactly what this module predicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from acrdoctor.actions import (
+    Action,
+    AddNetworkRule,
+    DeleteManifest,
+    DeletePrivateEndpointConnection,
+    DeleteRepository,
+    ImportPlaceholder,
+    SetAttributes,
+    SetPublicNetworkAccess,
+    SetRetentionPolicy,
+)
+from acrdoctor.fix.sdk import attributes_state, network_state, retention_state
+from acrdoctor.model import Repository, Snapshot
+
+
+def _repository(snapshot: Snapshot, name: str) -> Repository | None:
+    for r in snapshot.repositories or ():
+        if r.name == name:
+            return r
+    return None
+
+
+def planned_state(action: Action, snapshot: Snapshot) -> dict[str, Any] | None:
+    """What ``action.observe`` should return on the registry the snapshot describes (None: not knowable)."""
+    reg = snapshot.registry
+    if isinstance(action, (AddNetworkRule, SetPublicNetworkAccess)):
+        return network_state(reg)
+    if isinstance(action, SetRetentionPolicy):
+        return retention_state(reg)
+    if isinstance(action, DeletePrivateEndpointConnection):
+        if snapshot.private_endpoint_connections is None:
+            return None
+        return {"present": any(p.name == action.connection for p in snapshot.private_endpoint_connections)}
+    repo = _repository(snapshot, getattr(action, "repository", ""))
+    if isinstance(action, (DeleteRepository, ImportPlaceholder)):
+        if repo is None:
+            return {"present": False}
+        if repo.manifests is None or repo.tags is None:
+            return None
+        return {"present": True, "manifests": sorted(m.digest for m in repo.manifests),
+                "tags": sorted(t.name for t in repo.tags)}
+    if isinstance(action, (SetAttributes, DeleteManifest)):
+        digest = action.digest
+        tag = action.tag if isinstance(action, SetAttributes) else None
+        if repo is None:
+            return {"present": False}
+        if digest:
+            if repo.manifests is None:
+                return None
+            m = repo.manifest_by_digest().get(digest)
+            if m is None:
+                return {"present": False}
+            return {**attributes_state(m.attributes), "tags": sorted(m.tags)}
+        if tag:
+            if repo.tags is None:
+                return None
+            t = next((t for t in repo.tags if t.name == tag), None)
+            return attributes_state(t.attributes) if t is not None else {"present": False}
+        return attributes_state(repo.attributes)
+    return None
