@@ -5,7 +5,7 @@ nothing planned later from a changed registry. Each step gets a ``start`` line (
 just before) and an ``end`` line (with the result); a step with a ``start`` and no ``end`` was
 interrupted, and since every action reads the state first and does nothing when it is already done,
 running it again is harmless. Lines are flushed and fsynced one by one: a killed process loses at most
-the line being written, and :func:`read_journal` ignores a torn last line.
+the line being written; :func:`read_journal` skips such a torn line and the next run starts a new one.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ class Journal:
         self._fh: IO[str] | None = None
         if path is not None:
             try:
+                torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
                 self._fh = path.open("a", encoding="utf-8")
+                if torn:  # a killed run left half a line: start ours on a line of its own
+                    self._fh.write("\n")
             except OSError as err:
                 raise InputError(f"cannot write the journal {path}: {err.strerror or err}") from None
 
@@ -65,6 +68,7 @@ class JournalState:
     started: set[int] = field(default_factory=set)
     events: list[dict[str, Any]] = field(default_factory=list)
     finished: bool = False
+    torn_lines: int = 0
 
     @property
     def interrupted(self) -> list[int]:
@@ -81,21 +85,23 @@ def read_journal(path: Path) -> JournalState:
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror or err}") from None
     events: list[dict[str, Any]] = []
+    torn = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             doc = json.loads(line)
         except ValueError:
-            if number == len(lines):  # a torn last line from a killed process
-                break
-            raise InputError(f"{path}:{number}: not a JSON line; is this an acrdoctor fix journal?") from None
+            if not events:
+                raise InputError(f"{path}:{number}: not a JSON line; is this an acrdoctor fix journal?") from None
+            torn += 1  # half a line left by a killed process; the lines around it are whole
+            continue
         if not isinstance(doc, dict):
             raise InputError(f"{path}:{number}: expected a JSON object")
         events.append(doc)
     if not events or events[0].get("event") != "plan":
         raise InputError(f"{path} does not start with a fix plan; is this an acrdoctor fix journal?")
-    state = JournalState(FixPlan.from_dict(events[0].get("plan")), events=events)
+    state = JournalState(FixPlan.from_dict(events[0].get("plan")), events=events, torn_lines=torn)
     for doc in events[1:]:
         step = doc.get("step")
         if doc.get("event") == "start" and isinstance(step, int):

@@ -19,6 +19,8 @@ FIX_SCHEMA_VERSION = 1
 _MARK = {"done": "[green]✓[/]", "already": "[green]=[/]", "failed": "[red]✗[/]", "skipped": "[yellow]![/]",
          "not-run": "[yellow]-[/]"}
 
+_VERIFIED = {"fixed": "[green]✓[/]", "improved": "[green]~[/]", "relocked": "[green]=[/]", "not fixed": "[red]✗[/]"}
+
 
 def _freed(plan: FixPlan) -> str:
     if not plan.freed_bytes:
@@ -78,9 +80,10 @@ def render_applied(run: FixRun, console: Console) -> None:
             _outcome(step, o, console)
     if run.verification or run.verify_error:
         console.print(f"\n[bold]Verification[/] (read back and checked again): {s['fixed']} fixed, "
+                      f"{s['improved']} improved, {s['relocked']} locked again (--relock), "
                       f"{s['not_fixed']} not fixed, {s['unknown']} unknown")
         for v in run.verification:
-            mark = {"fixed": "[green]✓[/]", "not fixed": "[red]✗[/]"}.get(v.status, "[yellow]?[/]")
+            mark = _VERIFIED.get(v.status, "[yellow]?[/]")
             now = f" — {escape(v.now)}" if v.now else ""
             console.print(f"  {mark} {v.status}: {escape(v.key)}{now}")
         if run.verify_error:

@@ -23,6 +23,9 @@ EXIT_INCOMPLETE = 1
 EXIT_CHANGED = 4
 EXIT_NOT_CONFIRMED = 5
 
+#: Verification results that count as success.
+FINE = frozenset({"fixed", "improved", "relocked"})
+
 #: Re-collect what the plan touched: given repository names still in the catalog, return a snapshot.
 Recollect = Callable[[tuple[str, ...]], Snapshot]
 
@@ -41,7 +44,7 @@ class FixRun:
             return EXIT_CHANGED
         outcomes = self.applied.outcomes
         all_ran = all(outcomes.get(s.number) and outcomes[s.number].result in SUCCEEDED for s in self.plan.steps)
-        fixed = all(v.status == "fixed" for v in self.verification) and self.verify_error is None
+        fixed = self.verify_error is None and all(v.status in FINE for v in self.verification)
         return EXIT_DONE if all_ran and fixed and not self.interrupted else EXIT_INCOMPLETE
 
     def summary(self) -> dict[str, Any]:
@@ -50,6 +53,8 @@ class FixRun:
                 "skipped": a.count("skipped"), "not_run": a.count("not-run"),
                 "left": len(self.plan.steps) - len(a.outcomes), "stopped": a.stopped,
                 "fixed": sum(v.status == "fixed" for v in self.verification),
+                "improved": sum(v.status == "improved" for v in self.verification),
+                "relocked": sum(v.status == "relocked" for v in self.verification),
                 "not_fixed": sum(v.status == "not fixed" for v in self.verification),
                 "unknown": sum(v.status == "unknown" for v in self.verification)}
 

@@ -177,8 +177,12 @@ class FixClients:
 
 def connect(target: Any, *, subscription: str | None = None, resource_group: str | None = None,
             arm_endpoint: str | None = None, connection_verify: str | bool = True, credential: Any = None,
-            polling_interval: float | None = None) -> FixClients:
-    """Resolve the registry through ARM (as the collector does) and open both clients."""
+            polling_interval: float | None = None, retry_total: int = 3) -> FixClients:
+    """Resolve the registry through ARM (as the collector does) and open both clients.
+
+    The data-plane client retries 429 (honouring Retry-After) and 5xx ``retry_total`` times before a
+    step is reported as failed.
+    """
     from azure.containerregistry import ContainerRegistryClient
 
     from acrdoctor.collect.failures import explain_fatal
@@ -199,5 +203,6 @@ def connect(target: Any, *, subscription: str | None = None, resource_group: str
         raise explain_fatal(err, f"{what} in resource group '{rg}'") from None
     login = reg.login_server or target.login_server or f"{target.name}.azurecr.io"
     endpoint = login if login.startswith("https://") else f"https://{login}"
-    data = ContainerRegistryClient(endpoint, credential, connection_verify=connection_verify, retry_total=3)
+    data = ContainerRegistryClient(endpoint, credential, connection_verify=connection_verify,
+                                   retry_total=retry_total)
     return FixClients(target.name, rg, sub, login, data, arm, polling_interval)
