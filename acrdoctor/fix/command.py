@@ -184,7 +184,8 @@ def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path:
         parts = parts_for(catalogue.select([c for c in plan.checks if c in catalogue.slugs()]))
         if not repositories:
             parts = parts - DATA_PARTS
-        opts = {**{k: live.get(k) for k in LIVE_KEYS}, "repositories": repositories, "quiet": True}
+        opts = {**{k: live.get(k) for k in LIVE_KEYS}, "repositories": repositories, "quiet": True,
+                "subscription": clients.subscription, "resource_group": clients.resource_group}
         return _live(plan.registry, [], opts, parts=parts | (ARM_PARTS & parts)).snapshot
 
     try:
