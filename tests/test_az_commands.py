@@ -88,6 +88,7 @@ def printed_commands() -> list[str]:
             for cmd in (*match.confirm.commands, *match.fix.commands):
                 out.append(_fill_variables(cmd.split(" | ")[0]))
     out += bundle_script_commands()
+    out += fix_plan_commands(catalogue)
     demo = load_demo()
     for command in (["acr", "purge", "--filter", "apps/.*:.*", "--ago", "30d", "--untagged"],
                     ["az", "acr", "repository", "delete", "--name", "contoso", "--image", "apps/web:3.4.1", "--yes"],
@@ -96,6 +97,19 @@ def printed_commands() -> list[str]:
         plan = preflight(command, demo)
         out += [line for line in safe_plan_script(plan, demo, " ".join(command)).splitlines()
                 if line.startswith("az ")]
+    return out
+
+
+def fix_plan_commands(catalogue: Catalogue) -> list[str]:
+    """Every step and manual command of ``acrdoctor fix`` plans that name every check, relock and retention."""
+    from acrdoctor.fix.plan import make_plan
+
+    out: list[str] = []
+    for snap in variant_snapshots().values():
+        for ip in (None, "203.0.113.9"):
+            plan = make_plan(snap, catalogue, catalogue.slugs(), relock=True, enable_retention=True, caller_ip=ip)
+            out += [c for step in plan.steps for c in step.action.commands()]
+            out += [c for m in plan.manual for c in m.commands]
     return out
 
 
@@ -188,6 +202,18 @@ def parse_result(argv: list[str]) -> tuple[int, str]:
 
 
 COMMANDS = printed_commands()
+
+
+def test_fix_plans_print_every_applied_kind_of_change() -> None:
+    from acrdoctor.fix.plan import make_plan
+
+    catalogue = Catalogue.load(plugins=False)
+    plan = make_plan(load_demo(), catalogue, catalogue.slugs(), relock=True, caller_ip="203.0.113.9")
+    kinds = {type(s.action).__name__ for s in plan.steps}
+    assert {"SetAttributes", "DeletePrivateEndpointConnection", "ImportPlaceholder", "DeleteManifest",
+            "DeleteRepository", "AddNetworkRule"} <= kinds
+    corpus = set(fix_plan_commands(catalogue))
+    assert all(c in corpus for s in plan.steps for c in s.action.commands())
 
 
 def test_the_corpus_covers_every_kind_of_fix() -> None:

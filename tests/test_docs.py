@@ -32,5 +32,5 @@ def test_readme_catalogue_lists_every_builtin_check_with_its_severity() -> None:
 
 
 def test_readme_documents_every_exit_code() -> None:
-    for code in ("0", "1", "2", "3", "70"):
+    for code in ("0", "1", "2", "3", "4", "5", "70"):
         assert re.search(rf"^\| {code} \| ", README, flags=re.M), f"exit code {code} missing from the README"
