@@ -155,6 +155,16 @@ class _Builder:
                     for key in self.actions.pop(a):
                         self.left_out.append(LeftOut(a.subject(), key, why))
 
+    def guard_repositories(self) -> None:
+        """An empty repository locked against writes refuses the placeholder; against deletes, the delete."""
+        repos = {r.name: r for r in self.view.repositories or ()}
+        for a in [a for a in self.actions if isinstance(a, (ImportPlaceholder, DeleteRepository))]:
+            repo = repos.get(a.repository)
+            if repo is not None and repo.attributes.blocks_delete:
+                for key in self.actions.pop(a):
+                    self.left_out.append(LeftOut(f"{a.describe()}", key, "the repository is locked (name "
+                                                 "locked-artifacts with --check to unlock it first)"))
+
     def _refusal(self, repo_name: str, digest: str, m: Manifest | None, kept: dict[str, Manifest],
                  repo: Repository | None) -> str | None:
         if m is None or repo is None:
@@ -164,6 +174,10 @@ class _Builder:
             return f"a child of index {parent.digest}, which stays"
         if m.subject and m.subject in kept:
             return f"a referrer of {m.subject}, which stays"
+        referrer = next((k for k in kept.values() if k.subject == digest), None)
+        if referrer is not None:
+            # ACR deletes a subject's referrers with it, so this delete would take a kept referrer along.
+            return f"its referrer {referrer.digest} stays, and ACR would delete it together with this manifest"
         if self.in_use is not None:
             hit = self.in_use.blocks(repo_name, digest, m.tags)
             if hit is not None:
@@ -210,6 +224,20 @@ def _relock(snapshot: Snapshot, unlock: SetAttributes) -> SetAttributes | None:
     return dataclasses.replace(unlock, write_enabled=state["write_enabled"], delete_enabled=state["delete_enabled"])
 
 
+def _deleted_by(actions: Sequence[Action], view: Snapshot) -> set[str]:
+    """Subjects (as ``Action.subject`` names them) that the plan deletes, tags going with their manifest."""
+    digests = {(a.repository, a.digest) for a in actions if isinstance(a, DeleteManifest)}
+    repos = {a.repository for a in actions if isinstance(a, DeleteRepository)}
+    out = {f"manifest {r}@{d}" for r, d in digests} | {f"repository {r}" for r in repos}
+    for r in view.repositories or ():
+        for t in r.tags or ():
+            if (r.name, t.digest) in digests or r.name in repos:
+                out.add(f"tag {r.name}:{t.name}")
+        if r.name in repos:
+            out |= {f"manifest {r.name}@{m.digest}" for m in r.manifests or ()}
+    return out
+
+
 def make_plan(snapshot: Snapshot, catalogue: Catalogue, checks: Sequence[str] | None = None, *,
               in_use: str | None = None, relock: bool = False, enable_retention: bool = False,
               caller_ip: str | None = None, now: datetime | None = None) -> FixPlan:
@@ -234,6 +262,7 @@ def make_plan(snapshot: Snapshot, catalogue: Catalogue, checks: Sequence[str] | 
                 planned.append(PlannedFinding(finding_key(f), f.check, f.severity.value, str(f.resource),
                                               f.message))
     builder.guard_deletes()
+    builder.guard_repositories()
     ref = RegistryRef(reg.name, reg.resource_group)
     if enable_retention:
         _plan_retention(snapshot, ref, builder)
@@ -272,8 +301,9 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
         return (phase, 1 if isinstance(a, DeleteRepository) else 0, repo, 0, i)
 
     ordered = [a for _, a in sorted(enumerate(builder.actions), key=order)]
+    gone = _deleted_by(ordered, builder.view)
     relocks = [r for a in ordered if isinstance(a, SetAttributes) and (r := _relock(snapshot, a)) is not None
-               and r != a] if relock else []
+               and r != a and a.subject() not in gone] if relock else []
     steps: list[Step] = []
     number_of: dict[Action, int] = {}
     for action in [*ordered, *relocks]:
@@ -283,7 +313,7 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
         after: list[int] = []
         allow: dict[str, list[str]] = {}
         repo = getattr(action, "repository", None)
-        if phase == "delete":
+        if phase in ("delete", "placeholder"):
             for prior, pn in number_of.items():
                 if isinstance(prior, SetAttributes) and prior.repository == repo and (
                         (prior.digest is None and prior.tag is None)
