@@ -163,3 +163,22 @@ def test_resume_finishes_an_interrupted_run(srv, state, demo, read, clients, cat
     assert "(earlier run)" in result.stdout
     assert read_journal(path).finished
     assert "legacy/mailhog" not in state.repositories
+
+
+def test_an_unreachable_registry_is_one_line(demo, tmp_path: Path) -> None:
+    reg = demo.registry
+    result = run("--registry", reg.name, "--subscription", reg.subscription_id, "-g", reg.resource_group,
+                 "--arm-endpoint", "https://127.0.0.1:9", "--no-cache", "--quiet")
+    one_line_error(result, 2, "cannot reach")
+
+
+def test_ctrl_c_while_applying_says_how_to_resume(srv, demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "execute", interrupted)
+    journal = tmp_path / "j.jsonl"
+    result = run(*live_args(srv, demo, "--apply", "--yes", "--journal", str(journal)))
+    line = one_line_error(result, 130, "interrupted", f"acrdoctor fix --resume {journal}")
+    assert "nothing more was changed" in line
+    assert read_journal(journal).plan.registry == "contoso"
