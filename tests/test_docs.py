@@ -34,3 +34,12 @@ def test_readme_catalogue_lists_every_builtin_check_with_its_severity() -> None:
 def test_readme_documents_every_exit_code() -> None:
     for code in ("0", "1", "2", "3", "4", "5", "70"):
         assert re.search(rf"^\| {code} \| ", README, flags=re.M), f"exit code {code} missing from the README"
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    """A sub-package missing from pyproject's list installs from a checkout but not from the wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "acrdoctor").rglob("__init__.py")}
+    assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
