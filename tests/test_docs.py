@@ -41,5 +41,7 @@ def test_every_package_is_in_the_wheel() -> None:
     import tomllib
 
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
-    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "acrdoctor").rglob("__init__.py")}
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "acrdoctor").rglob("*.py")}
     assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
+    missing_init = {p for p in found if not (ROOT / p.replace(".", "/") / "__init__.py").exists()}
+    assert missing_init == set(), "a package without __init__.py is a namespace package: add one"

@@ -1,0 +1,8 @@
+"""``acrdoctor fix``: plan fixes from findings, confirm, apply them through the SDKs, journal and verify.
+
+Modules: :mod:`~acrdoctor.fix.plan` (findings → plan), :mod:`~acrdoctor.fix.model` (the plan as data),
+:mod:`~acrdoctor.fix.state` (expected state from a snapshot), :mod:`~acrdoctor.fix.sdk` (clients, state read
+back), :mod:`~acrdoctor.fix.apply` (checks and steps), :mod:`~acrdoctor.fix.journal`,
+:mod:`~acrdoctor.fix.verify`, :mod:`~acrdoctor.fix.run` (one run as a library call), :mod:`~acrdoctor.fix.render`
+and :mod:`~acrdoctor.fix.command` (the click command).
+"""
