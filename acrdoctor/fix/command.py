@@ -43,7 +43,7 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
     if not interactive():
         fail("not confirmed: standard input is not a terminal, so nobody could answer; pass --yes to apply "
              "without a prompt. Nothing was changed.", EXIT_NOT_CONFIRMED)
-    if not click.confirm(f"Apply these {len(plan.steps)} steps to registry {plan.registry}?", default=False,
+    if not click.confirm(f"Apply these {len(plan.steps):,} steps to registry {plan.registry}?", default=False,
                          err=True):
         fail("not confirmed. Nothing was changed.", EXIT_NOT_CONFIRMED)
     return "prompt"
@@ -76,7 +76,7 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
               help="Show what a journal says happened; reads nothing else.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Report format (json: docs/fix.md).")
-@click.option("--verbose", "-v", is_flag=True, help="List everything left out.")
+@click.option("--verbose", "-v", is_flag=True, help="List every step, result and left-out item in the console.")
 @click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
 def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks: tuple[str, ...],
             in_use: Path | None, relock: bool, enable_retention: bool, caller_ip: str | None, do_apply: bool,
@@ -126,7 +126,7 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
         else:
             render_plan(plan, console, verbose=verbose)
             if plan.steps:
-                console.print(f"\nNothing was changed. To apply these {len(plan.steps)} steps: add --apply.")
+                console.print(f"\nNothing was changed. To apply these {len(plan.steps):,} steps: add --apply.")
         return
     if output != "json":
         render_plan(plan, console, verbose=verbose)
@@ -143,7 +143,7 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
     else:
         from acrdoctor.fix.render import render_applied
 
-        render_applied(run, console)
+        render_applied(run, console, verbose=verbose)
         console.print(f"\nJournal: {path}")
     sys.exit(run.exit_code)
 

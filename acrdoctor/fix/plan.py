@@ -33,7 +33,7 @@ from acrdoctor.check_api import Finding
 from acrdoctor.engine import Catalogue, CheckResult, run_checks
 from acrdoctor.fix.model import PHASES, FixPlan, LeftOut, ManualStep, PlannedFinding, Step
 from acrdoctor.fix.sdk import PLACEHOLDER_DIGEST
-from acrdoctor.fix.state import planned_state
+from acrdoctor.fix.state import Lookup, planned_state
 from acrdoctor.model import Attributes, Manifest, Repository, Snapshot
 from acrdoctor.preflight.inuse import InUse
 from acrdoctor.storage import Entry, StorageIndex
@@ -140,20 +140,30 @@ class _Builder:
         for name, planned in by_repo.items():
             repo = repos.get(name)
             manifests = repo.manifest_by_digest() if repo else {}
-            while True:
-                kept = {d: m for d, m in manifests.items() if d not in planned}
+            parents: dict[str, list[str]] = {}
+            referrers: dict[str, list[str]] = {}
+            for m in manifests.values():
+                for child in m.references:
+                    parents.setdefault(child, []).append(m.digest)
+                if m.subject:
+                    referrers.setdefault(m.subject, []).append(m.digest)
+            todo = set(planned)
+            while todo:
                 refused: dict[str, str] = {}
-                for d in planned:
-                    m = manifests.get(d)
-                    why = self._refusal(name, d, m, kept, repo)
+                for d in todo:
+                    why = self._refusal(name, d, manifests, planned, parents, referrers, repo)
                     if why:
                         refused[d] = why
-                if not refused:
-                    break
+                # Refusing a delete keeps that manifest, which can only affect its relatives: look at them again.
+                todo = set()
                 for d, why in refused.items():
                     a = planned.pop(d)
                     for key in self.actions.pop(a):
                         self.left_out.append(LeftOut(a.subject(), key, why))
+                    m = manifests.get(d)
+                    related = [*(m.references if m else ()), *parents.get(d, ()), *referrers.get(d, ()),
+                               *([m.subject] if m and m.subject else [])]
+                    todo.update(x for x in related if x in planned)
 
     def guard_repositories(self) -> None:
         """An empty repository locked against writes refuses the placeholder; against deletes, the delete."""
@@ -165,19 +175,22 @@ class _Builder:
                     self.left_out.append(LeftOut(f"{a.describe()}", key, "the repository is locked (name "
                                                  "locked-artifacts with --check to unlock it first)"))
 
-    def _refusal(self, repo_name: str, digest: str, m: Manifest | None, kept: dict[str, Manifest],
-                 repo: Repository | None) -> str | None:
+    def _refusal(self, repo_name: str, digest: str, manifests: dict[str, Manifest],
+                 planned: dict[str, DeleteManifest], parents: dict[str, list[str]],
+                 referrers: dict[str, list[str]], repo: Repository | None) -> str | None:
+        """Why deleting ``digest`` must not happen while everything not in ``planned`` stays, or None."""
+        m = manifests.get(digest)
         if m is None or repo is None:
             return "not in the snapshot"
-        parent = next((k for k in kept.values() if digest in k.references), None)
+        parent = next((p for p in parents.get(digest, ()) if p not in planned), None)
         if parent is not None:
-            return f"a child of index {parent.digest}, which stays"
-        if m.subject and m.subject in kept:
+            return f"a child of index {parent}, which stays"
+        if m.subject and m.subject not in planned and m.subject in manifests:
             return f"a referrer of {m.subject}, which stays"
-        referrer = next((k for k in kept.values() if k.subject == digest), None)
+        referrer = next((r for r in referrers.get(digest, ()) if r not in planned), None)
         if referrer is not None:
             # ACR deletes a subject's referrers with it, so this delete would take a kept referrer along.
-            return f"its referrer {referrer.digest} stays, and ACR would delete it together with this manifest"
+            return f"its referrer {referrer} stays, and ACR would delete it together with this manifest"
         if self.in_use is not None:
             hit = self.in_use.blocks(repo_name, digest, m.tags)
             if hit is not None:
@@ -187,19 +200,28 @@ class _Builder:
         return None
 
 
-def _impact(action: Action, snapshot: Snapshot, storage: StorageIndex) -> str:
+class _OwnBytes:
+    """Bytes of the blobs only one manifest uses: what deleting it alone frees (for a step's impact line)."""
+
+    def __init__(self, storage: StorageIndex) -> None:
+        self.refcount, self.sizes = storage.refcount, storage.sizes
+
+    def __call__(self, m: Manifest) -> int:
+        counts: dict[int, int] = {}
+        for b in m.blob_indexes():
+            counts[b] = counts.get(b, 0) + 1
+        refcount, sizes = self.refcount, self.sizes
+        return sum(sizes[b] for b, c in counts.items() if refcount[b] == c)
+
+
+def _impact(action: Action, lookup: Lookup, own: _OwnBytes) -> str:
     if isinstance(action, DeleteManifest):
-        for ri, r in enumerate(storage.repositories):
-            if r.name != action.repository:
-                continue
-            m = r.manifest_by_digest().get(action.digest)
-            if m is None:
-                break
-            what = "index" if m.is_index else "referrer" if m.subject else "image"
-            tags = f"; also deletes tags {', '.join(m.tags)}" if m.tags else "; untagged"
-            alone = storage.freed_by([(ri, m)])
-            return f"{what}{tags}; its own blobs {human_bytes(alone)}"
-        return ""
+        m = lookup.manifest(action.repository, action.digest)
+        if m is None:
+            return ""
+        what = "index" if m.is_index else "referrer" if m.subject else "image"
+        tags = f"; also deletes tags {', '.join(m.tags)}" if m.tags else "; untagged"
+        return f"{what}{tags}; its own blobs {human_bytes(own(m))}"
     if isinstance(action, ImportPlaceholder):
         return f"adds a 2-blob placeholder image ({PLACEHOLDER_DIGEST[:19]}…) that the delete after it removes"
     if isinstance(action, DeleteRepository):
@@ -304,36 +326,43 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
     gone = _deleted_by(ordered, builder.view)
     relocks = [r for a in ordered if isinstance(a, SetAttributes) and (r := _relock(snapshot, a)) is not None
                and r != a and a.subject() not in gone] if relock else []
+    lookup = Lookup(snapshot)
+    own = _OwnBytes(storage)
     steps: list[Step] = []
-    number_of: dict[Action, int] = {}
+    unlocks: dict[str, list[tuple[SetAttributes, int]]] = {}
+    placeholders: dict[str, tuple[ImportPlaceholder, int]] = {}
     for action in [*ordered, *relocks]:
         n = len(steps) + 1
         is_relock = n > len(ordered)
         phase = "relock" if is_relock else _phase(action)
         after: list[int] = []
         allow: dict[str, list[str]] = {}
-        repo = getattr(action, "repository", None)
+        repo = getattr(action, "repository", "")
         if phase in ("delete", "placeholder"):
-            for prior, pn in number_of.items():
-                if isinstance(prior, SetAttributes) and prior.repository == repo and (
-                        (prior.digest is None and prior.tag is None)
-                        or (isinstance(action, DeleteManifest) and prior.digest == action.digest)
-                        or isinstance(action, DeleteRepository)):
+            for prior, pn in unlocks.get(repo, ()):
+                if (prior.digest is None and prior.tag is None) or isinstance(action, DeleteRepository) or (
+                        isinstance(action, DeleteManifest) and prior.digest == action.digest):
                     after.append(pn)
-                if isinstance(prior, ImportPlaceholder) and prior.repository == repo:
-                    after.append(pn)
-                    allow = {"manifests": [PLACEHOLDER_DIGEST], "tags": [prior.tag]}
-        keys = tuple(builder.actions.get(action, ())) if not is_relock else ()
-        steps.append(Step(n, phase, action, keys, None if is_relock else planned_state(action, snapshot),
-                          tuple(after), allow, "restores the flags it had before this plan" if is_relock
-                          else _impact(action, snapshot, storage)))
-        if not is_relock:
-            number_of[action] = n
-    deletes: list[Entry] = []
-    for ri, r in enumerate(storage.repositories):
-        wanted = {s.action.digest for s in steps if isinstance(s.action, DeleteManifest)
-                  and s.action.repository == r.name}
-        deletes.extend((ri, m) for m in r.manifests or () if m.digest in wanted)
+            if repo in placeholders and isinstance(action, DeleteRepository):
+                place, pn = placeholders[repo]
+                after.append(pn)
+                allow = {"manifests": [PLACEHOLDER_DIGEST], "tags": [place.tag]}
+        if is_relock:
+            steps.append(Step(n, phase, action, (), None, (), {}, "restores the flags it had before this plan"))
+            continue
+        steps.append(Step(n, phase, action, tuple(builder.actions.get(action, ())),
+                          planned_state(action, snapshot, lookup), tuple(after), allow,
+                          _impact(action, lookup, own)))
+        if isinstance(action, SetAttributes):
+            unlocks.setdefault(repo, []).append((action, n))
+        elif isinstance(action, ImportPlaceholder):
+            placeholders[repo] = (action, n)
+    wanted: dict[str, set[str]] = {}
+    for s in steps:
+        if isinstance(s.action, DeleteManifest):
+            wanted.setdefault(s.action.repository, set()).add(s.action.digest)
+    deletes: list[Entry] = [(ri, m) for ri, r in enumerate(storage.repositories) if r.name in wanted
+                            for m in r.manifests or () if m.digest in wanted[r.name]]
     reg = snapshot.registry
     when = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     used = {k for s in steps for k in s.findings} | {m.finding for m in builder.manual}

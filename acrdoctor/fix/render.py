@@ -16,6 +16,8 @@ from acrdoctor.fix.run import FixRun
 from acrdoctor.units import human_bytes, plural
 
 FIX_SCHEMA_VERSION = 1
+#: The console lists this many steps of each phase; a plan of 100,000 deletes stays readable.
+SHOWN_PER_PHASE = 25
 _MARK = {"done": "[green]✓[/]", "already": "[green]=[/]", "failed": "[red]✗[/]", "skipped": "[yellow]![/]",
          "not-run": "[yellow]-[/]"}
 
@@ -35,8 +37,14 @@ def render_plan(plan: FixPlan, console: Console, *, verbose: bool = False) -> No
     console.print(f"  checks: {', '.join(plan.checks)}", style="dim")
     for slug, why in (plan.options.get("skipped_checks") or {}).items():
         console.print(f"  [yellow]![/] {escape(slug)} skipped: {escape(why)}")
+    shown: dict[str, int] = {}
     for step in plan.steps:
-        _plan_step(step, console)
+        shown[step.phase] = shown.get(step.phase, 0) + 1
+        if verbose or shown[step.phase] <= SHOWN_PER_PHASE:
+            _plan_step(step, console)
+        elif shown[step.phase] == SHOWN_PER_PHASE + 1:
+            rest = sum(1 for s in plan.steps if s.phase == step.phase) - SHOWN_PER_PHASE
+            console.print(f"\n  … and {rest:,} more {step.phase} steps (--verbose or -o json lists every one)")
     freed = _freed(plan)
     if freed:
         console.print(f"\nThe deletes free {freed} of blobs nothing else in the registry uses (space is reclaimed "
@@ -66,7 +74,7 @@ def _plan_step(step: Step, console: Console) -> None:
         console.print(f"       runs only if step {', '.join(map(str, step.after))} succeeded", style="dim")
 
 
-def render_applied(run: FixRun, console: Console) -> None:
+def render_applied(run: FixRun, console: Console, *, verbose: bool = False) -> None:
     a = run.applied
     if a.stopped:
         render_changes(a, console)
@@ -74,10 +82,17 @@ def render_applied(run: FixRun, console: Console) -> None:
     s = run.summary()
     console.print(f"\n[bold]Applied[/]: {s['done']} done, {s['already']} already so, {s['failed']} failed, "
                   f"{s['skipped']} skipped, {s['not_run']} not run")
+    quiet = 0
     for step in run.plan.steps:
         o = a.outcomes.get(step.number)
-        if o is not None:
-            _outcome(step, o, console)
+        if o is None:
+            continue
+        if o.result in ("done", "already") and not verbose and len(a.outcomes) > SHOWN_PER_PHASE * 2:
+            quiet += 1  # a long run lists what went wrong, not every success
+            continue
+        _outcome(step, o, console)
+    if quiet:
+        console.print(f"  … and {quiet:,} steps done or already so (--verbose lists them; the journal has all)")
     if run.verification or run.verify_error:
         console.print(f"\n[bold]Verification[/] (read back and checked again): {s['fixed']} fixed, "
                       f"{s['improved']} improved, {s['relocked']} locked again (--relock), "

@@ -21,18 +21,32 @@ from acrdoctor.actions import (
     SetRetentionPolicy,
 )
 from acrdoctor.fix.sdk import attributes_state, network_state, retention_state
-from acrdoctor.model import Repository, Snapshot
+from acrdoctor.model import Manifest, Repository, Snapshot
 
 
-def _repository(snapshot: Snapshot, name: str) -> Repository | None:
-    for r in snapshot.repositories or ():
-        if r.name == name:
-            return r
-    return None
+class Lookup:
+    """Repositories by name and manifests by digest, built once: a plan asks for hundreds of thousands."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.index = {r.name: i for i, r in enumerate(snapshot.repositories or ())}
+        self._manifests: dict[str, dict[str, Manifest]] = {}
+
+    def repository(self, name: str) -> Repository | None:
+        i = self.index.get(name)
+        return None if i is None else (self.snapshot.repositories or ())[i]
+
+    def manifest(self, repository: str, digest: str) -> Manifest | None:
+        found = self._manifests.get(repository)
+        if found is None:
+            repo = self.repository(repository)
+            found = self._manifests[repository] = repo.manifest_by_digest() if repo else {}
+        return found.get(digest)
 
 
-def planned_state(action: Action, snapshot: Snapshot) -> dict[str, Any] | None:
+def planned_state(action: Action, snapshot: Snapshot, lookup: Lookup | None = None) -> dict[str, Any] | None:
     """What ``action.observe`` should return on the registry the snapshot describes (None: not knowable)."""
+    look = lookup if lookup is not None and lookup.snapshot is snapshot else Lookup(snapshot)
     reg = snapshot.registry
     if isinstance(action, (AddNetworkRule, SetPublicNetworkAccess)):
         return network_state(reg)
@@ -42,7 +56,7 @@ def planned_state(action: Action, snapshot: Snapshot) -> dict[str, Any] | None:
         if snapshot.private_endpoint_connections is None:
             return None
         return {"present": any(p.name == action.connection for p in snapshot.private_endpoint_connections)}
-    repo = _repository(snapshot, getattr(action, "repository", ""))
+    repo = look.repository(getattr(action, "repository", ""))
     if isinstance(action, (DeleteRepository, ImportPlaceholder)):
         if repo is None:
             return {"present": False}
@@ -58,7 +72,7 @@ def planned_state(action: Action, snapshot: Snapshot) -> dict[str, Any] | None:
         if digest:
             if repo.manifests is None:
                 return None
-            m = repo.manifest_by_digest().get(digest)
+            m = look.manifest(repo.name, digest)
             if m is None:
                 return {"present": False}
             return {**attributes_state(m.attributes), "tags": sorted(m.tags)}
