@@ -7,6 +7,7 @@ resumed run applies exactly the plan that was confirmed, never a new one made fr
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +23,20 @@ PLAN_KIND = "acrdoctor-fix-plan"
 PLAN_VERSION = 1
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def action_to_dict(action: Action) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": type(action).__name__}
-    for f in dataclasses.fields(action):  # type: ignore[arg-type]
-        value = getattr(action, f.name)
-        out[f.name] = dataclasses.asdict(value) if isinstance(value, RegistryRef) else (
-            list(value) if isinstance(value, tuple) else value)
+    for name in _field_names(type(action)):
+        value = getattr(action, name)
+        if isinstance(value, RegistryRef):
+            value = {"name": value.name, "resource_group": value.resource_group}
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[name] = value
     return out
 
 

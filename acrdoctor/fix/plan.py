@@ -49,6 +49,9 @@ _PHASE_OF: dict[type[Action], str] = {
 }
 
 
+_PHASE_RANK = {p: i for i, p in enumerate(PHASES)}
+
+
 def finding_key(f: Finding) -> str:
     return f"{f.check} {f.resource}"
 
@@ -316,7 +319,7 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
 
     def order(item: tuple[int, Action]) -> tuple[int, int, str, int, int]:
         i, a = item
-        phase = PHASES.index(_phase(a))
+        phase = _PHASE_RANK[_phase(a)]
         repo = getattr(a, "repository", "")
         if isinstance(a, DeleteManifest):
             return (phase, 0, repo, _delete_group(view_manifests.get((repo, a.digest))), i)
