@@ -121,3 +121,8 @@ def render_console(report: Report, console: Console, verbose: bool = False, max_
         text = Text("• No issues found", style="bold green")
     text.append(f"; {s['passed']} passed, {s['skipped']} skipped, {s['errored']} errored.")
     console.print(text)
+    if s["findings"]:
+        reg = report.snapshot.registry
+        source = "--demo" if report.snapshot.source == "demo" else f"--registry {reg.name}"
+        console.print(Text(f"  acrdoctor fix {source} shows the fixes acrdoctor can apply for you, step by step; "
+                           "nothing changes without --apply.", style="dim"))

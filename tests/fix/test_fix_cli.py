@@ -182,3 +182,10 @@ def test_ctrl_c_while_applying_says_how_to_resume(srv, demo, tmp_path: Path, mon
     line = one_line_error(result, 130, "interrupted", f"acrdoctor fix --resume {journal}")
     assert "nothing more was changed" in line
     assert read_journal(journal).plan.registry == "contoso"
+
+
+def test_diagnose_points_to_fix_with_a_command_that_works() -> None:
+    out = CliRunner().invoke(cli, ["diagnose", "--demo"]).stdout
+    line = next(x for x in out.splitlines() if "acrdoctor fix" in x)
+    assert "acrdoctor fix --demo shows the fixes" in line and "nothing changes without --apply" in line
+    assert run("--demo").exit_code == 0
