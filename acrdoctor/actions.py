@@ -197,7 +197,7 @@ class DeleteRepository(Action):
         # The SDK treats 404 NAME_UNKNOWN as success (azure-sdk-for-python#18667), which is exactly the
         # answer an orphaned repository gives: only the catalog tells whether the delete happened.
         c.data.delete_repository(self.repository)
-        if self.repository in c.repository_names():
+        if self.repository in c.repository_names(fresh=True):
             raise ApplyError("the delete was accepted but the repository is still in the catalog (ACR answered "
                              "NAME_UNKNOWN, which the SDK does not report): push an image into it and delete again")
         return "deleted; gone from the catalog"

@@ -81,7 +81,7 @@ def execute(plan: FixPlan, clients: FixClients, journal: Journal, catalogue: Cat
         journal.write("finish", summary=run.summary())
         return run
     try:
-        listed = clients.repository_names() if plan.touched_repositories else set()
+        listed = clients.repository_names(fresh=True) if plan.touched_repositories else set()
         after = recollect(tuple(r for r in plan.touched_repositories if r in listed))
         run.verification = verify(plan, after, catalogue)
     except Exception as err:  # noqa: BLE001 - the changes are made; a failed read-back must not hide them

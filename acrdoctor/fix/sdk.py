@@ -91,6 +91,7 @@ class FixClients:
     arm: Any
     polling_interval: float | None = None
     _registry: Registry | None = field(default=None, repr=False)
+    _catalog: set[str] | None = field(default=None, repr=False)
 
     # -- reading --------------------------------------------------------------------------------------
 
@@ -104,8 +105,15 @@ class FixClients:
             self._registry = parse_registry(registry_section(raw))
         return self._registry
 
-    def repository_names(self) -> set[str]:
-        return set(self.data.list_repository_names())
+    def repository_names(self, fresh: bool = False) -> set[str]:
+        """The catalog, read once per run and again after a change of ours or when ``fresh`` is asked for.
+
+        A registry with thousands of repositories has tens of catalog pages; reading them for every check
+        of every repository step would cost more than the steps themselves.
+        """
+        if self._catalog is None or fresh:
+            self._catalog = set(self.data.list_repository_names())
+        return self._catalog
 
     def repository_state(self, repository: str) -> dict[str, Any]:
         """Listed in the catalog or not, with its manifests and tags (an orphaned repository lists none)."""
@@ -163,6 +171,7 @@ class FixClients:
 
     def push_placeholder(self, repository: str, tag: str) -> str:
         """Blob uploads and a manifest put: the smallest real image, so ACR knows the repository again."""
+        self._catalog = None
         for blob in (PLACEHOLDER_CONFIG, PLACEHOLDER_LAYER):
             self.data.upload_blob(repository, io.BytesIO(blob))
         return str(self.data.set_manifest(repository, io.BytesIO(placeholder_manifest()), tag=tag,
