@@ -135,7 +135,10 @@ def render_journal(state: JournalState, console: Console) -> None:
         mark = _MARK.get(result, "[yellow]…[/]")
         console.print(f"  {mark} {step.number:>3}. {escape(step.action.describe())}: {result}"
                       f"{' — ' + escape(detail) if detail else ''}")
-    state_word = "finished" if state.finished else "not finished"
+    if state.torn_lines:
+        console.print(f"  [yellow]![/] {plural(state.torn_lines, 'line')} cut short by a killed run "
+                      "(skipped; the steps around it are whole)")
+    state_word = "finished" if state.finished else "did not finish (--resume finishes it)"
     console.print(f"The run {state_word}; {len(state.succeeded())} of {len(plan.steps)} steps succeeded.")
 
 

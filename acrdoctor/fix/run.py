@@ -36,7 +36,6 @@ class FixRun:
     applied: ApplyResult
     verification: list[FindingStatus] = field(default_factory=list)
     verify_error: str | None = None
-    interrupted: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -45,7 +44,7 @@ class FixRun:
         outcomes = self.applied.outcomes
         all_ran = all(outcomes.get(s.number) and outcomes[s.number].result in SUCCEEDED for s in self.plan.steps)
         fixed = self.verify_error is None and all(v.status in FINE for v in self.verification)
-        return EXIT_DONE if all_ran and fixed and not self.interrupted else EXIT_INCOMPLETE
+        return EXIT_DONE if all_ran and fixed else EXIT_INCOMPLETE
 
     def summary(self) -> dict[str, Any]:
         a = self.applied

@@ -155,7 +155,7 @@ def test_resume_finishes_an_interrupted_run(srv, state, demo, read, clients, cat
         execute(plan, clients, journal, catalogue, on_step=stop)
     journal.close()
     shown = run("--inspect", str(path))
-    assert "not finished; 4 of 15 steps succeeded" in shown.stdout
+    assert "The run did not finish (--resume finishes it); 4 of 15 steps succeeded." in shown.stdout
     assert "pending" in shown.stdout
 
     result = run("--resume", str(path), "--yes", "--arm-endpoint", srv.arm_endpoint, "--ca-file", str(srv.ca_pem))
