@@ -163,20 +163,17 @@ class Applier:
 
     def _run(self, step: Step) -> Outcome:
         n = step.number
-        blocked = [p for p in step.after
-                   if p in {o.number for o in self.result.outcomes.values() if o.result not in SUCCEEDED}]
+        outcomes = self.result.outcomes
+        blocked = [p for p in step.after if p in outcomes and outcomes[p].result not in SUCCEEDED]
         if blocked:
-            detail = f"not run: step {', '.join(map(str, blocked))} did not succeed"
-            self.journal.write("end", step=n, action=type(step.action).__name__, object=step.subject,
-                               result="not-run", detail=detail)
-            return Outcome(n, "not-run", detail)
+            return self._end(n, step, None, "not-run", f"not run: step {', '.join(map(str, blocked))} did not "
+                             "succeed")
         try:
-            before: dict[str, Any] | None = step.action.observe(self.c)
+            before = step.action.observe(self.c)
         except Exception as err:  # noqa: BLE001
             return self._end(n, step, None, "failed", "could not read the object", error_info(err))
         self.journal.write("start", step=n, action=type(step.action).__name__, object=step.subject,
                            commands=list(step.action.commands()), state_before=before)
-        assert before is not None
         settled = step.action.settled(before)
         if settled:
             return self._end(n, step, before, "already", settled)

@@ -179,14 +179,14 @@ def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path:
     start_journal(journal, plan, confirmed_by, resumed=resumed)
 
     def recollect(repositories: tuple[str, ...]) -> Any:
-        from acrdoctor.collect.live import ARM_PARTS, DATA_PARTS, parts_for
+        from acrdoctor.collect.live import DATA_PARTS, parts_for
 
         parts = parts_for(catalogue.select([c for c in plan.checks if c in catalogue.slugs()]))
         if not repositories:
             parts = parts - DATA_PARTS
         opts = {**{k: live.get(k) for k in LIVE_KEYS}, "repositories": repositories, "quiet": True,
                 "subscription": clients.subscription, "resource_group": clients.resource_group}
-        return _live(plan.registry, [], opts, parts=parts | (ARM_PARTS & parts)).snapshot
+        return _live(plan.registry, [], opts, parts=parts).snapshot
 
     try:
         run = execute(plan, clients, journal, catalogue, recollect=recollect,

@@ -28,6 +28,15 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _ends_mid_line(path: Path) -> bool:
+    """Whether the file's last byte is not a newline (a journal may be large: read one byte, not the file)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with path.open("rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) != b"\n"
+
+
 class Journal:
     """Append-only writer. ``Journal(None)`` keeps events in memory only (library use, tests)."""
 
@@ -37,7 +46,7 @@ class Journal:
         self._fh: IO[str] | None = None
         if path is not None:
             try:
-                torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
+                torn = _ends_mid_line(path)
                 self._fh = path.open("a", encoding="utf-8")
                 if torn:  # a killed run left half a line: start ours on a line of its own
                     self._fh.write("\n")

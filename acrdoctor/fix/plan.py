@@ -14,7 +14,7 @@ named with ``--check``; enabling the retention policy needs ``enable_retention``
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +23,12 @@ from acrdoctor.actions import (
     Action,
     AddNetworkRule,
     DeleteManifest,
+    DeletePrivateEndpointConnection,
     DeleteRepository,
     ImportPlaceholder,
     RegistryRef,
     SetAttributes,
+    SetPublicNetworkAccess,
     SetRetentionPolicy,
 )
 from acrdoctor.check_api import Finding
@@ -43,12 +45,12 @@ from acrdoctor.units import human_bytes
 DEFAULT_CHECKS = ("empty-repository", "dangling-manifests")
 LOCKS = "locked-artifacts"
 
+#: The phase of every kind of action acrdoctor applies (``Action.applies``).
 _PHASE_OF: dict[type[Action], str] = {
-    AddNetworkRule: "network", SetAttributes: "unlock", ImportPlaceholder: "placeholder",
-    DeleteManifest: "delete", DeleteRepository: "delete", SetRetentionPolicy: "policy",
+    AddNetworkRule: "network", SetPublicNetworkAccess: "network", SetAttributes: "unlock",
+    DeletePrivateEndpointConnection: "endpoints", ImportPlaceholder: "placeholder", DeleteManifest: "delete",
+    DeleteRepository: "delete", SetRetentionPolicy: "policy",
 }
-
-
 _PHASE_RANK = {p: i for i, p in enumerate(PHASES)}
 
 
@@ -57,12 +59,8 @@ def finding_key(f: Finding) -> str:
 
 
 def _phase(action: Action) -> str:
-    name = type(action).__name__
-    if name == "DeletePrivateEndpointConnection":
-        return "endpoints"
-    if name == "SetPublicNetworkAccess":
-        return "network"
-    return _PHASE_OF.get(type(action), "delete")
+    """The phase of the action's kind (a subclass, say from a plug-in, takes its base's); others run as deletes."""
+    return next((_PHASE_OF[c] for c in type(action).__mro__ if c in _PHASE_OF), "delete")
 
 
 def unlocked_view(snapshot: Snapshot, unlocks: Iterable[SetAttributes]) -> Snapshot:
@@ -230,9 +228,8 @@ def _impact(action: Action, lookup: Lookup, own: _OwnBytes) -> str:
     if isinstance(action, DeleteRepository):
         return "the repository has no manifests and no tags; this removes the name from the catalog"
     if isinstance(action, SetAttributes):
-        return "restores the flags it had before this plan" if action.write_enabled is False or \
-            action.delete_enabled is False else "deletes become possible"
-    if type(action).__name__ == "DeletePrivateEndpointConnection":
+        return "deletes become possible"
+    if isinstance(action, DeletePrivateEndpointConnection):
         return "private access through this endpoint stops; the registry can then be deleted"
     if isinstance(action, AddNetworkRule):
         return f"data-plane calls from {action.ip} get through the firewall"
@@ -242,25 +239,28 @@ def _impact(action: Action, lookup: Lookup, own: _OwnBytes) -> str:
     return ""
 
 
-def _relock(snapshot: Snapshot, unlock: SetAttributes) -> SetAttributes | None:
-    state = planned_state(unlock, snapshot)
+def _relock(snapshot: Snapshot, unlock: SetAttributes, lookup: Lookup) -> SetAttributes | None:
+    state = planned_state(unlock, snapshot, lookup)
     if not state or not state.get("present"):
         return None
     return dataclasses.replace(unlock, write_enabled=state["write_enabled"], delete_enabled=state["delete_enabled"])
 
 
-def _deleted_by(actions: Sequence[Action], view: Snapshot) -> set[str]:
-    """Subjects (as ``Action.subject`` names them) that the plan deletes, tags going with their manifest."""
+def _deleted_by(actions: Sequence[Action], view: Lookup) -> Callable[[SetAttributes], bool]:
+    """Whether the plan deletes what an unlock is for: its manifest, its repository, or the manifest of its tag."""
     digests = {(a.repository, a.digest) for a in actions if isinstance(a, DeleteManifest)}
     repos = {a.repository for a in actions if isinstance(a, DeleteRepository)}
-    out = {f"manifest {r}@{d}" for r, d in digests} | {f"repository {r}" for r in repos}
-    for r in view.repositories or ():
-        for t in r.tags or ():
-            if (r.name, t.digest) in digests or r.name in repos:
-                out.add(f"tag {r.name}:{t.name}")
-        if r.name in repos:
-            out |= {f"manifest {r.name}@{m.digest}" for m in r.manifests or ()}
-    return out
+
+    def gone(a: SetAttributes) -> bool:
+        if a.repository in repos:
+            return True
+        digest = a.digest
+        if digest is None and a.tag is not None:
+            repo = view.repository(a.repository)
+            digest = next((t.digest for t in (repo.tags or ()) if t.name == a.tag), None) if repo else None
+        return digest is not None and (a.repository, digest) in digests
+
+    return gone
 
 
 def make_plan(snapshot: Snapshot, catalogue: Catalogue, checks: Sequence[str] | None = None, *,
@@ -326,10 +326,10 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
         return (phase, 1 if isinstance(a, DeleteRepository) else 0, repo, 0, i)
 
     ordered = [a for _, a in sorted(enumerate(builder.actions), key=order)]
-    gone = _deleted_by(ordered, builder.view)
-    relocks = [r for a in ordered if isinstance(a, SetAttributes) and (r := _relock(snapshot, a)) is not None
-               and r != a and a.subject() not in gone] if relock else []
     lookup = Lookup(snapshot)
+    gone = _deleted_by(ordered, Lookup(builder.view))
+    relocks = [r for a in ordered if isinstance(a, SetAttributes) and (r := _relock(snapshot, a, lookup)) is not None
+               and r != a and not gone(a)] if relock else []
     own = _OwnBytes(storage)
     steps: list[Step] = []
     unlocks: dict[str, list[tuple[SetAttributes, int]]] = {}

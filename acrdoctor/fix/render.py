@@ -116,7 +116,8 @@ def render_changes(a: ApplyResult, console: Console) -> None:
     for c in a.changes:
         console.print(f"  [red]✗[/] step {c.number}, {escape(c.subject)}: {escape('; '.join(c.differences))}")
     if a.outcomes:
-        console.print(f"  Already applied before the check: {', '.join(f'step {n} ({o.result})' for n, o in sorted(a.outcomes.items()))}")  # noqa: E501
+        applied = ", ".join(f"step {n} ({o.result})" for n, o in sorted(a.outcomes.items()))
+        console.print(f"  Already applied before the check: {applied}")
     console.print("  Make a new plan (run acrdoctor fix again) and review it.")
 
 

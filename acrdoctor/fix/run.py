@@ -11,7 +11,7 @@ from typing import Any
 
 from acrdoctor import __version__
 from acrdoctor.engine import Catalogue
-from acrdoctor.fix.apply import Applier, ApplyResult, Outcome
+from acrdoctor.fix.apply import Applier, ApplyResult, Outcome, error_info, error_text
 from acrdoctor.fix.journal import SUCCEEDED, Journal
 from acrdoctor.fix.model import FixPlan, Step
 from acrdoctor.fix.sdk import FixClients
@@ -84,8 +84,6 @@ def execute(plan: FixPlan, clients: FixClients, journal: Journal, catalogue: Cat
         after = recollect(tuple(r for r in plan.touched_repositories if r in listed))
         run.verification = verify(plan, after, catalogue)
     except Exception as err:  # noqa: BLE001 - the changes are made; a failed read-back must not hide them
-        from acrdoctor.fix.apply import error_info, error_text
-
         run.verify_error = error_text(error_info(err))
     journal.write("verify", findings=[v.to_dict() for v in run.verification], error=run.verify_error)
     journal.write("finish", summary=run.summary())
