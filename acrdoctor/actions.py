@@ -338,18 +338,11 @@ class AddNetworkRule(Action):
         return f"{self.ip} is already allowed" if self.ip in state.get("ip_rules", ()) else None
 
     def apply(self, c: FixClients) -> str:
-        from acrdoctor.fix.sdk import ApplyError
+        from acrdoctor.fix.sdk import ApplyError, rule_set_body
 
         if self.ip.startswith("$("):
             raise ApplyError("the caller's IP is not known: pass --caller-ip")
-        # ARM replaces the whole rule set on PATCH (as `az acr network-rule add` does): keep what is there.
-        rules = c.registry(fresh=True).network_rule_set
-        ips = [*(rules.ip_rules if rules else ()), self.ip]
-        rule_set: dict[str, Any] = {"defaultAction": rules.default_action if rules else "Allow",
-                                    "ipRules": [{"action": "Allow", "value": ip} for ip in ips]}
-        if rules and rules.virtual_network_rules:
-            rule_set["virtualNetworkRules"] = [{"action": "Allow", "id": v} for v in rules.virtual_network_rules]
-        c.patch_registry({"networkRuleSet": rule_set})
+        c.patch_registry({"networkRuleSet": rule_set_body(c.registry(fresh=True).network_rule_set, add_ip=self.ip)})
         return f"{self.ip} allowed"
 
 
@@ -402,11 +395,12 @@ class SetPublicNetworkAccess(Action):
         return None
 
     def apply(self, c: FixClients) -> str:
+        from acrdoctor.fix.sdk import rule_set_body
+
         props: dict[str, Any] = {"publicNetworkAccess": "Enabled" if self.enabled else "Disabled"}
         if self.default_action:
-            rules = c.registry(fresh=True).network_rule_set
-            props["networkRuleSet"] = {"defaultAction": self.default_action, "ipRules": [
-                {"action": "Allow", "value": ip} for ip in (rules.ip_rules if rules else ())]}
+            props["networkRuleSet"] = rule_set_body(c.registry(fresh=True).network_rule_set,
+                                                    default_action=self.default_action)
         c.patch_registry(props)
         return "set"
 

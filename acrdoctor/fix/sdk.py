@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from acrdoctor.model import Attributes, Registry
+from acrdoctor.model import Attributes, NetworkRuleSet, Registry
 
 #: The placeholder image acrdoctor pushes into an orphaned empty repository. Built here, byte for byte
 #: the same on every run, so its digest is known before the push (the plan can name it) and nothing has
@@ -68,6 +68,21 @@ def network_state(reg: Registry) -> dict[str, Any]:
     return {"public_network_access": reg.public_network_access or "Enabled",
             "default_action": rules.default_action if rules else "Allow",
             "ip_rules": sorted(rules.ip_rules) if rules else []}
+
+
+def rule_set_body(rules: NetworkRuleSet | None, *, default_action: str | None = None,
+                  add_ip: str | None = None) -> dict[str, Any]:
+    """The whole ``networkRuleSet`` for a registry PATCH, with every rule already there.
+
+    ARM takes the rule set as one object (``az acr network-rule add`` and ``az acr update --default-action``
+    send it whole as well), so a change to one part sends the others back unchanged.
+    """
+    ips = [*(rules.ip_rules if rules else ()), *([add_ip] if add_ip else [])]
+    body: dict[str, Any] = {"defaultAction": default_action or (rules.default_action if rules else "Allow"),
+                            "ipRules": [{"action": "Allow", "value": ip} for ip in ips]}
+    if rules and rules.virtual_network_rules:
+        body["virtualNetworkRules"] = [{"action": "Allow", "id": v} for v in rules.virtual_network_rules]
+    return body
 
 
 def retention_state(reg: Registry) -> dict[str, Any]:

@@ -286,3 +286,17 @@ def _ref_for(snapshot):
     from acrdoctor.actions import RegistryRef
 
     return RegistryRef(snapshot.registry.name, snapshot.registry.resource_group)
+
+
+def test_a_rule_set_patch_sends_back_every_rule_already_there() -> None:
+    """Both firewall actions send the whole set: a default-action change must not drop subnet or IP rules."""
+    from acrdoctor.fix.sdk import rule_set_body
+    from acrdoctor.model import NetworkRuleSet
+
+    rules = NetworkRuleSet("Allow", ("198.51.100.0/24",), ("/subscriptions/s/subnets/a",))
+    assert rule_set_body(rules, default_action="Deny") == {
+        "defaultAction": "Deny", "ipRules": [{"action": "Allow", "value": "198.51.100.0/24"}],
+        "virtualNetworkRules": [{"action": "Allow", "id": "/subscriptions/s/subnets/a"}]}
+    assert rule_set_body(rules, add_ip="203.0.113.9")["ipRules"][-1] == {"action": "Allow", "value": "203.0.113.9"}
+    assert rule_set_body(None, add_ip="203.0.113.9") == {
+        "defaultAction": "Allow", "ipRules": [{"action": "Allow", "value": "203.0.113.9"}]}
