@@ -17,10 +17,10 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from acrdoctor.check_api import Check
+from acrdoctor.clock import Clock, iso_stamp, system_clock
 from acrdoctor.collect.arm_shapes import (
     private_endpoint_section,
     registry_section,
@@ -109,6 +109,8 @@ class LiveOptions:
     connection_verify: str | bool = True
     credential: Any = None
     async_credential: Any = None
+    #: What "now" is when the snapshot is stamped; checks judge ages against that stamp only.
+    clock: Clock = system_clock
 
 
 @dataclass
@@ -274,6 +276,6 @@ def collect(opts: LiveOptions) -> LiveResult:
                            "operation": "scan", "retryAfter": stats.max_retry_after,
                            "detail": {"count": stats.throttled}})
     document = {"schema_version": SCHEMA_VERSION, "kind": KIND,
-                "collected_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "source": "live", **doc,
+                "collected_at": iso_stamp(opts.clock()), "source": "live", **doc,
                 "errors": errors}
     return LiveResult(snapshot_from_dict(document), stats, rpm)

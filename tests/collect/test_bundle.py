@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from acrdoctor.check_api import Status
 from acrdoctor.cli import cli, load_demo
+from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.bundle import BundleError, body_file_name, bundle_to_dict, load_bundle
 from acrdoctor.collect.bundle_script import READ_ONLY_VERBS, bundle_script
 from acrdoctor.collect.dataplane import RawPages
@@ -635,12 +636,15 @@ def demo_server(demo: Snapshot) -> Iterator[Any]:
 def test_round_trip_a_bundle_of_the_fake_diagnoses_like_a_live_collection(demo: Snapshot, demo_server: Any,
                                                                            tmp_path: Path) -> None:
     write_bundle_from(demo_server, demo, tmp_path / "bundle")
+    # The bundle is dated by its registry.json: make it as old as the demo, like the live collection's clock.
+    stamp = clock_at(demo.collected_at or EPOCH)().timestamp()
+    os.utime(tmp_path / "bundle" / "registry.json", (stamp, stamp))
     from_bundle = load_bundle(tmp_path / "bundle")
     reg = demo.registry
     live = collect(LiveOptions(
         target=Target(reg.name), subscription=reg.subscription_id, resource_group=reg.resource_group,
         arm_endpoint=demo_server.arm_endpoint, connection_verify=demo_server.ca_pem, credential=FakeCredential(),
-        async_credential=AsyncFakeCredential())).snapshot
+        async_credential=AsyncFakeCredential(), clock=clock_at(demo.collected_at or EPOCH))).snapshot
     assert from_bundle.source == "bundle" and not from_bundle.errors and not live.errors
     bundle_report, live_report = diagnose(from_bundle), diagnose(live)
     assert keyed_findings(bundle_report) == keyed_findings(live_report)

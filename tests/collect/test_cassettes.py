@@ -24,6 +24,7 @@ from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
 from acrdoctor.check_api import Status
 from acrdoctor.cli import load_demo
+from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.live import LiveOptions, Target, collect, parse_target
 from acrdoctor.engine import diagnose
@@ -66,7 +67,8 @@ def options(acr: FakeAcr, snapshot: Snapshot, tmp_path: Path) -> LiveOptions:
     return LiveOptions(
         target=Target(reg.name), subscription=reg.subscription_id, resource_group=reg.resource_group,
         arm_endpoint=acr.arm_endpoint, connection_verify=acr.connection_verify, credential=FakeCredential(),
-        async_credential=AsyncFakeCredential(), concurrency=1, cache=ManifestCache(tmp_path, enabled=False))
+        async_credential=AsyncFakeCredential(), concurrency=1, cache=ManifestCache(tmp_path, enabled=False),
+        clock=clock_at(snapshot.collected_at or EPOCH))
 
 
 @pytest.mark.vcr

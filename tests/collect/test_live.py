@@ -11,6 +11,7 @@ import pytest
 from acrdoctor.builder import SnapshotBuilder
 from acrdoctor.check_api import Status
 from acrdoctor.cli import load_demo
+from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.failures import CollectionAborted
 from acrdoctor.collect.live import LiveOptions, Target, collect, parse_target, parts_for
@@ -29,7 +30,7 @@ def options(srv, snapshot: Snapshot, **kw) -> LiveOptions:
     return LiveOptions(
         target=Target(reg.name), subscription=reg.subscription_id, resource_group=reg.resource_group,
         arm_endpoint=srv.arm_endpoint, connection_verify=srv.ca_pem, credential=FakeCredential(),
-        async_credential=AsyncFakeCredential(), **kw)
+        async_credential=AsyncFakeCredential(), clock=clock_at(snapshot.collected_at or EPOCH), **kw)
 
 
 @pytest.fixture(scope="module")

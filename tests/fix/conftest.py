@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from acrdoctor.cli import load_demo
+from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.live import LiveOptions, Target, collect
 from acrdoctor.engine import Catalogue
 from acrdoctor.fix.plan import make_plan
@@ -48,7 +49,7 @@ def live_options(srv: FakeAcrServer, demo: Snapshot, **kw: Any) -> LiveOptions:
     reg = demo.registry
     return LiveOptions(target=Target(reg.name), subscription=reg.subscription_id, resource_group=reg.resource_group,
                        arm_endpoint=srv.arm_endpoint, connection_verify=srv.ca_pem, credential=FakeCredential(),
-                       async_credential=AsyncFakeCredential(), **kw)
+                       async_credential=AsyncFakeCredential(), clock=clock_at(demo.collected_at or EPOCH), **kw)
 
 
 @pytest.fixture
