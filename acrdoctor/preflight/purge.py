@@ -17,7 +17,7 @@ Source of every rule: acr-semantics notes §2.2–2.3, checked against Azure/acr
   newest remaining candidates.
 
 Regexes run on the ``regex`` module with ``timeout=`` (acr-cli uses regexp2 with a match timeout; Python's
-``re`` has none).
+``re`` has none), after :mod:`acrdoctor.preflight.regexp2` respells what regexp2 writes differently.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from acrdoctor.preflight.model import (
     Selection,
     TagRef,
 )
+from acrdoctor.preflight.regexp2 import compile_filter
 from acrdoctor.snapshot_io import gc_paused
 from acrdoctor.times import parse_time
 
@@ -75,7 +76,7 @@ def check_registry(name: str | None, snapshot: Snapshot) -> None:
 
 def _compile(expression: str, what: str) -> regex.Pattern[str]:
     try:
-        return regex.compile(expression)
+        return compile_filter(expression)
     except regex.error as exc:
         raise InputError(f"invalid regex {expression!r} in {what}: {exc}") from None
 
@@ -325,7 +326,7 @@ def _manifest_phase(repo: Repository, untagged: set[str], request: PurgeRequest,
 
 def _is_broad(tag_regex: str) -> bool:
     try:
-        pattern = regex.compile(tag_regex)
+        pattern = compile_filter(tag_regex)
         return all(pattern.search(p, timeout=1.0) for p in _BROAD_PROBES)
     except (regex.error, TimeoutError):
         return False
