@@ -36,6 +36,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from acrdoctor.checks.storage_accounting import after_delete, region_count
 from acrdoctor.collect.limits import delete_rate
 from acrdoctor.model import Attributes, Manifest, Repository, Snapshot
 from acrdoctor.preflight.inuse import ImageRef, InUse
@@ -52,7 +53,7 @@ from acrdoctor.preflight.model import (
 )
 from acrdoctor.snapshot_io import gc_paused
 from acrdoctor.storage import Entry, StorageIndex
-from acrdoctor.units import human_bytes, plural
+from acrdoctor.units import plural
 
 __all__ = ["evaluate"]
 
@@ -471,7 +472,7 @@ class _Evaluator:
         rate = delete_rate(sku)
         # Deleting the registry is one ARM operation, not paced by the data-plane delete limit.
         seconds = 0.0 if registry_deleted else self.requests * 60.0 / rate
-        self.add_notes(bool(entries), reclaimable, registry_deleted, rate, seconds, storage.complete)
+        self.add_notes(bool(entries), registry_deleted, rate, seconds, storage.complete)
 
         return Plan(
             selection=sel,
@@ -522,7 +523,7 @@ class _Evaluator:
                 "(children of deleted indexes, manifests whose last tag goes): their bytes are not freed until "
                 f"they are deleted by digest: {_names(dangling)}"))
 
-    def add_notes(self, deletes: bool, reclaimable: int, registry_deleted: bool, rate: int, seconds: float,
+    def add_notes(self, deletes: bool, registry_deleted: bool, rate: int, seconds: float,
                   exact: bool) -> None:
         reg = self.snapshot.registry
         notes = self.notes
@@ -530,20 +531,13 @@ class _Evaluator:
             notes.append("This plan frees 0 bytes: untag is not delete. Untagged manifests keep their layers "
                          "until they are deleted by digest (or by acr purge --untagged, or a retention policy).")
         if deletes and not registry_deleted:
-            soft = reg.soft_delete_policy
-            if soft is not None and soft.enabled:
-                days = f"{soft.days} days" if soft.days is not None else "its retention period"
-                notes.append(f"Soft delete is enabled: deleted artifacts stay restorable and their bytes stay "
-                             f"billed for {days}; the storage is freed only when soft delete purges them.")
-            if reclaimable:
-                notes.append(f"Storage is reclaimed asynchronously: the {human_bytes(reclaimable)} stop being "
-                             "billed at once, but the registry's usage figure drops only later (usually minutes).")
-            replicas = self.snapshot.replications
-            if replicas:
-                where = ", ".join(r.location for r in replicas)
-                notes.append(f"The registry is geo-replicated ({plural(len(replicas), 'region')}: {where}): the "
-                             "deletes replicate and free the storage in every region; usage figures show the home "
-                             "region only.")
+            notes.append(after_delete(reg))
+            regions, names = region_count(self.snapshot)
+            if regions > 1:
+                where = f": {', '.join(names)}" if len(names) == regions else ""
+                notes.append(f"The registry is geo-replicated ({plural(regions, 'region')}{where}): the deletes "
+                             "replicate and free the storage in every region; usage figures show the home region "
+                             "only.")
         if self.requests and not registry_deleted:
             verb = "takes" if self.requests == 1 else "take"
             notes.append(f"{plural(self.requests, 'DELETE request')} {verb} about {_duration(seconds)} at the "
