@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 import regex
 
+from acrdoctor.checks.locked_artifacts import LockedArtifacts
 from acrdoctor.errors import InputError
 from acrdoctor.model import INDEX_MEDIA_TYPES, Manifest, Repository, Snapshot, Tag
 from acrdoctor.preflight.commands import MAX_AGO, parse_ago, registry_name
@@ -53,6 +54,7 @@ OCI_ARTIFACT = "application/vnd.oci.artifact.manifest.v1+json"
 _SUBJECT_CHECKED = frozenset({OCI_MANIFEST, OCI_INDEX, OCI_ARTIFACT})
 
 HUGE_AGO = timedelta(days=3650)
+LOCKS = LockedArtifacts.slug
 _TOOL_SKIP_TAG = ("locked (deleteEnabled or writeEnabled is false): acr purge skips it silently "
                   "without --include-locked")
 _TOOL_SKIP_MANIFEST = ("locked (deleteEnabled or writeEnabled is false): acr purge skips this untagged manifest "
@@ -222,7 +224,7 @@ def _tag_phase(repo: Repository, tag_regex: str, request: PurgeRequest, cutoff: 
         if not ts < cutoff:
             continue
         if tag.attributes.blocks_delete and not request.include_locked:
-            out.skipped.append(Blocked(f"{repo.name}:{tag.name}", _TOOL_SKIP_TAG, BlockLevel.TOOL))
+            out.skipped.append(Blocked(f"{repo.name}:{tag.name}", _TOOL_SKIP_TAG, BlockLevel.TOOL, LOCKS))
             continue
         eligible.append(tag)
     chosen = eligible[request.keep:] if request.keep > 0 else eligible
@@ -312,7 +314,7 @@ def _manifest_phase(repo: Repository, untagged: set[str], request: PurgeRequest,
     out.delete.extend([ManifestRef(name, m.digest) for m in final])
     for m in locked_candidates:
         if m.digest not in ignore:
-            out.skipped.append(Blocked(f"{repo.name}@{m.digest}", _TOOL_SKIP_MANIFEST, BlockLevel.TOOL))
+            out.skipped.append(Blocked(f"{repo.name}@{m.digest}", _TOOL_SKIP_MANIFEST, BlockLevel.TOOL, LOCKS))
     deleted = {m.digest for m in final}
     for index in locked_indexes:
         lost: set[str] = set()

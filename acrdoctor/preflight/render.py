@@ -16,7 +16,7 @@ from acrdoctor.preflight.run import VERDICT_TEXT, data_missing, verdict
 from acrdoctor.preflight.warnings import severity_of
 from acrdoctor.units import human_bytes, plural
 
-PREFLIGHT_SCHEMA_VERSION = 1
+PREFLIGHT_SCHEMA_VERSION = 2
 SAMPLE = 10
 
 
@@ -43,7 +43,8 @@ def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str, fail_on: Severity
         },
         "co_deleted_tags": [{"repository": t.repository, "tag": t.tag} for t in plan.co_deleted_tags],
         "cascaded_referrers": [{"repository": m.repository, "digest": m.digest} for m in plan.cascaded_referrers],
-        "blocked": [{"resource": b.resource, "reason": b.reason, "level": b.level.value} for b in plan.blocked],
+        "blocked": [{"resource": b.resource, "reason": b.reason, "level": b.level.value, "check": b.check}
+                    for b in plan.blocked],
         "warnings": [{"code": w.code, "message": w.message, "severity": severity_of(w.code).value}
                      for w in plan.warnings],
         "emptied_repositories": list(plan.emptied_repositories),

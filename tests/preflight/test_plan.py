@@ -113,7 +113,8 @@ def test_manifest_lock_blocks_manifest_delete(attrs: Attributes) -> None:
     m = r.image(["v1"], attributes=attrs)
     r.image(["v2"])
     plan = evaluate(delete_image("app", m.digest, "v1"), b.build())
-    assert plan.blocked == (Blocked(f"app@{m.digest}", plan.blocked[0].reason, BlockLevel.MANIFEST),)
+    assert plan.blocked == (Blocked(f"app@{m.digest}", plan.blocked[0].reason, BlockLevel.MANIFEST,
+                                    "locked-artifacts"),)
     assert "405" in plan.blocked[0].reason
     assert plan.delete_manifests == () and plan.delete_tags == () and plan.reclaimable_bytes == 0
     assert not plan.safe
