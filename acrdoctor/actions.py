@@ -132,7 +132,11 @@ class SetAttributes(Action):
 
     def describe(self) -> str:
         what = self.target()[1]
-        return f"set write-enabled={self.write_enabled}, delete-enabled={self.delete_enabled} on {what}"
+        # The flags as the command spells them (``true``/``false``), so the step and its command agree.
+        flags = ", ".join(f"{name}={_bool(value)}" for name, value in (("write-enabled", self.write_enabled),
+                                                                       ("delete-enabled", self.delete_enabled))
+                          if value is not None)
+        return f"set {flags} on {what}"
 
     applies: ClassVar[bool] = True
 

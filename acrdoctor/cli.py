@@ -292,13 +292,14 @@ def preflight_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, 
     if safe_plan_out:
         safe_plan_out.write_text(safe_plan_script(plan, snapshot, text), "utf-8")
         safe_plan_out.chmod(0o755)
+    gate = Severity(fail_on)
     if output == "json":
-        click.echo(render_json(plan, snapshot, text, pretty=sys.stdout.isatty()), nl=False)
+        click.echo(render_json(plan, snapshot, text, pretty=sys.stdout.isatty(), fail_on=gate), nl=False)
     elif output == "markdown":
-        click.echo(render_markdown(plan, snapshot, text), nl=False)
+        click.echo(render_markdown(plan, snapshot, text, fail_on=gate), nl=False)
     else:
-        render_console(plan, snapshot, text, _stdout_console(), verbose=verbose)
-    sys.exit(exit_code(plan, snapshot, Severity(fail_on)))
+        render_console(plan, snapshot, text, _stdout_console(), verbose=verbose, fail_on=gate)
+    sys.exit(exit_code(plan, snapshot, gate))
 
 
 @cli.command("bundle-script")

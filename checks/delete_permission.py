@@ -234,6 +234,18 @@ class DeletePermission(Check):
         return Fix(summary=summary, actions=actions, notes=tuple(notes))
 
 
+def missing_delete(errors: Iterable[CollectionError]) -> list[tuple[Missing, CollectionError]]:
+    """Each distinct 'delete' the caller was refused, with the first error that said so: the data-plane delete
+    (``type`` repository or None) and ARM's registry delete (``type`` "arm"). A pre-flight blocks the deletes they
+    cover with the same knowledge this check reports."""
+    out: dict[Missing, CollectionError] = {}
+    for error in errors:
+        for missing in missing_permissions(error):
+            if missing.action == "delete" or missing.action.lower().endswith("/registries/delete"):
+                out.setdefault(missing, error)
+    return list(out.items())
+
+
 def permission_errors(errors: Iterable[CollectionError]) -> list[CollectionError]:
     """Errors this check explains; other checks and ``explain`` use it to avoid double reporting."""
     return [e for e in errors if missing_permissions(e)]

@@ -27,9 +27,16 @@ _DELIBERATE_NOTE = "If the lock is deliberate (a protected release), keep it and
 _SHOWN_TAGS = 5
 
 
-def _flags(a: Attributes) -> str:
+def lock_flags(a: Attributes) -> str:
+    """The flags that lock an object, as ACR names them (``writeEnabled=false and deleteEnabled=false``)."""
     off = [name for name, on in (("writeEnabled", a.write_enabled), ("deleteEnabled", a.delete_enabled)) if not on]
     return " and ".join(f"{name}=false" for name in off)
+
+
+def locks_its_images(repo: Repository) -> bool:
+    """Whether the repository's own lock also refuses deleting and untagging every image in it (fact 11: only
+    ``writeEnabled=false`` does; ``deleteEnabled=false`` refuses deleting the repository as a whole)."""
+    return not repo.attributes.write_enabled
 
 
 def _short(digest: str) -> str:
@@ -83,8 +90,8 @@ class LockedArtifacts(Check):
         counts = ""
         if repo.manifest_count is not None and repo.tag_count is not None:
             counts = f" ({plural(repo.manifest_count, 'manifest')}, {plural(repo.tag_count, 'tag')})"
-        if not a.write_enabled:
-            message = (f"{_flags(a)}: every delete inside it{counts} and deleting the repository itself fail "
+        if locks_its_images(repo):
+            message = (f"{lock_flags(a)}: every delete inside it{counts} and deleting the repository itself fail "
                        "with 405 REGISTRY_DISALLOWED_OPERATION")
             blocks = "repository, manifests, tags"
         else:
@@ -107,7 +114,7 @@ class LockedArtifacts(Check):
 
     def _manifest(self, ref: RegistryRef, repo: Repository, m: Manifest) -> Finding:
         a = m.attributes
-        message = f"{_flags(a)}: deleting this manifest by digest fails with 405"
+        message = f"{lock_flags(a)}: deleting this manifest by digest fails with 405"
         if len(m.tags) == 1:
             message += f", and so does deleting it by its tag {m.tags[0]}"
         elif m.tags:
@@ -127,7 +134,7 @@ class LockedArtifacts(Check):
 
     def _tag(self, ref: RegistryRef, repo: Repository, t: Tag, manifest_locked: bool) -> Finding:
         a = t.attributes
-        message = f"{_flags(a)}: untagging or deleting this tag fails with 405"
+        message = f"{lock_flags(a)}: untagging or deleting this tag fails with 405"
         if manifest_locked:
             message += f"; its manifest {_short(t.digest)} is locked as well (listed separately)"
         else:

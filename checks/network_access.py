@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from acrdoctor.actions import (
     CALLER_IP_EXPR,
@@ -35,6 +35,16 @@ def is_firewall_denial(error: CollectionError) -> bool:
     if error.status not in (403, None) and (error.code or "").upper() != "DENIED":
         return False
     return bool(_DENIED_IP.search(error.message) or _NOT_ALLOWED.search(error.message))
+
+
+def firewall_denials(errors: Iterable[CollectionError]) -> list[CollectionError]:
+    """The calls the registry firewall refused: what this check and a pre-flight both report as a denial."""
+    return [e for e in errors if is_firewall_denial(e)]
+
+
+def denied_ips(denials: Iterable[CollectionError]) -> list[str]:
+    """The distinct valid caller IPs the denials name, in order of first appearance."""
+    return _dedupe([ip for ip in (denied_ip(e) for e in denials) if ip])
 
 
 def denied_ip(error: CollectionError) -> str | None:
@@ -88,10 +98,10 @@ class NetworkAccessDenied(Check):
         public_disabled = (reg.public_network_access or "").lower() == "disabled"
         rules = reg.network_rule_set
         deny = rules is not None and rules.default_action.lower() == "deny"
-        denials = [e for e in ctx.snapshot.errors if is_firewall_denial(e)]
+        denials = firewall_denials(ctx.snapshot.errors)
         if not (public_disabled or deny or denials):
             return
-        ips = _dedupe([ip for ip in (denied_ip(e) for e in denials) if ip])
+        ips = denied_ips(denials)
 
         problems: list[str] = []
         if denials:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from acrdoctor.actions import RegistryRef, RunPurge, SetSoftDeletePolicy
 from acrdoctor.check_api import Check, Context, Finding, Fix, Related, Resource, Severity
-from acrdoctor.model import Part, Snapshot, Usage
+from acrdoctor.model import Part, Registry, Snapshot, Usage
 from acrdoctor.units import human_bytes, plural
 
 #: The usage figure and the computed total must differ by both margins before it is worth a finding:
@@ -43,6 +43,23 @@ def region_count(snapshot: Snapshot) -> tuple[int, list[str]]:
     if row is not None and row.current > 0:
         return row.current + 1, [home] if home else []
     return 1, [home] if home else []
+
+
+def after_delete(registry: Registry) -> str:
+    """What a delete does to the bill and to the usage figure on this registry, as one sentence.
+
+    Pre-flight, fix and this check all say it with these words, so no report can claim both "billed for 7
+    days" and "stops being billed at once" (acr-semantics §4 fact 2: billing stops at once and space is
+    reclaimed asynchronously; fact 22: soft-deleted artifacts stay billed until autopurge).
+    """
+    policy = registry.soft_delete_policy
+    if policy is not None and policy.enabled:
+        days = policy.days if policy.days is not None else 7
+        return (f"Soft delete is enabled: deleted artifacts stay stored, restorable and billed for up to "
+                f"{plural(days, 'day')}, until its autopurge removes them; only then is their space reclaimed "
+                "and does the usage figure drop.")
+    return ("Billing for deleted data stops at once; its space is reclaimed asynchronously, so the usage figure "
+            "drops later (usually within minutes).")
 
 
 class StorageAccounting(Check):

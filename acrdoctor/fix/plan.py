@@ -32,6 +32,7 @@ from acrdoctor.actions import (
     SetRetentionPolicy,
 )
 from acrdoctor.check_api import Finding
+from acrdoctor.checks.storage_accounting import after_delete
 from acrdoctor.engine import Catalogue, CheckResult, run_checks
 from acrdoctor.fix.model import PHASES, FixPlan, LeftOut, ManualStep, PlannedFinding, Step
 from acrdoctor.fix.sdk import PLACEHOLDER_DIGEST
@@ -371,7 +372,8 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
     used = {k for s in steps for k in s.findings} | {m.finding for m in builder.manual}
     options: dict[str, Any] = {"relock": relock, "enable_retention": enable_retention,
                                "in_use_references": len(in_use) if in_use is not None else None,
-                               "snapshot_collected_at": snapshot.collected_at, "skipped_checks": skipped}
+                               "snapshot_collected_at": snapshot.collected_at, "skipped_checks": skipped,
+                               "after_delete": after_delete(reg)}
     return FixPlan(
         registry=reg.name, resource_group=reg.resource_group, subscription=reg.subscription_id,
         login_server=reg.login_server, created_at=when, checks=checks,

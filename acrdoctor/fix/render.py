@@ -47,8 +47,9 @@ def render_plan(plan: FixPlan, console: Console, *, verbose: bool = False) -> No
             console.print(f"\n  … and {rest:,} more {step.phase} steps (--verbose or -o json lists every one)")
     freed = _freed(plan)
     if freed:
-        console.print(f"\nThe deletes free {freed} of blobs nothing else in the registry uses (space is reclaimed "
-                      "asynchronously; the Size usage follows later).")
+        billing = plan.options.get("after_delete")
+        console.print(f"\nThe deletes free {freed} of blobs nothing else in the registry uses."
+                      + (f" {escape(str(billing))}" if billing else ""))
     if plan.left_out:
         console.print(f"\n[yellow]Left out[/] ({len(plan.left_out)}):")
         for x in plan.left_out if verbose else plan.left_out[:20]:

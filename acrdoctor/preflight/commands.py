@@ -29,6 +29,7 @@ import regex
 
 from acrdoctor.errors import InputError
 from acrdoctor.preflight.model import AzAction, AzRequest, PurgeRequest, Request
+from acrdoctor.preflight.regexp2 import compile_filter
 
 __all__ = ["MAX_AGO", "parse_ago", "parse_command", "registry_name", "split_filter"]
 
@@ -187,7 +188,7 @@ def split_filter(text: str) -> tuple[str, str]:
 
 def _check_regex(expression: str, what: str, flt: str) -> None:
     try:
-        regex.compile(expression)
+        compile_filter(expression)
     except regex.error as exc:
         raise InputError(f"invalid {what} regex in --filter {flt!r} for acr purge: {exc}") from None
 

@@ -87,13 +87,23 @@ class BlockLevel(StrEnum):
     REGISTRY = "registry"
     IN_USE = "in-use"
     TOOL = "tool"  # the tool skips it by itself (acr purge and locked tags/manifests without --include-locked)
+    #: The caller, not the objects: the registry firewall refused the caller's network, or ACR refused its
+    #: identity a delete. Known from what the service refused while the snapshot was collected.
+    NETWORK = "network"
+    PERMISSION = "permission"
+
+
+#: Levels about who runs the command and from where: they block the run but take no target out of the plan.
+CALLER_LEVELS = frozenset({BlockLevel.NETWORK, BlockLevel.PERMISSION})
 
 
 @dataclass(frozen=True, slots=True)
 class Blocked:
-    resource: str  # "repo", "repo:tag", "repo@digest", or a private endpoint connection name
+    resource: str  # "repo", "repo:tag", "repo@digest", a private endpoint connection name, or the registry
     reason: str
     level: BlockLevel
+    #: The check of ``acrdoctor diagnose`` that reports the same cause (None: in-use lists, acr purge's own rules).
+    check: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,10 +36,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from acrdoctor.checks.delete_permission import DeletePermission, missing_delete
+from acrdoctor.checks.empty_repository import EmptyRepository, is_empty
+from acrdoctor.checks.locked_artifacts import LockedArtifacts, lock_flags, locks_its_images
+from acrdoctor.checks.network_access import NetworkAccessDenied, denied_ips, firewall_denials
+from acrdoctor.checks.private_endpoints import PrivateEndpointsBlockRegistryDelete
+from acrdoctor.checks.storage_accounting import after_delete, region_count
 from acrdoctor.collect.limits import delete_rate
 from acrdoctor.model import Attributes, Manifest, Repository, Snapshot
 from acrdoctor.preflight.inuse import ImageRef, InUse
 from acrdoctor.preflight.model import (
+    CALLER_LEVELS,
     Blocked,
     BlockLevel,
     BrokenIndex,
@@ -52,7 +59,7 @@ from acrdoctor.preflight.model import (
 )
 from acrdoctor.snapshot_io import gc_paused
 from acrdoctor.storage import Entry, StorageIndex
-from acrdoctor.units import human_bytes, plural
+from acrdoctor.units import plural
 
 __all__ = ["evaluate"]
 
@@ -73,9 +80,12 @@ def evaluate(selection: Selection, snapshot: Snapshot, *, in_use: InUse | None =
 # -- helpers ------------------------------------------------------------------------------------------------
 
 
-def _flags(a: Attributes) -> str:
-    off = [n for n, on in (("writeEnabled", a.write_enabled), ("deleteEnabled", a.delete_enabled)) if not on]
-    return " and ".join(f"{n}=false" for n in off)
+#: The check whose knowledge each level of refusal is (``Blocked.check``), unless a refusal names its own.
+_CHECK_OF_LEVEL = {
+    BlockLevel.REPOSITORY: LockedArtifacts.slug, BlockLevel.MANIFEST: LockedArtifacts.slug,
+    BlockLevel.TAG: LockedArtifacts.slug, BlockLevel.REGISTRY: PrivateEndpointsBlockRegistryDelete.slug,
+    BlockLevel.NETWORK: NetworkAccessDenied.slug, BlockLevel.PERMISSION: DeletePermission.slug,
+}
 
 
 def _names(items: Iterable[object]) -> str:
@@ -215,8 +225,8 @@ class _Evaluator:
         self.in_use_cache[ri] = out
         return out
 
-    def block(self, resource: str, reason: str, level: BlockLevel) -> None:
-        self.blocked.append(Blocked(resource=resource, reason=reason, level=level))
+    def block(self, resource: str, reason: str, level: BlockLevel, check: str | None = None) -> None:
+        self.blocked.append(Blocked(resource, reason, level, check or _CHECK_OF_LEVEL.get(level)))
 
     def repo_write_lock_reason(self, repo: Repository, what: str) -> str:
         if self.purge:
@@ -240,6 +250,7 @@ class _Evaluator:
             for tag in sel.untag:
                 self.untag(tag)
             self.cascade()
+        self.caller_refusals()
         # azmap already says "not-found" for the target it could not find; say it once.
         if self.not_found and not any(w.code == "not-found" for w in self.warnings):
             self.warnings.append(PlanWarning(
@@ -247,6 +258,41 @@ class _Evaluator:
                 f"{plural(len(self.not_found), 'target')} not in the snapshot, left out of the plan "
                 f"(the registry answers 404 for them): {_names(self.not_found)}"))
         return self.build(registry_deleted)
+
+    def caller_refusals(self) -> None:
+        """What the service already refused the caller while the snapshot was collected, applied to this plan.
+
+        The same knowledge ``network-access-denied`` and ``delete-permission`` report: a firewall denial refuses
+        every data-plane call from that network, a missing 'delete' every delete (and untag) in its repository,
+        or anywhere when ACR named none. ARM's registry delete is refused by a missing registries/delete action
+        only. These entries name the caller's problem; the targets stay in the plan.
+        """
+        sel = self.selection
+        repos = {*sel.delete_repositories, *(m.repository for m in sel.delete_manifests),
+                 *(t.repository for t in sel.untag)}
+        registry = self.snapshot.registry.name
+        errors = self.snapshot.errors
+        denials = firewall_denials(errors) if repos else []
+        if denials:
+            ips = denied_ips(denials)
+            who = f"client IP {', '.join(ips)}" if ips else "the collecting client"
+            self.block(registry, f"the registry firewall refused {plural(len(denials), 'call')} from {who} with 403 "
+                       "DENIED while the snapshot was collected: every delete from there is refused the same way; "
+                       "run it from an allowed network", BlockLevel.NETWORK)
+        for missing, error in missing_delete(errors):
+            status = " ".join(str(x) for x in (error.status, error.code) if x) or "a permission error"
+            if missing.type == "arm":
+                if sel.delete_registry:
+                    self.block(registry, f"ACR refused the identity {missing.action} with {status}: the registry "
+                               "delete fails the same way", BlockLevel.PERMISSION)
+                continue
+            scope = missing.name if missing.type == "repository" else None
+            if scope is None and repos:
+                self.block(registry, f"ACR refused the identity 'delete' with {status}: every delete and untag "
+                           "fails the same way", BlockLevel.PERMISSION)
+            elif scope in repos:
+                self.block(scope, f"ACR refused the identity 'delete' on repository {scope} with {status}: "
+                           "deleting or untagging anything in it fails the same way", BlockLevel.PERMISSION)
 
     def delete_registry(self) -> bool:
         pecs = self.snapshot.private_endpoint_connections
@@ -282,21 +328,28 @@ class _Evaluator:
         if ri in self.whole:
             return
         repo = self.repos[ri]
+        refused = False
+        if is_empty(repo):
+            refused = True
+            self.block(name, "the repository shows 0 manifests and 0 tags: ACR kept orphaned metadata for it, so "
+                       "deleting it answers 404 NAME_UNKNOWN; put a placeholder image in first, then delete it "
+                       "(acrdoctor fix does both)", BlockLevel.REPOSITORY, EmptyRepository.slug)
         if repo.attributes.blocks_delete:
-            self.block(name, f"repository is locked ({_flags(repo.attributes)}): deleting it fails with "
+            self.block(name, f"repository is locked ({lock_flags(repo.attributes)}): deleting it fails with "
                        f"{_DISALLOWED}", BlockLevel.REPOSITORY)
             return
-        refused = False
+        if refused:
+            return
         why = "a repository delete is refused (405) while an image inside is locked (ACR image-lock docs)"
         for m in repo.manifests or ():
             if m.attributes.blocks_delete:
                 refused = True
-                self.block(f"{name}@{m.digest}", f"manifest is locked ({_flags(m.attributes)}): {why}",
+                self.block(f"{name}@{m.digest}", f"manifest is locked ({lock_flags(m.attributes)}): {why}",
                            BlockLevel.MANIFEST)
         for t in repo.tags or ():
             if t.attributes.blocks_delete:
                 refused = True
-                self.block(f"{name}:{t.name}", f"tag is locked ({_flags(t.attributes)}): {why}", BlockLevel.TAG)
+                self.block(f"{name}:{t.name}", f"tag is locked ({lock_flags(t.attributes)}): {why}", BlockLevel.TAG)
         uses = self.in_use_manifests(ri)
         if uses:
             refs = sorted({str(r) for r in uses.values()})
@@ -320,11 +373,11 @@ class _Evaluator:
         if ri in self.whole or (gone is not None and ref.digest in gone):
             return
         repo = self.repos[ri]
-        if not repo.attributes.write_enabled:
+        if locks_its_images(repo):
             self.block(str(ref), self.repo_write_lock_reason(repo, "manifest"), BlockLevel.REPOSITORY)
             return
         if not self.unlocks and m.attributes.blocks_delete:
-            self.block(str(ref), f"manifest is locked ({_flags(m.attributes)}): deleting it fails with "
+            self.block(str(ref), f"manifest is locked ({lock_flags(m.attributes)}): deleting it fails with "
                        f"{_DISALLOWED}", BlockLevel.MANIFEST)
             return
         if self.in_use is not None:
@@ -346,12 +399,12 @@ class _Evaluator:
         if ri in self.whole or ref.tag in self.untagged.get(ri, {}):
             return
         repo = self.repos[ri]
-        if not repo.attributes.write_enabled:
+        if locks_its_images(repo):
             self.block(str(ref), self.repo_write_lock_reason(repo, "tag"), BlockLevel.REPOSITORY)
             return
         attrs = self.view(ri).tag_attrs.get(ref.tag)
         if not self.unlocks and attrs is not None and attrs.blocks_delete:
-            self.block(str(ref), f"tag is locked ({_flags(attrs)}): deleting it fails with {_DISALLOWED}",
+            self.block(str(ref), f"tag is locked ({lock_flags(attrs)}): deleting it fails with {_DISALLOWED}",
                        BlockLevel.TAG)
             return
         if self.in_use is not None:
@@ -448,7 +501,7 @@ class _Evaluator:
             gone_manifests = {(r.repository, r.digest) for r in delete_manifests}
             gone_tags = {(t.repository, t.tag) for t in delete_tags}
             overtaken = [b for b in self.blocked if b.level is not BlockLevel.REGISTRY
-                         and _named_in(b.resource, gone_manifests, gone_tags)]
+                         and b.level not in CALLER_LEVELS and _named_in(b.resource, gone_manifests, gone_tags)]
         if overtaken:
             self.blocked = [b for b in self.blocked if b not in overtaken]
             self.warnings.append(PlanWarning(
@@ -471,7 +524,7 @@ class _Evaluator:
         rate = delete_rate(sku)
         # Deleting the registry is one ARM operation, not paced by the data-plane delete limit.
         seconds = 0.0 if registry_deleted else self.requests * 60.0 / rate
-        self.add_notes(bool(entries), reclaimable, registry_deleted, rate, seconds, storage.complete)
+        self.add_notes(bool(entries), registry_deleted, rate, seconds, storage.complete)
 
         return Plan(
             selection=sel,
@@ -522,7 +575,7 @@ class _Evaluator:
                 "(children of deleted indexes, manifests whose last tag goes): their bytes are not freed until "
                 f"they are deleted by digest: {_names(dangling)}"))
 
-    def add_notes(self, deletes: bool, reclaimable: int, registry_deleted: bool, rate: int, seconds: float,
+    def add_notes(self, deletes: bool, registry_deleted: bool, rate: int, seconds: float,
                   exact: bool) -> None:
         reg = self.snapshot.registry
         notes = self.notes
@@ -530,20 +583,13 @@ class _Evaluator:
             notes.append("This plan frees 0 bytes: untag is not delete. Untagged manifests keep their layers "
                          "until they are deleted by digest (or by acr purge --untagged, or a retention policy).")
         if deletes and not registry_deleted:
-            soft = reg.soft_delete_policy
-            if soft is not None and soft.enabled:
-                days = f"{soft.days} days" if soft.days is not None else "its retention period"
-                notes.append(f"Soft delete is enabled: deleted artifacts stay restorable and their bytes stay "
-                             f"billed for {days}; the storage is freed only when soft delete purges them.")
-            if reclaimable:
-                notes.append(f"Storage is reclaimed asynchronously: the {human_bytes(reclaimable)} stop being "
-                             "billed at once, but the registry's usage figure drops only later (usually minutes).")
-            replicas = self.snapshot.replications
-            if replicas:
-                where = ", ".join(r.location for r in replicas)
-                notes.append(f"The registry is geo-replicated ({plural(len(replicas), 'region')}: {where}): the "
-                             "deletes replicate and free the storage in every region; usage figures show the home "
-                             "region only.")
+            notes.append(after_delete(reg))
+            regions, names = region_count(self.snapshot)
+            if regions > 1:
+                where = f": {', '.join(names)}" if len(names) == regions else ""
+                notes.append(f"The registry is geo-replicated ({plural(regions, 'region')}{where}): the deletes "
+                             "replicate and free the storage in every region; usage figures show the home region "
+                             "only.")
         if self.requests and not registry_deleted:
             verb = "takes" if self.requests == 1 else "take"
             notes.append(f"{plural(self.requests, 'DELETE request')} {verb} about {_duration(seconds)} at the "

@@ -17,7 +17,7 @@ Source of every rule: acr-semantics notes §2.2–2.3, checked against Azure/acr
   newest remaining candidates.
 
 Regexes run on the ``regex`` module with ``timeout=`` (acr-cli uses regexp2 with a match timeout; Python's
-``re`` has none).
+``re`` has none), after :mod:`acrdoctor.preflight.regexp2` respells what regexp2 writes differently.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 import regex
 
+from acrdoctor.checks.locked_artifacts import LockedArtifacts
 from acrdoctor.errors import InputError
 from acrdoctor.model import INDEX_MEDIA_TYPES, Manifest, Repository, Snapshot, Tag
 from acrdoctor.preflight.commands import MAX_AGO, parse_ago, registry_name
@@ -40,6 +41,7 @@ from acrdoctor.preflight.model import (
     Selection,
     TagRef,
 )
+from acrdoctor.preflight.regexp2 import compile_filter
 from acrdoctor.snapshot_io import gc_paused
 from acrdoctor.times import parse_time
 
@@ -52,6 +54,7 @@ OCI_ARTIFACT = "application/vnd.oci.artifact.manifest.v1+json"
 _SUBJECT_CHECKED = frozenset({OCI_MANIFEST, OCI_INDEX, OCI_ARTIFACT})
 
 HUGE_AGO = timedelta(days=3650)
+LOCKS = LockedArtifacts.slug
 _TOOL_SKIP_TAG = ("locked (deleteEnabled or writeEnabled is false): acr purge skips it silently "
                   "without --include-locked")
 _TOOL_SKIP_MANIFEST = ("locked (deleteEnabled or writeEnabled is false): acr purge skips this untagged manifest "
@@ -75,7 +78,7 @@ def check_registry(name: str | None, snapshot: Snapshot) -> None:
 
 def _compile(expression: str, what: str) -> regex.Pattern[str]:
     try:
-        return regex.compile(expression)
+        return compile_filter(expression)
     except regex.error as exc:
         raise InputError(f"invalid regex {expression!r} in {what}: {exc}") from None
 
@@ -221,7 +224,7 @@ def _tag_phase(repo: Repository, tag_regex: str, request: PurgeRequest, cutoff: 
         if not ts < cutoff:
             continue
         if tag.attributes.blocks_delete and not request.include_locked:
-            out.skipped.append(Blocked(f"{repo.name}:{tag.name}", _TOOL_SKIP_TAG, BlockLevel.TOOL))
+            out.skipped.append(Blocked(f"{repo.name}:{tag.name}", _TOOL_SKIP_TAG, BlockLevel.TOOL, LOCKS))
             continue
         eligible.append(tag)
     chosen = eligible[request.keep:] if request.keep > 0 else eligible
@@ -311,7 +314,7 @@ def _manifest_phase(repo: Repository, untagged: set[str], request: PurgeRequest,
     out.delete.extend([ManifestRef(name, m.digest) for m in final])
     for m in locked_candidates:
         if m.digest not in ignore:
-            out.skipped.append(Blocked(f"{repo.name}@{m.digest}", _TOOL_SKIP_MANIFEST, BlockLevel.TOOL))
+            out.skipped.append(Blocked(f"{repo.name}@{m.digest}", _TOOL_SKIP_MANIFEST, BlockLevel.TOOL, LOCKS))
     deleted = {m.digest for m in final}
     for index in locked_indexes:
         lost: set[str] = set()
@@ -325,7 +328,7 @@ def _manifest_phase(repo: Repository, untagged: set[str], request: PurgeRequest,
 
 def _is_broad(tag_regex: str) -> bool:
     try:
-        pattern = regex.compile(tag_regex)
+        pattern = compile_filter(tag_regex)
         return all(pattern.search(p, timeout=1.0) for p in _BROAD_PROBES)
     except (regex.error, TimeoutError):
         return False

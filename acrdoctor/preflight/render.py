@@ -9,17 +9,19 @@ from rich.console import Console
 from rich.text import Text
 
 from acrdoctor import __version__
+from acrdoctor.check_api import Severity
 from acrdoctor.model import Snapshot
 from acrdoctor.preflight.model import Plan
-from acrdoctor.preflight.run import data_missing
+from acrdoctor.preflight.run import VERDICT_TEXT, data_missing, verdict
 from acrdoctor.preflight.warnings import severity_of
 from acrdoctor.units import human_bytes, plural
 
-PREFLIGHT_SCHEMA_VERSION = 1
+PREFLIGHT_SCHEMA_VERSION = 2
 SAMPLE = 10
 
 
-def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str) -> dict[str, Any]:
+def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str, fail_on: Severity = Severity.MEDIUM
+                 ) -> dict[str, Any]:
     reg = snapshot.registry
     return {
         "schema_version": PREFLIGHT_SCHEMA_VERSION,
@@ -28,6 +30,7 @@ def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str) -> dict[str, Any]
                      "collected_at": snapshot.collected_at},
         "command": command,
         "safe": plan.safe,
+        "verdict": verdict(plan, snapshot, fail_on),
         "reclaimable_bytes": plan.reclaimable_bytes,
         "retained_shared_bytes": plan.retained_shared_bytes,
         "bytes_exact": plan.bytes_exact,
@@ -40,7 +43,8 @@ def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str) -> dict[str, Any]
         },
         "co_deleted_tags": [{"repository": t.repository, "tag": t.tag} for t in plan.co_deleted_tags],
         "cascaded_referrers": [{"repository": m.repository, "digest": m.digest} for m in plan.cascaded_referrers],
-        "blocked": [{"resource": b.resource, "reason": b.reason, "level": b.level.value} for b in plan.blocked],
+        "blocked": [{"resource": b.resource, "reason": b.reason, "level": b.level.value, "check": b.check}
+                    for b in plan.blocked],
         "warnings": [{"code": w.code, "message": w.message, "severity": severity_of(w.code).value}
                      for w in plan.warnings],
         "emptied_repositories": list(plan.emptied_repositories),
@@ -53,8 +57,9 @@ def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str) -> dict[str, Any]
     }
 
 
-def render_json(plan: Plan, snapshot: Snapshot, command: str, pretty: bool = True) -> str:
-    doc = plan_to_dict(plan, snapshot, command)
+def render_json(plan: Plan, snapshot: Snapshot, command: str, pretty: bool = True,
+                fail_on: Severity = Severity.MEDIUM) -> str:
+    doc = plan_to_dict(plan, snapshot, command, fail_on)
     return (json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))) + "\n"
 
 
@@ -88,15 +93,21 @@ def _bytes_line(plan: Plan) -> str:
     return line
 
 
-def render_console(plan: Plan, snapshot: Snapshot, command: str, console: Console, verbose: bool = False) -> None:
+_MARKS = {"safe": ("[✓]", "green"), "blocked": ("[✗]", "red"), "warnings": ("[!]", "yellow"),
+          "incomplete": ("[-]", "yellow")}
+
+
+def render_console(plan: Plan, snapshot: Snapshot, command: str, console: Console, verbose: bool = False,
+                   fail_on: Severity = Severity.MEDIUM) -> None:
     reg = snapshot.registry
     console.print(Text(f"acrdoctor preflight · registry {reg.name} ({reg.login_server})"
                        + (f" · {reg.sku}" if reg.sku else "") + (f" · source: {snapshot.source}"
                                                                      if snapshot.source else ""), style="bold"))
     console.print(Text("command: ", style="dim") + Text(command), soft_wrap=True)
     console.print()
-    mark, style = ("[✓]", "green") if plan.safe else ("[✗]", "red")
-    console.print(Text(f"{mark} ", style=style) + Text(_headline(plan), style="bold"))
+    outcome = verdict(plan, snapshot, fail_on)
+    mark, style = _MARKS[outcome]
+    console.print(Text(f"{mark} {VERDICT_TEXT[outcome]}. ", style=style) + Text(_headline(plan), style="bold"))
     console.print(Text("    " + _bytes_line(plan)))
     if plan.registry_deleted:
         console.print(Text("    The whole registry would be deleted."))
@@ -150,10 +161,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def render_markdown(plan: Plan, snapshot: Snapshot, command: str) -> str:
+def render_markdown(plan: Plan, snapshot: Snapshot, command: str, fail_on: Severity = Severity.MEDIUM) -> str:
     reg = snapshot.registry
+    outcome = VERDICT_TEXT[verdict(plan, snapshot, fail_on)]
     out = [f"## acrdoctor preflight: `{reg.name}`", "", f"Command checked: `{command}`", "",
-           f"**{'Safe' if plan.safe else 'Blocked'}.** {_headline(plan)}. {_bytes_line(plan)}.", ""]
+           f"**{outcome}.** {_headline(plan)}. {_bytes_line(plan)}.", ""]
     if plan.blocked:
         out += ["| Level | Resource | Why |", "|---|---|---|"]
         out += [f"| {b.level.value} | `{b.resource}` | {_cell(b.reason)} |" for b in plan.blocked[:50]]

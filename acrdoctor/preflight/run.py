@@ -73,6 +73,22 @@ def exit_code(plan: Plan, snapshot: Snapshot, fail_on: Severity) -> int:
     return 3 if data_missing(plan, snapshot) else 0
 
 
+#: The report's headline for each outcome: a word per exit code, blockers told apart from warnings.
+VERDICT_TEXT = {"safe": "Safe", "blocked": "Blocked", "warnings": "Not safe: review the warnings",
+                "incomplete": "Data incomplete"}
+
+
+def verdict(plan: Plan, snapshot: Snapshot, fail_on: Severity = Severity.MEDIUM) -> str:
+    """``safe``, ``blocked``, ``warnings`` or ``incomplete``: derived from the exit code, so that no report can
+    print "Safe" next to a warning that fails the run."""
+    code = exit_code(plan, snapshot, fail_on)
+    if code == 0:
+        return "safe"
+    if code == 3:
+        return "incomplete"
+    return "blocked" if plan.blocked else "warnings"
+
+
 def safe_plan_script(plan: Plan, snapshot: Snapshot, command: str) -> str:
     """The plan without its blocked targets, as a bash script of ``az`` commands (untags, then deletes).
 

@@ -113,7 +113,8 @@ def test_manifest_lock_blocks_manifest_delete(attrs: Attributes) -> None:
     m = r.image(["v1"], attributes=attrs)
     r.image(["v2"])
     plan = evaluate(delete_image("app", m.digest, "v1"), b.build())
-    assert plan.blocked == (Blocked(f"app@{m.digest}", plan.blocked[0].reason, BlockLevel.MANIFEST),)
+    assert plan.blocked == (Blocked(f"app@{m.digest}", plan.blocked[0].reason, BlockLevel.MANIFEST,
+                                    "locked-artifacts"),)
     assert "405" in plan.blocked[0].reason
     assert plan.delete_manifests == () and plan.delete_tags == () and plan.reclaimable_bytes == 0
     assert not plan.safe
@@ -414,9 +415,10 @@ def test_notes_soft_delete_async_reclaim_and_geo_replication() -> None:
     b.replication("eastus")
     plan = evaluate(delete_image("app", v1.digest, "v1"), b.build())
     text = "\n".join(plan.notes)
-    assert "Soft delete is enabled" in text and "billed for 30 days" in text
-    assert "asynchronously" in text
-    assert "geo-replicated (2 regions: westeurope, eastus)" in text
+    assert "Soft delete is enabled" in text and "billed for up to 30 days" in text
+    assert "at once" not in text  # soft-deleted data stays billed: no note may say billing stops
+    # westeurope is the home region, listed by ARM as a replication too: two regions, as diagnose counts them
+    assert "geo-replicated (2 regions: eastus, westeurope)" in text
 
 
 def test_no_soft_delete_note_when_disabled() -> None:
