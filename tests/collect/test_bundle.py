@@ -656,3 +656,33 @@ def test_round_trip_a_bundle_of_the_fake_diagnoses_like_a_live_collection(demo: 
             for key in ("createdTime", "lastUpdateTime"):
                 repo[key] = parse_time(repo.get(key))
     assert got == want
+
+
+# -- virtual network rules in every shape az prints ------------------------------------------------------------
+
+SUBNET = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks"
+
+
+@pytest.mark.parametrize(("rules", "subnets"), [
+    # az 2.91 (azure-mgmt-containerregistry 15.1.0b3): the model's key, null when the service sent "id"
+    ([{"action": "Allow", "virtualNetworkSubnetResourceId": None},
+      {"action": "Allow", "virtualNetworkSubnetResourceId": SUBNET}], ("", SUBNET)),
+    # az acr network-rule list (2.91) and older az (msrest model attribute virtual_network_resource_id)
+    ([{"action": "Allow", "virtualNetworkResourceId": SUBNET, "virtualNetworkSubnetResourceId": SUBNET},
+      {"action": "Allow", "virtualNetworkResourceId": None}], (SUBNET, "")),
+    # the REST API
+    ([{"action": "Allow", "id": SUBNET}, {"action": "Allow", "id": None}], (SUBNET, "")),
+], ids=["az-2.91", "az-older", "rest"])
+def test_subnet_rules_are_read_in_every_shape_az_prints(bundle: Path, rules: list[dict[str, Any]],
+                                                        subnets: tuple[str, ...]) -> None:
+    """A registry with subnet rules was refused with exit 2; a rule whose id came out null is a rule."""
+    registry = copy.deepcopy(AZ_REGISTRY)
+    registry["networkRuleSet"]["virtualNetworkRules"] = rules
+    dump(bundle / "registry.json", registry)
+    result = invoke("diagnose", "--bundle", str(bundle), "--output", "json", "--check", "network-access-denied")
+    assert result.exit_code in (0, 1), result.output
+    snapshot = load_bundle(bundle)
+    assert snapshot.registry.network_rule_set is not None
+    assert snapshot.registry.network_rule_set.virtual_network_rules == subnets
+    finding = json.loads(result.stdout)["results"][0]["findings"][0]
+    assert finding["details"]["virtual_network_rules"] == 2
