@@ -27,7 +27,8 @@ from acrdoctor.units import plural
 
 #: ``client with IP '1.2.3.4'``; the quote may be ``'``, ``"`` or the literal JSON escape ``\u0027``.
 _DENIED_IP = re.compile(r"client with IP\s*(?:'|\"|\\u0027)?([0-9A-Fa-f:.]+)", re.IGNORECASE)
-_NOT_ALLOWED = re.compile(r"is not allowed access", re.IGNORECASE)
+#: ACR's own words, or az's when its GET /v2/ pre-flight got the firewall's 403 (az 2.91 _get_credentials).
+_NOT_ALLOWED = re.compile(r"is not allowed access|^Looks like you don't have access to registry\b", re.IGNORECASE)
 
 
 def is_firewall_denial(error: CollectionError) -> bool:

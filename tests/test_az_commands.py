@@ -133,7 +133,7 @@ def bundle_script_commands() -> list[str]:
         found = re.search(r"(?:^|\s|\$\()(az acr .*)", line.split("#")[0] if line.lstrip().startswith("#") else line)
         if found is None or line.lstrip().startswith(("#", "echo")):
             continue
-        cmd = re.split(r"\s(?:[<>|]|2>|\)\s*\|\||\) \|\||\|\|)", found.group(1))[0]
+        cmd = re.split(r"\s(?:[<>|]|2>|\)\s*\|\||\) \|\||\|\|)|\)\s*\|\|", found.group(1))[0]
         cmd = cmd.replace('"$repo@$digest"', "app@sha256:" + "c" * 64).replace('"$repo"', "app")
         commands.append(re.sub(r'"\$\{?[A-Za-z_]+\}?"', "contoso", cmd))
     assert len(commands) >= 8, text

@@ -53,6 +53,33 @@ def _policy(policies: Mapping[str, Any], key: str, days_key: str) -> dict[str, A
     return out
 
 
+#: Where a virtual network rule keeps its subnet id, by who printed it:
+#: - the REST API: ``id`` (every API version up to 2025-11-01; the generated Bicep types of
+#:   Microsoft.ContainerRegistry in Azure/bicep-types-az list VirtualNetworkRule as ``{action, id}``);
+#: - the TypeSpec of the latest preview (Azure/azure-rest-api-specs, specification/containerregistry/
+#:   resource-manager/Microsoft.ContainerRegistry/Registry/Registry.models.tsp, ``VirtualNetworkRule``):
+#:   ``virtualNetworkSubnetResourceId``. azure-mgmt-containerregistry 15.1.0b3, which az 2.91 ships (API
+#:   2026-09-01-preview), reads that key only, so when the service sends ``id`` the attribute is None, and az's
+#:   ``todict`` (azure-cli-core ``util.py``) prints only attributes: ``{"action", "virtualNetworkSubnetResourceId":
+#:   null}``;
+#: - older az, whose msrest model named the attribute ``virtual_network_resource_id``: ``virtualNetworkResourceId``
+#:   (``az acr network-rule list`` in 2.91 still prints both names).
+_SUBNET_KEYS = ("id", "virtualNetworkSubnetResourceId", "virtualNetworkResourceId")
+
+
+def subnet_rule(rule: Any) -> Any:
+    """A virtual network rule as the snapshot keeps it: its subnet id, or "" when the printer lost the id.
+
+    A rule whose id came out null is still a rule that admits a subnet (the firewall is not as closed as it
+    looks), so it counts; only its subnet is unknown. Anything that is not an object goes on unchanged, for the
+    snapshot reader to judge.
+    """
+    if not isinstance(rule, Mapping):
+        return rule
+    ids = [rule.get(k) for k in _SUBNET_KEYS]
+    return next((i for i in ids if isinstance(i, str) and i), "")
+
+
 def registry_section(obj: Mapping[str, Any]) -> dict[str, Any]:
     """The snapshot's ``registry`` object from an ARM registry in any of its forms."""
     p = _props(obj)
@@ -79,8 +106,7 @@ def registry_section(obj: Mapping[str, Any]) -> dict[str, Any]:
             "defaultAction": nrs.get("defaultAction") or "Allow",
             "ipRules": [r.get("value") or r.get("ipAddressOrRange") if isinstance(r, Mapping) else r
                         for r in nrs.get("ipRules") or []],
-            "virtualNetworkRules": [r.get("id") or r.get("virtualNetworkResourceId") if isinstance(r, Mapping) else r
-                                    for r in nrs.get("virtualNetworkRules") or []],
+            "virtualNetworkRules": [subnet_rule(r) for r in nrs.get("virtualNetworkRules") or []],
         }
     policies = p.get("policies")
     if isinstance(policies, Mapping):

@@ -8,13 +8,19 @@ with a ``properties`` wrapper (:mod:`acrdoctor.collect.arm_shapes`), and data-pl
 same helpers as a live collection, so a bundle and a live scan of one registry give the same snapshot.
 
 A missing file means that part was not collected: it stays absent in the snapshot and the checks that
-need it are skipped. A file that is there but unreadable or foreign is an error naming the file.
+need it are skipped. When the command failed, the script left what az printed on stderr beside it
+(``usage.error.txt`` for ``usage.json``); that becomes a collection error in ACR's terms
+(:mod:`acrdoctor.collect.az_errors`), so the checks and the skip reasons see what a live collection would
+have seen. A file that is there but unreadable or foreign is an error naming the file, and so is a name or a
+symbolic link that leads out of the bundle directory: a bundle comes from elsewhere, and reading it must not
+read anything else.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -27,6 +33,7 @@ from acrdoctor.collect.arm_shapes import (
     replication_section,
     usage_section,
 )
+from acrdoctor.collect.az_errors import parse_az_error
 from acrdoctor.collect.dataplane import ScanResult, apply_body, manifest_doc, tag_doc
 from acrdoctor.errors import InputError
 from acrdoctor.manifest_body import parse_manifest_body
@@ -43,8 +50,19 @@ REPOSITORY = "repository.json"
 TAGS = "tags.json"
 MANIFESTS = "manifests.json"
 BODIES_DIR = "manifests"
+#: What a failed command leaves instead of ``NAME.json``: ``NAME`` + this, holding what az printed on stderr.
+ERROR_SUFFIX = ".error.txt"
+#: Left in a repository's ``manifests/`` folder when listing the digests whose bodies to fetch failed.
+DIGESTS_ERROR = "digests" + ERROR_SUFFIX
+
+
+def error_file_name(name: str) -> str:
+    """``usage.json`` → ``usage.error.txt``: where the script keeps the error of the command that writes ``name``."""
+    return name.removesuffix(".json") + ERROR_SUFFIX
+
+
 #: Files that make a folder under ``repositories/`` a repository's folder.
-_REPOSITORY_FILES = (REPOSITORY, TAGS, MANIFESTS)
+_REPOSITORY_FILES = frozenset(n for f in (REPOSITORY, TAGS, MANIFESTS) for n in (f, error_file_name(f)))
 
 
 class BundleError(InputError):
@@ -68,13 +86,30 @@ class _Reader:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.real_root = root.resolve()
+        self.errors: list[dict[str, Any]] = []
 
     def show(self, rel: str) -> str:
         return str(self.root / rel)
 
-    def json(self, rel: str) -> Any:
-        """The parsed file, or None when it does not exist (the part was not collected)."""
+    def path(self, rel: str) -> Path:
+        """Where ``rel`` is, refused when it leads out of the bundle: names in it come from its own content."""
+        if ".." in rel.split("/"):
+            raise BundleError(f"{self.show(rel)}: a name in the bundle contains '..' and would lead out of the "
+                              "bundle directory; refusing to read it")
         path = self.root / rel
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symbolic link loop (Python 3.11)
+            raise BundleError(f"{self.show(rel)}: cannot follow its symbolic links ({exc})") from None
+        if not real.is_relative_to(self.real_root):
+            raise BundleError(f"{self.show(rel)}: a symbolic link leads out of the bundle directory (to {real}); "
+                              "refusing to follow it")
+        return path
+
+    def text(self, rel: str) -> str | None:
+        """The file's text, or None when it does not exist."""
+        path = self.path(rel)
         if not path.is_file():
             if path.exists():
                 raise BundleError(f"{self.show(rel)}: is not a file")
@@ -86,9 +121,15 @@ class _Reader:
         # PowerShell's '>' writes UTF-16 with a BOM; Notepad and some shells add a UTF-8 BOM.
         encoding = "utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
         try:
-            text = raw.decode(encoding)
+            return raw.decode(encoding)
         except UnicodeDecodeError as exc:
             raise BundleError(f"{self.show(rel)}: not text in UTF-8 or UTF-16 ({exc.reason})") from None
+
+    def json(self, rel: str) -> Any:
+        """The parsed file, or None when it does not exist (the part was not collected)."""
+        text = self.text(rel)
+        if text is None:
+            return None
         if not text.strip():
             raise BundleError(f"{self.show(rel)}: the file is empty (did the az command fail? delete the file to "
                               "mark that part as not collected)")
@@ -97,6 +138,25 @@ class _Reader:
         except json.JSONDecodeError as exc:
             raise BundleError(f"{self.show(rel)}: not valid JSON (line {exc.lineno} column {exc.colno}: "
                               f"{exc.msg}); it must hold what the az command printed with --output json") from None
+
+    def failed(self, rel: str, part: Part, operation: str, repository: str | None = None) -> None:
+        """Record the error the script left for ``rel`` when ``rel`` itself is absent (its command failed)."""
+        if not self.path(rel).exists():
+            self.record(error_file_name(rel), part, operation, repository)
+
+    def record(self, error_rel: str, part: Part, operation: str, repository: str | None = None) -> None:
+        """A collection error from the error file ``error_rel``, when there is one.
+
+        The part, repository and operation are the ones a live collection names for the same call
+        (:mod:`acrdoctor.collect.dataplane`, :mod:`acrdoctor.collect.live`), so checks treat both alike.
+        """
+        text = self.text(error_rel)
+        if text is None:
+            return
+        f = parse_az_error(text)
+        doc = {"part": part.value, "status": f.status, "code": f.code, "message": f.message,
+               "repository": repository, "operation": operation}
+        self.errors.append({k: v for k, v in doc.items() if v is not None})
 
     def foreign(self, rel: str, expected: str, found: Any) -> BundleError:
         return BundleError(f"{self.show(rel)}: expected {expected}, found {found}")
@@ -134,8 +194,10 @@ def _props(value: Mapping[str, Any]) -> Mapping[str, Any]:
 def _registry(r: _Reader) -> dict[str, Any]:
     value = r.json(REGISTRY)
     if value is None:
-        raise BundleError(f"{r.show(REGISTRY)}: not found; a bundle needs at least the output of 'az acr show' "
-                          "(see docs/bundle.md)")
+        failed = r.text(error_file_name(REGISTRY))
+        why = f"'az acr show' failed: {parse_az_error(failed).message}" if failed is not None else \
+            "a bundle needs at least the output of 'az acr show' (see docs/bundle.md)"
+        raise BundleError(f"{r.show(REGISTRY)}: not found; {why}")
     expected = "az acr show output (an ARM registry object with \"name\" and \"loginServer\")"
     if not isinstance(value, Mapping):
         raise r.foreign(REGISTRY, expected, _kind(value))
@@ -147,6 +209,7 @@ def _registry(r: _Reader) -> dict[str, Any]:
 def _usage(r: _Reader) -> list[dict[str, Any]] | None:
     value = r.json(USAGE)
     if value is None:
+        r.failed(USAGE, Part.USAGE, "list_usage")
         return None
     expected = "az acr show-usage output (an object with \"value\")"
     if not isinstance(value, Mapping):
@@ -161,9 +224,10 @@ def _usage(r: _Reader) -> list[dict[str, Any]] | None:
 
 
 def _arm_list(r: _Reader, rel: str, command: str, section: Callable[[Any], list[dict[str, Any]]],
-              ) -> list[dict[str, Any]] | None:
+              part: Part) -> list[dict[str, Any]] | None:
     value = r.json(rel)
     if value is None:
+        r.failed(rel, part, f"list_{part.value}")
         return None
     rows = r.items(rel, value, command, "value", _is_obj_with("name"), "ARM objects with \"name\"")
     return section(rows)
@@ -172,19 +236,29 @@ def _arm_list(r: _Reader, rel: str, command: str, section: Callable[[Any], list[
 def _repository_names(r: _Reader) -> list[str] | None:
     value = r.json(REPOSITORIES)
     if value is None:
+        r.failed(REPOSITORIES, Part.REPOSITORIES, "list_repository_names")
         return None
     names = r.items(REPOSITORIES, value, "az acr repository list", "repositories",
                     lambda v: isinstance(v, str) and bool(v), "repository names")
     return sorted(set(names))
 
 
-def _discovered_repositories(root: Path) -> list[str]:
-    """Repository folders under ``repositories/`` (``a/b`` is ``repositories/a/b/``), for a bundle without a list."""
-    base = root / REPOSITORIES_DIR
+def _discovered_repositories(r: _Reader) -> list[str]:
+    """Repository folders under ``repositories/`` (``a/b`` is ``repositories/a/b/``), for a bundle without a list.
+
+    The walk does not enter linked folders, and any link met on the way that leads out of the bundle is refused.
+    """
+    base = r.path(REPOSITORIES_DIR)
     if not base.is_dir():
         return []
-    found = {p.parent.relative_to(base).as_posix() for name in _REPOSITORY_FILES for p in base.rglob(name)
-             if p.is_file() and p.parent != base}
+    found = set()
+    for folder, dirs, files in os.walk(base):
+        here = Path(folder).relative_to(base)
+        for name in (*dirs, *files):
+            if (Path(folder) / name).is_symlink():
+                r.path((Path(REPOSITORIES_DIR) / here / name).as_posix())
+        if here != Path(".") and _REPOSITORY_FILES.intersection(files):
+            found.add(here.as_posix())
     return sorted(found)
 
 
@@ -194,7 +268,9 @@ def _repository(r: _Reader, name: str, blobs: ScanResult) -> tuple[dict[str, Any
     doc: dict[str, Any] = {"name": name}
     props_rel = f"{folder}/{REPOSITORY}"
     props = r.json(props_rel)
-    if props is not None:
+    if props is None:
+        r.failed(props_rel, Part.REPOSITORIES, "get_repository_properties", name)
+    else:
         expected = "az acr repository show --repository output (an object with \"imageName\" and \"manifestCount\")"
         if not isinstance(props, Mapping):
             raise r.foreign(props_rel, expected, _kind(props))
@@ -208,14 +284,19 @@ def _repository(r: _Reader, name: str, blobs: ScanResult) -> tuple[dict[str, Any
     manifests_rel = f"{folder}/{MANIFESTS}"
     manifests = r.json(manifests_rel)
     with_body = without_body = 0
-    if manifests is not None:
+    if manifests is None:
+        r.failed(manifests_rel, Part.MANIFESTS, "list_manifests", name)
+    else:
         rows = r.items(manifests_rel, manifests, "az acr manifest list-metadata", "manifests",
                        _is_obj_with("digest"), "manifest objects with \"digest\"")
         docs = [manifest_doc(dict(m)) for m in rows]
+        if docs:
+            r.record(f"{folder}/{BODIES_DIR}/{DIGESTS_ERROR}", Part.MANIFEST_BODIES, "list_manifests", name)
         for m in docs:
             body_rel = f"{folder}/{BODIES_DIR}/{body_file_name(m['digest'])}"
             body = r.json(body_rel)
             if body is None:
+                r.failed(body_rel, Part.MANIFEST_BODIES, "get_manifest", name)
                 without_body += 1
                 continue
             if not isinstance(body, Mapping) or not ({"schemaVersion", "layers", "manifests", "config"} & set(body)):
@@ -226,7 +307,9 @@ def _repository(r: _Reader, name: str, blobs: ScanResult) -> tuple[dict[str, Any
         doc["manifests"] = docs
     tags_rel = f"{folder}/{TAGS}"
     tags = r.json(tags_rel)
-    if tags is not None:
+    if tags is None:
+        r.failed(tags_rel, Part.TAGS, "list_tags", name)
+    else:
         raw = tags.get("tags") if isinstance(tags, Mapping) else tags
         if isinstance(raw, list) and raw and all(isinstance(t, str) for t in raw):
             raise r.foreign(tags_rel, "az acr repository show-tags --detail output (tag objects)",
@@ -247,7 +330,7 @@ def bundle_to_dict(path: str | Path) -> dict[str, Any]:
                           "(unpack it first if it was sent as an archive)")
     r = _Reader(root)
     registry = _registry(r)
-    reg_file = root / REGISTRY
+    reg_file = r.path(REGISTRY)
     collected = datetime.fromtimestamp(reg_file.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "kind": KIND, "collected_at": collected,
                            "source": "bundle", "registry": registry}
@@ -255,8 +338,9 @@ def bundle_to_dict(path: str | Path) -> dict[str, Any]:
         ("usage", _usage(r)),
         ("private_endpoint_connections", _arm_list(r, PRIVATE_ENDPOINT_CONNECTIONS,
                                                    "az acr private-endpoint-connection list",
-                                                   private_endpoint_section)),
-        ("replications", _arm_list(r, REPLICATIONS, "az acr replication list", replication_section)),
+                                                   private_endpoint_section, Part.PRIVATE_ENDPOINT_CONNECTIONS)),
+        ("replications", _arm_list(r, REPLICATIONS, "az acr replication list", replication_section,
+                                   Part.REPLICATIONS)),
     ):
         if value is not None:
             doc[key] = value
@@ -264,7 +348,7 @@ def bundle_to_dict(path: str | Path) -> dict[str, Any]:
     names = _repository_names(r)
     if names is None:
         # No list: a bundle made for chosen repositories (--repository) still has their folders.
-        names = _discovered_repositories(root) or None
+        names = _discovered_repositories(r) or None
         if names is not None:
             partial |= {Part.REPOSITORIES.value, Part.MANIFESTS.value, Part.MANIFEST_BODIES.value}
     if names is not None:
@@ -285,7 +369,7 @@ def bundle_to_dict(path: str | Path) -> dict[str, Any]:
         doc["blobs"] = blobs.blob_table()
     if partial:
         doc["partial"] = sorted(partial)
-    doc["errors"] = []
+    doc["errors"] = r.errors
     return doc
 
 

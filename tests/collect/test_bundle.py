@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from acrdoctor.check_api import Status
 from acrdoctor.cli import cli, load_demo
 from acrdoctor.clock import EPOCH, clock_at
+from acrdoctor.collect.az_errors import parse_az_error
 from acrdoctor.collect.bundle import BundleError, body_file_name, bundle_to_dict, load_bundle
 from acrdoctor.collect.bundle_script import READ_ONLY_VERBS, bundle_script
 from acrdoctor.collect.dataplane import RawPages
@@ -387,7 +388,8 @@ AZ_COMMAND = re.compile(r"\baz (acr(?: [a-z][a-z-]*)+)")
 
 def script_commands(text: str) -> list[str]:
     joined = text.replace("\\\n", " ")
-    return [line.strip() for line in joined.splitlines() if re.search(r"(^|run \S+ |\$\()az ", line.strip())]
+    return [line.strip() for line in joined.splitlines()
+            if re.search(r"(^|run \S+ |capture \S+\s+|\$\()az ", line.strip())]
 
 
 @pytest.mark.parametrize("repos", [(), ("team/api", "base")])
@@ -407,6 +409,7 @@ def test_the_script_is_bash_and_only_reads(repos: tuple[str, ...], tmp_path: Pat
         assert words[-1] in allowed, cmd
         assert words[1:] != ["manifest", "show"] or "--raw" in cmd, cmd
         assert "--output" in cmd, cmd
+        assert "--only-show-errors" in cmd, cmd  # az's preview warnings are not errors
         # every variable is quoted: no $NAME outside double quotes
         unquoted = re.sub(r'"[^"]*"', "", cmd.split(" az ", 1)[1] if " az " in cmd else cmd)
         assert "$" not in unquoted.replace("$(", ""), cmd
@@ -429,6 +432,10 @@ def test_the_script_names_the_registry_from_a_resource_id_and_rejects_bad_reposi
 STUB_AZ = r"""#!/usr/bin/env bash
 printf '%s\n' "$*" >> "$AZ_LOG"
 key="$*"
+case "$key" in
+  *--only-show-errors*) ;;
+  *) echo "WARNING: This command is in preview and under development." >&2 ;;
+esac
 case "$key" in
   "acr show "*) cat "$AZ_DATA/registry.json" ;;
   "acr show-usage "*) cat "$AZ_DATA/usage.json" ;;
@@ -465,18 +472,26 @@ def test_running_the_script_writes_a_bundle_that_reads_back(tmp_path: Path, bund
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out dir"
     assert "private-endpoint-connections.json not written" in done.stderr
-    assert (out / "errors.log").read_text() == "I am not logged in\n"
+    # The failed command's error lies beside the file it did not write; nothing else is left over.
+    assert (out / "private-endpoint-connections.error.txt").read_text() == "I am not logged in\n"
     assert not (out / "private-endpoint-connections.json").exists()
+    leftovers = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - \
+        {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
+    assert leftovers == {"private-endpoint-connections.error.txt"}
     assert (out / "repositories/team/api/manifests" / body_file_name(D_SIG)).is_file()
     calls = log.read_text().splitlines()
     for call in calls:
         words = shlex.split(call)
         group_and_verb = words[:next(i for i, w in enumerate(words) if w.startswith("-"))]
         assert group_and_verb[0] == "acr" and group_and_verb[-1] in READ_ONLY_VERBS, call
-    assert "acr manifest show --registry contoso --name team/api@" + D_SIG + " --raw --output json" in calls
+    assert "acr manifest show --registry contoso --name team/api@" + D_SIG + " --raw --output json " \
+           "--only-show-errors" in calls
     got, want = bundle_to_dict(out), bundle_to_dict(bundle)
     assert "private_endpoint_connections" not in got
     want.pop("private_endpoint_connections")
+    assert got.pop("errors") == [{"part": "private_endpoint_connections", "message": "I am not logged in",
+                                  "operation": "list_private_endpoint_connections"}]
+    want.pop("errors")
     assert without_time(got) == without_time(want)
 
 
@@ -492,7 +507,9 @@ def test_the_script_stops_when_the_registry_cannot_be_read(tmp_path: Path) -> No
                           capture_output=True, text=True, cwd=tmp_path, check=False)
     assert done.returncode == 1
     assert "'az acr show' failed" in done.stderr
-    assert "az login" in (tmp_path / "acr-bundle-contoso/errors.log").read_text()
+    assert "az login" in (tmp_path / "acr-bundle-contoso/registry.error.txt").read_text()
+    with pytest.raises(BundleError, match=r"registry\.json: not found; 'az acr show' failed: Please run 'az login'"):
+        load_bundle(tmp_path / "acr-bundle-contoso")
 
 
 # -- the command line ----------------------------------------------------------------------------------------
@@ -583,9 +600,8 @@ def capture() -> tuple[list[Any], Callable[[Any], None]]:
     return seen, lambda response: seen.append(response.http_response)
 
 
-def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path) -> None:
-    """What the bundle script writes, produced with the SDKs against the fake, in the shapes az prints."""
-    from azure.containerregistry import ContainerRegistryClient
+def write_arm_files_from(srv: Any, snapshot: Snapshot, root: Path) -> None:
+    """The bundle's ARM files, read with the management SDK from the fake, in the shapes az prints."""
     from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
     reg = snapshot.registry
@@ -596,6 +612,13 @@ def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path) -> None:
     dump(root / "usage.json", az_json(arm.registries.list_usages(rg, name)))
     dump(root / "private-endpoint-connections.json", az_json(list(arm.private_endpoint_connections.list(rg, name))))
     dump(root / "replications.json", az_json(list(arm.replications.list(rg, name))))
+
+
+def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path) -> None:
+    """What the bundle script writes, produced with the SDKs against the fake, in the shapes az prints."""
+    from azure.containerregistry import ContainerRegistryClient
+
+    write_arm_files_from(srv, snapshot, root)
     client = ContainerRegistryClient(srv.endpoint, FakeCredential(), connection_verify=srv.ca_pem, retry_total=0)
     names = list(client.list_repository_names())
     dump(root / "repositories.json", names)
@@ -660,3 +683,203 @@ def test_round_trip_a_bundle_of_the_fake_diagnoses_like_a_live_collection(demo: 
             for key in ("createdTime", "lastUpdateTime"):
                 repo[key] = parse_time(repo.get(key))
     assert got == want
+
+
+# -- virtual network rules in every shape az prints ------------------------------------------------------------
+
+SUBNET = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/aks"
+
+
+@pytest.mark.parametrize(("rules", "subnets"), [
+    # az 2.91 (azure-mgmt-containerregistry 15.1.0b3): the model's key, null when the service sent "id"
+    ([{"action": "Allow", "virtualNetworkSubnetResourceId": None},
+      {"action": "Allow", "virtualNetworkSubnetResourceId": SUBNET}], ("", SUBNET)),
+    # az acr network-rule list (2.91) and older az (msrest model attribute virtual_network_resource_id)
+    ([{"action": "Allow", "virtualNetworkResourceId": SUBNET, "virtualNetworkSubnetResourceId": SUBNET},
+      {"action": "Allow", "virtualNetworkResourceId": None}], (SUBNET, "")),
+    # the REST API
+    ([{"action": "Allow", "id": SUBNET}, {"action": "Allow", "id": None}], (SUBNET, "")),
+], ids=["az-2.91", "az-older", "rest"])
+def test_subnet_rules_are_read_in_every_shape_az_prints(bundle: Path, rules: list[dict[str, Any]],
+                                                        subnets: tuple[str, ...]) -> None:
+    """A registry with subnet rules was refused with exit 2; a rule whose id came out null is a rule."""
+    registry = copy.deepcopy(AZ_REGISTRY)
+    registry["networkRuleSet"]["virtualNetworkRules"] = rules
+    dump(bundle / "registry.json", registry)
+    result = invoke("diagnose", "--bundle", str(bundle), "--output", "json", "--check", "network-access-denied")
+    assert result.exit_code in (0, 1), result.output
+    snapshot = load_bundle(bundle)
+    assert snapshot.registry.network_rule_set is not None
+    assert snapshot.registry.network_rule_set.virtual_network_rules == subnets
+    finding = json.loads(result.stdout)["results"][0]["findings"][0]
+    assert finding["details"]["virtual_network_rules"] == 2
+
+
+# -- what the service refused travels in the bundle -------------------------------------------------------------
+
+#: What az 2.91 prints when its GET /v2/ pre-flight gets the firewall's 403 (_docker_utils._get_credentials).
+AZ_FIREWALL = ("ERROR: Looks like you don't have access to registry 'contoso.azurecr.io'. To see configured firewall "
+               "rules, run 'az acr show --query networkRuleSet --name contoso'. To see if public network access is "
+               "enabled, run 'az acr show --query publicNetworkAccess'.Please refer to "
+               "https://aka.ms/acr/errors#connectivity_forbidden_error for more information.\n")
+#: What az prints for an ARM refusal (azure-core's HttpResponseError text after knack's "ERROR: ").
+AZ_ARM_DENIED = ("ERROR: (AuthorizationFailed) The client 'ops@contoso.example' with object id "
+                 "'00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action "
+                 "'Microsoft.ContainerRegistry/registries/listUsages/read' over scope '" + REG_ID + "' or the scope "
+                 "is invalid. If access was recently granted, please refresh your credentials.\n"
+                 "Code: AuthorizationFailed\nMessage: The client 'ops@contoso.example' with object id "
+                 "'00000000-0000-0000-0000-0000000000aa' does not have authorization to perform action "
+                 "'Microsoft.ContainerRegistry/registries/listUsages/read' over scope '" + REG_ID + "'.\n")
+#: A data-plane refusal after the pre-flight passed: "Error: <ACR message>", timestamp and correlation id.
+AZ_THROTTLED = "ERROR: 2026-11-20 09:00:00.123456 Error: too many requests. Correlation ID: 6f1c2a9e-0b1d-4c55.\n"
+
+
+def test_the_firewall_refusal_in_a_bundle_is_judged_as_live(demo: Snapshot, tmp_path: Path) -> None:
+    """Live, the firewall's 403 makes network-access a high finding; from a bundle it was a low one."""
+    state = FakeRegistry.from_snapshot(demo)
+    state.client_ip = "203.0.113.42"  # outside the demo's ipRules, default action Deny
+    with serve_fake_acr(state, port=0) as srv:
+        reg = demo.registry
+        live = collect(LiveOptions(
+            target=Target(reg.name), subscription=reg.subscription_id, resource_group=reg.resource_group,
+            arm_endpoint=srv.arm_endpoint, connection_verify=srv.ca_pem, credential=FakeCredential(),
+            async_credential=AsyncFakeCredential())).snapshot
+        root = tmp_path / "bundle"
+        write_arm_files_from(srv, demo, root)
+    # What the script leaves when 'az acr repository list' fails behind the firewall.
+    dump(root / "repositories.error.txt", AZ_FIREWALL, raw=True)
+    from_bundle = load_bundle(root)
+    (error,) = from_bundle.errors
+    ((live_error,),) = [[e for e in live.errors if e.code == "DENIED"]]
+    assert (error.part, error.operation, error.status, error.code) == \
+        (live_error.part, live_error.operation, live_error.status, live_error.code)
+    assert error.message.startswith("Looks like you don't have access to registry 'contoso.azurecr.io'")
+    bundle_report, live_report = diagnose(from_bundle), diagnose(live)
+
+    def network(report: Report) -> tuple[str, ...]:
+        return tuple(f.severity.value for f in report.findings() if f.check == "network-access-denied")
+
+    assert network(bundle_report) == network(live_report) == ("high",)
+    bundle_results = {r.slug: r for r in bundle_report.results}
+    assert bundle_results["empty-repository"].status is Status.SKIPPED
+    assert "403 DENIED Looks like you don't have access" in (bundle_results["empty-repository"].reason or "")
+
+
+@pytest.mark.parametrize(("rel", "text", "part", "operation", "repository", "status", "code", "message"), [
+    ("usage.error.txt", AZ_ARM_DENIED, "usage", "list_usage", None, None, "AuthorizationFailed",
+     "The client 'ops@contoso.example' with object id"),
+    ("replications.error.txt", "ERROR: Please run 'az login' to setup account.\n", "replications",
+     "list_replications", None, None, None, "Please run 'az login' to setup account."),
+    ("repositories/team/api/tags.error.txt", AZ_THROTTLED, "tags", "list_tags", "team/api", 429, "TOOMANYREQUESTS",
+     "too many requests"),
+    ("repositories/team/api/repository.error.txt",
+     "ERROR: Error: repository name not known to registry. Correlation ID: 530afbd4-2a76-4a52-b70f-890dac6b46ce.\n",
+     "repositories", "get_repository_properties", "team/api", 404, "NAME_UNKNOWN",
+     "repository name not known to registry"),
+    ("repositories/team/api/manifests/" + body_file_name(D_OLD).removesuffix(".json") + ".error.txt",
+     "ERROR: Error: manifest unknown.\n", "manifest_bodies", "get_manifest", "team/api", 404, "MANIFEST_UNKNOWN",
+     "manifest unknown"),
+])
+def test_each_failed_command_becomes_the_collection_error_a_live_scan_records(
+        bundle: Path, rel: str, text: str, part: str, operation: str, repository: str | None, status: int | None,
+        code: str | None, message: str) -> None:
+    (bundle / rel.replace(".error.txt", ".json")).unlink()
+    dump(bundle / rel, text, raw=True)
+    (error,) = load_bundle(bundle).errors
+    assert (error.part, error.operation, error.repository, error.status, error.code) == \
+        (part, operation, repository, status, code)
+    assert error.message.startswith(message) and "\n" not in error.message and "Correlation" not in error.message
+
+
+def test_skip_reasons_name_the_error_the_bundle_carries(bundle: Path) -> None:
+    (bundle / "usage.json").unlink()
+    dump(bundle / "usage.error.txt", AZ_ARM_DENIED, raw=True)
+    results = {r.slug: r for r in diagnose(load_bundle(bundle)).results}
+    skipped_for_usage = [r for slug, r in results.items() if slug in needing(Part.USAGE)]
+    assert skipped_for_usage
+    for result in skipped_for_usage:
+        assert result.status is Status.SKIPPED
+        assert "usage failed: AuthorizationFailed The client 'ops@contoso.example'" in (result.reason or "")
+
+
+def test_a_failed_digest_listing_is_the_cause_of_missing_bodies(bundle: Path) -> None:
+    shutil.rmtree(bundle / "repositories/base/manifests")
+    dump(bundle / "repositories/base/manifests/digests.error.txt", AZ_THROTTLED, raw=True)
+    snapshot = load_bundle(bundle)
+    (error,) = snapshot.errors
+    assert (error.part, error.repository, error.status) == ("manifest_bodies", "base", 429)
+    assert Part.MANIFEST_BODIES.value in snapshot.partial
+
+
+def test_an_error_file_beside_an_output_that_is_there_is_not_an_error(bundle: Path) -> None:
+    """The script leaves one or the other; a stale error file from an earlier run does not undo the data."""
+    dump(bundle / "usage.error.txt", AZ_ARM_DENIED, raw=True)
+    assert load_bundle(bundle).errors == ()
+
+
+@pytest.mark.parametrize(("text", "status", "code", "message"), [
+    # azure-core's shape for a data-plane body read by an SDK client: "(CODE) message"
+    ("ERROR: (DENIED) client with IP '203.0.113.42' is not allowed access. Refer https://aka.ms/acr/firewall to "
+     "grant access.\nCode: DENIED\nMessage: client with IP '203.0.113.42' is not allowed access.\n", 403, "DENIED",
+     "client with IP '203.0.113.42' is not allowed access. Refer https://aka.ms/acr/firewall to grant access."),
+    ("ERROR: Error: client with IP '203.0.113.42' is not allowed access. Refer https://aka.ms/acr/firewall to grant "
+     "access.\n", 403, "DENIED", "client with IP '203.0.113.42' is not allowed access."),
+    ("WARNING: This command is in preview.\nERROR: Authentication required.\n", 401, None, "Authentication required."),
+    ("\x1b[91mERROR: The requested data does not exist.\x1b[0m\n", 404, None, "The requested data does not exist."),
+    ("WARNING: only a warning\n", None, None, "the command failed without an error message"),
+    ("", None, None, "the command failed without an error message"),
+])
+def test_az_error_shapes(text: str, status: int | None, code: str | None, message: str) -> None:
+    failure = parse_az_error(text)
+    assert (failure.status, failure.code) == (status, code)
+    assert failure.message.startswith(message)
+
+
+# -- a bundle cannot lead the reader out of its directory ----------------------------------------------------------
+
+
+def refused(bundle: Path) -> str:
+    """The one line diagnose prints for the bundle (it must refuse it with exit 2)."""
+    result = invoke("diagnose", "--bundle", str(bundle))
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("acrdoctor: error: "), result.stderr
+    return lines[0]
+
+
+def test_a_symlinked_file_leading_out_of_the_bundle_is_refused(bundle: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    dump(outside / "usage.json", AZ_USAGE)
+    (bundle / "usage.json").unlink()
+    (bundle / "usage.json").symlink_to(outside / "usage.json")
+    assert f"{bundle}/usage.json: a symbolic link leads out of the bundle directory" in refused(bundle)
+
+
+def test_a_symlinked_folder_leading_out_of_the_bundle_is_refused(bundle: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    shutil.move(bundle / "repositories/team", outside)
+    (bundle / "repositories/team").symlink_to(outside, target_is_directory=True)
+    assert f"{bundle}/repositories/team/api/repository.json: a symbolic link leads out" in refused(bundle)
+    (bundle / "repositories.json").unlink()  # a bundle of chosen repositories: its folders are walked
+    assert f"{bundle}/repositories/team: a symbolic link leads out" in refused(bundle)
+
+
+def test_a_link_that_stays_inside_the_bundle_is_read(bundle: Path) -> None:
+    shutil.move(bundle / "usage.json", bundle / "usage-copy.json")
+    (bundle / "usage.json").symlink_to("usage-copy.json")
+    assert load_bundle(bundle).usage
+
+
+@pytest.mark.parametrize("where", ["repositories.json", "manifests.json"])
+def test_names_with_dotdot_in_bundle_content_are_refused(bundle: Path, tmp_path: Path, where: str) -> None:
+    """A repository name or digest is a path in the bundle: '../' in one would read files outside it."""
+    dump(tmp_path / "outside" / "repository.json", REPOS["base"]["repository.json"])
+    if where == "repositories.json":
+        dump(bundle / "repositories.json", ["base", "../../outside"])
+        expected = f"{bundle}/repositories/../../outside/repository.json: a name in the bundle contains '..'"
+    else:
+        rows = json.loads((bundle / "repositories/base/manifests.json").read_text())
+        rows[0]["digest"] = "sha256:../../../../outside/x"
+        dump(bundle / "repositories/base/manifests.json", rows)
+        expected = "a name in the bundle contains '..'"
+    assert expected in refused(bundle)
