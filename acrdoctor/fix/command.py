@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from acrdoctor.cli import LIVE_KEYS, _live, _live_options, _load_source, _stdout_console, fail
+from acrdoctor.collect.waits import Waits
 from acrdoctor.engine import Catalogue
 from acrdoctor.errors import InputError
 from acrdoctor.fix.journal import Journal, read_journal
@@ -172,7 +173,8 @@ def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path:
     clients = connect(target, subscription=live["subscription"] or plan.subscription,
                       resource_group=live["resource_group"] or plan.resource_group,
                       arm_endpoint=live["arm_endpoint"],
-                      connection_verify=str(live["ca_file"]) if live["ca_file"] else True)
+                      connection_verify=str(live["ca_file"]) if live["ca_file"] else True,
+                      waits=Waits(live["max_wait"]))
     path = journal_path or _default_journal(plan.registry)
     journal = Journal(path)
     resumed = state is not None
