@@ -12,6 +12,7 @@ The sleeper and the stderr writer are injectable, so tests never sleep for real.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -94,8 +95,8 @@ def error_code(response: Any) -> str | None:
         return None
     if not isinstance(doc, dict):
         return None
-    errors = doc.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("code") or "") or None
-    err = doc.get("error")
-    return str(err.get("code") or "") or None if isinstance(err, dict) else None
+    errors, err = doc.get("errors"), doc.get("error")
+    first = errors[0] if isinstance(errors, list) and errors else err
+    code = first.get("code") if isinstance(first, dict) else None
+    # It is printed: only a code's own shape (TOOMANYREQUESTS, TooManyRequests) is, never other text.
+    return code if isinstance(code, str) and re.fullmatch(r"[A-Za-z_]{1,64}", code) else None

@@ -22,7 +22,7 @@ from acrdoctor.errors import InputError
 from acrdoctor.fix.model import FixPlan, action_to_dict
 
 PREFIX = "sha256:"
-_FORM = re.compile(r"^sha256:[0-9a-f]{64}$")
+DIGEST_FORM = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def _canonical(plan: FixPlan) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def parse_digest(value: str) -> str:
     text = value.strip().lower()
     if not text.startswith(PREFIX):
         text = PREFIX + text
-    if not _FORM.match(text):
+    if not DIGEST_FORM.match(text):
         raise InputError(f"--plan-digest {value!r} is not a plan digest: expected sha256: and 64 hex digits, as "
                          "printed with the plan")
     return text

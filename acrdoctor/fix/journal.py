@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from acrdoctor.errors import InputError
+from acrdoctor.fix.digest import DIGEST_FORM
 from acrdoctor.fix.model import FixPlan
 
 #: Results that count as success for the steps that depend on them, and need no redo on resume.
@@ -116,8 +117,10 @@ def read_journal(path: Path) -> JournalState:
         raise InputError(f"{path} does not start with a fix plan; is this an acrdoctor fix journal?")
     first = events[0]
     recorded, endpoints = first.get("plan_digest"), first.get("endpoints") or {}
-    if not (recorded is None or isinstance(recorded, str)) or not isinstance(endpoints, dict) \
-            or not all(isinstance(v, str | None) for v in endpoints.values()):
+    # Both end up in messages and requests: only the forms acrdoctor writes are accepted.
+    if not (recorded is None or (isinstance(recorded, str) and DIGEST_FORM.match(recorded))) \
+            or not isinstance(endpoints, dict) \
+            or not all(v is None or (isinstance(v, str) and v.isprintable()) for v in endpoints.values()):
         raise InputError(f"{path}:1: malformed plan_digest or endpoints; is this an acrdoctor fix journal?")
     state = JournalState(FixPlan.from_dict(first.get("plan")), events=events, torn_lines=torn, plan_digest=recorded,
                          endpoints=endpoints)

@@ -60,3 +60,23 @@ def test_retry_after_an_hour_stops_a_collection_with_exit_3(tmp_path: Path, monk
     assert "(Retry-After 3600)" in lines[0] and "--max-wait 120 s" in lines[0]
     # The scan stopped together: no worker went on asking after the refusal (at most the requests in flight).
     assert 1 <= len(throttled) <= 16
+
+
+class _Body:
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def text(self) -> str:
+        return self._text
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ('{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests"}]}', "TOOMANYREQUESTS"),
+    ('{"error":{"code":"TooManyRequests","message":"…"}}', "TooManyRequests"),
+    ('{"errors":[{"code":"\\u001b[2J fake"}]}', None),
+    ("not json", None),
+])
+def test_only_a_code_shaped_error_code_reaches_the_wait_message(body: str, code: str | None) -> None:
+    from acrdoctor.collect.waits import error_code
+
+    assert error_code(_Body(body)) == code

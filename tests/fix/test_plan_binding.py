@@ -251,3 +251,16 @@ def test_resume_against_another_endpoint_is_refused(srv, demo, tmp_path: Path, m
     refused(run("--resume", str(journal), "--yes", "--plan-digest", digest, "--ca-file", str(other_ca)),
             "the run started with --ca-file")
     assert srv.requests == []
+
+
+@pytest.mark.parametrize("bend", [
+    lambda line: line.update(plan_digest="sha256:\x1b[2Jclear"),
+    lambda line: line.update(endpoints={"arm_endpoint": "https://evil\n\x1b[31mfake line", "ca_file": None}),
+])
+def test_a_journal_with_a_malformed_digest_or_endpoint_is_one_line(demo, catalogue, tmp_path: Path, bend) -> None:
+    """Both are printed in messages and used for requests: anything but the form acrdoctor writes is refused."""
+    path = tmp_path / "j.jsonl"
+    line = {"event": "plan", "plan": make_plan(demo, catalogue).to_dict(), "plan_digest": None, "endpoints": {}}
+    bend(line)
+    path.write_text(json.dumps(line) + "\n")
+    refused(run("--inspect", str(path)), "malformed plan_digest or endpoints")
