@@ -22,6 +22,7 @@ from rich.text import Text
 
 from acrdoctor import __version__
 from acrdoctor.check_api import Check, Severity
+from acrdoctor.collect.waits import DEFAULT_MAX_WAIT, Waits, WaitTooLong
 from acrdoctor.engine import Catalogue, Report, diagnose
 from acrdoctor.errors import InputError
 from acrdoctor.model import Part, Snapshot
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 from acrdoctor.snapshot_io import dump_snapshot, load_snapshot, snapshot_from_dict
 
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
 OUTPUTS = ("table", "json", "sarif", "markdown")
 SEVERITIES = [s.value for s in Severity]
 
@@ -105,6 +107,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except InputError as exc:
             fail(str(exc))
+        except WaitTooLong as exc:
+            fail(str(exc), EXIT_INCOMPLETE)
         except click.UsageError as exc:
             fail(_usage_line(exc))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
@@ -156,6 +160,8 @@ def _live_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      help="Azure Resource Manager URL, for sovereign clouds (default: the public cloud)."),
         click.option("--ca-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
                      help="CA bundle to trust, e.g. behind a TLS-inspecting proxy."),
+        click.option("--max-wait", type=click.FloatRange(min=0), default=DEFAULT_MAX_WAIT, show_default=True,
+                     metavar="SECONDS", help="Longest wait for a throttled Azure (Retry-After); past it, stop."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -176,7 +182,7 @@ def _live(registry: str, checks: Sequence[type[Check]], live: dict[str, Any],
         repositories=tuple(live["repositories"]), parts=parts if parts is not None else parts_for(checks),
         max_requests_per_minute=live["max_requests_per_minute"], concurrency=live["concurrency"], cache=cache,
         progress=Progress.for_terminal(quiet=live["quiet"]), arm_endpoint=live["arm_endpoint"],
-        connection_verify=str(live["ca_file"]) if live["ca_file"] else True,
+        connection_verify=str(live["ca_file"]) if live["ca_file"] else True, waits=Waits(live["max_wait"]),
     )
     result = collect(opts)
     cache.prune()
@@ -202,7 +208,7 @@ def _load_source(demo: bool, snapshot_path: Path | None, registry: str | None = 
 
 
 LIVE_KEYS = ("subscription", "resource_group", "repositories", "max_requests_per_minute", "concurrency", "no_cache",
-             "cache_dir", "quiet", "arm_endpoint", "ca_file")
+             "cache_dir", "quiet", "arm_endpoint", "ca_file", "max_wait")
 
 
 @cli.command("diagnose")

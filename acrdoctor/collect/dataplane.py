@@ -31,6 +31,7 @@ from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.failures import describe, error_doc, load_error_body
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_after
+from acrdoctor.collect.waits import Waits, WaitTooLong, error_code, throttle_reason
 from acrdoctor.manifest_body import parse_manifest_body
 from acrdoctor.model import Part
 
@@ -58,12 +59,17 @@ class ScanStats:
 
 
 class RateLimitPolicy(AsyncHTTPPolicy):  # type: ignore[misc]
-    """Every wire request waits for the shared limiter; a 429 pauses every worker at once."""
+    """Every wire request waits for the shared limiter; a 429 pauses every worker at once.
 
-    def __init__(self, limiter: RateLimiter, stats: ScanStats) -> None:
+    A ``Retry-After`` past the cap of ``waits`` stops the limiter instead: every worker's next request
+    raises the same :class:`WaitTooLong`, and the scan ends with it rather than hanging.
+    """
+
+    def __init__(self, limiter: RateLimiter, stats: ScanStats, waits: Waits | None = None) -> None:
         super().__init__()
         self.limiter = limiter
         self.stats = stats
+        self.waits = waits or Waits()
 
     async def send(self, request: PipelineRequest) -> PipelineResponse:
         await self.limiter.acquire()
@@ -73,7 +79,16 @@ class RateLimitPolicy(AsyncHTTPPolicy):  # type: ignore[misc]
             wait = parse_retry_after(response.http_response.headers.get("Retry-After")) or 1.0
             self.stats.throttled += 1
             self.stats.max_retry_after = max(self.stats.max_retry_after, wait)
-            self.limiter.pause_for(wait)
+            http = response.http_response
+            reason = throttle_reason(429, request.http_request.method, request.http_request.url, wait,
+                                     error_code(http))
+            try:
+                self.waits.check(wait, reason)
+            except WaitTooLong as err:
+                self.limiter.stop(err)
+                raise
+            if self.limiter.pause_for(wait):
+                self.waits.announce(wait, reason)
         return response
 
 

@@ -19,6 +19,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from acrdoctor.collect.waits import WaitTooLong
 from acrdoctor.errors import InputError
 from acrdoctor.model import Part
 
@@ -110,9 +111,12 @@ class CollectionAborted(InputError):
     """The registry cannot be read at all (unknown name, no login, no access, unreachable): say what to do."""
 
 
-def explain_fatal(err: BaseException, what: str) -> CollectionAborted:
-    """One actionable line for a failure that stops collection before anything useful was read."""
-    if isinstance(err, CollectionAborted):
+def explain_fatal(err: BaseException, what: str) -> CollectionAborted | WaitTooLong:
+    """One actionable line for a failure that stops collection before anything useful was read.
+
+    A refused wait is no fault of the input: it stays itself, so the CLI exits 3, not 2.
+    """
+    if isinstance(err, CollectionAborted | WaitTooLong):
         return err
     if isinstance(err, ClientAuthenticationError) or type(err).__name__ in (
             "CredentialUnavailableError", "ClientAuthenticationError"):

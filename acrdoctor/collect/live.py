@@ -30,12 +30,14 @@ from acrdoctor.collect.arm_shapes import (
     usage_section,
 )
 from acrdoctor.collect.cache import ManifestCache
+from acrdoctor.collect.capped_retry import CappedRetryPolicy
 from acrdoctor.collect.dataplane import DataPlaneScanner, RateLimitPolicy, ScanResult, ScanStats
 from acrdoctor.collect.failures import CollectionAborted, error_doc, explain_fatal
 from acrdoctor.collect.limits import default_read_rate
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter
 from acrdoctor.collect.tokens import TokenReusePolicy
+from acrdoctor.collect.waits import Waits, WaitTooLong
 from acrdoctor.errors import InputError
 from acrdoctor.model import Part, Snapshot
 from acrdoctor.snapshot_io import KIND, SCHEMA_VERSION, snapshot_from_dict
@@ -111,6 +113,8 @@ class LiveOptions:
     async_credential: Any = None
     #: What "now" is when the snapshot is stamped; checks judge ages against that stamp only.
     clock: Clock = system_clock
+    #: The cap on any one wait for Azure (``--max-wait``), and how waits sleep and are announced.
+    waits: Waits = field(default_factory=Waits)
 
 
 @dataclass
@@ -156,7 +160,8 @@ def _credentials(opts: LiveOptions) -> tuple[Any, Any]:
 def _arm_client(opts: LiveOptions, credential: Any, subscription: str) -> Any:
     from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
-    kwargs: dict[str, Any] = {"connection_verify": opts.connection_verify, "retry_total": 3}
+    kwargs: dict[str, Any] = {"connection_verify": opts.connection_verify,
+                              "retry_policy": CappedRetryPolicy(opts.waits, retry_total=3)}
     if opts.arm_endpoint:
         kwargs["base_url"] = opts.arm_endpoint
     return ContainerRegistryManagementClient(credential, subscription, **kwargs)
@@ -202,6 +207,8 @@ def collect_arm(opts: LiveOptions, credential: Any) -> tuple[dict[str, Any], lis
             continue
         try:
             doc[key] = call()
+        except WaitTooLong:
+            raise  # the whole collection stops: the next part would only be told the same
         except Exception as err:  # noqa: BLE001 - recorded; the checks needing it are skipped
             errors.append(error_doc(part, err, operation=f"list_{key}"))
     return doc, errors
@@ -231,7 +238,7 @@ async def collect_dataplane(opts: LiveOptions, login_server: str, async_credenti
         kwargs = {"connection_verify": True, "transport": AioHttpTransport(session=session, session_owner=False)}
     client = ContainerRegistryClient(
         endpoint, async_credential, retry_total=0,
-        per_retry_policies=[TokenReusePolicy(), RateLimitPolicy(limiter, stats)], **kwargs,
+        per_retry_policies=[TokenReusePolicy(), RateLimitPolicy(limiter, stats, opts.waits)], **kwargs,
     )
     try:
         async with client:
@@ -239,6 +246,8 @@ async def collect_dataplane(opts: LiveOptions, login_server: str, async_credenti
                                        concurrency=opts.concurrency, cache=opts.cache, progress=opts.progress,
                                        stats=stats)
             result = await scanner.run()
+        if limiter.stopped is not None:
+            raise limiter.stopped  # what the workers recorded as errors on the way out is moot
     finally:
         if session is not None:
             await session.close()
@@ -248,7 +257,10 @@ async def collect_dataplane(opts: LiveOptions, login_server: str, async_credenti
 
 
 def collect(opts: LiveOptions) -> LiveResult:
-    """Read the registry and return a snapshot; raises CollectionAborted when it cannot be read at all."""
+    """Read the registry and return a snapshot.
+
+    Raises CollectionAborted when it cannot be read at all, WaitTooLong when Azure asks for a wait past the cap.
+    """
     credential, async_credential = _credentials(opts)
     doc, errors = collect_arm(opts, credential)
     reg = doc["registry"]

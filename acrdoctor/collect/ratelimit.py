@@ -59,6 +59,8 @@ class RateLimiter:
         self.acquired = 0
         self.waited_seconds = 0.0
         self.pauses = 0
+        #: Set once a wait past the cap was refused: every acquire then raises it, so no worker sends more.
+        self.stopped: Exception | None = None
 
     @property
     def paused_until(self) -> float:
@@ -92,6 +94,8 @@ class RateLimiter:
         Waiters re-check after each sleep, so a pause that starts while they sleep holds them too.
         """
         while True:
+            if self.stopped is not None:
+                raise self.stopped
             wait = self._try_take()
             if wait <= 0:
                 return
@@ -107,15 +111,25 @@ class RateLimiter:
         if seconds > 0:
             await self._sleep(seconds)
 
-    def pause_for(self, seconds: float) -> None:
+    def pause_for(self, seconds: float) -> bool:
         """Hold every current and future acquire until ``now + seconds``; only ever extends a pause.
 
-        Called once per 429, whichever worker saw it: the whole scan backs off together.
+        Called once per 429, whichever worker saw it: the whole scan backs off together. Returns whether
+        the pause grew by a second or more, so 16 workers throttled at once announce one wait, not 16.
         """
         seconds = max(0.0, float(seconds))
         with self._lock:
             self.pauses += 1
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            until = self._clock() + seconds
+            grew = until >= self._paused_until + 1
+            self._paused_until = max(self._paused_until, until)
+            return grew
+
+    def stop(self, err: Exception) -> None:
+        """Refuse every further request with ``err``: the scan stops together, as it pauses together."""
+        with self._lock:
+            if self.stopped is None:
+                self.stopped = err
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

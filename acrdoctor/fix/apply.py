@@ -95,9 +95,10 @@ def differences(step: Step, state: dict[str, Any], identity_only: bool = False) 
 
 def error_info(err: BaseException) -> dict[str, Any]:
     from acrdoctor.collect.failures import describe
+    from acrdoctor.collect.waits import WaitTooLong
     from acrdoctor.fix.sdk import ApplyError
 
-    if isinstance(err, ApplyError):
+    if isinstance(err, ApplyError | WaitTooLong):  # their text already says what happened
         return {"status": None, "code": None, "message": str(err)}
     f = describe(err)
     return {"status": f.status, "code": f.code, "message": f.message[:300]}

@@ -11,8 +11,10 @@ from typing import Any
 import click
 
 from acrdoctor.cli import LIVE_KEYS, _live, _live_options, _load_source, _stdout_console, fail
+from acrdoctor.collect.waits import Waits
 from acrdoctor.engine import Catalogue
 from acrdoctor.errors import InputError
+from acrdoctor.fix.digest import check_digest, parse_digest
 from acrdoctor.fix.journal import Journal, read_journal
 from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.plan import make_plan
@@ -35,6 +37,29 @@ def _caller_ip(value: str | None) -> str | None:
 
 def _default_journal(registry: str) -> Path:
     return Path(f"acrdoctor-fix-{registry}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.jsonl")
+
+
+def used_endpoints(live: dict[str, Any]) -> dict[str, str | None]:
+    """What the journal records of how Azure was reached: endpoints and trust, never credentials."""
+    ca = live["ca_file"]
+    return {"arm_endpoint": live["arm_endpoint"], "ca_file": str(Path(ca).resolve()) if ca else None}
+
+
+def resume_endpoints(recorded: dict[str, str | None], live: dict[str, Any]) -> dict[str, Any]:
+    """The options to resume with: the endpoints the run started with, which a resume may repeat, not change."""
+    given = used_endpoints(live)
+    out = dict(live)
+    for key, option in (("arm_endpoint", "--arm-endpoint"), ("ca_file", "--ca-file")):
+        was = recorded.get(key)
+        if given[key] is not None and was is not None and given[key] != was:
+            raise InputError(f"the run started with {option} {was}; resume it against the same endpoint, not "
+                             f"{given[key]}")
+        if given[key] is None and was is not None:
+            if key == "ca_file" and not Path(was).is_file():
+                raise InputError(f"the run started with --ca-file {was}, which is no longer there; pass --ca-file "
+                                 "with the same CA bundle")
+            out[key] = Path(was) if key == "ca_file" else was
+    return out
 
 
 def _confirm(plan: FixPlan, yes: bool) -> str:
@@ -71,7 +96,10 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
 @click.option("--from-plan", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Apply a plan written earlier with --plan-out (checked against the registry first).")
 @click.option("--resume", "resume_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Finish an interrupted run from its journal.")
+              help="Finish an interrupted run from its journal (against the endpoints it started with).")
+@click.option("--plan-digest", "pinned", metavar="sha256:HEX",
+              help="Apply only if the plan's digest is this one (printed with the plan); needed with --yes for a "
+                   "plan from --from-plan or --resume.")
 @click.option("--inspect", "inspect_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Show what a journal says happened; reads nothing else.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
@@ -81,8 +109,8 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
 def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks: tuple[str, ...],
             in_use: Path | None, relock: bool, enable_retention: bool, caller_ip: str | None, do_apply: bool,
             yes: bool, journal_path: Path | None, plan_out: Path | None, from_plan: Path | None,
-            resume_path: Path | None, inspect_path: Path | None, output: str, verbose: bool, no_plugins: bool,
-            **live: Any) -> None:
+            resume_path: Path | None, pinned: str | None, inspect_path: Path | None, output: str, verbose: bool,
+            no_plugins: bool, **live: Any) -> None:
     """Show the fix plan for the findings; with --apply, apply it, journal it and check the result.
 
     Nothing changes without --apply and a confirmation (--yes for automation). Exit codes: 0 plan shown,
@@ -106,18 +134,25 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
     if checks:
         catalogue.select(checks)  # unknown slugs fail before anything is read
     ip = _caller_ip(caller_ip)
-    state = read_journal(resume_path) if resume_path else None
-    if state is not None:
-        plan = state.plan
-    elif from_plan:
-        plan = read_journal(from_plan).plan
+    pinned = parse_digest(pinned) if pinned is not None else None
+    saved_path = resume_path or from_plan
+    if saved_path and yes and (do_apply or resume_path) and pinned is None:
+        raise InputError(f"--yes with a saved plan needs --plan-digest: pass the sha256:… printed with the plan "
+                         f"that was reviewed (nobody is asked, so the digest is what ties {saved_path} to that review)")
+    saved = read_journal(saved_path) if saved_path else None
+    state = saved if resume_path else None
+    if saved is not None:
+        plan = saved.plan
     else:
         plan = _new_plan(demo, snapshot_path, registry, catalogue, checks, in_use, relock, enable_retention, ip, live)
-    if registry and (from_plan or resume_path) and registry.lower() not in (plan.registry.lower(),
-                                                                              plan.login_server.lower()):
+    if registry and saved_path and registry.lower() not in (plan.registry.lower(), plan.login_server.lower()):
         raise InputError(f"the plan is for registry {plan.registry}, not {registry}")
+    digest = check_digest(plan, recorded=saved.plan_digest if saved else None, source=str(saved_path),
+                          pinned=pinned)
+    if state is not None:
+        live = resume_endpoints(state.endpoints, live)
     if plan_out:
-        Journal(plan_out).write("plan", plan=plan.to_dict())
+        Journal(plan_out).write("plan", plan=plan.to_dict(), plan_digest=digest)
     from acrdoctor.fix.render import render_json, render_plan
 
     if not (do_apply or resume_path):
@@ -172,11 +207,12 @@ def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path:
     clients = connect(target, subscription=live["subscription"] or plan.subscription,
                       resource_group=live["resource_group"] or plan.resource_group,
                       arm_endpoint=live["arm_endpoint"],
-                      connection_verify=str(live["ca_file"]) if live["ca_file"] else True)
+                      connection_verify=str(live["ca_file"]) if live["ca_file"] else True,
+                      waits=Waits(live["max_wait"]))
     path = journal_path or _default_journal(plan.registry)
     journal = Journal(path)
     resumed = state is not None
-    start_journal(journal, plan, confirmed_by, resumed=resumed)
+    start_journal(journal, plan, confirmed_by, resumed=resumed, endpoints=used_endpoints(live))
 
     def recollect(repositories: tuple[str, ...]) -> Any:
         from acrdoctor.collect.live import DATA_PARTS, parts_for

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from acrdoctor.errors import InputError
+from acrdoctor.fix.digest import DIGEST_FORM
 from acrdoctor.fix.model import FixPlan
 
 #: Results that count as success for the steps that depend on them, and need no redo on resume.
@@ -78,6 +79,10 @@ class JournalState:
     events: list[dict[str, Any]] = field(default_factory=list)
     finished: bool = False
     torn_lines: int = 0
+    #: The plan's digest as recorded when it was written or confirmed (None in files from before digests).
+    plan_digest: str | None = None
+    #: How the run reached Azure (``arm_endpoint``, ``ca_file``; never credentials), for ``--resume``.
+    endpoints: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def interrupted(self) -> list[int]:
@@ -110,7 +115,15 @@ def read_journal(path: Path) -> JournalState:
         events.append(doc)
     if not events or events[0].get("event") != "plan":
         raise InputError(f"{path} does not start with a fix plan; is this an acrdoctor fix journal?")
-    state = JournalState(FixPlan.from_dict(events[0].get("plan")), events=events, torn_lines=torn)
+    first = events[0]
+    recorded, endpoints = first.get("plan_digest"), first.get("endpoints") or {}
+    # Both end up in messages and requests: only the forms acrdoctor writes are accepted.
+    if not (recorded is None or (isinstance(recorded, str) and DIGEST_FORM.match(recorded))) \
+            or not isinstance(endpoints, dict) \
+            or not all(v is None or (isinstance(v, str) and v.isprintable()) for v in endpoints.values()):
+        raise InputError(f"{path}:1: malformed plan_digest or endpoints; is this an acrdoctor fix journal?")
+    state = JournalState(FixPlan.from_dict(first.get("plan")), events=events, torn_lines=torn, plan_digest=recorded,
+                         endpoints=endpoints)
     for doc in events[1:]:
         step = doc.get("step")
         if doc.get("event") == "start" and isinstance(step, int):

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from acrdoctor import __version__
 from acrdoctor.fix.apply import ApplyResult, Outcome
+from acrdoctor.fix.digest import plan_digest
 from acrdoctor.fix.journal import JournalState
 from acrdoctor.fix.model import FixPlan, Step
 from acrdoctor.fix.run import FixRun
@@ -35,6 +36,7 @@ def render_plan(plan: FixPlan, console: Console, *, verbose: bool = False) -> No
     console.print(f"[bold]Fix plan for {escape(plan.registry)}[/]{escape(rg)}: "
                   f"{plural(len(plan.steps), 'step')} for {plural(len(plan.findings), 'finding')}")
     console.print(f"  checks: {', '.join(plan.checks)}", style="dim")
+    console.print(f"  plan {plan_digest(plan)} (--plan-digest pins it for --yes)", style="dim")
     for slug, why in (plan.options.get("skipped_checks") or {}).items():
         console.print(f"  [yellow]![/] {escape(slug)} skipped: {escape(why)}")
     shown: dict[str, int] = {}
@@ -124,8 +126,16 @@ def render_changes(a: ApplyResult, console: Console) -> None:
 
 def render_journal(state: JournalState, console: Console) -> None:
     plan = state.plan
-    console.print(f"[bold]Journal of a fix for {escape(plan.registry)}[/], planned {plan.created_at}: "
+    console.print(f"[bold]Journal of a fix for {escape(plan.registry)}[/], planned {escape(plan.created_at)}: "
                   f"{plural(len(plan.steps), 'step')}")
+    digest = plan_digest(plan)
+    if state.plan_digest is None:
+        console.print(f"  plan {digest} (no digest was recorded)", style="dim")
+    elif state.plan_digest == digest:
+        console.print(f"  plan {digest}, as recorded at confirmation", style="dim")
+    else:
+        console.print(f"  [red]✗ plan {digest}: the plan was changed after confirmation (recorded "
+                      f"{escape(state.plan_digest)}); --resume refuses it[/]")
     for step in plan.steps:
         r = state.results.get(step.number)
         if r is not None:
@@ -146,7 +156,8 @@ def render_journal(state: JournalState, console: Console) -> None:
 
 def to_dict(plan: FixPlan, run: FixRun | None = None, journal: str | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {"schema_version": FIX_SCHEMA_VERSION, "tool": {"name": "acrdoctor", "version": __version__},
-                           "plan": plan.to_dict(), "applied": None, "journal": journal}
+                           "plan": plan.to_dict(), "plan_digest": plan_digest(plan), "applied": None,
+                           "journal": journal}
     if run is not None:
         doc["applied"] = {
             "summary": run.summary(),

@@ -12,6 +12,7 @@ from typing import Any
 from acrdoctor import __version__
 from acrdoctor.engine import Catalogue
 from acrdoctor.fix.apply import Applier, ApplyResult, Outcome, error_info, error_text
+from acrdoctor.fix.digest import plan_digest
 from acrdoctor.fix.journal import SUCCEEDED, Journal
 from acrdoctor.fix.model import FixPlan, Step
 from acrdoctor.fix.sdk import FixClients
@@ -58,11 +59,15 @@ class FixRun:
                 "unknown": sum(v.status == "unknown" for v in self.verification)}
 
 
-def start_journal(journal: Journal, plan: FixPlan, confirmed_by: str, *, resumed: bool) -> None:
+def start_journal(journal: Journal, plan: FixPlan, confirmed_by: str, *, resumed: bool,
+                  endpoints: dict[str, str | None] | None = None) -> None:
+    """Record the confirmation: the plan (first run) with its digest and endpoints, or a resume of it."""
+    digest = plan_digest(plan)
     if resumed:
-        journal.write("resume", confirmed_by=confirmed_by, acrdoctor=__version__)
+        journal.write("resume", confirmed_by=confirmed_by, plan_digest=digest, acrdoctor=__version__)
     else:
-        journal.write("plan", plan=plan.to_dict(), confirmed_by=confirmed_by, acrdoctor=__version__)
+        journal.write("plan", plan=plan.to_dict(), plan_digest=digest, endpoints=endpoints or {},
+                      confirmed_by=confirmed_by, acrdoctor=__version__)
 
 
 def execute(plan: FixPlan, clients: FixClients, journal: Journal, catalogue: Catalogue, *,

@@ -201,22 +201,24 @@ class FixClients:
 
 def connect(target: Any, *, subscription: str | None = None, resource_group: str | None = None,
             arm_endpoint: str | None = None, connection_verify: str | bool = True, credential: Any = None,
-            polling_interval: float | None = None, retry_total: int = 3) -> FixClients:
+            polling_interval: float | None = None, retry_total: int = 3, waits: Any = None) -> FixClients:
     """Resolve the registry through ARM (as the collector does) and open both clients.
 
-    The data-plane client retries 429 (honouring Retry-After) and 5xx ``retry_total`` times before a
-    step is reported as failed.
+    The data-plane client retries 429 (honouring Retry-After up to the cap of ``waits``) and 5xx
+    ``retry_total`` times before a step is reported as failed; a longer Retry-After fails the step at once.
     """
     from azure.containerregistry import ContainerRegistryClient
 
+    from acrdoctor.collect.capped_retry import CappedRetryPolicy
     from acrdoctor.collect.failures import explain_fatal
     from acrdoctor.collect.live import LiveOptions, _arm_client, _credentials, _find_resource_group, _subscription
     from acrdoctor.collect.tokens import SyncTokenReusePolicy
+    from acrdoctor.collect.waits import Waits
 
     # The async credential is never used here; a stand-in keeps _credentials from building one.
     opts = LiveOptions(target=target, subscription=subscription, resource_group=resource_group,
                        arm_endpoint=arm_endpoint, connection_verify=connection_verify, credential=credential,
-                       async_credential=object())
+                       async_credential=object(), waits=waits or Waits())
     credential, _ = _credentials(opts)
     sub = _subscription(opts)
     arm = _arm_client(opts, credential, sub)
@@ -231,5 +233,6 @@ def connect(target: Any, *, subscription: str | None = None, resource_group: str
     # Without token reuse every SDK call pays a 401 challenge and a token request: 12 requests a delete
     # step instead of 3 (bench/fix_bench.py); the collector's policy keeps one token per scope.
     data = ContainerRegistryClient(endpoint, credential, connection_verify=connection_verify,
-                                   retry_total=retry_total, per_retry_policies=[SyncTokenReusePolicy()])
+                                   retry_policy=CappedRetryPolicy(opts.waits, retry_total=retry_total),
+                                   per_retry_policies=[SyncTokenReusePolicy()])
     return FixClients(target.name, rg, sub, login, data, arm, polling_interval)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from acrdoctor.cli import load_demo
 from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.live import LiveOptions, Target, collect
 from acrdoctor.engine import Catalogue
+from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.plan import make_plan
 from acrdoctor.fix.sdk import FixClients, connect
 from acrdoctor.model import Snapshot
@@ -70,6 +72,26 @@ def clients(srv: FakeAcrServer, demo: Snapshot) -> Iterator[FixClients]:
                 polling_interval=0, retry_total=0)
     yield c
     c.close()
+
+
+def interrupted_journal(read: Callable[..., Snapshot], clients: FixClients, catalogue: Catalogue,
+                        path: Path) -> FixPlan:
+    """Plan the served registry, confirm it into a journal at ``path`` and stop with Ctrl-C after step 4."""
+    from acrdoctor.fix.journal import Journal
+    from acrdoctor.fix.run import execute, start_journal
+
+    plan = make_plan(read(), catalogue)
+    journal = Journal(path)
+    start_journal(journal, plan, "--yes", resumed=False)
+
+    def stop(step: Any, outcome: Any) -> None:
+        if step.number == 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        execute(plan, clients, journal, catalogue, on_step=stop)
+    journal.close()
+    return plan
 
 
 def plan_everything(snapshot: Snapshot, catalogue: Catalogue, **kw: Any):

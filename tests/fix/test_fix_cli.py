@@ -15,7 +15,7 @@ import acrdoctor.fix.command as command
 from acrdoctor.cli import cli
 from acrdoctor.fix.journal import read_journal
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential
-from tests.fix.conftest import writes
+from tests.fix.conftest import interrupted_journal, writes
 from tests.fix.test_apply import _tag
 
 
@@ -123,7 +123,8 @@ def test_a_saved_plan_applied_after_the_registry_changed_stops(srv, state, demo,
     step = next(s for s in read_journal(plan_file).plan.steps if s.phase == "delete")
     _tag(state, step.action.repository, step.action.digest, "v9")
     srv.reset_log()
-    result = run("--from-plan", str(plan_file), "--apply", "--yes", "--arm-endpoint", srv.arm_endpoint,
+    result = run("--from-plan", str(plan_file), "--apply", "--yes", "--plan-digest",
+                 read_journal(plan_file).plan_digest or "", "--arm-endpoint", srv.arm_endpoint,
                  "--ca-file", str(srv.ca_pem), "--journal", str(tmp_path / "j.jsonl"))
     assert result.exit_code == 4, result.output
     assert "Stopped: the registry changed since the plan was made (1 object)" in result.stdout
@@ -138,27 +139,14 @@ def test_a_saved_plan_for_another_registry_is_refused(srv, demo, tmp_path: Path)
 
 
 def test_resume_finishes_an_interrupted_run(srv, state, demo, read, clients, catalogue, tmp_path: Path) -> None:
-    from acrdoctor.fix.journal import Journal
-    from acrdoctor.fix.plan import make_plan
-    from acrdoctor.fix.run import execute, start_journal
-
-    plan = make_plan(read(), catalogue)
     path = tmp_path / "j.jsonl"
-    journal = Journal(path)
-    start_journal(journal, plan, "--yes", resumed=False)
-
-    def stop(step, outcome) -> None:
-        if step.number == 4:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        execute(plan, clients, journal, catalogue, on_step=stop)
-    journal.close()
+    interrupted_journal(read, clients, catalogue, path)
     shown = run("--inspect", str(path))
     assert "The run did not finish (--resume finishes it); 4 of 15 steps succeeded." in shown.stdout
     assert "pending" in shown.stdout
 
-    result = run("--resume", str(path), "--yes", "--arm-endpoint", srv.arm_endpoint, "--ca-file", str(srv.ca_pem))
+    result = run("--resume", str(path), "--yes", "--plan-digest", read_journal(path).plan_digest or "",
+                 "--arm-endpoint", srv.arm_endpoint, "--ca-file", str(srv.ca_pem))
     assert result.exit_code == 0, result.output
     assert "(earlier run)" in result.stdout
     assert read_journal(path).finished
