@@ -87,6 +87,8 @@ class ScanResult:
     blob_sizes: list[int] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     partial: set[str] = field(default_factory=set)
+    #: Operations tried (named as in errors): without them a scan with no error could have tried nothing.
+    operations: set[str] = field(default_factory=set)
     stats: ScanStats = field(default_factory=ScanStats)
 
     def blob(self, digest: str, size: int) -> int:
@@ -198,6 +200,7 @@ class DataPlaneScanner:
     async def _repository_names(self) -> list[str] | None:
         if self.only:
             return sorted(set(self.only))
+        self.result.operations.add("list_repository_names")
         try:
             async def listing() -> list[str]:
                 return [n async for n in self.client.list_repository_names(results_per_page=PAGE_SIZE)]
@@ -210,6 +213,7 @@ class DataPlaneScanner:
 
     async def _repository(self, name: str) -> dict[str, Any] | None:
         doc: dict[str, Any] = {"name": name}
+        self.result.operations.add("get_repository_properties")
         try:
             props = await self.retry(lambda: self.client.get_repository_properties(name))
         except Exception as err:  # noqa: BLE001
@@ -244,6 +248,7 @@ class DataPlaneScanner:
                 pass
             return pages.items
 
+        self.result.operations.add(f"list_{key}")
         try:
             return await self.retry(read)
         except Exception as err:  # noqa: BLE001
@@ -291,6 +296,7 @@ class DataPlaneScanner:
 
     async def _body(self, repo: dict[str, Any], m: dict[str, Any]) -> dict[str, Any] | None:
         name, digest = repo["name"], m["digest"]
+        self.result.operations.add("get_manifest")
         for attempt in range(MANIFEST_UNKNOWN_RETRIES + 1):
             try:
                 result = await self.retry(lambda: self.client.get_manifest(name, digest))
