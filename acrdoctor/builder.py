@@ -163,6 +163,8 @@ class SnapshotBuilder:
         self.replications: list[Replication] | None = None
         self.errors: list[CollectionError] = []
         self.partial: set[Part] = set()
+        #: Operations the "collector" tried; None keeps the snapshot without that record, like an older file.
+        self.operations: set[str] | None = None
         self._clock = 0
 
     # -- registry-level parts -------------------------------------------------------------------------
@@ -201,6 +203,11 @@ class SnapshotBuilder:
 
     def no_replications(self) -> SnapshotBuilder:
         self.replications = []
+        return self
+
+    def attempted(self, *operations: str) -> SnapshotBuilder:
+        """Record operations as tried during collection (``Snapshot.operations``)."""
+        self.operations = (self.operations or set()) | set(operations)
         return self
 
     def error(self, part: Part | str, status: int | None, code: str | None, message: str, **kw: Any) -> None:
@@ -254,4 +261,5 @@ class SnapshotBuilder:
             blobs=tuple(self._blob_list),
             errors=tuple(self.errors),
             partial=frozenset(self.partial),
+            operations=None if self.operations is None else frozenset(self.operations),
         )

@@ -9,7 +9,7 @@ anything, and keeping ``run`` pure lets one check serve live, offline, bundle an
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cached_property
@@ -19,6 +19,7 @@ from acrdoctor.actions import Action
 from acrdoctor.model import Part, Snapshot
 
 if TYPE_CHECKING:
+    from acrdoctor.completeness import Gap
     from acrdoctor.storage import StorageIndex
 
 
@@ -45,6 +46,9 @@ class Status(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     ERRORED = "errored"
+    #: Found nothing, but some of the data it reads was collected for only some repositories (or failed):
+    #: not a pass. The result's ``gaps`` name what it could not see.
+    INCOMPLETE = "incomplete"
 
 
 class ResourceKind(StrEnum):
@@ -162,7 +166,9 @@ class Check:
     """Base class for checks. Subclasses set the metadata and implement :meth:`run`.
 
     ``needs`` lists the snapshot parts without which the check cannot judge; the engine reports the
-    check as skipped, naming the part, rather than letting it pass on missing data.
+    check as skipped, naming the part, rather than letting it pass on missing data. When a part it needs or
+    uses was collected for only some repositories, the engine reports an empty result as incomplete and
+    findings as a lower bound.
     """
 
     slug: ClassVar[str]
@@ -178,6 +184,14 @@ class Check:
 
     def run(self, ctx: Context) -> Iterable[Finding]:
         raise NotImplementedError
+
+    def blind_spots(self, ctx: Context, gaps: tuple[Gap, ...]) -> tuple[Gap, ...]:
+        """Of the gaps in the parts this check needs or uses, those its verdict depends on (by default all).
+
+        A check that reads a part only for figures, or can judge a repository without it, narrows them so
+        that it is not reported incomplete for data it does not need.
+        """
+        return gaps
 
     def finding(
         self,
@@ -211,6 +225,20 @@ class SkipCheck(Exception):
     """
 
 
+def skip_without_attempt(snapshot: Snapshot, operations: Collection[str], what: str, would_show: str) -> None:
+    """Skip a check judged from recorded refusals when nothing that could be refused was tried.
+
+    No error means "not refused" only for operations that were tried: a bundle, a collection scoped to
+    other checks or a read-only scan cannot show a refusal they never risked.
+    """
+    attempted = snapshot.attempted(operations)
+    if attempted is None:
+        raise SkipCheck(f"the snapshot does not record which operations its collector tried, so the absence of "
+                        f"{would_show} proves nothing (a bundle or an older snapshot)")
+    if not attempted:
+        raise SkipCheck(f"{what} was tried while collecting, so nothing could have been refused with {would_show}")
+
+
 class CheckDefinitionError(ValueError):
     """A check's metadata breaks the catalogue rules (bad slug, missing cause, non-https docs...)."""
 
@@ -233,3 +261,4 @@ def validate_check(check: type[Check]) -> None:
     for part in (*check.needs, *check.uses):
         if not isinstance(part, Part):
             raise CheckDefinitionError(f"check {check.slug}: needs {part!r}, which is not a snapshot Part")
+

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
 from acrdoctor.check_api import Check, Context, Finding, Severity, SkipCheck, Status, validate_check
+from acrdoctor.completeness import Coverage, Gap, describe_gaps
 from acrdoctor.errors import UnknownCheckError
 from acrdoctor.model import Snapshot
 
@@ -33,10 +34,22 @@ class CheckResult:
     reason: str | None = None
     #: For errored checks: the exception's traceback, shown only with --verbose.
     trace: str | None = None
+    #: Parts the check reads that were not collected everywhere (for incomplete and lower-bound results).
+    gaps: tuple[Gap, ...] = ()
 
     @property
     def slug(self) -> str:
         return self.check.slug
+
+    @property
+    def lower_bound(self) -> bool:
+        """Findings made on partial data: there may be more in what the collector could not see."""
+        return self.status is Status.FAILED and bool(self.gaps)
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether this result leaves the registry "not known to be clean" (exit code 3)."""
+        return self.status in (Status.SKIPPED, Status.ERRORED, Status.INCOMPLETE) or self.lower_bound
 
     def worst(self) -> Severity | None:
         if not self.findings:
@@ -60,10 +73,11 @@ class Report:
         return out
 
     def exit_code(self, fail_on: Severity) -> int:
-        """0 clean, 1 findings at or above ``fail_on``, 3 data incomplete (skipped or errored checks)."""
+        """0 clean, 1 findings at or above ``fail_on``, 3 data incomplete (skipped, errored or incomplete
+        checks, or findings that are a lower bound)."""
         if any(f.severity.at_least(fail_on) for f in self.findings()):
             return 1
-        if any(r.status in (Status.SKIPPED, Status.ERRORED) for r in self.results):
+        if any(r.incomplete for r in self.results):
             return 3
         return 0
 
@@ -161,18 +175,20 @@ def _skip_reason(check: type[Check], snapshot: Snapshot) -> str | None:
     if not missing:
         return None
     failed = [e for p in missing for e in snapshot.errors_for(p)]
-    why = "; ".join(
-        f"{e.part} failed: {e.status or ''} {e.code or ''} {e.message}".replace("  ", " ").strip()
-        for e in failed[:2]
-    )
+    why = "; ".join(e.describe() for e in failed[:2])
     text = "needs " + ", ".join(p.label for p in missing) + ", which " + (
         "was" if len(missing) == 1 else "were") + " not collected"
     return f"{text} ({why})" if why else text
 
 
 def run_checks(snapshot: Snapshot, checks: Sequence[type[Check]]) -> tuple[CheckResult, ...]:
-    """Run each check; missing data skips it, an exception marks it errored, and the run goes on."""
+    """Run each check; missing data skips it, an exception marks it errored, and the run goes on.
+
+    Data collected for only some repositories turns an empty result into ``incomplete`` and marks
+    findings as a lower bound, naming what the check could not see.
+    """
     ctx = Context(snapshot)
+    coverage = Coverage(snapshot)
     results = []
     for cls in checks:
         reason = _skip_reason(cls, snapshot)
@@ -180,9 +196,11 @@ def run_checks(snapshot: Snapshot, checks: Sequence[type[Check]]) -> tuple[Check
             results.append(CheckResult(cls, Status.SKIPPED, reason=reason))
             continue
         try:
+            check = cls()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                findings = tuple(cls().run(ctx))
+                findings = tuple(check.run(ctx))
+                gaps = check.blind_spots(ctx, coverage.gaps(cls.needs | cls.uses))
         except SkipCheck as skip:
             results.append(CheckResult(cls, Status.SKIPPED, reason=str(skip)))
             continue
@@ -190,10 +208,16 @@ def run_checks(snapshot: Snapshot, checks: Sequence[type[Check]]) -> tuple[Check
             results.append(CheckResult(cls, Status.ERRORED, reason=f"{type(exc).__name__}: {exc}",
                                        trace=traceback.format_exc()))
             continue
-        status = Status.FAILED if findings else Status.PASSED
-        # Worst first; the sort is stable, so a check's own order survives within one severity.
-        findings = tuple(sorted(findings, key=lambda f: -f.severity.rank))
-        results.append(CheckResult(cls, status, findings))
+        if findings:
+            # Worst first; the sort is stable, so a check's own order survives within one severity.
+            findings = tuple(sorted(findings, key=lambda f: -f.severity.rank))
+            reason = f"lower bound, could not see: {describe_gaps(gaps)}" if gaps else None
+            results.append(CheckResult(cls, Status.FAILED, findings, reason=reason, gaps=gaps))
+        elif gaps:
+            results.append(CheckResult(cls, Status.INCOMPLETE, reason=f"could not see: {describe_gaps(gaps)}",
+                                       gaps=gaps))
+        else:
+            results.append(CheckResult(cls, Status.PASSED))
     return tuple(results)
 
 

@@ -15,7 +15,7 @@ Two rules shape these types:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -24,6 +24,17 @@ INDEX_MEDIA_TYPES = frozenset({
     "application/vnd.docker.distribution.manifest.list.v2+json",
     "application/vnd.oci.image.index.v1+json",
 })
+
+
+#: Data-plane operations, named as collectors record them in ``Snapshot.operations`` and ``errors[].operation``.
+#: Every one of these requests passes ACR's per-registry and per-identity request limits, so a record of them is
+#: what a verdict on throttling rests on.
+DATA_PLANE_READS = frozenset({
+    "list_repository_names", "get_repository_properties", "list_manifests", "list_tags", "get_manifest",
+})
+DELETE_OPERATIONS = frozenset({"delete_repository", "delete_manifest", "delete_tag"})
+#: Operation names that change the registry; an error of one of these is not a failed read of collected data.
+_CHANGE_PREFIXES = ("delete", "update", "set", "import", "untag", "purge", "lock", "unlock")
 
 
 class Part(StrEnum):
@@ -240,6 +251,18 @@ class CollectionError:
     detail: Mapping[str, object] | tuple[Mapping[str, object], ...] | None = None
     retry_after: float | None = None
 
+    @property
+    def during_collection(self) -> bool:
+        """Whether this was a read of the snapshot's data; an earlier delete's refusal says nothing about it."""
+        return not (self.operation or "").lower().startswith(_CHANGE_PREFIXES)
+
+    def describe(self) -> str:
+        """One line for reports: where, what the service said, and during which operation."""
+        where = self.part + (f" {self.repository}" if self.repository else "")
+        said = " ".join(str(x) for x in (self.status, self.code, self.message) if x)
+        during = f" (during {self.operation})" if self.operation else ""
+        return f"{where}: {said or 'failed'}{during}"
+
 
 @dataclass(frozen=True, slots=True)
 class Blob:
@@ -253,6 +276,8 @@ class Snapshot:
 
     ``None`` for a part means "not collected"; ``partial`` names parts that were collected for only
     some repositories (for example ``--repository`` limits), so registry-wide figures are lower bounds.
+    ``operations`` names what the collector tried (``errors[].operation`` names), each refusal of which is in
+    ``errors``: without it, no error cannot be told apart from nothing having been tried. ``None``: not recorded.
     """
 
     registry: Registry
@@ -265,6 +290,15 @@ class Snapshot:
     blobs: tuple[Blob, ...] = ()
     errors: tuple[CollectionError, ...] = ()
     partial: frozenset[Part] = field(default_factory=frozenset)
+    operations: frozenset[str] | None = None
+
+    def attempted(self, operations: Collection[str]) -> bool | None:
+        """Whether the collector tried any of ``operations``; None when it kept no record and no error names one."""
+        if any(e.operation in operations for e in self.errors):
+            return True
+        if self.operations is None:
+            return None
+        return not self.operations.isdisjoint(operations)
 
     def has(self, part: Part) -> bool:
         """Whether ``part`` was collected (for per-repository parts: for at least one repository)."""

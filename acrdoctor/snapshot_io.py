@@ -522,6 +522,8 @@ def snapshot_from_dict(doc: Any) -> Snapshot:
         blobs=blobs,
         errors=tuple(_error(v, f"errors[{i}]") for i, v in enumerate(R.arr(doc.get("errors") or [], "errors"))),
         partial=frozenset(Part(p) for p in partial_raw),
+        # Absent in files written before collectors kept the record: unknown, not "nothing tried".
+        operations=None if doc.get("operations") is None else frozenset(R.strings(doc, "operations", "snapshot")),
     )
 
 
@@ -626,6 +628,8 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
         doc["repositories"] = repos
     if s.partial:
         doc["partial"] = sorted(p.value for p in s.partial)
+    if s.operations is not None:
+        doc["operations"] = sorted(s.operations)
     doc["errors"] = [
         _drop_none({"part": e.part, "repository": e.repository, "operation": e.operation, "status": e.status,
                     "code": e.code, "message": e.message,

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from acrdoctor.actions import AssignRole
-from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
-from acrdoctor.model import CollectionError, Part, Registry
+from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity, skip_without_attempt
+from acrdoctor.model import DELETE_OPERATIONS, CollectionError, Part, Registry
 from acrdoctor.units import plural
 
 from .network_access import is_firewall_denial
@@ -175,6 +175,10 @@ class DeletePermission(Check):
             for missing in missing_permissions(error):
                 counts[missing] += 1
                 samples.setdefault(missing, error)
+        if not counts:
+            # Judging permission from role assignments needs data no collector gathers yet.
+            skip_without_attempt(ctx.snapshot, DELETE_OPERATIONS, "no delete",
+                                 "a 401 or 403 naming the delete permission")
         for missing, n in counts.items():
             yield self._finding(reg, missing, n, samples[missing])
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from acrdoctor.actions import DeleteRepository, ImportPlaceholder, RegistryRef
 from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
+from acrdoctor.completeness import Gap
 from acrdoctor.model import Part, Repository
 
 
@@ -34,6 +36,20 @@ class EmptyRepository(Check):
         "https://learn.microsoft.com/troubleshoot/azure/azure-container-registry/delete-operation-issues",
         "https://learn.microsoft.com/azure/container-registry/container-registry-delete",
     )
+
+    def blind_spots(self, ctx: Context, gaps: tuple[Gap, ...]) -> tuple[Gap, ...]:
+        """A repository whose own counts were read is judged without its listings."""
+        counted = {r.name for r in ctx.snapshot.repositories or ()
+                   if r.manifest_count is not None and r.tag_count is not None}
+        out = []
+        for gap in gaps:
+            if gap.part in (Part.MANIFESTS, Part.TAGS) and gap.repositories:
+                unseen = tuple(name for name in gap.repositories if name not in counted)
+                if not unseen:
+                    continue
+                gap = replace(gap, repositories=unseen)
+            out.append(gap)
+        return tuple(out)
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         reg = ctx.snapshot.registry

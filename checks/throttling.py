@@ -14,10 +14,11 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
+from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity, skip_without_attempt
 from acrdoctor.collect.limits import Category
 from acrdoctor.collect.limits import limits_for as documented_limits
-from acrdoctor.model import CollectionError, Part, Registry
+from acrdoctor.completeness import Gap
+from acrdoctor.model import DATA_PLANE_READS, DELETE_OPERATIONS, CollectionError, Part, Registry
 from acrdoctor.units import plural
 
 THROTTLE_CODES = frozenset({"TOOMANYREQUESTS", "CONNECTIVITY_TOOMANYREQUESTS_ERROR"})
@@ -102,6 +103,7 @@ class Throttling(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         throttled = [e for e in ctx.snapshot.errors if is_throttled(e)]
         if not throttled:
+            skip_without_attempt(ctx.snapshot, DATA_PLANE_READS | DELETE_OPERATIONS, "no data-plane request", "a 429")
             return
         reg = ctx.snapshot.registry
         limits = limits_for(reg.sku)
@@ -144,6 +146,10 @@ class Throttling(Check):
                 "estimated_delete_minutes": estimate,
             },
         )
+
+    def blind_spots(self, ctx: Context, gaps: tuple[Gap, ...]) -> tuple[Gap, ...]:
+        """The listings only feed the delete-time estimate; the verdict rests on the recorded 429s."""
+        return ()
 
     @staticmethod
     def _limits_text(reg: Registry, limits: RateLimits | None) -> str:

@@ -350,7 +350,10 @@ def test_schema_is_not_vacuous() -> None:
         lambda d: d["results"][0].update(findings=[]),  # failed without findings
         lambda d: d["results"][2].update(reason=None),  # skipped without a reason
         lambda d: d["summary"]["by_severity"].update(severe=1),
-        lambda d: d.update(schema_version=2),
+        lambda d: d.update(schema_version=1),  # version 1 had no incomplete status
+        lambda d: d["results"][2].update(status="incomplete"),  # incomplete without gaps
+        lambda d: d["results"][1].update(lower_bound=True),  # a pass cannot be a lower bound
+        lambda d: d.pop("collection_errors"),
     ):
         doc = json.loads(json.dumps(good))
         mutate(doc)

@@ -102,6 +102,8 @@ class ScanResult:
     blob_sizes: list[int] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     partial: set[str] = field(default_factory=set)
+    #: Operations tried (named as in errors): without them a scan with no error could have tried nothing.
+    operations: set[str] = field(default_factory=set)
     stats: ScanStats = field(default_factory=ScanStats)
 
     def blob(self, digest: str, size: int) -> int:
@@ -213,6 +215,7 @@ class DataPlaneScanner:
     async def _repository_names(self) -> list[str] | None:
         if self.only:
             return sorted(set(self.only))
+        self.result.operations.add("list_repository_names")
         try:
             async def listing() -> list[str]:
                 return [n async for n in self.client.list_repository_names(results_per_page=PAGE_SIZE)]
@@ -225,6 +228,7 @@ class DataPlaneScanner:
 
     async def _repository(self, name: str) -> dict[str, Any] | None:
         doc: dict[str, Any] = {"name": name}
+        self.result.operations.add("get_repository_properties")
         try:
             props = await self.retry(lambda: self.client.get_repository_properties(name))
         except Exception as err:  # noqa: BLE001
@@ -259,6 +263,7 @@ class DataPlaneScanner:
                 pass
             return pages.items
 
+        self.result.operations.add(f"list_{key}")
         try:
             return await self.retry(read)
         except Exception as err:  # noqa: BLE001
@@ -306,6 +311,7 @@ class DataPlaneScanner:
 
     async def _body(self, repo: dict[str, Any], m: dict[str, Any]) -> dict[str, Any] | None:
         name, digest = repo["name"], m["digest"]
+        self.result.operations.add("get_manifest")
         for attempt in range(MANIFEST_UNKNOWN_RETRIES + 1):
             try:
                 result = await self.retry(lambda: self.client.get_manifest(name, digest))

@@ -191,7 +191,7 @@ def collect_arm(opts: LiveOptions, credential: Any) -> tuple[dict[str, Any], lis
         registry = client.registries.get(rg, opts.target.name)
     except Exception as err:  # noqa: BLE001
         raise explain_fatal(err, f"{what} in resource group '{rg}'") from None
-    doc: dict[str, Any] = {"registry": registry_section(registry.as_dict())}
+    doc: dict[str, Any] = {"registry": registry_section(registry.as_dict()), "operations": []}
     doc["registry"].setdefault("resourceGroup", rg)
     doc["registry"].setdefault("subscriptionId", subscription_of(doc["registry"].get("id")) or subscription)
     errors: list[dict[str, Any]] = []
@@ -205,6 +205,7 @@ def collect_arm(opts: LiveOptions, credential: Any) -> tuple[dict[str, Any], lis
     for part, (key, call) in calls.items():
         if part not in opts.parts:
             continue
+        doc["operations"].append(f"list_{key}")
         try:
             doc[key] = call()
         except WaitTooLong:
@@ -277,6 +278,7 @@ def collect(opts: LiveOptions) -> LiveResult:
             doc["repositories"] = scan.repositories
             doc["blobs"] = scan.blob_table()
         errors += scan.errors
+        doc["operations"] = sorted({*doc["operations"], *scan.operations})
         partial = set(scan.partial)
         if opts.repositories:
             partial |= {Part.REPOSITORIES.value, Part.MANIFESTS.value, Part.MANIFEST_BODIES.value}

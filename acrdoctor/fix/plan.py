@@ -31,7 +31,7 @@ from acrdoctor.actions import (
     SetPublicNetworkAccess,
     SetRetentionPolicy,
 )
-from acrdoctor.check_api import Finding
+from acrdoctor.check_api import Finding, Status
 from acrdoctor.checks.storage_accounting import after_delete
 from acrdoctor.engine import Catalogue, CheckResult, run_checks
 from acrdoctor.fix.model import PHASES, FixPlan, LeftOut, ManualStep, PlannedFinding, Step
@@ -281,7 +281,7 @@ def make_plan(snapshot: Snapshot, catalogue: Catalogue, checks: Sequence[str] | 
     planned: list[PlannedFinding] = []
     skipped: dict[str, str] = {}
     for result in results:
-        if result.reason:
+        if result.reason and result.status is not Status.FAILED:  # a failed one's reason says "lower bound"
             skipped[result.slug] = result.reason
         for f in result.findings:
             if builder.take(f):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from acrdoctor.check_api import Severity
-from acrdoctor.engine import Catalogue, run_checks
+from acrdoctor.check_api import Severity, Status
+from acrdoctor.completeness import describe_gaps
+from acrdoctor.engine import Catalogue, CheckResult, run_checks
 from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.plan import finding_key
 from acrdoctor.model import Snapshot
@@ -28,12 +29,24 @@ class FindingStatus:
         return asdict(self)
 
 
+def _cannot_verify(r: CheckResult) -> str | None:
+    """Why a check's result says nothing about the plan's findings: it did not run, or reading back failed.
+
+    The read-back covers only the repositories the plan touched, on purpose, so a gap that names no
+    repository (the others were not read) does not count; a listing that failed on a touched one does.
+    """
+    if r.status in (Status.SKIPPED, Status.ERRORED):
+        return r.reason or r.status.value
+    failed = [g for g in r.gaps if g.repositories or g.everywhere]
+    return f"could not see: {describe_gaps(failed)}" if failed else None
+
+
 def verify(plan: FixPlan, after: Snapshot, catalogue: Catalogue) -> list[FindingStatus]:
     """Compare the plan's findings with what its checks find on ``after`` (a re-collection)."""
     known = set(catalogue.slugs())
     results = run_checks(after, catalogue.select([c for c in plan.checks if c in known]))
     now = {finding_key(f): f for r in results for f in r.findings}
-    unknown = {r.slug: r.reason for r in results if r.reason}
+    unknown = {r.slug: why for r in results if (why := _cannot_verify(r))}
     # A lock finding whose unlock --relock undid on purpose is still found, and that is the intended end.
     relocked = {s.subject for s in plan.steps if s.phase == "relock"}
     restored = {k for s in plan.steps if s.phase == "unlock" and s.subject in relocked for k in s.findings}

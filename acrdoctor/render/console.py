@@ -19,6 +19,7 @@ MARKS = {
     Status.FAILED: ("[✗]", "red"),
     Status.SKIPPED: ("[-]", "yellow"),
     Status.ERRORED: ("[☠]", "magenta"),
+    Status.INCOMPLETE: ("[?]", "yellow"),
 }
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "blue"}
 
@@ -78,6 +79,8 @@ def _result(console: Console, r: CheckResult, max_findings: int | None, max_comm
     if r.status is Status.FAILED:
         n = len(r.findings)
         line.append(f" ({n} finding{'s' if n != 1 else ''})", style=style)
+        if r.lower_bound:
+            line.append(f" ({r.reason})", style="yellow")
     elif r.reason:
         line.append(f" ({r.status.value}: {r.reason})", style=style)
     console.print(line)
@@ -101,8 +104,23 @@ def _result(console: Console, r: CheckResult, max_findings: int | None, max_comm
                            "(--verbose shows all, --output json has every detail)", style="dim"))
 
 
+def _collection_errors(console: Console, report: Report, max_errors: int | None) -> None:
+    """What the service refused while collecting: the cause behind incomplete and skipped checks."""
+    errors = report.snapshot.errors
+    if not errors:
+        return
+    console.print()
+    console.print(Text(f"Collection errors ({len(errors)}): what the service refused while the data was collected",
+                       style="bold yellow"))
+    shown = errors if max_errors is None else errors[:max_errors]
+    for e in shown:
+        console.print(Text("  ! ", style="yellow") + Text(e.describe()))
+    if len(errors) > len(shown):
+        console.print(Text(f"  … {len(errors) - len(shown)} more (--verbose or --output json)", style="dim"))
+
+
 def render_console(report: Report, console: Console, verbose: bool = False, max_findings: int = 5,
-                   max_commands: int = 4) -> None:
+                   max_commands: int = 4, max_errors: int = 10) -> None:
     console.print(_header(report))
     console.print()
     for r in report.results:
@@ -111,6 +129,7 @@ def render_console(report: Report, console: Console, verbose: bool = False, max_
             console.print(Text(r.trace, style="dim"))
     for w in report.plugin_warnings:
         console.print(Text(f"! {w}", style="yellow"))
+    _collection_errors(console, report, None if verbose else max_errors)
     console.print()
     s = summary(report)
     sev = ", ".join(f"{n} {k}" for k, n in s["by_severity"].items() if n)
@@ -119,7 +138,11 @@ def render_console(report: Report, console: Console, verbose: bool = False, max_
                     f"check{'s' if s['failed'] != 1 else ''} ({sev})", style="bold red")
     else:
         text = Text("• No issues found", style="bold green")
-    text.append(f"; {s['passed']} passed, {s['skipped']} skipped, {s['errored']} errored.")
+    incomplete = f", {s['incomplete']} incomplete" if s["incomplete"] else ""
+    text.append(f"; {s['passed']} passed, {s['skipped']} skipped, {s['errored']} errored{incomplete}.")
+    lower = [r.slug for r in report.results if r.lower_bound]
+    if lower:
+        text.append(f" Findings of {', '.join(lower)} are a lower bound: some data was not collected.")
     console.print(text)
     if s["findings"]:
         reg = report.snapshot.registry

@@ -7,9 +7,12 @@ from typing import Any
 
 from acrdoctor import __version__
 from acrdoctor.check_api import Finding, Severity
+from acrdoctor.completeness import Gap
 from acrdoctor.engine import CheckResult, Report
+from acrdoctor.model import CollectionError
 
-REPORT_SCHEMA_VERSION = 1
+#: 2: the ``incomplete`` status, ``lower_bound`` and ``gaps`` on results, ``collection_errors`` (docs/output.md).
+REPORT_SCHEMA_VERSION = 2
 
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
@@ -45,6 +48,16 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def error_to_dict(e: CollectionError) -> dict[str, Any]:
+    return {"part": e.part, "repository": e.repository, "operation": e.operation, "status": e.status,
+            "code": e.code, "message": e.message, "retry_after": e.retry_after}
+
+
+def gap_to_dict(g: Gap) -> dict[str, Any]:
+    return {"part": g.part.value, "label": g.part.label, "everywhere": g.everywhere,
+            "repositories": list(g.repositories), "errors": [error_to_dict(e) for e in g.errors]}
+
+
 def result_to_dict(r: CheckResult) -> dict[str, Any]:
     worst = r.worst()
     return {
@@ -53,6 +66,8 @@ def result_to_dict(r: CheckResult) -> dict[str, Any]:
         "status": r.status.value,
         "severity": (worst or r.check.severity).value,
         "reason": r.reason,
+        "lower_bound": r.lower_bound,
+        "gaps": [gap_to_dict(g) for g in r.gaps],
         "findings": [finding_to_dict(f) for f in r.findings],
     }
 
@@ -85,6 +100,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "summary": summary(report),
         "results": [result_to_dict(r) for r in report.results],
+        "collection_errors": [error_to_dict(e) for e in s.errors],
         "warnings": list(report.plugin_warnings),
     }
 

@@ -26,6 +26,7 @@ EMOJI = {
     Status.FAILED: "❌",
     Status.SKIPPED: "⏭️",
     Status.ERRORED: "💥",
+    Status.INCOMPLETE: "❔",
 }
 
 # Characters that start Markdown/HTML constructs inline. ``_`` only matters at word edges (GFM does
@@ -97,6 +98,8 @@ def _header(report: Report) -> list[str]:
 def _verdict(report: Report) -> str:
     s = summary(report)
     rest = f"{s['passed']} passed, {s['skipped']} skipped, {s['errored']} errored"
+    if s["incomplete"]:
+        rest += f", {s['incomplete']} incomplete"
     if not s["findings"]:
         return f"**No issues found** ({rest})."
     sev = ", ".join(f"{n} {k}" for k, n in s["by_severity"].items() if n)
@@ -106,7 +109,8 @@ def _verdict(report: Report) -> str:
 def _status_cell(r: CheckResult) -> str:
     if r.status is Status.FAILED:
         worst = r.worst()
-        return f"{len(r.findings)} ({worst.value})" if worst else str(len(r.findings))
+        text = f"{len(r.findings)} ({worst.value})" if worst else str(len(r.findings))
+        return f"{text}, lower bound" if r.lower_bound else text
     if r.status is Status.PASSED:
         return "0"
     return cell(f"{r.status.value}: {r.reason or 'no reason given'}")
@@ -156,6 +160,8 @@ def _section(r: CheckResult, max_findings: int | None, max_commands: int | None)
     shown = r.findings if max_findings is None else r.findings[:max_findings]
     causes = {f.cause for f in r.findings}
     shared = len(causes) == 1
+    if r.lower_bound:
+        out += [f"**Lower bound:** there may be more: {escape(r.reason or '')}", ""]
     if shared:
         out += [f"**Why:** {escape(next(iter(causes)))}", ""]
     for i, f in enumerate(shown, 1):
@@ -169,11 +175,11 @@ def _section(r: CheckResult, max_findings: int | None, max_commands: int | None)
 
 
 def _incomplete(report: Report, verbose: bool) -> list[str]:
-    broken = [r for r in report.results if r.status in (Status.SKIPPED, Status.ERRORED)]
+    broken = [r for r in report.results if r.status in (Status.SKIPPED, Status.ERRORED, Status.INCOMPLETE)]
     if not broken:
         return []
     out = ["### Checks that could not judge", "",
-           "These are not passes: the data they need was missing, or the check failed.", ""]
+           "These are not passes: the data they need was missing or partial, or the check failed.", ""]
     for r in broken:
         out.append(f"- {EMOJI[r.status]} {code(r.slug)} {r.status.value}: {escape(r.reason or 'no reason given')}")
     out.append("")
@@ -182,6 +188,19 @@ def _incomplete(report: Report, verbose: bool) -> list[str]:
             if r.trace:
                 out += [f"Traceback of {code(r.slug)}:", "", *fenced(r.trace.rstrip("\n").splitlines(), "text"), ""]
     return out
+
+
+def _collection_errors(report: Report, max_errors: int | None) -> list[str]:
+    errors = report.snapshot.errors
+    if not errors:
+        return []
+    shown = errors if max_errors is None else errors[:max_errors]
+    out = ["### Collection errors", "", "What the service refused while the data was collected.", ""]
+    out += [f"- {escape(e.describe())}" for e in shown]
+    if len(errors) > len(shown):
+        out.append(f"- _{plural(len(errors) - len(shown), 'more error')} not shown; `--verbose` or "
+                   "`--output json` lists them all._")
+    return [*out, ""]
 
 
 def render_markdown(report: Report, verbose: bool = False, max_findings: int = MAX_FINDINGS,
@@ -193,6 +212,7 @@ def render_markdown(report: Report, verbose: bool = False, max_findings: int = M
         if r.status is Status.FAILED:
             lines += _section(r, None if verbose else max_findings, None if verbose else max_commands)
     lines += _incomplete(report, verbose)
+    lines += _collection_errors(report, None if verbose else max_findings)
     if report.plugin_warnings:
         lines += ["### Warnings", "", *(f"- {escape(w)}" for w in report.plugin_warnings), ""]
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -6,9 +6,9 @@ carries a *logical* location (``kind`` plus a fully qualified name such as
 usual convention of security tools (critical/high → error, medium → warning, low/info → note) plus a
 numeric ``security-severity`` that GitHub code scanning uses to rank alerts.
 
-Only failed findings become results. Checks that could not judge (skipped, errored) are not silent
-passes: they are reported as tool execution notifications, and a crashed check marks the
-invocation as unsuccessful.
+Only failed findings become results. Checks that could not judge (skipped, errored, incomplete) are
+not silent passes: they are reported as tool execution notifications, as are checks whose findings are
+a lower bound and every collection error, and a crashed check marks the invocation as unsuccessful.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any
 from acrdoctor import __version__
 from acrdoctor.check_api import Finding, ResourceKind, Severity, Status
 from acrdoctor.engine import CheckResult, Report
-from acrdoctor.model import Registry
-from acrdoctor.render.json_report import _jsonable
+from acrdoctor.model import CollectionError, Registry
+from acrdoctor.render.json_report import _jsonable, error_to_dict
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -125,8 +125,9 @@ def _fingerprint(f: Finding) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _result(f: Finding, rule_index: int, registry: Registry) -> dict[str, Any]:
-    props: dict[str, Any] = {"severity": f.severity.value, "security-severity": SECURITY_SEVERITY[f.severity]}
+def _result(f: Finding, rule_index: int, registry: Registry, lower_bound: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {"severity": f.severity.value, "security-severity": SECURITY_SEVERITY[f.severity],
+                             "lowerBound": lower_bound}
     if f.fix is not None:
         props["fix"] = {"summary": f.fix.summary, "commands": list(f.fix.commands), "notes": list(f.fix.notes),
                         "docs": list(f.fix.docs),
@@ -153,9 +154,10 @@ def _result(f: Finding, rule_index: int, registry: Registry) -> dict[str, Any]:
 
 def _notification(r: CheckResult, rule_index: int) -> dict[str, Any]:
     errored = r.status is Status.ERRORED
+    status = "lower bound" if r.lower_bound else r.status.value
     note: dict[str, Any] = {
         "level": "error" if errored else "warning",
-        "message": {"text": f"{r.slug} {r.status.value}: {r.reason or 'no reason given'}"},
+        "message": {"text": f"{r.slug} {status}: {r.reason or 'no reason given'}"},
         "associatedRule": {"id": r.slug, "index": rule_index},
     }
     if errored:
@@ -164,18 +166,23 @@ def _notification(r: CheckResult, rule_index: int) -> dict[str, Any]:
     return note
 
 
+def _collection_error(e: CollectionError) -> dict[str, Any]:
+    return {"level": "warning", "message": {"text": f"collection error: {e.describe()}"},
+            "properties": {"collectionError": error_to_dict(e)}}
+
+
 def report_to_sarif(report: Report) -> dict[str, Any]:
     """The SARIF log as a dict, for callers that post-process it before writing."""
     registry = report.snapshot.registry
     rules = [_rule(r) for r in report.results]
     index = {r.slug: i for i, r in enumerate(report.results)}
     results = [
-        _result(f, index[r.slug], registry)
+        _result(f, index[r.slug], registry, r.lower_bound)
         for r in report.results if r.status is Status.FAILED
         for f in r.findings
     ]
-    notifications = [_notification(r, index[r.slug]) for r in report.results
-                     if r.status in (Status.SKIPPED, Status.ERRORED)]
+    notifications = [_notification(r, index[r.slug]) for r in report.results if r.incomplete]
+    notifications += [_collection_error(e) for e in report.snapshot.errors]
     invocation: dict[str, Any] = {
         "executionSuccessful": not any(r.status is Status.ERRORED for r in report.results),
         "toolExecutionNotifications": notifications,

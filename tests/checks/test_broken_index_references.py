@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from acrdoctor.builder import DOCKER_LIST, SnapshotBuilder, locked
 from acrdoctor.check_api import ResourceKind, Severity, Status
+from acrdoctor.model import Part
 from tests.conftest import run_check
 
 SLUG = "broken-index-references"
@@ -132,8 +133,12 @@ def test_complete_indexes_and_attached_referrers_pass(builder: SnapshotBuilder) 
     repo.referrer(index, name="signature")
     sbom = repo.referrer(amd, name="sbom")
     repo.referrer(sbom, name="sbom-signature")
-    builder.repository("other", manifests=False, tags=False)
     assert run_check(SLUG, builder.build()).status is Status.PASSED
+    # A repository whose listings were not collected could hold a broken index: not a pass.
+    builder.repository("other", manifests=False, tags=False)
+    result = run_check(SLUG, builder.build())
+    assert result.status is Status.INCOMPLETE
+    assert [(g.part, g.repositories) for g in result.gaps] == [(Part.MANIFESTS, ("other",)), (Part.TAGS, ("other",))]
 
 
 def test_bytes_are_a_lower_bound_when_bodies_are_missing(builder: SnapshotBuilder) -> None:

@@ -79,6 +79,7 @@ def test_firewall_denials_and_non_permission_errors_are_ignored(builder: Snapsho
     builder.error(Part.MANIFESTS, 429, "TOOMANYREQUESTS", "too many requests")
     builder.error(Part.MANIFESTS, 404, "NAME_UNKNOWN", "repository name not known to registry",
                   detail={"Action": "delete"})
+    builder.attempted("delete_manifest")
     result = run_check(SLUG, builder.build())
     assert result.status is Status.PASSED
 
@@ -90,5 +91,36 @@ def test_missing_permissions_reads_keys_case_insensitively_and_dedupes() -> None
     assert missing_permissions(err) == [Missing("delete", "repository", "app")]
 
 
-def test_passes_without_errors(builder: SnapshotBuilder) -> None:
+def test_passes_when_deletes_were_tried_and_none_was_refused(builder: SnapshotBuilder) -> None:
+    builder.attempted("list_manifests", "delete_manifest")
     assert run_check(SLUG, builder.build()).status is Status.PASSED
+
+
+def test_a_read_only_collection_is_no_evidence_and_is_skipped(builder: SnapshotBuilder) -> None:
+    builder.attempted("list_repository_names", "list_manifests", "get_manifest")
+    result = run_check(SLUG, builder.build())
+    assert result.status is Status.SKIPPED
+    assert result.reason == ("no delete was tried while collecting, so nothing could have been refused with a 401 "
+                             "or 403 naming the delete permission")
+
+
+def test_without_a_record_of_what_was_tried_it_is_skipped(builder: SnapshotBuilder) -> None:
+    """A bundle or an older snapshot: no error proves nothing."""
+    result = run_check(SLUG, builder.build())
+    assert result.status is Status.SKIPPED
+    assert "does not record which operations" in (result.reason or "")
+
+
+def test_a_refused_delete_in_the_errors_is_evidence_without_a_record(builder: SnapshotBuilder) -> None:
+    builder.error(Part.REPOSITORIES, 404, "NAME_UNKNOWN", "repository name not known to registry",
+                  repository="gone", operation="delete_repository")
+    assert run_check(SLUG, builder.build()).status is Status.PASSED
+
+
+def test_a_read_refused_for_a_missing_permission_is_found_without_any_delete(builder: SnapshotBuilder) -> None:
+    builder.attempted("list_manifests")
+    builder.error(Part.MANIFESTS, 401, "UNAUTHORIZED", AUTH, repository="app", operation="list_manifests",
+                  detail=({"Type": "repository", "Name": "app", "Action": "metadata_read"},))
+    result = run_check(SLUG, builder.build())
+    assert result.status is Status.FAILED
+    assert [f.details["action"] for f in result.findings] == ["metadata_read"]

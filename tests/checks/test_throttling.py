@@ -1,3 +1,5 @@
+import pytest
+
 from acrdoctor.builder import SnapshotBuilder
 from acrdoctor.check_api import ResourceKind, Status
 from acrdoctor.checks.throttling import delete_minutes, limits_for, minutes_text
@@ -65,11 +67,37 @@ def test_estimates() -> None:
     assert minutes_text(1) == "1 minute"
 
 
-def test_passes_without_throttling(builder: SnapshotBuilder) -> None:
+def test_passes_when_data_plane_requests_were_made_without_a_429(builder: SnapshotBuilder) -> None:
     builder.error(Part.MANIFESTS, 401, "UNAUTHORIZED", "authentication required")
+    builder.attempted("list_repository_names", "list_manifests")
     result = run_check(SLUG, builder.build())
     assert result.status is Status.PASSED
     assert result.findings == ()
+
+
+@pytest.mark.parametrize(("operations", "reason"), [
+    (None, "the snapshot does not record which operations its collector tried, so the absence of a 429 proves "
+           "nothing (a bundle or an older snapshot)"),
+    (("list_private_endpoint_connections",),
+     "no data-plane request was tried while collecting, so nothing could have been refused with a 429"),
+])
+def test_skipped_when_nothing_could_have_been_throttled(builder: SnapshotBuilder, operations: tuple[str, ...] | None,
+                                                        reason: str) -> None:
+    """A bundle, or a collection scoped to ARM-only checks, cannot show a 429 it never risked."""
+    builder.repository("app").image(tags=["v1"])
+    if operations is not None:
+        builder.attempted(*operations)
+    result = run_check(SLUG, builder.build())
+    assert (result.status, result.reason) == (Status.SKIPPED, reason)
+
+
+def test_partial_listings_do_not_make_it_incomplete(builder: SnapshotBuilder) -> None:
+    """The listings only feed the delete-time estimate; the verdict rests on the recorded 429s."""
+    builder.repository("app").image(tags=["v1"])
+    builder.repository("broken", manifests=False, tags=False)
+    builder.attempted("list_manifests", "list_tags")
+    builder.error(Part.MANIFESTS, 500, "UNKNOWN", "internal error", repository="broken", operation="list_manifests")
+    assert run_check(SLUG, builder.build()).status is Status.PASSED
 
 
 def test_an_aggregated_collector_record_counts_every_throttled_request() -> None:
