@@ -811,7 +811,7 @@ def test_skip_reasons_name_the_error_the_bundle_carries(bundle: Path) -> None:
     assert skipped_for_usage
     for result in skipped_for_usage:
         assert result.status is Status.SKIPPED
-        assert "usage failed: AuthorizationFailed The client 'ops@contoso.example'" in (result.reason or "")
+        assert "usage: AuthorizationFailed The client 'ops@contoso.example'" in (result.reason or "")
 
 
 def test_a_failed_digest_listing_is_the_cause_of_missing_bodies(bundle: Path) -> None:
