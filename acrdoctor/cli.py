@@ -29,6 +29,7 @@ from acrdoctor.model import Part, Snapshot
 if TYPE_CHECKING:
     from acrdoctor.collect.live import LiveResult
 from acrdoctor.snapshot_io import dump_snapshot, load_snapshot, snapshot_from_dict
+from acrdoctor.user_files import check_writable, read_text
 
 EXIT_USAGE = 2
 OUTPUTS = ("table", "json", "sarif", "markdown")
@@ -245,6 +246,7 @@ def collect_cmd(registry: str | None, out: Path, checks: Sequence[str], no_plugi
     """Read a live registry (read-only) and write a snapshot file to diagnose later or attach to a ticket."""
     if not registry:
         raise click.UsageError("say which registry to collect: --registry NAME")
+    check_writable(out, "--out")
     catalogue = Catalogue.load(plugins=not no_plugins)
     selected = catalogue.select(checks or None)
     result = _live(registry, selected, live)
@@ -282,11 +284,13 @@ def preflight_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, 
     from acrdoctor.preflight.run import PREFLIGHT_PARTS, exit_code, plan_for, quoted, safe_plan_script
 
     request = parse_command(list(command))  # a malformed command fails before any registry is read
+    if safe_plan_out:
+        check_writable(safe_plan_out, "--safe-plan-out")
+    in_use_text = read_text(in_use) if in_use else None
     if registry and not (demo or snapshot_path or bundle_path):
         snapshot = _live(registry, [], live, parts=PREFLIGHT_PARTS).snapshot
     else:
         snapshot = _load_source(demo, snapshot_path, registry, bundle_path)
-    in_use_text = in_use.read_text("utf-8") if in_use else None
     plan = plan_for(request, snapshot, in_use=in_use_text)
     text = quoted(list(command))
     if safe_plan_out:

@@ -17,6 +17,7 @@ from acrdoctor.fix.journal import Journal, read_journal
 from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.plan import make_plan
 from acrdoctor.fix.run import EXIT_NOT_CONFIRMED, FixRun, execute, start_journal
+from acrdoctor.user_files import check_writable, read_text
 
 
 def interactive() -> bool:
@@ -106,6 +107,9 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
     if checks:
         catalogue.select(checks)  # unknown slugs fail before anything is read
     ip = _caller_ip(caller_ip)
+    for option, out in (("--plan-out", plan_out), ("--journal", journal_path)):
+        if out:
+            check_writable(out, option)
     state = read_journal(resume_path) if resume_path else None
     if state is not None:
         plan = state.plan
@@ -153,12 +157,12 @@ def _new_plan(demo: bool, snapshot_path: Path | None, registry: str | None, cata
               live: dict[str, Any]) -> FixPlan:
     from acrdoctor.fix.plan import DEFAULT_CHECKS
 
+    text = read_text(in_use) if in_use else None
     if registry and not (demo or snapshot_path):
         selected = catalogue.select(checks or [s for s in DEFAULT_CHECKS if s in catalogue.slugs()])
         snapshot = _live(registry, selected, live).snapshot
     else:
         snapshot = _load_source(demo, snapshot_path, registry)
-    text = in_use.read_text("utf-8") if in_use else None
     return make_plan(snapshot, catalogue, checks or None, in_use=text, relock=relock,
                      enable_retention=enable_retention, caller_ip=ip)
 

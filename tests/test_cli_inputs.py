@@ -1,0 +1,113 @@
+"""Bad files and bad output paths on every command: one line on stderr, exit 2, and no registry read first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import acrdoctor.cli as cli_module
+import acrdoctor.fix.command as fix_command
+from acrdoctor.user_files import check_writable
+from tests.test_cli import assert_one_line_error, invoke
+
+#: Deeper than Python's JSON parser can recurse (its limit follows the interpreter's, about 1,000).
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+#: The first bytes of a gzip file: what a user sends when they compress a log or a plan "to make it smaller".
+BINARY = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcb\x48\xcd\xc9\xc9\x07\x00"
+PREFLIGHT_COMMAND = ("--", "az", "acr", "repository", "delete", "-n", "contoso", "--repository", "app", "--yes")
+
+
+@pytest.fixture
+def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Stands in for a live scan and records that one started, so a test can prove none did."""
+    started: list[str] = []
+
+    def scan(registry: str, *args: Any, **kwargs: Any) -> Any:
+        started.append(registry)
+        raise AssertionError("a scan started although the output path cannot be written")
+
+    monkeypatch.setattr(cli_module, "_live", scan)
+    monkeypatch.setattr(fix_command, "_live", scan)
+    return started
+
+
+def unwritable_paths(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Output paths that fail whoever runs the tests (root ignores permission bits, so none relies on them)."""
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a directory\n")
+    return {
+        "missing directory": (tmp_path / "no-such-dir" / "out", "does not exist"),
+        "parent is a file": (a_file / "out", "is not a directory"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing directory", "parent is a file"])
+@pytest.mark.parametrize(("command", "option"), [
+    (("collect", "--registry", "contoso"), "--out"),
+    (("preflight", "--registry", "contoso"), "--safe-plan-out"),
+    (("fix", "--registry", "contoso"), "--plan-out"),
+    (("fix", "--registry", "contoso", "--apply", "--yes"), "--journal"),
+])
+def test_an_unwritable_output_path_fails_before_any_scan(tmp_path: Path, scans: list[str], case: str,
+                                                         command: tuple[str, ...], option: str) -> None:
+    path, why = unwritable_paths(tmp_path)[case]
+    tail = PREFLIGHT_COMMAND if command[0] == "preflight" else ()
+    result = invoke(*command, option, str(path), *tail)
+    assert_one_line_error(result, f"cannot write {option} {path}", why)
+    assert scans == []
+
+
+def test_checking_an_existing_output_file_leaves_it_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text("previous run\n")
+    check_writable(path, "--out")
+    assert path.read_text() == "previous run\n"
+
+
+@pytest.mark.parametrize("command", [("preflight", "--demo", *PREFLIGHT_COMMAND), ("fix", "--demo")])
+def test_a_binary_in_use_file_is_one_line_naming_it(tmp_path: Path, command: tuple[str, ...]) -> None:
+    in_use = tmp_path / "in-use.gz"
+    in_use.write_bytes(BINARY)
+    args = (*command[:2], "--in-use", str(in_use), *command[2:])
+    assert_one_line_error(invoke(*args), f"{in_use}: not text in UTF-8 or UTF-16", "binary file")
+
+
+def test_an_in_use_file_from_powershell_is_read(tmp_path: Path) -> None:
+    """PowerShell's '>' writes UTF-16 with a BOM: that is text, and its references protect what they name."""
+    in_use = tmp_path / "in-use.txt"
+    in_use.write_bytes("contoso.azurecr.io/tools/ci-runner:1.9\n".encode("utf-16"))
+    result = invoke("preflight", "--demo", "--in-use", str(in_use), "-o", "json", "--", "az", "acr", "repository",
+                    "delete", "-n", "contoso", "--repository", "tools/ci-runner", "--yes")
+    blocked = json.loads(result.stdout)["blocked"]
+    assert [b["level"] for b in blocked] == ["in-use"]
+    assert "contoso.azurecr.io/tools/ci-runner:1.9" in blocked[0]["reason"]
+
+
+def _bundle(tmp_path: Path, content: str | bytes) -> Path:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    target = bundle / "registry.json"
+    target.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return target
+
+
+@pytest.mark.parametrize(("content", "fragment"), [(DEEP_JSON, "JSON nested too deeply"),
+                                                   (BINARY, "not text in UTF-8 or UTF-16")], ids=["deep", "binary"])
+@pytest.mark.parametrize("option", ["--snapshot", "--bundle", "--from-plan", "--resume", "--inspect"])
+def test_deep_or_binary_json_is_one_line_wherever_json_is_read(tmp_path: Path, option: str, content: str | bytes,
+                                                              fragment: str) -> None:
+    if option == "--bundle":
+        named = _bundle(tmp_path, content)
+        given = named.parent
+    else:
+        named = given = tmp_path / "file.json"
+        named.write_bytes(content if isinstance(content, bytes) else content.encode())
+    command = ("diagnose",) if option in ("--snapshot", "--bundle") else ("fix",)
+    line = assert_one_line_error(invoke(*command, option, str(given)))
+    assert str(named) in line
+    # A journal whose first line is not JSON keeps the journal's own wording ("not a JSON line").
+    journal_line = option in ("--from-plan", "--resume", "--inspect") and isinstance(content, str)
+    assert ("not a JSON line" if journal_line else fragment) in line
