@@ -10,6 +10,8 @@ import pytest
 
 import acrdoctor.cli as cli_module
 import acrdoctor.fix.command as fix_command
+from acrdoctor.engine import Catalogue
+from acrdoctor.errors import InputError
 from acrdoctor.user_files import check_writable
 from tests.test_cli import assert_one_line_error, invoke
 
@@ -17,6 +19,7 @@ from tests.test_cli import assert_one_line_error, invoke
 DEEP_JSON = "[" * 100_000 + "]" * 100_000
 #: The first bytes of a gzip file: what a user sends when they compress a log or a plan "to make it smaller".
 BINARY = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcb\x48\xcd\xc9\xc9\x07\x00"
+BUILT_IN = Catalogue.load(plugins=False)
 PREFLIGHT_COMMAND = ("--", "az", "acr", "repository", "delete", "-n", "contoso", "--repository", "app", "--yes")
 
 
@@ -111,3 +114,22 @@ def test_deep_or_binary_json_is_one_line_wherever_json_is_read(tmp_path: Path, o
     # A journal whose first line is not JSON keeps the journal's own wording ("not a JSON line").
     journal_line = option in ("--from-plan", "--resume", "--inspect") and isinstance(content, str)
     assert ("not a JSON line" if journal_line else fragment) in line
+
+
+# -- --check and --skip ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (("--check", "empty-repository", "--skip", "empty-repository"), "every check selected is also skipped "
+                                                                    "(empty-repository)"),
+    (tuple(a for slug in BUILT_IN.slugs() for a in ("--skip", slug)), f"all {len(BUILT_IN)} checks are skipped"),
+], ids=["check-and-skip", "skip-everything"])
+def test_a_selection_that_skip_empties_is_a_usage_error(args: tuple[str, ...], fragment: str) -> None:
+    assert_one_line_error(invoke("diagnose", "--demo", "--no-plugins", *args), "nothing to run", fragment)
+
+
+def test_the_library_refuses_an_emptied_selection_too() -> None:
+    with pytest.raises(InputError, match="nothing to run"):
+        BUILT_IN.select(["throttling"], ["throttling"])
+    assert [c.slug for c in BUILT_IN.select(["throttling", "empty-repository"], ["throttling"])] == \
+        ["empty-repository"]
