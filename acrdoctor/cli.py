@@ -23,7 +23,7 @@ from rich.text import Text
 from acrdoctor import __version__
 from acrdoctor.check_api import Check, Severity
 from acrdoctor.engine import Catalogue, Report, diagnose
-from acrdoctor.errors import InputError
+from acrdoctor.errors import InputError, ServiceUnavailable
 from acrdoctor.model import Part, Snapshot
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ from acrdoctor.snapshot_io import dump_snapshot, load_snapshot, snapshot_from_di
 from acrdoctor.user_files import check_writable, read_text
 
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
 OUTPUTS = ("table", "json", "sarif", "markdown")
 SEVERITIES = [s.value for s in Severity]
 
@@ -106,6 +107,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except InputError as exc:
             fail(str(exc))
+        except ServiceUnavailable as exc:
+            fail(str(exc), EXIT_INCOMPLETE)
         except click.UsageError as exc:
             fail(_usage_line(exc))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.core.pipeline.transport import HttpTransport
 
 import acrdoctor.cli as cli_module
+import acrdoctor.collect.live as live
 import acrdoctor.fix.command as fix_command
+from acrdoctor.cli import load_demo
 from acrdoctor.engine import Catalogue
 from acrdoctor.errors import InputError
+from acrdoctor.testing import AsyncFakeCredential, FakeCredential, FakeRegistry, Faults, serve_fake_acr
 from acrdoctor.user_files import check_writable
 from tests.test_cli import assert_one_line_error, invoke
 
@@ -21,6 +26,13 @@ DEEP_JSON = "[" * 100_000 + "]" * 100_000
 BINARY = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcb\x48\xcd\xc9\xc9\x07\x00"
 BUILT_IN = Catalogue.load(plugins=False)
 PREFLIGHT_COMMAND = ("--", "az", "acr", "repository", "delete", "-n", "contoso", "--repository", "app", "--yes")
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: bound, then released, so connecting is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -133,3 +145,43 @@ def test_the_library_refuses_an_emptied_selection_too() -> None:
         BUILT_IN.select(["throttling"], ["throttling"])
     assert [c.slug for c in BUILT_IN.select(["throttling", "empty-repository"], ["throttling"])] == \
         ["empty-repository"]
+
+
+# -- Azure failing is not the user's input -----------------------------------------------------------------
+
+
+@pytest.fixture
+def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The SDK's waits between retries, recorded instead of slept (about 5 s per test otherwise)."""
+    waits: list[float] = []
+    monkeypatch.setattr(HttpTransport, "sleep", lambda self, duration: waits.append(duration))
+    monkeypatch.setattr(live, "_credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
+    return waits
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_arm_failing_after_retries_is_exit_3_with_the_reason(retry_waits: list[float], status: int) -> None:
+    """The SDK retries 429 and 5xx (three times here); when it gives up, trying later may work: exit 3, not 2."""
+    demo = load_demo()
+    state = FakeRegistry.from_snapshot(demo)
+    state.faults = Faults(error_rate_5xx=1.0, error_status=status, path_pattern="^/subscriptions/")
+    reg = demo.registry
+    with serve_fake_acr(state, port=0) as srv:
+        result = invoke("diagnose", "--registry", reg.name, "--subscription", reg.subscription_id or "",
+                        "-g", reg.resource_group or "", "--arm-endpoint", srv.arm_endpoint, "--ca-file", srv.ca_pem,
+                        "--no-cache", "--quiet")
+        arm_requests = [r for r in srv.requests if r.path.startswith("/subscriptions/")]
+    assert result.exit_code == 3, result.output
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("acrdoctor: error: Azure answered ") and f"{status} " in line and "try again later" in line
+    assert len(arm_requests) == 4  # the first try and three retries
+
+
+def test_an_unreachable_management_endpoint_is_exit_3(retry_waits: list[float]) -> None:
+    result = invoke("diagnose", "--registry", "contoso", "--subscription", "0000", "-g", "rg",
+                    "--arm-endpoint", f"https://127.0.0.1:{closed_port()}", "--no-cache", "--quiet")
+    assert result.exit_code == 3, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("acrdoctor: error: cannot reach registry 'contoso'")
+    assert retry_waits  # it was retried before giving up

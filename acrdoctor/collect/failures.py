@@ -19,7 +19,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from acrdoctor.errors import InputError
+from acrdoctor.errors import InputError, ServiceUnavailable
 from acrdoctor.model import Part
 
 
@@ -107,11 +107,15 @@ def error_doc(part: Part, err: BaseException, *, operation: str, repository: str
 
 
 class CollectionAborted(InputError):
-    """The registry cannot be read at all (unknown name, no login, no access, unreachable): say what to do."""
+    """The registry cannot be read at all (unknown name, no login, no access): say what to do."""
 
 
-def explain_fatal(err: BaseException, what: str) -> CollectionAborted:
-    """One actionable line for a failure that stops collection before anything useful was read."""
+def explain_fatal(err: BaseException, what: str) -> CollectionAborted | ServiceUnavailable:
+    """One actionable line for a failure that stops collection before anything useful was read.
+
+    What the user can fix (name, sign-in, role) is :class:`CollectionAborted` (exit 2); what only time can
+    fix (throttling, 5xx, an unreachable host, after the SDK's retries) is :class:`ServiceUnavailable`.
+    """
     if isinstance(err, CollectionAborted):
         return err
     if isinstance(err, ClientAuthenticationError) or type(err).__name__ in (
@@ -130,7 +134,12 @@ def explain_fatal(err: BaseException, what: str) -> CollectionAborted:
         return CollectionAborted(f"not authorized to read {what} ({f.code or 401}: {f.message[:200]}); run "
                                  "'az login' again or check the identity's role assignments")
     if f.code == "CONNECTION":
-        return CollectionAborted(f"cannot reach {what}: {f.message[:200]} — check the name, your network, "
-                                 "a proxy, or whether the registry is only reachable from a private network")
+        return ServiceUnavailable(f"cannot reach {what}: {f.message[:200]} — check the name, your network, "
+                                  "a proxy, or whether the registry is only reachable from a private network")
+    if f.status == 429 or (f.status or 0) >= 500:
+        wait = f" (Retry-After: {f.retry_after:g} s)" if f.retry_after is not None else ""
+        return ServiceUnavailable(f"Azure answered {f.status} {f.code or ''} for {what} and kept doing so after "
+                                  f"retries{wait}: {f.message[:200]} — this is on Azure's side or a limit; try again "
+                                  "later".replace("  ", " "))
     return CollectionAborted(f"reading {what} failed: {f.status or ''} {f.code or ''} {f.message[:200]}".replace(
         "  ", " "))

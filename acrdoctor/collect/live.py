@@ -248,7 +248,10 @@ async def collect_dataplane(opts: LiveOptions, login_server: str, async_credenti
 
 
 def collect(opts: LiveOptions) -> LiveResult:
-    """Read the registry and return a snapshot; raises CollectionAborted when it cannot be read at all."""
+    """Read the registry and return a snapshot.
+
+    Raises CollectionAborted when it cannot be read at all, ServiceUnavailable when Azure keeps failing.
+    """
     credential, async_credential = _credentials(opts)
     doc, errors = collect_arm(opts, credential)
     reg = doc["registry"]
