@@ -8,9 +8,11 @@ above ``--fail-on``, 2 usage or input error, 3 data incomplete (checks skipped o
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -89,6 +91,25 @@ def _usage_line(exc: click.UsageError) -> str:
     return exc.format_message().rstrip(".") + hint
 
 
+@contextmanager
+def _sdk_logs_silenced() -> Iterator[None]:
+    """Keep the Azure SDKs' log records off the terminal while a command runs.
+
+    Unconfigured, Python prints warnings to stderr: DefaultAzureCredential alone writes a dozen lines, one per
+    credential it tried, before acrdoctor's own one-line error. ``ACRDOCTOR_DEBUG=1`` lets them through.
+    """
+    logger = logging.getLogger("azure")
+    if os.environ.get("ACRDOCTOR_DEBUG"):
+        yield
+        return
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 class _Group(click.Group):
     """Turns usage and input errors into one line and exit 2, and anything unexpected into one line too.
 
@@ -104,7 +125,8 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _sdk_logs_silenced():
+                return super().invoke(ctx)
         except InputError as exc:
             fail(str(exc))
         except ServiceUnavailable as exc:

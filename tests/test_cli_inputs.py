@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +188,36 @@ def test_an_unreachable_management_endpoint_is_exit_3(retry_waits: list[float]) 
     (line,) = result.stderr.splitlines()
     assert line.startswith("acrdoctor: error: cannot reach registry 'contoso'")
     assert retry_waits  # it was retried before giving up
+
+
+# -- not signed in ----------------------------------------------------------------------------------------
+
+
+def signed_out_env(home: Path, **extra: str) -> dict[str, str]:
+    """An environment in which no Azure credential exists: empty HOME, no az on PATH, no AZURE_* variables.
+
+    ``AZURE_TOKEN_CREDENTIALS=dev`` leaves the managed identity out of DefaultAzureCredential (it would probe
+    IMDS, which is not there off Azure and takes seconds to give up); in case an azure-identity ignores that
+    variable, the probe is pointed at a closed loopback port, so no test reaches the network.
+    """
+    keep = {k: v for k, v in os.environ.items()
+            if not k.startswith(("AZURE_", "MSI_", "IDENTITY_", "IMDS_", "ACRDOCTOR_")) and k not in ("HOME", "PATH")}
+    return {**keep, "HOME": str(home), "PATH": str(home / "bin"), "AZURE_TOKEN_CREDENTIALS": "dev",
+            "AZURE_POD_IDENTITY_AUTHORITY_HOST": f"http://127.0.0.1:{closed_port()}", **extra}
+
+
+def test_not_signed_in_is_one_line_with_the_command_to_sign_in(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "bin").mkdir(parents=True)
+    args = [sys.executable, "-m", "acrdoctor", "diagnose", "--registry", "contoso", "--subscription",
+            "00000000-0000-0000-0000-000000000000", "-g", "rg", "--arm-endpoint",
+            f"https://127.0.0.1:{closed_port()}", "--no-cache", "--quiet"]
+    result = subprocess.run(args, env=signed_out_env(home), capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("acrdoctor: error: not signed in to Azure") and "run 'az login'" in line
+    # The SDK's own account of each credential it tried is still there for whoever asks for it.
+    debug = subprocess.run(args, env=signed_out_env(home, ACRDOCTOR_DEBUG="1"), capture_output=True, text=True,
+                           timeout=120, check=False)
+    assert "Attempted credentials:" in debug.stderr and debug.stderr.splitlines()[-1] == line

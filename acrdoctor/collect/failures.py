@@ -110,6 +110,16 @@ class CollectionAborted(InputError):
     """The registry cannot be read at all (unknown name, no login, no access): say what to do."""
 
 
+def _no_credential(err: BaseException) -> bool:
+    """Whether no credential could even try: nobody signed in, as opposed to a sign-in that was refused.
+
+    DefaultAzureCredential reports that as its chain's summary, a dozen lines listing every credential it
+    tried; none of them is what the user needs to read.
+    """
+    return type(err).__name__ == "CredentialUnavailableError" or (
+        "failed to retrieve a token from the included credentials" in str(err))
+
+
 def explain_fatal(err: BaseException, what: str) -> CollectionAborted | ServiceUnavailable:
     """One actionable line for a failure that stops collection before anything useful was read.
 
@@ -120,6 +130,10 @@ def explain_fatal(err: BaseException, what: str) -> CollectionAborted | ServiceU
         return err
     if isinstance(err, ClientAuthenticationError) or type(err).__name__ in (
             "CredentialUnavailableError", "ClientAuthenticationError"):
+        if _no_credential(err):
+            return CollectionAborted(f"not signed in to Azure, so {what} cannot be read: run 'az login' (or set "
+                                     "AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) and try again; "
+                                     "ACRDOCTOR_DEBUG=1 lists the credentials tried")
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return CollectionAborted(f"cannot sign in to Azure for {what}: {first[:200]} — run 'az login' "
                                  "(or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) and try again")
