@@ -353,24 +353,17 @@ def bundle_script_cmd(registry: str, resource_group: str | None, repositories: S
 @click.argument("text", metavar="TEXT|-|FILE")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Report format (json: docs/explain.md).")
-def explain_cmd(text: str, output: str) -> None:
+@click.option("--text", "as_text", is_flag=True, help="TEXT is the error text, even if it looks like a file name.")
+def explain_cmd(text: str, output: str, as_text: bool) -> None:
     """Explain ACR errors in TEXT, in a log FILE or on stdin (-): what failed, why, how to confirm and fix it.
 
-    Exit 0 when something was recognised, 1 when nothing was, 2 when the input cannot be read.
+    Exit 0 when something was recognised, 1 when nothing was, 2 when the input cannot be read (a file name
+    that names no file, an empty argument).
     """
     from acrdoctor.explain import explain, render_console, render_json
+    from acrdoctor.explain.argument import read_argument
 
-    if text == "-":
-        body = sys.stdin.read()
-    elif "\n" not in text and len(text) < 4096 and Path(text).exists():
-        if Path(text).is_dir():
-            raise InputError(f"cannot read {text}: it is a directory")
-        try:
-            body = Path(text).read_text("utf-8", errors="replace")
-        except OSError as exc:
-            raise InputError(f"cannot read {text}: {exc.strerror or exc}") from None
-    else:
-        body = text
+    body = read_argument(text, sys.stdin, as_text=as_text)
     result = explain(body)
     if output == "json":
         click.echo(render_json(result, pretty=sys.stdout.isatty()), nl=False)

@@ -19,6 +19,7 @@ import acrdoctor.fix.command as fix_command
 from acrdoctor.cli import load_demo
 from acrdoctor.engine import Catalogue
 from acrdoctor.errors import InputError
+from acrdoctor.explain.argument import looks_like_path
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential, FakeRegistry, Faults, serve_fake_acr
 from acrdoctor.user_files import check_writable
 from tests.test_cli import assert_one_line_error, invoke
@@ -221,3 +222,36 @@ def test_not_signed_in_is_one_line_with_the_command_to_sign_in(tmp_path: Path) -
     debug = subprocess.run(args, env=signed_out_env(home, ACRDOCTOR_DEBUG="1"), capture_output=True, text=True,
                            timeout=120, check=False)
     assert "Attempted credentials:" in debug.stderr and debug.stderr.splitlines()[-1] == line
+
+
+# -- explain's argument -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["missing.log", "logs/build", "C:\\logs\\my build.txt"])
+def test_explain_a_file_that_does_not_exist_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    name: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert_one_line_error(invoke("explain", name), f"no such file: {name}", "--text")
+
+
+@pytest.mark.parametrize("arg", ["", "   "])
+def test_explain_an_empty_argument_is_nothing_to_explain(arg: str) -> None:
+    assert_one_line_error(invoke("explain", arg), "nothing to explain")
+
+
+def test_explain_text_that_merely_looks_like_a_file_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("explain", "--text", "missing.log", "-o", "json")
+    assert result.exit_code == 1 and json.loads(result.stdout)["recognised"] is False
+    result = invoke("explain", "NAME_UNKNOWN", "-o", "json")  # one word, no extension: error text, as before
+    assert result.exit_code == 0 and json.loads(result.stdout)["recognised"] is True
+
+
+@pytest.mark.parametrize(("arg", "path_like"), [
+    ("missing.log", True), ("logs/build", True), ("C:\\logs\\my build.txt", True), ("./x", True),
+    ("NAME_UNKNOWN", False), ("step 3.1 failed", False), ("v1.2", False),
+    ("Error: repository name not known to registry. Correlation ID: 530afbd4", False),
+    ("denied: requested access to the resource is denied", False), ("a\nb.log", False),
+])
+def test_what_looks_like_a_path(arg: str, path_like: bool) -> None:
+    assert looks_like_path(arg) is path_like
