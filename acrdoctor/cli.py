@@ -31,7 +31,7 @@ from acrdoctor.model import Part, Snapshot
 if TYPE_CHECKING:
     from acrdoctor.collect.live import LiveResult
 from acrdoctor.snapshot_io import dump_snapshot, load_snapshot, snapshot_from_dict
-from acrdoctor.user_files import check_writable, read_text
+from acrdoctor.user_files import check_ca_file, check_writable, read_text
 
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
@@ -160,6 +160,12 @@ def _source_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def _checked_ca_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None:
+        check_ca_file(value)
+    return value
+
+
 def _live_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options that say how to reach and scan a live registry; shared by diagnose and collect."""
     options = [
@@ -181,6 +187,7 @@ def _live_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--arm-endpoint", metavar="URL",
                      help="Azure Resource Manager URL, for sovereign clouds (default: the public cloud)."),
         click.option("--ca-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                     callback=_checked_ca_file,
                      help="CA bundle to trust, e.g. behind a TLS-inspecting proxy."),
     ]
     for option in reversed(options):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,13 @@ def check_writable(path: Path, option: str) -> None:
     target, mode = (path, os.W_OK) if path.exists() else (parent, os.W_OK | os.X_OK)
     if not os.access(target, mode):
         raise InputError(f"{where}: permission denied")
+
+
+def check_ca_file(path: Path) -> None:
+    """Refuse a CA bundle without a certificate now: read at the first connection, it looks like a network failure."""
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except ssl.SSLError as exc:
+        raise InputError(f"--ca-file {path}: no PEM certificate in it ({exc.reason or exc})") from None
+    except OSError as exc:
+        raise InputError(f"cannot read --ca-file {path}: {exc.strerror or exc}") from None

@@ -255,3 +255,16 @@ def test_explain_text_that_merely_looks_like_a_file_name(tmp_path: Path, monkeyp
 ])
 def test_what_looks_like_a_path(arg: str, path_like: bool) -> None:
     assert looks_like_path(arg) is path_like
+
+
+@pytest.mark.parametrize("command", [("diagnose",), ("collect", "-o", "snap.json"), ("fix",),
+                                     ("preflight", *PREFLIGHT_COMMAND)])
+def test_a_ca_file_without_a_certificate_is_refused_before_any_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    scans: list[str], command: tuple[str, ...]) -> None:
+    """Read at the first connection, a wrong CA file would pass for a network failure (exit 3)."""
+    monkeypatch.chdir(tmp_path)
+    ca = tmp_path / "ca.gz"
+    ca.write_bytes(BINARY)
+    args = (command[0], "--registry", "contoso", "--ca-file", str(ca), *command[1:])
+    assert_one_line_error(invoke(*args), f"--ca-file {ca}: no PEM certificate in it")
+    assert scans == []
