@@ -8,9 +8,11 @@ above ``--fail-on``, 2 usage or input error, 3 data incomplete (checks skipped o
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -24,12 +26,13 @@ from acrdoctor import __version__
 from acrdoctor.check_api import Check, Severity
 from acrdoctor.collect.waits import DEFAULT_MAX_WAIT, Waits, WaitTooLong
 from acrdoctor.engine import Catalogue, Report, diagnose
-from acrdoctor.errors import InputError
+from acrdoctor.errors import InputError, ServiceUnavailable
 from acrdoctor.model import Part, Snapshot
 
 if TYPE_CHECKING:
     from acrdoctor.collect.live import LiveResult
 from acrdoctor.snapshot_io import dump_snapshot, load_snapshot, snapshot_from_dict
+from acrdoctor.user_files import check_ca_file, check_writable, read_text
 
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
@@ -89,6 +92,25 @@ def _usage_line(exc: click.UsageError) -> str:
     return exc.format_message().rstrip(".") + hint
 
 
+@contextmanager
+def _sdk_logs_silenced() -> Iterator[None]:
+    """Keep the Azure SDKs' log records off the terminal while a command runs.
+
+    Unconfigured, Python prints warnings to stderr: DefaultAzureCredential alone writes a dozen lines, one per
+    credential it tried, before acrdoctor's own one-line error. ``ACRDOCTOR_DEBUG=1`` lets them through.
+    """
+    logger = logging.getLogger("azure")
+    if os.environ.get("ACRDOCTOR_DEBUG"):
+        yield
+        return
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 class _Group(click.Group):
     """Turns usage and input errors into one line and exit 2, and anything unexpected into one line too.
 
@@ -104,10 +126,11 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _sdk_logs_silenced():
+                return super().invoke(ctx)
         except InputError as exc:
             fail(str(exc))
-        except WaitTooLong as exc:
+        except (WaitTooLong, ServiceUnavailable) as exc:
             fail(str(exc), EXIT_INCOMPLETE)
         except click.UsageError as exc:
             fail(_usage_line(exc))
@@ -138,6 +161,12 @@ def _source_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def _checked_ca_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None:
+        check_ca_file(value)
+    return value
+
+
 def _live_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options that say how to reach and scan a live registry; shared by diagnose and collect."""
     options = [
@@ -159,6 +188,7 @@ def _live_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--arm-endpoint", metavar="URL",
                      help="Azure Resource Manager URL, for sovereign clouds (default: the public cloud)."),
         click.option("--ca-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+                     callback=_checked_ca_file,
                      help="CA bundle to trust, e.g. behind a TLS-inspecting proxy."),
         click.option("--max-wait", type=click.FloatRange(min=0), default=DEFAULT_MAX_WAIT, show_default=True,
                      metavar="SECONDS", help="Longest wait for a throttled Azure (Retry-After); past it, stop."),
@@ -251,6 +281,7 @@ def collect_cmd(registry: str | None, out: Path, checks: Sequence[str], no_plugi
     """Read a live registry (read-only) and write a snapshot file to diagnose later or attach to a ticket."""
     if not registry:
         raise click.UsageError("say which registry to collect: --registry NAME")
+    check_writable(out, "--out")
     catalogue = Catalogue.load(plugins=not no_plugins)
     selected = catalogue.select(checks or None)
     result = _live(registry, selected, live)
@@ -288,11 +319,13 @@ def preflight_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, 
     from acrdoctor.preflight.run import PREFLIGHT_PARTS, exit_code, plan_for, quoted, safe_plan_script
 
     request = parse_command(list(command))  # a malformed command fails before any registry is read
+    if safe_plan_out:
+        check_writable(safe_plan_out, "--safe-plan-out")
+    in_use_text = read_text(in_use) if in_use else None
     if registry and not (demo or snapshot_path or bundle_path):
         snapshot = _live(registry, [], live, parts=PREFLIGHT_PARTS).snapshot
     else:
         snapshot = _load_source(demo, snapshot_path, registry, bundle_path)
-    in_use_text = in_use.read_text("utf-8") if in_use else None
     plan = plan_for(request, snapshot, in_use=in_use_text)
     text = quoted(list(command))
     if safe_plan_out:
@@ -330,24 +363,17 @@ def bundle_script_cmd(registry: str, resource_group: str | None, repositories: S
 @click.argument("text", metavar="TEXT|-|FILE")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Report format (json: docs/explain.md).")
-def explain_cmd(text: str, output: str) -> None:
+@click.option("--text", "as_text", is_flag=True, help="TEXT is the error text, even if it looks like a file name.")
+def explain_cmd(text: str, output: str, as_text: bool) -> None:
     """Explain ACR errors in TEXT, in a log FILE or on stdin (-): what failed, why, how to confirm and fix it.
 
-    Exit 0 when something was recognised, 1 when nothing was, 2 when the input cannot be read.
+    Exit 0 when something was recognised, 1 when nothing was, 2 when the input cannot be read (a file name
+    that names no file, an empty argument).
     """
     from acrdoctor.explain import explain, render_console, render_json
+    from acrdoctor.explain.argument import read_argument
 
-    if text == "-":
-        body = sys.stdin.read()
-    elif "\n" not in text and len(text) < 4096 and Path(text).exists():
-        if Path(text).is_dir():
-            raise InputError(f"cannot read {text}: it is a directory")
-        try:
-            body = Path(text).read_text("utf-8", errors="replace")
-        except OSError as exc:
-            raise InputError(f"cannot read {text}: {exc.strerror or exc}") from None
-    else:
-        body = text
+    body = read_argument(text, sys.stdin, as_text=as_text)
     result = explain(body)
     if output == "json":
         click.echo(render_json(result, pretty=sys.stdout.isatty()), nl=False)

@@ -20,7 +20,7 @@ from importlib.metadata import entry_points
 
 from acrdoctor.check_api import Check, Context, Finding, Severity, SkipCheck, Status, validate_check
 from acrdoctor.completeness import Coverage, Gap, describe_gaps
-from acrdoctor.errors import UnknownCheckError
+from acrdoctor.errors import InputError, UnknownCheckError
 from acrdoctor.model import Snapshot
 
 ENTRY_POINT_GROUP = "acrdoctor.checks"
@@ -165,9 +165,18 @@ class Catalogue:
             ) from None
 
     def select(self, slugs: Iterable[str] | None = None, skip: Iterable[str] = ()) -> list[type[Check]]:
+        """The checks to run; a selection that ``skip`` empties is an input error.
+
+        Running nothing would report "no issues found" and exit 0: a pass on data no check looked at.
+        """
         chosen = list(self) if not slugs else [self.get(s) for s in dict.fromkeys(slugs)]
         skipped = {self.get(s).slug for s in skip}
-        return [c for c in chosen if c.slug not in skipped]
+        selected = [c for c in chosen if c.slug not in skipped]
+        if chosen and not selected:
+            what = f"every check selected is also skipped ({', '.join(c.slug for c in chosen)})" if slugs else \
+                f"all {len(chosen)} checks are skipped"
+            raise InputError(f"nothing to run: {what}")
+        return selected
 
 
 def _skip_reason(check: type[Check], snapshot: Snapshot) -> str | None:

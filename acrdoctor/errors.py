@@ -9,3 +9,11 @@ class InputError(Exception):
 
 class UnknownCheckError(InputError):
     """A check slug that is not in the catalogue."""
+
+
+class ServiceUnavailable(Exception):
+    """Azure could not be read: throttled (429), failing (5xx) or unreachable, after the SDK's retries.
+
+    Not an input error: the same command may well work in a minute, and a script must not treat it as a
+    mistake to fix. The run saw no data, so it ends as "data incomplete" (exit 3), with the reason.
+    """

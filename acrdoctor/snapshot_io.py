@@ -34,6 +34,7 @@ from acrdoctor.model import (
     Tag,
     Usage,
 )
+from acrdoctor.user_files import parse_json
 
 SCHEMA_VERSION = 1
 KIND = "acrdoctor-snapshot"
@@ -63,10 +64,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
     # Loading creates millions of small, acyclic objects; the cyclic collector would rescan them
     # again and again while they are created (about half the load time on a 200,000-manifest file).
     with gc_paused():
-        try:
-            doc = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise SnapshotError(f"{p} is not valid JSON: {exc}") from None
+        doc = parse_json(raw, str(p), SnapshotError)
         del raw
         try:
             snapshot = snapshot_from_dict(doc)

@@ -212,7 +212,7 @@ def test_missing_snapshot_file(tmp_path: Path) -> None:
 def test_invalid_json(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"kind": "acrdoctor-snapshot", ', "utf-8")
-    assert_one_line_error(invoke("diagnose", "--snapshot", str(path), *EMPTY), "is not valid JSON")
+    assert_one_line_error(invoke("diagnose", "--snapshot", str(path), *EMPTY), "broken.json: not valid JSON (line 1")
 
 
 def good_doc() -> dict[str, Any]:

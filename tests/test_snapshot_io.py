@@ -298,7 +298,7 @@ def test_load_snapshot_reports_file_problems_in_one_line(tmp_path: Path) -> None
         load_snapshot(tmp_path / "nope.json")
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    with pytest.raises(SnapshotError, match=r"bad\.json is not valid JSON"):
+    with pytest.raises(SnapshotError, match=r"bad\.json: not valid JSON"):
         load_snapshot(bad)
     foreign = tmp_path / "foreign.json"
     foreign.write_text(json.dumps(minimal_doc() | {"kind": "other"}))

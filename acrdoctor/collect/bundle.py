@@ -18,8 +18,6 @@ read anything else.
 
 from __future__ import annotations
 
-import codecs
-import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -39,6 +37,7 @@ from acrdoctor.errors import InputError
 from acrdoctor.manifest_body import parse_manifest_body
 from acrdoctor.model import Part, Snapshot
 from acrdoctor.snapshot_io import KIND, SCHEMA_VERSION, SnapshotError, snapshot_from_dict
+from acrdoctor.user_files import decode_text, parse_json
 
 REGISTRY = "registry.json"
 USAGE = "usage.json"
@@ -118,12 +117,7 @@ class _Reader:
             raw = path.read_bytes()
         except OSError as exc:
             raise BundleError(f"{self.show(rel)}: cannot read: {exc.strerror or exc}") from None
-        # PowerShell's '>' writes UTF-16 with a BOM; Notepad and some shells add a UTF-8 BOM.
-        encoding = "utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise BundleError(f"{self.show(rel)}: not text in UTF-8 or UTF-16 ({exc.reason})") from None
+        return decode_text(raw, self.show(rel), BundleError)
 
     def json(self, rel: str) -> Any:
         """The parsed file, or None when it does not exist (the part was not collected)."""
@@ -134,10 +128,9 @@ class _Reader:
             raise BundleError(f"{self.show(rel)}: the file is empty (did the az command fail? delete the file to "
                               "mark that part as not collected)")
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BundleError(f"{self.show(rel)}: not valid JSON (line {exc.lineno} column {exc.colno}: "
-                              f"{exc.msg}); it must hold what the az command printed with --output json") from None
+            return parse_json(text, self.show(rel), BundleError)
+        except BundleError as exc:
+            raise BundleError(f"{exc}; it must hold what the az command printed with --output json") from None
 
     def failed(self, rel: str, part: Part, operation: str, repository: str | None = None) -> None:
         """Record the error the script left for ``rel`` when ``rel`` itself is absent (its command failed)."""

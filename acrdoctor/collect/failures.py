@@ -20,7 +20,7 @@ from azure.core.exceptions import (
 )
 
 from acrdoctor.collect.waits import WaitTooLong
-from acrdoctor.errors import InputError
+from acrdoctor.errors import InputError, ServiceUnavailable
 from acrdoctor.model import Part
 
 
@@ -108,18 +108,34 @@ def error_doc(part: Part, err: BaseException, *, operation: str, repository: str
 
 
 class CollectionAborted(InputError):
-    """The registry cannot be read at all (unknown name, no login, no access, unreachable): say what to do."""
+    """The registry cannot be read at all (unknown name, no login, no access): say what to do."""
 
 
-def explain_fatal(err: BaseException, what: str) -> CollectionAborted | WaitTooLong:
+def _no_credential(err: BaseException) -> bool:
+    """Whether no credential could even try: nobody signed in, as opposed to a sign-in that was refused.
+
+    DefaultAzureCredential reports that as its chain's summary, a dozen lines listing every credential it
+    tried; none of them is what the user needs to read.
+    """
+    return type(err).__name__ == "CredentialUnavailableError" or (
+        "failed to retrieve a token from the included credentials" in str(err))
+
+
+def explain_fatal(err: BaseException, what: str) -> CollectionAborted | ServiceUnavailable | WaitTooLong:
     """One actionable line for a failure that stops collection before anything useful was read.
 
-    A refused wait is no fault of the input: it stays itself, so the CLI exits 3, not 2.
+    What the user can fix (name, sign-in, role) is :class:`CollectionAborted` (exit 2); what only time can
+    fix (throttling, 5xx, an unreachable host, after the SDK's retries) is :class:`ServiceUnavailable`. A
+    refused wait is no fault of the input either: it stays itself, so the CLI exits 3, not 2.
     """
     if isinstance(err, CollectionAborted | WaitTooLong):
         return err
     if isinstance(err, ClientAuthenticationError) or type(err).__name__ in (
             "CredentialUnavailableError", "ClientAuthenticationError"):
+        if _no_credential(err):
+            return CollectionAborted(f"not signed in to Azure, so {what} cannot be read: run 'az login' (or set "
+                                     "AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) and try again; "
+                                     "ACRDOCTOR_DEBUG=1 lists the credentials tried")
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         return CollectionAborted(f"cannot sign in to Azure for {what}: {first[:200]} — run 'az login' "
                                  "(or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET) and try again")
@@ -134,7 +150,12 @@ def explain_fatal(err: BaseException, what: str) -> CollectionAborted | WaitTooL
         return CollectionAborted(f"not authorized to read {what} ({f.code or 401}: {f.message[:200]}); run "
                                  "'az login' again or check the identity's role assignments")
     if f.code == "CONNECTION":
-        return CollectionAborted(f"cannot reach {what}: {f.message[:200]} — check the name, your network, "
-                                 "a proxy, or whether the registry is only reachable from a private network")
+        return ServiceUnavailable(f"cannot reach {what}: {f.message[:200]} — check the name, your network, "
+                                  "a proxy, or whether the registry is only reachable from a private network")
+    if f.status == 429 or (f.status or 0) >= 500:
+        wait = f" (Retry-After: {f.retry_after:g} s)" if f.retry_after is not None else ""
+        return ServiceUnavailable(f"Azure answered {f.status} {f.code or ''} for {what} and kept doing so after "
+                                  f"retries{wait}: {f.message[:200]} — this is on Azure's side or a limit; try again "
+                                  "later".replace("  ", " "))
     return CollectionAborted(f"reading {what} failed: {f.status or ''} {f.code or ''} {f.message[:200]}".replace(
         "  ", " "))

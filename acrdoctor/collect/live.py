@@ -260,7 +260,8 @@ async def collect_dataplane(opts: LiveOptions, login_server: str, async_credenti
 def collect(opts: LiveOptions) -> LiveResult:
     """Read the registry and return a snapshot.
 
-    Raises CollectionAborted when it cannot be read at all, WaitTooLong when Azure asks for a wait past the cap.
+    Raises CollectionAborted when it cannot be read at all, ServiceUnavailable when Azure keeps failing,
+    WaitTooLong when Azure asks for a wait past the cap.
     """
     credential, async_credential = _credentials(opts)
     doc, errors = collect_arm(opts, credential)

@@ -19,6 +19,7 @@ from acrdoctor.fix.journal import Journal, read_journal
 from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.plan import make_plan
 from acrdoctor.fix.run import EXIT_NOT_CONFIRMED, FixRun, execute, start_journal
+from acrdoctor.user_files import check_writable, read_text
 
 
 def interactive() -> bool:
@@ -139,6 +140,9 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
     if saved_path and yes and (do_apply or resume_path) and pinned is None:
         raise InputError(f"--yes with a saved plan needs --plan-digest: pass the sha256:… printed with the plan "
                          f"that was reviewed (nobody is asked, so the digest is what ties {saved_path} to that review)")
+    for option, out in (("--plan-out", plan_out), ("--journal", journal_path)):
+        if out:
+            check_writable(out, option)
     saved = read_journal(saved_path) if saved_path else None
     state = saved if resume_path else None
     if saved is not None:
@@ -188,12 +192,12 @@ def _new_plan(demo: bool, snapshot_path: Path | None, registry: str | None, cata
               live: dict[str, Any]) -> FixPlan:
     from acrdoctor.fix.plan import DEFAULT_CHECKS
 
+    text = read_text(in_use) if in_use else None
     if registry and not (demo or snapshot_path):
         selected = catalogue.select(checks or [s for s in DEFAULT_CHECKS if s in catalogue.slugs()])
         snapshot = _live(registry, selected, live).snapshot
     else:
         snapshot = _load_source(demo, snapshot_path, registry)
-    text = in_use.read_text("utf-8") if in_use else None
     return make_plan(snapshot, catalogue, checks or None, in_use=text, relock=relock,
                      enable_retention=enable_retention, caller_ip=ip)
 

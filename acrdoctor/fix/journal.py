@@ -20,6 +20,7 @@ from typing import IO, Any
 from acrdoctor.errors import InputError
 from acrdoctor.fix.digest import DIGEST_FORM
 from acrdoctor.fix.model import FixPlan
+from acrdoctor.user_files import parse_json, read_text
 
 #: Results that count as success for the steps that depend on them, and need no redo on resume.
 SUCCEEDED = frozenset({"done", "already"})
@@ -94,18 +95,15 @@ class JournalState:
 
 def read_journal(path: Path) -> JournalState:
     """Read a journal (or a plan file written with ``--plan-out``, which is a journal of one line)."""
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    lines = read_text(path).splitlines()
     events: list[dict[str, Any]] = []
     torn = 0
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            doc = json.loads(line)
-        except ValueError:
+            doc = parse_json(line, f"{path}:{number}")
+        except InputError:
             if not events:
                 raise InputError(f"{path}:{number}: not a JSON line; is this an acrdoctor fix journal?") from None
             torn += 1  # half a line left by a killed process; the lines around it are whole

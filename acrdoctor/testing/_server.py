@@ -277,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
 _ARM_RE = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)(?:/resourcegroups/(?P<rg>[^/]+))?/providers/microsoft\.containerregistry"
     r"/(?P<rest>.*)$", re.IGNORECASE)
+#: Error codes of injected ARM faults, by status (the fake's choice: no recording holds one).
+_ARM_FAULT_CODES = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 429: "TooManyRequests"}
 
 
 class _Ctx:
@@ -327,9 +329,13 @@ class _Ctx:
         if reset:
             raise _Reset
         if err:
+            status = faults.error_status
             if self.arm:
-                raise ArmError(500, "InternalServerError", "Encountered internal server error. (fault injected)")
-            raise AcrError(500, "UNKNOWN", "unknown error (fault injected)")
+                code = _ARM_FAULT_CODES.get(status, "InternalServerError")
+                raise ArmError(status, code, f"{code} (fault injected)")
+            if status == 429:
+                raise AcrError(429, "TOOMANYREQUESTS", "too many requests (fault injected)")
+            raise AcrError(status, "UNKNOWN", "unknown error (fault injected)")
 
     # -- data plane ----------------------------------------------------------------------------------------
 

@@ -159,7 +159,11 @@ class Throttle:
 class Faults:
     """Injected misbehaviour, drawn from a seeded RNG so a failing test replays identically.
 
-    * ``error_rate_5xx``: share of requests answered 500 (data plane: ``UNKNOWN``; ARM: ``InternalServerError``).
+    * ``error_rate_5xx``: share of requests answered ``error_status`` (data plane: ``UNKNOWN``, or
+      ``TOOMANYREQUESTS`` for 429; ARM: ``InternalServerError``, ``BadGateway``, ``ServiceUnavailable`` or
+      ``TooManyRequests``; the ARM codes are the fake's own, not from a recording).
+    * ``error_status``: the status those errors carry: 500 (default), 502, 503, or 429 without a ``Retry-After``,
+      so a client backs off on its own schedule.
     * ``reset_rate``: share of connections dropped with a TCP reset before any response.
     * ``slow_seconds``: delay added before every response.
     * ``manifest_unknown_rate``: share of manifest GET/HEAD answered 404 ``MANIFEST_UNKNOWN`` although the
@@ -171,6 +175,7 @@ class Faults:
     """
 
     error_rate_5xx: float = 0.0
+    error_status: int = 500
     reset_rate: float = 0.0
     slow_seconds: float = 0.0
     manifest_unknown_rate: float = 0.0

@@ -16,7 +16,7 @@ from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.failures import CollectionAborted
 from acrdoctor.collect.live import LiveOptions, Target, collect, parse_target, parts_for
 from acrdoctor.engine import Catalogue, diagnose
-from acrdoctor.errors import InputError
+from acrdoctor.errors import InputError, ServiceUnavailable
 from acrdoctor.model import Part, Snapshot
 from acrdoctor.snapshot_io import snapshot_to_dict
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential, FakeRegistry, Throttle, serve_fake_acr
@@ -178,7 +178,7 @@ def test_unreachable_management_endpoint_is_one_clear_error(demo: Snapshot, tmp_
     opts = LiveOptions(target=Target("contoso"), subscription="0000", resource_group="rg",
                        arm_endpoint="https://127.0.0.1:9", connection_verify=True, credential=FakeCredential(),
                        async_credential=AsyncFakeCredential())
-    with pytest.raises(CollectionAborted, match="cannot reach"):
+    with pytest.raises(ServiceUnavailable, match="cannot reach"):
         collect(opts)
 
 

@@ -157,7 +157,7 @@ def test_an_unreachable_registry_is_one_line(demo, tmp_path: Path) -> None:
     reg = demo.registry
     result = run("--registry", reg.name, "--subscription", reg.subscription_id, "-g", reg.resource_group,
                  "--arm-endpoint", "https://127.0.0.1:9", "--no-cache", "--quiet")
-    one_line_error(result, 2, "cannot reach")
+    one_line_error(result, 3, "cannot reach")
 
 
 def test_ctrl_c_while_applying_says_how_to_resume(srv, demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
