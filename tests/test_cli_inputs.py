@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,7 @@ def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The SDK's waits between retries, recorded instead of slept (about 5 s per test otherwise)."""
     waits: list[float] = []
     monkeypatch.setattr(HttpTransport, "sleep", lambda self, duration: waits.append(duration))
+    monkeypatch.setattr(time, "sleep", waits.append)  # acrdoctor's capped retry sleeps through Waits
     monkeypatch.setattr(live, "_credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
     return waits
 

@@ -43,6 +43,11 @@ def _secs(seconds: float) -> str:
     return f"{seconds:g} s" if seconds < 10 else f"{round(seconds)} s"
 
 
+def _sleep(seconds: float) -> None:
+    """``time.sleep`` looked up when called, so a test that patches it reaches every ``Waits`` already built."""
+    time.sleep(seconds)
+
+
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -52,7 +57,7 @@ class Waits:
     """The cap and the two side effects of waiting (sleeping, telling the user)."""
 
     max_wait: float = DEFAULT_MAX_WAIT
-    sleep: Callable[[float], Any] = time.sleep
+    sleep: Callable[[float], Any] = _sleep
     say: Callable[[str], None] = _stderr
     announced: list[str] = field(default_factory=list, repr=False)
 
