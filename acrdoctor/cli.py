@@ -29,6 +29,7 @@ from acrdoctor.model import Part, Snapshot
 if TYPE_CHECKING:
     from acrdoctor.collect.live import LiveResult
 from acrdoctor.snapshot_io import dump_snapshot, load_snapshot, snapshot_from_dict
+from acrdoctor.textsafe import visible
 
 EXIT_USAGE = 2
 OUTPUTS = ("table", "json", "sarif", "markdown")
@@ -50,7 +51,7 @@ def _stdout_console() -> Console:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    click.echo(f"acrdoctor: error: {message}", err=True)
+    click.echo(f"acrdoctor: error: {visible(message)}", err=True)
     sys.exit(code)
 
 
