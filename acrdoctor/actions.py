@@ -2,16 +2,19 @@
 
 Each finding's fix is built from these objects so that the command a user copies and the change a
 later ``acrdoctor fix --apply`` performs come from one place. Commands are shell-quoted for POSIX
-shells: every name is filled in from the snapshot, nothing is left as a placeholder unless the
-value cannot be known offline (then the command computes it, as with the caller's IP).
+shells (:mod:`acrdoctor.shellquote`): every name is filled in from the snapshot and quoted, nothing is
+left as a placeholder unless the value cannot be known offline (then the command computes it, as with the
+caller's IP, and only such an expression of acrdoctor's own, typed :class:`ShellExpr`, is left to the shell).
 """
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from acrdoctor.shellquote import Arg, ShellExpr, quote_cmd, shell_join, shell_word, substitution
+
+__all__ = ["Arg", "ShellExpr", "quote_cmd", "shell_join", "shell_word"]
 
 if TYPE_CHECKING:
     from acrdoctor.fix.sdk import FixClients
@@ -23,32 +26,14 @@ PLACEHOLDER_SOURCE = "mcr.microsoft.com/mcr/hello-world:latest"
 PLACEHOLDER_TAG = "acrdoctor-placeholder"
 
 #: Prints the public IP of the machine the user runs the command on.
-CALLER_IP_EXPR = "$(curl -fsS https://api.ipify.org)"
+CALLER_IP_EXPR = substitution(["curl", "-fsS", "https://api.ipify.org"])
 
 #: Prints the object id of the signed-in user, the default assignee of a role assignment.
-SIGNED_IN_USER_EXPR = "$(az ad signed-in-user show --query id --output tsv)"
+SIGNED_IN_USER_EXPR = substitution(["az", "ad", "signed-in-user", "show", "--query", "id", "--output", "tsv"])
 
-
-def shell_join(argv: Sequence[str]) -> str:
-    """Quote each argument for a POSIX shell; ``$(...)`` expressions are left to the shell."""
-    parts = []
-    for arg in argv:
-        if arg.startswith("$(") and arg.endswith(")"):
-            parts.append(f'"{arg}"')
-        else:
-            parts.append(shlex.quote(arg))
-    return " ".join(parts)
-
-
-def quote_cmd(text: str) -> str:
-    """Quote an inner command line for ``--cmd`` the way the ACR docs write it: in double quotes.
-
-    The inner line already single-quotes its own arguments; double quotes keep it readable as long as
-    nothing inside would be expanded by the shell, otherwise fall back to POSIX single quoting.
-    """
-    if any(ch in text for ch in '"$`\\!'):
-        return shlex.quote(text)
-    return f'"{text}"'
+#: The expressions an action may hold, by the name a saved fix plan records instead of their text: a plan
+#: read back can only name one of these, so no text in a plan file ever becomes something the shell runs.
+EXPRESSIONS: dict[str, ShellExpr] = {"caller-ip": CALLER_IP_EXPR, "signed-in-user": SIGNED_IN_USER_EXPR}
 
 
 def _bool(value: bool) -> str:
@@ -59,7 +44,7 @@ def _bool(value: bool) -> str:
 class RegistryRef:
     """How ``az`` addresses a registry: its name, and the resource group when known."""
 
-    name: str
+    name: Arg
     resource_group: str | None = None
 
     def rg(self) -> list[str]:
@@ -109,17 +94,17 @@ class SetAttributes(Action):
     """
 
     registry: RegistryRef
-    repository: str
-    digest: str | None = None
-    tag: str | None = None
+    repository: Arg
+    digest: Arg | None = None
+    tag: Arg | None = None
     write_enabled: bool | None = True
     delete_enabled: bool | None = True
 
-    def target(self) -> list[str]:
+    def target(self) -> list[Arg]:
         if self.digest:
-            return ["--image", f"{self.repository}@{self.digest}"]
+            return ["--image", shell_word(self.repository, "@", self.digest)]
         if self.tag:
-            return ["--image", f"{self.repository}:{self.tag}"]
+            return ["--image", shell_word(self.repository, ":", self.tag)]
         return ["--repository", self.repository]
 
     def commands(self) -> tuple[str, ...]:
@@ -173,7 +158,7 @@ class SetAttributes(Action):
 @dataclass(frozen=True, slots=True)
 class DeleteRepository(Action):
     registry: RegistryRef
-    repository: str
+    repository: Arg
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "repository", "delete", "--name", self.registry.name,
@@ -212,12 +197,12 @@ class DeleteManifest(Action):
     """Delete one manifest by digest (and with it every tag that points at it)."""
 
     registry: RegistryRef
-    repository: str
+    repository: Arg
     digest: str
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "repository", "delete", "--name", self.registry.name,
-                "--image", f"{self.repository}@{self.digest}", "--yes"]
+                "--image", shell_word(self.repository, "@", self.digest), "--yes"]
         return (shell_join(argv),)
 
     def describe(self) -> str:
@@ -249,13 +234,13 @@ class ImportPlaceholder(Action):
     """Put a tiny public image into a repository so ACR knows the name again."""
 
     registry: RegistryRef
-    repository: str
+    repository: Arg
     source: str = PLACEHOLDER_SOURCE
     tag: str = PLACEHOLDER_TAG
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "import", "--name", self.registry.name, *self.registry.rg(),
-                "--source", self.source, "--image", f"{self.repository}:{self.tag}"]
+                "--source", self.source, "--image", shell_word(self.repository, ":", self.tag)]
         return (shell_join(argv),)
 
     def describe(self) -> str:
@@ -286,7 +271,7 @@ class DeletePrivateEndpointConnection(Action):
     """Detach one private endpoint. The command has no ``--yes`` (azure-cli 2.91.0 rejects it): it never prompts."""
 
     registry: RegistryRef
-    connection: str
+    connection: Arg
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "private-endpoint-connection", "delete", "--registry-name", self.registry.name,
@@ -318,7 +303,7 @@ class AddNetworkRule(Action):
     """Allow one caller IP through the registry firewall; ``ip`` may be a shell expression."""
 
     registry: RegistryRef
-    ip: str = CALLER_IP_EXPR
+    ip: Arg = CALLER_IP_EXPR
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "network-rule", "add", "--name", self.registry.name, *self.registry.rg(),
@@ -344,7 +329,7 @@ class AddNetworkRule(Action):
     def apply(self, c: FixClients) -> str:
         from acrdoctor.fix.sdk import ApplyError, rule_set_body
 
-        if self.ip.startswith("$("):
+        if isinstance(self.ip, ShellExpr):
             raise ApplyError("the caller's IP is not known: pass --caller-ip")
         c.patch_registry({"networkRuleSet": rule_set_body(c.registry(fresh=True).network_rule_set, add_ip=self.ip)})
         return f"{self.ip} allowed"
@@ -355,7 +340,7 @@ class RemoveNetworkRule(Action):
     """Take back a temporary firewall rule once the work it was opened for is done."""
 
     registry: RegistryRef
-    ip: str = CALLER_IP_EXPR
+    ip: Arg = CALLER_IP_EXPR
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "network-rule", "remove", "--name", self.registry.name, *self.registry.rg(),
@@ -495,9 +480,9 @@ class RunPurge(Action):
 class AssignRole(Action):
     """Grant a role on the registry; ``assignee`` may be a shell expression for the signed-in user."""
 
-    registry_id: str
+    registry_id: Arg
     role: str
-    assignee: str = SIGNED_IN_USER_EXPR
+    assignee: Arg = SIGNED_IN_USER_EXPR
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "role", "assignment", "create", "--assignee", self.assignee, "--role", self.role,
@@ -553,12 +538,12 @@ class Untag(Action):
     """Remove one tag and keep the manifest: frees nothing, but the tag can no longer be pulled."""
 
     registry: RegistryRef
-    repository: str
-    tag: str
+    repository: Arg
+    tag: Arg
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "repository", "untag", "--name", self.registry.name,
-                "--image", f"{self.repository}:{self.tag}"]
+                "--image", shell_word(self.repository, ":", self.tag)]
         return (shell_join(argv),)
 
     def describe(self) -> str:

@@ -32,6 +32,7 @@ from acrdoctor.model import Part, Snapshot
 if TYPE_CHECKING:
     from acrdoctor.collect.live import LiveResult
 from acrdoctor.snapshot_io import dump_snapshot, load_snapshot, snapshot_from_dict
+from acrdoctor.textsafe import visible
 from acrdoctor.user_files import check_ca_file, check_writable, read_text
 
 EXIT_USAGE = 2
@@ -55,7 +56,7 @@ def _stdout_console() -> Console:
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    click.echo(f"acrdoctor: error: {message}", err=True)
+    click.echo(f"acrdoctor: error: {visible(message)}", err=True)
     sys.exit(code)
 
 

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 
-from acrdoctor.actions import Action, DeleteManifest, RegistryRef, SetAttributes
+from acrdoctor.actions import Action, DeleteManifest, RegistryRef, SetAttributes, shell_join
 from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
 from acrdoctor.model import Manifest, Part, Repository
 from acrdoctor.storage import Entry
@@ -162,7 +162,8 @@ class BrokenIndexReferences(Check):
                     "with az acr import --source <original image> if it came from another registry.",
                     "The snapshot records only child digests, so the missing platforms cannot be named; a child "
                     "locked with list-enabled=false is hidden from listings but not gone: check one with "
-                    f"az acr manifest show-metadata --registry {ref.name} --name {repo.name}@{missing[0]}",
+                    + shell_join(["az", "acr", "manifest", "show-metadata", "--registry", ref.name, "--name",
+                                  f"{repo.name}@{missing[0]}"]),
                 ),
             )
             yield self.finding(

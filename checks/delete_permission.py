@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from acrdoctor.actions import AssignRole
+from acrdoctor.actions import AssignRole, shell_join
 from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity, skip_without_attempt
 from acrdoctor.model import DELETE_OPERATIONS, CollectionError, Part, Registry
 from acrdoctor.units import plural
@@ -229,11 +229,12 @@ class DeletePermission(Check):
         scope_action = SCOPE_MAP_ACTIONS.get(missing.action)
         if scope_action and missing.type != "arm":
             repo = missing.name if missing.type == "repository" and missing.name else "<repository>"
+            update = shell_join(["az", "acr", "scope-map", "update", "--name", "SCOPE_MAP_NAME", "--registry",
+                                 reg.name, "--add-repository", *dict.fromkeys((repo, scope_action, "metadata/read"))])
+            show = shell_join(["az", "acr", "token", "show", "--name", "TOKEN_NAME", "--registry", reg.name])
             notes.append(
                 "If the caller signs in with a repository-scoped token, add the action to the token's scope map "
-                f"instead: `az acr scope-map update --name SCOPE_MAP_NAME --registry {reg.name} --add-repository "
-                f"{' '.join(dict.fromkeys((repo, scope_action, 'metadata/read')))}` (`az acr token show --name "
-                f"TOKEN_NAME --registry {reg.name}` names its scope map)."
+                f"instead: `{update}` (`{show}` names its scope map)."
             )
         return Fix(summary=summary, actions=actions, notes=tuple(notes))
 

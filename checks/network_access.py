@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from acrdoctor.actions import (
     CALLER_IP_EXPR,
     AddNetworkRule,
+    Arg,
     RegistryRef,
     RemoveNetworkRule,
     SetPublicNetworkAccess,
@@ -135,7 +136,7 @@ class NetworkAccessDenied(Check):
 
     def _fix(self, reg: Registry, public_disabled: bool, ips: list[str]) -> Fix:
         ref = RegistryRef(reg.name, reg.resource_group)
-        targets = ips or [CALLER_IP_EXPR]
+        targets: list[Arg] = [*ips] or [CALLER_IP_EXPR]
         rules = tuple(AddNetworkRule(ref, ip) for ip in targets)
         removals = tuple(RemoveNetworkRule(ref, ip) for ip in targets)
         related: list[Related] = []

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acrdoctor.actions import SIGNED_IN_USER_EXPR, Action, RegistryRef, shell_join
+from acrdoctor.actions import SIGNED_IN_USER_EXPR, Action, Arg, RegistryRef, shell_join, shell_word
+from acrdoctor.shellquote import ShellExpr, substitution
+
+from .names import placeholder
 
 
-def registry_id_expr(registry: str) -> str:
+def registry_id_expr(registry: Arg) -> ShellExpr:
     """A command substitution printing the registry's resource id (az finds its resource group)."""
-    return f"$(az acr show --name {registry} --query id --output tsv)"
+    return substitution(["az", "acr", "show", "--name", registry, "--query", "id", "--output", "tsv"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +25,7 @@ class ShowRepository(Action):
     """``az acr repository show``: answers NAME_UNKNOWN for a repository ACR does not know."""
 
     registry: RegistryRef
-    repository: str
+    repository: Arg
     query: str | None = None
 
     def commands(self) -> tuple[str, ...]:
@@ -40,13 +43,14 @@ class ShowImage(Action):
     """``az acr repository show --image`` for a tag or a digest: its attributes, or TAG/MANIFEST_UNKNOWN."""
 
     registry: RegistryRef
-    repository: str
-    tag: str | None = None
-    digest: str | None = None
+    repository: Arg
+    tag: Arg | None = None
+    digest: Arg | None = None
     query: str | None = None
 
     def commands(self) -> tuple[str, ...]:
-        image = f"{self.repository}@{self.digest}" if self.digest else f"{self.repository}:{self.tag}"
+        image = shell_word(self.repository, "@", self.digest) if self.digest else \
+            shell_word(self.repository, ":", self.tag or "")
         argv = ["az", "acr", "repository", "show", "--name", self.registry.name, "--image", image]
         if self.query:
             argv += ["--query", self.query]
@@ -61,7 +65,7 @@ class FindRepository(Action):
     """Whether the registry's catalog lists the repository: a listed name that answers NAME_UNKNOWN is the trap."""
 
     registry: RegistryRef
-    repository: str
+    repository: Arg
 
     def commands(self) -> tuple[str, ...]:
         listing = shell_join(["az", "acr", "repository", "list", "--name", self.registry.name, "--output", "tsv"])
@@ -85,7 +89,7 @@ class ListRepositories(Action):
 @dataclass(frozen=True, slots=True)
 class ShowTags(Action):
     registry: RegistryRef
-    repository: str
+    repository: Arg
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "repository", "show-tags", "--name", self.registry.name, "--repository",
@@ -101,7 +105,7 @@ class ListManifestMetadata(Action):
     """``az acr manifest list-metadata``; ``untagged`` keeps the digests no tag reaches."""
 
     registry: RegistryRef
-    repository: str
+    repository: Arg
     untagged: bool = False
 
     def commands(self) -> tuple[str, ...]:
@@ -118,13 +122,15 @@ class ShowManifest(Action):
     """``az acr manifest show``: the manifest body, so an index's platform children can be checked one by one."""
 
     registry: RegistryRef
-    repository: str
-    reference: str
+    repository: Arg
+    reference: Arg
 
     def commands(self) -> tuple[str, ...]:
-        sep = "@" if self.reference.startswith("sha256:") or "ACRDOCTOR_DIGEST" in self.reference else ":"
+        digest = self.reference == placeholder("digest") or (isinstance(self.reference, str)
+                                                             and self.reference.startswith("sha256:"))
+        sep = "@" if digest else ":"
         argv = ["az", "acr", "manifest", "show", "--registry", self.registry.name, "--name",
-                f"{self.repository}{sep}{self.reference}"]
+                shell_word(self.repository, sep, self.reference)]
         return (shell_join(argv),)
 
     def describe(self) -> str:
@@ -190,7 +196,7 @@ class ListRoleAssignments(Action):
     """The signed-in identity's role assignments on the registry."""
 
     registry: RegistryRef
-    assignee: str = SIGNED_IN_USER_EXPR
+    assignee: Arg = SIGNED_IN_USER_EXPR
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "role", "assignment", "list", "--assignee", self.assignee, "--scope",
@@ -227,7 +233,7 @@ class ListReplications(Action):
 @dataclass(frozen=True, slots=True)
 class ListSoftDeleted(Action):
     registry: RegistryRef
-    repository: str
+    repository: Arg
 
     def commands(self) -> tuple[str, ...]:
         return (shell_join(["az", "acr", "manifest", "list-deleted", "--registry", self.registry.name,
@@ -255,13 +261,13 @@ class ImportImage(Action):
     """Put an image back under a tag from another copy (re-pushing the original build works as well)."""
 
     registry: RegistryRef
-    source: str
-    repository: str
-    tag: str
+    source: Arg
+    repository: Arg
+    tag: Arg
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "import", "--name", self.registry.name, *self.registry.rg(), "--source", self.source,
-                "--image", f"{self.repository}:{self.tag}", "--force"]
+                "--image", shell_word(self.repository, ":", self.tag), "--force"]
         return (shell_join(argv),)
 
     def describe(self) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from acrdoctor.actions import Action
 
-from .names import VARIABLES, Names, finalize, variables_in
+from .names import VARIABLES, Names, variables_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +24,8 @@ class Step:
 
     @property
     def commands(self) -> tuple[str, ...]:
-        out = [finalize(c) for a in self.actions for c in a.commands()]
-        out += [finalize(c) for c in self.extra_commands]
+        out = [c for a in self.actions for c in a.commands()]
+        out += self.extra_commands
         return tuple(dict.fromkeys(out))
 
 
@@ -51,7 +51,7 @@ class Match:
     @property
     def variables(self) -> list[str]:
         """Shell variables the printed commands need because the text did not name them."""
-        return variables_in([*self.confirm.commands, *self.fix.commands])
+        return variables_in([*self.confirm.actions, *self.fix.actions])
 
     def variable_note(self) -> str | None:
         names = self.variables

@@ -6,9 +6,9 @@ quotes (the firewall message on the wire, docker/build-push-action#1214) and ``\
 Go/autorest errors (Azure/acr-cli#70, #459, #523) all read the same.
 
 A name that cannot be found becomes a shell variable (``"$REGISTRY"``) in the printed commands, never a
-``<placeholder>``: the command stays valid shell and says what to set. Actions render commands with
-:func:`acrdoctor.actions.shell_join`, which would single-quote a ``$``; so actions get a sentinel that
-``shlex`` leaves bare, and :func:`finalize` turns it into the quoted variable afterwards.
+``<placeholder>``: the command stays valid shell and says what to set. The variable is a
+:class:`~acrdoctor.shellquote.ShellExpr`, so it is told apart from the names found in the text by its type:
+a name from the text is always quoted, however much it looks like ``$REGISTRY`` or ``$(…)``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import re
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+
+from acrdoctor.actions import RegistryRef
+from acrdoctor.shellquote import Arg, ShellExpr, needed_variables, variable
 
 #: Shell variable used for each name when the text does not give it.
 VARIABLES: Mapping[str, str] = {
@@ -30,45 +33,19 @@ VARIABLES: Mapping[str, str] = {
     "source_image": "SOURCE_IMAGE",
 }
 
-_SENTINEL = re.compile(r"__ACRDOCTOR_([A-Z_]+?)__")
-_SAFE = r"[\w@%+=:,./-]"
-_BARE_TOKEN = re.compile(rf"(?<!\S)({_SAFE}*__ACRDOCTOR_[A-Z_]+?__{_SAFE}*)(?!\S)")
+def placeholder(name: str) -> ShellExpr:
+    """The shell variable an action gets instead of a name the text does not give."""
+    return variable(VARIABLES[name])
 
 
-def sentinel(name: str) -> str:
-    """What an action gets instead of a missing name; :func:`finalize` makes it ``"$VAR"``."""
-    return f"__ACRDOCTOR_{VARIABLES[name]}__"
-
-
-def _var(match: re.Match[str], text: str) -> str:
-    after = text[match.end():match.end() + 1]
-    name = match.group(1)
-    return f"${{{name}}}" if after and (after.isalnum() or after == "_") else f"${name}"
-
-
-def finalize(command: str) -> str:
-    """Turn sentinels into shell variables: a bare token becomes ``"$VAR"``, ``"$VAR:$TAG"`` and so on.
-
-    A sentinel inside a ``"$(...)"`` argument (already double-quoted by ``shell_join``) becomes ``"$VAR"``,
-    which a command substitution allows.
-    """
-
-    def bare(m: re.Match[str]) -> str:
-        token = m.group(1)
-        return '"' + _SENTINEL.sub(lambda s: _var(s, token), token) + '"'
-
-    command = _BARE_TOKEN.sub(bare, command)
-    return _SENTINEL.sub(lambda s: f'"${s.group(1)}"', command)
-
-
-def variables_in(commands: Iterable[str]) -> list[str]:
-    """Shell variables the commands need, in first-use order."""
-    found: list[str] = []
-    for cmd in commands:
-        for name in re.findall(r"\$\{?([A-Z][A-Z_]*)\}?", cmd):
-            if name in VARIABLES.values() and name not in found:
-                found.append(name)
-    return found
+def variables_in(actions: Iterable[object]) -> list[str]:
+    """Shell variables the actions' commands need, in first-use order: found by type, never in the text."""
+    values: list[object] = []
+    for action in actions:
+        for f in fields(action):  # type: ignore[arg-type]
+            value = getattr(action, f.name)
+            values.extend((value.name,) if isinstance(value, RegistryRef) else (value,))
+    return list(needed_variables(values))
 
 
 # --- normalising -------------------------------------------------------------------------------------------
@@ -122,10 +99,10 @@ class Names:
     def as_dict(self) -> dict[str, str]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
-    def get(self, name: str) -> str:
-        """The value, or the sentinel that becomes the shell variable for it."""
+    def get(self, name: str) -> Arg:
+        """The value, or the shell variable standing in for it."""
         value = getattr(self, name)
-        return value if value else sentinel(name)
+        return value if value else placeholder(name)
 
 
 _Q = "[\"']"

@@ -58,7 +58,7 @@ from .actions import (
     registry_id_expr,
 )
 from .model import Step
-from .names import Names, finalize, sentinel
+from .names import Names, placeholder
 
 DOCS_LOCK = "https://learn.microsoft.com/azure/container-registry/container-registry-image-lock"
 DOCS_FAQ = "https://learn.microsoft.com/azure/container-registry/container-registry-faq"
@@ -187,7 +187,7 @@ def _build_name_unknown(mode: str, hits: Sequence[Hit]) -> Built:
             "answers NAME_UNKNOWN, it is the empty-repository trap: import a placeholder, then delete it.",
             (ListRepositories(ref),),
             ("The empty-repository fix: " + " && ".join(
-                finalize(c) for a in (ImportPlaceholder(ref, repo), DeleteRepository(ref, repo))
+                c for a in (ImportPlaceholder(ref, repo), DeleteRepository(ref, repo))
                 for c in a.commands()),),
         )
         cause = readings
@@ -248,7 +248,7 @@ def _build_manifest_unknown(mode: str, hits: Sequence[Hit]) -> Built:
     ref, repo = _ref(n), n.get("repository")
     purge = any("purge" in h.context.lower() or "GetManifest" in h.context for h in hits)
     if mode == "broken-index-references":
-        index_ref = n.tag or sentinel("tag")
+        index_ref = n.tag or placeholder("tag")
         child = n.get("digest")
         return Built(
             "Pull fails: a multi-arch index lists a platform manifest that is gone",
@@ -261,7 +261,7 @@ def _build_manifest_unknown(mode: str, hits: Sequence[Hit]) -> Built:
                  (ShowManifest(ref, repo, index_ref), ShowImage(ref, repo, digest=child))),
             Step("No az command brings a deleted manifest back: rebuild and push the image under the tag, or "
                  "re-import it from another copy.",
-                 (ImportImage(ref, sentinel("source_image"), repo, index_ref),),
+                 (ImportImage(ref, placeholder("source_image"), repo, index_ref),),
                  ("$SOURCE_IMAGE is the original image the tag was built or imported from (another registry, a "
                   "CI build); re-pushing with docker buildx --push works as well.",
                   "Clean untagged manifests with `acr purge --untagged-only` (acr-cli ≥ 0.17): it keeps the "
@@ -313,8 +313,8 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
             confirm_actions.append(ShowImage(r, t.get("repository"), tag=t.tag, query="changeableAttributes"))
             fix_actions.append(SetAttributes(r, t.get("repository"), tag=t.tag))
     if not n.tag and not n.digest:
-        confirm_actions.append(ShowImage(ref, repo, tag=sentinel("tag"), query="changeableAttributes"))
-        fix_actions.append(SetAttributes(ref, repo, tag=sentinel("tag")))
+        confirm_actions.append(ShowImage(ref, repo, tag=placeholder("tag"), query="changeableAttributes"))
+        fix_actions.append(SetAttributes(ref, repo, tag=placeholder("tag")))
     confirm_actions += [ShowRegistry(ref, "policies.quarantinePolicy"), ShowUsage(ref), ShowRegistry(ref, "sku")]
     purge = any("purge" in h.context.lower() or "Skipped" in h.line for h in hits)
     notes = [
@@ -630,7 +630,7 @@ def _build_pe(mode: str, hits: Sequence[Hit]) -> Built:
     ref = _ref(n)
     conns = [t.connection for t in _distinct(hits, "connection") if t.connection]
     deletes = [DeletePrivateEndpointConnection(ref, c) for c in conns] or [
-        DeletePrivateEndpointConnection(ref, sentinel("connection"))]
+        DeletePrivateEndpointConnection(ref, placeholder("connection"))]
     notes = [
         "Delete every connection the confirm step lists" + ("" if conns else
                                                             " (set $CONNECTION to each NAME in turn)")

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from acrdoctor import __version__
+from acrdoctor.textsafe import visible
 
 from .model import Explanation, Match, Step
 
@@ -58,30 +59,30 @@ def render_json(e: Explanation, pretty: bool = True) -> str:
 
 def _commands(console: Console, commands: tuple[str, ...]) -> None:
     for cmd in commands:
-        console.print(Text("        $ ", style="dim") + Text(cmd, style="green"), soft_wrap=True)
+        console.print(Text("        $ ", style="dim") + Text(visible(cmd), style="green"), soft_wrap=True)
 
 
 def _match(console: Console, m: Match) -> None:
     head = Text()
     head.append("[✗] ", style="red")
     head.append(m.failure_mode, style="bold")
-    head.append(f" · {m.title}")
+    head.append(visible(f" · {m.title}"))
     if m.occurrences > 1:
         head.append(f" (seen {m.occurrences} times)", style="red")
     console.print(head)
-    console.print(Text("    what: ", style="dim") + Text(m.message))
-    console.print(Text("    why: ", style="dim") + Text(m.cause))
+    console.print(Text("    what: ", style="dim") + Text(visible(m.message)))
+    console.print(Text("    why: ", style="dim") + Text(visible(m.cause)))
     found = m.extracted.as_dict()
     if found:
-        console.print(Text("    found: ", style="dim") + Text(", ".join(f"{k}={v}" for k, v in found.items())))
-    console.print(Text("    confirm: ", style="dim") + Text(m.confirm.summary))
+        console.print(Text("    found: ", style="dim") + Text(visible(", ".join(f"{k}={v}" for k, v in found.items()))))
+    console.print(Text("    confirm: ", style="dim") + Text(visible(m.confirm.summary)))
     _commands(console, m.confirm.commands)
     for note in m.confirm.notes:
-        console.print(Text("      • ", style="dim") + Text(note))
-    console.print(Text("    fix: ", style="dim") + Text(m.fix.summary))
+        console.print(Text("      • ", style="dim") + Text(visible(note)))
+    console.print(Text("    fix: ", style="dim") + Text(visible(m.fix.summary)))
     _commands(console, m.fix.commands)
     for note in (*m.fix.notes, *m.notes):
-        console.print(Text("      • ", style="dim") + Text(note))
+        console.print(Text("      • ", style="dim") + Text(visible(note)))
     note = m.variable_note()
     if note:
         console.print(Text("      ! ", style="yellow") + Text(note, style="yellow"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from acrdoctor import actions as _actions
-from acrdoctor.actions import Action, RegistryRef
+from acrdoctor.actions import EXPRESSIONS, Action, RegistryRef, ShellExpr
 from acrdoctor.errors import InputError
 
 #: Phases in the order they run. Network first (the data plane may be unreachable until then), unlocks
@@ -28,10 +28,30 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls))
 
 
+def _expression_to_json(value: Any) -> Any:
+    """An expression is saved by name (``{"expression": "caller-ip"}``), never as text a reader could mistake."""
+    if not isinstance(value, ShellExpr):
+        return value
+    names = [name for name, expr in EXPRESSIONS.items() if expr == value]
+    if not names:
+        raise ValueError(f"the expression {value} has no name to save it under")
+    return {"expression": names[0]}
+
+
+def _expression_from_json(value: Any) -> Any:
+    """The inverse: a string stays data whatever it looks like; only a known name becomes an expression."""
+    if not (isinstance(value, dict) and set(value) == {"expression"}):
+        return value
+    expr = EXPRESSIONS.get(str(value["expression"]))
+    if expr is None:
+        raise InputError(f"unknown expression {value['expression']!r} in the plan (known: {', '.join(EXPRESSIONS)})")
+    return expr
+
+
 def action_to_dict(action: Action) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": type(action).__name__}
     for name in _field_names(type(action)):
-        value = getattr(action, name)
+        value = _expression_to_json(getattr(action, name))
         if isinstance(value, RegistryRef):
             value = {"name": value.name, "resource_group": value.resource_group}
         elif isinstance(value, tuple):
@@ -49,7 +69,7 @@ def action_from_dict(doc: dict[str, Any]) -> Action:
     for f in dataclasses.fields(cls):
         if f.name not in doc:
             continue
-        value = doc[f.name]
+        value = _expression_from_json(doc[f.name])
         if f.name == "registry" and isinstance(value, dict):
             value = RegistryRef(**value)
         elif isinstance(value, list):

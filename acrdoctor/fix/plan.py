@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from acrdoctor.actions import (
-    CALLER_IP_EXPR,
     Action,
     AddNetworkRule,
     DeleteManifest,
@@ -30,6 +29,7 @@ from acrdoctor.actions import (
     SetAttributes,
     SetPublicNetworkAccess,
     SetRetentionPolicy,
+    ShellExpr,
 )
 from acrdoctor.check_api import Finding, Status
 from acrdoctor.checks.storage_accounting import after_delete
@@ -117,7 +117,7 @@ class _Builder:
         key = finding_key(finding)
         taken = False
         for action in fix.actions:
-            if isinstance(action, AddNetworkRule) and action.ip == CALLER_IP_EXPR:
+            if isinstance(action, AddNetworkRule) and isinstance(action.ip, ShellExpr):
                 if not self.caller_ip:
                     self.manual.append(ManualStep(key, action.commands(), "the caller's public IP is not known: "
                                                   "pass --caller-ip to let acrdoctor add the rule"))

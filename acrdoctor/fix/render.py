@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 
 from acrdoctor import __version__
 from acrdoctor.fix.apply import ApplyResult, Outcome
@@ -14,6 +13,7 @@ from acrdoctor.fix.digest import plan_digest
 from acrdoctor.fix.journal import JournalState
 from acrdoctor.fix.model import FixPlan, Step
 from acrdoctor.fix.run import FixRun
+from acrdoctor.textsafe import markup
 from acrdoctor.units import human_bytes, plural
 
 FIX_SCHEMA_VERSION = 1
@@ -33,12 +33,12 @@ def _freed(plan: FixPlan) -> str:
 
 def render_plan(plan: FixPlan, console: Console, *, verbose: bool = False) -> None:
     rg = f" (resource group {plan.resource_group})" if plan.resource_group else ""
-    console.print(f"[bold]Fix plan for {escape(plan.registry)}[/]{escape(rg)}: "
+    console.print(f"[bold]Fix plan for {markup(plan.registry)}[/]{markup(rg)}: "
                   f"{plural(len(plan.steps), 'step')} for {plural(len(plan.findings), 'finding')}")
-    console.print(f"  checks: {', '.join(plan.checks)}", style="dim")
+    console.print(f"  checks: {markup(', '.join(plan.checks))}", style="dim")
     console.print(f"  plan {plan_digest(plan)} (--plan-digest pins it for --yes)", style="dim")
     for slug, why in (plan.options.get("skipped_checks") or {}).items():
-        console.print(f"  [yellow]![/] {escape(slug)} skipped: {escape(why)}")
+        console.print(f"  [yellow]![/] {markup(slug)} skipped: {markup(why)}")
     shown: dict[str, int] = {}
     for step in plan.steps:
         shown[step.phase] = shown.get(step.phase, 0) + 1
@@ -51,28 +51,28 @@ def render_plan(plan: FixPlan, console: Console, *, verbose: bool = False) -> No
     if freed:
         billing = plan.options.get("after_delete")
         console.print(f"\nThe deletes free {freed} of blobs nothing else in the registry uses."
-                      + (f" {escape(str(billing))}" if billing else ""))
+                      + (f" {markup(str(billing))}" if billing else ""))
     if plan.left_out:
         console.print(f"\n[yellow]Left out[/] ({len(plan.left_out)}):")
         for x in plan.left_out if verbose else plan.left_out[:20]:
-            console.print(f"  [yellow]![/] {escape(x.subject)}: {escape(x.reason)}")
+            console.print(f"  [yellow]![/] {markup(x.subject)}: {markup(x.reason)}")
         if not verbose and len(plan.left_out) > 20:
             console.print(f"  … and {len(plan.left_out) - 20} more (--verbose lists them)")
     if plan.manual:
         console.print(f"\n[bold]Not applied by acrdoctor[/] ({len(plan.manual)}): run these yourself if you want "
                       "them")
         for m in plan.manual:
-            console.print(f"  • {escape(m.finding)}: {escape(m.reason)}")
+            console.print(f"  • {markup(m.finding)}: {markup(m.reason)}")
             for c in m.commands:
-                console.print(f"      {escape(c)}", style="cyan", soft_wrap=True)
+                console.print(f"      {markup(c)}", style="cyan", soft_wrap=True)
 
 
 def _plan_step(step: Step, console: Console) -> None:
-    console.print(f"\n  {step.number:>3}. [bold]{escape(step.action.describe())}[/]  [dim]({step.phase})[/]")
+    console.print(f"\n  {step.number:>3}. [bold]{markup(step.action.describe())}[/]  [dim]({step.phase})[/]")
     for c in step.action.commands():
-        console.print(f"       {escape(c)}", style="cyan", soft_wrap=True)
+        console.print(f"       {markup(c)}", style="cyan", soft_wrap=True)
     if step.impact:
-        console.print(f"       impact: {escape(step.impact)}", style="dim")
+        console.print(f"       impact: {markup(step.impact)}", style="dim")
     if step.after:
         console.print(f"       runs only if step {', '.join(map(str, step.after))} succeeded", style="dim")
 
@@ -102,22 +102,22 @@ def render_applied(run: FixRun, console: Console, *, verbose: bool = False) -> N
                       f"{s['not_fixed']} not fixed, {s['unknown']} unknown")
         for v in run.verification:
             mark = _VERIFIED.get(v.status, "[yellow]?[/]")
-            now = f" — {escape(v.now)}" if v.now else ""
-            console.print(f"  {mark} {v.status}: {escape(v.key)}{now}")
+            now = f" — {markup(v.now)}" if v.now else ""
+            console.print(f"  {mark} {markup(v.status)}: {markup(v.key)}{now}")
         if run.verify_error:
-            console.print(f"  [yellow]?[/] could not read the registry back: {escape(run.verify_error)}")
+            console.print(f"  [yellow]?[/] could not read the registry back: {markup(run.verify_error)}")
 
 
 def _outcome(step: Step, o: Outcome, console: Console) -> None:
-    console.print(f"  {_MARK.get(o.result, '?')} {step.number:>3}. {escape(step.action.describe())}: "
-                  f"{o.result}{' — ' + escape(o.detail) if o.detail else ''}")
+    console.print(f"  {_MARK.get(o.result, '?')} {step.number:>3}. {markup(step.action.describe())}: "
+                  f"{markup(o.result)}{' — ' + markup(o.detail) if o.detail else ''}")
 
 
 def render_changes(a: ApplyResult, console: Console) -> None:
     console.print(f"\n[red bold]Stopped[/]: the registry changed since the plan was made "
                   f"({plural(len(a.changes), 'object')}); nothing after this point was changed.")
     for c in a.changes:
-        console.print(f"  [red]✗[/] step {c.number}, {escape(c.subject)}: {escape('; '.join(c.differences))}")
+        console.print(f"  [red]✗[/] step {c.number}, {markup(c.subject)}: {markup('; '.join(c.differences))}")
     if a.outcomes:
         applied = ", ".join(f"step {n} ({o.result})" for n, o in sorted(a.outcomes.items()))
         console.print(f"  Already applied before the check: {applied}")
@@ -126,7 +126,7 @@ def render_changes(a: ApplyResult, console: Console) -> None:
 
 def render_journal(state: JournalState, console: Console) -> None:
     plan = state.plan
-    console.print(f"[bold]Journal of a fix for {escape(plan.registry)}[/], planned {escape(plan.created_at)}: "
+    console.print(f"[bold]Journal of a fix for {markup(plan.registry)}[/], planned {markup(plan.created_at)}: "
                   f"{plural(len(plan.steps), 'step')}")
     digest = plan_digest(plan)
     if state.plan_digest is None:
@@ -135,7 +135,7 @@ def render_journal(state: JournalState, console: Console) -> None:
         console.print(f"  plan {digest}, as recorded at confirmation", style="dim")
     else:
         console.print(f"  [red]✗ plan {digest}: the plan was changed after confirmation (recorded "
-                      f"{escape(state.plan_digest)}); --resume refuses it[/]")
+                      f"{markup(state.plan_digest)}); --resume refuses it[/]")
     for step in plan.steps:
         r = state.results.get(step.number)
         if r is not None:
@@ -145,8 +145,8 @@ def render_journal(state: JournalState, console: Console) -> None:
         else:
             result, detail = "pending", ""
         mark = _MARK.get(result, "[yellow]…[/]")
-        console.print(f"  {mark} {step.number:>3}. {escape(step.action.describe())}: {result}"
-                      f"{' — ' + escape(detail) if detail else ''}")
+        console.print(f"  {mark} {step.number:>3}. {markup(step.action.describe())}: {markup(result)}"
+                      f"{' — ' + markup(detail) if detail else ''}")
     if state.torn_lines:
         console.print(f"  [yellow]![/] {plural(state.torn_lines, 'line')} cut short by a killed run "
                       "(skipped; the steps around it are whole)")

@@ -14,6 +14,8 @@ from acrdoctor.model import Snapshot
 from acrdoctor.preflight.model import Plan
 from acrdoctor.preflight.run import VERDICT_TEXT, data_missing, verdict
 from acrdoctor.preflight.warnings import severity_of
+from acrdoctor.render.markdown import cell, code, escape
+from acrdoctor.textsafe import visible
 from acrdoctor.units import human_bytes, plural
 
 PREFLIGHT_SCHEMA_VERSION = 2
@@ -100,15 +102,15 @@ _MARKS = {"safe": ("[✓]", "green"), "blocked": ("[✗]", "red"), "warnings": (
 def render_console(plan: Plan, snapshot: Snapshot, command: str, console: Console, verbose: bool = False,
                    fail_on: Severity = Severity.MEDIUM) -> None:
     reg = snapshot.registry
-    console.print(Text(f"acrdoctor preflight · registry {reg.name} ({reg.login_server})"
-                       + (f" · {reg.sku}" if reg.sku else "") + (f" · source: {snapshot.source}"
-                                                                     if snapshot.source else ""), style="bold"))
-    console.print(Text("command: ", style="dim") + Text(command), soft_wrap=True)
+    console.print(Text(visible(f"acrdoctor preflight · registry {reg.name} ({reg.login_server})"
+                               + (f" · {reg.sku}" if reg.sku else "")
+                               + (f" · source: {snapshot.source}" if snapshot.source else "")), style="bold"))
+    console.print(Text("command: ", style="dim") + Text(visible(command)), soft_wrap=True)
     console.print()
     outcome = verdict(plan, snapshot, fail_on)
     mark, style = _MARKS[outcome]
     console.print(Text(f"{mark} {VERDICT_TEXT[outcome]}. ", style=style) + Text(_headline(plan), style="bold"))
-    console.print(Text("    " + _bytes_line(plan)))
+    console.print(Text("    " + visible(_bytes_line(plan))))
     if plan.registry_deleted:
         console.print(Text("    The whole registry would be deleted."))
     elif plan.selection.delete_registry:
@@ -118,7 +120,7 @@ def render_console(plan: Plan, snapshot: Snapshot, command: str, console: Consol
                          ("tags", [str(t) for t in plan.delete_tags])):
         shown = items if limit is None else items[:limit]
         for item in shown:
-            console.print(Text(f"      - {label[:-1]} ", style="dim") + Text(item), soft_wrap=True)
+            console.print(Text(f"      - {label[:-1]} ", style="dim") + Text(visible(item)), soft_wrap=True)
         if len(items) > len(shown):
             console.print(Text(f"      … {len(items) - len(shown):,} more {label} (--verbose or --output json)",
                                style="dim"))
@@ -126,24 +128,25 @@ def render_console(plan: Plan, snapshot: Snapshot, command: str, console: Consol
         console.print(Text(f"[!] Tags removed although the command did not name them ({len(plan.co_deleted_tags):,}):",
                            style="yellow"))
         for t in plan.co_deleted_tags[:limit] if limit else plan.co_deleted_tags:
-            console.print(Text(f"      - {t}"), soft_wrap=True)
+            console.print(Text(visible(f"      - {t}")), soft_wrap=True)
     if plan.blocked:
         console.print(Text(f"[✗] Blocked: {plural(len(plan.blocked), 'target')} would be skipped or refused",
                            style="red"))
         for b in plan.blocked[:limit] if limit else plan.blocked:
-            console.print(Text(f"      - [{b.level.value}] ", style="dim") + Text(f"{b.resource}: {b.reason}"),
+            console.print(Text(f"      - [{b.level.value}] ", style="dim") + Text(visible(f"{b.resource}: {b.reason}")),
                           soft_wrap=True)
         if limit and len(plan.blocked) > limit:
             console.print(Text(f"      … {len(plan.blocked) - limit:,} more", style="dim"))
     for w in plan.warnings:
         sev = severity_of(w.code)
-        console.print(Text(f"[!] {w.code} ({sev.value}): ", style="yellow") + Text(w.message), soft_wrap=True)
+        console.print(Text(f"[!] {w.code} ({sev.value}): ", style="yellow") + Text(visible(w.message)), soft_wrap=True)
     if plan.emptied_repositories:
         console.print(Text("[!] Left empty (deleting them later answers NAME_UNKNOWN; delete the repositories "
-                           "instead): ", style="yellow") + Text(", ".join(plan.emptied_repositories)))
+                           "instead): ", style="yellow") + Text(visible(", ".join(plan.emptied_repositories))))
     for bi in plan.broken_indexes:
         console.print(Text("[!] Index would lose children: ", style="yellow")
-                      + Text(f"{bi.index} (tags {', '.join(bi.tags) or 'none'}) loses {len(bi.lost_children)}"),
+                      + Text(visible(f"{bi.index} (tags {', '.join(bi.tags) or 'none'})")
+                             + f" loses {len(bi.lost_children)}"),
                       soft_wrap=True)
     if plan.cascaded_referrers:
         console.print(Text(f"    {plural(len(plan.cascaded_referrers), 'referrer')} (signatures, SBOMs) go with "
@@ -152,32 +155,28 @@ def render_console(plan: Plan, snapshot: Snapshot, command: str, console: Consol
         console.print(Text(f"    {plural(len(plan.left_dangling), 'manifest')} would be left untagged and still "
                            "stored (their bytes are not freed)."))
     for note in plan.notes:
-        console.print(Text("    • ", style="dim") + Text(note))
+        console.print(Text("    • ", style="dim") + Text(visible(note)))
     for reason in data_missing(plan, snapshot):
-        console.print(Text(f"[-] Data incomplete: {reason}", style="yellow"))
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+        console.print(Text(visible(f"[-] Data incomplete: {reason}"), style="yellow"))
 
 
 def render_markdown(plan: Plan, snapshot: Snapshot, command: str, fail_on: Severity = Severity.MEDIUM) -> str:
     reg = snapshot.registry
     outcome = VERDICT_TEXT[verdict(plan, snapshot, fail_on)]
-    out = [f"## acrdoctor preflight: `{reg.name}`", "", f"Command checked: `{command}`", "",
-           f"**{outcome}.** {_headline(plan)}. {_bytes_line(plan)}.", ""]
+    out = [f"## acrdoctor preflight: {code(reg.name)}", "", f"Command checked: {code(command)}", "",
+           f"**{outcome}.** {_headline(plan)}. {escape(_bytes_line(plan))}.", ""]
     if plan.blocked:
         out += ["| Level | Resource | Why |", "|---|---|---|"]
-        out += [f"| {b.level.value} | `{b.resource}` | {_cell(b.reason)} |" for b in plan.blocked[:50]]
+        out += [f"| {b.level.value} | {code(b.resource)} | {cell(b.reason)} |" for b in plan.blocked[:50]]
         out.append("")
     if plan.warnings:
-        out += [f"- **{w.code}** ({severity_of(w.code).value}): {w.message}" for w in plan.warnings]
+        out += [f"- **{w.code}** ({severity_of(w.code).value}): {escape(w.message)}" for w in plan.warnings]
         out.append("")
     if plan.co_deleted_tags:
-        out += [f"Tags removed although not named: {', '.join(f'`{t}`' for t in plan.co_deleted_tags[:30])}", ""]
+        out += [f"Tags removed although not named: {', '.join(code(str(t)) for t in plan.co_deleted_tags[:30])}", ""]
     if plan.emptied_repositories:
-        out += [f"Repositories left empty: {', '.join(f'`{r}`' for r in plan.emptied_repositories)}", ""]
-    out += [f"- {n}" for n in plan.notes]
+        out += [f"Repositories left empty: {', '.join(code(r) for r in plan.emptied_repositories)}", ""]
+    out += [f"- {escape(n)}" for n in plan.notes]
     out += ["", f"Estimate: {plural(plan.delete_requests, 'DELETE request')}, about "
             f"{_duration(plan.estimated_seconds)}.", ""]
     return "\n".join(out)

@@ -21,6 +21,7 @@ from acrdoctor.preflight.model import AzAction, AzRequest, Plan, PurgeRequest, R
 from acrdoctor.preflight.plan import evaluate
 from acrdoctor.preflight.purge import select_purge
 from acrdoctor.preflight.warnings import severity_of
+from acrdoctor.textsafe import visible
 
 #: What a pre-flight reads from a live registry: whole-registry content (shared layers can sit in any
 #: repository) plus what registry deletes and the notes need.
@@ -101,8 +102,10 @@ def safe_plan_script(plan: Plan, snapshot: Snapshot, command: str) -> str:
     lines = [
         "#!/usr/bin/env bash",
         f"# Safe plan written by acrdoctor {__version__} on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"# for registry {reg.name} ({snapshot.source or 'snapshot'} collected {snapshot.collected_at or 'unknown'}).",
-        f"# Command checked: {command}",
+        # Comments hold data: a newline in it would end the comment and run the rest as a command.
+        visible(f"# for registry {reg.name} ({snapshot.source or 'snapshot'} collected "
+                f"{snapshot.collected_at or 'unknown'})."),
+        visible(f"# Command checked: {command}"),
         f"# Leaves out {len(plan.blocked)} blocked target(s); frees {plan.reclaimable_bytes} bytes"
         + ("" if plan.bytes_exact else " at least") + ".",
         "# Review it, then run it. It stops at the first failure.",

@@ -10,9 +10,11 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from acrdoctor.actions import shell_join
 from acrdoctor.check_api import Finding, Status
 from acrdoctor.engine import CheckResult, Report
 from acrdoctor.render.json_report import summary
+from acrdoctor.textsafe import visible
 
 MARKS = {
     Status.PASSED: ("[✓]", "green"),
@@ -34,13 +36,13 @@ def _header(report: Report) -> Text:
         bits.append(f"source: {s.source}")
     if s.collected_at:
         bits.append(f"collected {s.collected_at}")
-    return Text("acrdoctor diagnose · " + " · ".join(bits), style="bold")
+    return Text("acrdoctor diagnose · " + visible(" · ".join(bits)), style="bold")
 
 
 def _commands(console: Console, commands: tuple[str, ...], max_commands: int | None) -> None:
     shown = commands if max_commands is None else commands[:max_commands]
     for cmd in shown:
-        console.print(Text("        $ ", style="dim") + Text(cmd, style="green"), soft_wrap=True)
+        console.print(Text("        $ ", style="dim") + Text(visible(cmd), style="green"), soft_wrap=True)
     if len(commands) > len(shown):
         console.print(Text(f"        … {len(commands) - len(shown)} more commands (--verbose or --output json)",
                            style="dim"))
@@ -51,20 +53,20 @@ def _finding(console: Console, f: Finding, show_cause: bool, show_docs: bool, ma
     line.append("✗ ", style=SEVERITY_STYLE.get(f.severity.value, ""))
     line.append(f"[{f.severity.value}] ", style=SEVERITY_STYLE.get(f.severity.value, ""))
     line.append(f"{f.resource.kind.value} ", style="dim")
-    line.append(f.resource.name, style="bold")
-    line.append(f": {f.message}")
+    line.append(visible(f.resource.name), style="bold")
+    line.append(visible(f": {f.message}"))
     console.print(line)
     if show_cause:
-        console.print(Text("      why: ", style="dim") + Text(f.cause))
+        console.print(Text("      why: ", style="dim") + Text(visible(f.cause)))
     if f.fix is None:
         return
-    console.print(Text("      fix: ", style="dim") + Text(f.fix.summary))
+    console.print(Text("      fix: ", style="dim") + Text(visible(f.fix.summary)))
     _commands(console, f.fix.commands, max_commands)
     for rel in f.fix.related:
-        console.print(Text(f"      {rel.label}: ", style="dim") + Text(rel.summary))
+        console.print(Text(visible(f"      {rel.label}: "), style="dim") + Text(visible(rel.summary)))
         _commands(console, rel.commands, max_commands)
     for note in f.fix.notes:
-        console.print(Text("      • ", style="dim") + Text(note))
+        console.print(Text("      • ", style="dim") + Text(visible(note)))
     if show_docs:
         for url in f.fix.docs:
             console.print(Text("      docs: ", style="dim") + Text(url, style="underline"), soft_wrap=True)
@@ -74,15 +76,15 @@ def _result(console: Console, r: CheckResult, max_findings: int | None, max_comm
     mark, style = MARKS[r.status]
     line = Text()
     line.append(mark + " ", style=style)
-    line.append(r.slug, style="bold")
-    line.append(f" · {r.check.title}")
+    line.append(visible(r.slug), style="bold")
+    line.append(visible(f" · {r.check.title}"))
     if r.status is Status.FAILED:
         n = len(r.findings)
         line.append(f" ({n} finding{'s' if n != 1 else ''})", style=style)
         if r.lower_bound:
             line.append(f" ({r.reason})", style="yellow")
     elif r.reason:
-        line.append(f" ({r.status.value}: {r.reason})", style=style)
+        line.append(visible(f" ({r.status.value}: {r.reason})"), style=style)
     console.print(line)
     if not r.findings:
         return
@@ -90,7 +92,7 @@ def _result(console: Console, r: CheckResult, max_findings: int | None, max_comm
     causes = {f.cause for f in shown}
     shared_cause = len(causes) == 1
     if shared_cause:
-        console.print(Text("    why: ", style="dim") + Text(next(iter(causes))))
+        console.print(Text("    why: ", style="dim") + Text(visible(next(iter(causes)))))
     # Docs usually belong to the check, not the finding: print them once unless findings differ.
     docs = {f.fix.docs for f in shown if f.fix is not None}
     shared_docs = len(docs) <= 1
@@ -126,9 +128,10 @@ def render_console(report: Report, console: Console, verbose: bool = False, max_
     for r in report.results:
         _result(console, r, None if verbose else max_findings, None if verbose else max_commands)
         if verbose and r.trace:
-            console.print(Text(r.trace, style="dim"))
+            for trace_line in r.trace.splitlines():
+                console.print(Text(visible(trace_line), style="dim"))
     for w in report.plugin_warnings:
-        console.print(Text(f"! {w}", style="yellow"))
+        console.print(Text(visible(f"! {w}"), style="yellow"))
     _collection_errors(console, report, None if verbose else max_errors)
     console.print()
     s = summary(report)
@@ -146,6 +149,6 @@ def render_console(report: Report, console: Console, verbose: bool = False, max_
     console.print(text)
     if s["findings"]:
         reg = report.snapshot.registry
-        source = "--demo" if report.snapshot.source == "demo" else f"--registry {reg.name}"
+        source = "--demo" if report.snapshot.source == "demo" else visible(shell_join(["--registry", reg.name]))
         console.print(Text(f"  acrdoctor fix {source} shows the fixes acrdoctor can apply for you, step by step; "
                            "nothing changes without --apply.", style="dim"))

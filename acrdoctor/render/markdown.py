@@ -16,6 +16,7 @@ from acrdoctor import __version__
 from acrdoctor.check_api import Finding, Status
 from acrdoctor.engine import CheckResult, Report
 from acrdoctor.render.json_report import summary
+from acrdoctor.textsafe import visible
 from acrdoctor.units import plural
 
 MAX_FINDINGS = 20
@@ -40,9 +41,10 @@ _CODE_SPAN = re.compile(r"(`[^`]+`)")
 def escape(text: str) -> str:
     """Escape text for inline Markdown, keeping the `code spans` check authors write on purpose.
 
-    Newlines are folded because they would break the list or table the text sits in.
+    Newlines are folded because they would break the list or table the text sits in; other control
+    characters are shown as escapes, since the report is also read in a terminal.
     """
-    parts = _CODE_SPAN.split(" ".join(text.split()))
+    parts = _CODE_SPAN.split(visible(" ".join(text.split())))
     return "".join(p if i % 2 else _INLINE.sub(r"\\\1", p) for i, p in enumerate(parts))
 
 
@@ -62,7 +64,7 @@ def cell(text: str) -> str:
 
 def code(text: str) -> str:
     """A code span that survives backticks inside the text (CommonMark: use a longer fence)."""
-    text = " ".join(text.split())
+    text = visible(" ".join(text.split()))
     runs = [len(m) for m in re.findall(r"`+", text)]
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -70,8 +72,8 @@ def code(text: str) -> str:
 
 
 def fenced(lines: Iterable[str], lang: str) -> list[str]:
-    """A fenced block whose fence is longer than any backtick run in the content."""
-    lines = list(lines)
+    """A fenced block whose fence is longer than any backtick run in the content; control characters visible."""
+    lines = [visible(line) for line in lines]
     longest = max((len(m) for line in lines for m in re.findall(r"`{3,}", line)), default=2)
     fence = "`" * (longest + 1)
     return [fence + lang, *lines, fence]

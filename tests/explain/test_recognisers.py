@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 
 import pytest
 
 from acrdoctor.explain import FAILURE_MODES, Match, explain
-from acrdoctor.explain.names import finalize, sentinel
+from acrdoctor.explain.actions import registry_id_expr
+from acrdoctor.explain.names import placeholder
+from acrdoctor.shellquote import shell_join, shell_word
 
 from . import bodies as b
 
@@ -303,12 +306,21 @@ def test_names_that_need_quoting_are_quoted() -> None:
     assert all("'a;rm -rf ~'" in c for c in m.fix.commands if "--repository" in c)
 
 
-def test_finalize_turns_sentinels_into_quoted_variables() -> None:
-    reg, tag = sentinel("registry"), sentinel("tag")
-    assert finalize(f"az acr show --name {reg}") == 'az acr show --name "$REGISTRY"'
-    assert finalize(f"x --image app:{tag}") == 'x --image "app:$TAG"'
-    assert finalize(f'x "$(az acr show --name {reg} --query id)"') == 'x "$(az acr show --name "$REGISTRY" --query id)"'
-    assert finalize(f"x {reg}abc") == 'x "${REGISTRY}abc"'
+def test_placeholders_print_as_quoted_variables() -> None:
+    reg, tag = placeholder("registry"), placeholder("tag")
+    assert shell_join(["az", "acr", "show", "--name", reg]) == 'az acr show --name "$REGISTRY"'
+    assert shell_join(["x", "--image", shell_word("app", ":", tag)]) == 'x --image "app:$TAG"'
+    assert shell_join(["x", registry_id_expr(reg)]) == 'x "$(az acr show --name "$REGISTRY" --query id --output tsv)"'
+    assert shell_join(["x", shell_word(reg, "abc")]) == 'x "${REGISTRY}abc"'
+
+
+@pytest.mark.parametrize("name", ["$(touch pwned)", "x__ACRDOCTOR_REPOSITORY__y", "$REPOSITORY"])
+def test_a_name_from_the_text_that_looks_like_shell_stays_data(name: str) -> None:
+    # only acrdoctor's own expressions are expanded; the same text taken from the log is single-quoted
+    m = only(f"az acr repository delete --name contosoreg --repository '{name}' --yes\n" + b.NAME_UNKNOWN_CLI)
+    with_repo = [c for c in (*m.confirm.commands, *m.fix.commands) if "--repository" in c]
+    assert with_repo and all(shlex.split(c)[shlex.split(c).index("--repository") + 1] == name for c in with_repo)
+    assert "REPOSITORY" not in m.variables
 
 
 def test_every_failure_mode_is_documented() -> None:
