@@ -105,3 +105,19 @@ def test_a_plan_read_back_keeps_data_as_data_and_expressions_as_expressions() ->
     assert not isinstance(text.ip, ShellExpr) and "'$(curl" in text.commands()[0]
     with pytest.raises(InputError, match="unknown expression"):
         action_from_dict({**doc, "ip": {"expression": "rm -rf ~"}})
+
+
+@pytest.mark.parametrize("output", ["console", "markdown"])
+def test_incomplete_reasons_and_lower_bounds_name_repositories_escaped(tmp_path: Path, output: str) -> None:
+    """A listing missing for one repository makes checks incomplete or lower bounds; their reasons name it."""
+    doc = renamed_demo(nasty)
+    victim = next(r for r in doc["repositories"] if r.get("manifests"))
+    del victim["manifests"]
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps(doc), "utf-8")
+    fmt = ["--output", "markdown"] if output == "markdown" else []
+    r = run("diagnose", "--snapshot", str(path), "--verbose", *fmt)
+    assert r.exit_code in (1, 3), r.output
+    assert "incomplete" in r.output or "lower bound" in r.output
+    assert victim["name"].split("\x1b")[0] in r.output
+    assert_terminal_safe(r.output)

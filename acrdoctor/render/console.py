@@ -82,7 +82,7 @@ def _result(console: Console, r: CheckResult, max_findings: int | None, max_comm
         n = len(r.findings)
         line.append(f" ({n} finding{'s' if n != 1 else ''})", style=style)
         if r.lower_bound:
-            line.append(f" ({r.reason})", style="yellow")
+            line.append(visible(f" ({r.reason})"), style="yellow")
     elif r.reason:
         line.append(visible(f" ({r.status.value}: {r.reason})"), style=style)
     console.print(line)
@@ -116,7 +116,7 @@ def _collection_errors(console: Console, report: Report, max_errors: int | None)
                        style="bold yellow"))
     shown = errors if max_errors is None else errors[:max_errors]
     for e in shown:
-        console.print(Text("  ! ", style="yellow") + Text(e.describe()))
+        console.print(Text("  ! ", style="yellow") + Text(visible(e.describe())))
     if len(errors) > len(shown):
         console.print(Text(f"  … {len(errors) - len(shown)} more (--verbose or --output json)", style="dim"))
 
