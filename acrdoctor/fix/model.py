@@ -14,6 +14,7 @@ from typing import Any
 from acrdoctor import actions as _actions
 from acrdoctor.actions import EXPRESSIONS, Action, RegistryRef, ShellExpr
 from acrdoctor.errors import InputError
+from acrdoctor.typed_json import WrongType, check_types
 
 #: Phases in the order they run. Network first (the data plane may be unreachable until then), unlocks
 #: before the deletes that need them, relocks last so an object ends as locked as it started.
@@ -61,6 +62,8 @@ def action_to_dict(action: Action) -> dict[str, Any]:
 
 
 def action_from_dict(doc: dict[str, Any]) -> Action:
+    if not isinstance(doc, dict):
+        raise InputError(f"an action in the plan is {type(doc).__name__}, not an object")
     kind = doc.get("kind")
     cls = getattr(_actions, str(kind), None)
     if not (isinstance(cls, type) and issubclass(cls, Action) and dataclasses.is_dataclass(cls)):
@@ -71,7 +74,10 @@ def action_from_dict(doc: dict[str, Any]) -> Action:
             continue
         value = _expression_from_json(doc[f.name])
         if f.name == "registry" and isinstance(value, dict):
-            value = RegistryRef(**value)
+            try:
+                value = RegistryRef(**value)
+            except TypeError as err:
+                raise InputError(f"action {kind} in the plan has a malformed registry: {err}") from None
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[f.name] = value
@@ -193,7 +199,7 @@ class FixPlan:
             raise InputError(f"fix plan version {doc.get('version')!r} is not supported (this acrdoctor reads "
                              f"version {PLAN_VERSION})")
         try:
-            return cls(
+            plan = cls(
                 registry=str(doc["registry"]), resource_group=doc.get("resource_group"),
                 subscription=doc.get("subscription"), login_server=str(doc["login_server"]),
                 created_at=str(doc["created_at"]), checks=tuple(doc.get("checks") or ()),
@@ -205,5 +211,9 @@ class FixPlan:
                 freed_bytes=doc.get("freed_bytes"), bytes_exact=bool(doc.get("bytes_exact", True)),
                 options=dict(doc.get("options") or {}),
             )
-        except (KeyError, TypeError, ValueError) as err:
+            check_types(plan)
+        except WrongType as err:
+            raise InputError(f"the fix plan is malformed: {err}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise InputError(f"the fix plan is malformed: {type(err).__name__}: {err}") from None
+        return plan
