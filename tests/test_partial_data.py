@@ -249,3 +249,15 @@ def test_operations_round_trip_and_older_files_read_as_unknown(tmp_path: Path) -
     old = snapshot_to_dict(snap)
     del old["operations"]
     assert snapshot_from_dict(old).operations is None
+
+
+def test_nothing_found_with_unjudged_checks_is_not_shown_as_a_clean_bill(tmp_path: Path) -> None:
+    """'No issues found' in green next to exit 3 read as a pass; it now says what it covers."""
+    b = SnapshotBuilder()
+    b.repository("team/app").image(["v1"], layers=[("base", 1000)])
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(snapshot_to_dict(b.build())), "utf-8")
+    for fmt in ("table", "markdown"):
+        r = CliRunner().invoke(cli, ["diagnose", "--snapshot", str(path), "--output", fmt], prog_name="acrdoctor")
+        assert r.exit_code == 3, r.output
+        assert "No issues found in what could be judged" in r.stdout

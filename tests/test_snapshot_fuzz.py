@@ -33,7 +33,7 @@ def test_a_value_of_another_type_is_a_report_or_one_line(demo_doc: dict[str, Any
     value = data.draw(st.sampled_from(OTHER_VALUES), label="value")
     file = tmp_path / "edited.json"
     file.write_text(json.dumps(replaced(demo_doc, path, value)), "utf-8")
-    for fmt in ("console", "json", "sarif", "markdown"):
+    for fmt in ("table", "json", "sarif", "markdown"):
         r = CliRunner().invoke(cli, ["diagnose", "--snapshot", str(file), "--output", fmt], prog_name="acrdoctor")
         assert r.exit_code in (0, 1, 2, 3), r.stderr
         if r.exit_code == 2:

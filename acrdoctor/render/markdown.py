@@ -103,7 +103,8 @@ def _verdict(report: Report) -> str:
     if s["incomplete"]:
         rest += f", {s['incomplete']} incomplete"
     if not s["findings"]:
-        return f"**No issues found** ({rest})."
+        unjudged = s["skipped"] or s["errored"] or s["incomplete"]
+        return f"**No issues found{' in what could be judged' if unjudged else ''}** ({rest})."
     sev = ", ".join(f"{n} {k}" for k, n in s["by_severity"].items() if n)
     return f"**{plural(s['findings'], 'issue')} in {plural(s['failed'], 'check')}** ({sev}); {rest}."
 
