@@ -1,32 +1,36 @@
-"""Run every recogniser over a text and group what they find: one match per failure mode, with a count."""
+"""Run every recogniser over a text and group what they find: one match per failure mode, with a count.
+
+The text is read once, line by line (:mod:`acrdoctor.explain.reading`), so time grows with its length and memory
+does not: what is kept is a window of the last few lines (to classify a hit and to name its objects), the first
+:data:`MAX_KEPT_HITS` distinct hits of each failure mode (to explain it), and a count of the others.
+"""
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO
 
 from .model import Explanation, Match
-from .names import around, logical_lines, normalise
-from .recognisers import RECOGNISERS, REGISTRY_LEVEL, Hit, Recogniser
+from .names import Names, around, from_line
+from .reading import logical_lines, stream_chunks, string_chunks
+from .recognisers import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL, Hit, Recogniser, fold
 
 #: How many lines before a hit classify it (the command that was run, "Deleting tags for repository: …").
 CONTEXT_LINES = 8
+#: How many lines after a hit lend it names.
+AFTER_LINES = 2
 EVIDENCE_CHARS = 400
+#: Distinct hits kept per failure mode to build its explanation (targets, notes); every hit is counted.
+MAX_KEPT_HITS = 100
 
-#: A check-health title line ("An error occurred: CODE") and an SDK status line ("Operation returned an
-#: invalid status 'Not Found'") belong with the line after them: one error, not two.
-_JOIN_NEXT = re.compile(r"(?:An error occurred: [A-Z_]+|Operation returned an invalid status '[^']*'|"
-                        r"Service request failed\.|Status: \d{3} \([^)]*\))\s*$")
-
-
-def _lines(text: str) -> list[str]:
-    out: list[str] = []
-    for line in logical_lines(normalise(text)):
-        if out and _JOIN_NEXT.search(out[-1]) and line:
-            out[-1] = f"{out[-1]} {line}"
-        else:
-            out.append(line)
-    return out
+_RANK = {rec: i for i, rec in enumerate(RECOGNISERS)}
+_MEMORY = tuple(dict.fromkeys(p for rec in RECOGNISERS for p in rec.remembers))
+#: A line that gives a registry name holds one of these (host, ARM id, "registry '…'", an az acr command).
+_REGISTRY_WORDS = ("acr", "azurecr", "registr")
 
 
 def _catalogue_slugs() -> frozenset[str]:
@@ -35,35 +39,135 @@ def _catalogue_slugs() -> frozenset[str]:
     return frozenset(c.slug for c in builtin_checks())
 
 
+def _holds_any(text: str, words: tuple[str, ...]) -> bool:
+    # A plain loop: any() over a generator costs three times as much, and this runs on every line.
+    for word in words:  # noqa: SIM110
+        if word in text:
+            return True
+    return False
+
+
+@dataclass(slots=True)
+class _Seen:
+    """One logical line in the window: its index, its text, and whether some recogniser found an error on it."""
+
+    index: int
+    line: str
+    error: bool = False
+
+
+@dataclass(slots=True)
+class _Group:
+    """What is kept of one failure mode: the first distinct hits, and how often it was seen."""
+
+    rec: Recogniser
+    mode: str
+    count: int = 0
+    kept: list[Hit] = field(default_factory=list)
+    keys: set[tuple[str, str, Names]] = field(default_factory=set)
+
+    def add(self, hit: Hit) -> None:
+        self.count += 1
+        key = (hit.line, hit.context, hit.names)
+        if len(self.kept) < MAX_KEPT_HITS and key not in self.keys:
+            self.keys.add(key)
+            self.kept.append(hit)
+
+
+class _Scan:
+    """The state of one pass over the logical lines."""
+
+    def __init__(self) -> None:
+        self.window: deque[_Seen] = deque(maxlen=CONTEXT_LINES + 1 + AFTER_LINES)
+        self.pending: deque[tuple[int, Recogniser, str, str]] = deque()
+        self.groups: dict[tuple[Recogniser, str], _Group] = {}
+        self.seen: set[re.Pattern[str]] = set()
+        self.registry: str | None = None
+        self.lines = 0
+
+    def line(self, index: int, line: str) -> None:
+        self.lines = index + 1
+        for pattern in _MEMORY:
+            if pattern not in self.seen and pattern.search(line):
+                self.seen.add(pattern)
+        entry = _Seen(index, line)
+        self.window.append(entry)
+        low = fold(line)
+        if line and _holds_any(low, KEYWORDS):
+            self._detect(entry, low)
+        if self.registry is None and _holds_any(low, _REGISTRY_WORDS):
+            self.registry = from_line(line).registry
+        while self.pending and self.pending[0][0] <= index - AFTER_LINES:
+            self._resolve()
+
+    def _detect(self, entry: _Seen, low: str) -> None:
+        """Run the recognisers whose keywords the line holds; queue what they find until it can be named."""
+        context: str | None = None
+        seen = frozenset(self.seen)
+        for rec in RECOGNISERS:
+            if not _holds_any(low, rec.keywords):
+                continue
+            if context is None:
+                context = "\n".join(s.line for s in list(self.window)[-(CONTEXT_LINES + 1):])
+            mode = rec.detect(entry.line, context, seen)
+            if mode is not None:
+                entry.error = True
+                self.pending.append((entry.index, rec, mode, context))
+
+    def _resolve(self) -> None:
+        """Name the oldest pending hit from the lines around it, now that the lines after it have been read."""
+        index, rec, mode, context = self.pending.popleft()
+        window = [s for s in self.window if index - CONTEXT_LINES <= s.index <= index + AFTER_LINES]
+        at = next(k for k, s in enumerate(window) if s.index == index)
+        others = frozenset(k for k, s in enumerate(window) if s.error and k != at)
+        names = around([s.line for s in window], at, CONTEXT_LINES, AFTER_LINES, others=others,
+                       objects_nearby=mode not in REGISTRY_LEVEL)
+        group = self.groups.get((rec, mode))
+        if group is None:
+            group = self.groups[(rec, mode)] = _Group(rec, mode)
+        group.add(Hit(index, window[at].line, names, context))
+
+    def finish(self) -> Explanation:
+        while self.pending:
+            self._resolve()
+        catalogue = _catalogue_slugs()
+        matches: list[tuple[int, int, Match]] = []
+        for group in self.groups.values():
+            hits = [h if h.names.registry or not self.registry else replace(h, names=replace(h.names,
+                                                                                           registry=self.registry))
+                    for h in group.kept]
+            built = group.rec.build(group.mode, hits)
+            first = hits[0]
+            evidence = first.line if len(first.line) <= EVIDENCE_CHARS else first.line[:EVIDENCE_CHARS] + "…"
+            matches.append((first.index, _RANK[group.rec], Match(
+                failure_mode=group.mode, title=built.title, message=built.message, cause=built.cause,
+                extracted=built.extracted or first.names, confirm=built.confirm, fix=built.fix, docs=built.docs,
+                occurrences=group.count, evidence=evidence, in_catalogue=group.mode in catalogue,
+                notes=built.notes, first_line=first.index + 1, targets=tuple(h.names for h in hits),
+            )))
+        matches.sort(key=lambda m: m[:2])
+        return Explanation(tuple(m for _, _, m in matches), self.lines)
+
+
+def explain_chunks(chunks: Iterable[str]) -> Explanation:
+    """Find every known ACR failure in a text that arrives in pieces of any size (time linear, memory bounded)."""
+    scan = _Scan()
+    for index, line in enumerate(logical_lines(chunks)):
+        scan.line(index, line)
+    return scan.finish()
+
+
 def explain(text: str) -> Explanation:
     """Find every known ACR failure in ``text`` (an error message, a log, a pasted command and its output)."""
-    lines = _lines(text)
-    whole = "\n".join(lines)
-    found: list[tuple[int, Recogniser, str, str]] = []
-    for i, line in enumerate(lines):
-        if not line:
-            continue
-        context = "\n".join(lines[max(0, i - CONTEXT_LINES):i + 1])
-        for rec in RECOGNISERS:
-            mode = rec.detect(line, context, whole)
-            if mode is not None:
-                found.append((i, rec, mode, context))
-    error_lines = frozenset(i for i, _, _, _ in found)
-    hits: dict[tuple[Recogniser, str], list[Hit]] = defaultdict(list)
-    for i, rec, mode, context in found:
-        names = around(lines, i, CONTEXT_LINES, others=error_lines - {i}, objects_nearby=mode not in REGISTRY_LEVEL)
-        hits[(rec, mode)].append(Hit(i, lines[i], names, context))
-    catalogue = _catalogue_slugs()
-    matches: list[Match] = []
-    for (rec, mode), group in hits.items():
-        built = rec.build(mode, group)
-        first = group[0]
-        evidence = first.line if len(first.line) <= EVIDENCE_CHARS else first.line[:EVIDENCE_CHARS] + "…"
-        matches.append(Match(
-            failure_mode=mode, title=built.title, message=built.message, cause=built.cause,
-            extracted=built.extracted or first.names, confirm=built.confirm, fix=built.fix, docs=built.docs,
-            occurrences=len(group), evidence=evidence, in_catalogue=mode in catalogue, notes=built.notes,
-            first_line=first.index + 1, targets=tuple(h.names for h in group),
-        ))
-    matches.sort(key=lambda m: m.first_line)
-    return Explanation(tuple(matches), len(lines))
+    return explain_chunks(string_chunks(text))
+
+
+def explain_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> Explanation:
+    """Explain a byte stream (a log file, stdin) read incrementally as UTF-8; ``progress`` gets bytes read."""
+    return explain_chunks(stream_chunks(stream, progress))
+
+
+def explain_file(path: str | Path, progress: Callable[[int], None] | None = None) -> Explanation:
+    """Explain a log file without reading it whole; ``progress`` gets the bytes read so far."""
+    with open(path, "rb") as fh:
+        return explain_stream(fh, progress)

@@ -13,6 +13,7 @@ a name from the text is always quoted, however much it looks like ``$REGISTRY`` 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import shlex
@@ -56,22 +57,6 @@ def normalise(text: str) -> str:
     text = re.sub(r"\\+u0027", "'", text)
     text = re.sub(r"\\+u0022", '"', text)
     return re.sub(r'\\+"', '"', text)
-
-
-def logical_lines(text: str, max_join: int = 60) -> list[str]:
-    """Lines of the text, with a JSON object or array that spans several lines joined into one."""
-    out: list[str] = []
-    buf: list[str] = []
-    depth = 0
-    for raw in text.split("\n"):
-        buf.append(raw.strip())
-        depth += raw.count("{") + raw.count("[") - raw.count("}") - raw.count("]")
-        if depth <= 0 or len(buf) >= max_join:
-            out.append(" ".join(b for b in buf if b))
-            buf, depth = [], 0
-    if buf:
-        out.append(" ".join(b for b in buf if b))
-    return out
 
 
 # --- the names ---------------------------------------------------------------------------------------------
@@ -125,8 +110,14 @@ _V2_PATH = re.compile(
 _DETAIL_NAME = re.compile(rf"{_Q}detail{_Q}\s*:\s*\{{\s*{_Q}name{_Q}\s*:\s*{_Q}({_REPO}){_Q}", re.IGNORECASE)
 _REVISION = re.compile(rf"{_Q}Name{_Q}\s*:\s*{_Q}({_REPO}){_Q}\s*,\s*{_Q}Revision{_Q}", re.IGNORECASE)
 _REPO_WORDS = re.compile(
-    rf"repository (?:named )?['\"]({_REPO})['\"]|\brepository: ({_REPO})\b|for repository:? ({_REPO})(?=[\s.,;]|$)"
-    rf"|\b({_REPO}) repository not found", re.IGNORECASE)
+    rf"repository (?:named )?['\"]({_REPO})['\"]|\brepository: ({_REPO})\b|for repository:? ({_REPO})(?=[\s.,;]|$)",
+    re.IGNORECASE)
+#: ``X repository not found`` (acr purge) is read backwards from the phrase, see :func:`_named_not_found`.
+_NOT_FOUND = re.compile(r" repository not found", re.IGNORECASE)
+_REPO_RUN = re.compile(r"[a-z0-9._/-]*", re.IGNORECASE)
+_ALNUM_RUNS = re.compile(r"([^a-z0-9]+)", re.IGNORECASE)
+_REPO_SEPARATOR = re.compile(r"[._]|__|-+|/")
+_WORD = re.compile(r"\w")
 _IP = re.compile(r"client with IP\s*['\"]?([0-9A-Fa-f:.]+)", re.IGNORECASE)
 _CORRELATION = re.compile(
     r"(?:correlation[ _-]?(?:request[ _-]?)?id|x-ms-correlation-request-id|correlationId)['\"]?\s*[:=]?\s*['\"]?"
@@ -199,6 +190,38 @@ def from_command(line: str) -> Names:
     return Names(registry=registry, repository=repository, tag=tag, digest=digest)
 
 
+def _named_not_found(line: str) -> tuple[int, str] | None:
+    """Where ``<repository> repository not found`` names a repository first, and the name.
+
+    The same as searching ``\\b(REPO) repository not found``, but linear: that search starts at every word in a
+    long dotted token and matches to its end each time. Here each occurrence of the phrase is read backwards:
+    the run of name characters before it is split into alphanumeric parts and separators, and the name starts
+    at the leftmost part that a chain of valid separators connects to the phrase and that a word boundary
+    precedes.
+    """
+    done = 0
+    for phrase in _NOT_FOUND.finditer(line):
+        end = phrase.start()
+        run = _REPO_RUN.match(line[end - 1:done - 1 if done else None:-1]) if end > done else None
+        done = phrase.end() - len("found")  # the next name may start with this word: no space in between
+        if run is None or not run.group():
+            continue
+        start = end - run.end()
+        parts = _ALNUM_RUNS.split(line[start:end])  # alnum, separator, alnum, ..., alnum
+        if not parts[-1]:
+            continue
+        first = len(parts) - 1
+        while first >= 2 and parts[first - 2] and _REPO_SEPARATOR.fullmatch(parts[first - 1]):
+            first -= 2
+        offset = start + sum(len(p) for p in parts[:first])
+        for k in range(first, len(parts), 2):
+            if offset == 0 or not _WORD.match(line[offset - 1]):
+                return offset, line[offset:end]
+            offset += len(parts[k]) + (len(parts[k + 1]) if k + 1 < len(parts) else 0)
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
 def from_line(line: str) -> Names:
     """Every name one logical line gives, the most specific source first."""
     registry = repository = tag = digest = None
@@ -225,8 +248,11 @@ def from_line(line: str) -> Names:
                 tag = tag or ref
     if repository is None:
         m = _REPO_WORDS.search(line)
-        if m:
+        not_found = _named_not_found(line)
+        if m and (not_found is None or m.start() <= not_found[0]):
             repository = next(g for g in m.groups() if g)
+        elif not_found is not None:
+            repository = not_found[1]
     if digest is None:
         m = DIGEST.search(line)
         digest = m.group(0) if m else None
@@ -247,7 +273,9 @@ def around(lines: Sequence[str], index: int, before: int = 8, after: int = 2, *,
     """Names of line ``index``, gaps filled from the nearest lines before it, then just after it.
 
     Lines in ``others`` (other errors) and, when ``objects_nearby`` is false, every other line lend only the
-    registry: a repository or a tag from another error in the same log would be wrong.
+    registry: a repository or a tag from another error in the same log would be wrong. ``lines`` need only be
+    the window around ``index``; a registry named nowhere near is the caller's to fill in from the first line
+    of the text that names one.
     """
     names = from_line(lines[index])
     order = [*range(index - 1, max(-1, index - before - 1), -1), *range(index + 1, min(len(lines), index + after + 1))]
@@ -258,9 +286,4 @@ def around(lines: Sequence[str], index: int, before: int = 8, after: int = 2, *,
         elif names.repository and near.repository and near.repository != names.repository:
             near = replace(near, tag=None, digest=None)
         names = names.merged(replace(near, client_ip=None, connection=None, correlation_id=None))
-    if names.registry is None:
-        for line in lines:
-            registry = from_line(line).registry
-            if registry:
-                return replace(names, registry=registry)
     return names

@@ -95,15 +95,48 @@ class Built:
     extracted: Names | None = None
 
 
+#: The ``remembers`` patterns of every recogniser that some line of the text so far has matched.
+Seen = frozenset[re.Pattern[str]]
+
+
 @dataclass(frozen=True, slots=True)
 class Recogniser:
-    """``detect`` says whether a line shows this failure and which failure mode it is (or None);
-    ``build`` explains a group of hits of one failure mode."""
+    """``detect`` says whether a line shows this failure and which failure mode it is (or None), from the line,
+    the lines just before it (``context``) and what the text has shown so far; ``build`` explains a group of
+    hits of one failure mode.
+
+    ``trigger`` is a pattern every line that ``detect`` accepts matches, and every match of it contains one of
+    ``keywords`` (lower case) in the line's :func:`fold`: a line holding no keyword (almost every line of a build
+    log) is not examined further, for the price of a few substring tests instead of a regex per recogniser.
+    tests/explain/test_streaming.py checks the keywords against every alternative of the trigger.
+    ``remembers`` lists patterns whose occurrence anywhere before (or on) a line ``detect`` may ask about,
+    through ``seen``.
+    """
 
     name: str
     modes: tuple[str, ...]
-    detect: Callable[[str, str, str], str | None]
+    detect: Callable[[str, str, Seen], str | None]
     build: Callable[[str, Sequence[Hit]], Built]
+    trigger: re.Pattern[str]
+    keywords: tuple[str, ...]
+    remembers: tuple[re.Pattern[str], ...] = ()
+
+
+#: Characters other than ASCII letters that a case-insensitive pattern matches as one, and what lower() leaves
+#: of them (U+0130 İ lowers to "i" + U+0307; U+212A KELVIN SIGN lowers to "k" by itself).
+_FOLD = str.maketrans({"\u0131": "i", "\u017f": "s", "\u0307": None})
+
+
+def fold(line: str) -> str:
+    """The line in lower case, with every character a case-insensitive ASCII pattern reads as a letter made
+    that letter, so that a keyword test never rejects a line its pattern would match."""
+    low = line.lower()
+    return low if line.isascii() else low.translate(_FOLD)
+
+
+def any_of(*patterns: re.Pattern[str]) -> re.Pattern[str]:
+    """One pattern that matches where any of ``patterns`` does, each keeping its own case sensitivity."""
+    return re.compile("|".join(f"(?{'i' if p.flags & re.IGNORECASE else ''}:{p.pattern})" for p in patterns))
 
 
 def _ref(n: Names) -> RegistryRef:
@@ -140,7 +173,7 @@ _READ_CONTEXT = re.compile(r"\b(?:pull|Pulling|repository show|show-tags|GET /|l
                            r"repository not found)\b", re.IGNORECASE)
 
 
-def _detect_name_unknown(line: str, context: str, text: str) -> str | None:
+def _detect_name_unknown(line: str, context: str, seen: Seen) -> str | None:
     if not _NAME_UNKNOWN.search(line):
         return None
     if _DELETE_CONTEXT.search(context):
@@ -201,7 +234,7 @@ _TAG_UNKNOWN = re.compile(r"\bTAG_UNKNOWN\b|the specified tag does not exist|man
                           r"is not found", re.IGNORECASE)
 
 
-def _detect_tag_unknown(line: str, context: str, text: str) -> str | None:
+def _detect_tag_unknown(line: str, context: str, seen: Seen) -> str | None:
     return "tag-not-found" if _TAG_UNKNOWN.search(line) else None
 
 
@@ -235,7 +268,7 @@ _PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manife
                            r"\bindex\b|ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
 
 
-def _detect_manifest_unknown(line: str, context: str, text: str) -> str | None:
+def _detect_manifest_unknown(line: str, context: str, seen: Seen) -> str | None:
     if not _MANIFEST_UNKNOWN.search(line) or _TAG_UNKNOWN.search(line):
         return None
     if _PULL_CONTEXT.search(context) and "purge" not in context.lower():
@@ -295,7 +328,7 @@ _DISALLOWED = re.compile(r"\bREGISTRY_DISALLOWED_OPERATION\b|operation is disall
                          re.IGNORECASE)
 
 
-def _detect_disallowed(line: str, context: str, text: str) -> str | None:
+def _detect_disallowed(line: str, context: str, seen: Seen) -> str | None:
     return "locked-artifacts" if _DISALLOWED.search(line) else None
 
 
@@ -348,7 +381,7 @@ _FIREWALL = re.compile(r"client with IP\s*['\"]?[0-9A-Fa-f:.]+['\"]?\s*is not al
                        r"\bCONNECTIVITY_FORBIDDEN_ERROR\b|Looks like you don't have access to registry")
 
 
-def _detect_firewall(line: str, context: str, text: str) -> str | None:
+def _detect_firewall(line: str, context: str, seen: Seen) -> str | None:
     return "network-access-denied" if _FIREWALL.search(line) else None
 
 
@@ -395,7 +428,7 @@ def _missing(line: str) -> list:
     return missing_permissions(CollectionError("explain", status, "UNAUTHORIZED", line))
 
 
-def _detect_unauthorized(line: str, context: str, text: str) -> str | None:
+def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     if not _UNAUTH.search(line) or _FIREWALL.search(line):
         return None
     if _missing(line):
@@ -469,7 +502,7 @@ _THROTTLED = re.compile(r"\bTOOMANYREQUESTS\b|\bCONNECTIVITY_TOOMANYREQUESTS_ERR
                         r"invalid status 'Too Many Requests'", re.IGNORECASE)
 
 
-def _detect_throttled(line: str, context: str, text: str) -> str | None:
+def _detect_throttled(line: str, context: str, seen: Seen) -> str | None:
     return "throttling" if _THROTTLED.search(line) else None
 
 
@@ -516,11 +549,14 @@ _HEALTH: tuple[tuple[str, str, str], ...] = (
     ("connectivity-unreachable", "CONNECTIVITY_UNREACHABLE", r"Could not connect to the registry login server"),
 )
 _HEALTH_MODES = tuple(dict.fromkeys(m for m, _, _ in _HEALTH))
+_HEALTH_PATTERNS = tuple((mode, re.compile(rf"\b{code}\b"), re.compile(message, re.IGNORECASE))
+                         for mode, code, message in _HEALTH)
+_HEALTH_ANY = any_of(*(p for _, code, message in _HEALTH_PATTERNS for p in (code, message)))
 
 
-def _detect_health(line: str, context: str, text: str) -> str | None:
-    for mode, code, message in _HEALTH:
-        if re.search(rf"\b{code}\b", line) or re.search(message, line, re.IGNORECASE):
+def _detect_health(line: str, context: str, seen: Seen) -> str | None:
+    for mode, code, message in _HEALTH_PATTERNS:
+        if code.search(line) or message.search(line):
             if mode in ("connectivity-refresh-token", "connectivity-access-token") and (
                     _THROTTLED.search(line) or re.search(r"lacking", line)):
                 return None  # throttling / delete-permission explain these
@@ -619,7 +655,7 @@ _REGISTRY_DELETE = re.compile(r"az acr delete\b|delet\w* (?:the |this |a )?(?:co
                               r"DELETE \S*/registries/[A-Za-z0-9]+(?:\?|\s|$)", re.IGNORECASE)
 
 
-def _detect_pe(line: str, context: str, text: str) -> str | None:
+def _detect_pe(line: str, context: str, seen: Seen) -> str | None:
     if not _PE.search(line) or re.search(r"private-endpoint-connection (?:delete|list|show)", line):
         return None
     return "private-endpoints-block-registry-delete" if _REGISTRY_DELETE.search(context) else None
@@ -664,10 +700,11 @@ _UNTAG_CONTEXT = re.compile(r"\buntag|re-?push|tags[- ]only|only untag|Number of
 _ACCOUNTING_CONTEXT = re.compile(r"soft[- ]delete|geo-?replica|\breplica|asynchron|still billed|metric",
                                  re.IGNORECASE)
 _PURGE_NO_MANIFESTS = re.compile(r"Number of deleted manifests: 0\b")
+_PURGE_DELETED_TAGS = re.compile(r"Number of deleted tags: [1-9]")
 
 
-def _detect_storage(line: str, context: str, text: str) -> str | None:
-    tags_only = bool(_PURGE_NO_MANIFESTS.search(line) and re.search(r"Number of deleted tags: [1-9]", text))
+def _detect_storage(line: str, context: str, seen: Seen) -> str | None:
+    tags_only = bool(_PURGE_NO_MANIFESTS.search(line) and _PURGE_DELETED_TAGS in seen)
     if not (_STORAGE.search(line) or tags_only):
         return None
     # A purge without --untagged only untags: it frees nothing (Azure/acr-cli#515).
@@ -727,19 +764,33 @@ def _build_storage(mode: str, hits: Sequence[Hit]) -> Built:
 
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("name-unknown", ("empty-repository", "repository-not-found"), _detect_name_unknown,
-               _build_name_unknown),
-    Recogniser("tag-unknown", ("tag-not-found",), _detect_tag_unknown, _build_tag_unknown),
+               _build_name_unknown, _NAME_UNKNOWN, ("name_unknown", "not known", "not found")),
+    Recogniser("tag-unknown", ("tag-not-found",), _detect_tag_unknown, _build_tag_unknown, _TAG_UNKNOWN,
+               ("tag_unknown", "does not exist", "manifest tagged by")),
     Recogniser("manifest-unknown", ("broken-index-references", "manifest-not-found"), _detect_manifest_unknown,
-               _build_manifest_unknown),
-    Recogniser("disallowed", ("locked-artifacts",), _detect_disallowed, _build_disallowed),
-    Recogniser("firewall", ("network-access-denied",), _detect_firewall, _build_firewall),
+               _build_manifest_unknown, _MANIFEST_UNKNOWN,
+               ("manifest_unknown", "manifest unknown", "manifest sha256:")),
+    Recogniser("disallowed", ("locked-artifacts",), _detect_disallowed, _build_disallowed, _DISALLOWED,
+               ("disallowed", "not allowed", "statuscode=405")),
+    Recogniser("firewall", ("network-access-denied",), _detect_firewall, _build_firewall, _FIREWALL,
+               ("client with ip", "connectivity_forbidden_error", "access to registry")),
     Recogniser("unauthorized", ("delete-permission", "authentication-required"), _detect_unauthorized,
-               _build_unauthorized),
-    Recogniser("throttled", ("throttling",), _detect_throttled, _build_throttled),
-    Recogniser("check-health", _HEALTH_MODES, _detect_health, _build_health),
-    Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe),
-    Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage),
+               _build_unauthorized, _UNAUTH, ("authori", "authentication required", "lacking", "statuscode=401")),
+    Recogniser("throttled", ("throttling",), _detect_throttled, _build_throttled, _THROTTLED,
+               ("toomanyrequests", "too many", "429")),
+    Recogniser("check-health", _HEALTH_MODES, _detect_health, _build_health, _HEALTH_ANY,
+               ("connectivity_", "login_server_error", "failed to reach dns", "secure connection to the registry",
+                "issue a challenge", "ask properly", "support aad login", "retrieving the login server",
+                "connect to the registry login server")),
+    Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
+               ("private",)),
+    Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, any_of(_STORAGE, _PURGE_NO_MANIFESTS),
+               ("storage", "usage", "space", "size", "used", "capacity", "freed", "reclaimed", "released", "still",
+                "number of deleted manifests"), remembers=(_PURGE_DELETED_TAGS,)),
 )
+
+#: Every recogniser's keywords: a line holding none of them is not examined.
+KEYWORDS: tuple[str, ...] = tuple(dict.fromkeys(k for r in RECOGNISERS for k in r.keywords))
 
 #: Failure modes about the registry as a whole: names of objects on nearby lines are not theirs.
 REGISTRY_LEVEL = frozenset({"throttling", "private-endpoints-block-registry-delete", "network-access-denied",

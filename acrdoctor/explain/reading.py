@@ -1,0 +1,174 @@
+"""Turning text that arrives in pieces into the logical lines ``explain`` examines, in bounded memory.
+
+A pasted build log can be tens of megabytes, and some of its lines are megabytes on their own (a minified JSON
+document, a base64 blob, a progress bar that never printed a newline). So the text is read in chunks, never
+held whole, and every line is bounded: a line longer than :data:`MAX_LINE_CHARS` keeps its first and last
+halves, joined by :data:`SEAM`. Error messages are short and sit at one end of such a line, and bounding the
+line bounds the work of every pattern run over it.
+
+The steps are those ``explain`` always took, one line at a time:
+
+1. newlines: CRLF and lone CR count as LF (also when a chunk ends between the CR and the LF);
+2. quotes: ``\\u0027``, ``\\u0022`` and ``\\"`` read as plain quotes (:func:`~acrdoctor.explain.names.normalise`);
+3. a JSON object or array spread over several lines (at most :data:`MAX_JOIN`) is joined into one line;
+4. a status line that belongs with the next one (check-health's ``An error occurred: CODE``, an SDK's
+   ``Operation returned an invalid status '…'``) is joined with it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
+
+from .names import normalise
+
+#: Longest line examined whole; longer ones keep their first and last halves.
+MAX_LINE_CHARS = 16_384
+SEAM = " … "
+#: Most physical lines one JSON body may span.
+MAX_JOIN = 60
+#: Characters read at a time.
+CHUNK_CHARS = 1 << 20
+
+_HALF = MAX_LINE_CHARS // 2
+
+#: A check-health title line ("An error occurred: CODE") and an SDK status line ("Operation returned an
+#: invalid status 'Not Found'") belong with the line after them: one error, not two.
+_JOIN_NEXT = re.compile(r"(?:An error occurred: [A-Z_]+|Operation returned an invalid status '[^']*'|"
+                        r"Service request failed\.|Status: \d{3} \([^)]*\))\s*$")
+#: Only a line's end can ask to be joined, so only its end is searched: a line full of ``Status: 200 (`` would
+#: otherwise cost time quadratic in its length. Searching a suffix finds no match the whole line lacks.
+_JOIN_TAIL = 512
+
+
+def bounded(line: str) -> str:
+    """The line, or its two ends when it is longer than :data:`MAX_LINE_CHARS`."""
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    return line[:_HALF] + SEAM + line[-_HALF:]
+
+
+def _quotes(text: str) -> str:
+    return normalise(text) if "\\" in text else text
+
+
+class _Line:
+    """The physical line being read: its text (two ends once long) and its JSON depth over all of it."""
+
+    __slots__ = ("depth", "head", "parts", "size")
+
+    def __init__(self) -> None:
+        self.head: str | None = None
+        self.parts: list[str] = []
+        self.size = 0
+        self.depth = 0
+
+    def add(self, piece: str) -> None:
+        self.depth += piece.count("{") + piece.count("[") - piece.count("}") - piece.count("]")
+        self.parts.append(piece)
+        self.size += len(piece)
+        if self.size > 2 * MAX_LINE_CHARS:
+            text = "".join(self.parts)
+            if self.head is None:
+                self.head = text[:_HALF]
+            self.parts, self.size = [text[-_HALF:]], _HALF
+
+    def text(self) -> str:
+        body = "".join(self.parts)
+        if self.head is None:
+            return _quotes(bounded(body))
+        return _quotes(self.head) + SEAM + _quotes(body[-_HALF:])
+
+
+def physical_lines(chunks: Iterable[str]) -> Iterator[tuple[str, int]]:
+    """Each line of the text as (text, JSON depth change), like ``text.split("\\n")`` after newline translation.
+
+    Like ``split``, a text ending in a newline ends with an empty line, and an empty text is one empty line.
+    """
+    line = _Line()
+    held_cr = False
+    for chunk in chunks:
+        if held_cr:
+            chunk = "\r" + chunk
+        held_cr = chunk.endswith("\r")
+        if held_cr:
+            chunk = chunk[:-1]
+        if "\r" in chunk:
+            chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
+        pieces = chunk.split("\n")
+        for piece in pieces[:-1]:
+            if piece:
+                line.add(piece)
+            yield line.text(), line.depth
+            line = _Line()
+        if pieces[-1]:
+            line.add(pieces[-1])
+    if held_cr:
+        yield line.text(), line.depth
+        line = _Line()
+    yield line.text(), line.depth
+
+
+def json_joined(lines: Iterable[tuple[str, int]]) -> Iterator[str]:
+    """Lines, with a JSON object or array that spans several lines (at most :data:`MAX_JOIN`) joined into one."""
+    buf: list[str] = []
+    depth = 0
+    for text, change in lines:
+        buf.append(text.strip())
+        depth += change
+        if depth <= 0 or len(buf) >= MAX_JOIN:
+            yield bounded(" ".join(b for b in buf if b))
+            buf, depth = [], 0
+    if buf:
+        yield bounded(" ".join(b for b in buf if b))
+
+
+def _joins_next(line: str) -> bool:
+    return _JOIN_NEXT.search(line[-_JOIN_TAIL:]) is not None
+
+
+def status_joined(lines: Iterable[str]) -> Iterator[str]:
+    """Lines, with a status line joined to the non-empty line after it."""
+    prev: str | None = None
+    for line in lines:
+        if prev is not None and line and _joins_next(prev):
+            prev = bounded(f"{prev} {line}")
+            continue
+        if prev is not None:
+            yield prev
+        prev = line
+    if prev is not None:
+        yield prev
+
+
+def logical_lines(chunks: Iterable[str]) -> Iterator[str]:
+    """The logical lines of a text that arrives in ``chunks`` (pieces of any size)."""
+    return status_joined(json_joined(physical_lines(chunks)))
+
+
+def string_chunks(text: str) -> Iterator[str]:
+    """A string in pieces, so that a long one is not copied whole on the way."""
+    for start in range(0, len(text), CHUNK_CHARS):
+        yield text[start:start + CHUNK_CHARS]
+    if not text:
+        yield ""
+
+
+def stream_chunks(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> Iterator[str]:
+    """A byte stream (a file, stdin) decoded as UTF-8 (bad bytes replaced) piece by piece.
+
+    ``progress`` is called with the number of bytes read so far after each piece.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    read = 0
+    while True:
+        data = stream.read(CHUNK_CHARS)
+        if not data:
+            break
+        read += len(data)
+        yield decoder.decode(data)
+        if progress is not None:
+            progress(read)
+    yield decoder.decode(b"", final=True)
