@@ -371,11 +371,10 @@ def explain_cmd(text: str, output: str, as_text: bool) -> None:
     Exit 0 when something was recognised, 1 when nothing was, 2 when the input cannot be read (a file name
     that names no file, an empty argument).
     """
-    from acrdoctor.explain import explain, render_console, render_json
-    from acrdoctor.explain.argument import read_argument
+    from acrdoctor.explain import render_console, render_json
+    from acrdoctor.explain.argument import explain_argument
 
-    body = read_argument(text, sys.stdin, as_text=as_text)
-    result = explain(body)
+    result = explain_argument(text, sys.stdin.buffer, sys.stderr, as_text=as_text)
     if output == "json":
         click.echo(render_json(result, pretty=sys.stdout.isatty()), nl=False)
     else:

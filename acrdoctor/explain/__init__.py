@@ -2,8 +2,8 @@
 
 Pure functions over text, usable from Python::
 
-    from acrdoctor.explain import explain
-    result = explain(open("purge.log").read())
+    from acrdoctor.explain import explain, explain_file
+    result = explain_file("purge.log")          # or explain(text); both read line by line
     for m in result.matches:
         print(m.failure_mode, m.fix.commands)
 
@@ -12,7 +12,7 @@ Recognisers and their sources: :mod:`acrdoctor.explain.recognisers`; the JSON co
 
 from __future__ import annotations
 
-from .core import explain
+from .core import explain, explain_chunks, explain_file, explain_stream
 from .model import Explanation, Match, Step
 from .names import Names
 from .recognisers import FAILURE_MODES
@@ -26,6 +26,9 @@ __all__ = [
     "Names",
     "Step",
     "explain",
+    "explain_chunks",
+    "explain_file",
+    "explain_stream",
     "explanation_to_dict",
     "render_console",
     "render_json",

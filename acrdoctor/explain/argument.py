@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from acrdoctor.errors import InputError
+
+from .core import explain, explain_file, explain_stream
+from .model import Explanation
+from .progress import ReadProgress
 
 #: ``.log``, ``.txt``, ``.json``: a file extension starts with a letter, so "step 3.1" is not one.
 _EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")
@@ -33,23 +37,29 @@ def looks_like_path(arg: str) -> bool:
     return (separator and extension) or (one_word and (separator or extension))
 
 
-def read_argument(arg: str, stdin: TextIO, *, as_text: bool = False) -> str:
-    """The text to explain, or an :class:`InputError` saying what is wrong with the argument."""
+def explain_argument(arg: str, stdin: BinaryIO, progress_to: TextIO, *, as_text: bool = False) -> Explanation:
+    """Explain what the argument names, or raise an :class:`InputError` saying what is wrong with it.
+
+    A file or standard input is read incrementally, with a progress line on ``progress_to`` when it is a
+    terminal and the input is large (:mod:`acrdoctor.explain.progress`).
+    """
     if arg == "-" and not as_text:
-        return stdin.read()
+        with ReadProgress(progress_to) as progress:
+            return explain_stream(stdin, progress)
     if not arg.strip():
         raise InputError("nothing to explain: give the error text, a log file, or - to read standard input")
     if as_text:
-        return arg
+        return explain(arg)
     path = Path(arg)
     if "\n" not in arg and len(arg) < _MAX_PATH and path.exists():
         if path.is_dir():
             raise InputError(f"cannot read {arg}: it is a directory")
         try:
-            # A log may hold a stray byte in another encoding; the errors around it are still worth reading.
-            return path.read_text("utf-8", errors="replace")
+            # A log may hold a stray byte in another encoding (read as U+FFFD); the errors around it still count.
+            with ReadProgress(progress_to, path.stat().st_size) as progress:
+                return explain_file(path, progress)
         except OSError as exc:
             raise InputError(f"cannot read {arg}: {exc.strerror or exc}") from None
     if looks_like_path(arg):
         raise InputError(f"no such file: {arg} (to explain these words as error text, add --text)")
-    return arg
+    return explain(arg)

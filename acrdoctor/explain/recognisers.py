@@ -536,27 +536,28 @@ def _build_throttled(mode: str, hits: Sequence[Hit]) -> Built:
 # --- az acr check-health -----------------------------------------------------------------------------------
 
 #: code → (failure mode, message pattern), from notes §a. FORBIDDEN and TOOMANYREQUESTS map to the catalogue.
-_HEALTH: tuple[tuple[str, str, str], ...] = (
+#: Codes without a message of their own (None) are recognised by the code alone.
+_HEALTH: tuple[tuple[str, str, str | None], ...] = (
     ("connectivity-dns", "CONNECTIVITY_DNS_ERROR", r"Failed to reach DNS for registry"),
     ("connectivity-ssl", "CONNECTIVITY_SSL_ERROR", r"Unable to establish a secure connection to the registry"),
     ("connectivity-challenge", "CONNECTIVITY_CHALLENGE_ERROR", r"did not issue a challenge"),
     ("connectivity-challenge", "CONNECTIVITY_WWW_AUTHENTICATE_ERROR",
      r"did not ask properly for a basic or a bearer authentication"),
     ("connectivity-aad-login", "CONNECTIVITY_AAD_LOGIN_ERROR", r"does not support AAD login"),
-    ("connectivity-refresh-token", "CONNECTIVITY_REFRESH_TOKEN_ERROR", r"$^"),
-    ("connectivity-access-token", "CONNECTIVITY_ACCESS_TOKEN_ERROR", r"$^"),
+    ("connectivity-refresh-token", "CONNECTIVITY_REFRESH_TOKEN_ERROR", None),
+    ("connectivity-access-token", "CONNECTIVITY_ACCESS_TOKEN_ERROR", None),
     ("login-server-not-found", "LOGIN_SERVER_ERROR", r"error occurred while retrieving the login server for registry"),
     ("connectivity-unreachable", "CONNECTIVITY_UNREACHABLE", r"Could not connect to the registry login server"),
 )
 _HEALTH_MODES = tuple(dict.fromkeys(m for m, _, _ in _HEALTH))
-_HEALTH_PATTERNS = tuple((mode, re.compile(rf"\b{code}\b"), re.compile(message, re.IGNORECASE))
+_HEALTH_PATTERNS = tuple((mode, re.compile(rf"\b{code}\b"), re.compile(message, re.IGNORECASE) if message else None)
                          for mode, code, message in _HEALTH)
-_HEALTH_ANY = any_of(*(p for _, code, message in _HEALTH_PATTERNS for p in (code, message)))
+_HEALTH_ANY = any_of(*(p for _, code, message in _HEALTH_PATTERNS for p in (code, message) if p))
 
 
 def _detect_health(line: str, context: str, seen: Seen) -> str | None:
     for mode, code, message in _HEALTH_PATTERNS:
-        if code.search(line) or message.search(line):
+        if code.search(line) or (message and message.search(line)):
             if mode in ("connectivity-refresh-token", "connectivity-access-token") and (
                     _THROTTLED.search(line) or re.search(r"lacking", line)):
                 return None  # throttling / delete-permission explain these
