@@ -50,6 +50,11 @@ def bounded(line: str) -> str:
     return line[:_HALF] + SEAM + line[-_HALF:]
 
 
+def _depth(text: str) -> int:
+    """How many JSON objects and arrays the text opens (negative: closes)."""
+    return text.count("{") + text.count("[") - text.count("}") - text.count("]")
+
+
 def _quotes(text: str) -> str:
     return normalise(text) if "\\" in text else text
 
@@ -66,7 +71,7 @@ class _Line:
         self.depth = 0
 
     def add(self, piece: str) -> None:
-        self.depth += piece.count("{") + piece.count("[") - piece.count("}") - piece.count("]")
+        self.depth += _depth(piece)
         self.parts.append(piece)
         self.size += len(piece)
         if self.size > 2 * MAX_LINE_CHARS:
@@ -98,11 +103,13 @@ def physical_lines(chunks: Iterable[str]) -> Iterator[tuple[str, int]]:
         if "\r" in chunk:
             chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
         pieces = chunk.split("\n")
-        for piece in pieces[:-1]:
-            if piece:
-                line.add(piece)
+        if len(pieces) > 1:  # the first piece ends the line in progress; the middle ones are whole lines
+            if pieces[0]:
+                line.add(pieces[0])
             yield line.text(), line.depth
             line = _Line()
+            for piece in pieces[1:-1]:
+                yield _quotes(bounded(piece)), _depth(piece)
         if pieces[-1]:
             line.add(pieces[-1])
     if held_cr:
@@ -116,6 +123,9 @@ def json_joined(lines: Iterable[tuple[str, int]]) -> Iterator[str]:
     buf: list[str] = []
     depth = 0
     for text, change in lines:
+        if not buf and change <= 0:  # the common case: a line on its own
+            yield bounded(text.strip())
+            continue
         buf.append(text.strip())
         depth += change
         if depth <= 0 or len(buf) >= MAX_JOIN:
