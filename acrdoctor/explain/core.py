@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .model import Explanation, Match
-from .names import Names, around, from_line
+from .names import Names, around, registry_in
 from .reading import logical_lines, stream_chunks, string_chunks
 from .recognisers import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL, Hit, Recogniser, fold
 
@@ -96,7 +96,7 @@ class _Scan:
         if line and _holds_any(low, KEYWORDS):
             self._detect(entry, low)
         if self.registry is None and _holds_any(low, _REGISTRY_WORDS):
-            self.registry = from_line(line).registry
+            self.registry = registry_in(line)
         while self.pending and self.pending[0][0] <= index - AFTER_LINES:
             self._resolve()
 

@@ -268,6 +268,20 @@ def from_line(line: str) -> Names:
     return cmd.merged(names) if cmd != Names() else names
 
 
+@functools.lru_cache(maxsize=256)
+def registry_in(line: str) -> str | None:
+    """``from_line(line).registry``, for the many lines searched only for a registry: a pasted command's wins,
+    then the most specific mention (ARM id, host, ``registry '…'``)."""
+    registry = from_command(line).registry
+    if registry:
+        return registry
+    for pattern in (_ARM_ID, _HOST, _QUOTED_REGISTRY):
+        m = pattern.search(line)
+        if m:
+            return m.group(1).lower()
+    return None
+
+
 def around(lines: Sequence[str], index: int, before: int = 8, after: int = 2, *,
            others: frozenset[int] = frozenset(), objects_nearby: bool = True) -> Names:
     """Names of line ``index``, gaps filled from the nearest lines before it, then just after it.

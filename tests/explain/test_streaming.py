@@ -252,3 +252,12 @@ def test_repository_before_not_found_on_a_long_dotted_token() -> None:
     token = ".".join("a" for _ in range(50_000))
     assert _named_not_found(f"resolved {token} repository not found") == (9, token)
     assert _named_not_found(f"resolved {token} repository not foun") is None
+
+
+def test_the_registry_search_reads_a_line_as_the_full_extraction_does() -> None:
+    lines = [line for v in vars(b).values() if isinstance(v, str) for line in v.split("\n")]
+    lines += ["az acr login -n otherreg", "x contosoreg.azurecr.io/app:1 az acr show -n b", "registry 'abcde1'",
+              "/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerRegistry/registries/armreg1 x",
+              "acr purge -r purgereg1 --filter a:b", "az acr repository show -n ***", "Logging in to registry"]
+    for line in lines:
+        assert names.registry_in(line) == names.from_line(line).registry, line
