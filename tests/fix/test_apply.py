@@ -130,6 +130,27 @@ def test_a_lock_added_between_plan_and_delete_fails_that_delete_only(srv, state,
     assert result.count("done") == len(plan.steps) - 1
 
 
+def test_a_repository_lock_added_between_plan_and_delete_fails_its_deletes_only(srv, state, read, clients,
+                                                                              catalogue) -> None:
+    """writeEnabled=false on the repository (acr-semantics notes, attributes fact 11) blocks every manifest in it."""
+    plan = plan_everything(read(), catalogue)
+    deletes = [s for s in plan.steps if isinstance(s.action, DeleteManifest)]
+    first = deletes[0]
+    victim_repo = next(s.action.repository for s in reversed(deletes) if s.action.repository != first.action.repository)
+    in_victim = [s.number for s in deletes if s.action.repository == victim_repo]
+
+    def lock_repository_after_first_delete(step, outcome) -> None:
+        if step.number == first.number:
+            state.repositories[victim_repo].attributes["writeEnabled"] = False
+
+    result = apply_plan(plan, clients, Journal(None), on_step=lock_repository_after_first_delete)
+    failed = sorted(n for n, o in result.outcomes.items() if o.result == "failed")
+    assert failed == sorted(in_victim)
+    assert all("405" in result.outcomes[n].detail for n in failed)
+    kept = {s.action.digest for s in deletes if s.number in failed}
+    assert kept <= set(state.repositories[victim_repo].manifests)
+
+
 def test_a_new_tag_just_before_a_delete_skips_it(srv, state, read, clients, catalogue) -> None:
     plan = plan_everything(read(), catalogue)
     deletes = [s for s in plan.steps if isinstance(s.action, DeleteManifest)]
