@@ -24,26 +24,27 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _fits(value: Any, hint: Any) -> bool:
+def fits(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is of the type ``hint`` names (the forms dataclass fields of plain JSON data use)."""
     if hint is Any:
         return True
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
-        return any(_fits(value, a) for a in args)
+        return any(fits(value, a) for a in args)
     if hint is type(None):
         return value is None
     if origin is tuple:
         if not isinstance(value, tuple):
             return False
         if len(args) == 2 and args[1] is Ellipsis:
-            return all(_fits(v, args[0]) for v in value)
-        return len(args) == len(value) and all(_fits(v, a) for v, a in zip(value, args, strict=True))
+            return all(fits(v, args[0]) for v in value)
+        return len(args) == len(value) and all(fits(v, a) for v, a in zip(value, args, strict=True))
     if origin is list:
-        return isinstance(value, list) and all(_fits(v, args[0]) for v in value) if args else isinstance(value, list)
+        return isinstance(value, list) and all(fits(v, args[0]) for v in value) if args else isinstance(value, list)
     if origin is dict:
         if not isinstance(value, dict):
             return False
-        return not args or all(_fits(k, args[0]) and _fits(v, args[1]) for k, v in value.items())
+        return not args or all(fits(k, args[0]) and fits(v, args[1]) for k, v in value.items())
     if origin is typing.ClassVar:
         return True
     if hint is bool:
@@ -57,6 +58,13 @@ def _fits(value: Any, hint: Any) -> bool:
     return True  # a form this checker does not know (Literal, a TypeVar...): not judged
 
 
+def check_mapping(doc: dict[str, Any], types_: dict[str, Any], where: str) -> None:
+    """Raise :class:`WrongType` for the first known key of ``doc`` whose value is not of its declared type."""
+    for key, hint in types_.items():
+        if key in doc and not fits(doc[key], hint):
+            raise WrongType(f"{where}.{key} is {type(doc[key]).__name__} {_short(doc[key])}, not {_name(hint)}")
+
+
 def check_types(obj: Any, where: str = "") -> None:
     """Raise :class:`WrongType` for the first field of ``obj`` (or of a dataclass inside it) of the wrong type."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
@@ -64,7 +72,7 @@ def check_types(obj: Any, where: str = "") -> None:
         for f in dataclasses.fields(obj):
             value = getattr(obj, f.name)
             path = f"{where}.{f.name}" if where else f.name
-            if not _fits(value, hints.get(f.name, Any)):
+            if not fits(value, hints.get(f.name, Any)):
                 raise WrongType(f"{path} is {type(value).__name__} {_short(value)}, not {_name(hints[f.name])}")
             check_types(value, path)
     elif isinstance(obj, tuple | list):

@@ -14,11 +14,17 @@ from typing import Any
 from acrdoctor import actions as _actions
 from acrdoctor.actions import EXPRESSIONS, Action, RegistryRef, ShellExpr
 from acrdoctor.errors import InputError
-from acrdoctor.typed_json import WrongType, check_types
+from acrdoctor.typed_json import WrongType, check_mapping, check_types
 
 #: Phases in the order they run. Network first (the data plane may be unreachable until then), unlocks
 #: before the deletes that need them, relocks last so an object ends as locked as it started.
 PHASES = ("network", "unlock", "endpoints", "placeholder", "delete", "policy", "relock")
+
+#: The keys of ``FixPlan.options`` that acrdoctor reads back, with their types (checked when a plan is read).
+OPTION_TYPES: dict[str, Any] = {
+    "relock": bool, "enable_retention": bool, "in_use_references": int | None,
+    "snapshot_collected_at": str | None, "skipped_checks": dict[str, str], "after_delete": str | None,
+}
 
 PLAN_KIND = "acrdoctor-fix-plan"
 PLAN_VERSION = 1
@@ -212,6 +218,7 @@ class FixPlan:
                 options=dict(doc.get("options") or {}),
             )
             check_types(plan)
+            check_mapping(plan.options, OPTION_TYPES, "options")
         except WrongType as err:
             raise InputError(f"the fix plan is malformed: {err}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as err:

@@ -1,7 +1,8 @@
 """A plan file edited by hand or by accident is bad input: one line and exit 2, never an internal error.
 
-Every leaf of a real plan file (the demo's) is replaced, one at a time, by a value of another JSON type;
-``fix --from-plan`` must either refuse the file with one line (exit 2) or show it (exit 0), never crash.
+Every leaf of a real plan file (the demo's; the first three items of each list) is replaced, one at a time, by
+each value of another JSON type; ``fix --from-plan`` must either refuse the file with one line (exit 2) or show
+it (exit 0), never crash. Exhaustive rather than sampled: a sample of 150 missed ``options.skipped_checks``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from acrdoctor.cli import cli
 
@@ -62,14 +61,11 @@ def test_the_untouched_plan_file_is_shown(plan_line: dict[str, Any], tmp_path: P
     assert (code, err) == (0, "")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.data())
-def test_a_leaf_of_another_type_is_one_line_never_a_crash(plan_line: dict[str, Any], tmp_path: Path,
-                                                          data: st.DataObject) -> None:
-    paths = list(leaves(plan_line["plan"]))
-    path = data.draw(st.sampled_from(paths), label="path")
-    value = data.draw(st.sampled_from(OTHER_VALUES), label="value")
-    code, err = run_from_plan({**plan_line, "plan": replaced(plan_line["plan"], path, value)}, tmp_path)
-    assert code in (0, 2), err
-    if code == 2:
-        assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+def test_every_leaf_of_another_type_is_one_line_never_a_crash(plan_line: dict[str, Any], tmp_path: Path) -> None:
+    crashes = []
+    for path in leaves(plan_line["plan"]):
+        for value in OTHER_VALUES:
+            code, err = run_from_plan({**plan_line, "plan": replaced(plan_line["plan"], path, value)}, tmp_path)
+            if code not in (0, 2) or (code == 2 and len(err.splitlines()) != 1):
+                crashes.append((path, value, code, err[:200]))
+    assert not crashes, crashes[:5]
