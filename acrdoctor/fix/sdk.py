@@ -14,6 +14,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from acrdoctor.azure import session
+from acrdoctor.azure.session import NO_ASYNC_CREDENTIAL, GivenCredentials
+from acrdoctor.collect.waits import Waits
 from acrdoctor.model import Attributes, NetworkRuleSet, Registry
 
 #: The placeholder image acrdoctor pushes into an orphaned empty repository. Built here, byte for byte
@@ -201,38 +204,22 @@ class FixClients:
 
 def connect(target: Any, *, subscription: str | None = None, resource_group: str | None = None,
             arm_endpoint: str | None = None, connection_verify: str | bool = True, credential: Any = None,
-            polling_interval: float | None = None, retry_total: int = 3, waits: Any = None) -> FixClients:
+            polling_interval: float | None = None, retry_total: int = 3, waits: Waits | None = None) -> FixClients:
     """Resolve the registry through ARM (as the collector does) and open both clients.
 
     The data-plane client retries 429 (honouring Retry-After up to the cap of ``waits``) and 5xx
     ``retry_total`` times before a step is reported as failed; a longer Retry-After fails the step at once.
     """
-    from azure.containerregistry import ContainerRegistryClient
+    # Imported here for start-up speed: they import azure-core, which ``acrdoctor --help`` never needs.
+    from acrdoctor.azure.arm import arm_client, locate_registry
+    from acrdoctor.azure.dataplane_client import registry_client
 
-    from acrdoctor.collect.capped_retry import CappedRetryPolicy
-    from acrdoctor.collect.failures import explain_fatal
-    from acrdoctor.collect.live import LiveOptions, _arm_client, _credentials, _find_resource_group, _subscription
-    from acrdoctor.collect.tokens import SyncTokenReusePolicy
-    from acrdoctor.collect.waits import Waits
-
-    # The async credential is never used here; a stand-in keeps _credentials from building one.
-    opts = LiveOptions(target=target, subscription=subscription, resource_group=resource_group,
-                       arm_endpoint=arm_endpoint, connection_verify=connection_verify, credential=credential,
-                       async_credential=object(), waits=waits or Waits())
-    credential, _ = _credentials(opts)
-    sub = _subscription(opts)
-    arm = _arm_client(opts, credential, sub)
-    what = f"registry '{target.name}'"
-    rg = resource_group or target.resource_group or _find_resource_group(arm, target.name, what)
-    try:
-        reg = arm.registries.get(rg, target.name)
-    except Exception as err:  # noqa: BLE001
-        raise explain_fatal(err, f"{what} in resource group '{rg}'") from None
+    waits = waits or Waits()
+    sync_credential, _ = session.credentials(GivenCredentials(credential, NO_ASYNC_CREDENTIAL))
+    sub = session.subscription(subscription, target.subscription_id)
+    arm = arm_client(sync_credential, sub, waits=waits, endpoint=arm_endpoint, connection_verify=connection_verify)
+    rg, reg = locate_registry(arm, target.name, resource_group, target.resource_group)
     login = reg.login_server or target.login_server or f"{target.name}.azurecr.io"
-    endpoint = login if login.startswith("https://") else f"https://{login}"
-    # Without token reuse every SDK call pays a 401 challenge and a token request: 12 requests a delete
-    # step instead of 3 (bench/fix_bench.py); the collector's policy keeps one token per scope.
-    data = ContainerRegistryClient(endpoint, credential, connection_verify=connection_verify,
-                                   retry_policy=CappedRetryPolicy(opts.waits, retry_total=retry_total),
-                                   per_retry_policies=[SyncTokenReusePolicy()])
+    data = registry_client(login, sync_credential, waits=waits, retry_total=retry_total,
+                           connection_verify=connection_verify)
     return FixClients(target.name, rg, sub, login, data, arm, polling_interval)
