@@ -39,6 +39,7 @@ async def async_registry_client(login_server: str, credential: Any, *, connectio
         # azure-core builds a new SSLContext per request when connection_verify is a path, and aiohttp keys
         # its connection pool on it, so no connection would ever be reused (docs/benchmarks.md measured
         # 130 instead of 423 requests/s). One context on one shared session keeps connections alive.
+        # (Imported here for start-up speed, and only on this path: without a CA file azure-core picks aiohttp.)
         import ssl
 
         import aiohttp
