@@ -5,23 +5,23 @@ later ``acrdoctor fix --apply`` performs come from one place. Commands are shell
 shells (:mod:`acrdoctor.shellquote`): every name is filled in from the snapshot and quoted, nothing is
 left as a placeholder unless the value cannot be known offline (then the command computes it, as with the
 caller's IP, and only such an expression of acrdoctor's own, typed :class:`ShellExpr`, is left to the shell).
+
+Actions are pure data and rendering: this module imports :mod:`acrdoctor.shellquote` only, never the fix layer,
+the collectors or the Azure SDKs. The fix layer depends on it (:mod:`acrdoctor.fix.appliers`), not the reverse.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from acrdoctor.shellquote import Arg, ShellExpr, quote_cmd, shell_join, shell_word, substitution
 
 __all__ = ["Arg", "ShellExpr", "quote_cmd", "shell_join", "shell_word"]
 
-if TYPE_CHECKING:
-    from acrdoctor.fix.sdk import FixClients
-
 #: A small public image ACR's own ``az acr check-health`` pulls; the printed command imports it as the
 #: placeholder that makes an orphaned empty repository deletable again (``acrdoctor fix`` pushes its own
-#: tiny image instead, see :mod:`acrdoctor.fix.sdk`, so applying needs nothing from the internet).
+#: tiny image instead, see :mod:`acrdoctor.fix.placeholder`, so applying needs nothing from the internet).
 PLACEHOLDER_SOURCE = "mcr.microsoft.com/mcr/hello-world:latest"
 PLACEHOLDER_TAG = "acrdoctor-placeholder"
 
@@ -54,10 +54,11 @@ class RegistryRef:
 class Action:
     """Base for fix actions. ``commands`` must be runnable as printed.
 
-    Actions that ``acrdoctor fix`` can perform (``applies``) also read the state of the one object they
-    change (``observe``), say when there is nothing left to do (``settled``, which makes every action
-    safe to run twice) and make the change through the SDK (``apply``): the same object renders the
-    command and performs it, so the two cannot drift apart.
+    Actions that ``acrdoctor fix`` can perform (``applies``) also say when there is nothing left to do in a
+    given state of the one object they change (``settled``, which makes every action safe to run twice).
+    Reading that state and making the change through the SDK is their applier's job
+    (:mod:`acrdoctor.fix.appliers`), built from this object's fields: the command shown and the change
+    applied come from the same data, so the two cannot drift apart.
     """
 
     #: Whether ``acrdoctor fix`` performs it; the others are shown in the plan as steps to run by hand.
@@ -75,15 +76,9 @@ class Action:
         """The object the action changes, as the journal and the plan name it."""
         return self.describe()
 
-    def observe(self, c: FixClients) -> dict[str, Any]:
-        raise NotImplementedError(f"{type(self).__name__} cannot be applied by acrdoctor")
-
     def settled(self, state: dict[str, Any]) -> str | None:
         """Why nothing needs doing in this state (already done, or the object is gone), else None."""
         return None
-
-    def apply(self, c: FixClients) -> str:
-        raise NotImplementedError(f"{type(self).__name__} cannot be applied by acrdoctor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +127,6 @@ class SetAttributes(Action):
             return f"tag {self.repository}:{self.tag}"
         return f"repository {self.repository}"
 
-    def observe(self, c: FixClients) -> dict[str, Any]:
-        return c.lock_state(self.repository, self.digest, self.tag)
-
     def settled(self, state: dict[str, Any]) -> str | None:
         if not state.get("present"):
             return f"{self.subject()} no longer exists"
@@ -142,17 +134,6 @@ class SetAttributes(Action):
                (("write_enabled", self.write_enabled), ("delete_enabled", self.delete_enabled))):
             return "the flags are already set"
         return None
-
-    def apply(self, c: FixClients) -> str:
-        flags = {k: v for k, v in (("can_write", self.write_enabled), ("can_delete", self.delete_enabled))
-                 if v is not None}
-        if self.digest:
-            c.data.update_manifest_properties(self.repository, self.digest, **flags)
-        elif self.tag:
-            c.data.update_tag_properties(self.repository, self.tag, **flags)
-        else:
-            c.data.update_repository_properties(self.repository, **flags)
-        return "flags set"
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,22 +155,8 @@ class DeleteRepository(Action):
     def subject(self) -> str:
         return f"repository {self.repository}"
 
-    def observe(self, c: FixClients) -> dict[str, Any]:
-        return c.repository_state(self.repository)
-
     def settled(self, state: dict[str, Any]) -> str | None:
         return None if state.get("present") else "the repository is not in the catalog"
-
-    def apply(self, c: FixClients) -> str:
-        from acrdoctor.fix.sdk import ApplyError
-
-        # The SDK treats 404 NAME_UNKNOWN as success (azure-sdk-for-python#18667), which is exactly the
-        # answer an orphaned repository gives: only the catalog tells whether the delete happened.
-        c.data.delete_repository(self.repository)
-        if self.repository in c.repository_names(fresh=True):
-            raise ApplyError("the delete was accepted but the repository is still in the catalog (ACR answered "
-                             "NAME_UNKNOWN, which the SDK does not report): push an image into it and delete again")
-        return "deleted; gone from the catalog"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,19 +181,8 @@ class DeleteManifest(Action):
     def subject(self) -> str:
         return f"manifest {self.repository}@{self.digest}"
 
-    def observe(self, c: FixClients) -> dict[str, Any]:
-        return c.lock_state(self.repository, self.digest)
-
     def settled(self, state: dict[str, Any]) -> str | None:
         return None if state.get("present") else "the manifest no longer exists"
-
-    def apply(self, c: FixClients) -> str:
-        from acrdoctor.fix.sdk import ApplyError
-
-        c.data.delete_manifest(self.repository, self.digest)  # a 404 is not raised: check below
-        if c.lock_state(self.repository, self.digest).get("present"):
-            raise ApplyError("the delete was accepted but the manifest is still there")
-        return "deleted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,19 +207,10 @@ class ImportPlaceholder(Action):
     def subject(self) -> str:
         return f"repository {self.repository}"
 
-    def observe(self, c: FixClients) -> dict[str, Any]:
-        return c.repository_state(self.repository)
-
     def settled(self, state: dict[str, Any]) -> str | None:
         if not state.get("present"):
             return "the repository is not in the catalog (nothing left to delete)"
         return "the placeholder is already there" if self.tag in state.get("tags", ()) else None
-
-    def apply(self, c: FixClients) -> str:
-        # Same effect as the import (an image under this name makes ACR know the repository again), without
-        # pulling from the internet: a tiny image built by acrdoctor, pushed with blob uploads and a manifest put.
-        digest = c.push_placeholder(self.repository, self.tag)
-        return f"pushed placeholder {self.repository}:{self.tag} ({digest})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,15 +234,8 @@ class DeletePrivateEndpointConnection(Action):
     def subject(self) -> str:
         return f"private endpoint connection {self.connection}"
 
-    def observe(self, c: FixClients) -> dict[str, Any]:
-        return c.connection_state(self.connection)
-
     def settled(self, state: dict[str, Any]) -> str | None:
         return None if state.get("present") else "the connection no longer exists"
-
-    def apply(self, c: FixClients) -> str:
-        c.delete_connection(self.connection)  # a long-running operation: polled until ARM says it is done
-        return "deleted (long-running operation completed)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,21 +258,8 @@ class AddNetworkRule(Action):
     def subject(self) -> str:
         return f"registry {self.registry.name} network rules"
 
-    def observe(self, c: FixClients) -> dict[str, Any]:
-        from acrdoctor.fix.sdk import network_state
-
-        return network_state(c.registry(fresh=True))
-
     def settled(self, state: dict[str, Any]) -> str | None:
         return f"{self.ip} is already allowed" if self.ip in state.get("ip_rules", ()) else None
-
-    def apply(self, c: FixClients) -> str:
-        from acrdoctor.fix.sdk import ApplyError, rule_set_body
-
-        if isinstance(self.ip, ShellExpr):
-            raise ApplyError("the caller's IP is not known: pass --caller-ip")
-        c.patch_registry({"networkRuleSet": rule_set_body(c.registry(fresh=True).network_rule_set, add_ip=self.ip)})
-        return f"{self.ip} allowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,26 +299,11 @@ class SetPublicNetworkAccess(Action):
     def subject(self) -> str:
         return f"registry {self.registry.name} public network access"
 
-    def observe(self, c: FixClients) -> dict[str, Any]:
-        from acrdoctor.fix.sdk import network_state
-
-        return network_state(c.registry(fresh=True))
-
     def settled(self, state: dict[str, Any]) -> str | None:
         same = state.get("public_network_access") == ("Enabled" if self.enabled else "Disabled")
         if same and (self.default_action is None or state.get("default_action") == self.default_action):
             return "already set"
         return None
-
-    def apply(self, c: FixClients) -> str:
-        from acrdoctor.fix.sdk import rule_set_body
-
-        props: dict[str, Any] = {"publicNetworkAccess": "Enabled" if self.enabled else "Disabled"}
-        if self.default_action:
-            props["networkRuleSet"] = rule_set_body(c.registry(fresh=True).network_rule_set,
-                                                    default_action=self.default_action)
-        c.patch_registry(props)
-        return "set"
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,19 +326,9 @@ class SetRetentionPolicy(Action):
     def subject(self) -> str:
         return f"registry {self.registry.name} retention policy"
 
-    def observe(self, c: FixClients) -> dict[str, Any]:
-        from acrdoctor.fix.sdk import retention_state
-
-        return retention_state(c.registry(fresh=True))
-
     def settled(self, state: dict[str, Any]) -> str | None:
         status = "enabled" if self.enabled else "disabled"
         return "already set" if state.get("status") == status and state.get("days") == self.days else None
-
-    def apply(self, c: FixClients) -> str:
-        status = "enabled" if self.enabled else "disabled"
-        c.patch_registry({"policies": {"retentionPolicy": {"status": status, "days": self.days}}})
-        return f"retention policy {status} ({self.days} days)"
 
 
 @dataclass(frozen=True, slots=True)

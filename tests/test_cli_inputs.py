@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from azure.core.pipeline.transport import HttpTransport
 
+import acrdoctor.azure.session as session
 import acrdoctor.cli as cli_module
-import acrdoctor.collect.live as live
 import acrdoctor.fix.command as fix_command
 from acrdoctor.cli import load_demo
 from acrdoctor.engine import Catalogue
@@ -160,7 +160,7 @@ def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     waits: list[float] = []
     monkeypatch.setattr(HttpTransport, "sleep", lambda self, duration: waits.append(duration))
     monkeypatch.setattr(time, "sleep", waits.append)  # acrdoctor's capped retry sleeps through Waits
-    monkeypatch.setattr(live, "_credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
+    monkeypatch.setattr(session, "credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
     return waits
 
 

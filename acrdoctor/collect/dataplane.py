@@ -6,7 +6,7 @@ rather than by the client (acr-semantics notes §5.1):
 * every HTTP request, challenge retries included, passes one shared :class:`RateLimitPolicy`, so the
   whole scan stays under the per-identity limit and a 429 pauses *all* workers once, for as long as
   ``Retry-After`` says, instead of each worker hammering on its own;
-* ACR access tokens are reused per scope (:mod:`acrdoctor.collect.tokens`), where the SDK alone would
+* ACR access tokens are reused per scope (:mod:`acrdoctor.azure.tokens`), where the SDK alone would
   pay a 401 challenge and a token request for every call;
 * manifest bodies are immutable, so they come from the on-disk cache when their digest was seen before.
 

@@ -2,7 +2,8 @@
 
 Management plane (registry settings, usage, private endpoint connections, replications) through
 azure-mgmt-containerregistry; data plane through azure-containerregistry's async client, driven by
-:class:`~acrdoctor.collect.dataplane.DataPlaneScanner`. Only the parts the selected checks need are
+:class:`~acrdoctor.collect.dataplane.DataPlaneScanner`. The clients and credentials come from
+:mod:`acrdoctor.azure`, as the fix layer's do. Only the parts the selected checks need are
 collected (popeye's "preloads"), so ``--check private-endpoints-block-registry-delete`` costs two ARM calls.
 
 Nothing here writes to the registry: every call is a GET.
@@ -11,32 +12,29 @@ Nothing here writes to the registry: every call is a GET.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from acrdoctor.azure import session
+from acrdoctor.azure.arm import arm_client, locate_registry
+from acrdoctor.azure.dataplane_client import async_registry_client
 from acrdoctor.check_api import Check
 from acrdoctor.clock import Clock, iso_stamp, system_clock
 from acrdoctor.collect.arm_shapes import (
     private_endpoint_section,
     registry_section,
     replication_section,
-    resource_group_of,
     subscription_of,
     usage_section,
 )
 from acrdoctor.collect.cache import ManifestCache
-from acrdoctor.collect.capped_retry import CappedRetryPolicy
 from acrdoctor.collect.dataplane import DataPlaneScanner, RateLimitPolicy, ScanResult, ScanStats
-from acrdoctor.collect.failures import CollectionAborted, error_doc, explain_fatal
+from acrdoctor.collect.failures import error_doc
 from acrdoctor.collect.limits import default_read_rate
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter
-from acrdoctor.collect.tokens import TokenReusePolicy
 from acrdoctor.collect.waits import Waits, WaitTooLong
 from acrdoctor.errors import InputError
 from acrdoctor.model import Part, Snapshot
@@ -124,73 +122,12 @@ class LiveResult:
     requests_per_minute: float | None
 
 
-def _az_subscription() -> str | None:
-    """The subscription ``az`` is set to, so a signed-in user needs no --subscription."""
-    az = shutil.which("az")
-    if not az:
-        return None
-    try:
-        out = subprocess.run([az, "account", "show", "--query", "id", "--output", "tsv"], capture_output=True,
-                             text=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    sub = out.stdout.strip()
-    return sub if out.returncode == 0 and sub else None
-
-
-def _subscription(opts: LiveOptions) -> str:
-    sub = opts.subscription or opts.target.subscription_id or os.environ.get("AZURE_SUBSCRIPTION_ID") \
-        or _az_subscription()
-    if not sub:
-        raise InputError("no Azure subscription: pass --subscription, set AZURE_SUBSCRIPTION_ID, or sign in with "
-                         "'az login' and pick one with 'az account set --subscription ID'")
-    return sub
-
-
-def _credentials(opts: LiveOptions) -> tuple[Any, Any]:
-    if opts.credential is not None and opts.async_credential is not None:
-        return opts.credential, opts.async_credential
-    from azure.identity import DefaultAzureCredential
-    from azure.identity.aio import DefaultAzureCredential as AsyncDefaultAzureCredential
-
-    return (opts.credential or DefaultAzureCredential(),
-            opts.async_credential or AsyncDefaultAzureCredential())
-
-
-def _arm_client(opts: LiveOptions, credential: Any, subscription: str) -> Any:
-    from azure.mgmt.containerregistry import ContainerRegistryManagementClient
-
-    kwargs: dict[str, Any] = {"connection_verify": opts.connection_verify,
-                              "retry_policy": CappedRetryPolicy(opts.waits, retry_total=3)}
-    if opts.arm_endpoint:
-        kwargs["base_url"] = opts.arm_endpoint
-    return ContainerRegistryManagementClient(credential, subscription, **kwargs)
-
-
-def _find_resource_group(client: Any, name: str, what: str) -> str:
-    """Without --resource-group, find the registry among the subscription's registries, as ``az`` does."""
-    try:
-        for reg in client.registries.list():
-            if (reg.name or "").lower() == name.lower():
-                rg = resource_group_of(reg.id)
-                if rg:
-                    return rg
-    except Exception as err:  # noqa: BLE001
-        raise explain_fatal(err, what) from None
-    raise CollectionAborted(f"{what} was not found in the subscription; check the name ('az acr list -o table') "
-                            "or pass --subscription and --resource-group")
-
-
 def collect_arm(opts: LiveOptions, credential: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Registry settings plus the ARM parts asked for; a failing optional part is recorded, not fatal."""
-    subscription = _subscription(opts)
-    what = f"registry '{opts.target.name}'"
-    client = _arm_client(opts, credential, subscription)
-    rg = opts.resource_group or opts.target.resource_group or _find_resource_group(client, opts.target.name, what)
-    try:
-        registry = client.registries.get(rg, opts.target.name)
-    except Exception as err:  # noqa: BLE001
-        raise explain_fatal(err, f"{what} in resource group '{rg}'") from None
+    subscription = session.subscription(opts.subscription, opts.target.subscription_id)
+    client = arm_client(credential, subscription, waits=opts.waits, endpoint=opts.arm_endpoint,
+                        connection_verify=opts.connection_verify)
+    rg, registry = locate_registry(client, opts.target.name, opts.resource_group, opts.target.resource_group)
     doc: dict[str, Any] = {"registry": registry_section(registry.as_dict()), "operations": []}
     doc["registry"].setdefault("resourceGroup", rg)
     doc["registry"].setdefault("subscriptionId", subscription_of(doc["registry"].get("id")) or subscription)
@@ -217,32 +154,12 @@ def collect_arm(opts: LiveOptions, credential: Any) -> tuple[dict[str, Any], lis
 
 async def collect_dataplane(opts: LiveOptions, login_server: str, async_credential: Any,
                             sku: str | None) -> tuple[ScanResult, float]:
-    from azure.containerregistry.aio import ContainerRegistryClient
-
     rpm = opts.max_requests_per_minute or float(default_read_rate(sku))
     stats = ScanStats()
     limiter = RateLimiter(rpm)
-    endpoint = login_server if login_server.startswith("https://") else f"https://{login_server}"
-    kwargs: dict[str, Any] = {"connection_verify": opts.connection_verify}
-    session = None
-    if isinstance(opts.connection_verify, str):
-        # azure-core builds a new SSLContext per request when connection_verify is a path, and aiohttp keys
-        # its connection pool on it, so no connection would ever be reused (docs/benchmarks.md measured
-        # 130 instead of 423 requests/s). One context on one shared session keeps connections alive.
-        import ssl
-
-        import aiohttp
-        from azure.core.pipeline.transport import AioHttpTransport
-
-        context = ssl.create_default_context(cafile=opts.connection_verify)
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
-        kwargs = {"connection_verify": True, "transport": AioHttpTransport(session=session, session_owner=False)}
-    client = ContainerRegistryClient(
-        endpoint, async_credential, retry_total=0,
-        per_retry_policies=[TokenReusePolicy(), RateLimitPolicy(limiter, stats, opts.waits)], **kwargs,
-    )
     try:
-        async with client:
+        async with async_registry_client(login_server, async_credential, connection_verify=opts.connection_verify,
+                                         policies=[RateLimitPolicy(limiter, stats, opts.waits)]) as client:
             scanner = DataPlaneScanner(client, opts.parts, repositories=opts.repositories,
                                        concurrency=opts.concurrency, cache=opts.cache, progress=opts.progress,
                                        stats=stats)
@@ -250,8 +167,6 @@ async def collect_dataplane(opts: LiveOptions, login_server: str, async_credenti
         if limiter.stopped is not None:
             raise limiter.stopped  # what the workers recorded as errors on the way out is moot
     finally:
-        if session is not None:
-            await session.close()
         if hasattr(async_credential, "close"):
             await async_credential.close()
     return result, rpm
@@ -263,7 +178,7 @@ def collect(opts: LiveOptions) -> LiveResult:
     Raises CollectionAborted when it cannot be read at all, ServiceUnavailable when Azure keeps failing,
     WaitTooLong when Azure asks for a wait past the cap.
     """
-    credential, async_credential = _credentials(opts)
+    credential, async_credential = session.credentials(opts)
     doc, errors = collect_arm(opts, credential)
     reg = doc["registry"]
     rpm: float | None = None

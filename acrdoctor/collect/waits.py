@@ -3,7 +3,7 @@
 Why: ACR and ARM answer 429 with a ``Retry-After`` the client is asked to honour. Honoured blindly, one
 ``Retry-After: 3600`` stalls a scan or a fix for an hour with nothing on the screen. Every wait — the
 scan's shared pause, the SDK retry policies of ARM and of the apply clients
-(:mod:`acrdoctor.collect.capped_retry`) — goes through :class:`Waits`, which says on stderr what it
+(:mod:`acrdoctor.azure.retry`) — goes through :class:`Waits`, which says on stderr what it
 waits for and refuses a wait longer than ``--max-wait`` by raising :class:`WaitTooLong`: collection
 stops (exit 3), an apply step fails with that reason.
 

@@ -20,9 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from acrdoctor.collect.waits import WaitTooLong
+from acrdoctor.fix import appliers
 from acrdoctor.fix.journal import SUCCEEDED, Journal
 from acrdoctor.fix.model import FixPlan, Step
-from acrdoctor.fix.sdk import FixClients
+from acrdoctor.fix.sdk import ApplyError, FixClients
 
 #: The keys that say *which* object it is and what it holds, as opposed to its lock flags, which the plan's
 #: own unlock steps change: a delete is re-checked on these only, and so is every step of a resumed run.
@@ -94,9 +96,8 @@ def differences(step: Step, state: dict[str, Any], identity_only: bool = False) 
 
 
 def error_info(err: BaseException) -> dict[str, Any]:
+    # Imported here for start-up speed: it imports azure-core, which ``acrdoctor --help`` never needs.
     from acrdoctor.collect.failures import describe
-    from acrdoctor.collect.waits import WaitTooLong
-    from acrdoctor.fix.sdk import ApplyError
 
     if isinstance(err, ApplyError | WaitTooLong):  # their text already says what happened
         return {"status": None, "code": None, "message": str(err)}
@@ -133,7 +134,7 @@ class Applier:
             if step.expect is None:
                 continue
             try:
-                state = step.action.observe(self.c)
+                state = appliers.observe(step.action, self.c)
             except Exception as err:  # noqa: BLE001 - cannot verify: treat as changed, never guess
                 changes.append(Change(step.number, step.subject, [f"could not be read: {error_text(error_info(err))}"]))
                 continue
@@ -170,7 +171,7 @@ class Applier:
             return self._end(n, step, None, "not-run", f"not run: step {', '.join(map(str, blocked))} did not "
                              "succeed")
         try:
-            before = step.action.observe(self.c)
+            before = appliers.observe(step.action, self.c)
         except Exception as err:  # noqa: BLE001
             return self._end(n, step, None, "failed", "could not read the object", error_info(err))
         self.journal.write("start", step=n, action=type(step.action).__name__, object=step.subject,
@@ -183,7 +184,7 @@ class Applier:
             if diff:
                 return self._end(n, step, before, "skipped", "changed since the plan: " + "; ".join(diff))
         try:
-            detail = step.action.apply(self.c)
+            detail = appliers.apply(step.action, self.c)
         except Exception as err:  # noqa: BLE001 - one failed step must not stop the others
             return self._end(n, step, before, "failed", "", error_info(err))
         return self._end(n, step, before, "done", detail)

@@ -35,7 +35,7 @@ from acrdoctor.check_api import Finding, Status
 from acrdoctor.checks.storage_accounting import after_delete
 from acrdoctor.engine import Catalogue, CheckResult, run_checks
 from acrdoctor.fix.model import PHASES, FixPlan, LeftOut, ManualStep, PlannedFinding, Step
-from acrdoctor.fix.sdk import PLACEHOLDER_DIGEST
+from acrdoctor.fix.placeholder import PLACEHOLDER_DIGEST
 from acrdoctor.fix.state import Lookup, planned_state
 from acrdoctor.model import Attributes, Manifest, Repository, Snapshot
 from acrdoctor.preflight.inuse import InUse

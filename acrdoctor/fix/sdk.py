@@ -1,93 +1,29 @@
 """The SDK side of applying fixes: one place that holds the clients and reads back state.
 
-Actions (``acrdoctor.actions``) render their ``az`` command and call :class:`FixClients` to perform
-the same change, so the two cannot drift. State is always reduced to small plain dicts (``present``,
-lock flags, tags, rules): the same shapes are built from a snapshot when a plan is made
-(:mod:`acrdoctor.fix.state`), so "has this object changed since the plan?" is a dict comparison.
+Actions (``acrdoctor.actions``) render their ``az`` command; their appliers (:mod:`acrdoctor.fix.appliers`)
+call :class:`FixClients` to perform the same change, so the two cannot drift. State is always reduced to
+small plain dicts (``present``, lock flags, tags, rules) built by :mod:`acrdoctor.fix.state`, which builds
+the same shapes from a snapshot when a plan is made, so "has this object changed since the plan?" is a dict
+comparison. Clients are opened through :mod:`acrdoctor.azure`, as the collector's are.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from acrdoctor.model import Attributes, NetworkRuleSet, Registry
-
-#: The placeholder image acrdoctor pushes into an orphaned empty repository. Built here, byte for byte
-#: the same on every run, so its digest is known before the push (the plan can name it) and nothing has
-#: to be pulled from the internet: an empty gzip'd tar layer and a minimal OCI image config.
-PLACEHOLDER_LAYER = gzip.compress(bytes(1024), mtime=0)
-_EMPTY_TAR_DIFF_ID = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"
-PLACEHOLDER_CONFIG = json.dumps(
-    {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": [_EMPTY_TAR_DIFF_ID]},
-     "config": {"Labels": {"io.acrdoctor.placeholder": "true"}}},
-    sort_keys=True, separators=(",", ":")).encode()
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+from acrdoctor.azure import session
+from acrdoctor.azure.session import NO_ASYNC_CREDENTIAL, GivenCredentials
+from acrdoctor.collect.waits import Waits
+from acrdoctor.fix.placeholder import OCI_MANIFEST, PLACEHOLDER_CONFIG, PLACEHOLDER_LAYER, placeholder_manifest
+from acrdoctor.fix.state import lock_state
+from acrdoctor.model import Registry
+from acrdoctor.snapshot_io import parse_registry
 
 
 class ApplyError(Exception):
     """An action ran and the registry did not end up as intended (not an HTTP error: those come as they are)."""
-
-
-def _sha256(data: bytes) -> str:
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def placeholder_manifest() -> bytes:
-    doc = {
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": _sha256(PLACEHOLDER_CONFIG),
-                   "size": len(PLACEHOLDER_CONFIG)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    "digest": _sha256(PLACEHOLDER_LAYER), "size": len(PLACEHOLDER_LAYER)}],
-    }
-    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
-
-
-PLACEHOLDER_DIGEST = _sha256(placeholder_manifest())
-
-
-def lock_state(present: bool, write: bool | None = None, delete: bool | None = None) -> dict[str, Any]:
-    if not present:
-        return {"present": False}
-    return {"present": True, "write_enabled": bool(write if write is not None else True),
-            "delete_enabled": bool(delete if delete is not None else True)}
-
-
-def attributes_state(a: Attributes) -> dict[str, Any]:
-    return lock_state(True, a.write_enabled, a.delete_enabled)
-
-
-def network_state(reg: Registry) -> dict[str, Any]:
-    rules = reg.network_rule_set
-    return {"public_network_access": reg.public_network_access or "Enabled",
-            "default_action": rules.default_action if rules else "Allow",
-            "ip_rules": sorted(rules.ip_rules) if rules else []}
-
-
-def rule_set_body(rules: NetworkRuleSet | None, *, default_action: str | None = None,
-                  add_ip: str | None = None) -> dict[str, Any]:
-    """The whole ``networkRuleSet`` for a registry PATCH, with every rule already there.
-
-    ARM takes the rule set as one object (``az acr network-rule add`` and ``az acr update --default-action``
-    send it whole as well), so a change to one part sends the others back unchanged.
-    """
-    ips = [*(rules.ip_rules if rules else ()), *([add_ip] if add_ip else [])]
-    body: dict[str, Any] = {"defaultAction": default_action or (rules.default_action if rules else "Allow"),
-                            "ipRules": [{"action": "Allow", "value": ip} for ip in ips]}
-    if rules and rules.virtual_network_rules:
-        body["virtualNetworkRules"] = [{"action": "Allow", "id": v} for v in rules.virtual_network_rules]
-    return body
-
-
-def retention_state(reg: Registry) -> dict[str, Any]:
-    p = reg.retention_policy
-    return {"status": p.status.lower() if p else "disabled", "days": p.days if p else None}
 
 
 @dataclass
@@ -113,8 +49,8 @@ class FixClients:
     def registry(self, fresh: bool = False) -> Registry:
         """The registry's ARM settings as acrdoctor's model (parsed as the collector parses them)."""
         if self._registry is None or fresh:
+            # Imported here for start-up speed: the CLI imports this module at start, a registry read is rare.
             from acrdoctor.collect.arm_shapes import registry_section
-            from acrdoctor.snapshot_io import parse_registry
 
             raw = self.arm.registries.get(self.resource_group, self.name).as_dict()
             self._registry = parse_registry(registry_section(raw))
@@ -132,6 +68,7 @@ class FixClients:
 
     def repository_state(self, repository: str) -> dict[str, Any]:
         """Listed in the catalog or not, with its manifests and tags (an orphaned repository lists none)."""
+        # Imported here for start-up speed: azure-core is only needed once a fix is applied.
         from azure.core.exceptions import ResourceNotFoundError
 
         if repository not in self.repository_names():
@@ -144,6 +81,7 @@ class FixClients:
         return {"present": True, "manifests": manifests, "tags": tags}
 
     def lock_state(self, repository: str, digest: str | None = None, tag: str | None = None) -> dict[str, Any]:
+        # Imported here for start-up speed: azure-core is only needed once a fix is applied.
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
@@ -161,6 +99,7 @@ class FixClients:
         return state
 
     def connection_state(self, connection: str) -> dict[str, Any]:
+        # Imported here for start-up speed: azure-core is only needed once a fix is applied.
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
@@ -201,38 +140,22 @@ class FixClients:
 
 def connect(target: Any, *, subscription: str | None = None, resource_group: str | None = None,
             arm_endpoint: str | None = None, connection_verify: str | bool = True, credential: Any = None,
-            polling_interval: float | None = None, retry_total: int = 3, waits: Any = None) -> FixClients:
+            polling_interval: float | None = None, retry_total: int = 3, waits: Waits | None = None) -> FixClients:
     """Resolve the registry through ARM (as the collector does) and open both clients.
 
     The data-plane client retries 429 (honouring Retry-After up to the cap of ``waits``) and 5xx
     ``retry_total`` times before a step is reported as failed; a longer Retry-After fails the step at once.
     """
-    from azure.containerregistry import ContainerRegistryClient
+    # Imported here for start-up speed: they import azure-core, which ``acrdoctor --help`` never needs.
+    from acrdoctor.azure.arm import arm_client, locate_registry
+    from acrdoctor.azure.dataplane_client import registry_client
 
-    from acrdoctor.collect.capped_retry import CappedRetryPolicy
-    from acrdoctor.collect.failures import explain_fatal
-    from acrdoctor.collect.live import LiveOptions, _arm_client, _credentials, _find_resource_group, _subscription
-    from acrdoctor.collect.tokens import SyncTokenReusePolicy
-    from acrdoctor.collect.waits import Waits
-
-    # The async credential is never used here; a stand-in keeps _credentials from building one.
-    opts = LiveOptions(target=target, subscription=subscription, resource_group=resource_group,
-                       arm_endpoint=arm_endpoint, connection_verify=connection_verify, credential=credential,
-                       async_credential=object(), waits=waits or Waits())
-    credential, _ = _credentials(opts)
-    sub = _subscription(opts)
-    arm = _arm_client(opts, credential, sub)
-    what = f"registry '{target.name}'"
-    rg = resource_group or target.resource_group or _find_resource_group(arm, target.name, what)
-    try:
-        reg = arm.registries.get(rg, target.name)
-    except Exception as err:  # noqa: BLE001
-        raise explain_fatal(err, f"{what} in resource group '{rg}'") from None
+    waits = waits or Waits()
+    sync_credential, _ = session.credentials(GivenCredentials(credential, NO_ASYNC_CREDENTIAL))
+    sub = session.subscription(subscription, target.subscription_id)
+    arm = arm_client(sync_credential, sub, waits=waits, endpoint=arm_endpoint, connection_verify=connection_verify)
+    rg, reg = locate_registry(arm, target.name, resource_group, target.resource_group)
     login = reg.login_server or target.login_server or f"{target.name}.azurecr.io"
-    endpoint = login if login.startswith("https://") else f"https://{login}"
-    # Without token reuse every SDK call pays a 401 challenge and a token request: 12 requests a delete
-    # step instead of 3 (bench/fix_bench.py); the collector's policy keeps one token per scope.
-    data = ContainerRegistryClient(endpoint, credential, connection_verify=connection_verify,
-                                   retry_policy=CappedRetryPolicy(opts.waits, retry_total=retry_total),
-                                   per_retry_policies=[SyncTokenReusePolicy()])
+    data = registry_client(login, sync_credential, waits=waits, retry_total=retry_total,
+                           connection_verify=connection_verify)
     return FixClients(target.name, rg, sub, login, data, arm, polling_interval)

@@ -3,6 +3,8 @@
 The shapes are those :class:`acrdoctor.fix.sdk.FixClients` reads back from the live registry, so the
 check before applying ("has anything changed since the plan?") compares like with like. A test serves a
 snapshot from the fake ACR and asserts that every action observes exactly what this module predicts.
+The shape builders (``lock_state``, ``network_state``, ``retention_state``, ``rule_set_body``) live here,
+pure, and the SDK side uses them, so planning never imports the SDK side. Imports actions and the model only.
 """
 
 from __future__ import annotations
@@ -20,8 +22,49 @@ from acrdoctor.actions import (
     SetPublicNetworkAccess,
     SetRetentionPolicy,
 )
-from acrdoctor.fix.sdk import attributes_state, network_state, retention_state
-from acrdoctor.model import Manifest, Repository, Snapshot
+from acrdoctor.model import Attributes, Manifest, NetworkRuleSet, Registry, Repository, Snapshot
+
+
+def lock_state(present: bool, write: bool | None = None, delete: bool | None = None) -> dict[str, Any]:
+    """Unset flags read as enabled (ACR's default), so a snapshot and a live read compare equal."""
+    if not present:
+        return {"present": False}
+    return {"present": True, "write_enabled": bool(write if write is not None else True),
+            "delete_enabled": bool(delete if delete is not None else True)}
+
+
+def attributes_state(a: Attributes) -> dict[str, Any]:
+    """A snapshot's attributes in the shape :meth:`acrdoctor.fix.sdk.FixClients.lock_state` reads back."""
+    return lock_state(True, a.write_enabled, a.delete_enabled)
+
+
+def network_state(reg: Registry) -> dict[str, Any]:
+    """Only what the firewall actions change, with ARM's defaults filled in, so an unset value is no difference."""
+    rules = reg.network_rule_set
+    return {"public_network_access": reg.public_network_access or "Enabled",
+            "default_action": rules.default_action if rules else "Allow",
+            "ip_rules": sorted(rules.ip_rules) if rules else []}
+
+
+def rule_set_body(rules: NetworkRuleSet | None, *, default_action: str | None = None,
+                  add_ip: str | None = None) -> dict[str, Any]:
+    """The whole ``networkRuleSet`` for a registry PATCH, with every rule already there.
+
+    ARM takes the rule set as one object (``az acr network-rule add`` and ``az acr update --default-action``
+    send it whole as well), so a change to one part sends the others back unchanged.
+    """
+    ips = [*(rules.ip_rules if rules else ()), *([add_ip] if add_ip else [])]
+    body: dict[str, Any] = {"defaultAction": default_action or (rules.default_action if rules else "Allow"),
+                            "ipRules": [{"action": "Allow", "value": ip} for ip in ips]}
+    if rules and rules.virtual_network_rules:
+        body["virtualNetworkRules"] = [{"action": "Allow", "id": v} for v in rules.virtual_network_rules]
+    return body
+
+
+def retention_state(reg: Registry) -> dict[str, Any]:
+    """No policy reads as disabled, as ARM reports a registry that never had one."""
+    p = reg.retention_policy
+    return {"status": p.status.lower() if p else "disabled", "days": p.days if p else None}
 
 
 class Lookup:

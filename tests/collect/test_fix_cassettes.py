@@ -1,6 +1,6 @@
 """``acrdoctor fix`` through the Azure SDKs, replayed from cassettes in ``cassettes/test_fix_cassettes/``.
 
-Every kind of action acrdoctor applies is run through its own ``apply()`` and read back with ``observe()``,
+Every kind of action acrdoctor applies is run through its applier's ``apply()`` and read back with ``observe()``,
 then a whole plan is run with :func:`acrdoctor.fix.run.execute`, once straight through and once interrupted
 and resumed from its journal. The cassettes were recorded from the fake ACR (``acrdoctor.testing``) serving
 the demo registry, with the SDK clients exactly as :func:`acrdoctor.fix.sdk.connect` opens them; the
@@ -64,12 +64,14 @@ from acrdoctor.actions import (
 from acrdoctor.cli import load_demo
 from acrdoctor.collect.live import Target
 from acrdoctor.engine import Catalogue
+from acrdoctor.fix.appliers import apply, observe
 from acrdoctor.fix.journal import Journal, read_journal
 from acrdoctor.fix.model import FixPlan, Step
+from acrdoctor.fix.placeholder import PLACEHOLDER_DIGEST
 from acrdoctor.fix.plan import make_plan
 from acrdoctor.fix.run import EXIT_DONE, execute, start_journal
-from acrdoctor.fix.sdk import PLACEHOLDER_DIGEST, FixClients, connect, network_state, retention_state
-from acrdoctor.fix.state import planned_state
+from acrdoctor.fix.sdk import FixClients, connect
+from acrdoctor.fix.state import network_state, planned_state, retention_state
 from acrdoctor.model import Snapshot
 from acrdoctor.testing import FakeCredential, FakeRegistry
 from tests.collect.conftest import CASSETTES, FakeAcr, normalize_request, recording
@@ -160,21 +162,21 @@ def test_set_attributes_unlocks_and_relocks_a_repository_a_manifest_and_a_tag(de
                SetAttributes(ref(demo), "apps/payments-api", digest=locked_manifest.digest),  # both flags off
                SetAttributes(ref(demo), "apps/web", tag="prod")]  # writeEnabled=false on the tag
     for unlock in targets:
-        before = unlock.observe(clients)
+        before = observe(unlock, clients)
         assert before == planned_state(unlock, demo), unlock.subject()
         assert before["present"] and not (before["write_enabled"] and before["delete_enabled"]), "not locked"
         assert unlock.settled(before) is None
 
-        assert unlock.apply(clients) == "flags set"
-        after = unlock.observe(clients)
+        assert apply(unlock, clients) == "flags set"
+        after = observe(unlock, clients)
         assert after == {**before, "write_enabled": True, "delete_enabled": True}
         assert unlock.settled(after) == "the flags are already set"
 
         relock = SetAttributes(unlock.registry, unlock.repository, unlock.digest, unlock.tag,
                                write_enabled=before["write_enabled"], delete_enabled=before["delete_enabled"])
         assert relock.settled(after) is None
-        relock.apply(clients)
-        assert relock.observe(clients) == before
+        apply(relock, clients)
+        assert observe(relock, clients) == before
 
 
 @pytest.mark.vcr
@@ -184,12 +186,12 @@ def test_delete_manifest_removes_a_dangling_manifest_and_nothing_else(demo: Snap
     action = DeleteManifest(ref(demo), "apps/web", dangling.digest)
     listed = clients.repository_state("apps/web")
     assert listed["manifests"] == sorted(m.digest for m in web.manifests)
-    before = action.observe(clients)
+    before = observe(action, clients)
     assert before == planned_state(action, demo) == {"present": True, "write_enabled": True,
                                                      "delete_enabled": True, "tags": []}
 
-    assert action.apply(clients) == "deleted"
-    after = action.observe(clients)
+    assert apply(action, clients) == "deleted"
+    after = observe(action, clients)
     assert after == {"present": False}
     assert action.settled(after) == "the manifest no longer exists"
     now = clients.repository_state("apps/web")
@@ -204,17 +206,17 @@ def test_placeholder_then_repository_delete_removes_the_orphaned_repository(demo
     delete = DeleteRepository(ref(demo), ORPHAN)
     names = clients.repository_names()
     assert names == {r.name for r in demo.repositories or ()}
-    orphaned = placeholder.observe(clients)
+    orphaned = observe(placeholder, clients)
     assert orphaned == planned_state(placeholder, demo) == {"present": True, "manifests": [], "tags": []}
     assert placeholder.settled(orphaned) is None and delete.settled(orphaned) is None
 
-    assert placeholder.apply(clients) == f"pushed placeholder {ORPHAN}:{placeholder.tag} ({PLACEHOLDER_DIGEST})"
-    filled = placeholder.observe(clients)
+    assert apply(placeholder, clients) == f"pushed placeholder {ORPHAN}:{placeholder.tag} ({PLACEHOLDER_DIGEST})"
+    filled = observe(placeholder, clients)
     assert filled == {"present": True, "manifests": [PLACEHOLDER_DIGEST], "tags": [placeholder.tag]}
     assert placeholder.settled(filled) == "the placeholder is already there"
 
-    assert delete.apply(clients) == "deleted; gone from the catalog"
-    gone = delete.observe(clients)
+    assert apply(delete, clients) == "deleted; gone from the catalog"
+    gone = observe(delete, clients)
     assert gone == {"present": False}
     assert delete.settled(gone) == "the repository is not in the catalog"
     assert clients.repository_names() == names - {ORPHAN}
@@ -226,27 +228,28 @@ def test_delete_private_endpoint_connection_waits_for_the_long_running_operation
     names = sorted(p.name for p in demo.private_endpoint_connections or ())
     assert len(names) == 2
     actions = [DeletePrivateEndpointConnection(ref(demo), n) for n in names]
-    assert [a.observe(clients) for a in actions] == [planned_state(a, demo) for a in actions] == [{"present": True}] * 2
+    assert [observe(a, clients) for a in actions] == [planned_state(a, demo) for a in actions] == \
+        [{"present": True}] * 2
 
     first, second = actions
-    assert first.apply(clients) == "deleted (long-running operation completed)"
-    assert first.observe(clients) == {"present": False}  # gone once the poller returned, not later
-    assert second.observe(clients) == {"present": True}  # only the named connection
-    assert first.settled(first.observe(clients)) == "the connection no longer exists"
-    second.apply(clients)
-    assert second.observe(clients) == {"present": False}
+    assert apply(first, clients) == "deleted (long-running operation completed)"
+    assert observe(first, clients) == {"present": False}  # gone once the poller returned, not later
+    assert observe(second, clients) == {"present": True}  # only the named connection
+    assert first.settled(observe(first, clients)) == "the connection no longer exists"
+    apply(second, clients)
+    assert observe(second, clients) == {"present": False}
 
 
 @pytest.mark.vcr
 def test_add_network_rule_keeps_the_rules_there_are(demo: Snapshot, clients: FixClients) -> None:
     action = AddNetworkRule(ref(demo), ip=NEW_IP)
-    before = action.observe(clients)
+    before = observe(action, clients)
     assert before == planned_state(action, demo) == network_state(demo.registry)
     assert before["default_action"] == "Deny" and NEW_IP not in before["ip_rules"]
     assert action.settled(before) is None
 
-    assert action.apply(clients) == f"{NEW_IP} allowed"
-    after = action.observe(clients)
+    assert apply(action, clients) == f"{NEW_IP} allowed"
+    after = observe(action, clients)
     assert after == {**before, "ip_rules": sorted([*before["ip_rules"], NEW_IP])}
     assert action.settled(after) == f"{NEW_IP} is already allowed"
 
@@ -255,19 +258,19 @@ def test_add_network_rule_keeps_the_rules_there_are(demo: Snapshot, clients: Fix
 def test_set_retention_policy(demo: Snapshot, clients: FixClients) -> None:
     # The demo has a 7-day policy enabled (and soft delete too, which the fake's PATCH does not object to).
     current = SetRetentionPolicy(ref(demo), enabled=True, days=7)
-    before = current.observe(clients)
+    before = observe(current, clients)
     assert before == planned_state(current, demo) == retention_state(demo.registry) == {"status": "enabled",
                                                                                       "days": 7}
     assert current.settled(before) == "already set"
 
     longer = SetRetentionPolicy(ref(demo), enabled=True, days=30)
     assert longer.settled(before) is None
-    assert longer.apply(clients) == "retention policy enabled (30 days)"
-    assert longer.observe(clients) == {"status": "enabled", "days": 30}
+    assert apply(longer, clients) == "retention policy enabled (30 days)"
+    assert observe(longer, clients) == {"status": "enabled", "days": 30}
 
     off = SetRetentionPolicy(ref(demo), enabled=False, days=30)
-    off.apply(clients)
-    after = off.observe(clients)
+    apply(off, clients)
+    after = observe(off, clients)
     assert after == {"status": "disabled", "days": 30}
     assert off.settled(after) == "already set" and longer.settled(after) is None
 
@@ -275,21 +278,21 @@ def test_set_retention_policy(demo: Snapshot, clients: FixClients) -> None:
 @pytest.mark.vcr
 def test_set_public_network_access(demo: Snapshot, clients: FixClients) -> None:
     disable = SetPublicNetworkAccess(ref(demo), enabled=False)
-    before = disable.observe(clients)
+    before = observe(disable, clients)
     assert before == planned_state(disable, demo) == network_state(demo.registry)
     assert before["public_network_access"] == "Enabled" and before["default_action"] == "Deny"
     assert disable.settled(before) is None
 
-    assert disable.apply(clients) == "set"
-    disabled = disable.observe(clients)
+    assert apply(disable, clients) == "set"
+    disabled = observe(disable, clients)
     assert disabled == {**before, "public_network_access": "Disabled"}
     assert disable.settled(disabled) == "already set"
 
     # Enabled again, with the firewall's default action opened: the IP rules stay as they were.
     enable = SetPublicNetworkAccess(ref(demo), enabled=True, default_action="Allow")
     assert enable.settled(disabled) is None
-    enable.apply(clients)
-    after = enable.observe(clients)
+    apply(enable, clients)
+    after = observe(enable, clients)
     assert after == {**before, "public_network_access": "Enabled", "default_action": "Allow"}
     assert enable.settled(after) == "already set"
 
@@ -301,13 +304,13 @@ def assert_plan_holds(plan: FixPlan, clients: FixClients) -> None:
     """The registry is what the plan was made from: every step observes exactly the state it expects."""
     for step in plan.steps:
         if step.expect is not None:
-            assert step.action.observe(clients) == step.expect, step.subject
+            assert observe(step.action, clients) == step.expect, step.subject
 
 
 def assert_applied(steps: Iterable[Step], clients: FixClients) -> None:
     """Read each step's object back: relocked flags as they were, everything else settled (done or gone)."""
     for step in steps:
-        state = step.action.observe(clients)
+        state = observe(step.action, clients)
         if step.phase == "unlock":  # --relock put the flags back
             assert state == step.expect, step.subject
         else:

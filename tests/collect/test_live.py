@@ -205,10 +205,10 @@ def test_cli_collect_then_diagnose_the_written_snapshot(demo: Snapshot, demo_ser
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    import acrdoctor.collect.live as live
+    import acrdoctor.azure.session as session
     from acrdoctor.cli import cli
 
-    monkeypatch.setattr(live, "_credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
+    monkeypatch.setattr(session, "credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
     out = tmp_path / "snap.json"
     common = ["--registry", "contoso", "--subscription", demo.registry.subscription_id or "", "-g",
               demo.registry.resource_group or "", "--arm-endpoint", demo_server.arm_endpoint, "--ca-file",
@@ -240,19 +240,19 @@ class _ExpiredLogin:
 def _cli(demo: Snapshot, srv, *extra: str, credential=None, async_credential=None):
     from click.testing import CliRunner
 
-    import acrdoctor.collect.live as live
+    import acrdoctor.azure.session as session
     from acrdoctor.cli import cli
 
     creds = (credential or FakeCredential(), async_credential or AsyncFakeCredential())
-    original = live._credentials
-    live._credentials = lambda opts: creds
+    original = session.credentials
+    session.credentials = lambda opts: creds
     try:
         args = ["diagnose", "--registry", "contoso", "--subscription", demo.registry.subscription_id or "",
                 "-g", demo.registry.resource_group or "", "--arm-endpoint", srv.arm_endpoint, "--ca-file", srv.ca_pem,
                 "--no-cache", "--quiet", *extra]
         return CliRunner().invoke(cli, args)
     finally:
-        live._credentials = original
+        session.credentials = original
 
 
 def _one_line_exit_2(result, *fragments: str) -> str:
@@ -348,12 +348,12 @@ def test_preflight_against_a_live_registry_reads_everything_and_deletes_nothing(
                                                                                tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    import acrdoctor.collect.live as live
+    import acrdoctor.azure.session as session
     from acrdoctor.cli import cli
     from acrdoctor.preflight.run import preflight
 
-    original = live._credentials
-    live._credentials = lambda opts: (FakeCredential(), AsyncFakeCredential())
+    original = session.credentials
+    session.credentials = lambda opts: (FakeCredential(), AsyncFakeCredential())
     try:
         demo_server.reset_log()
         result = CliRunner().invoke(cli, [
@@ -362,7 +362,7 @@ def test_preflight_against_a_live_registry_reads_everything_and_deletes_nothing(
             demo_server.ca_pem, "--no-cache", "--quiet", "-o", "json", "--",
             "az", "acr", "repository", "delete", "--name", "contoso", "--image", "apps/web:prod", "--yes"])
     finally:
-        live._credentials = original
+        session.credentials = original
     assert result.exit_code in (0, 1), result.output
     assert {r.method for r in demo_server.requests} <= {"GET", "HEAD", "POST"}
     plan = json.loads(result.stdout)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import acrdoctor.azure.session as session
 import acrdoctor.collect.dataplane as dataplane
-import acrdoctor.collect.live as live
 from acrdoctor.builder import SnapshotBuilder, locked
 from acrdoctor.cli import cli
 from acrdoctor.model import Snapshot
@@ -43,7 +43,7 @@ def failing_listing(registry: Snapshot, monkeypatch: pytest.MonkeyPatch) -> Iter
     state.faults = Faults(error_rate_5xx=1.0, path_pattern=r"/acr/v1/apps(/|%2F)web/_manifests")
     # Retries still happen; only their waiting is skipped, so the test does not sleep through the backoff.
     monkeypatch.setattr(dataplane, "backoff_delay", lambda *args, **kwargs: 0.0)
-    monkeypatch.setattr(live, "_credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
+    monkeypatch.setattr(session, "credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
     with serve_fake_acr(state, port=0) as srv:
         yield srv
 

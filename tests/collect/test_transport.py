@@ -35,19 +35,19 @@ from azure.core.rest import HttpRequest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from acrdoctor.azure.tokens import (
+    ScopedTokenCache,
+    SyncTokenReusePolicy,
+    TokenReusePolicy,
+    jwt_expiry,
+    scope_for,
+)
 from acrdoctor.collect import limits
 from acrdoctor.collect.cache import ManifestCache, default_cache_dir, is_valid_digest
 from acrdoctor.collect.ratelimit import (
     RateLimiter,
     backoff_delay,
     parse_retry_after,
-)
-from acrdoctor.collect.tokens import (
-    ScopedTokenCache,
-    SyncTokenReusePolicy,
-    TokenReusePolicy,
-    jwt_expiry,
-    scope_for,
 )
 
 # ---------------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import acrdoctor.collect.live as live
+import acrdoctor.azure.session as session
 from acrdoctor.builder import SnapshotBuilder
 from acrdoctor.cli import cli
 from acrdoctor.collect.waits import Waits, WaitTooLong
@@ -43,7 +43,7 @@ def test_retry_after_an_hour_stops_a_collection_with_exit_3(tmp_path: Path, monk
     state = FakeRegistry.from_snapshot(snap)
     # One read an hour after a burst of four: the fifth read is told Retry-After 3600.
     state.throttle = Throttle(read_per_minute=1 / 60, write_per_minute=None, delete_per_minute=None, burst=4)
-    monkeypatch.setattr(live, "_credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
+    monkeypatch.setattr(session, "credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
     reg = snap.registry
     with serve_fake_acr(state, port=0) as srv:
         started = time.monotonic()

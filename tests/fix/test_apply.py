@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from acrdoctor.actions import DeleteManifest, DeletePrivateEndpointConnection, DeleteRepository, SetAttributes
+from acrdoctor.fix.appliers import apply, observe
 from acrdoctor.fix.apply import apply_plan
 from acrdoctor.fix.journal import Journal, read_journal
 from acrdoctor.fix.model import FixPlan
+from acrdoctor.fix.placeholder import PLACEHOLDER_DIGEST
 from acrdoctor.fix.run import EXIT_CHANGED, EXIT_DONE, EXIT_INCOMPLETE, execute, start_journal
-from acrdoctor.fix.sdk import PLACEHOLDER_DIGEST, ApplyError
+from acrdoctor.fix.sdk import ApplyError
 from acrdoctor.fix.state import planned_state
 from acrdoctor.testing import Faults, Throttle
 from tests.fix.conftest import plan_everything, writes
@@ -34,7 +36,7 @@ def test_every_action_observes_what_the_plan_predicts(srv, read, clients, catalo
             "DeleteRepository", "AddNetworkRule"} <= kinds
     for step in plan.steps:
         if step.expect is not None:
-            assert step.action.observe(clients) == step.expect, step.subject
+            assert observe(step.action, clients) == step.expect, step.subject
 
 
 def test_applying_everything_changes_exactly_the_plan(srv, state, read, clients, catalogue, tmp_path: Path) -> None:
@@ -57,7 +59,7 @@ def test_applying_everything_changes_exactly_the_plan(srv, state, read, clients,
         if step.phase == "relock":
             a = step.action
             assert isinstance(a, SetAttributes)
-            assert a.observe(clients)["write_enabled"] == a.write_enabled
+            assert observe(a, clients)["write_enabled"] == a.write_enabled
     # The placeholder went in through blob uploads and a manifest put, then out with the repository.
     methods = Counter(m for m, p in writes(srv) if "legacy/mailhog" in p)
     assert methods["PUT"] == 3 and methods["POST"] == 2 and methods["DELETE"] == 1
@@ -222,7 +224,7 @@ def test_resume_after_a_step_that_ran_but_was_not_journaled(srv, read, clients, 
     """The process died after the delete but before its 'end' line: the redo finds it gone and says so."""
     plan = plan_everything(read(), catalogue)
     step = next(s for s in plan.steps if isinstance(s.action, DeleteManifest))
-    step.action.apply(clients)
+    apply(step.action, clients)
     result = apply_plan(plan, clients, Journal(None), resumed=True)
     assert result.outcomes[step.number].result == "already"
     assert "no longer exists" in result.outcomes[step.number].detail
@@ -233,7 +235,7 @@ def test_the_repository_delete_is_confirmed_in_the_catalog(srv, state, read, cli
     plan = plan_everything(read(), catalogue)
     step = next(s for s in plan.steps if isinstance(s.action, DeleteRepository))
     with pytest.raises(ApplyError, match="still in the catalog"):
-        step.action.apply(clients)
+        apply(step.action, clients)
     assert "legacy/mailhog" in state.repositories
 
 
@@ -252,10 +254,10 @@ def test_a_failed_placeholder_keeps_the_repository_delete_from_running(srv, stat
 def test_private_endpoint_connection_delete_is_idempotent(srv, state, clients) -> None:
     name = next(iter(state.private_endpoint_connections))
     action = DeletePrivateEndpointConnection(_ref(clients), name)
-    assert action.observe(clients) == {"present": True}
-    action.apply(clients)
-    assert action.observe(clients) == {"present": False}
-    assert action.settled(action.observe(clients)) is not None
+    assert observe(action, clients) == {"present": True}
+    apply(action, clients)
+    assert observe(action, clients) == {"present": False}
+    assert action.settled(observe(action, clients)) is not None
 
 
 def _ref(clients):
@@ -275,7 +277,7 @@ def test_placeholder_image_is_a_valid_image(srv, state, clients) -> None:
     import gzip
     import hashlib
 
-    from acrdoctor.fix.sdk import PLACEHOLDER_LAYER
+    from acrdoctor.fix.placeholder import PLACEHOLDER_LAYER
 
     assert hashlib.sha256(gzip.decompress(PLACEHOLDER_LAYER)).hexdigest() == \
         "5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef"  # diff_id in the config
@@ -311,7 +313,7 @@ def _ref_for(snapshot):
 
 def test_a_rule_set_patch_sends_back_every_rule_already_there() -> None:
     """Both firewall actions send the whole set: a default-action change must not drop subnet or IP rules."""
-    from acrdoctor.fix.sdk import rule_set_body
+    from acrdoctor.fix.state import rule_set_body
     from acrdoctor.model import NetworkRuleSet
 
     rules = NetworkRuleSet("Allow", ("198.51.100.0/24",), ("/subscriptions/s/subnets/a",))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-import acrdoctor.collect.live as live
+import acrdoctor.azure.session as session
 import acrdoctor.fix.command as command
 from acrdoctor.cli import cli
 from acrdoctor.fix.journal import read_journal
@@ -21,7 +21,7 @@ from tests.fix.test_apply import _tag
 
 @pytest.fixture(autouse=True)
 def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(live, "_credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
+    monkeypatch.setattr(session, "credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
     yield
 
 

@@ -30,8 +30,8 @@ from acrdoctor.builder import SnapshotBuilder, locked
 from acrdoctor.engine import Catalogue, run_checks
 from acrdoctor.errors import InputError
 from acrdoctor.fix.model import PHASES, FixPlan, Step
+from acrdoctor.fix.placeholder import PLACEHOLDER_DIGEST
 from acrdoctor.fix.plan import DEFAULT_CHECKS, _Builder, make_plan
-from acrdoctor.fix.sdk import PLACEHOLDER_DIGEST
 from acrdoctor.fix.state import planned_state
 from acrdoctor.model import Attributes, CollectionError, NetworkRuleSet, Policy, Snapshot
 from acrdoctor.storage import StorageIndex

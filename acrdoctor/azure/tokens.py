@@ -19,6 +19,8 @@ after the client's challenge policy, so this policy sees each request on its way
 Correctness never depends on our scope mapping matching the server's: a wrong guess costs one 401 and
 the normal challenge flow, never a failed call. The cache is keyed by host as well as scope, so one
 policy can be shared by clients of several registries.
+
+Part of :mod:`acrdoctor.azure` (the data-plane clients it opens carry it); imports azure-core only.
 """
 
 from __future__ import annotations

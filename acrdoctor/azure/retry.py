@@ -1,5 +1,8 @@
-"""azure-core's retry policy with its sleeps under acrdoctor's cap (kept apart: the CLI imports
-:mod:`acrdoctor.collect.waits` at start-up, and azure-core is only needed once Azure is reached)."""
+"""azure-core's retry policy with its sleeps under acrdoctor's cap, for every client :mod:`acrdoctor.azure` opens.
+
+Kept apart from :mod:`acrdoctor.collect.waits`: the CLI imports that at start-up, and azure-core is only needed
+once Azure is reached. Imports azure-core and ``acrdoctor.collect.waits`` only.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,73 @@
+"""The data-plane clients: ``azure.containerregistry`` clients set up the way acrdoctor needs them.
+
+Owns what every registry client gets: the login server as an https endpoint, the CA file (one SSL context on
+one shared aiohttp session for the async client, so connections are reused), and token reuse per scope
+(:mod:`acrdoctor.azure.tokens`). Callers add their own policies (the scan's rate limiter) and retries.
+Imports :mod:`acrdoctor.azure.tokens`, :mod:`acrdoctor.azure.retry`, :mod:`acrdoctor.collect.waits`;
+the Azure SDKs and aiohttp inside functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from acrdoctor.azure.retry import CappedRetryPolicy
+from acrdoctor.azure.tokens import SyncTokenReusePolicy, TokenReusePolicy
+from acrdoctor.collect.waits import Waits
+
+
+def endpoint_url(login_server: str) -> str:
+    """The client's endpoint: ARM and users give a bare login server, the SDK wants a URL."""
+    return login_server if login_server.startswith("https://") else f"https://{login_server}"
+
+
+@asynccontextmanager
+async def async_registry_client(login_server: str, credential: Any, *, connection_verify: str | bool = True,
+                                policies: Sequence[Any] = ()) -> AsyncIterator[Any]:
+    """An open async client that reuses tokens and then runs ``policies``; it does not retry by itself.
+
+    Retries are left to ``policies`` (the scan's rate limiter waits and retries with the whole scan in view).
+    """
+    # Imported here for start-up speed: the SDK is only needed once Azure is reached.
+    from azure.containerregistry.aio import ContainerRegistryClient
+
+    kwargs: dict[str, Any] = {"connection_verify": connection_verify}
+    session = None
+    if isinstance(connection_verify, str):
+        # azure-core builds a new SSLContext per request when connection_verify is a path, and aiohttp keys
+        # its connection pool on it, so no connection would ever be reused (docs/benchmarks.md measured
+        # 130 instead of 423 requests/s). One context on one shared session keeps connections alive.
+        # (Imported here for start-up speed, and only on this path: without a CA file azure-core picks aiohttp.)
+        import ssl
+
+        import aiohttp
+        from azure.core.pipeline.transport import AioHttpTransport
+
+        context = ssl.create_default_context(cafile=connection_verify)
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
+        kwargs = {"connection_verify": True, "transport": AioHttpTransport(session=session, session_owner=False)}
+    client = ContainerRegistryClient(endpoint_url(login_server), credential, retry_total=0,
+                                     per_retry_policies=[TokenReusePolicy(), *policies], **kwargs)
+    try:
+        async with client:
+            yield client
+    finally:
+        if session is not None:
+            await session.close()
+
+
+def registry_client(login_server: str, credential: Any, *, waits: Waits, retry_total: int = 3,
+                    connection_verify: str | bool = True) -> Any:
+    """A sync client that retries 429 (Retry-After up to the cap of ``waits``) and 5xx ``retry_total`` times.
+
+    Without token reuse every SDK call pays a 401 challenge and a token request: 12 requests a delete step
+    instead of 3 (bench/fix_bench.py); the policy keeps one token per scope.
+    """
+    # Imported here for start-up speed: the SDK is only needed once Azure is reached.
+    from azure.containerregistry import ContainerRegistryClient
+
+    return ContainerRegistryClient(endpoint_url(login_server), credential, connection_verify=connection_verify,
+                                   retry_policy=CappedRetryPolicy(waits, retry_total=retry_total),
+                                   per_retry_policies=[SyncTokenReusePolicy()])
