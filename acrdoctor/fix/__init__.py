@@ -3,6 +3,7 @@
 Modules: :mod:`~acrdoctor.fix.plan` (findings → plan), :mod:`~acrdoctor.fix.model` (the plan as data),
 :mod:`~acrdoctor.fix.state` (expected state from a snapshot), :mod:`~acrdoctor.fix.sdk` (clients, state read
 back), :mod:`~acrdoctor.fix.apply` (checks and steps), :mod:`~acrdoctor.fix.journal`,
-:mod:`~acrdoctor.fix.verify`, :mod:`~acrdoctor.fix.run` (one run as a library call), :mod:`~acrdoctor.fix.render`
-and :mod:`~acrdoctor.fix.command` (the click command).
+:mod:`~acrdoctor.fix.verify`, :mod:`~acrdoctor.fix.run` (one run as a library call), :mod:`~acrdoctor.fix.inputs`
+(caller IP, journal path, the endpoints a resume may use) and :mod:`~acrdoctor.fix.render`. The click command is
+:mod:`acrdoctor.cli.fix`; nothing here imports the CLI.
 """

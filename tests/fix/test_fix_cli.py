@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+import acrdoctor.cli.fix as command
 import acrdoctor.collect.live as live
-import acrdoctor.fix.command as command
 from acrdoctor.cli import cli
 from acrdoctor.fix.journal import read_journal
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential
