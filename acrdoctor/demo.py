@@ -17,14 +17,16 @@ Each failure mode of the catalogue is planted on purpose; the comments name the 
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 from acrdoctor.builder import DOCKER_LIST, OCI_MANIFEST, SnapshotBuilder, digest_of, locked
 from acrdoctor.model import NetworkRuleSet, Part, Policy, Snapshot
-from acrdoctor.snapshot_io import dump_snapshot
+from acrdoctor.snapshot_io import dump_snapshot, snapshot_from_dict
 
 #: The moment the demo snapshot claims to have been collected; fixed so the file is reproducible.
 DEMO_NOW = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC)
@@ -222,6 +224,16 @@ def _errors(b: SnapshotBuilder) -> None:
 
 
 DEMO_PATH = Path(__file__).parent / "data" / "demo-snapshot.json"
+
+
+def load_demo() -> Snapshot:
+    """The bundled demo registry: a snapshot that exhibits every failure mode in the catalogue.
+
+    Read from the shipped file (through importlib.resources, so it works from any install) rather than rebuilt:
+    users and tests see exactly what ships, and a test keeps that file equal to :func:`build_demo`'s output.
+    """
+    text = resources.files("acrdoctor.data").joinpath("demo-snapshot.json").read_text("utf-8")
+    return snapshot_from_dict(json.loads(text))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,6 @@ import traceback
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 
 from acrdoctor.check_api import Check, Context, Finding, Severity, SkipCheck, Status, validate_check
 from acrdoctor.completeness import Coverage, Gap, describe_gaps
@@ -106,6 +105,9 @@ def builtin_checks() -> list[type[Check]]:
 
 def plugin_checks(warn: list[str]) -> list[type[Check]]:
     """Load checks from the entry-point group; a broken plug-in is reported, never fatal."""
+    # Reading the installed distributions' metadata costs tens of milliseconds: only when plug-ins load.
+    from importlib.metadata import entry_points
+
     out: list[type[Check]] = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:

@@ -28,7 +28,7 @@ import pytest
 azure_cli_core = pytest.importorskip("azure.cli.core", reason="the azcli extra (azure-cli) is not installed")
 
 from acrdoctor.builder import SnapshotBuilder, locked  # noqa: E402
-from acrdoctor.cli import load_demo  # noqa: E402
+from acrdoctor.demo import load_demo  # noqa: E402
 from acrdoctor.engine import Catalogue, diagnose  # noqa: E402
 from acrdoctor.model import NetworkRuleSet, Part, Policy, Snapshot  # noqa: E402
 from acrdoctor.preflight.run import preflight, safe_plan_script  # noqa: E402

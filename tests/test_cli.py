@@ -21,7 +21,8 @@ from click.testing import CliRunner, Result
 from acrdoctor import __version__
 from acrdoctor.builder import SnapshotBuilder
 from acrdoctor.check_api import Check, Context, Finding, Resource, Severity, Status
-from acrdoctor.cli import OUTPUTS, cli
+from acrdoctor.cli import cli
+from acrdoctor.cli.diagnose import OUTPUTS
 from acrdoctor.engine import Catalogue, run_checks
 from acrdoctor.model import Part
 from acrdoctor.snapshot_io import dump_snapshot, snapshot_to_dict

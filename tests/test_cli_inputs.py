@@ -15,9 +15,8 @@ import pytest
 from azure.core.pipeline.transport import HttpTransport
 
 import acrdoctor.azure.session as session
-import acrdoctor.cli as cli_module
-import acrdoctor.fix.command as fix_command
-from acrdoctor.cli import load_demo
+import acrdoctor.cli.common as cli_common
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import Catalogue
 from acrdoctor.errors import InputError
 from acrdoctor.explain.argument import looks_like_path
@@ -49,8 +48,7 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         started.append(registry)
         raise AssertionError("a scan started although the output path cannot be written")
 
-    monkeypatch.setattr(cli_module, "_live", scan)
-    monkeypatch.setattr(fix_command, "_live", scan)
+    monkeypatch.setattr(cli_common, "collect_live", scan)
     return started
 
 

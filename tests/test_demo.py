@@ -16,7 +16,7 @@ import jsonschema
 from acrdoctor import demo
 from acrdoctor.builder import OCI_MANIFEST
 from acrdoctor.check_api import Status
-from acrdoctor.cli import load_demo
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import diagnose
 from acrdoctor.model import Part, Snapshot
 from acrdoctor.snapshot_io import schema, snapshot_to_dict

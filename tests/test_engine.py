@@ -147,7 +147,7 @@ def test_checks_run_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket, "socket", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    from acrdoctor.cli import load_demo
+    from acrdoctor.demo import load_demo
     from acrdoctor.engine import diagnose
 
     report = diagnose(load_demo(), catalogue=Catalogue.load(plugins=False))
@@ -157,7 +157,7 @@ def test_checks_run_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_checks_do_not_import_the_azure_sdks() -> None:
     code = (
         "import sys\n"
-        "from acrdoctor.cli import load_demo\n"
+        "from acrdoctor.demo import load_demo\n"
         "from acrdoctor.engine import diagnose, Catalogue\n"
         "diagnose(load_demo(), catalogue=Catalogue.load(plugins=False))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'azure'))\n"

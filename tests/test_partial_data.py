@@ -19,7 +19,8 @@ from rich.console import Console
 
 from acrdoctor.builder import SnapshotBuilder
 from acrdoctor.check_api import Check, Context, Finding, Severity, Status
-from acrdoctor.cli import cli, load_demo
+from acrdoctor.cli import cli
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import Report, diagnose, run_checks
 from acrdoctor.model import DATA_PLANE_READS, Part
 from acrdoctor.render.console import render_console

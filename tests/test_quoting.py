@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from acrdoctor import actions as fix_actions
 from acrdoctor.actions import CALLER_IP_EXPR, SIGNED_IN_USER_EXPR, Action, RegistryRef, ShellExpr
-from acrdoctor.cli import load_demo
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import Catalogue, diagnose
 from acrdoctor.explain import actions as explain_actions
 from acrdoctor.explain.names import VARIABLES, placeholder

@@ -21,13 +21,14 @@ import pytest
 from click.testing import CliRunner
 
 from acrdoctor.check_api import Status
-from acrdoctor.cli import cli, load_demo
+from acrdoctor.cli import cli
 from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.az_errors import parse_az_error
 from acrdoctor.collect.bundle import BundleError, body_file_name, bundle_to_dict, load_bundle
 from acrdoctor.collect.bundle_script import READ_ONLY_VERBS, bundle_script
 from acrdoctor.collect.dataplane import RawPages
 from acrdoctor.collect.live import LiveOptions, Target, collect
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import Catalogue, Report, diagnose
 from acrdoctor.errors import InputError
 from acrdoctor.model import Part, Snapshot

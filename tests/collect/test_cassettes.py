@@ -23,10 +23,10 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
 from acrdoctor.check_api import Status
-from acrdoctor.cli import load_demo
 from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.live import LiveOptions, Target, collect, parse_target
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import diagnose
 from acrdoctor.model import Snapshot
 from acrdoctor.redact import find_secrets

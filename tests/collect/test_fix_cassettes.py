@@ -61,8 +61,8 @@ from acrdoctor.actions import (
     SetPublicNetworkAccess,
     SetRetentionPolicy,
 )
-from acrdoctor.cli import load_demo
 from acrdoctor.collect.live import Target
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import Catalogue
 from acrdoctor.fix.appliers import apply, observe
 from acrdoctor.fix.journal import Journal, read_journal

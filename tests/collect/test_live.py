@@ -10,11 +10,11 @@ import pytest
 
 from acrdoctor.builder import SnapshotBuilder
 from acrdoctor.check_api import Status
-from acrdoctor.cli import load_demo
 from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.failures import CollectionAborted
 from acrdoctor.collect.live import LiveOptions, Target, collect, parse_target, parts_for
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import Catalogue, diagnose
 from acrdoctor.errors import InputError, ServiceUnavailable
 from acrdoctor.model import Part, Snapshot

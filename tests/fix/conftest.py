@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from acrdoctor.cli import load_demo
 from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.live import LiveOptions, Target, collect
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import Catalogue
 from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.plan import make_plan

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import acrdoctor.azure.session as session
-import acrdoctor.fix.command as command
+import acrdoctor.cli.fix as command
 from acrdoctor.cli import cli
 from acrdoctor.fix.journal import read_journal
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-import acrdoctor.fix.command as command
+import acrdoctor.cli.fix as command
 from acrdoctor.fix.digest import parse_digest, plan_digest
 from acrdoctor.fix.journal import read_journal
 from acrdoctor.fix.model import FixPlan

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from acrdoctor.builder import SnapshotBuilder, locked
 from acrdoctor.check_api import Severity
-from acrdoctor.cli import cli, load_demo
+from acrdoctor.cli import cli
+from acrdoctor.demo import load_demo
 from acrdoctor.engine import Catalogue, run_checks
 from acrdoctor.model import Part, Snapshot
 from acrdoctor.preflight.model import BlockLevel

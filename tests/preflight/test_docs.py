@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import acrdoctor.preflight as preflight_pkg
-from acrdoctor.cli import load_demo
+from acrdoctor.demo import load_demo
 from acrdoctor.preflight.render import plan_to_dict
 from acrdoctor.preflight.run import preflight
 from acrdoctor.preflight.warnings import WARNING_SEVERITY

@@ -1,20 +1,23 @@
-"""``acrdoctor fix``: the click command over :mod:`acrdoctor.fix` (plan, confirm, apply, verify, resume)."""
+"""``acrdoctor fix``: the click command over :mod:`acrdoctor.fix` (plan, confirm, apply, verify, resume).
+
+Parses, asks for confirmation and renders; planning, applying, journaling and the rules for a resume are
+:mod:`acrdoctor.fix`'s. Imports :mod:`acrdoctor.cli.common` and the library; no other command module.
+"""
 
 from __future__ import annotations
 
-import ipaddress
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from acrdoctor.cli import LIVE_KEYS, _live, _live_options, _load_source, _stdout_console, fail
+import acrdoctor.cli.common as common
 from acrdoctor.collect.waits import Waits
 from acrdoctor.engine import Catalogue
 from acrdoctor.errors import InputError
 from acrdoctor.fix.digest import check_digest, parse_digest
+from acrdoctor.fix.inputs import default_journal_path, parse_caller_ip, resume_endpoints, used_endpoints
 from acrdoctor.fix.journal import Journal, read_journal
 from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.plan import make_plan
@@ -27,51 +30,15 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _caller_ip(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(ipaddress.ip_network(value, strict=True)).removesuffix("/32")
-    except ValueError:
-        raise InputError(f"--caller-ip {value!r} is not an IPv4 address or CIDR range") from None
-
-
-def _default_journal(registry: str) -> Path:
-    return Path(f"acrdoctor-fix-{registry}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.jsonl")
-
-
-def used_endpoints(live: dict[str, Any]) -> dict[str, str | None]:
-    """What the journal records of how Azure was reached: endpoints and trust, never credentials."""
-    ca = live["ca_file"]
-    return {"arm_endpoint": live["arm_endpoint"], "ca_file": str(Path(ca).resolve()) if ca else None}
-
-
-def resume_endpoints(recorded: dict[str, str | None], live: dict[str, Any]) -> dict[str, Any]:
-    """The options to resume with: the endpoints the run started with, which a resume may repeat, not change."""
-    given = used_endpoints(live)
-    out = dict(live)
-    for key, option in (("arm_endpoint", "--arm-endpoint"), ("ca_file", "--ca-file")):
-        was = recorded.get(key)
-        if given[key] is not None and was is not None and given[key] != was:
-            raise InputError(f"the run started with {option} {was}; resume it against the same endpoint, not "
-                             f"{given[key]}")
-        if given[key] is None and was is not None:
-            if key == "ca_file" and not Path(was).is_file():
-                raise InputError(f"the run started with --ca-file {was}, which is no longer there; pass --ca-file "
-                                 "with the same CA bundle")
-            out[key] = Path(was) if key == "ca_file" else was
-    return out
-
-
 def _confirm(plan: FixPlan, yes: bool) -> str:
     if yes:
         return "--yes"
     if not interactive():
-        fail("not confirmed: standard input is not a terminal, so nobody could answer; pass --yes to apply "
-             "without a prompt. Nothing was changed.", EXIT_NOT_CONFIRMED)
+        common.fail("not confirmed: standard input is not a terminal, so nobody could answer; pass --yes to "
+                    "apply without a prompt. Nothing was changed.", EXIT_NOT_CONFIRMED)
     if not click.confirm(f"Apply these {len(plan.steps):,} steps to registry {plan.registry}?", default=False,
                          err=True):
-        fail("not confirmed. Nothing was changed.", EXIT_NOT_CONFIRMED)
+        common.fail("not confirmed. Nothing was changed.", EXIT_NOT_CONFIRMED)
     return "prompt"
 
 
@@ -79,7 +46,7 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
 @click.option("--demo", is_flag=True, help="Plan for the bundled demo registry (plan only).")
 @click.option("--snapshot", "snapshot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Plan from a snapshot file (plan only: a snapshot cannot be changed).")
-@_live_options
+@common.live_options
 @click.option("--check", "checks", multiple=True, metavar="SLUG",
               help="Fix the findings of this check (repeatable; default: empty-repository and dangling-manifests).")
 @click.option("--in-use", "in_use", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -118,7 +85,7 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
     or applied and every finding fixed; 1 a step failed or a finding is not fixed; 2 usage or input
     error; 4 stopped because the registry changed since the plan; 5 not confirmed (nothing changed).
     """
-    console = _stdout_console()
+    console = common.stdout_console()
     if inspect_path:
         from acrdoctor.fix.render import render_journal
 
@@ -134,7 +101,7 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
     catalogue = Catalogue.load(plugins=not no_plugins)
     if checks:
         catalogue.select(checks)  # unknown slugs fail before anything is read
-    ip = _caller_ip(caller_ip)
+    ip = parse_caller_ip(caller_ip)
     pinned = parse_digest(pinned) if pinned is not None else None
     saved_path = resume_path or from_plan
     if saved_path and yes and (do_apply or resume_path) and pinned is None:
@@ -154,7 +121,8 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
     digest = check_digest(plan, recorded=saved.plan_digest if saved else None, source=str(saved_path),
                           pinned=pinned)
     if state is not None:
-        live = resume_endpoints(state.endpoints, live)
+        arm_endpoint, ca_file = resume_endpoints(state.endpoints, live["arm_endpoint"], live["ca_file"])
+        live = {**live, "arm_endpoint": arm_endpoint, "ca_file": ca_file}
     if plan_out:
         Journal(plan_out).write("plan", plan=plan.to_dict(), plan_digest=digest)
     from acrdoctor.fix.render import render_json, render_plan
@@ -195,9 +163,9 @@ def _new_plan(demo: bool, snapshot_path: Path | None, registry: str | None, cata
     text = read_text(in_use) if in_use else None
     if registry and not (demo or snapshot_path):
         selected = catalogue.select(checks or [s for s in DEFAULT_CHECKS if s in catalogue.slugs()])
-        snapshot = _live(registry, selected, live).snapshot
+        snapshot = common.collect_live(registry, selected, live).snapshot
     else:
-        snapshot = _load_source(demo, snapshot_path, registry)
+        snapshot = common.load_source(demo, snapshot_path, registry)
     return make_plan(snapshot, catalogue, checks or None, in_use=text, relock=relock,
                      enable_retention=enable_retention, caller_ip=ip)
 
@@ -213,10 +181,11 @@ def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path:
                       arm_endpoint=live["arm_endpoint"],
                       connection_verify=str(live["ca_file"]) if live["ca_file"] else True,
                       waits=Waits(live["max_wait"]))
-    path = journal_path or _default_journal(plan.registry)
+    path = journal_path or default_journal_path(plan.registry)
     journal = Journal(path)
     resumed = state is not None
-    start_journal(journal, plan, confirmed_by, resumed=resumed, endpoints=used_endpoints(live))
+    start_journal(journal, plan, confirmed_by, resumed=resumed,
+                  endpoints=used_endpoints(live["arm_endpoint"], live["ca_file"]))
 
     def recollect(repositories: tuple[str, ...]) -> Any:
         from acrdoctor.collect.live import DATA_PARTS, parts_for
@@ -224,16 +193,16 @@ def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path:
         parts = parts_for(catalogue.select([c for c in plan.checks if c in catalogue.slugs()]))
         if not repositories:
             parts = parts - DATA_PARTS
-        opts = {**{k: live.get(k) for k in LIVE_KEYS}, "repositories": repositories, "quiet": True,
+        opts = {**{k: live.get(k) for k in common.LIVE_KEYS}, "repositories": repositories, "quiet": True,
                 "subscription": clients.subscription, "resource_group": clients.resource_group}
-        return _live(plan.registry, [], opts, parts=parts).snapshot
+        return common.collect_live(plan.registry, [], opts, parts=parts).snapshot
 
     try:
         run = execute(plan, clients, journal, catalogue, recollect=recollect,
                       done=state.results if state is not None else None, resumed=resumed)
     except KeyboardInterrupt:
-        fail(f"interrupted; nothing more was changed. The journal {path} says what was done; finish with: "
-             f"acrdoctor fix --resume {path}", 130)
+        common.fail(f"interrupted; nothing more was changed. The journal {path} says what was done; finish "
+                    f"with: acrdoctor fix --resume {path}", common.EXIT_INTERRUPTED)
     finally:
         journal.close()
         clients.close()
