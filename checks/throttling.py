@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity, skip_without_attempt
-from acrdoctor.collect.limits import Category
-from acrdoctor.collect.limits import limits_for as documented_limits
 from acrdoctor.completeness import Gap
+from acrdoctor.limits import Category
+from acrdoctor.limits import limits_for as documented_limits
 from acrdoctor.model import DATA_PLANE_READS, DELETE_OPERATIONS, CollectionError, Part, Registry
 from acrdoctor.units import plural
 
@@ -38,7 +38,7 @@ class RateLimits:
 
 
 def _documented(sku: str, tier: str) -> RateLimits:
-    """The figures of ``acrdoctor.collect.limits`` (the one copy of the documented table) in this check's shape."""
+    """The figures of ``acrdoctor.limits`` (the one copy of the documented table) in this check's shape."""
     group = documented_limits(sku)
     read, delete = group[Category.DATAPLANE_READ], group[Category.DATAPLANE_DELETE]
     write, oauth = group[Category.DATAPLANE_WRITE], group[Category.OAUTH]

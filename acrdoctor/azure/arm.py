@@ -2,7 +2,7 @@
 
 Owns how the ARM client is built (endpoint for the fake ACR and sovereign clouds, the CA file, the capped
 retry) and how a registry is located when no resource group was given, as ``az`` does. Imports
-:mod:`acrdoctor.azure.retry`, :mod:`acrdoctor.collect.waits`, :mod:`acrdoctor.collect.failures` (so a failure
+:mod:`acrdoctor.azure.retry`, :mod:`acrdoctor.azure.waits`, :mod:`acrdoctor.azure.failures` (so a failure
 reads as every other Azure failure) and :mod:`acrdoctor.collect.arm_shapes`; ``azure-mgmt-containerregistry``
 inside a function.
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from acrdoctor.azure.failures import CollectionAborted, explain_fatal
+from acrdoctor.azure.ids import resource_group_of
 from acrdoctor.azure.retry import CappedRetryPolicy
-from acrdoctor.collect.arm_shapes import resource_group_of
-from acrdoctor.collect.failures import CollectionAborted, explain_fatal
-from acrdoctor.collect.waits import Waits
+from acrdoctor.azure.waits import Waits
 
 
 def arm_client(credential: Any, subscription: str, *, waits: Waits, endpoint: str | None = None,

@@ -3,7 +3,7 @@
 Owns what every registry client gets: the login server as an https endpoint, the CA file (one SSL context on
 one shared aiohttp session for the async client, so connections are reused), and token reuse per scope
 (:mod:`acrdoctor.azure.tokens`). Callers add their own policies (the scan's rate limiter) and retries.
-Imports :mod:`acrdoctor.azure.tokens`, :mod:`acrdoctor.azure.retry`, :mod:`acrdoctor.collect.waits`;
+Imports :mod:`acrdoctor.azure.tokens`, :mod:`acrdoctor.azure.retry`, :mod:`acrdoctor.azure.waits`;
 the Azure SDKs and aiohttp inside functions.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from acrdoctor.azure.retry import CappedRetryPolicy
 from acrdoctor.azure.tokens import SyncTokenReusePolicy, TokenReusePolicy
-from acrdoctor.collect.waits import Waits
+from acrdoctor.azure.waits import Waits
 
 
 def endpoint_url(login_server: str) -> str:

@@ -1,7 +1,7 @@
 """azure-core's retry policy with its sleeps under acrdoctor's cap, for every client :mod:`acrdoctor.azure` opens.
 
-Kept apart from :mod:`acrdoctor.collect.waits`: the CLI imports that at start-up, and azure-core is only needed
-once Azure is reached. Imports azure-core and ``acrdoctor.collect.waits`` only.
+Kept apart from :mod:`acrdoctor.azure.waits`: the CLI imports that at start-up, and azure-core is only needed
+once Azure is reached. Imports azure-core and ``acrdoctor.azure.waits`` only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from azure.core.pipeline import PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy
 
-from acrdoctor.collect.waits import Waits, error_code, throttle_reason
+from acrdoctor.azure.waits import Waits, error_code, throttle_reason
 
 
 class CappedRetryPolicy(RetryPolicy):  # type: ignore[misc]

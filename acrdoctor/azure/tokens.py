@@ -3,7 +3,7 @@
 Why this exists: the data-plane SDK (azure-containerregistry 1.2.0) keeps no access token. Every operation
 goes out bare, gets a 401 challenge, buys a token at ``/oauth2/token`` and is sent again. A scan of N
 manifests therefore costs about 3N requests, and the extra 2N count against the registry's OAuth and read
-buckets (see ``acrdoctor.collect.limits``). ACR access tokens are scoped (``repository:team/web:pull``)
+buckets (see ``acrdoctor.limits``). ACR access tokens are scoped (``repository:team/web:pull``)
 and valid for minutes, so one token serves every request of the same scope.
 
 How it fits in azure-core's pipeline: the policy is passed as ``per_retry_policies=[policy]``. Those run

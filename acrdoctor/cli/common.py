@@ -113,7 +113,7 @@ def errors_mapped() -> Iterator[None]:
         sys.exit(0)
     except Exception as exc:
         # Only a command that read a live registry can raise it; importing it up front would slow every start.
-        from acrdoctor.collect.waits import WaitTooLong
+        from acrdoctor.azure.waits import WaitTooLong
 
         if isinstance(exc, WaitTooLong):
             fail(str(exc), EXIT_INCOMPLETE)
@@ -149,7 +149,7 @@ def _checked_ca_file(ctx: click.Context, param: click.Parameter, value: Path | N
 
 def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options that say how to reach and scan a live registry; shared by diagnose, collect, preflight and fix."""
-    from acrdoctor.collect.waits import DEFAULT_MAX_WAIT
+    from acrdoctor.azure.waits import DEFAULT_MAX_WAIT
 
     options = [
         click.option("--registry", "-r", "registry", metavar="NAME",
@@ -183,10 +183,10 @@ def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def collect_live(registry: str, checks: Sequence[type[Check]], live: Mapping[str, Any],
                  parts: frozenset[Part] | None = None) -> LiveResult:
     """Collect what ``checks`` need (or ``parts``) from a live registry (library: acrdoctor.collect.live.collect)."""
+    from acrdoctor.azure.waits import Waits
     from acrdoctor.collect.cache import ManifestCache
     from acrdoctor.collect.live import LiveOptions, collect, parse_target, parts_for
     from acrdoctor.collect.progress import Progress
-    from acrdoctor.collect.waits import Waits
 
     target = parse_target(registry)
     cache = ManifestCache(live["cache_dir"], enabled=not live["no_cache"])

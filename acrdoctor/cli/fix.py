@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 import acrdoctor.cli.common as common
-from acrdoctor.collect.waits import Waits
+from acrdoctor.azure.waits import Waits
 from acrdoctor.engine import Catalogue
 from acrdoctor.errors import InputError
 from acrdoctor.fix.digest import check_digest, parse_digest

@@ -8,12 +8,10 @@ produce identical snapshots.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
-_RG = re.compile(r"/resourceGroups/([^/]+)/", re.IGNORECASE)
-_SUB = re.compile(r"^/subscriptions/([^/]+)", re.IGNORECASE)
+from acrdoctor.azure.ids import resource_group_of, subscription_of
 
 
 def _props(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -24,16 +22,6 @@ def _props(obj: Mapping[str, Any]) -> Mapping[str, Any]:
         merged.update(props)
         return merged
     return obj
-
-
-def resource_group_of(resource_id: str | None) -> str | None:
-    m = _RG.search(resource_id or "")
-    return m.group(1) if m else None
-
-
-def subscription_of(resource_id: str | None) -> str | None:
-    m = _SUB.search(resource_id or "")
-    return m.group(1) if m else None
 
 
 def _sku(obj: Mapping[str, Any]) -> str | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-from acrdoctor.collect.failures import Failure
+from acrdoctor.azure.failures import Failure
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?\s+")

@@ -27,11 +27,11 @@ from azure.core.exceptions import HttpResponseError, ServiceRequestError, Servic
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
 
+from acrdoctor.azure.failures import describe, error_doc, load_error_body
+from acrdoctor.azure.waits import Waits, WaitTooLong, error_code, throttle_reason
 from acrdoctor.collect.cache import ManifestCache
-from acrdoctor.collect.failures import describe, error_doc, load_error_body
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_after
-from acrdoctor.collect.waits import Waits, WaitTooLong, error_code, throttle_reason
 from acrdoctor.manifest_body import parse_manifest_body
 from acrdoctor.model import Part
 

@@ -20,6 +20,8 @@ from typing import Any
 from acrdoctor.azure import session
 from acrdoctor.azure.arm import arm_client, locate_registry
 from acrdoctor.azure.dataplane_client import async_registry_client
+from acrdoctor.azure.failures import error_doc
+from acrdoctor.azure.waits import Waits, WaitTooLong
 from acrdoctor.check_api import Check
 from acrdoctor.clock import Clock, iso_stamp, system_clock
 from acrdoctor.collect.arm_shapes import (
@@ -31,12 +33,10 @@ from acrdoctor.collect.arm_shapes import (
 )
 from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.dataplane import DataPlaneScanner, RateLimitPolicy, ScanResult, ScanStats
-from acrdoctor.collect.failures import error_doc
-from acrdoctor.collect.limits import default_read_rate
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter
-from acrdoctor.collect.waits import Waits, WaitTooLong
 from acrdoctor.errors import InputError
+from acrdoctor.limits import default_read_rate
 from acrdoctor.model import Part, Snapshot
 from acrdoctor.snapshot_io import KIND, SCHEMA_VERSION, snapshot_from_dict
 

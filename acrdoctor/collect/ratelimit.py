@@ -1,6 +1,6 @@
 """One request limiter shared by every worker of a scan, and a retry loop that backs off together.
 
-Why: ACR enforces per-identity and per-registry token buckets (``acrdoctor.collect.limits``). When a
+Why: ACR enforces per-identity and per-registry token buckets (``acrdoctor.limits``). When a
 bucket runs dry the registry answers 429 with a ``Retry-After`` that counts down across retries. If each
 of 32 workers backs off on its own (what ``acr purge`` does) they keep hammering the empty bucket and
 stretch the throttling window. Here all workers draw from one client-side bucket, and a 429 seen by any

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from acrdoctor.collect.waits import WaitTooLong
+from acrdoctor.azure.waits import WaitTooLong
 from acrdoctor.fix import appliers
 from acrdoctor.fix.journal import SUCCEEDED, Journal
 from acrdoctor.fix.model import FixPlan, Step
@@ -97,7 +97,7 @@ def differences(step: Step, state: dict[str, Any], identity_only: bool = False) 
 
 def error_info(err: BaseException) -> dict[str, Any]:
     # Imported here for start-up speed: it imports azure-core, which ``acrdoctor --help`` never needs.
-    from acrdoctor.collect.failures import describe
+    from acrdoctor.azure.failures import describe
 
     if isinstance(err, ApplyError | WaitTooLong):  # their text already says what happened
         return {"status": None, "code": None, "message": str(err)}

@@ -15,7 +15,7 @@ from typing import Any
 
 from acrdoctor.azure import session
 from acrdoctor.azure.session import NO_ASYNC_CREDENTIAL, GivenCredentials
-from acrdoctor.collect.waits import Waits
+from acrdoctor.azure.waits import Waits
 from acrdoctor.fix.placeholder import OCI_MANIFEST, PLACEHOLDER_CONFIG, PLACEHOLDER_LAYER, placeholder_manifest
 from acrdoctor.fix.state import lock_state
 from acrdoctor.model import Registry

@@ -42,7 +42,7 @@ from acrdoctor.checks.locked_artifacts import LockedArtifacts, lock_flags, locks
 from acrdoctor.checks.network_access import NetworkAccessDenied, denied_ips, firewall_denials
 from acrdoctor.checks.private_endpoints import PrivateEndpointsBlockRegistryDelete
 from acrdoctor.checks.storage_accounting import after_delete, region_count
-from acrdoctor.collect.limits import delete_rate
+from acrdoctor.limits import delete_rate
 from acrdoctor.model import Attributes, Manifest, Repository, Snapshot
 from acrdoctor.preflight.inuse import ImageRef, InUse
 from acrdoctor.preflight.model import (

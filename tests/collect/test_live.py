@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from acrdoctor.azure.failures import CollectionAborted
 from acrdoctor.builder import SnapshotBuilder
 from acrdoctor.check_api import Status
 from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.cache import ManifestCache
-from acrdoctor.collect.failures import CollectionAborted
 from acrdoctor.collect.live import LiveOptions, Target, collect, parse_target, parts_for
 from acrdoctor.demo import load_demo
 from acrdoctor.engine import Catalogue, diagnose

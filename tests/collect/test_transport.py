@@ -35,6 +35,7 @@ from azure.core.rest import HttpRequest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from acrdoctor import limits
 from acrdoctor.azure.tokens import (
     ScopedTokenCache,
     SyncTokenReusePolicy,
@@ -42,7 +43,6 @@ from acrdoctor.azure.tokens import (
     jwt_expiry,
     scope_for,
 )
-from acrdoctor.collect import limits
 from acrdoctor.collect.cache import ManifestCache, default_cache_dir, is_valid_digest
 from acrdoctor.collect.ratelimit import (
     RateLimiter,

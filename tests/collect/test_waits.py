@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 import acrdoctor.azure.session as session
+from acrdoctor.azure.waits import Waits, WaitTooLong
 from acrdoctor.builder import SnapshotBuilder
 from acrdoctor.cli import cli
-from acrdoctor.collect.waits import Waits, WaitTooLong
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential, FakeRegistry, Throttle, serve_fake_acr
 
 
@@ -77,6 +77,6 @@ class _Body:
     ("not json", None),
 ])
 def test_only_a_code_shaped_error_code_reaches_the_wait_message(body: str, code: str | None) -> None:
-    from acrdoctor.collect.waits import error_code
+    from acrdoctor.azure.waits import error_code
 
     assert error_code(_Body(body)) == code

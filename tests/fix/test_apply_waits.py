@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from acrdoctor.actions import DeleteManifest
+from acrdoctor.azure.waits import Waits
 from acrdoctor.collect.live import Target
-from acrdoctor.collect.waits import Waits
 from acrdoctor.fix.apply import apply_plan
 from acrdoctor.fix.journal import Journal
 from acrdoctor.fix.plan import make_plan

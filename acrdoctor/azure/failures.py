@@ -19,7 +19,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from acrdoctor.collect.waits import WaitTooLong
+from acrdoctor.azure.waits import WaitTooLong
 from acrdoctor.errors import InputError, ServiceUnavailable
 from acrdoctor.model import Part
 
