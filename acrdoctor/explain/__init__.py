@@ -8,6 +8,9 @@ Pure functions over text, usable from Python::
         print(m.failure_mode, m.fix.commands)
 
 Recognisers and their sources: :mod:`acrdoctor.explain.recognisers`; the JSON contract: docs/explain.md.
+A way in for pasted text: it maps what it recognises onto the same checks and fix actions a diagnosis uses, so it
+may import the snapshot model, :mod:`acrdoctor.actions`, :mod:`acrdoctor.check_api`, the built-in checks and the
+engine; never a collector, pre-flight or fix.
 """
 
 from __future__ import annotations

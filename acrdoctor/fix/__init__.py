@@ -8,5 +8,7 @@ and steps), :mod:`~acrdoctor.fix.journal`, :mod:`~acrdoctor.fix.verify`, :mod:`~
 library call), :mod:`~acrdoctor.fix.inputs` (caller IP, journal path, the endpoints a resume may use) and
 :mod:`~acrdoctor.fix.render`. Planning (``plan``, ``state``, ``placeholder``) imports no SDK module; only ``sdk``,
 ``appliers`` and what runs them do, and they reach Azure through :mod:`acrdoctor.azure`. The click command is
-:mod:`acrdoctor.cli.fix`; nothing here imports the CLI.
+:mod:`acrdoctor.cli.fix`; nothing here imports the CLI. The fix layer sits on top of the others: it may import
+the snapshot model, actions, check API, checks, engine, :mod:`acrdoctor.collect` (re-reading the registry),
+:mod:`acrdoctor.azure`, :mod:`acrdoctor.preflight` (in-use references) and :mod:`acrdoctor.render`.
 """

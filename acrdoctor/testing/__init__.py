@@ -18,6 +18,9 @@ Typical use::
 
 See ``docs/fake-acr.md`` for the behaviours modelled and where each comes from (recorded traffic or
 documentation only).
+
+It may import only the snapshot model (``model``, ``manifest_body``, ``builder``…): the fake stands in for Azure,
+so it must not share code with the clients it is used to test.
 """
 
 from acrdoctor.testing._credentials import AsyncFakeCredential, FakeCredential
