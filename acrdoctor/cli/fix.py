@@ -7,6 +7,7 @@ Parses, asks for confirmation and renders; planning, applying, journaling and th
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -116,12 +117,17 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
         plan = saved.plan
     else:
         plan = _new_plan(demo, snapshot_path, registry, catalogue, checks, in_use, relock, enable_retention, ip, live)
+        used = used_endpoints(live["arm_endpoint"], live["ca_file"])
+        if any(used.values()):
+            plan = replace(plan, endpoints=used)
     if registry and saved_path and registry.lower() not in (plan.registry.lower(), plan.login_server.lower()):
         raise InputError(f"the plan is for registry {plan.registry}, not {registry}")
     digest = check_digest(plan, recorded=saved.plan_digest if saved else None, source=str(saved_path),
                           pinned=pinned)
-    if state is not None:
-        arm_endpoint, ca_file = resume_endpoints(state.endpoints, live["arm_endpoint"], live["ca_file"])
+    if saved is not None:
+        # The plan's own endpoints, bound by its digest; the journal line's copy is for people and never used.
+        arm_endpoint, ca_file = resume_endpoints(plan.endpoints, live["arm_endpoint"], live["ca_file"],
+                                                 "the run started with" if resume_path else "the plan was made with")
         live = {**live, "arm_endpoint": arm_endpoint, "ca_file": ca_file}
     if plan_out:
         Journal(plan_out).write("plan", plan=plan.to_dict(), plan_digest=digest)

@@ -5,7 +5,8 @@ Why: a plan travels as a file (``--plan-out`` / ``--from-plan``) and lives on as
 digest is printed with the plan, recorded in the file and at confirmation, and checked again before
 anything is applied; ``--plan-digest`` lets automation with ``--yes`` pin the one a person reviewed.
 
-It covers what the run does and what guards it — the registry, and per step its number, phase, action
+It covers what the run does and what guards it — the registry, the endpoints it goes through (when not the
+public cloud), and per step its number, phase, action
 (kind and every parameter), prerequisites, expected state and allowances — and nothing volatile or derived
 (creation time, descriptions, byte estimates, findings text), so the same registry planned twice in the
 same state gives the same digest.
@@ -26,7 +27,10 @@ DIGEST_FORM = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def _canonical(plan: FixPlan) -> dict[str, Any]:
+    endpoints = {k: v for k, v in plan.endpoints.items() if v is not None}
     return {
+        # Only when set, so that a plan for the public cloud keeps the digest it had before endpoints were bound.
+        **({"endpoints": endpoints} if endpoints else {}),
         "registry": plan.registry, "resource_group": plan.resource_group, "subscription": plan.subscription,
         "login_server": plan.login_server,
         "steps": [{"number": s.number, "phase": s.phase, "action": action_to_dict(s.action), "after": list(s.after),

@@ -35,19 +35,18 @@ def used_endpoints(arm_endpoint: str | None, ca_file: Path | str | None) -> dict
     return {"arm_endpoint": arm_endpoint, "ca_file": str(Path(ca_file).resolve()) if ca_file else None}
 
 
-def resume_endpoints(recorded: dict[str, str | None], arm_endpoint: str | None,
-                     ca_file: Path | None) -> tuple[str | None, Path | None]:
-    """The ARM endpoint and CA file to resume with: the run's own, which a resume may repeat, not change."""
+def resume_endpoints(recorded: dict[str, str | None], arm_endpoint: str | None, ca_file: Path | None,
+                     origin: str = "the run started with") -> tuple[str | None, Path | None]:
+    """The ARM endpoint and CA file for a saved plan or a resume: the plan's own, which may be repeated, not changed."""
     given = used_endpoints(arm_endpoint, ca_file)
     out: dict[str, Any] = {"arm_endpoint": arm_endpoint, "ca_file": ca_file}
     for key, option in (("arm_endpoint", "--arm-endpoint"), ("ca_file", "--ca-file")):
         was = recorded.get(key)
         if given[key] is not None and was is not None and given[key] != was:
-            raise InputError(f"the run started with {option} {was}; resume it against the same endpoint, not "
-                             f"{given[key]}")
+            raise InputError(f"{origin} {option} {was}; it runs against the same endpoint, not {given[key]}")
         if given[key] is None and was is not None:
             if key == "ca_file" and not Path(was).is_file():
-                raise InputError(f"the run started with --ca-file {was}, which is no longer there; pass --ca-file "
-                                 "with the same CA bundle")
+                raise InputError(f"{origin} --ca-file {was}, which is no longer there; pass --ca-file with the same "
+                                 "CA bundle")
             out[key] = Path(was) if key == "ca_file" else was
     return out["arm_endpoint"], out["ca_file"]

@@ -26,6 +26,9 @@ OPTION_TYPES: dict[str, Any] = {
     "snapshot_collected_at": str | None, "skipped_checks": dict[str, str], "after_delete": str | None,
 }
 
+#: What ``FixPlan.endpoints`` may hold.
+ENDPOINT_TYPES: dict[str, Any] = {"arm_endpoint": str | None, "ca_file": str | None}
+
 PLAN_KIND = "acrdoctor-fix-plan"
 PLAN_VERSION = 1
 
@@ -176,6 +179,10 @@ class FixPlan:
     freed_bytes: int | None = None
     bytes_exact: bool = True
     options: dict[str, Any] = field(default_factory=dict)
+    #: How Azure was reached when the plan was made (``arm_endpoint``, ``ca_file``; empty for the public cloud and
+    #: for plans made from a file). Part of the plan, so the digest binds them: a saved plan or a journal edited to
+    #: send a resume (and its ARM token) to another endpoint is refused like an edited step.
+    endpoints: dict[str, str | None] = field(default_factory=dict)
 
     def step(self, number: int) -> Step:
         for s in self.steps:
@@ -195,6 +202,7 @@ class FixPlan:
             "findings": [f.to_dict() for f in self.findings], "steps": [s.to_dict() for s in self.steps],
             "manual": [m.to_dict() for m in self.manual], "left_out": [x.to_dict() for x in self.left_out],
             "freed_bytes": self.freed_bytes, "bytes_exact": self.bytes_exact, "options": self.options,
+            **({"endpoints": self.endpoints} if self.endpoints else {}),
         }
 
     @classmethod
@@ -216,9 +224,14 @@ class FixPlan:
                 left_out=tuple(LeftOut(**x) for x in doc.get("left_out") or ()),
                 freed_bytes=doc.get("freed_bytes"), bytes_exact=bool(doc.get("bytes_exact", True)),
                 options=dict(doc.get("options") or {}),
+                endpoints=dict(doc.get("endpoints") or {}),
             )
             check_types(plan)
             check_mapping(plan.options, OPTION_TYPES, "options")
+            check_mapping(plan.endpoints, ENDPOINT_TYPES, "endpoints")
+            if set(plan.endpoints) - set(ENDPOINT_TYPES) or not all(
+                    v is None or v.isprintable() for v in plan.endpoints.values()):
+                raise WrongType(f"endpoints holds something other than {' and '.join(ENDPOINT_TYPES)} as plain text")
         except WrongType as err:
             raise InputError(f"the fix plan is malformed: {err}") from None
         except (KeyError, TypeError, ValueError, AttributeError) as err:

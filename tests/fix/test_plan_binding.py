@@ -76,6 +76,48 @@ def test_the_digest_survives_a_round_trip_and_ignores_volatile_fields(demo, cata
     assert plan_digest(FixPlan.from_dict(doc)) == plan_digest(plan)
 
 
+def test_a_journal_edited_to_resume_against_another_endpoint_is_refused(srv, demo, tmp_path: Path,
+                                                                        monkeypatch) -> None:
+    """The endpoints are part of the plan and its digest: an edit that would send the resume, and the ARM token
+    with it, to another host is refused like an added delete, even with the recorded digest rewritten to match."""
+    journal = tmp_path / "j.jsonl"
+    _start_and_interrupt(srv, demo, journal, monkeypatch)
+    reviewed = read_journal(journal).plan_digest or ""
+    evil = "https://127.0.0.1:9"
+
+    def redirect(line: dict[str, Any]) -> None:
+        line["plan"]["endpoints"]["arm_endpoint"] = evil
+        line["plan_digest"] = plan_digest(FixPlan.from_dict(line["plan"]))
+
+    _rewrite_first_line(journal, redirect)
+    srv.reset_log()
+    refused(run("--resume", str(journal), "--yes", "--plan-digest", reviewed), "--plan-digest", reviewed)
+    assert srv.requests == []
+
+
+def test_the_journal_line_s_own_copy_of_the_endpoints_is_never_used(srv, state, demo, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """Only the plan's endpoints (bound by the digest) are used; the copy beside it is for people to read."""
+    journal = tmp_path / "j.jsonl"
+    _start_and_interrupt(srv, demo, journal, monkeypatch)
+    reviewed = read_journal(journal).plan_digest or ""
+    _rewrite_first_line(journal, lambda line: line.update(endpoints={"arm_endpoint": "https://127.0.0.1:9",
+                                                                     "ca_file": None}))
+    result = run("--resume", str(journal), "--yes", "--plan-digest", reviewed, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert read_journal(journal).finished and "legacy/mailhog" not in state.repositories
+
+
+def test_a_saved_plan_runs_against_the_endpoints_it_was_made_with(srv, demo, tmp_path: Path) -> None:
+    path = tmp_path / "plan.jsonl"
+    digest = _saved_plan(srv, demo, path)
+    assert read_journal(path).plan.endpoints["arm_endpoint"] == srv.arm_endpoint
+    srv.reset_log()
+    refused(run("--from-plan", str(path), "--apply", "--yes", "--plan-digest", digest, "--arm-endpoint",
+                "https://127.0.0.1:9"), f"the plan was made with --arm-endpoint {srv.arm_endpoint}")
+    assert srv.requests == []
+
+
 @pytest.mark.parametrize("bend", [
     lambda d: d["steps"].pop(),
     lambda d: d["steps"].reverse(),
