@@ -66,3 +66,37 @@ def test_live_diagnosis_with_a_failed_listing_is_incomplete(registry: Snapshot, 
     (error,) = report["collection_errors"]
     assert (error["part"], error["repository"], error["operation"], error["status"]) == (
         "manifests", BROKEN, "list_manifests", 500)
+
+
+@pytest.fixture
+def healthy(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Snapshot, Any]]:
+    b = SnapshotBuilder(sku="Premium")
+    b.repository("apps/api").image(tags=["v1"])
+    b.no_private_endpoints()
+    b.no_replications()
+    b.set_usage()
+    snapshot = b.build()
+    monkeypatch.setattr(session, "credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
+    with serve_fake_acr(FakeRegistry.from_snapshot(snapshot), port=0) as srv:
+        yield snapshot, srv
+
+
+@pytest.mark.parametrize(("skips", "code"), [((), 3), (("delete-permission",), 0)])
+def test_a_read_only_scan_of_a_healthy_registry_cannot_vouch_for_deletes(healthy: tuple[Snapshot, Any],
+                                                                        tmp_path: Path, skips: tuple[str, ...],
+                                                                        code: int) -> None:
+    """What the README promises a pipeline gate: exit 3 until it says it accepts not knowing, then 0."""
+    snapshot, srv = healthy
+    reg = snapshot.registry
+    result = CliRunner().invoke(cli, [
+        "diagnose", "--registry", reg.name, "--subscription", reg.subscription_id or "", "-g",
+        reg.resource_group or "", "--arm-endpoint", srv.arm_endpoint, "--ca-file", srv.ca_pem,
+        "--cache-dir", str(tmp_path / "cache"), "--quiet", "--no-plugins", "-o", "json",
+        *[arg for slug in skips for arg in ("--skip", slug)],
+    ])
+    assert result.exit_code == code, result.output
+    statuses = {r["check"]: r["status"] for r in json.loads(result.stdout)["results"]}
+    assert "failed" not in statuses.values() and "incomplete" not in statuses.values()
+    # throttling passes: the scan's own data-plane reads could have been throttled, and were not
+    assert statuses.get("throttling") == "passed"
+    assert [s for s, status in statuses.items() if status == "skipped"] == ([] if skips else ["delete-permission"])
