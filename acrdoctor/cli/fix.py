@@ -7,7 +7,6 @@ Parses, asks for confirmation and renders; planning, applying, journaling and th
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,8 @@ import acrdoctor.cli.common as common
 from acrdoctor.azure.waits import Waits
 from acrdoctor.engine import Catalogue
 from acrdoctor.errors import InputError
-from acrdoctor.fix.digest import check_digest, parse_digest
-from acrdoctor.fix.inputs import default_journal_path, parse_caller_ip, resume_endpoints, used_endpoints
+from acrdoctor.fix.digest import check_digest, parse_digest, plan_digest
+from acrdoctor.fix.inputs import bind_endpoints, default_journal_path, parse_caller_ip, resume_endpoints
 from acrdoctor.fix.journal import Journal, read_journal
 from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.plan import make_plan
@@ -117,20 +116,21 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
         plan = saved.plan
     else:
         plan = _new_plan(demo, snapshot_path, registry, catalogue, checks, in_use, relock, enable_retention, ip, live)
-        used = used_endpoints(live["arm_endpoint"], live["ca_file"])
-        if any(used.values()):
-            plan = replace(plan, endpoints=used)
+        plan = bind_endpoints(plan, live["arm_endpoint"], live["ca_file"])  # before --plan-digest is compared
     if registry and saved_path and registry.lower() not in (plan.registry.lower(), plan.login_server.lower()):
         raise InputError(f"the plan is for registry {plan.registry}, not {registry}")
-    digest = check_digest(plan, recorded=saved.plan_digest if saved else None, source=str(saved_path),
-                          pinned=pinned)
+    check_digest(plan, recorded=saved.plan_digest if saved else None, source=str(saved_path), pinned=pinned)
     if saved is not None:
         # The plan's own endpoints, bound by its digest; the journal line's copy is for people and never used.
         arm_endpoint, ca_file = resume_endpoints(plan.endpoints, live["arm_endpoint"], live["ca_file"],
                                                  "the run started with" if resume_path else "the plan was made with")
         live = {**live, "arm_endpoint": arm_endpoint, "ca_file": ca_file}
+        if not resume_path:
+            # A plan made offline runs through the endpoints given now; bound to it (and so to the journal's digest),
+            # a resume of this run uses them too. A resumed journal's plan stays the one that was confirmed.
+            plan = bind_endpoints(plan, arm_endpoint, ca_file)
     if plan_out:
-        Journal(plan_out).write("plan", plan=plan.to_dict(), plan_digest=digest)
+        Journal(plan_out).write("plan", plan=plan.to_dict(), plan_digest=plan_digest(plan))
     from acrdoctor.fix.render import render_json, render_plan
 
     if not (do_apply or resume_path):
@@ -190,8 +190,7 @@ def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path:
     path = journal_path or default_journal_path(plan.registry)
     journal = Journal(path)
     resumed = state is not None
-    start_journal(journal, plan, confirmed_by, resumed=resumed,
-                  endpoints=used_endpoints(live["arm_endpoint"], live["ca_file"]))
+    start_journal(journal, plan, confirmed_by, resumed=resumed)
 
     def recollect(repositories: tuple[str, ...]) -> Any:
         from acrdoctor.collect.live import DATA_PARTS, parts_for

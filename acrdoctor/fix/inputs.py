@@ -8,11 +8,13 @@ started with (a journal records them, never credentials). Imports only the stand
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from acrdoctor.errors import InputError
+from acrdoctor.fix.model import FixPlan
 
 
 def parse_caller_ip(value: str | None) -> str | None:
@@ -33,6 +35,16 @@ def default_journal_path(registry: str) -> Path:
 def used_endpoints(arm_endpoint: str | None, ca_file: Path | str | None) -> dict[str, str | None]:
     """What the journal records of how Azure was reached: endpoints and trust, never credentials."""
     return {"arm_endpoint": arm_endpoint, "ca_file": str(Path(ca_file).resolve()) if ca_file else None}
+
+
+def bind_endpoints(plan: FixPlan, arm_endpoint: str | None, ca_file: Path | str | None) -> FixPlan:
+    """The plan with the endpoints it runs through, when it has none of its own and some are given.
+
+    A plan carries them (and its digest binds them) so that a saved plan and a resumed run reach the same
+    Azure as the run that was confirmed; a plan for the public cloud keeps none.
+    """
+    used = used_endpoints(arm_endpoint, ca_file)
+    return replace(plan, endpoints=used) if not plan.endpoints and any(used.values()) else plan
 
 
 def resume_endpoints(recorded: dict[str, str | None], arm_endpoint: str | None, ca_file: Path | None,

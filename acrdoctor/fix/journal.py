@@ -82,7 +82,8 @@ class JournalState:
     torn_lines: int = 0
     #: The plan's digest as recorded when it was written or confirmed (None in files from before digests).
     plan_digest: str | None = None
-    #: How the run reached Azure (``arm_endpoint``, ``ca_file``; never credentials), for ``--resume``.
+    #: The line's copy of the plan's endpoints (``arm_endpoint``, ``ca_file``; never credentials), for people
+    #: reading the journal: ``--resume`` uses ``plan.endpoints``, which the digest binds.
     endpoints: dict[str, str | None] = field(default_factory=dict)
 
     @property

@@ -59,14 +59,17 @@ class FixRun:
                 "unknown": sum(v.status == "unknown" for v in self.verification)}
 
 
-def start_journal(journal: Journal, plan: FixPlan, confirmed_by: str, *, resumed: bool,
-                  endpoints: dict[str, str | None] | None = None) -> None:
-    """Record the confirmation: the plan (first run) with its digest and endpoints, or a resume of it."""
+def start_journal(journal: Journal, plan: FixPlan, confirmed_by: str, *, resumed: bool) -> None:
+    """Record the confirmation: the plan (first run) with its digest, or a resume of it.
+
+    The line also copies the plan's endpoints where people reading the journal look for them; only the plan's
+    own (bound by the digest) are ever used.
+    """
     digest = plan_digest(plan)
     if resumed:
         journal.write("resume", confirmed_by=confirmed_by, plan_digest=digest, acrdoctor=__version__)
     else:
-        journal.write("plan", plan=plan.to_dict(), plan_digest=digest, endpoints=endpoints or {},
+        journal.write("plan", plan=plan.to_dict(), plan_digest=digest, endpoints=plan.endpoints,
                       confirmed_by=confirmed_by, acrdoctor=__version__)
 
 

@@ -14,6 +14,7 @@ from acrdoctor.fix.digest import parse_digest, plan_digest
 from acrdoctor.fix.journal import read_journal
 from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.plan import make_plan
+from acrdoctor.snapshot_io import snapshot_to_dict
 from acrdoctor.testing import FakeRegistry
 from tests.fix.conftest import interrupted_journal, writes
 from tests.fix.test_apply import _tag
@@ -246,8 +247,11 @@ def test_resume_with_the_confirmed_digest_finishes_the_run(srv, state, read, cli
 # -- resuming against the same endpoints ------------------------------------------------------------------
 
 
-def _start_and_interrupt(srv: Any, demo: Any, journal: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
-    """A CLI run against the fake's own ARM endpoint and CA, stopped by Ctrl-C after its fourth step."""
+def _start_and_interrupt(srv: Any, demo: Any, journal: Path, monkeypatch: pytest.MonkeyPatch,
+                         plan_args: tuple[str, ...] | None = None) -> Result:
+    """A CLI run against the fake's own ARM endpoint and CA, stopped by Ctrl-C after its fourth step.
+
+    ``plan_args`` say where the plan comes from (default: planned live against the fake)."""
     real = command.execute
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
@@ -259,8 +263,8 @@ def _start_and_interrupt(srv: Any, demo: Any, journal: Path, monkeypatch: pytest
 
     monkeypatch.setattr(command, "execute", interrupted)
     reg = demo.registry
-    result = run("--registry", reg.name, "--subscription", reg.subscription_id, "-g", reg.resource_group,
-                 *endpoint_args(srv), "--apply", "--yes", "--journal", str(journal))
+    source = plan_args or ("--registry", reg.name, "--subscription", reg.subscription_id, "-g", reg.resource_group)
+    result = run(*source, *endpoint_args(srv), "--apply", "--yes", "--journal", str(journal))
     monkeypatch.setattr(command, "execute", real)
     assert result.exit_code == 130, result.output
     return result
@@ -279,6 +283,25 @@ def test_resume_uses_the_endpoints_the_run_started_with(srv, state, demo, tmp_pa
     assert result.exit_code == 0, result.output
     assert "(earlier run)" in result.stdout and read_journal(journal).finished
     assert "legacy/mailhog" not in state.repositories
+
+
+def test_a_plan_made_offline_resumes_against_the_endpoints_it_was_applied_with(srv, state, demo, tmp_path: Path,
+                                                                               monkeypatch) -> None:
+    """Planned from a snapshot (no endpoints), applied through the fake's: the resume must not fall back to the
+    public cloud. The endpoints are bound to the plan when it is applied, so the journal's digest covers them."""
+    snapshot, plan_file, journal = tmp_path / "demo.json", tmp_path / "plan.jsonl", tmp_path / "j.jsonl"
+    snapshot.write_text(json.dumps(snapshot_to_dict(demo)))
+    assert run("--snapshot", str(snapshot), "--plan-out", str(plan_file)).exit_code == 0
+    saved = read_journal(plan_file)
+    assert saved.plan.endpoints == {}
+    _start_and_interrupt(srv, demo, journal, monkeypatch,
+                         ("--from-plan", str(plan_file), "--plan-digest", saved.plan_digest or ""))
+    bound = read_journal(journal)
+    assert bound.plan.endpoints == {"arm_endpoint": srv.arm_endpoint, "ca_file": str(Path(srv.ca_pem).resolve())}
+    assert bound.plan_digest == plan_digest(bound.plan) != saved.plan_digest
+    result = run("--resume", str(journal), "--yes", "--plan-digest", bound.plan_digest or "", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert read_journal(journal).finished and "legacy/mailhog" not in state.repositories
 
 
 def test_resume_against_another_endpoint_is_refused(srv, demo, tmp_path: Path, monkeypatch) -> None:
