@@ -71,12 +71,17 @@ class Report:
             out[r.status] += 1
         return out
 
+    @property
+    def judged_everything(self) -> bool:
+        """Whether every check judged complete data: no skip, error, incomplete result or lower bound."""
+        return not any(r.incomplete for r in self.results)
+
     def exit_code(self, fail_on: Severity) -> int:
         """0 clean, 1 findings at or above ``fail_on``, 3 data incomplete (skipped, errored or incomplete
         checks, or findings that are a lower bound)."""
         if any(f.severity.at_least(fail_on) for f in self.findings()):
             return 1
-        if any(r.incomplete for r in self.results):
+        if not self.judged_everything:
             return 3
         return 0
 

@@ -139,7 +139,7 @@ def render_console(report: Report, console: Console, verbose: bool = False, max_
     if s["findings"]:
         text = Text(f"! Found {s['findings']} issue{'s' if s['findings'] != 1 else ''} in {s['failed']} "
                     f"check{'s' if s['failed'] != 1 else ''} ({sev})", style="bold red")
-    elif s["skipped"] or s["errored"] or s["incomplete"]:
+    elif not report.judged_everything:
         # Not a clean bill of health: some checks could not judge, and the exit code (3) says so too.
         text = Text("! No issues found in what could be judged", style="bold yellow")
     else:

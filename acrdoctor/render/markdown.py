@@ -103,8 +103,8 @@ def _verdict(report: Report) -> str:
     if s["incomplete"]:
         rest += f", {s['incomplete']} incomplete"
     if not s["findings"]:
-        unjudged = s["skipped"] or s["errored"] or s["incomplete"]
-        return f"**No issues found{' in what could be judged' if unjudged else ''}** ({rest})."
+        scope = "" if report.judged_everything else " in what could be judged"
+        return f"**No issues found{scope}** ({rest})."
     sev = ", ".join(f"{n} {k}" for k, n in s["by_severity"].items() if n)
     return f"**{plural(s['findings'], 'issue')} in {plural(s['failed'], 'check')}** ({sev}); {rest}."
 
