@@ -37,7 +37,7 @@ from acrdoctor.errors import InputError
 from acrdoctor.manifest_body import parse_manifest_body
 from acrdoctor.model import Part, Snapshot
 from acrdoctor.snapshot_io import KIND, SCHEMA_VERSION, SnapshotError, snapshot_from_dict
-from acrdoctor.user_files import decode_text, parse_json
+from acrdoctor.user_files import parse_json, read_text
 
 REGISTRY = "registry.json"
 USAGE = "usage.json"
@@ -113,11 +113,7 @@ class _Reader:
             if path.exists():
                 raise BundleError(f"{self.show(rel)}: is not a file")
             return None
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise BundleError(f"{self.show(rel)}: cannot read: {exc.strerror or exc}") from None
-        return decode_text(raw, self.show(rel), BundleError)
+        return read_text(path, BundleError)
 
     def json(self, rel: str) -> Any:
         """The parsed file, or None when it does not exist (the part was not collected)."""
