@@ -3,8 +3,8 @@
 Owns how the ARM client is built (endpoint for the fake ACR and sovereign clouds, the CA file, the capped
 retry) and how a registry is located when no resource group was given, as ``az`` does. Imports
 :mod:`acrdoctor.azure.retry`, :mod:`acrdoctor.azure.waits`, :mod:`acrdoctor.azure.failures` (so a failure
-reads as every other Azure failure) and :mod:`acrdoctor.collect.arm_shapes`; ``azure-mgmt-containerregistry``
-inside a function.
+reads as every other Azure failure) and :mod:`acrdoctor.azure.ids`; ``azure-mgmt-containerregistry`` inside a
+function.
 """
 
 from __future__ import annotations

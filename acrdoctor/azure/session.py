@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -58,9 +59,6 @@ def az_subscription() -> str | None:
     az = shutil.which("az")
     if not az:
         return None
-    # Imported here for start-up speed: the fix layer imports this module when the CLI starts.
-    import subprocess
-
     try:
         out = subprocess.run([az, "account", "show", "--query", "id", "--output", "tsv"], capture_output=True,
                              text=True, timeout=30, check=False)
