@@ -167,18 +167,24 @@ def string_chunks(text: str) -> Iterator[str]:
 
 
 def stream_chunks(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> Iterator[str]:
-    """A byte stream (a file, stdin) decoded as UTF-8 (bad bytes replaced) piece by piece.
+    """A byte stream (a file, stdin) decoded piece by piece: UTF-16 when it starts with a UTF-16 byte-order mark
+    (what PowerShell's ``>`` writes), else UTF-8 (a BOM dropped); bad bytes replaced either way.
 
     ``progress`` is called with the number of bytes read so far after each piece.
     """
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    decoder: codecs.IncrementalDecoder | None = None
     read = 0
     while True:
         data = stream.read(CHUNK_CHARS)
         if not data:
             break
+        if decoder is None:
+            # The same choice as for every file the user names (acrdoctor.user_files.decode_text), made on the
+            # first piece: a BOM is at most three bytes, and a read returns at least that unless the stream ends.
+            utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+            decoder = codecs.getincrementaldecoder("utf-16" if utf16 else "utf-8-sig")(errors="replace")
         read += len(data)
         yield decoder.decode(data)
         if progress is not None:
             progress(read)
-    yield decoder.decode(b"", final=True)
+    yield decoder.decode(b"", final=True) if decoder is not None else ""

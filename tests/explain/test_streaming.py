@@ -3,6 +3,7 @@ input, a progress line only on a terminal."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import random
 import re
@@ -261,3 +262,15 @@ def test_the_registry_search_reads_a_line_as_the_full_extraction_does() -> None:
               "acr purge -r purgereg1 --filter a:b", "az acr repository show -n ***", "Logging in to registry"]
     for line in lines:
         assert names.registry_in(line) == names.from_line(line).registry, line
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-8-sig"])
+def test_a_log_written_with_a_byte_order_mark_is_explained_as_its_text(tmp_path: Path, encoding: str) -> None:
+    """PowerShell's ``>`` writes UTF-16 with a BOM; read as UTF-8 every other byte was a NUL and nothing matched."""
+    text = ("Step 7/9 : RUN az acr repository delete --name contosoreg --repository legacy/app --yes\n"
+            "ERROR: (NAME_UNKNOWN) repository name not known to registry\n")
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE}.get(encoding, b"")
+    path = tmp_path / "build.log"
+    path.write_bytes(bom + text.encode(encoding))
+    got, want = explain_file(path), explain(text)
+    assert got.matches and [m.failure_mode for m in got.matches] == [m.failure_mode for m in want.matches]
