@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from acrdoctor.clock import iso_stamp
 from acrdoctor.collect.arm_shapes import (
     private_endpoint_section,
     registry_section,
@@ -320,7 +321,7 @@ def bundle_to_dict(path: str | Path) -> dict[str, Any]:
     r = _Reader(root)
     registry = _registry(r)
     reg_file = r.path(REGISTRY)
-    collected = datetime.fromtimestamp(reg_file.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    collected = iso_stamp(datetime.fromtimestamp(reg_file.stat().st_mtime, UTC))
     doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "kind": KIND, "collected_at": collected,
                            "source": "bundle", "registry": registry}
     for key, value in (

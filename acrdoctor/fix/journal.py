@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from acrdoctor.clock import iso_stamp, system_clock
 from acrdoctor.errors import InputError
 from acrdoctor.fix.digest import DIGEST_FORM
 from acrdoctor.fix.model import FixPlan
@@ -27,7 +27,7 @@ SUCCEEDED = frozenset({"done", "already"})
 
 
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_stamp(system_clock())
 
 
 def _ends_mid_line(path: Path) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from acrdoctor.clock import iso_stamp
 from acrdoctor.manifest_body import ManifestRenderer
 from acrdoctor.model import INDEX_MEDIA_TYPES, Snapshot
 
@@ -52,7 +53,7 @@ def canonical_json(obj: Any) -> bytes:
 
 
 def now_iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return iso_stamp(datetime.fromtimestamp(t, UTC))
 
 
 # -------------------------------------------------------------------------------------------------
