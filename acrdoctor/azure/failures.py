@@ -9,6 +9,7 @@ the status, the code and ACR's message, which is what the checks and ``explain``
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,8 @@ class Failure:
     retry_after: float | None = None
 
 
-def _body(err: HttpResponseError) -> Any:
-    resp = getattr(err, "response", None)
+def _json_body(resp: Any) -> Any:
+    """A response's body as JSON; None when there is none, it is streamed and unread, or it is not JSON."""
     if resp is None:
         return None
     try:
@@ -43,8 +44,30 @@ def _body(err: HttpResponseError) -> Any:
         return None
     try:
         return json.loads(text) if text else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
+
+
+def _first_error(body: Any) -> dict[str, Any] | None:
+    """The error a body carries: ACR's ``errors[0]`` (distribution spec), else ARM's ``error`` object."""
+    if not isinstance(body, dict):
+        return None
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return errors[0]
+    arm = body.get("error")
+    return arm if isinstance(arm, dict) else None
+
+
+def error_code(response: Any) -> str | None:
+    """ACR's or ARM's error code from a loaded body; None when the body is streamed or not JSON.
+
+    It is printed in the wait announcement, so only a code's own shape (TOOMANYREQUESTS, TooManyRequests) is
+    returned, never other text.
+    """
+    first = _first_error(_json_body(response))
+    code = first.get("code") if first is not None else None
+    return code if isinstance(code, str) and re.fullmatch(r"[A-Za-z_]{1,64}", code) else None
 
 
 async def load_error_body(err: BaseException) -> None:
@@ -81,15 +104,11 @@ def describe(err: BaseException) -> Failure:
                 retry = float(raw) if raw is not None else None
             except ValueError:
                 retry = None
-        body = _body(err)
-        if isinstance(body, dict):
-            errors = body.get("errors")
-            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-                e = errors[0]
-                return Failure(status, e.get("code"), str(e.get("message") or ""), e.get("detail"), retry)
-            arm = body.get("error")
-            if isinstance(arm, dict):
-                return Failure(status, arm.get("code"), str(arm.get("message") or ""), None, retry)
+        body = _json_body(resp)
+        e = _first_error(body)
+        if e is not None:
+            detail = e.get("detail") if "errors" in body else None  # ARM's error object has no ``detail``
+            return Failure(status, e.get("code"), str(e.get("message") or ""), detail, retry)
         message = (err.message or str(err)).split("\n")[0]
         return Failure(status, None, message, None, retry)
     if isinstance(err, (ServiceRequestError, ServiceResponseError, ConnectionError, OSError)):

@@ -11,7 +11,8 @@ from typing import Any
 from azure.core.pipeline import PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy
 
-from acrdoctor.azure.waits import Waits, error_code, throttle_reason
+from acrdoctor.azure.failures import error_code
+from acrdoctor.azure.waits import Waits, throttle_reason
 
 
 class CappedRetryPolicy(RetryPolicy):  # type: ignore[misc]

@@ -12,7 +12,6 @@ The sleeper and the stderr writer are injectable, so tests never sleep for real.
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -89,19 +88,3 @@ def throttle_reason(status: int, method: str, url: str, retry_after: float | Non
     after = f" (Retry-After {retry_after:g})" if retry_after is not None else ""
     return f"{service} answered {answer} for {method} {parts.path}{after}"
 
-
-def error_code(response: Any) -> str | None:
-    """ACR's or ARM's error code from a loaded body; None when the body is streamed or not JSON."""
-    import json
-
-    try:
-        doc = json.loads(response.text())
-    except Exception:  # noqa: BLE001 - a body we cannot read just means no code in the message
-        return None
-    if not isinstance(doc, dict):
-        return None
-    errors, err = doc.get("errors"), doc.get("error")
-    first = errors[0] if isinstance(errors, list) and errors else err
-    code = first.get("code") if isinstance(first, dict) else None
-    # It is printed: only a code's own shape (TOOMANYREQUESTS, TooManyRequests) is, never other text.
-    return code if isinstance(code, str) and re.fullmatch(r"[A-Za-z_]{1,64}", code) else None

@@ -27,8 +27,8 @@ from azure.core.exceptions import HttpResponseError, ServiceRequestError, Servic
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
 
-from acrdoctor.azure.failures import describe, error_doc, load_error_body
-from acrdoctor.azure.waits import Waits, WaitTooLong, error_code, throttle_reason
+from acrdoctor.azure.failures import describe, error_code, error_doc, load_error_body
+from acrdoctor.azure.waits import Waits, WaitTooLong, throttle_reason
 from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_after

@@ -77,6 +77,6 @@ class _Body:
     ("not json", None),
 ])
 def test_only_a_code_shaped_error_code_reaches_the_wait_message(body: str, code: str | None) -> None:
-    from acrdoctor.azure.waits import error_code
+    from acrdoctor.azure.failures import error_code
 
     assert error_code(_Body(body)) == code
