@@ -19,7 +19,7 @@ from typing import IO, Any
 from acrdoctor.clock import iso_stamp, system_clock
 from acrdoctor.errors import InputError
 from acrdoctor.fix.digest import DIGEST_FORM
-from acrdoctor.fix.model import FixPlan
+from acrdoctor.fix.model import FixPlan, endpoints_form
 from acrdoctor.user_files import parse_json, read_text
 
 #: Results that count as success for the steps that depend on them, and need no redo on resume.
@@ -118,8 +118,7 @@ def read_journal(path: Path) -> JournalState:
     recorded, endpoints = first.get("plan_digest"), first.get("endpoints") or {}
     # Both end up in messages and requests: only the forms acrdoctor writes are accepted.
     if not (recorded is None or (isinstance(recorded, str) and DIGEST_FORM.match(recorded))) \
-            or not isinstance(endpoints, dict) \
-            or not all(v is None or (isinstance(v, str) and v.isprintable()) for v in endpoints.values()):
+            or not endpoints_form(endpoints):
         raise InputError(f"{path}:1: malformed plan_digest or endpoints; is this an acrdoctor fix journal?")
     state = JournalState(FixPlan.from_dict(first.get("plan")), events=events, torn_lines=torn, plan_digest=recorded,
                          endpoints=endpoints)

@@ -29,6 +29,16 @@ OPTION_TYPES: dict[str, Any] = {
 #: What ``FixPlan.endpoints`` may hold.
 ENDPOINT_TYPES: dict[str, Any] = {"arm_endpoint": str | None, "ca_file": str | None}
 
+
+def endpoints_form(doc: Any) -> bool:
+    """Whether ``doc`` has the form acrdoctor writes for endpoints: known keys, plain one-line text or null.
+
+    They are used for requests and printed in messages, so nothing else is accepted wherever they are read.
+    """
+    return isinstance(doc, dict) and set(doc) <= set(ENDPOINT_TYPES) and all(
+        v is None or (isinstance(v, str) and v.isprintable()) for v in doc.values())
+
+
 PLAN_KIND = "acrdoctor-fix-plan"
 PLAN_VERSION = 1
 
@@ -229,8 +239,7 @@ class FixPlan:
             check_types(plan)
             check_mapping(plan.options, OPTION_TYPES, "options")
             check_mapping(plan.endpoints, ENDPOINT_TYPES, "endpoints")
-            if set(plan.endpoints) - set(ENDPOINT_TYPES) or not all(
-                    v is None or v.isprintable() for v in plan.endpoints.values()):
+            if not endpoints_form(plan.endpoints):
                 raise WrongType(f"endpoints holds something other than {' and '.join(ENDPOINT_TYPES)} as plain text")
         except WrongType as err:
             raise InputError(f"the fix plan is malformed: {err}") from None
