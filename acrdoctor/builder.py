@@ -12,6 +12,22 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from acrdoctor.controls import (
+    Access,
+    CacheRule,
+    Caller,
+    ConnectedRegistry,
+    DeletedArtifact,
+    ListingRecord,
+    Listings,
+    RegistryToken,
+    ResourceLock,
+    RoleAssignment,
+    RoleDefinition,
+    ScopeMap,
+    Task,
+    TimerTrigger,
+)
 from acrdoctor.manifest_body import render_manifest, sha256_digest
 from acrdoctor.model import (
     UNLOCKED,
@@ -165,6 +181,8 @@ class SnapshotBuilder:
         self.partial: set[Part] = set()
         #: Operations the "collector" tried; None keeps the snapshot without that record, like an older file.
         self.operations: set[str] | None = None
+        #: Schema-2 parts (acrdoctor.controls) by Snapshot field name; a field never set stays not collected.
+        self.controls: dict[str, Any] = {}
         self._clock = 0
 
     # -- registry-level parts -------------------------------------------------------------------------
@@ -212,6 +230,91 @@ class SnapshotBuilder:
 
     def error(self, part: Part | str, status: int | None, code: str | None, message: str, **kw: Any) -> None:
         self.errors.append(CollectionError(part.value if isinstance(part, Part) else part, status, code, message, **kw))
+
+    # -- Azure-side controls (schema 2) -----------------------------------------------------------------
+
+    def collected(self, *fields: str) -> SnapshotBuilder:
+        """Mark schema-2 parts as collected and empty (``resource_locks``, ``tasks``, ``cache_rules``...)."""
+        for f in fields:
+            if f == "listings":
+                self.controls.setdefault(f, Listings(True))
+            elif f == "access":
+                self.controls.setdefault(f, Access(Caller(), ()))
+            else:
+                self.controls.setdefault(f, ())
+        return self
+
+    def _append(self, field: str, row: Any) -> Any:
+        self.controls[field] = (*self.controls.get(field, ()), row)
+        return row
+
+    def lock(self, name: str, level: str = "CanNotDelete", scope: str = "resourceGroup",
+             notes: str | None = None) -> ResourceLock:
+        r = self._registry
+        base = {"registry": r.id or "", "resourceGroup": f"/subscriptions/{r.subscription_id}/resourceGroups/"
+                f"{r.resource_group}", "subscription": f"/subscriptions/{r.subscription_id}"}[scope]
+        return self._append("resource_locks", ResourceLock(
+            name, level, scope, f"{base}/providers/Microsoft.Authorization/locks/{name}", notes))
+
+    def caller(self, kind: str = "entra", principal_id: str | None = "11111111-2222-3333-4444-555555555555",
+               principal_type: str | None = "User", name: str | None = "dev@contoso.example",
+               token_name: str | None = None) -> SnapshotBuilder:
+        access: Access = self.controls.get("access") or Access(Caller())
+        self.controls["access"] = replace(access, caller=Caller(kind, principal_id, principal_type, name, token_name))
+        return self
+
+    def role_assignment(self, role_name: str, definition_id: str, *, scope: str = "registry",
+                        condition: str | None = None,
+                        definition: RoleDefinition | None = None) -> RoleAssignment:
+        """A role assignment of the caller at ``registry``, ``resourceGroup`` or ``subscription`` scope."""
+        r = self._registry
+        where = {"registry": r.id or "", "resourceGroup": f"/subscriptions/{r.subscription_id}/resourceGroups/"
+                 f"{r.resource_group}", "subscription": f"/subscriptions/{r.subscription_id}"}.get(scope, scope)
+        access: Access = self.controls.get("access") or Access(Caller())
+        full_id = (f"/subscriptions/{r.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
+                   f"{definition_id}")
+        ra = RoleAssignment(full_id, where, role_name, access.caller.principal_id, access.caller.principal_type,
+                            condition, "2.0" if condition else None)
+        defs = access.role_definitions
+        if definition is not None and all(d.id != definition.id for d in defs):
+            defs = (*defs, definition)
+        self.controls["access"] = replace(access, role_assignments=(*(access.role_assignments or ()), ra),
+                                          role_definitions=defs)
+        return ra
+
+    def token(self, name: str, scope_map: str, actions: tuple[str, ...] | list[str],
+              status: str = "enabled") -> RegistryToken:
+        base = self._registry.id or ""
+        sm = ScopeMap(scope_map, tuple(actions), f"{base}/scopeMaps/{scope_map}")
+        if all(x.name != scope_map for x in self.controls.get("scope_maps", ())):
+            self._append("scope_maps", sm)
+        return self._append("tokens", RegistryToken(name, sm.id, status, f"{base}/tokens/{name}"))
+
+    def task(self, name: str, commands: tuple[str, ...] | list[str] = (), *, schedule: str | None = None,
+             **fields: Any) -> Task:
+        timers = (TimerTrigger("t1", schedule, "Enabled"),) if schedule else ()
+        return self._append("tasks", Task(name, "Enabled", tuple(commands), "EncodedTask", timers=timers,
+                                          id=f"{self._registry.id}/tasks/{name}", **fields))
+
+    def cache_rule(self, name: str, source: str, target: str) -> CacheRule:
+        return self._append("cache_rules", CacheRule(name, source, target, provisioning_state="Succeeded"))
+
+    def connected_registry(self, name: str, mode: str = "ReadWrite", **fields: Any) -> ConnectedRegistry:
+        return self._append("connected_registries", ConnectedRegistry(
+            name, mode, id=f"{self._registry.id}/connectedRegistries/{name}", **fields))
+
+    def soft_deleted(self, repository: str, digest: str, *, size: int | None = None, tags: tuple[str, ...] = (),
+                     age_days: float = 1) -> DeletedArtifact:
+        return self._append("deleted_artifacts", DeletedArtifact(
+            repository, digest, tags, iso(self.time(age_days)), size,
+            "application/vnd.docker.distribution.manifest.v2+json"))
+
+    def listing(self, listing: str, complete: bool, *, repository: str | None = None, pages: int | None = None,
+                items: int | None = None, expected: int | None = None, reason: str | None = None) -> ListingRecord:
+        rec = ListingRecord(listing, complete, pages, items, expected, repository, reason)
+        current: Listings = self.controls.get("listings") or Listings(True)
+        self.controls["listings"] = replace(current, records=(*current.records, rec))
+        return rec
 
     # -- data plane -----------------------------------------------------------------------------------
 
@@ -262,4 +365,5 @@ class SnapshotBuilder:
             errors=tuple(self.errors),
             partial=frozenset(self.partial),
             operations=None if self.operations is None else frozenset(self.operations),
+            **self.controls,
         )

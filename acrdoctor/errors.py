@@ -7,6 +7,10 @@ class InputError(Exception):
     """Bad input from the user: a malformed file, an unknown slug, an invalid option value."""
 
 
+class SnapshotError(InputError):
+    """The snapshot document is malformed, foreign or of an unsupported version."""
+
+
 class UnknownCheckError(InputError):
     """A check slug that is not in the catalogue."""
 

@@ -19,6 +19,18 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from acrdoctor.controls import (
+    Access,
+    CacheRule,
+    ConnectedRegistry,
+    DeletedArtifact,
+    Listings,
+    RegistryToken,
+    ResourceLock,
+    ScopeMap,
+    Task,
+)
+
 #: Media types of multi-arch indexes: Docker manifest lists and OCI image indexes.
 INDEX_MEDIA_TYPES = frozenset({
     "application/vnd.docker.distribution.manifest.list.v2+json",
@@ -49,6 +61,15 @@ class Part(StrEnum):
     TAGS = "tags"
     MANIFEST_BODIES = "manifest_bodies"
     ERRORS = "errors"
+    # Schema version 2 (acrdoctor.controls):
+    RESOURCE_LOCKS = "resource_locks"
+    ROLE_ASSIGNMENTS = "role_assignments"
+    TOKENS = "tokens"
+    TASKS = "tasks"
+    CACHE_RULES = "cache_rules"
+    CONNECTED_REGISTRIES = "connected_registries"
+    DELETED_ARTIFACTS = "deleted_artifacts"
+    LISTINGS = "listings"
 
     @property
     def label(self) -> str:
@@ -65,6 +86,14 @@ _PART_LABELS = {
     Part.TAGS: "tag listings",
     Part.MANIFEST_BODIES: "manifest bodies (config and layer sizes)",
     Part.ERRORS: "collection errors",
+    Part.RESOURCE_LOCKS: "management locks on the registry, its resource group and subscription",
+    Part.ROLE_ASSIGNMENTS: "the caller's role assignments",
+    Part.TOKENS: "repository-scoped tokens and scope maps",
+    Part.TASKS: "ACR tasks",
+    Part.CACHE_RULES: "artifact cache rules",
+    Part.CONNECTED_REGISTRIES: "connected registries",
+    Part.DELETED_ARTIFACTS: "soft-deleted artifacts",
+    Part.LISTINGS: "how each listing ended (paging record)",
 }
 
 
@@ -103,6 +132,8 @@ class Policy:
 
     status: str = "disabled"
     days: int | None = None
+    #: ARM's ``lastUpdatedTime`` of the policy: for retention, when it was (last) enabled.
+    updated: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -270,6 +301,18 @@ class Blob:
     size: int
 
 
+#: Parts that are one attribute of the snapshot, collected or not as a whole.
+_SIMPLE_PARTS = {
+    Part.RESOURCE_LOCKS: "resource_locks",
+    Part.TOKENS: "tokens",
+    Part.TASKS: "tasks",
+    Part.CACHE_RULES: "cache_rules",
+    Part.CONNECTED_REGISTRIES: "connected_registries",
+    Part.DELETED_ARTIFACTS: "deleted_artifacts",
+    Part.LISTINGS: "listings",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything collected about one registry at one moment.
@@ -291,6 +334,16 @@ class Snapshot:
     errors: tuple[CollectionError, ...] = ()
     partial: frozenset[Part] = field(default_factory=frozenset)
     operations: frozenset[str] | None = None
+    # Schema version 2: the Azure-side controls (acrdoctor.controls); None = not collected.
+    resource_locks: tuple[ResourceLock, ...] | None = None
+    access: Access | None = None
+    tokens: tuple[RegistryToken, ...] | None = None
+    scope_maps: tuple[ScopeMap, ...] | None = None
+    tasks: tuple[Task, ...] | None = None
+    cache_rules: tuple[CacheRule, ...] | None = None
+    connected_registries: tuple[ConnectedRegistry, ...] | None = None
+    deleted_artifacts: tuple[DeletedArtifact, ...] | None = None
+    listings: Listings | None = None
 
     def attempted(self, operations: Collection[str]) -> bool | None:
         """Whether the collector tried any of ``operations``; None when it kept no record and no error names one."""
@@ -310,6 +363,11 @@ class Snapshot:
             return self.private_endpoint_connections is not None
         if part is Part.REPLICATIONS:
             return self.replications is not None
+        simple = _SIMPLE_PARTS.get(part)
+        if simple is not None:
+            return getattr(self, simple) is not None
+        if part is Part.ROLE_ASSIGNMENTS:
+            return self.access is not None and self.access.role_assignments is not None
         if self.repositories is None:
             return False
         if part is Part.REPOSITORIES:

@@ -16,7 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from acrdoctor.errors import InputError
+from acrdoctor.controls_io import read_controls, write_controls
+from acrdoctor.errors import SnapshotError
 from acrdoctor.model import (
     UNLOCKED,
     Attributes,
@@ -36,12 +37,14 @@ from acrdoctor.model import (
 )
 from acrdoctor.user_files import parse_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions this reader accepts. Version 1 files predate the Azure-side controls (locks, access, tasks, cache
+#: rules, connected registries, soft-deleted artifacts) and the paging record: those parts read as not collected.
+READABLE_VERSIONS = (1, 2)
+#: Keys that only a version-2 writer emits; a version-1 file carrying one was not written by acrdoctor 1.
+V2_KEYS = ("resource_locks", "caller", "role_assignments", "role_definitions", "tokens", "scope_maps", "tasks",
+           "cache_rules", "connected_registries", "deleted_artifacts", "listings")
 KIND = "acrdoctor-snapshot"
-
-
-class SnapshotError(InputError):
-    """The snapshot document is malformed, foreign or of an unsupported version."""
 
 
 def schema() -> dict[str, Any]:
@@ -199,7 +202,8 @@ def _policy(d: Mapping[str, Any], key: str, days_key: str, path: str) -> Policy 
         return None
     p = R.obj(v, f"{path}.{key}")
     return Policy(status=R.string(p, "status", f"{path}.{key}") or "disabled",
-                  days=R.integer(p, days_key, f"{path}.{key}"))
+                  days=R.integer(p, days_key, f"{path}.{key}"),
+                  updated=R.string(p, "lastUpdatedTime", f"{path}.{key}"))
 
 
 def _registry(value: Any) -> Registry:
@@ -466,10 +470,12 @@ def snapshot_from_dict(doc: Any) -> Snapshot:
     if doc.get("kind") != KIND:
         raise SnapshotError(f"not an acrdoctor snapshot (kind is {doc.get('kind')!r}, expected {KIND!r})")
     version = doc.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise SnapshotError(
-            f"unsupported snapshot schema_version {version!r}; this acrdoctor reads version {SCHEMA_VERSION}"
+            f"unsupported snapshot schema_version {version!r}; this acrdoctor reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
+    controls = read_controls(doc) if version >= 2 else read_controls({})
     if "registry" not in doc:
         raise SnapshotError("missing required field 'registry'")
     registry = _registry(doc["registry"])
@@ -522,6 +528,7 @@ def snapshot_from_dict(doc: Any) -> Snapshot:
         partial=frozenset(Part(p) for p in partial_raw),
         # Absent in files written before collectors kept the record: unknown, not "nothing tried".
         operations=None if doc.get("operations") is None else frozenset(R.strings(doc, "operations", "snapshot")),
+        **controls,
     )
 
 
@@ -566,7 +573,7 @@ def _detail_out(detail: Mapping[str, Any] | tuple[Mapping[str, Any], ...] | None
 def _policy_out(p: Policy | None, days_key: str) -> dict[str, Any] | None:
     if p is None:
         return None
-    return _drop_none({"status": p.status, days_key: p.days})
+    return _drop_none({"status": p.status, days_key: p.days, "lastUpdatedTime": p.updated})
 
 
 def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
@@ -628,6 +635,7 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
         doc["partial"] = sorted(p.value for p in s.partial)
     if s.operations is not None:
         doc["operations"] = sorted(s.operations)
+    doc.update(write_controls(s))
     doc["errors"] = [
         _drop_none({"part": e.part, "repository": e.repository, "operation": e.operation, "status": e.status,
                     "code": e.code, "message": e.message,

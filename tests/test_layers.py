@@ -20,7 +20,8 @@ SOURCES = ((ROOT / "acrdoctor", "acrdoctor"), (ROOT / "checks", "acrdoctor.check
 #: Leaf helpers: no knowledge of registries, importable from anywhere.
 BASE = frozenset({"errors", "units", "redact", "textsafe", "shellquote", "typed_json", "clock", "user_files"})
 #: The snapshot model and what reads, writes, builds or derives it (no I/O but files).
-MODEL = frozenset({"model", "times", "manifest_body", "limits", "storage", "completeness", "snapshot_io", "builder",
+MODEL = frozenset({"model", "controls", "controls_io", "times", "manifest_body", "limits", "storage", "completeness",
+                   "snapshot_io", "builder",
                    "demo"})
 CORE = BASE | MODEL
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import gc
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +236,7 @@ def _del(path: list[Any]) -> Any:
 
 MALFORMED = [
     ("wrong kind", _set(["kind"], "docker-manifest"), "kind is 'docker-manifest'"),
-    ("wrong version", _set(["schema_version"], 2), "unsupported snapshot schema_version 2"),
+    ("wrong version", _set(["schema_version"], 3), "unsupported snapshot schema_version 3"),
     ("missing registry", _del(["registry"]), "missing required field 'registry'"),
     ("missing registry.name", _del(["registry", "name"]), "registry: missing required field 'name'"),
     ("registry.name wrong type", _set(["registry", "name"], 7), "registry.name: expected a string, found a number"),
@@ -332,3 +333,56 @@ def test_the_example_in_the_docs_loads_and_validates() -> None:
     snap = snapshot_from_dict(doc)
     assert snap.replications is None and snap.private_endpoint_connections == ()
     assert snapshot_from_dict(snapshot_to_dict(snap)) == snap
+
+
+# -- schema version 2 and the reader for version 1 ------------------------------------------------------------
+
+
+def _schema2_builder() -> SnapshotBuilder:
+    b = SnapshotBuilder()
+    b.lock("keep-rg", "CanNotDelete", "resourceGroup")
+    b.caller()
+    b.role_assignment("AcrDelete", "c2f4ef07-c644-48eb-af81-4b1b4947fb11",
+                      condition="@Resource[x] StringStartsWith 'a'")
+    b.token("ci", "ci-map", ["repositories/apps/api/content/read"])
+    b.task("nightly-purge", ["acr purge --filter 'apps/api:.*' --ago 30d --untagged"], schedule="0 1 * * *")
+    b.cache_rule("hub-nginx", "docker.io/library/nginx", "hub/nginx")
+    b.connected_registry("edge1", "ReadOnly", sync_token_id="/x/tokens/edge1-sync-token")
+    b.soft_deleted("apps/api", "sha256:" + "ab" * 32, size=1234, tags=("old",))
+    b.listing("catalog", False, pages=4, items=400, reason="a page repeated the previous page's last name")
+    return b
+
+
+def test_schema2_parts_round_trip_and_validate() -> None:
+    snap = _schema2_builder().build()
+    doc = snapshot_to_dict(snap)
+    assert doc["schema_version"] == 2
+    VALIDATOR.validate(doc)
+    back = snapshot_from_dict(json.loads(json.dumps(doc)))
+    assert back == snap
+    assert all(back.has(p) for p in (Part.RESOURCE_LOCKS, Part.ROLE_ASSIGNMENTS, Part.TOKENS, Part.TASKS,
+                                     Part.CACHE_RULES, Part.CONNECTED_REGISTRIES, Part.DELETED_ARTIFACTS,
+                                     Part.LISTINGS))
+
+
+def test_a_version_1_file_is_read_with_the_schema2_parts_not_collected() -> None:
+    doc = snapshot_to_dict(_schema2_builder().build())
+    doc["schema_version"] = 1
+    snap = snapshot_from_dict(doc)
+    assert snap.resource_locks is None and snap.access is None and snap.tasks is None and snap.listings is None
+    assert not snap.has(Part.RESOURCE_LOCKS) and not snap.has(Part.ROLE_ASSIGNMENTS)
+    assert snap.registry.name == "contoso"
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("resource_locks", [{"name": "x", "level": "Sometimes", "scope": "registry"}], "resource_locks[0].level"),
+    ("resource_locks", [{"name": "x", "level": "ReadOnly", "scope": "tenant"}], "resource_locks[0].scope"),
+    ("tasks", [{"name": "t", "timerTriggers": [{"name": "t1"}]}], "tasks[0].timerTriggers[0]: missing"),
+    ("listings", {"checked": True, "records": [{"listing": "blobs", "complete": True}]}, "listings.records[0]"),
+    ("cache_rules", "all", "cache_rules: expected an array"),
+])
+def test_malformed_schema2_parts_name_the_json_path(key: str, value: object, message: str) -> None:
+    doc = snapshot_to_dict(SnapshotBuilder().build())
+    doc[key] = value
+    with pytest.raises(SnapshotError, match=re.escape(message)):
+        snapshot_from_dict(doc)

@@ -129,9 +129,15 @@ def severity_names() -> list[str]:
     return [s.value for s in Severity]
 
 
+def demo_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--demo`` alone is the main demo registry; ``--demo=NAME`` one of its documented variants."""
+    return click.option("--demo", "demo", is_flag=False, flag_value="contoso", default=None, metavar="[VARIANT]",
+                        help=help_text)
+
+
 def source_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--demo``, ``--snapshot`` and ``--bundle``: the offline ways in, for diagnose and preflight."""
-    f = click.option("--demo", is_flag=True, help="Use the bundled demo registry.")(f)
+    f = demo_option("Use the bundled demo registry, or one of its variants (acrdoctor checks demos).")(f)
     f = click.option("--snapshot", "snapshot_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="Read a snapshot file (see docs/snapshot.md).")(f)
     f = click.option("--bundle", "bundle_path", type=click.Path(file_okay=False, path_type=Path),
@@ -202,7 +208,7 @@ def collect_live(registry: str, checks: Sequence[type[Check]], live: Mapping[str
     return result
 
 
-def load_source(demo: bool, snapshot_path: Path | None, registry: str | None = None,
+def load_source(demo: str | bool | None, snapshot_path: Path | None, registry: str | None = None,
                 bundle_path: Path | None = None) -> Snapshot:
     """The snapshot of an offline source; exactly one may be given (a live ``registry`` only counts against it)."""
     given = [x for x, on in (("--demo", demo), ("--snapshot", snapshot_path), ("--registry", registry),
@@ -213,7 +219,7 @@ def load_source(demo: bool, snapshot_path: Path | None, registry: str | None = N
     if demo:
         from acrdoctor.demo import load_demo
 
-        return load_demo()
+        return load_demo(demo if isinstance(demo, str) else None)
     if snapshot_path:
         from acrdoctor.snapshot_io import load_snapshot
 

@@ -50,7 +50,7 @@ def render(report: Report, output: str, verbose: bool) -> str | None:
               help="Exit 1 when a finding is at or above this severity.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every finding and command in the console.")
 @click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
-def diagnose_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks: Sequence[str],
+def diagnose_cmd(demo: str | None, snapshot_path: Path | None, registry: str | None, checks: Sequence[str],
             skips: Sequence[str], output: str, fail_on: str, verbose: bool, no_plugins: bool,
             bundle_path: Path | None = None, **live: Any) -> None:
     """Run the checks over a registry (live, a snapshot file or the demo) and explain every finding with its fix."""

@@ -43,7 +43,7 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
 
 
 @click.command("fix")
-@click.option("--demo", is_flag=True, help="Plan for the bundled demo registry (plan only).")
+@common.demo_option("Plan for the bundled demo registry or one of its variants (plan only).")
 @click.option("--snapshot", "snapshot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Plan from a snapshot file (plan only: a snapshot cannot be changed).")
 @common.live_options
@@ -74,7 +74,7 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
               help="Report format (json: docs/fix.md).")
 @click.option("--verbose", "-v", is_flag=True, help="List every step, result and left-out item in the console.")
 @click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
-def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks: tuple[str, ...],
+def fix_cmd(demo: str | None, snapshot_path: Path | None, registry: str | None, checks: tuple[str, ...],
             in_use: Path | None, relock: bool, enable_retention: bool, caller_ip: str | None, do_apply: bool,
             yes: bool, journal_path: Path | None, plan_out: Path | None, from_plan: Path | None,
             resume_path: Path | None, pinned: str | None, inspect_path: Path | None, output: str, verbose: bool,
@@ -161,7 +161,7 @@ def fix_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, checks
     sys.exit(run.exit_code)
 
 
-def _new_plan(demo: bool, snapshot_path: Path | None, registry: str | None, catalogue: Catalogue,
+def _new_plan(demo: str | None, snapshot_path: Path | None, registry: str | None, catalogue: Catalogue,
               checks: tuple[str, ...], in_use: Path | None, relock: bool, enable_retention: bool, ip: str | None,
               live: dict[str, Any]) -> FixPlan:
     from acrdoctor.fix.plan import DEFAULT_CHECKS

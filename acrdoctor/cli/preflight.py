@@ -33,7 +33,7 @@ from acrdoctor.user_files import check_writable, read_text
               help="Exit 1 when a warning is at or above this severity (blockers always exit 1).")
 @click.option("--verbose", "-v", is_flag=True, help="List every deletion in the console.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
-def preflight_cmd(demo: bool, snapshot_path: Path | None, registry: str | None, in_use: Path | None,
+def preflight_cmd(demo: str | None, snapshot_path: Path | None, registry: str | None, in_use: Path | None,
             safe_plan_out: Path | None, output: str, fail_on: str, verbose: bool, command: tuple[str, ...],
             bundle_path: Path | None = None, **live: Any) -> None:
     """Check a delete before running it: the exact plan, what blocks it and the bytes it frees.

@@ -15,10 +15,10 @@ engine; never a collector, pre-flight or fix.
 
 from __future__ import annotations
 
+from .catalogue import FAILURE_MODES
 from .core import explain, explain_chunks, explain_file, explain_stream
 from .model import Explanation, Match, Step
 from .names import Names
-from .recognisers import FAILURE_MODES
 from .render import EXPLAIN_SCHEMA_VERSION, explanation_to_dict, render_console, render_json
 
 __all__ = [

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
 from .model import Explanation, Match
 from .names import Names, around, registry_in
 from .reading import logical_lines, stream_chunks, string_chunks
-from .recognisers import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL, Hit, Recogniser, fold
+from .recognisers import Hit, Recogniser, fold
 
 #: How many lines before a hit classify it (the command that was run, "Deleting tags for repository: …").
 CONTEXT_LINES = 8

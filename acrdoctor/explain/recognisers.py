@@ -763,7 +763,8 @@ def _build_storage(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
-RECOGNISERS: tuple[Recogniser, ...] = (
+#: The first catalogue's recognisers (the two support articles); acrdoctor.explain.catalogue adds the rest.
+FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("name-unknown", ("empty-repository", "repository-not-found"), _detect_name_unknown,
                _build_name_unknown, _NAME_UNKNOWN, ("name_unknown", "not known", "not found")),
     Recogniser("tag-unknown", ("tag-not-found",), _detect_tag_unknown, _build_tag_unknown, _TAG_UNKNOWN,
@@ -790,12 +791,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "number of deleted manifests"), remembers=(_PURGE_DELETED_TAGS,)),
 )
 
-#: Every recogniser's keywords: a line holding none of them is not examined.
-KEYWORDS: tuple[str, ...] = tuple(dict.fromkeys(k for r in RECOGNISERS for k in r.keywords))
-
-#: Failure modes about the registry as a whole: names of objects on nearby lines are not theirs.
-REGISTRY_LEVEL = frozenset({"throttling", "private-endpoints-block-registry-delete", "network-access-denied",
-                            "authentication-required", *_HEALTH_MODES, *_STORAGE_CHECKS})
-
-#: Every failure mode explain can report, catalogue slugs and explain-only ones.
-FAILURE_MODES: tuple[str, ...] = tuple(dict.fromkeys(m for r in RECOGNISERS for m in r.modes))
+#: Failure modes about the registry as a whole in the first catalogue: names of objects on nearby lines are not
+#: theirs.
+FIRST_REGISTRY_LEVEL = frozenset({"throttling", "private-endpoints-block-registry-delete", "network-access-denied",
+                                  "authentication-required", *_HEALTH_MODES, *_STORAGE_CHECKS})

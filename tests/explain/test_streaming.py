@@ -16,11 +16,12 @@ from click.testing import CliRunner
 
 from acrdoctor.cli import cli
 from acrdoctor.explain import core, explain, explain_chunks, explain_file, explanation_to_dict, names
+from acrdoctor.explain.catalogue import RECOGNISERS
 from acrdoctor.explain.core import MAX_KEPT_HITS
 from acrdoctor.explain.names import _REPO, _named_not_found
 from acrdoctor.explain.progress import PROGRESS_FROM_BYTES, ReadProgress
 from acrdoctor.explain.reading import MAX_LINE_CHARS
-from acrdoctor.explain.recognisers import RECOGNISERS, fold
+from acrdoctor.explain.recognisers import fold
 
 from . import bodies as b
 from .test_explain_cli import LOG

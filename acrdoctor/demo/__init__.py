@@ -28,6 +28,8 @@ from acrdoctor.builder import DOCKER_LIST, OCI_MANIFEST, SnapshotBuilder, digest
 from acrdoctor.model import NetworkRuleSet, Part, Policy, Snapshot
 from acrdoctor.snapshot_io import dump_snapshot, snapshot_from_dict
 
+from .variants import MAIN_VARIANT, build_variant, main_demo_plants
+
 #: The moment the demo snapshot claims to have been collected; fixed so the file is reproducible.
 DEMO_NOW = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC)
 
@@ -94,6 +96,12 @@ def build_demo() -> Snapshot:
     _ci_runner(b)
     _batch_scorer(b)
     _healthy(b)
+    # The second catalogue's parts are all collected (empty unless a plant adds rows), and its failure modes
+    # that fit in this registry are planted by the modules of acrdoctor.demo.variants.
+    b.collected("resource_locks", "access", "tokens", "scope_maps", "tasks", "cache_rules", "connected_registries",
+                "deleted_artifacts", "listings")
+    for plant in main_demo_plants():
+        plant(b)
 
     # empty-repository: emptied image by image; deleting it answers NAME_UNKNOWN.
     b.repository("legacy/mailhog", counts=(0, 0))
@@ -223,15 +231,19 @@ def _errors(b: SnapshotBuilder) -> None:
             operation="get_manifest", retry_after=60.0)
 
 
-DEMO_PATH = Path(__file__).parent / "data" / "demo-snapshot.json"
+DEMO_PATH = Path(__file__).parent.parent / "data" / "demo-snapshot.json"
 
 
-def load_demo() -> Snapshot:
-    """The bundled demo registry: a snapshot that exhibits every failure mode in the catalogue.
+def load_demo(variant: str | None = None) -> Snapshot:
+    """The bundled demo registry, or one of its documented variants (``acrdoctor.demo.variants``).
 
-    Read from the shipped file (through importlib.resources, so it works from any install) rather than rebuilt:
-    users and tests see exactly what ships, and a test keeps that file equal to :func:`build_demo`'s output.
+    The main demo is read from the shipped file (through importlib.resources, so it works from any install) rather
+    than rebuilt: users and tests see exactly what ships, and a test keeps that file equal to :func:`build_demo`'s
+    output. A variant shows failure modes that cannot coexist with the main demo's settings (an ABAC registry, soft
+    delete, which excludes geo-replication...); it is built in code, the same way every time.
     """
+    if variant not in (None, MAIN_VARIANT):
+        return build_variant(variant)
     text = resources.files("acrdoctor.data").joinpath("demo-snapshot.json").read_text("utf-8")
     return snapshot_from_dict(json.loads(text))
 
@@ -245,5 +257,3 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,0 +1,26 @@
+"""Every recogniser explain runs, in rank order, and the tables derived from them.
+
+The first catalogue's recognisers live in :mod:`.recognisers`; each later group of failure modes has a module of
+its own (``recognise_*.py``) exposing ``RECOGNISERS`` and ``REGISTRY_LEVEL``, so adding a failure mode is adding a
+module and a line here, not editing one long file. Order is rank: when two recognisers explain the same line, the
+earlier one is the more specific (a resource lock's ScopeLocked before a generic "not allowed").
+"""
+
+from __future__ import annotations
+
+from .recognisers import FIRST_CATALOGUE, FIRST_REGISTRY_LEVEL, Recogniser
+
+#: Recognisers of the second catalogue, ranked before the first catalogue's more generic ones.
+SECOND_CATALOGUE: tuple[Recogniser, ...] = ()
+SECOND_REGISTRY_LEVEL: frozenset[str] = frozenset()
+
+RECOGNISERS: tuple[Recogniser, ...] = (*SECOND_CATALOGUE, *FIRST_CATALOGUE)
+
+#: Every recogniser's keywords: a line holding none of them is not examined.
+KEYWORDS: tuple[str, ...] = tuple(dict.fromkeys(k for r in RECOGNISERS for k in r.keywords))
+
+#: Failure modes about the registry as a whole: names of objects on nearby lines are not theirs.
+REGISTRY_LEVEL = FIRST_REGISTRY_LEVEL | SECOND_REGISTRY_LEVEL
+
+#: Every failure mode explain can report, catalogue slugs and explain-only ones.
+FAILURE_MODES: tuple[str, ...] = tuple(dict.fromkeys(m for r in RECOGNISERS for m in r.modes))
