@@ -462,3 +462,134 @@ class DeleteRegistry(Action):
 
     def describe(self) -> str:
         return f"delete registry {self.registry.name}"
+
+
+# -- Policy topics (artifact cache, listings cut short, continuous patching, shared layers) -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCacheRule(Action):
+    """Delete an artifact cache rule, so its target repositories become ordinary repositories again.
+
+    ``az acr cache delete --registry R --name RULE [--resource-group G]`` (azure-cli ``acr/_params.py``, context
+    ``acr cache``; ``custom`` ``acr_cache_delete`` takes no confirmation flag). Deleting the rule deletes no image.
+    """
+
+    registry: RegistryRef
+    name: Arg
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "cache", "delete", "--registry", self.registry.name, "--name", self.name,
+                *self.registry.rg()]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"delete cache rule {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadListing(Action):
+    """Read one listing again, in full, with ``az`` (which follows every page itself), to compare with a snapshot.
+
+    ``listing`` is ``catalog`` (``az acr repository list``), ``manifests`` (``az acr manifest list-metadata``,
+    the successor of the deprecated ``az acr repository show-manifests``) or ``tags``
+    (``az acr repository show-tags --detail``).
+    """
+
+    registry: RegistryRef
+    listing: str
+    repository: Arg | None = None
+
+    def commands(self) -> tuple[str, ...]:
+        if self.listing == "catalog" or self.repository is None:
+            argv: list[Arg] = ["az", "acr", "repository", "list", "--name", self.registry.name, "--output", "tsv"]
+        elif self.listing == "manifests":
+            argv = ["az", "acr", "manifest", "list-metadata", "--registry", self.registry.name, "--name",
+                    self.repository, "--output", "json"]
+        else:
+            argv = ["az", "acr", "repository", "show-tags", "--name", self.registry.name, "--repository",
+                    self.repository, "--detail", "--output", "json"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        what = f" of {self.repository}" if self.repository is not None and self.listing != "catalog" else ""
+        return f"list the {self.listing}{what} again"
+
+
+@dataclass(frozen=True, slots=True)
+class Recollect(Action):
+    """``acrdoctor collect`` limited to some repositories: a fresh snapshot of the listings that ended early."""
+
+    registry: RegistryRef
+    repositories: tuple[Arg, ...]
+    out: str = "snapshot-recollected.json"
+
+    def commands(self) -> tuple[str, ...]:
+        argv: list[Arg] = ["acrdoctor", "collect", "--registry", self.registry.name]
+        if self.registry.resource_group:
+            argv += ["--resource-group", self.registry.resource_group]
+        for r in self.repositories:
+            argv += ["--repository", r]
+        argv += ["--out", self.out]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return "collect those repositories again"
+
+
+@dataclass(frozen=True, slots=True)
+class Preflight(Action):
+    """``acrdoctor preflight`` of one delete command: what exactly it would delete, refuse and free.
+
+    Nothing is deleted: the pre-flight only reads. The printed ``--registry`` reads the registry live; the same
+    command with ``--snapshot FILE`` or ``--demo`` instead of ``--registry …`` plans against that data.
+    ``command`` is the delete command as separate words, each quoted on its own.
+    """
+
+    registry: RegistryRef
+    command: tuple[Arg, ...]
+
+    @classmethod
+    def repository_delete(cls, registry: RegistryRef, repository: Arg) -> Preflight:
+        return cls(registry, ("az", "acr", "repository", "delete", "--name", registry.name,
+                              "--repository", repository, "--yes"))
+
+    def commands(self) -> tuple[str, ...]:
+        head: list[Arg] = ["acrdoctor", "preflight", "--registry", self.registry.name]
+        if self.registry.resource_group:
+            head += ["--resource-group", self.registry.resource_group]
+        return (shell_join([*head, "--", *self.command]),)
+
+    def describe(self) -> str:
+        return "preview " + " ".join(str(a) for a in self.command[:4]) + " …"
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeKeepLatest(Action):
+    """``acr purge`` of old tags matching ``filters`` that keeps the ``keep`` newest, as a one-off ACR task.
+
+    With ``untagged`` the manifests the tag phase leaves untagged are deleted too (acr-cli ``--untagged``; it
+    considers every untagged manifest of the matched repositories, which ``acrdoctor preflight`` shows).
+    """
+
+    registry: RegistryRef
+    filters: tuple[str, ...]
+    keep: int = 1
+    ago: str = "0d"
+    untagged: bool = True
+
+    def purge_words(self) -> tuple[str, ...]:
+        argv = ["acr", "purge"]
+        for f in self.filters:
+            argv += ["--filter", f]
+        argv += ["--ago", self.ago, "--keep", str(self.keep)]
+        if self.untagged:
+            argv.append("--untagged")
+        return tuple(argv)
+
+    def commands(self) -> tuple[str, ...]:
+        head = shell_join(["az", "acr", "run", "--registry", self.registry.name, *self.registry.rg(), "--cmd"])
+        return (f"{head} {quote_cmd(shell_join(list(self.purge_words())))} /dev/null",)
+
+    def describe(self) -> str:
+        return f"run {shell_join(list(self.purge_words()))}"

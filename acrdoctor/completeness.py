@@ -8,6 +8,13 @@ The engine asks :class:`Coverage`, once per check, for the gaps in the parts tha
 What was collected is decided by the data, as everywhere in a snapshot (``docs/snapshot.md``): a listing
 present for a repository is complete for it even when an earlier attempt was refused. Errors decide only
 where the data cannot show its own absence (repository properties) and name the cause of each gap.
+
+One exception: a listing that ended early is present but not complete. Very large registries have answered
+``az acr repository list`` with a partial catalog and no error (Azure/acr#875), so :func:`cut_short` treats as
+short every listing the collector recorded as incomplete (``Snapshot.listings``) and every one the data itself
+contradicts: ACR's own ``manifestCount``/``tagCount`` above what was listed, a tag pointing at a digest the
+manifest listing lacks, the same digest or tag listed twice (pages that overlapped, so others may be missing).
+Checks reading those listings then get a gap instead of a pass.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from acrdoctor.model import CollectionError, Part, Snapshot
+from acrdoctor.model import CollectionError, Part, Repository, Snapshot
 from acrdoctor.units import plural
 
 #: Parts held per repository: a failed repository list also leaves them uncollected.
@@ -25,6 +32,89 @@ _ALWAYS = frozenset({Part.REGISTRY, Part.ERRORS})
 _ORDER = {p: i for i, p in enumerate(Part)}
 #: How many repository names a gap's text shows; ``Gap.repositories`` always has all of them.
 SHOWN = 5
+
+
+#: Which snapshot part each listing fills.
+LISTING_PART = {"catalog": Part.REPOSITORIES, "manifests": Part.MANIFESTS, "tags": Part.TAGS}
+
+
+@dataclass(frozen=True, slots=True)
+class ShortListing:
+    """One listing known to have ended early: recorded so by the collector, or contradicted by the data.
+
+    ``listed`` is what the snapshot holds, ``expected`` what ACR said elsewhere (its counts), when known.
+    ``recorded`` tells a collector's own record (``Snapshot.listings``) from an inference from the data.
+    """
+
+    listing: str
+    repository: str | None
+    reason: str
+    listed: int | None = None
+    expected: int | None = None
+    recorded: bool = False
+
+    @property
+    def part(self) -> Part:
+        return LISTING_PART.get(self.listing, Part.REPOSITORIES)
+
+    def describe(self) -> str:
+        where = f"{self.listing} of {self.repository}" if self.repository else f"the {self.listing}"
+        return f"{where}: {self.reason}"
+
+
+def _derived(repo: Repository) -> list[ShortListing]:
+    """What one repository's own data says about its listings having ended early."""
+    out: list[ShortListing] = []
+    name = repo.name
+    if repo.manifests is not None:
+        n = len(repo.manifests)
+        digests = {m.digest for m in repo.manifests}
+        if repo.manifest_count is not None and repo.manifest_count > n:
+            out.append(ShortListing("manifests", name, f"ACR counts {repo.manifest_count:,} manifests, "
+                                    f"{n:,} were listed", n, repo.manifest_count))
+        elif len(digests) < n:
+            out.append(ShortListing("manifests", name, f"{n - len(digests):,} digests listed twice (pages "
+                                    "overlapped, so others may be missing)", n, repo.manifest_count))
+        elif repo.tags is not None:
+            unlisted = sorted({t.digest for t in repo.tags} - digests)
+            if unlisted:
+                out.append(ShortListing("manifests", name, f"{len(unlisted):,} tagged digests are not in the "
+                                        f"manifest listing (first {unlisted[0][:19]}…)", n, repo.manifest_count))
+    if repo.tags is not None:
+        n = len(repo.tags)
+        names = {t.name for t in repo.tags}
+        if repo.tag_count is not None and repo.tag_count > n:
+            out.append(ShortListing("tags", name, f"ACR counts {repo.tag_count:,} tags, {n:,} were listed", n,
+                                    repo.tag_count))
+        elif len(names) < n:
+            out.append(ShortListing("tags", name, f"{n - len(names):,} tags listed twice (pages overlapped, so "
+                                    "others may be missing)", n, repo.tag_count))
+    return out
+
+
+def cut_short(snapshot: Snapshot) -> tuple[ShortListing, ...]:
+    """Every listing of ``snapshot`` that ended early, the collector's records first, one per listing."""
+    out: dict[tuple[str, str | None], ShortListing] = {}
+    listings = snapshot.listings
+    for rec in listings.incomplete() if listings is not None else ():
+        key = (rec.listing, rec.repository if rec.listing != "catalog" else None)
+        if key in out:
+            continue
+        reason = rec.reason or "the collector recorded it as incomplete"
+        if rec.items is not None and rec.expected is not None:
+            reason += f" ({rec.items:,} of {rec.expected:,} listed)"
+        elif rec.items is not None:
+            reason += f" ({rec.items:,} listed" + (f" in {rec.pages:,} pages)" if rec.pages else ")")
+        out[key] = ShortListing(rec.listing, key[1], reason, rec.items, rec.expected, recorded=True)
+    for repo in snapshot.repositories or ():
+        for short in _derived(repo):
+            out.setdefault((short.listing, short.repository), short)
+    return tuple(out.values())
+
+
+def short_listings(snapshot: Snapshot) -> set[str]:
+    """Repositories whose manifest or tag listing ended early: nothing read from them is complete."""
+    return {s.repository for s in cut_short(snapshot) if s.repository is not None and s.listing != "catalog"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +129,24 @@ class Gap:
     repositories: tuple[str, ...] = ()
     errors: tuple[CollectionError, ...] = ()
     everywhere: bool = False
+    #: Listings of this part that are present but ended early (their repositories are in ``repositories`` too).
+    cut_short: tuple[ShortListing, ...] = ()
 
     def describe(self) -> str:
         label = self.part.label
-        n = len(self.repositories)
+        short = {c.repository for c in self.cut_short}
+        n = len([r for r in self.repositories if r not in short])
         if self.everywhere:
             text = f"{label} could not be collected"
+        elif self.cut_short and not n:
+            shown = "; ".join(c.describe() for c in self.cut_short[:SHOWN])
+            more = len(self.cut_short) - SHOWN
+            text = f"{label} cut short ({shown}" + (f"; and {more} more)" if more > 0 else ")")
         elif n:
             names = ", ".join(self.repositories[:SHOWN]) + (f" and {n - SHOWN} more" if n > SHOWN else "")
             text = f"{label} missing for {plural(n, 'repository', 'repositories')} ({names})"
+            if self.cut_short:
+                text += f", and cut short for {plural(len(self.cut_short), 'listing')}"
         else:
             text = f"{label} collected for only some repositories"
         if self.errors:
@@ -67,6 +166,13 @@ class Coverage:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self._gaps: dict[Part, Gap | None] = {}
+        self._short: tuple[ShortListing, ...] | None = None
+
+    def short(self, part: Part) -> tuple[ShortListing, ...]:
+        """The listings of ``part`` that ended early (worked out once for every part)."""
+        if self._short is None:
+            self._short = cut_short(self.snapshot)
+        return tuple(c for c in self._short if c.part is part)
 
     def gaps(self, parts: Iterable[Part]) -> tuple[Gap, ...]:
         out = []
@@ -93,11 +199,13 @@ class Coverage:
                 errors += [e for e in self._errors(Part.REPOSITORIES) if e.repository is None]
             return Gap(part, errors=tuple(errors), everywhere=True) if errors else None
         missing = self._missing(part, errors)
-        if not missing and part not in s.partial:
+        short = self.short(part) if part in LISTING_PART.values() else ()
+        if not missing and not short and part not in s.partial:
             return None
-        if missing:
-            errors = [e for e in errors if e.repository is None or e.repository in missing]
-        return Gap(part, tuple(sorted(missing)), tuple(errors))
+        names = missing | {c.repository for c in short if c.repository is not None}
+        if names:
+            errors = [e for e in errors if e.repository is None or e.repository in names]
+        return Gap(part, tuple(sorted(names)), tuple(errors), cut_short=short)
 
     def _missing(self, part: Part, errors: list[CollectionError]) -> set[str]:
         repos = self.snapshot.repositories or ()

@@ -10,6 +10,14 @@ Every rule used here is in the ACR retention-policy and soft-delete docs, summar
   are never scheduled (fact 20);
 * it skips manifests with ``delete-enabled=false`` (fact 14);
 * soft delete and the retention policy cannot be used together (fact 22).
+
+Issue 12 item 10 counts what the policy will *never* delete, with its exclusive bytes: untagged manifests of OCI
+media types (retention docs [D-RET, container-registry-retention-policy.md ms.date 2025-12-18]: Docker media types
+only; seen in practice with podman-pushed images, Azure/acr#785) and manifests untagged before the policy was
+enabled (Azure/acr#342). The registry's ``retentionPolicy.lastUpdatedTime`` (``Policy.updated``) dates the policy's
+last change; a manifest whose ``lastUpdateTime`` is older was untagged before it, so the policy never scheduled it
+(when that change was the enabling, which is the usual case; a later change of ``days`` moves the date too, and
+the finding says so).
 """
 
 from __future__ import annotations
@@ -79,6 +87,20 @@ def purge_for(ref: RegistryRef, repositories: Iterable[str], days: int) -> RunPu
     return RunPurge(ref, filters, ago=f"{days}d", untagged_only=True)
 
 
+def enabled_at(registry: Registry) -> datetime | None:
+    """When the retention policy last changed (ARM ``lastUpdatedTime``), if the snapshot recorded it."""
+    policy = registry.retention_policy
+    return parse_time(policy.updated) if policy is not None and policy.updated else None
+
+
+def purge_days(now: datetime | None, entries: list[Entry], days: int) -> int:
+    """The ``--ago`` (whole days) that reaches every entry: the policy's days, or less for younger entries."""
+    if now is None:
+        return days
+    ages = [(now - t).days for _, m in entries if (t := last_change(m)) is not None]
+    return max(0, min([days, *ages]))
+
+
 @dataclass(frozen=True, slots=True)
 class Leftovers:
     """Untagged manifests the policy should have removed by now, split by why it did not."""
@@ -91,19 +113,24 @@ class Leftovers:
 def leftovers(ctx: Context, days: int) -> Leftovers | None:
     """Unreachable manifests whose last change is more than ``days`` old; ``None`` without a clock.
 
-    Referrers are left out: ACR deletes them with their subject, and acr purge never deletes them.
-    Manifests without a media type are left out too: nobody can say whether the policy covers them.
+    Docker manifests last changed before the policy's ``lastUpdatedTime`` count whatever their age: the policy
+    will never schedule them. Referrers are left out: ACR deletes them with their subject, and acr purge never
+    deletes them. Manifests without a media type are left out too: nobody can say whether the policy covers them.
     """
     now = reference_time(ctx.snapshot)
     if now is None:
         return None
     cutoff = now - timedelta(days=days)
+    since = enabled_at(ctx.snapshot.registry)
     out = Leftovers([], [], [])
     for ri, m in ctx.storage.dangling():
         if m.subject or not m.media_type:
             continue
         changed = last_change(m)
-        if changed is None or changed >= cutoff:
+        if changed is None:
+            continue
+        before = since is not None and changed < since and m.media_type in DOCKER_TYPES
+        if changed >= cutoff and not before:
             continue
         if m.media_type not in DOCKER_TYPES:
             out.oci.append((ri, m))
@@ -148,7 +175,7 @@ class RetentionPolicy(Check):
         if left.oci:
             yield self._oci(ctx, ref, days, left.oci)
         if left.docker or left.docker_locked:
-            yield self._untagged_before(ctx, ref, days, left.docker, left.docker_locked)
+            yield self._untagged_before(ctx, ref, days, left.docker, left.docker_locked, enabled_at(reg))
 
     # -- registry settings ----------------------------------------------------------------------------
 
@@ -244,18 +271,29 @@ class RetentionPolicy(Check):
         )
 
     def _untagged_before(self, ctx: Context, ref: RegistryRef, days: int, unlocked: list[Entry],
-                         locked: list[Entry]) -> Finding:
+                         locked: list[Entry], since: datetime | None) -> Finding:
         everything = unlocked + locked
         freed, shown = self._bytes(ctx, everything)
         locked_freed = ctx.storage.freed_by(locked) if locked else 0
         per_repo = self._per_repository(ctx, everything)
+        before = [e for e in unlocked if since is not None and (t := last_change(e[1])) is not None and t < since]
+        after = [e for e in unlocked if e not in before]
         why = []
-        if unlocked:
+        if since is None and unlocked:
             why.append(f"{len(unlocked):,} most likely untagged before the policy was enabled")
+        if before and since is not None:
+            why.append(f"{len(before):,} untagged before the policy was enabled or last changed "
+                       f"({since:%Y-%m-%d %H:%M} UTC, its lastUpdatedTime), which it never schedules")
+        if after and since is not None:
+            why.append(f"{len(after):,} untagged after that and older than {days} days, which the policy should "
+                       "already have deleted (it runs in the background; look again in a day)")
         if locked:
             why.append(f"{len(locked):,} locked (delete-enabled or write-enabled false), which exempts "
                        + ("it" if len(locked) == 1 else "them"))
         notes = ["The policy only schedules manifests untagged after it was enabled; older ones need one purge."]
+        if since is not None:
+            notes.append("lastUpdatedTime changes with any update of the policy (its days too): a manifest untagged "
+                         "before an update but after the enabling may still be scheduled.")
         related: list[Related] = []
         if locked:
             notes.append("acr purge skips locked manifests too; a lock on an untagged digest is often deliberate "
@@ -267,9 +305,10 @@ class RetentionPolicy(Check):
                 f"Unlock and delete one locked leftover ({repo}@{digest[:19]}…), once nothing pulls it by digest.",
                 (SetAttributes(ref, repo, digest=digest), DeleteManifest(ref, repo, digest)),
             ))
-        actions: tuple[Action, ...] = (purge_for(ref, self._per_repository(ctx, unlocked), days),) if unlocked else ()
+        ago = purge_days(reference_time(ctx.snapshot), unlocked, days)
+        actions: tuple[Action, ...] = (purge_for(ref, self._per_repository(ctx, unlocked), ago),) if unlocked else ()
         fix = Fix(
-            summary=f"Delete the leftovers once with acr purge (untagged manifests older than {days} days)."
+            summary=f"Delete the leftovers once with acr purge (untagged manifests older than {ago} days)."
             if unlocked else "Leave the locked manifests if they are pinned on purpose; otherwise unlock and delete "
                              "them one by one.",
             actions=actions,
@@ -279,8 +318,9 @@ class RetentionPolicy(Check):
         return self.finding(
             Resource.registry(ctx.snapshot.registry.name),
             f"{plural(len(everything), 'untagged Docker manifest')} in "
-            f"{plural(len(per_repo), 'repository', 'repositories')} were last changed more than {days} days ago and "
-            f"are still stored ({'; '.join(why)}). They hold {shown} that nothing else uses",
+            f"{plural(len(per_repo), 'repository', 'repositories')} "
+            + (f"were last changed more than {days} days ago and " if not before else "")
+            + f"are still stored ({'; '.join(why)}). They hold {shown} that nothing else uses",
             fix=fix,
             cause="The retention policy schedules a deletion when a manifest is untagged, so manifests untagged "
                   "before the policy was enabled are never scheduled, and it exempts manifests with "
@@ -289,5 +329,7 @@ class RetentionPolicy(Check):
                 "manifests": len(everything), "unlocked": len(unlocked), "locked": len(locked),
                 "freed_bytes": freed, "locked_bytes": locked_freed, "bytes_exact": ctx.storage.complete,
                 "retention_days": days, "repositories": per_repo,
+                "policy_updated": since.isoformat() if since is not None else None,
+                "before_policy": len(before), "before_policy_bytes": ctx.storage.freed_by(before) if before else 0,
             },
         )

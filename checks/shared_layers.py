@@ -1,15 +1,23 @@
-"""Failure mode 4: "purge freed almost nothing" because the layers are shared across repositories."""
+"""Failure mode 4: "purge freed almost nothing" because the layers are shared across repositories.
+
+The finding names the repositories holding the most shared bytes and gives, for the first few, the
+``acrdoctor preflight`` command that shows exactly what deleting that repository would free and which other
+repositories keep the rest (issue 12: the finding had no command before).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity, SkipCheck
+from acrdoctor.actions import Preflight, RegistryRef
+from acrdoctor.check_api import Check, Context, Finding, Fix, Related, Resource, Severity, SkipCheck
 from acrdoctor.model import Part
 from acrdoctor.units import human_bytes, plural
 
 #: How many repositories the message names; details always carry all of them.
 TOP = 10
+#: How many of the top holders get a pre-flight command.
+PREVIEWS = 3
 
 
 class SharedLayers(Check):
@@ -57,8 +65,18 @@ class SharedLayers(Check):
             f"images' imageSize adds up to {human_bytes(image_size_sum)}. Deleting a repository frees only the bytes "
             f"it holds alone; repositories holding the most shared bytes: {top}{more}"
         )
+        reg = ctx.snapshot.registry
+        ref = RegistryRef(reg.name, reg.resource_group)
+        previews = tuple(Preflight.repository_delete(ref, r.repository) for r in holders[:PREVIEWS])
+        which = "the repository" if len(previews) == 1 else f"each of the {len(previews)} repositories"
         fix = Fix(
             summary="Expect a delete to free only the bytes no remaining manifest uses; shared layers stay.",
+            related=(Related(
+                "preview",
+                f"What deleting {which} holding the most shared bytes would free, and who keeps the rest (reads only; use --snapshot FILE "
+                "instead of --registry to plan against a saved snapshot).",
+                previews,
+            ),),
             notes=(
                 "A shared layer is freed only when every manifest using it, in every repository, is deleted.",
                 "Each repository's exclusive bytes (what deleting the whole repository frees) are in this finding's "
