@@ -73,8 +73,8 @@ class SharedLayers(Check):
             summary="Expect a delete to free only the bytes no remaining manifest uses; shared layers stay.",
             related=(Related(
                 "preview",
-                f"What deleting {which} holding the most shared bytes would free, and who keeps the rest (reads only; use --snapshot FILE "
-                "instead of --registry to plan against a saved snapshot).",
+                f"What deleting {which} holding the most shared bytes would free, and who keeps the rest "
+                "(reads only; use --snapshot FILE instead of --registry to plan against a saved snapshot).",
                 previews,
             ),),
             notes=(
