@@ -18,5 +18,8 @@ CATALOGUE_ORDER = (
     "shared-layers",
     "storage-accounting",
     "retention-policy",
+    "artifact-cache",
+    "continuous-patching",
     "throttling",
+    "listings-cut-short",
 )

@@ -28,7 +28,8 @@ repositories only.
 Warning codes added here (selection warnings come first, unchanged; severities in
 :mod:`acrdoctor.preflight.warnings`): ``not-found``, ``co-deleted-tags``, ``emptied-repository``,
 ``breaks-index``, ``left-dangling``, ``untag-frees-nothing``, ``locked-referrer``, ``blocked-but-cascaded``,
-``private-endpoints-unknown``.
+``private-endpoints-unknown``; and, from :mod:`acrdoctor.preflight.policy`, ``deletes-patch-policy``,
+``deletes-latest-patch``, ``deletes-cached``, ``listing-cut-short``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from acrdoctor.preflight.model import (
     Selection,
     TagRef,
 )
+from acrdoctor.preflight.policy import policy_warnings
 from acrdoctor.snapshot_io import gc_paused
 from acrdoctor.storage import Entry, StorageIndex
 from acrdoctor.units import plural
@@ -510,6 +512,9 @@ class _Evaluator:
                 "manifest or subject it belongs to."))
 
         self.add_warnings(co_deleted, emptied, broken, dangling)
+        if not registry_deleted:
+            self.warnings.extend(policy_warnings(self.snapshot, delete_manifests, delete_tags,
+                                                 [self.repos[ri].name for ri in self.whole], self.purge))
         if not self.deleted and self.untagged:
             self.warnings.append(PlanWarning(
                 "untag-frees-nothing",

@@ -1,0 +1,117 @@
+"""Recognisers for the artifact cache failures (issue 12 item 5), ranked before the first catalogue's.
+
+* ``TargetRepositoryPrefixMatchesExistingRegistries``: ARM refuses to create a cache rule while repositories under
+  its target exist; delete or rename them first (Azure/ARO-HCP PR #5176; Azure/acr#789).
+* ``manifest unknown`` on a pull from a cached repository after a delete: a previously cached tag can answer manifest
+  unknown instead of being fetched from upstream again (Azure/acr#765, open). Recognised only when the text
+  speaks of the cache (a cache rule, artifact cache, a cached image) on the line, just before it, or earlier; the
+  first catalogue's manifest-unknown recogniser still explains the same line its own way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from acrdoctor.actions import Action, Arg, DeleteRepository, RegistryRef, shell_join
+from acrdoctor.checks.artifact_cache import PREFIX_CONFLICT, ArtifactCache
+
+from .actions import ListRepositories, ShowTags
+from .model import Step
+from .recognisers import Built, Hit, Recogniser, Seen
+
+DOCS_CACHE = "https://learn.microsoft.com/azure/container-registry/artifact-cache-overview"
+DOCS_CACHE_TROUBLESHOOT = "https://learn.microsoft.com/azure/container-registry/troubleshoot-artifact-cache"
+
+
+@dataclass(frozen=True, slots=True)
+class ListCacheRules(Action):
+    """``az acr cache list``: every rule with its source and target repository."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "cache", "list", "--registry", self.registry.name, "--output", "table"]),)
+
+    def describe(self) -> str:
+        return "list the cache rules"
+
+
+def _ref(hits: Sequence[Hit]) -> RegistryRef:
+    return RegistryRef(hits[0].names.get("registry"))
+
+
+# --- TargetRepositoryPrefixMatchesExistingRegistries ---------------------------------------------------------
+
+_CONFLICT = re.compile(PREFIX_CONFLICT, re.IGNORECASE)
+
+
+def _detect_conflict(line: str, context: str, seen: Seen) -> str | None:
+    return "artifact-cache" if _CONFLICT.search(line) else None
+
+
+def _build_conflict(mode: str, hits: Sequence[Hit]) -> Built:
+    ref = _ref(hits)
+    repo: Arg = hits[0].names.get("repository")
+    return Built(
+        "A cache rule cannot be created over existing repositories",
+        f"ARM refused to create an artifact cache rule with {PREFIX_CONFLICT}",
+        "ACR does not create a cache rule while repositories under its target repository already exist "
+        "(Azure/ARO-HCP PR #5176; Azure/acr#789): they would mix pushed and cached content. " + ArtifactCache.cause,
+        Step("List the rules and the repositories: those whose names fall under the new rule's target (the exact "
+             "name, or everything under prefix/ for a prefix/* target) are in the way.",
+             (ListCacheRules(ref), ListRepositories(ref))),
+        Step("Delete (or import elsewhere, then delete) the repositories under the target, then create the rule "
+             "again; the rule re-caches them from upstream on the next pull.",
+             (DeleteRepository(ref, repo),),
+             ("Deleting a repository deletes every image in it: copy what must be kept with az acr import to "
+              "another repository first.",)),
+        (DOCS_CACHE, DOCS_CACHE_TROUBLESHOOT, "https://github.com/Azure/acr/issues/789"),
+    )
+
+
+# --- manifest unknown on a cached repository ------------------------------------------------------------------
+
+_MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b", re.IGNORECASE)
+_CACHE = re.compile(r"\bartifact[ -]cache\b|\bcache[ -]?rules?\b|\bcached\b|\bacr cache\b|\bcacheRules/",
+                    re.IGNORECASE)
+
+
+def _detect_cached_unknown(line: str, context: str, seen: Seen) -> str | None:
+    if not _MANIFEST_UNKNOWN.search(line):
+        return None
+    return "artifact-cache" if _CACHE.search(context) or _CACHE in seen else None
+
+
+def _build_cached_unknown(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = _ref(hits)
+    repo: Arg = n.get("repository")
+    where = f" for {n.repository}" + (f":{n.tag}" if n.tag else "") if n.repository else ""
+    return Built(
+        "A cached image answers manifest unknown after a delete",
+        f"A pull{where} from an artifact cache repository answered MANIFEST_UNKNOWN",
+        "After a cached repository (or tag) is deleted, pulling a tag that was cached before can answer manifest "
+        "unknown instead of fetching it from upstream again (Azure/acr#765, open). " + ArtifactCache.cause,
+        Step("Find the cache rule covering the repository and see what is still cached.",
+             (ListCacheRules(ref), ShowTags(ref, repo))),
+        Step("Delete the cache rule and create it again (same source and target), then pull again; the image is "
+             "fetched from upstream.",
+             (),
+             ("Set the rule's name from the first confirm command; az acr cache create -r REGISTRY -n RULE "
+              "-s SOURCE -t TARGET re-creates it (az acr cache docs).",
+              "Deleting cached repositories frees storage only until the next pull caches them again.")),
+        (DOCS_CACHE, "https://github.com/Azure/acr/issues/765"),
+    )
+
+
+RECOGNISERS: tuple[Recogniser, ...] = (
+    Recogniser("cache-rule-conflict", ("artifact-cache",), _detect_conflict, _build_conflict, _CONFLICT,
+               ("targetrepositoryprefixmatchesexistingregistries",)),
+    Recogniser("cached-manifest-unknown", ("artifact-cache",), _detect_cached_unknown, _build_cached_unknown,
+               _MANIFEST_UNKNOWN, ("manifest_unknown", "manifest unknown"), remembers=(_CACHE,)),
+)
+
+#: Failure modes about the registry as a whole: none here (both name the repositories they are about).
+REGISTRY_LEVEL: frozenset[str] = frozenset()
