@@ -186,7 +186,8 @@ class ArtifactCache(Check):
         return self.finding(
             Resource.registry(reg.name),
             f"soft delete is enabled while {plural(len(rules), 'artifact cache rule')} "
-            f"({_names([r.name for r in rules])}) exist; ACR does not support soft delete with artifact cache",
+            f"({_names([r.name for r in rules])}) {'exists' if len(rules) == 1 else 'exist'}; ACR does not support "
+            "soft delete with artifact cache",
             fix=fix,
             severity=Severity.MEDIUM,
             cause="ACR documents soft delete as not supported together with artifact cache (soft-delete policy "

@@ -19,11 +19,13 @@ elsewhere a ``-N`` tag is an ordinary tag.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from acrdoctor.actions import Action, Preflight, PurgeKeepLatest, RegistryRef
+from acrdoctor.actions import Action, Preflight, PurgeKeepLatest, RegistryRef, RunPurge
 from acrdoctor.check_api import Check, Context, Finding, Fix, Related, Resource, Severity
+from acrdoctor.checks.retention_policy import purge_filter
 from acrdoctor.model import Part, Repository, Snapshot
 from acrdoctor.storage import Entry
 from acrdoctor.units import human_bytes, plural
@@ -172,21 +174,30 @@ class ContinuousPatching(Check):
         if highest.latest >= NEAR_END:
             end = (f"; {highest.base}-{highest.latest} is {LAST_SUFFIX - highest.latest} patches from "
                    f"-{LAST_SUFFIX}, after which patching that tag fails")
-        filters = tuple(patch_filter(repo.name, s.base) for s in series[:SHOWN])
-        purge = PurgeKeepLatest(ref, filters, keep=1)
-        actions: tuple[Action, ...] = (purge,)
+        # acr purge OR-joins the filters hitting one repository and applies --keep to their union, so each base
+        # tag gets its own purge; the manifests they leave untagged go in one --untagged-only run afterwards.
+        purges = tuple(PurgeKeepLatest(ref, (patch_filter(repo.name, s.base),), keep=1, untagged=False)
+                       for s in series[:SHOWN])
+        sweep = RunPurge(ref, (purge_filter(repo.name),), ago="0d", untagged_only=True)
+        actions: tuple[Action, ...] = (*purges, sweep)
+        previews = (*(Preflight(ref, p.purge_words()) for p in purges),
+                    Preflight(ref, tuple(shlex.split(sweep.purge_command()))))
         fix = Fix(
-            summary="Delete the superseded patch tags and their images, keeping the newest patch of each base tag.",
+            summary="Delete the superseded patch tags, keeping the newest patch of each base tag, then the images "
+                    "they leave untagged.",
             actions=actions,
             notes=(
-                "--keep 1 keeps the newest matching tag of each repository by lastUpdateTime; --untagged then "
-                "deletes every untagged manifest of the repository, not only former patch images: preview it first.",
+                "One purge per base tag: acr purge joins the filters that hit one repository into one tag regex, "
+                "so --keep 1 over several bases would keep only one tag in all.",
+                "The last command deletes every untagged manifest of the repository, not only former patch images: "
+                "preview it first.",
                 "Consumers pinned to an older -N tag lose it: check what pulls them before running the purge.",
                 f"After -{LAST_SUFFIX} the next patch of that tag fails: switch the workflow to the floating tag "
                 "convention (one mutable -patched tag) or move consumers to a new base tag.",
             ),
-            related=(Related("preview", "What the purge would delete and free, without deleting anything.",
-                             (Preflight(ref, purge.purge_words()),)),),
+            related=(Related("preview", "What each purge would delete and free, without deleting anything (the last one "
+                             "shows today's untagged manifests: the images the first ones untag join them).",
+                             previews),),
         )
         return self.finding(
             Resource.repository(repo.name),
