@@ -195,9 +195,9 @@ class ContinuousPatching(Check):
                 f"After -{LAST_SUFFIX} the next patch of that tag fails: switch the workflow to the floating tag "
                 "convention (one mutable -patched tag) or move consumers to a new base tag.",
             ),
-            related=(Related("preview", "What each purge would delete and free, without deleting anything (the last one "
-                             "shows today's untagged manifests: the images the first ones untag join them).",
-                             previews),),
+            related=(Related("preview", "What each purge would delete and free, without deleting anything (the last "
+                                        "one shows today's untagged manifests: the images the first ones untag join "
+                                        "them).", previews),),
         )
         return self.finding(
             Resource.repository(repo.name),

@@ -13,7 +13,7 @@ from acrdoctor.cli import cli
 REQUIRED_SLUGS = {
     "empty-repository", "private-endpoints-block-registry-delete", "network-access-denied", "locked-artifacts",
     "dangling-manifests", "shared-layers", "storage-accounting", "retention-policy", "broken-index-references",
-    "delete-permission", "throttling",
+    "delete-permission", "throttling", "artifact-cache", "listings-cut-short", "continuous-patching",
 }
 
 
@@ -56,7 +56,9 @@ def test_every_printed_command_is_a_parsable_az_command() -> None:
                 continue
             for cmd in [*fix["commands"], *(c for rel in fix["related"] for c in rel["commands"])]:
                 argv = shlex.split(cmd)
-                assert argv[0] == "az", cmd
+                # acrdoctor's own read-only commands (a pre-flight, a fresh collection) sit next to the az ones;
+                # test_every_printed_preflight_command_runs_on_the_demo runs the pre-flights.
+                assert argv[0] == "az" or argv[:2] in (["acrdoctor", "preflight"], ["acrdoctor", "collect"]), cmd
                 assert "<" not in cmd and ">" not in cmd, f"placeholder left in {cmd!r}"
                 seen += 1
     assert seen > 20
@@ -67,3 +69,28 @@ def test_catalogue_order_names_every_builtin_check() -> None:
 
     assert set(CATALOGUE_ORDER) == {c.slug for c in builtin_checks()} == REQUIRED_SLUGS
     assert [c.slug for c in builtin_checks()] == list(CATALOGUE_ORDER)
+
+
+def demo_preflight_commands() -> list[list[str]]:
+    """Every ``acrdoctor preflight`` command the demo's findings print, as argv with the live source made --demo."""
+    out = []
+    for r in demo_report()["results"]:
+        for f in r["findings"]:
+            fix = f["fix"]
+            for cmd in [*fix["commands"], *(c for rel in fix["related"] for c in rel["commands"])] if fix else []:
+                argv = shlex.split(cmd)
+                if argv[:2] != ["acrdoctor", "preflight"]:
+                    continue
+                cut = argv.index("--")
+                assert argv[2:cut] == ["--registry", "contoso", "--resource-group", "rg-contoso-prod"], cmd
+                out.append(["preflight", "--demo", *argv[cut:]])
+    return out
+
+
+def test_every_printed_preflight_command_runs_on_the_demo() -> None:
+    commands = demo_preflight_commands()
+    assert len(commands) >= 6  # shared-layers' top holders and continuous-patching's purges
+    for argv in commands:
+        result = CliRunner().invoke(cli, argv)
+        assert result.exit_code in (0, 1), (argv, result.output)
+        assert "would delete" in result.output.lower() or "would" in result.output.lower(), result.output
