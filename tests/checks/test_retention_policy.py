@@ -209,3 +209,42 @@ def test_unknown_policy_settings_pass() -> None:
 
 def test_purge_filter_escapes_regex_characters() -> None:
     assert purge_filter("team.a/app_1-x") == r"team\.a/app_1-x:.*"
+
+
+def test_policy_date_splits_leftovers_untagged_before_it_from_overdue_ones() -> None:
+    b = SnapshotBuilder(sku="Premium", retention_policy=Policy("enabled", 7, updated="2026-11-10T09:00:00Z"))
+    repo = b.repository("api")
+    repo.image(tags=["latest"], layers=[("api-base", 4000)])
+    repo.image(age_days=20, layers=[("before-old", 300)], config=("c-a", 1))   # before the date, old
+    repo.image(age_days=12, layers=[("before-young", 200)], config=("c-b", 1))  # before the date, past 7 days
+    repo.image(age_days=9, layers=[("after-overdue", 100)], config=("c-c", 1))  # after the date, past 7 days
+    repo.image(age_days=3, layers=[("after-young", 50)], config=("c-d", 1))     # after the date, young: not counted
+    (f,) = run_check(SLUG, b.build()).findings
+    assert f.details["manifests"] == 3
+    assert f.details["before_policy"] == 2 and f.details["before_policy_bytes"] == 502
+    assert f.details["policy_updated"] == "2026-11-10T09:00:00+00:00"
+    assert "2 untagged before the policy was enabled or last changed (2026-11-10 09:00 UTC" in f.message
+    assert "1 untagged after that and older than 7 days" in f.message
+    assert f.fix is not None and any("lastUpdatedTime changes with any update" in n for n in f.fix.notes)
+
+
+def test_manifests_untagged_before_the_policy_count_even_when_young() -> None:
+    b = SnapshotBuilder(sku="Premium", retention_policy=Policy("enabled", 7, updated="2026-11-19T09:00:00Z"))
+    repo = b.repository("api")
+    repo.image(tags=["latest"])
+    repo.image(age_days=3, layers=[("young-before", 70)], config=("c-y", 1))  # 3 days old, policy enabled 1 day ago
+    (f,) = run_check(SLUG, b.build()).findings
+    assert f.details["before_policy"] == 1 and f.details["freed_bytes"] == 71
+    assert "were last changed more than" not in f.message
+    assert f.fix is not None
+    # The purge's --ago reaches the 3-day-old leftover instead of the policy's 7 days.
+    assert f.fix.commands == (
+        "az acr run --registry contoso --resource-group rg-contoso --cmd \"acr purge --filter 'api:.*' --ago 3d "
+        "--untagged-only\" /dev/null",
+    )
+
+
+def test_without_the_policy_date_young_leftovers_still_pass() -> None:
+    b = premium(days=7)
+    b.repository("api").image(age_days=3)
+    assert run_check(SLUG, b.build()).status is Status.PASSED

@@ -89,3 +89,17 @@ def test_a_partial_scan_without_sharing_is_skipped_not_passed() -> None:
     result = run_check("shared-layers", b.build())
     assert result.status is Status.SKIPPED
     assert "only 1 repository of the registry was scanned" in (result.reason or "")
+
+
+def test_top_holders_get_preflight_commands() -> None:
+    b = SnapshotBuilder()
+    for name, own in (("a", 10), ("b", 20), ("c", 30), ("d", 40)):
+        b.repository(name).image(tags=["v1"], layers=[("shared", 1000 + ord(name)), (f"own-{name}", own)])
+    b.repository("e").image(tags=["v1"], layers=[("alone", 5)])
+    (f,) = run_check("shared-layers", b.build()).findings
+    assert f.fix is not None
+    (preview,) = f.fix.related
+    assert preview.label == "preview"
+    assert preview.commands == tuple(
+        f"acrdoctor preflight --registry contoso --resource-group rg-contoso -- az acr repository delete --name "
+        f"contoso --repository {name} --yes" for name in ("a", "b", "c"))
