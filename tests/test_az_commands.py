@@ -28,6 +28,7 @@ import pytest
 azure_cli_core = pytest.importorskip("azure.cli.core", reason="the azcli extra (azure-cli) is not installed")
 
 from acrdoctor.builder import SnapshotBuilder, locked  # noqa: E402
+from acrdoctor.controls import CacheRule  # noqa: E402
 from acrdoctor.demo import load_demo  # noqa: E402
 from acrdoctor.engine import Catalogue, diagnose  # noqa: E402
 from acrdoctor.model import NetworkRuleSet, Part, Policy, Snapshot  # noqa: E402
@@ -56,6 +57,8 @@ def variant_snapshots() -> dict[str, Snapshot]:
     basic.error(Part.MANIFESTS, 401, "UNAUTHORIZED", "authentication required",
                 repository="team/app", detail={"Type": "repository", "Name": "team/app", "Action": "delete"})
     basic.set_usage(size=100, limit=105)
+    basic.listing("catalog", False, items=2, reason="an empty page before the end")
+    basic.repository("short", counts=(4, 2)).image(["v1"], layers=[("short", 5)])
 
     private = SnapshotBuilder(name="northwind", sku="Premium", public_network_access="Disabled",
                               network_rule_set=NetworkRuleSet("Deny"), role_assignment_mode="AbacRepositoryPermissions",
@@ -67,6 +70,7 @@ def variant_snapshots() -> dict[str, Snapshot]:
     private.private_endpoint("0123abcd")
     private.replication("eastus")
     private.set_usage()
+    private.controls["cache_rules"] = (CacheRule("mirror", "docker.io/library/*", "svc", provisioning_state="Failed"),)
     return {"demo": load_demo(), "basic": basic.build(), "private": private.build()}
 
 

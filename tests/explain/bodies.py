@@ -124,3 +124,16 @@ def health_output(code: str, message: str) -> str:
     return (f"2024-05-01 10:00:00.000000 An error occurred: {code}\n{message}\n"
             f"Please refer to https://aka.ms/acr/errors#{code.lower()} for more information.\n"
             "Please refer to https://aka.ms/acr/health-check for more information.")
+
+# Artifact cache (issue 12 item 5). The ARM error code is quoted by Azure/ARO-HCP PR #5176 and Azure/acr#789; the
+# surrounding az CLI wording is the usual "(Code) Message" form of ARM errors, the message text is a stand-in.
+CACHE_RULE_CONFLICT = (
+    "$ az acr cache create -r contosoreg -n hub-nginx -s docker.io/library/nginx -t hub/nginx\n"
+    "(TargetRepositoryPrefixMatchesExistingRegistries) The target repository prefix matches existing repositories "
+    "in the registry.\nCode: TargetRepositoryPrefixMatchesExistingRegistries")
+# Azure/acr#765: a cached tag pulled again after its cached repository was deleted.
+CACHED_MANIFEST_UNKNOWN = (
+    "# cache rule hub-nginx: hub/nginx <= docker.io/library/nginx; deleted the cached repository to free space\n"
+    "$ docker pull contosoreg.azurecr.io/hub/nginx:1.27\n"
+    "Error response from daemon: manifest for contosoreg.azurecr.io/hub/nginx:1.27 not found: manifest unknown: "
+    "manifest unknown")

@@ -80,5 +80,5 @@ def explain_texts() -> list[str]:
     """Texts whose explanations cover every recogniser, for the az parser test."""
     return [LOG, b.NAME_UNKNOWN_JSON, b.TAG_UNKNOWN_JSON, b.BROKEN_INDEX_PULL, b.UNAUTHORIZED_DETAIL,
             b.UNAUTHORIZED_ANON, b.MANIFEST_UNKNOWN_PURGE, "Deleting the registry failed: private endpoints",
-            "untagged them all and storage did not go down",
+            "untagged them all and storage did not go down", b.CACHE_RULE_CONFLICT, b.CACHED_MANIFEST_UNKNOWN,
             *(b.health_output(c, msg) for c, msg in b.HEALTH.values())]
