@@ -43,7 +43,7 @@ _DOCS = (
 
 def target_of(rule: CacheRule, registry: Registry) -> str:
     """The rule's target as a repository pattern, without a login-server prefix some tools print."""
-    target = rule.target_repository.strip().strip("/")
+    target = rule.target_repository
     prefix = registry.login_server.lower() + "/"
     return target[len(prefix):] if target.lower().startswith(prefix) else target
 

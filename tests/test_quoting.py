@@ -216,6 +216,11 @@ def renamed_demo(rename: Callable[[str], str]) -> dict[str, Any]:
                 m["tags"] = [rename(t) for t in m["tags"]]
     for pec in doc.get("private_endpoint_connections") or ():
         pec["name"] = rename(pec["name"])
+    for rule in doc.get("cache_rules") or ():  # exact targets name a repository; rename them alike
+        rule["name"], rule["targetRepository"] = rename(rule["name"]), rename(rule["targetRepository"])
+    for rec in (doc.get("listings") or {}).get("records") or ():
+        if rec.get("repository"):
+            rec["repository"] = rename(rec["repository"])
     for err in doc.get("errors") or ():
         if err.get("repository"):
             err["repository"] = rename(err["repository"])
@@ -259,7 +264,7 @@ def _plan_commands(doc: dict[str, Any]) -> list[str]:
     return [c for s in plan.steps for c in s.action.commands()] + [c for m in plan.manual for c in m.commands]
 
 
-PATH_NAMES = st.lists(NAMES, min_size=60, max_size=60, unique=True)
+PATH_NAMES = st.lists(NAMES, min_size=100, max_size=100, unique=True)
 
 
 @pytest.mark.parametrize("commands_of", [_finding_commands, _plan_commands], ids=["diagnose", "fix-plan"])
