@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 
 from acrdoctor.actions import Action, DeleteCacheRule, DeleteRepository, RegistryRef, SetSoftDeletePolicy
 from acrdoctor.check_api import Check, Context, Finding, Fix, Related, Resource, Severity
+from acrdoctor.completeness import Gap
 from acrdoctor.controls import CacheRule
 from acrdoctor.model import Part, Registry
 from acrdoctor.units import human_bytes, plural
@@ -99,6 +100,12 @@ class ArtifactCache(Check):
                 yield self._cached(ctx, ref, rule, repos, reg)
         for err in conflict_errors[:1]:
             yield self._conflict_error(ref, err.message, reg)
+
+    def blind_spots(self, ctx: Context, gaps: tuple[Gap, ...]) -> tuple[Gap, ...]:
+        """Without cache rules nothing depends on the listings; a short catalog may still hide a cached repository."""
+        if ctx.snapshot.cache_rules:
+            return gaps
+        return tuple(g for g in gaps if g.part is Part.REPOSITORIES)
 
     def _bytes(self, ctx: Context, repos: Sequence[str]) -> tuple[int | None, str]:
         if not ctx.snapshot.has(Part.MANIFESTS):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from acrdoctor.actions import Action, Preflight, PurgeKeepLatest, RegistryRef, RunPurge
 from acrdoctor.check_api import Check, Context, Finding, Fix, Related, Resource, Severity
 from acrdoctor.checks.retention_policy import purge_filter
+from acrdoctor.completeness import Gap
 from acrdoctor.model import Part, Repository, Snapshot
 from acrdoctor.storage import Entry
 from acrdoctor.units import human_bytes, plural
@@ -128,6 +129,12 @@ class ContinuousPatching(Check):
             series = patch_series(repo)
             if series:
                 yield self._series(ctx, ref, ri, repo, series)
+
+    def blind_spots(self, ctx: Context, gaps: tuple[Gap, ...]) -> tuple[Gap, ...]:
+        """Without the workflow no tag is a patch tag; a short catalog or task list may still hide the workflow."""
+        if workflow_configured(ctx.snapshot):
+            return gaps
+        return tuple(g for g in gaps if g.part in (Part.REPOSITORIES, Part.TASKS))
 
     def _policy_gone(self, registry: str, tasks: list[str]) -> Finding:
         fix = Fix(

@@ -39,6 +39,7 @@ from acrdoctor.actions import (
     UpgradeSku,
 )
 from acrdoctor.check_api import Check, Context, Finding, Fix, Related, Resource, Severity
+from acrdoctor.completeness import Gap
 from acrdoctor.model import Part, Registry, Snapshot
 from acrdoctor.storage import Entry
 from acrdoctor.times import last_change, parse_time
@@ -176,6 +177,11 @@ class RetentionPolicy(Check):
             yield self._oci(ctx, ref, days, left.oci)
         if left.docker or left.docker_locked:
             yield self._untagged_before(ctx, ref, days, left.docker, left.docker_locked, enabled_at(reg))
+
+    def blind_spots(self, ctx: Context, gaps: tuple[Gap, ...]) -> tuple[Gap, ...]:
+        """A disabled policy is judged from the registry settings alone; the listings matter only when it is on."""
+        policy = ctx.snapshot.registry.retention_policy
+        return gaps if policy is not None and policy.enabled else ()
 
     # -- registry settings ----------------------------------------------------------------------------
 

@@ -71,7 +71,8 @@ def variant_snapshots() -> dict[str, Snapshot]:
     private.replication("eastus")
     private.set_usage()
     private.controls["cache_rules"] = (CacheRule("mirror", "docker.io/library/*", "svc", provisioning_state="Failed"),)
-    return {"demo": load_demo(), "basic": basic.build(), "private": private.build()}
+    return {"demo": load_demo(), "basic": basic.build(), "private": private.build(),
+            "truncated": load_demo("truncated")}
 
 
 def printed_commands() -> list[str]:

@@ -1,13 +1,16 @@
-"""What the main demo registry shows of the policy topics: artifact cache, continuous patching, a listing cut short,
-and the retention policy's own date.
+"""The policy topics in the demo: artifact cache, continuous patching and the retention policy's date are planted into
+the main demo (``plant``); listings cut short get a variant of their own (``--demo=truncated``, ``build``).
 
-Planted into ``contoso`` (``plant``); no variant of its own. Each block names the check it feeds:
+A listing that ended early makes every check reading it incomplete or a lower bound, so in the main demo it would
+turn half of the report into lower bounds; the variant shows that on a small registry instead. Each block names the
+check it feeds:
 
 * ``artifact-cache``: a cache rule ``hub-nginx`` (``hub/nginx`` <= ``docker.io/library/nginx``) with the images it
   cached; deleting them frees storage only until the next pull.
 * ``continuous-patching``: the workflow is configured (``csscpolicies/patchpolicy`` and the three ``cssc-*``
   tasks); ``runtime/python`` keeps 24 patched images of ``3.12`` and three of ``3.11`` whose suffix nears -999.
-* ``listings-cut-short``: ``mirror/alpine``'s tag listing stopped after one page; ACR counts 5 tags, 3 were listed.
+* ``listings-cut-short`` (variant ``truncated``): ``mirror/alpine``'s tag listing stopped after one page (ACR counts
+  5 tags, 3 were listed) and ``tools/build``'s manifest listing holds fewer manifests than ACR counts, with no record.
 * ``retention-policy``: the policy was enabled on 2026-10-11 (``lastUpdatedTime``), so manifests untagged before
   that are never scheduled.
 """
@@ -15,10 +18,13 @@ Planted into ``contoso`` (``plant``); no variant of its own. Each block names th
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from acrdoctor.builder import OCI_MANIFEST, SnapshotBuilder, iso
-from acrdoctor.model import Policy
+from acrdoctor.builder import OCI_MANIFEST, SnapshotBuilder, iso, locked
+from acrdoctor.model import Policy, Snapshot
+
+NAME = "truncated"
+DESCRIPTION = "listings that ended early: a tag listing cut short and manifest counts above the listing"
 
 MB = 1_000_000
 #: The same base layer names and sizes as the main demo's, so the new images share its bytes.
@@ -33,7 +39,6 @@ def plant(b: SnapshotBuilder) -> None:
     _retention_date(b)
     _artifact_cache(b)
     _continuous_patching(b)
-    _cut_short(b)
 
 
 def _retention_date(b: SnapshotBuilder) -> None:
@@ -77,11 +82,27 @@ def _continuous_patching(b: SnapshotBuilder) -> None:
                    config=(f"python-config-3.11-{n}", 5_150), media_type=OCI_MANIFEST, age_days=915 - n)
 
 
-def _cut_short(b: SnapshotBuilder) -> None:
-    """listings-cut-short: ACR counts 5 tags in mirror/alpine; the collector's tag listing stopped at 3."""
+def build() -> Snapshot:
+    """The ``truncated`` variant: a Standard registry whose collection met two listings that ended early."""
+    b = SnapshotBuilder("fabrikam", sku="Standard", resource_group="rg-fabrikam", now=datetime(2026, 11, 20, 9, 0, 0,
+                                                                                              tzinfo=UTC))
+    b.collected("resource_locks", "access", "tokens", "scope_maps", "tasks", "cache_rules", "connected_registries",
+                "deleted_artifacts", "listings")
+    b.no_private_endpoints().no_replications()
+    b.attempted("list_repository_names", "get_repository_properties", "list_manifests", "list_tags", "get_manifest")
+    # listings-cut-short: the collector recorded where the tag listing stopped.
     repo = b.repository("mirror/alpine", counts=(3, 5))
     for tag, age in (("3.18", 300), ("3.19", 200), ("3.20", 100)):
         repo.image(tags=[tag], layers=[(f"alpine-{tag}-amd64", 3_500_000)], config=(f"alpine-config-{tag}", 1_470),
                    age_days=age)
     b.listing("tags", False, repository="mirror/alpine", pages=1, items=3, expected=5,
               reason="the next-page link of the first page answered 404")
+    # listings-cut-short, inferred: ACR counts 6 manifests, the listing has 2 and no record says why.
+    build_repo = b.repository("tools/build", counts=(6, 1))
+    build_repo.image(tags=["2.0"], layers=[("build-2.0", 8_000_000)], config=("build-config-2.0", 1_200), age_days=9)
+    build_repo.image(layers=[("build-1.9", 7_900_000)], config=("build-config-1.9", 1_190), age_days=40)
+    # locked-artifacts finds this one, but only as a lower bound: tags it could not see may be locked too.
+    b.repository("apps/site").image(tags=["1.0"], layers=[("site-1.0", 2_000_000)], config=("site-config", 900),
+                                    tag_attributes={"1.0": locked()}, age_days=30)
+    b.set_usage()
+    return replace(b.build(), source="demo")
