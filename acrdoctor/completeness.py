@@ -34,6 +34,10 @@ _ORDER = {p: i for i, p in enumerate(Part)}
 SHOWN = 5
 
 
+#: Said of an inferred short listing: ACR leaves objects locked with listEnabled=false out of listings (image-lock
+#: docs), which the data cannot tell from a listing that stopped; either way the snapshot does not show them.
+_HIDDEN = " (or they are locked with list-enabled=false, which hides them from listings)"
+
 #: Which snapshot part each listing fills.
 LISTING_PART = {"catalog": Part.REPOSITORIES, "manifests": Part.MANIFESTS, "tags": Part.TAGS}
 
@@ -71,21 +75,21 @@ def _derived(repo: Repository) -> list[ShortListing]:
         digests = {m.digest for m in repo.manifests}
         if repo.manifest_count is not None and repo.manifest_count > n:
             out.append(ShortListing("manifests", name, f"ACR counts {repo.manifest_count:,} manifests, "
-                                    f"{n:,} were listed", n, repo.manifest_count))
+                                    f"{n:,} were listed" + _HIDDEN, n, repo.manifest_count))
         elif len(digests) < n:
             out.append(ShortListing("manifests", name, f"{n - len(digests):,} digests listed twice (pages "
                                     "overlapped, so others may be missing)", n, repo.manifest_count))
         elif repo.tags is not None:
             unlisted = sorted({t.digest for t in repo.tags} - digests)
             if unlisted:
-                out.append(ShortListing("manifests", name, f"{len(unlisted):,} tagged digests are not in the "
-                                        f"manifest listing (first {unlisted[0][:19]}…)", n, repo.manifest_count))
+                reason = f"{len(unlisted):,} tagged digests are not in the manifest listing (first {unlisted[0][:19]}…)"
+                out.append(ShortListing("manifests", name, reason + _HIDDEN, n, repo.manifest_count))
     if repo.tags is not None:
         n = len(repo.tags)
         names = {t.name for t in repo.tags}
         if repo.tag_count is not None and repo.tag_count > n:
-            out.append(ShortListing("tags", name, f"ACR counts {repo.tag_count:,} tags, {n:,} were listed", n,
-                                    repo.tag_count))
+            out.append(ShortListing("tags", name, f"ACR counts {repo.tag_count:,} tags, {n:,} were listed" + _HIDDEN,
+                                    n, repo.tag_count))
         elif len(names) < n:
             out.append(ShortListing("tags", name, f"{n - len(names):,} tags listed twice (pages overlapped, so "
                                     "others may be missing)", n, repo.tag_count))
