@@ -45,6 +45,7 @@ from .effective_access import (
     CONTRIBUTOR_ROLE,
     LEGACY_DELETE_ROLE,
     AccessVerdict,
+    caller_label,
     judge,
     prefix_condition,
     token_scope_map,
@@ -214,14 +215,13 @@ class DeletePermission(Check):
 
     def run(self, ctx: Context) -> Iterator[Finding]:
         snap = ctx.snapshot
-        reg = snap.registry
         counts: Counter[Missing] = Counter()
         samples: dict[Missing, CollectionError] = {}
         for error in snap.errors:
             for missing in missing_permissions(error):
                 counts[missing] += 1
                 samples.setdefault(missing, error)
-        findings = [self._finding(reg, missing, n, samples[missing]) for missing, n in counts.items()]
+        findings = [self._finding(snap, missing, n, samples[missing]) for missing, n in counts.items()]
         findings += self._from_access(snap, counts)
         if not findings and snap.access is None:
             skip_without_attempt(snap, DELETE_OPERATIONS, "no delete", "a 401 or 403 naming the delete permission")
@@ -341,7 +341,8 @@ class DeletePermission(Check):
         return Fix(summary=f"Assign {role} to {verdict.caller}.", actions=actions, notes=tuple(notes),
                    related=related)
 
-    def _finding(self, reg: Registry, missing: Missing, n: int, sample: CollectionError) -> Finding:
+    def _finding(self, snap: Snapshot, missing: Missing, n: int, sample: CollectionError) -> Finding:
+        reg = snap.registry
         abac = (reg.role_assignment_mode or "").lower() == ABAC_MODE
         on_repo = missing.type == "repository" and missing.name
         resource = Resource.repository(missing.name) if on_repo and missing.name else Resource.registry(reg.name)
@@ -352,11 +353,44 @@ class DeletePermission(Check):
         if sample.operation:
             message += f" (during {sample.operation})"
         return self.finding(
-            resource, message, fix=self._fix(reg, missing, abac),
+            resource, message, fix=self._known_caller_fix(snap, missing, abac) or self._fix(reg, missing, abac),
             severity=None if missing.action == "delete" else Severity.MEDIUM,
             details={"action": missing.action, "type": missing.type, "name": missing.name, "calls": n,
                      "status": sample.status, "code": sample.code, "role_assignment_mode": reg.role_assignment_mode},
         )
+
+    def _known_caller_fix(self, snap: Snapshot, missing: Missing, abac: bool) -> Fix | None:
+        """The fix for a refusal when the snapshot names the caller: its token's scope map, or a role for its
+        object id (never the signed-in user's, which is wrong for pipelines and managed identities)."""
+        access = snap.access
+        roles = ROLES.get(missing.action)
+        if access is None or missing.type == "arm" or roles is None:
+            return None
+        reg = snap.registry
+        caller = access.caller
+        repo = missing.name if missing.type == "repository" and missing.name else None
+        scope_action = SCOPE_MAP_ACTIONS.get(missing.action)
+        scope_map = token_scope_map(snap)
+        if caller.kind == "token" and scope_map and scope_action:
+            ref = RegistryRef(reg.name, reg.resource_group)
+            return Fix(
+                summary=f"Add {scope_action} on {repo or 'the repository'} to the scope map of token "
+                        f"{caller.token_name} ({scope_map}).",
+                actions=(AddScopeMapRepositories(ref, scope_map, (repo or "*",), (scope_action,)),),
+                notes=("Every token that uses this scope map gains the permission. Changing locks needs "
+                       "metadata/write too [D-TOK].",),
+            )
+        scope = _registry_id(reg)
+        if caller.kind != "entra" or not caller.principal_id or not scope:
+            return None
+        role = roles[1] if abac else roles[0]
+        note = (f"This registry uses ABAC repository permissions: {roles[0]} and the other Acr* roles are not "
+                f"honoured there [D-ABAC]." if abac else
+                f"If the registry is switched to ABAC repository permissions, {roles[0]} stops working; "
+                f"{roles[1]} is the ABAC-mode equivalent [D-ABAC].")
+        return Fix(summary=f"Assign {role} to {caller_label(access)}, the identity that made the call.",
+                   actions=(AssignRoleToPrincipal(scope, role, caller.principal_id, caller.principal_type),),
+                   notes=(note,))
 
     def _fix(self, reg: Registry, missing: Missing, abac: bool) -> Fix:
         notes: list[str] = []

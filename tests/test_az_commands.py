@@ -67,7 +67,7 @@ def variant_snapshots() -> dict[str, Snapshot]:
     private.private_endpoint("0123abcd")
     private.replication("eastus")
     private.set_usage()
-    return {"demo": load_demo(), "basic": basic.build(), "private": private.build()}
+    return {"demo": load_demo(), "basic": basic.build(), "private": private.build(), "abac": load_demo("abac")}
 
 
 def printed_commands() -> list[str]:

@@ -264,3 +264,24 @@ def test_token_rules_read_wildcards_and_actions() -> None:
     assert token_rules(actions, "content/delete") == ("a/b/", "c")
     assert token_rules(actions, "metadata/write") == ("",)
     assert METADATA_WRITE_DATA_ACTION.endswith("metadata/write")
+
+
+def test_refusal_fix_names_the_collected_caller(builder: SnapshotBuilder) -> None:
+    """A 401 with the caller known: a role for its object id, never the signed-in user's; a token: its scope map."""
+    _repos(builder, "app").caller(principal_type="ServicePrincipal", name="pipeline")
+    builder.role_assignment("AcrPush", "8311e382-0749-4cb8-b61a-304f252e45ec")
+    builder.error(Part.MANIFESTS, 401, "UNAUTHORIZED", "authentication required", repository="app",
+                  detail={"Type": "repository", "Name": "app", "Action": "delete"})
+    (f,) = run_check(SLUG, builder.build()).findings
+    assert f.fix is not None
+    (cmd,) = f.fix.commands
+    assert "--assignee-object-id " + PRINCIPAL in cmd and "signed-in-user" not in cmd
+    token = SnapshotBuilder()
+    _repos(token, "app").caller(kind="token", principal_id=None, token_name="ci")
+    token.token("ci", "ci-map", ["repositories/app/content/read"])
+    token.error(Part.MANIFESTS, 401, "UNAUTHORIZED", "authentication required", repository="app",
+                detail={"Type": "repository", "Name": "app", "Action": "delete"})
+    (f,) = run_check(SLUG, token.build()).findings
+    assert f.fix is not None
+    assert _args(f.fix.commands[0])[:5] == ["az", "acr", "scope-map", "update", "--name"]
+    assert f.fix.commands[0].endswith("--add-repository app content/delete")
