@@ -192,6 +192,42 @@ def access_denials(snapshot: Snapshot) -> tuple[AccessVerdict | None, list[str],
     return verdict, denied, unknown
 
 
+def access_blocks(snapshot: Snapshot, repositories: Iterable[str], purge: bool = False
+                  ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """For a pre-flight: (blocked, warnings) from the caller's collected access, for the repositories a command
+    deletes in. ``blocked`` is (repository, reason) for each one the caller may not delete in; ``warnings`` is
+    (code, message): ``permission-unknown`` for repositories the access data cannot decide, and
+    ``purge-stops-at-unauthorized`` for ``acr purge`` on an ABAC registry, which stops at the first repository it
+    may not delete in [D-PURGE]."""
+    verdict, denied_all, unknown_all = access_denials(snapshot)
+    wanted = list(dict.fromkeys(repositories))
+    if verdict is None or not wanted or (not verdict.judged and verdict.kind not in ("entra", "token")):
+        return [], []  # nothing collected about the caller (or an admin/unknown caller): nothing to add
+    warnings: list[tuple[str, str]] = []
+    if not verdict.judged:
+        denied, unknown = [], wanted
+        why = verdict.reason or "not judged"
+    else:
+        denied = [r for r in wanted if r in set(denied_all)]
+        unknown = [r for r in wanted if r in set(unknown_all)]
+        why = "; ".join(verdict.uncertain)
+    if verdict.kind == "token":
+        reason = "its token's scope map grants no content/delete there"
+    else:
+        reason = "none of its role assignments grants delete there" + (
+            " (ABAC mode: AcrDelete, AcrPush and Owner/Contributor do not count)" if verdict.abac else "")
+    blocked = [(r, f"{verdict.caller} may not delete in repository {r}: {reason}") for r in denied]
+    if unknown:
+        names = ", ".join(unknown[:SHOWN]) + (f" and {len(unknown) - SHOWN} more" if len(unknown) > SHOWN else "")
+        warnings.append(("permission-unknown", f"whether {verdict.caller} may delete in {names} cannot be judged "
+                         f"from the collected access ({why})"))
+    if purge and verdict.abac and (denied or unknown):
+        warnings.append(("purge-stops-at-unauthorized", "on a registry in ABAC repository-permissions mode acr purge "
+                         "stops at the first repository its identity may not delete in, leaving the rest "
+                         f"unprocessed [D-PURGE]; judged for {verdict.caller} (a task runs as its own identity)"))
+    return blocked, warnings
+
+
 class DeletePermission(Check):
     slug = "delete-permission"
     title = "Identity lacks the permission to delete"
