@@ -513,7 +513,7 @@ class AddScopeMapRepositories(Action):
 
     registry: RegistryRef
     scope_map: Arg
-    repositories: tuple[str, ...]
+    repositories: tuple[Arg, ...]
     actions: tuple[str, ...] = ("content/delete",)
 
     def commands(self) -> tuple[str, ...]:
