@@ -290,9 +290,6 @@ class AccessVerdict:
         """Whether the verdict is the same for every repository (so no repository list is needed)."""
         return not self.grants or any(g.everywhere for g in self.grants)
 
-    def describe_caller(self) -> str:
-        return self.caller
-
 
 def _under(scope: str, registry_id: str | None) -> bool:
     """Whether an assignment at ``scope`` applies to the registry: its own id or an ancestor of it."""
@@ -357,8 +354,11 @@ def _judge_entra(reg: Registry, access: Access, action: str, label: str) -> Acce
         by_action = legacy_action is not None and _grants(definition.permissions, legacy_action, data=False)
         if abac:
             if not by_data:
-                if by_action or definition.role_name.lower() in _LEGACY_ROLES:
+                if definition.role_name.lower() in _LEGACY_ROLES:
                     ignored.append(f"{source}: legacy role, not honoured on a registry in ABAC mode [D-ABAC]")
+                elif by_action:
+                    ignored.append(f"{source}: grants delete as a control-plane action only, which gives no "
+                                   "data-plane access on a registry in ABAC mode [D-ABAC]")
                 continue
             if ra.condition:
                 try:

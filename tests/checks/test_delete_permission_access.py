@@ -109,6 +109,7 @@ def test_abac_contributor_without_condition_passes_and_legacy_alone_fails(builde
     legacy.role_assignment("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c")
     (f,) = run_check(SLUG, legacy.build()).findings
     assert "(ABAC repository permissions)" in f.message
+    assert "Contributor at the registry: grants delete as a control-plane action only" in f.message
     assert any("AcrDelete and the other Acr* roles are not honoured" in n for n in f.fix.notes)  # type: ignore[union-attr]
 
 
