@@ -337,10 +337,13 @@ def _judge_entra(reg: Registry, access: Access, action: str, label: str) -> Acce
     if access.role_assignments is None:
         return AccessVerdict(action, label, "entra", reason="the caller's role assignments were not collected",
                              abac=abac)
+    legacy_action = LEGACY_DELETE_ACTION if action == DELETE_DATA_ACTION else None
+    if not abac and legacy_action is None:
+        return AccessVerdict(action, label, "entra", reason=f"the docs name no legacy-mode action for {action}",
+                             abac=abac)
     grants: list[Grant] = []
     ignored: list[str] = []
     uncertain: list[str] = []
-    legacy_action = LEGACY_DELETE_ACTION if action == DELETE_DATA_ACTION else None
     for ra in access.role_assignments:
         if not _under(ra.scope, reg.id):
             continue

@@ -286,3 +286,29 @@ def test_refusal_fix_names_the_collected_caller(builder: SnapshotBuilder) -> Non
     assert f.fix is not None
     assert _args(f.fix.commands[0])[:5] == ["az", "acr", "scope-map", "update", "--name"]
     assert f.fix.commands[0].endswith("--add-repository app content/delete")
+
+
+def test_metadata_write_is_judged_in_abac_mode_and_for_tokens_only() -> None:
+    """Lock changes need metadata/write [D-ABAC, D-TOK]; no legacy-mode action is documented for it."""
+    from acrdoctor.checks.effective_access import judge
+
+    abac = SnapshotBuilder()
+    abac.registry(role_assignment_mode=ABAC)
+    _repos(abac, "team/api", "web").caller()
+    abac.role_assignment("Container Registry Repository Contributor", REPO_CONTRIBUTOR, condition=TEAM_ONLY)
+    verdict = judge(abac.build(), METADATA_WRITE_DATA_ACTION)
+    assert verdict is not None and verdict.judged
+    assert verdict.allowed("web")  # the condition does not list metadata/write: not restricted by it
+    legacy = SnapshotBuilder()
+    _repos(legacy, "app").caller()
+    legacy.role_assignment("AcrDelete", ACR_DELETE)
+    assert not judge(legacy.build(), METADATA_WRITE_DATA_ACTION).judged  # type: ignore[union-attr]
+    token = SnapshotBuilder()
+    _repos(token, "app").caller(kind="token", principal_id=None, token_name="t")
+    token.token("t", "m", ["repositories/app/metadata/write"])
+    assert judge(token.build(), METADATA_WRITE_DATA_ACTION).allowed("app")  # type: ignore[union-attr]
+    disabled = SnapshotBuilder()
+    _repos(disabled, "app").caller(kind="token", principal_id=None, token_name="t")
+    disabled.token("t", "m", ["repositories/*/content/delete"], status="disabled")
+    (f,) = run_check(SLUG, disabled.build()).findings
+    assert "disabled" in f.message
