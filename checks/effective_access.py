@@ -2,7 +2,8 @@
 
 A pure model of the documented rules, shared by ``delete-permission``, ``purge-task-access``, the pre-flight and
 ``explain``. Sources (peers-2026-12.md): [D-ABAC] container-registry-rbac-abac-repository-permissions.md (ms.date
-2025-12-11), [D-ROLES] container-registry-rbac-built-in-roles-directory-reference.md, [D-TOK]
+2025-12-11), [D-ROLES] container-registry-rbac-built-in-roles-directory-reference.md, [D-TRBL]
+container-registry-troubleshoot-login-authn-authz.md, [D-TOK]
 container-registry-token-based-repository-permissions.md, and the Azure built-in roles page for Containers
 (MicrosoftDocs/azure-docs ``articles/role-based-access-control/built-in-roles/containers.md``, [AZ-ROLES] below).
 
@@ -10,10 +11,11 @@ The rules encoded:
 
 * Legacy mode (``roleAssignmentMode`` other than ``AbacRepositoryPermissions``): AcrDelete grants delete through
   the *action* ``Microsoft.ContainerRegistry/registries/artifacts/delete`` (its definition has no data actions,
-  [AZ-ROLES]); Owner and Contributor (``*`` actions) grant data-plane access in this mode [D-ROLES, privileged
-  roles, "RBAC Registry Permissions" tab]. The docs list no ABAC-enabled role for this mode and say it "supports
-  only standard RBAC assignments without ABAC conditions" [D-ROLES]: a data-action-only role or a conditional
-  assignment there is *not judged* (neither grant nor denial).
+  [AZ-ROLES]); Owner and Contributor (``*`` actions) have "full data plane access" in this mode [D-ROLES, privileged
+  roles, "RBAC Registry Permissions" tab]. This mode "only honor[s] the AcrPull, AcrPush, or AcrDelete roles to
+  read, write, or delete images" [D-TRBL "Validate identity permissions and role assignments"], so an ABAC-mode
+  role (data actions only) is ignored there. It "supports only standard RBAC assignments without ABAC conditions"
+  [D-ROLES]: what a conditional assignment does there is not documented, so it is *not judged*.
 * ABAC mode: AcrPull/AcrPush/AcrDelete are not honoured and Owner/Contributor/Reader grant control plane only
   [D-ABAC "Effect on existing role assignments"]; delete needs the data action
   ``Microsoft.ContainerRegistry/registries/repositories/content/delete`` (Container Registry Repository
@@ -377,8 +379,8 @@ def _judge_entra(reg: Registry, access: Access, action: str, label: str) -> Acce
             elif by_action:
                 grants.append(Grant(source))
             elif by_data:
-                uncertain.append(f"{source}: grants the data action, but the docs list only the Acr* and privileged "
-                                 "roles for registries in RBAC Registry Permissions mode")
+                ignored.append(f"{source}: an ABAC-mode role, not honoured on a registry in RBAC Registry "
+                               "Permissions mode, which honours only AcrPull/AcrPush/AcrDelete for images [D-TRBL]")
     return AccessVerdict(action, label, "entra", grants=tuple(grants), ignored=tuple(ignored),
                          uncertain=tuple(uncertain), abac=abac)
 

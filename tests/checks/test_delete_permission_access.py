@@ -312,3 +312,17 @@ def test_metadata_write_is_judged_in_abac_mode_and_for_tokens_only() -> None:
     disabled.token("t", "m", ["repositories/*/content/delete"], status="disabled")
     (f,) = run_check(SLUG, disabled.build()).findings
     assert "disabled" in f.message
+
+
+def test_legacy_registry_ignores_the_abac_role_and_does_not_judge_conditions(builder: SnapshotBuilder) -> None:
+    """[D-TRBL]: RBAC Registry Permissions mode honours only the Acr* roles for images."""
+    _repos(builder, "app").caller()
+    builder.role_assignment("Container Registry Repository Contributor", REPO_CONTRIBUTOR)
+    (f,) = run_check(SLUG, builder.build()).findings
+    assert "ignored: Container Registry Repository Contributor at the registry: an ABAC-mode role" in f.message
+    assert _args(f.fix.commands[0])[-3] == "AcrDelete"  # type: ignore[union-attr]
+    conditional = SnapshotBuilder()
+    _repos(conditional, "app").caller()
+    conditional.role_assignment("AcrDelete", ACR_DELETE, condition=TEAM_ONLY)
+    result = run_check(SLUG, conditional.build())
+    assert result.status is Status.SKIPPED and "not in ABAC mode" in (result.reason or "")
