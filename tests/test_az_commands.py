@@ -67,7 +67,7 @@ def variant_snapshots() -> dict[str, Snapshot]:
     private.private_endpoint("0123abcd")
     private.replication("eastus")
     private.set_usage()
-    return {"demo": load_demo(), "basic": basic.build(), "private": private.build()}
+    return {"demo": load_demo(), "basic": basic.build(), "private": private.build(), "abac": load_demo("abac")}
 
 
 def printed_commands() -> list[str]:
@@ -115,7 +115,8 @@ def fix_plan_commands(catalogue: Catalogue) -> list[str]:
 
 #: Values for the shell variables explain prints when the text did not name something.
 VARIABLES = {"REGISTRY": "contosoreg", "REPOSITORY": "app", "TAG": "v1", "DIGEST": "sha256:" + "c" * 64,
-             "CLIENT_IP": "203.0.113.10", "CONNECTION": "c1", "SOURCE_IMAGE": "docker.io/library/hello-world:latest"}
+             "CLIENT_IP": "203.0.113.10", "CONNECTION": "c1", "SOURCE_IMAGE": "docker.io/library/hello-world:latest",
+             "SCOPE_MAP": "cleanup-map", "TASK": "nightly-purge", "TOKEN": "cleanup-token"}
 
 
 def _fill_variables(cmd: str) -> str:
