@@ -462,3 +462,140 @@ class DeleteRegistry(Action):
 
     def describe(self) -> str:
         return f"delete registry {self.registry.name}"
+
+
+# -- Quarantine, storage limit, soft delete, geo-replication (issue 12 items 3, 4, 6, 8) -------------------------
+#
+# None of these is applied by ``acrdoctor fix``: they are printed as manual steps (or confirm commands). Argument
+# shapes follow azure-cli's acr ``_params.py`` (``acr manifest`` takes ``--registry`` and ``--name``; ``restore``
+# adds ``--digest``/``--force``) and ``az resource update``'s generic ``--ids``/``--set``.
+
+
+def registry_id_expression(registry: Arg) -> ShellExpr:
+    """The registry's resource id computed where the command runs, for commands that need an ARM id."""
+    return substitution(["az", "acr", "show", "--name", registry, "--query", "id", "--output", "tsv"])
+
+
+@dataclass(frozen=True, slots=True)
+class ShowManifestMetadata(Action):
+    """``az acr manifest show-metadata``: a manifest's changeableAttributes, where quarantineState sits beside the
+    lock flags (acr-wire-behaviour.md §c.6), so one read tells a quarantine from a lock."""
+
+    registry: RegistryRef
+    repository: Arg
+    digest: str
+    query: str | None = "changeableAttributes"
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "manifest", "show-metadata", "--registry", self.registry.name,
+                "--name", shell_word(self.repository, "@", self.digest)]
+        if self.query:
+            argv += ["--query", self.query]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"show the attributes of {self.repository}@{self.digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetQuarantinePolicy(Action):
+    """Turn the registry's quarantine policy on or off through ARM: ``az acr`` has no command for it, the policy is
+    the registry's ``properties.policies.quarantinePolicy`` (Azure/acr docs/preview/quarantine: "management Policy
+    API"). ``registry_id`` may be a shell expression computing the id."""
+
+    registry_id: Arg
+    enabled: bool = False
+
+    def commands(self) -> tuple[str, ...]:
+        status = "enabled" if self.enabled else "disabled"
+        argv = ["az", "resource", "update", "--ids", self.registry_id,
+                "--set", f"properties.policies.quarantinePolicy.status={status}"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"{'enable' if self.enabled else 'disable'} the quarantine policy"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreManifest(Action):
+    """``az acr manifest restore``: bring a soft-deleted manifest back (and its tag, when one is named).
+
+    With ``--digest`` given the CLI asks nothing (azure-cli ``manifest.py`` ``acr_manifest_deleted_restore`` confirms
+    only when it has to pick among several deleted digests of a tag). ``--force`` overwrites a tag that now points
+    elsewhere; it is left to the user (not added here).
+    """
+
+    registry: RegistryRef
+    repository: Arg
+    digest: str
+    tag: Arg | None = None
+
+    def commands(self) -> tuple[str, ...]:
+        name = shell_word(self.repository, ":", self.tag) if self.tag else self.repository
+        argv = ["az", "acr", "manifest", "restore", "--registry", self.registry.name, "--name", name,
+                "--digest", self.digest]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"restore soft-deleted {self.repository}@{self.digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListDeletedManifests(Action):
+    """``az acr manifest list-deleted``: the soft-deleted manifests of one repository."""
+
+    registry: RegistryRef
+    repository: Arg
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "manifest", "list-deleted", "--registry", self.registry.name,
+                            "--name", self.repository, "--output", "table"]),)
+
+    def describe(self) -> str:
+        return f"list the soft-deleted manifests of {self.repository}"
+
+
+@dataclass(frozen=True, slots=True)
+class ShowUsageTable(Action):
+    """``az acr show-usage``: Size next to MaximumStorageCapacity where the service reports it (azure-cli#32263)."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "show-usage", "--name", self.registry.name, *self.registry.rg(),
+                            "--output", "table"]),)
+
+    def describe(self) -> str:
+        return "show the registry's usage and limits"
+
+
+@dataclass(frozen=True, slots=True)
+class ListReplicationsTable(Action):
+    """``az acr replication list``: where the registry's copies are, and whether each region endpoint is on."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "replication", "list", "--registry", self.registry.name,
+                            *self.registry.rg(), "--output", "table"]),)
+
+    def describe(self) -> str:
+        return "list geo-replications"
+
+
+@dataclass(frozen=True, slots=True)
+class Preflight(Action):
+    """``acrdoctor preflight`` of another action's command: what it would delete, block on and free, before it runs.
+
+    The inner command is already shell-quoted by its own action, so it is appended after ``--`` as it is.
+    """
+
+    registry: RegistryRef
+    of: Action
+
+    def commands(self) -> tuple[str, ...]:
+        head = shell_join(["acrdoctor", "preflight", "--registry", self.registry.name, "--"])
+        return tuple(f"{head} {inner}" for inner in self.of.commands())
+
+    def describe(self) -> str:
+        return f"pre-flight: {self.of.describe()}"
