@@ -478,23 +478,27 @@ def registry_id_expression(registry: Arg) -> ShellExpr:
 
 @dataclass(frozen=True, slots=True)
 class ShowManifestMetadata(Action):
-    """``az acr manifest show-metadata``: a manifest's changeableAttributes, where quarantineState sits beside the
-    lock flags (acr-wire-behaviour.md §c.6), so one read tells a quarantine from a lock."""
+    """``az acr manifest show-metadata`` of a digest (or a tag): the lock flags and ``quarantineState`` side by side
+    (acr-wire-behaviour.md §c.6 shows quarantineState in changeableAttributes on listings), so one read tells a
+    quarantine from a lock. No ``--query`` by default, so the state is shown wherever the answer puts it."""
 
     registry: RegistryRef
     repository: Arg
-    digest: str
-    query: str | None = "changeableAttributes"
+    digest: Arg | None = None
+    tag: Arg | None = None
+    query: str | None = None
 
     def commands(self) -> tuple[str, ...]:
-        argv = ["az", "acr", "manifest", "show-metadata", "--registry", self.registry.name,
-                "--name", shell_word(self.repository, "@", self.digest)]
+        name = (shell_word(self.repository, "@", self.digest) if self.digest else
+                shell_word(self.repository, ":", self.tag or "latest"))
+        argv = ["az", "acr", "manifest", "show-metadata", "--registry", self.registry.name, "--name", name]
         if self.query:
             argv += ["--query", self.query]
         return (shell_join(argv),)
 
     def describe(self) -> str:
-        return f"show the attributes of {self.repository}@{self.digest}"
+        return f"show the attributes of {self.repository}@{self.digest}" if self.digest else \
+            f"show the attributes of {self.repository}:{self.tag}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,7 +531,7 @@ class RestoreManifest(Action):
 
     registry: RegistryRef
     repository: Arg
-    digest: str
+    digest: Arg
     tag: Arg | None = None
 
     def commands(self) -> tuple[str, ...]:
