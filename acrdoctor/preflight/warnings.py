@@ -30,6 +30,7 @@ WARNING_SEVERITY: dict[str, Severity] = {
     "incomplete-snapshot": Severity.LOW,
     "private-endpoints-unknown": Severity.LOW,
     "dry-run": Severity.INFO,
+    "geo-replication-propagation": Severity.INFO,
 }
 
 
