@@ -61,7 +61,7 @@ def storage_maximum(snapshot: Snapshot) -> tuple[int, str] | None:
     if row is not None:
         value = row.limit if row.limit and row.limit > 0 else row.current
         if value > 0:
-            return value, f"the registry's {MAXIMUM_ROW} (listUsages)"
+            return value, f"{MAXIMUM_ROW} in listUsages"
     sku = snapshot.registry.sku
     documented = max_storage_bytes(sku)
     if documented is not None:
@@ -79,7 +79,8 @@ class Cleanup:
 
 
 def cleanups(ctx: Context, ref: RegistryRef) -> list[Cleanup]:
-    """The measurable cleanups, most bytes freed first: the untagged manifests, then the largest repositories.
+    """The measurable cleanups, the safe one first: the untagged manifests no tag reaches, then the repositories that
+    free the most (only if you no longer need them: they hold tagged images).
 
     The purge has no ``--filter``: with ``--untagged-only`` acr purge then covers every repository (acr-cli allows
     that only with ``--untagged-only``).
@@ -96,8 +97,12 @@ def cleanups(ctx: Context, ref: RegistryRef) -> list[Cleanup]:
                    key=lambda r: (-r.exclusive_bytes, r.repository))
     for r in repos[:TOP_REPOSITORIES]:
         out.append(Cleanup(f"repository {r.repository}", r.exclusive_bytes, DeleteRepository(ref, r.repository)))
-    out.sort(key=lambda c: -c.freed)
     return out
+
+
+def refused_pushes(snapshot: Snapshot) -> int:
+    """Recorded 405 refusals of pushes: what a registry at its maximum answers [D-FAQ]."""
+    return sum(1 for e in snapshot.errors if e.status == 405 and (e.operation or "").lower().startswith("push"))
 
 
 class StorageLimit(Check):
@@ -106,7 +111,7 @@ class StorageLimit(Check):
     severity = Severity.HIGH
     needs = frozenset({Part.USAGE, Part.REGISTRY})
     uses = frozenset({Part.MANIFESTS, Part.MANIFEST_BODIES, Part.REPLICATIONS, Part.DELETED_ARTIFACTS})
-    failure_mode = ("Pushes (and sometimes deletes) fail with 405 REGISTRY_DISALLOWED_OPERATION although nothing is "
+    failure_mode = ("Pushes fail with 405 REGISTRY_DISALLOWED_OPERATION although nothing is "
                     "locked: the registry is at its storage limit")
     cause = (
         "A registry that reaches its maximum storage (40 TiB on Basic and Standard, 100 TiB on Premium, or its "
@@ -145,9 +150,12 @@ class StorageLimit(Check):
             where = f"at its maximum of {human_bytes(limit)} ({source})"
         message = (f"Size usage is {human_bytes(size.current)}, {ratio:.1%} of the maximum: {where}; at the maximum "
                    "ACR refuses pushes with 405 REGISTRY_DISALLOWED_OPERATION")
+        refused = refused_pushes(snap)
+        if refused:
+            message += f" ({plural(refused, 'push', 'pushes')} already refused with 405 while collecting)"
         details: dict[str, object] = {
             "usage_bytes": size.current, "limit_bytes": limit, "limit_source": source, "ratio": round(ratio, 4),
-            "remaining_bytes": remaining,
+            "remaining_bytes": remaining, "refused_pushes": refused,
         }
         yield self.finding(Resource.registry(reg.name), message, severity=severity,
                            fix=self._fix(ctx, ref, remaining, details), details=details)
@@ -165,14 +173,16 @@ class StorageLimit(Check):
             details["bytes_exact"] = ctx.storage.complete
             if found:
                 best = found[0]
-                summary = (f"Free space: {best.label} frees {at_least}{human_bytes(best.freed)}, the most of any "
-                           "cleanup acrdoctor can measure here. Check it with acrdoctor preflight, then run it.")
+                safe = isinstance(best.action, RunPurge)
+                summary = (f"Free space: deleting {best.label} frees {at_least}{human_bytes(best.freed)}"
+                           + (" without touching a tagged image" if safe else ", the most acrdoctor can measure")
+                           + ". Check it with acrdoctor preflight, then run it.")
                 actions = (Preflight(ref, best.action),)
                 related.append(Related("then", "Once the pre-flight shows no blocker, run the cleanup itself.",
                                        (best.action,)))
                 for c in found[1:]:
                     related.append(Related(
-                        "also", f"{c.label[0].upper()}{c.label[1:]} frees {at_least}{human_bytes(c.freed)} "
+                        "also", f"If you no longer need it, deleting {c.label} frees {at_least}{human_bytes(c.freed)} "
                         "(layers no other repository uses); pre-flight it first.", (Preflight(ref, c.action),)))
             else:
                 summary = "Nothing measurable frees space here: delete images you no longer need, or move tier."

@@ -64,24 +64,37 @@ def test_within_two_percent_of_maximum_storage_capacity_ranks_the_cleanups(build
     assert "MaximumStorageCapacity" in str(f.details["limit_source"])
     assert "10.0 MiB (1.0%) below its maximum of 1000.0 MiB" in f.message
     assert "405 REGISTRY_DISALLOWED_OPERATION" in f.message
-    # The cleanups, most bytes first: repository big (30 MiB alone), the untagged manifest (7 MiB), small (10 MiB:
-    # its own app layer and the untagged one; the base layer is shared).
+    # The safe cleanup first (no tagged image goes): the untagged manifest, 7 MiB; then whole repositories by the
+    # bytes only they hold: big 30 MiB, small 10 MiB (its own app layer and the untagged one; the base is shared).
     assert f.details["cleanups"] == [
+        {"what": "the 1 untagged manifest no tag reaches", "freed_bytes": 7 * MIB},
         {"what": "repository big", "freed_bytes": 30 * MIB},
         {"what": "repository small", "freed_bytes": 10 * MIB},
-        {"what": "the 1 untagged manifest no tag reaches", "freed_bytes": 7 * MIB},
     ]
     assert f.fix is not None
+    assert "without touching a tagged image" in f.fix.summary
     (pre,) = f.fix.commands
-    assert pre == ("acrdoctor preflight --registry contoso -- az acr repository delete --name contoso "
-                   "--repository big --yes")
+    assert pre == ("acrdoctor preflight --registry contoso -- az acr run --registry contoso --resource-group "
+                   'rg-contoso --cmd "acr purge --ago 0d --untagged-only" /dev/null')
     labels = [r.label for r in f.fix.related]
     assert labels == ["then", "also", "also", "alternative", "confirm"]
-    assert f.fix.related[0].commands == ("az acr repository delete --name contoso --repository big --yes",)
-    assert f.fix.related[2].commands == (
-        "acrdoctor preflight --registry contoso -- az acr run --registry contoso --resource-group rg-contoso --cmd "
-        '"acr purge --ago 0d --untagged-only" /dev/null',)
+    assert f.fix.related[0].commands == (
+        'az acr run --registry contoso --resource-group rg-contoso --cmd "acr purge --ago 0d --untagged-only" '
+        "/dev/null",)
+    assert f.fix.related[1].commands == (
+        "acrdoctor preflight --registry contoso -- az acr repository delete --name contoso --repository big --yes",)
+    assert "If you no longer need it" in f.fix.related[1].summary
     assert shlex.split(f.fix.related[3].commands[0])[-2:] == ["--sku", "Premium"]
+
+
+def test_refused_pushes_are_named_as_the_symptom(builder: SnapshotBuilder) -> None:
+    builder.no_repositories()
+    maximum_row(builder, size=99, maximum=100)
+    builder.error("push", 405, "REGISTRY_DISALLOWED_OPERATION", "The operation is disallowed on this registry, "
+                  "repository or image.", repository="app", operation="push_manifest")
+    f = one(builder)
+    assert f.details["refused_pushes"] == 1
+    assert "(1 push already refused with 405 while collecting)" in f.message
 
 
 def test_a_basic_registry_near_forty_tib_uses_the_documented_maximum(builder: SnapshotBuilder) -> None:
