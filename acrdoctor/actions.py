@@ -588,18 +588,25 @@ class ListReplicationsTable(Action):
 
 
 @dataclass(frozen=True, slots=True)
-class Preflight(Action):
-    """``acrdoctor preflight`` of another action's command: what it would delete, block on and free, before it runs.
+class PreflightCleanup(Action):
+    """``acrdoctor preflight`` of a cleanup before it runs: what it would delete, what blocks it, the bytes it frees.
 
-    The inner command is already shell-quoted by its own action, so it is appended after ``--`` as it is.
+    The cleanup is deleting ``repository`` when set, else purging every untagged manifest (``acr purge
+    --untagged-only`` without ``--filter`` covers every repository). Flat fields rather than a nested action, so the
+    printed command is built from data like every other action's and a saved fix plan can hold it.
     """
 
     registry: RegistryRef
-    of: Action
+    repository: Arg | None = None
+
+    def cleanup(self) -> Action:
+        if self.repository:
+            return DeleteRepository(self.registry, self.repository)
+        return RunPurge(self.registry, filters=(), ago="0d", untagged_only=True)
 
     def commands(self) -> tuple[str, ...]:
         head = shell_join(["acrdoctor", "preflight", "--registry", self.registry.name, "--"])
-        return tuple(f"{head} {inner}" for inner in self.of.commands())
+        return tuple(f"{head} {inner}" for inner in self.cleanup().commands())
 
     def describe(self) -> str:
-        return f"pre-flight: {self.of.describe()}"
+        return f"pre-flight: {self.cleanup().describe()}"

@@ -188,7 +188,7 @@ class SoftDelete(Check):
             Resource.repository(repo) if repo else Resource.registry(snap.registry.name))
         return self.finding(
             resource,
-            f"Pushing this image again was refused because its digest is soft-deleted"
+            "Pushing this image again was refused because its digest is soft-deleted"
             + (f" (during {e.operation})" if e.operation else "") + f": {e.message}",
             severity=Severity.MEDIUM,
             cause="ACR refuses to push an image whose manifest digest is soft-deleted; restore the soft-deleted "

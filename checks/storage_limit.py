@@ -25,8 +25,7 @@ from dataclasses import dataclass
 
 from acrdoctor.actions import (
     Action,
-    DeleteRepository,
-    Preflight,
+    PreflightCleanup,
     RegistryRef,
     RunPurge,
     ShowUsageTable,
@@ -71,11 +70,13 @@ def storage_maximum(snapshot: Snapshot) -> tuple[int, str] | None:
 
 @dataclass(frozen=True, slots=True)
 class Cleanup:
-    """One cleanup the snapshot can measure: what it deletes, the bytes it frees, and the action that does it."""
+    """One cleanup the snapshot can measure: what it deletes, the bytes it frees, the action that does it and the
+    pre-flight of that action."""
 
     label: str
     freed: int
     action: Action
+    preflight: PreflightCleanup
 
 
 def cleanups(ctx: Context, ref: RegistryRef) -> list[Cleanup]:
@@ -91,12 +92,14 @@ def cleanups(ctx: Context, ref: RegistryRef) -> list[Cleanup]:
     if dangling:
         freed = storage.freed_by(dangling)
         if freed > 0:
+            pre = PreflightCleanup(ref)
             out.append(Cleanup(f"the {plural(len(dangling), 'untagged manifest')} no tag reaches", freed,
-                               RunPurge(ref, filters=(), ago="0d", untagged_only=True)))
+                               pre.cleanup(), pre))
     repos = sorted((r for r in storage.per_repository() if r.exclusive_bytes > 0),
                    key=lambda r: (-r.exclusive_bytes, r.repository))
     for r in repos[:TOP_REPOSITORIES]:
-        out.append(Cleanup(f"repository {r.repository}", r.exclusive_bytes, DeleteRepository(ref, r.repository)))
+        pre = PreflightCleanup(ref, r.repository)
+        out.append(Cleanup(f"repository {r.repository}", r.exclusive_bytes, pre.cleanup(), pre))
     return out
 
 
@@ -177,13 +180,13 @@ class StorageLimit(Check):
                 summary = (f"Free space: deleting {best.label} frees {at_least}{human_bytes(best.freed)}"
                            + (" without touching a tagged image" if safe else ", the most acrdoctor can measure")
                            + ". Check it with acrdoctor preflight, then run it.")
-                actions = (Preflight(ref, best.action),)
+                actions = (best.preflight,)
                 related.append(Related("then", "Once the pre-flight shows no blocker, run the cleanup itself.",
                                        (best.action,)))
                 for c in found[1:]:
                     related.append(Related(
                         "also", f"If you no longer need it, deleting {c.label} frees {at_least}{human_bytes(c.freed)} "
-                        "(layers no other repository uses); pre-flight it first.", (Preflight(ref, c.action),)))
+                        "(layers no other repository uses); pre-flight it first.", (c.preflight,)))
             else:
                 summary = "Nothing measurable frees space here: delete images you no longer need, or move tier."
         else:
