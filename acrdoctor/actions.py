@@ -580,8 +580,9 @@ class ListReplicationsTable(Action):
     registry: RegistryRef
 
     def commands(self) -> tuple[str, ...]:
+        # Without --resource-group, like explain's ListReplications (the form checked against azure-cli 2.91.0).
         return (shell_join(["az", "acr", "replication", "list", "--registry", self.registry.name,
-                            *self.registry.rg(), "--output", "table"]),)
+                            "--output", "table"]),)
 
     def describe(self) -> str:
         return "list geo-replications"

@@ -32,7 +32,7 @@ def test_replicas_give_one_info_finding_per_registry(builder: SnapshotBuilder) -
     assert f.details["replica_regions"] == ["eastus", "japaneast"]
     assert f.fix is not None
     assert f.fix.related[0].commands == (
-        "az acr replication list --registry contoso --resource-group rg-contoso --output table",)
+        "az acr replication list --registry contoso --output table",)
 
 
 def test_replications_not_collected_is_skipped(builder: SnapshotBuilder) -> None:
