@@ -137,7 +137,7 @@ class SoftDelete(Check):
             "are stored once, so the real figure can be lower.",
             f"Listing needs {READ_ACTION}; restoring needs {RESTORE_ACTION}.",
         ]
-        if not enabled:
+        if policy is not None and not enabled:
             notes.insert(0, "Soft delete is off now; these were deleted while it was on and still wait for "
                             "autopurge.")
         related = [Related("confirm", "List what is soft-deleted, per repository.",

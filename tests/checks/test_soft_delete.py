@@ -109,3 +109,11 @@ def test_soft_delete_on_without_the_deleted_listing_is_skipped(builder: Snapshot
 def test_no_soft_delete_policy_in_the_settings_is_skipped(builder: SnapshotBuilder) -> None:
     builder.registry(soft_delete_policy=None)
     assert run_check(SLUG, builder.build()).status is Status.SKIPPED
+
+
+def test_artifacts_left_after_soft_delete_was_turned_off_are_still_reported(builder: SnapshotBuilder) -> None:
+    builder.collected("deleted_artifacts")
+    builder.soft_deleted("apps/api", GONE, size=40 * MIB, tags=("1.2",), age_days=3)
+    (f,) = run_check(SLUG, builder.build()).findings
+    assert f.fix is not None and f.fix.notes[0].startswith("Soft delete is off now")
+    assert "shorten" not in [r.label for r in f.fix.related]
