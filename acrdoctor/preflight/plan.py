@@ -38,6 +38,7 @@ from collections.abc import Iterable
 
 from acrdoctor.checks.delete_permission import DeletePermission, access_blocks, missing_delete
 from acrdoctor.checks.empty_repository import EmptyRepository, is_empty
+from acrdoctor.checks.geo_replication import geo_note
 from acrdoctor.checks.locked_artifacts import LockedArtifacts, lock_flags, locks_its_images
 from acrdoctor.checks.network_access import NetworkAccessDenied, denied_ips, firewall_denials
 from acrdoctor.checks.private_endpoints import PrivateEndpointsBlockRegistryDelete
@@ -518,6 +519,10 @@ class _Evaluator:
                 "manifest or subject it belongs to."))
 
         self.add_warnings(co_deleted, emptied, broken, dangling)
+        # geo-replication [D-GEO]: what this plan deletes stays pullable from replicas until propagation completes.
+        geo = geo_note(self.snapshot) if (self.deleted or self.untagged) and not registry_deleted else None
+        if geo:
+            self.warnings.append(PlanWarning("geo-replication-propagation", geo))
         if not self.deleted and self.untagged:
             self.warnings.append(PlanWarning(
                 "untag-frees-nothing",

@@ -32,6 +32,7 @@ WARNING_SEVERITY: dict[str, Severity] = {
     "private-endpoints-unknown": Severity.LOW,
     "permission-unknown": Severity.LOW,
     "dry-run": Severity.INFO,
+    "geo-replication-propagation": Severity.INFO,
 }
 
 
