@@ -462,3 +462,128 @@ class DeleteRegistry(Action):
 
     def describe(self) -> str:
         return f"delete registry {self.registry.name}"
+
+
+# --- Resource locks and connected registries (issue 12, items 1 and 7) ------------------------------------------
+
+#: The ARM resource type ``az lock`` needs to address a lock on the registry resource itself.
+REGISTRY_RESOURCE_TYPE = "Microsoft.ContainerRegistry/registries"
+
+
+@dataclass(frozen=True, slots=True)
+class LockScope:
+    """Where a management lock sits, as ``az lock`` addresses it: a subscription, a resource group, or the registry.
+
+    ``az lock delete``/``create`` name the scope with ``--resource-group`` and, for a lock on a resource,
+    ``--resource`` and ``--resource-type``; without either the lock is looked up on the subscription
+    (azure-cli ``resource`` module, ``az lock``). ``subscription`` is passed as az's global ``--subscription``
+    so that the command acts on the registry's subscription, not on whichever one is the CLI's default.
+    """
+
+    subscription: str | None = None
+    resource_group: str | None = None
+    resource: str | None = None
+
+    def argv(self) -> list[str]:
+        out: list[str] = []
+        if self.resource_group:
+            out += ["--resource-group", self.resource_group]
+        if self.resource_group and self.resource:
+            out += ["--resource", self.resource, "--resource-type", REGISTRY_RESOURCE_TYPE]
+        if self.subscription:
+            out += ["--subscription", self.subscription]
+        return out
+
+    def describe(self) -> str:
+        if self.resource_group and self.resource:
+            return f"registry {self.resource} in resource group {self.resource_group}"
+        if self.resource_group:
+            return f"resource group {self.resource_group}"
+        return f"subscription {self.subscription}" if self.subscription else "the subscription"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResourceLock(Action):
+    """Remove one Azure management lock, named at the scope it sits on (or by its full id when that is all we have).
+
+    Not applied by ``acrdoctor fix``: taking off a lock someone put there on purpose is a decision for its owner
+    (removing one needs ``Microsoft.Authorization/locks/delete``: Owner or User Access Administrator).
+    """
+
+    name: Arg
+    scope: LockScope | None = None
+    lock_id: str | None = None
+
+    destructive: ClassVar[bool] = True
+
+    def commands(self) -> tuple[str, ...]:
+        if self.lock_id:
+            return (shell_join(["az", "lock", "delete", "--ids", self.lock_id]),)
+        argv: list[Arg] = ["az", "lock", "delete", "--name", self.name, *(self.scope or LockScope()).argv()]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        where = f" on {self.scope.describe()}" if self.scope else ""
+        return f"delete management lock {self.name}{where}"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateResourceLock(Action):
+    """Put a management lock back after the work it was removed for (same name, level and scope)."""
+
+    name: Arg
+    level: str
+    scope: LockScope
+    notes: str | None = None
+
+    def commands(self) -> tuple[str, ...]:
+        argv: list[Arg] = ["az", "lock", "create", "--name", self.name, "--lock-type", self.level,
+                           *self.scope.argv()]
+        if self.notes:
+            argv += ["--notes", self.notes]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"recreate {self.level} lock {self.name} on {self.scope.describe()}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListResourceLocks(Action):
+    """``az lock list`` at one scope: what locks sit there (and, at a resource group, on the resources in it)."""
+
+    scope: LockScope
+
+    def commands(self) -> tuple[str, ...]:
+        argv: list[Arg] = ["az", "lock", "list", *self.scope.argv(), "--output", "table"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"list the management locks on {self.scope.describe()}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteConnectedRegistry(Action):
+    """Delete a connected registry resource; ``--cleanup`` also deletes its sync token and scope map.
+
+    What ``--cleanup`` removes is azure-cli's (``acr/connected_registry.py``, 2.91): the sync token and its scope
+    map, for sync-token authentication. The containers on premises are not touched (ACR connected-registry docs,
+    "Limitations").
+    """
+
+    registry: RegistryRef
+    connected_registry: Arg
+    cleanup: bool = True
+
+    destructive: ClassVar[bool] = True
+
+    def commands(self) -> tuple[str, ...]:
+        argv: list[Arg] = ["az", "acr", "connected-registry", "delete", "--registry", self.registry.name,
+                           *self.registry.rg(), "--name", self.connected_registry]
+        if self.cleanup:
+            argv.append("--cleanup")
+        argv.append("--yes")
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"delete connected registry {self.connected_registry}" + (
+            " with its sync token and scope map" if self.cleanup else "")
