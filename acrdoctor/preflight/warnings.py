@@ -29,6 +29,8 @@ WARNING_SEVERITY: dict[str, Severity] = {
     # Missing data is reported by exit code 3 (``data_missing``); at medium it would turn into exit 1 instead.
     "incomplete-snapshot": Severity.LOW,
     "private-endpoints-unknown": Severity.LOW,
+    "resource-locks-unknown": Severity.LOW,
+    "connected-registries": Severity.MEDIUM,
     "dry-run": Severity.INFO,
 }
 
