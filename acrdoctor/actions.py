@@ -512,7 +512,7 @@ class DeleteResourceLock(Action):
 
     name: Arg
     scope: LockScope | None = None
-    lock_id: str | None = None
+    lock_id: Arg | None = None
 
     destructive: ClassVar[bool] = True
 
@@ -587,3 +587,49 @@ class DeleteConnectedRegistry(Action):
     def describe(self) -> str:
         return f"delete connected registry {self.connected_registry}" + (
             " with its sync token and scope map" if self.cleanup else "")
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteToken(Action):
+    """Delete an ACR token (a sync token left behind by a connected registry deleted without ``--cleanup``)."""
+
+    registry: RegistryRef
+    token: Arg
+
+    destructive: ClassVar[bool] = True
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "token", "delete", "--name", self.token, "--registry", self.registry.name,
+                            *self.registry.rg(), "--yes"]),)
+
+    def describe(self) -> str:
+        return f"delete token {self.token}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteScopeMap(Action):
+    """Delete an ACR scope map (the sync scope map a connected registry left behind)."""
+
+    registry: RegistryRef
+    scope_map: Arg
+
+    destructive: ClassVar[bool] = True
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "scope-map", "delete", "--name", self.scope_map, "--registry",
+                            self.registry.name, *self.registry.rg(), "--yes"]),)
+
+    def describe(self) -> str:
+        return f"delete scope map {self.scope_map}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListTokens(Action):
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "token", "list", "--registry", self.registry.name, *self.registry.rg(),
+                            "--output", "table"]),)
+
+    def describe(self) -> str:
+        return "list the registry's tokens"
