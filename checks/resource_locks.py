@@ -227,9 +227,7 @@ class ResourceLocks(Check):
             related: tuple[Related, ...] = ()
         else:
             delete = DeleteResourceLock(lock.name, p.scope)
-            related = (Related("afterwards", "Put the lock back when the registry work is done (if the registry "
-                                             "itself is deleted, a lock on its group or subscription still protects "
-                                             "the rest).",
+            related = (Related("afterwards", "Put the lock back when the work it was removed for is done.",
                                (CreateResourceLock(lock.name, lock.level, p.scope, lock.notes),)),)
         notes = [_KEEP, "Removing a lock needs Microsoft.Authorization/locks/delete (Owner or User Access "
                         "Administrator); a lock on the resource group or subscription protects everything else "

@@ -14,6 +14,7 @@ REQUIRED_SLUGS = {
     "empty-repository", "private-endpoints-block-registry-delete", "network-access-denied", "locked-artifacts",
     "dangling-manifests", "shared-layers", "storage-accounting", "retention-policy", "broken-index-references",
     "delete-permission", "throttling",
+    "resource-locks", "connected-registries",
 }
 
 
