@@ -507,24 +507,36 @@ class DeleteResourceLock(Action):
     """Remove one Azure management lock, named at the scope it sits on (or by its full id when that is all we have).
 
     Not applied by ``acrdoctor fix``: taking off a lock someone put there on purpose is a decision for its owner
-    (removing one needs ``Microsoft.Authorization/locks/delete``: Owner or User Access Administrator).
+    (removing one needs ``Microsoft.Authorization/locks/delete``: Owner or User Access Administrator). The scope is
+    held as plain fields (see :class:`LockScope`) so that every value stays a quoted argument.
     """
 
     name: Arg
-    scope: LockScope | None = None
+    resource_group: str | None = None
+    resource: str | None = None
+    subscription: str | None = None
     lock_id: Arg | None = None
 
     destructive: ClassVar[bool] = True
 
+    @classmethod
+    def at(cls, name: Arg, scope: LockScope) -> DeleteResourceLock:
+        return cls(name, scope.resource_group, scope.resource, scope.subscription)
+
+    @property
+    def scope(self) -> LockScope:
+        return LockScope(self.subscription, self.resource_group, self.resource)
+
     def commands(self) -> tuple[str, ...]:
         if self.lock_id:
             return (shell_join(["az", "lock", "delete", "--ids", self.lock_id]),)
-        argv: list[Arg] = ["az", "lock", "delete", "--name", self.name, *(self.scope or LockScope()).argv()]
+        argv: list[Arg] = ["az", "lock", "delete", "--name", self.name, *self.scope.argv()]
         return (shell_join(argv),)
 
     def describe(self) -> str:
-        where = f" on {self.scope.describe()}" if self.scope else ""
-        return f"delete management lock {self.name}{where}"
+        if self.lock_id:
+            return f"delete management lock {self.lock_id}"
+        return f"delete management lock {self.name} on {self.scope.describe()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,32 +545,47 @@ class CreateResourceLock(Action):
 
     name: Arg
     level: str
-    scope: LockScope
+    resource_group: str | None = None
+    resource: str | None = None
+    subscription: str | None = None
     notes: str | None = None
 
+    @classmethod
+    def at(cls, name: Arg, level: str, scope: LockScope, notes: str | None = None) -> CreateResourceLock:
+        return cls(name, level, scope.resource_group, scope.resource, scope.subscription, notes)
+
     def commands(self) -> tuple[str, ...]:
-        argv: list[Arg] = ["az", "lock", "create", "--name", self.name, "--lock-type", self.level,
-                           *self.scope.argv()]
+        scope = LockScope(self.subscription, self.resource_group, self.resource)
+        argv: list[Arg] = ["az", "lock", "create", "--name", self.name, "--lock-type", self.level, *scope.argv()]
         if self.notes:
             argv += ["--notes", self.notes]
         return (shell_join(argv),)
 
     def describe(self) -> str:
-        return f"recreate {self.level} lock {self.name} on {self.scope.describe()}"
+        scope = LockScope(self.subscription, self.resource_group, self.resource)
+        return f"recreate {self.level} lock {self.name} on {scope.describe()}"
 
 
 @dataclass(frozen=True, slots=True)
 class ListResourceLocks(Action):
-    """``az lock list`` at one scope: what locks sit there (and, at a resource group, on the resources in it)."""
+    """``az lock list`` at one scope: the locks there (at a resource group, also those on the resources in it)."""
 
-    scope: LockScope
+    resource_group: str | None = None
+    resource: str | None = None
+    subscription: str | None = None
+
+    @classmethod
+    def at(cls, scope: LockScope) -> ListResourceLocks:
+        return cls(scope.resource_group, scope.resource, scope.subscription)
 
     def commands(self) -> tuple[str, ...]:
-        argv: list[Arg] = ["az", "lock", "list", *self.scope.argv(), "--output", "table"]
+        scope = LockScope(self.subscription, self.resource_group, self.resource)
+        argv: list[Arg] = ["az", "lock", "list", *scope.argv(), "--output", "table"]
         return (shell_join(argv),)
 
     def describe(self) -> str:
-        return f"list the management locks on {self.scope.describe()}"
+        scope = LockScope(self.subscription, self.resource_group, self.resource)
+        return f"list the management locks on {scope.describe()}"
 
 
 @dataclass(frozen=True, slots=True)

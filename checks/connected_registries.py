@@ -115,7 +115,7 @@ class ConnectedRegistries(Check):
             parts.append(f"its sync token {token} cannot be deleted while it exists")
         parts.append(f"{registry} cannot move off Premium until it is deleted")
         notes = [
-            "A manual step: acrdoctor fix prints this command but does not run it.",
+            "A manual step: the fix command prints it but does not run it.",
             "Deleting a connected registry does not stop its on-premises containers: remove them by hand (the "
             "connected-registry Arc extension or IoT Edge module), or they keep trying to sync.",
             "--cleanup deletes the sync token and its scope map (sync-token authentication); with managed-identity "

@@ -226,10 +226,10 @@ class ResourceLocks(Check):
             delete = DeleteResourceLock(lock.name, lock_id=lock.id)
             related: tuple[Related, ...] = ()
         else:
-            delete = DeleteResourceLock(lock.name, p.scope)
+            delete = DeleteResourceLock.at(lock.name, p.scope)
             related = (Related("afterwards", "Put the lock back when the work it was removed for is done.",
-                               (CreateResourceLock(lock.name, lock.level, p.scope, lock.notes),)),)
-        notes = [_KEEP, "A manual step: acrdoctor fix never removes a management lock. Removing one needs "
+                               (CreateResourceLock.at(lock.name, lock.level, p.scope, lock.notes),)),)
+        notes = [_KEEP, "A manual step: the fix command never removes a management lock. Removing one needs "
                         "Microsoft.Authorization/locks/delete (Owner or User Access Administrator); a lock on the "
                         "resource group or subscription protects everything else there too, so ask whoever placed it."]
         if p.level_of_scope in ("resourceGroup", "subscription"):

@@ -108,13 +108,13 @@ def _build_scope_locked(mode: str, hits: Sequence[Hit]) -> Built:
     lock: Arg = variable("LOCK")
     known = [s for s in scopes if s.scope is not None]
     if known:
-        confirm = tuple(ListResourceLocks(s.scope) for s in known if s.scope is not None)
-        fix = tuple(DeleteResourceLock(lock, s.scope) for s in known if s.scope is not None)
+        confirm = tuple(ListResourceLocks.at(s.scope) for s in known if s.scope is not None)
+        fix = tuple(DeleteResourceLock.at(lock, s.scope) for s in known if s.scope is not None)
         where = "; ".join(s.scope.describe() for s in known if s.scope is not None)
     else:
         # The text names no scope we can read (masked, or none): list every lock of the subscription and delete the
         # one that applies by its id, rather than guess a scope.
-        confirm = (ListResourceLocks(LockScope()),)
+        confirm = (ListResourceLocks(),)
         fix = (DeleteResourceLock("", lock_id=variable("LOCK_ID")),)
         where = "; ".join(s.text for s in scopes) or "a scope the text does not name"
     notes = [
