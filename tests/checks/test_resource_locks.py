@@ -141,3 +141,22 @@ def test_private_endpoint_fix_notes_any_lock(builder: SnapshotBuilder) -> None:
     builder.lock("platform", "CanNotDelete", "resourceGroup")
     (f,) = run_check("private-endpoints-block-registry-delete", builder.build()).findings
     assert f.fix is not None and "platform (CanNotDelete)" in f.fix.notes[-1]
+
+
+def test_the_frozen_demo_variant_shows_the_read_only_lock_and_its_notes() -> None:
+    from acrdoctor.demo.variants import build_variant, variant_names
+
+    assert "frozen" in variant_names()
+    snap = build_variant("frozen")
+    locks = run_check(SLUG, snap)
+    assert [f.details["lock"] for f in locks.findings] == ["change-freeze", "subscription-guard"]
+    for slug in ("network-access-denied", "retention-policy"):
+        (f,) = run_check(slug, snap).findings
+        assert f.fix is not None and "change-freeze (ReadOnly)" in f.fix.notes[-1]
+
+
+def test_the_main_demo_plants_the_resource_group_lock() -> None:
+    from acrdoctor.demo import load_demo
+
+    (f,) = run_check(SLUG, load_demo()).findings
+    assert f.details["lock"] == "platform-no-delete" and f.details["scope"] == "resourceGroup"
