@@ -464,6 +464,86 @@ class DeleteRegistry(Action):
         return f"delete registry {self.registry.name}"
 
 
+# --- Effective delete permission, ABAC-aware (issue 12 item 2) ---------------------------------------------------
+
+#: ``--assignee-principal-type`` values az accepts (azure-cli ``role assignment create``), by the spelling
+#: ARM and Graph give a principal's type.
+_PRINCIPAL_TYPES = {"user": "User", "group": "Group", "serviceprincipal": "ServicePrincipal",
+                    "managedidentity": "ServicePrincipal", "application": "ServicePrincipal",
+                    "foreigngroup": "ForeignGroup"}
+
+
+def principal_type_arg(principal_type: str | None) -> str | None:
+    """The az spelling of a principal type, or None when az has none for it (then az asks Graph)."""
+    return _PRINCIPAL_TYPES.get((principal_type or "").replace(" ", "").lower())
+
+
+@dataclass(frozen=True, slots=True)
+class AssignRoleToPrincipal(Action):
+    """Grant a role to a known principal by object id, optionally under an ABAC condition.
+
+    ``--assignee-object-id`` skips the Graph lookup that ``--assignee`` needs, and works for service principals
+    and managed identities where ``az ad signed-in-user show`` does not (ABAC docs, parameter table).
+    """
+
+    scope: Arg
+    role: str
+    principal_id: Arg
+    principal_type: str | None = None
+    condition: str | None = None
+
+    def commands(self) -> tuple[str, ...]:
+        argv: list[Arg] = ["az", "role", "assignment", "create", "--assignee-object-id", self.principal_id]
+        kind = principal_type_arg(self.principal_type)
+        if kind:
+            argv += ["--assignee-principal-type", kind]
+        argv += ["--role", self.role, "--scope", self.scope]
+        if self.condition:
+            argv += ["--condition", self.condition, "--condition-version", "2.0"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        limited = " limited by an ABAC condition" if self.condition else ""
+        return f"assign {self.role} to {self.principal_id}{limited}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddScopeMapRepositories(Action):
+    """Add repository actions to a token's scope map (``az acr scope-map update --add-repository REPO ACTION…``)."""
+
+    registry: RegistryRef
+    scope_map: Arg
+    repositories: tuple[Arg, ...]
+    actions: tuple[str, ...] = ("content/delete",)
+
+    def commands(self) -> tuple[str, ...]:
+        argv: list[Arg] = ["az", "acr", "scope-map", "update", "--name", self.scope_map, "--registry",
+                           self.registry.name, *self.registry.rg()]
+        for repo in self.repositories:
+            argv += ["--add-repository", repo, *self.actions]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"add {', '.join(self.actions)} on {len(self.repositories)} repositories to scope map {self.scope_map}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetTaskSourceIdentity(Action):
+    """Give an ACR task an identity for its source registry (``--source-acr-auth-id``, ABAC docs appendix)."""
+
+    registry: RegistryRef
+    task: Arg
+    identity: str = "[system]"
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "task", "update", "--name", self.task, "--registry", self.registry.name,
+                *self.registry.rg(), "--source-acr-auth-id", self.identity]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"let task {self.task} authenticate to its registry as {self.identity}"
+
+
 # --- Resource locks and connected registries (issue 12, items 1 and 7) ------------------------------------------
 
 #: The ARM resource type ``az lock`` needs to address a lock on the registry resource itself.

@@ -15,6 +15,7 @@ CATALOGUE_ORDER = (
     "network-access-denied",
     "locked-artifacts",
     "delete-permission",
+    "purge-task-access",
     "broken-index-references",
     "dangling-manifests",
     "shared-layers",

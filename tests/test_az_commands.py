@@ -71,7 +71,8 @@ def variant_snapshots() -> dict[str, Snapshot]:
     private.lock("freeze", "ReadOnly", "registry", notes="change freeze")
     private.lock("sub-guard", "CanNotDelete", "subscription")
     private.connected_registry("factory-1", "ReadOnly", sync_token_id="/x/tokens/factory-1-sync-token")
-    return {"demo": load_demo(), "basic": basic.build(), "private": private.build()}
+    return {"demo": load_demo(), "basic": basic.build(), "private": private.build(), "abac": load_demo("abac"),
+            "frozen": load_demo("frozen")}
 
 
 def printed_commands() -> list[str]:
@@ -121,8 +122,8 @@ def fix_plan_commands(catalogue: Catalogue) -> list[str]:
 #: Values for the shell variables explain prints when the text did not name something.
 VARIABLES = {"REGISTRY": "contosoreg", "REPOSITORY": "app", "TAG": "v1", "DIGEST": "sha256:" + "c" * 64,
              "CLIENT_IP": "203.0.113.10", "CONNECTION": "c1", "SOURCE_IMAGE": "docker.io/library/hello-world:latest",
-             "LOCK": "platform-lock", "LOCK_ID": "/subscriptions/0/providers/Microsoft.Authorization/locks/l1",
-             "TOKEN": "sync-token", "SCOPE_MAP": "sync-scope-map"}
+             "SCOPE_MAP": "cleanup-map", "TASK": "nightly-purge", "TOKEN": "cleanup-token",
+             "LOCK": "platform-lock", "LOCK_ID": "/subscriptions/0/providers/Microsoft.Authorization/locks/l1"}
 
 
 def _fill_variables(cmd: str) -> str:

@@ -16,6 +16,8 @@ REQUIRED_SLUGS = {
     "delete-permission", "throttling",
     "resource-locks", "connected-registries",
 }
+#: Checks whose failure mode cannot coexist with the main demo's settings, by the demo variant that shows them.
+VARIANT_SLUGS = {"purge-task-access": "abac"}
 
 
 def demo_report() -> dict:
@@ -41,7 +43,7 @@ def test_every_check_except_informational_ones_offers_a_command_on_the_demo() ->
     report = demo_report()
     advice_only = {"shared-layers", "throttling"}
     for r in report["results"]:
-        if r["check"] in advice_only:
+        if r["check"] in advice_only or r["check"] in VARIANT_SLUGS:
             continue
         commands = [c for f in r["findings"] if f["fix"] for c in f["fix"]["commands"]]
         assert commands, f"{r['check']} prints no command on the demo"
@@ -66,5 +68,14 @@ def test_every_printed_command_is_a_parsable_az_command() -> None:
 def test_catalogue_order_names_every_builtin_check() -> None:
     from acrdoctor.engine import builtin_checks
 
-    assert set(CATALOGUE_ORDER) == {c.slug for c in builtin_checks()} == REQUIRED_SLUGS
+    assert set(CATALOGUE_ORDER) == {c.slug for c in builtin_checks()} == REQUIRED_SLUGS | set(VARIANT_SLUGS)
     assert [c.slug for c in builtin_checks()] == list(CATALOGUE_ORDER)
+
+
+def test_variant_only_checks_fail_on_their_variant_with_a_command() -> None:
+    for slug, variant in VARIANT_SLUGS.items():
+        result = CliRunner().invoke(cli, ["diagnose", f"--demo={variant}", "--output", "json", "--no-plugins"])
+        assert result.exit_code == 1, result.output
+        (r,) = [r for r in json.loads(result.output)["results"] if r["check"] == slug]
+        assert r["status"] == "failed", f"{slug} did not fail on demo {variant}: {r['status']} {r['reason']}"
+        assert [c for f in r["findings"] if f["fix"] for c in f["fix"]["commands"]], slug

@@ -36,6 +36,7 @@ from acrdoctor.checks.storage_accounting import StorageAccounting
 from acrdoctor.checks.throttling import BASIC_STANDARD, PREMIUM, Throttling
 from acrdoctor.model import CollectionError
 
+from .access_fixes import delete_fixes
 from .actions import (
     CheckHealth,
     FindRepository,
@@ -467,6 +468,12 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
     actions: list = []
     notes: list[str] = []
     for m in missing:
+        if m.action == "delete" and m.type != "arm":
+            # Which role grants delete depends on the registry's mode: every candidate, ranked (access_fixes).
+            ranked, ranking = delete_fixes(ref, m.name or n.get("repository"), [h.context for h in hits])
+            actions += ranked
+            notes += ranking
+            continue
         roles = ROLES.get(m.action)
         if roles and m.type != "arm":
             actions.append(AssignRole(registry_id_expr(ref.name), roles[0]))

@@ -38,7 +38,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from acrdoctor.checks.connected_registries import connected_registry_summary
-from acrdoctor.checks.delete_permission import DeletePermission, missing_delete
+from acrdoctor.checks.delete_permission import DeletePermission, access_blocks, missing_delete
 from acrdoctor.checks.empty_repository import EmptyRepository, is_empty
 from acrdoctor.checks.locked_artifacts import LockedArtifacts, lock_flags, locks_its_images
 from acrdoctor.checks.network_access import NetworkAccessDenied, denied_ips, firewall_denials
@@ -296,6 +296,14 @@ class _Evaluator:
             elif scope in repos:
                 self.block(scope, f"ACR refused the identity 'delete' on repository {scope} with {status}: "
                            "deleting or untagging anything in it fails the same way", BlockLevel.PERMISSION)
+        # What the caller's collected access (role assignments or token scope map) refuses, as delete-permission
+        # judges it; a repository already blocked by a refusal above is not blocked twice.
+        refused = {b.resource for b in self.blocked if b.level is BlockLevel.PERMISSION}
+        access_blocked, access_warnings = access_blocks(self.snapshot, sorted(repos), self.purge)
+        for name, reason in access_blocked:
+            if name not in refused and registry not in refused:
+                self.block(name, reason, BlockLevel.PERMISSION)
+        self.warnings += [PlanWarning(code, message) for code, message in access_warnings]
 
     def delete_registry(self) -> bool:
         pecs = self.snapshot.private_endpoint_connections

@@ -81,4 +81,5 @@ def explain_texts() -> list[str]:
     return [LOG, b.NAME_UNKNOWN_JSON, b.TAG_UNKNOWN_JSON, b.BROKEN_INDEX_PULL, b.UNAUTHORIZED_DETAIL,
             b.UNAUTHORIZED_ANON, b.MANIFEST_UNKNOWN_PURGE, "Deleting the registry failed: private endpoints",
             "untagged them all and storage did not go down",
+            b.PURGE_TASK_TOKEN_401,
             *(b.health_output(c, msg) for c, msg in b.HEALTH.values())]
