@@ -15,6 +15,7 @@ REQUIRED_SLUGS = {
     "dangling-manifests", "shared-layers", "storage-accounting", "retention-policy", "broken-index-references",
     "delete-permission", "throttling",
     "quarantined-images", "soft-delete", "geo-replication",
+    "resource-locks", "connected-registries",
 }
 #: Checks whose failure mode cannot coexist with the main demo's settings, by the demo variant that shows them.
 VARIANT_SLUGS = {"purge-task-access": "abac", "storage-limit": "storage-limit"}
