@@ -14,14 +14,14 @@ Facts and sources (peers notes item 6):
 * Creating a cache rule fails with ``TargetRepositoryPrefixMatchesExistingRegistries`` while repositories matching
   its target exist: delete or rename them first (Azure/ARO-HCP PR #5176; Azure/acr#789).
 * Soft delete is not supported together with artifact cache [D-SD: container-registry-soft-delete-policy.md,
-  ms.date 2026-03-25].
+  ms.date 2026-03-25]: the ``soft-delete`` check reports that combination, so this one does not repeat it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from acrdoctor.actions import Action, DeleteCacheRule, DeleteRepository, RegistryRef, SetSoftDeletePolicy
+from acrdoctor.actions import Action, DeleteCacheRule, DeleteRepository, RegistryRef
 from acrdoctor.check_api import Check, Context, Finding, Fix, Related, Resource, Severity
 from acrdoctor.completeness import Gap
 from acrdoctor.controls import CacheRule
@@ -77,8 +77,7 @@ class ArtifactCache(Check):
     cause = (
         "An artifact cache rule makes its target repositories a copy of an upstream registry: a pull re-caches what "
         "was deleted, a previously cached tag may answer manifest unknown after a delete (Azure/acr#765), pushes "
-        "into the target are refused (Azure/acr#845), a rule cannot be created over existing repositories, and "
-        "soft delete is not supported with artifact cache."
+        "into the target are refused (Azure/acr#845), and a rule cannot be created over existing repositories."
     )
     docs = _DOCS
 
@@ -89,9 +88,6 @@ class ArtifactCache(Check):
         ref = RegistryRef(reg.name, reg.resource_group)
         names = [r.name for r in snap.repositories or ()]
         conflict_errors = [e for e in snap.errors if e.code == PREFIX_CONFLICT]
-        soft = reg.soft_delete_policy
-        if rules and soft is not None and soft.enabled:
-            yield self._soft_delete(reg, ref, rules)
         for rule in rules:
             repos = cached_repositories(rule, reg, names)
             if (rule.provisioning_state or "").lower() == "failed" and repos:
@@ -181,23 +177,4 @@ class ArtifactCache(Check):
             fix=fix,
             severity=Severity.MEDIUM,
             details={"code": PREFIX_CONFLICT},
-        )
-
-    def _soft_delete(self, reg: Registry, ref: RegistryRef, rules: Sequence[CacheRule]) -> Finding:
-        fix = Fix(
-            summary="Keep one of the two: disable soft delete, or delete the cache rules.",
-            actions=(SetSoftDeletePolicy(ref, enabled=False),),
-            related=(Related("alternative", "Keep soft delete and stop caching instead.",
-                             tuple(DeleteCacheRule(ref, r.name) for r in rules[:SHOWN])),),
-        )
-        return self.finding(
-            Resource.registry(reg.name),
-            f"soft delete is enabled while {plural(len(rules), 'artifact cache rule')} "
-            f"({_names([r.name for r in rules])}) {'exists' if len(rules) == 1 else 'exist'}; ACR does not support "
-            "soft delete with artifact cache",
-            fix=fix,
-            severity=Severity.MEDIUM,
-            cause="ACR documents soft delete as not supported together with artifact cache (soft-delete policy "
-                  "docs), so deletes on this registry may not be recoverable the way soft delete promises.",
-            details={"rules": [r.name for r in rules]},
         )

@@ -94,13 +94,11 @@ def test_a_recorded_conflict_error_is_reported(builder: SnapshotBuilder) -> None
     assert "refused with TargetRepositoryPrefixMatchesExistingRegistries" in f.message
 
 
-def test_soft_delete_with_a_cache_rule_is_reported(builder: SnapshotBuilder) -> None:
+def test_soft_delete_with_a_cache_rule_is_left_to_the_soft_delete_check(builder: SnapshotBuilder) -> None:
     cached(builder).registry(soft_delete_policy=Policy("enabled", 7))
     findings = run_check(SLUG, builder.build()).findings
-    soft = [f for f in findings if "soft delete" in f.message]
-    assert len(soft) == 1 and soft[0].severity is Severity.MEDIUM
-    assert soft[0].fix is not None
-    assert soft[0].fix.commands == ("az acr config soft-delete update --registry contoso --status disabled",)
+    assert [f for f in findings if "soft delete" in f.message] == []
+    assert any("artifact cache" in f.message for f in run_check("soft-delete", builder.build()).findings)
 
 
 def test_not_collected_cache_rules_skip(builder: SnapshotBuilder) -> None:

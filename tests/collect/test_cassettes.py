@@ -97,7 +97,7 @@ def test_data_plane_client(demo: Snapshot, fake_acr) -> None:
     with ContainerRegistryClient(acr.endpoint, FakeCredential(), connection_verify=acr.connection_verify,
                                  retry_total=0) as client:
         pages = [list(p) for p in client.list_repository_names(results_per_page=4).by_page()]
-        assert [len(p) for p in pages] == [4, 4, 2]  # the Link header is followed
+        assert [len(p) for p in pages] == [4, 4, len(want) - 8]  # the Link header is followed
         assert sorted(n for p in pages for n in p) == sorted(want)
 
         web = want["apps/web"]

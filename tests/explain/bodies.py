@@ -125,6 +125,9 @@ def health_output(code: str, message: str) -> str:
             f"Please refer to https://aka.ms/acr/errors#{code.lower()} for more information.\n"
             "Please refer to https://aka.ms/acr/health-check for more information.")
 
+# Azure/acr-cli#641: acr purge run as an ACR task on an ABAC-enabled registry (acr-cli 0.19).
+PURGE_TASK_TOKEN_401 = ("Error: failed to purge manifests: acr.BaseClient#GetAcrAccessToken: Failure responding to "
+                        "request: StatusCode=401")
 # Artifact cache (issue 12 item 5). The ARM error code is quoted by Azure/ARO-HCP PR #5176 and Azure/acr#789; the
 # surrounding az CLI wording is the usual "(Code) Message" form of ARM errors, the message text is a stand-in.
 CACHE_RULE_CONFLICT = (

@@ -12,6 +12,7 @@ from acrdoctor.cli import cli
 from acrdoctor.explain import EXPLAIN_SCHEMA_VERSION
 
 from . import bodies as b
+from . import content_bodies
 
 LOG = "\n".join([b.DISALLOWED_PURGE, b.DENIED_DOCKER, b.THROTTLED_JSON, b.THROTTLED_JSON])
 
@@ -80,5 +81,6 @@ def explain_texts() -> list[str]:
     """Texts whose explanations cover every recogniser, for the az parser test."""
     return [LOG, b.NAME_UNKNOWN_JSON, b.TAG_UNKNOWN_JSON, b.BROKEN_INDEX_PULL, b.UNAUTHORIZED_DETAIL,
             b.UNAUTHORIZED_ANON, b.MANIFEST_UNKNOWN_PURGE, "Deleting the registry failed: private endpoints",
-            "untagged them all and storage did not go down", b.CACHE_RULE_CONFLICT, b.CACHED_MANIFEST_UNKNOWN,
-            *(b.health_output(c, msg) for c, msg in b.HEALTH.values())]
+            "untagged them all and storage did not go down",
+            b.PURGE_TASK_TOKEN_401, b.CACHE_RULE_CONFLICT, b.CACHED_MANIFEST_UNKNOWN,
+            *(b.health_output(c, msg) for c, msg in b.HEALTH.values()), *content_bodies.ALL]
