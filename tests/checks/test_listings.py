@@ -86,3 +86,19 @@ def test_other_checks_reading_a_short_listing_are_incomplete_not_passed(builder:
 def test_not_collected_repositories_skip(builder: SnapshotBuilder) -> None:
     result = run_check(SLUG, builder.build())
     assert result.status is Status.SKIPPED
+
+
+def test_the_recollect_command_parses_with_acrdoctor_collect(builder: SnapshotBuilder) -> None:
+    import shlex
+
+    from acrdoctor.cli import cli
+
+    builder.repository("team a/app").image(tags=["v1"])
+    builder.listing("manifests", False, repository="team a/app", items=1, expected=2)
+    (f,) = run_check(SLUG, builder.build()).findings
+    assert f.fix is not None
+    (cmd,) = f.fix.related[0].commands
+    argv = shlex.split(cmd)
+    assert argv[:2] == ["acrdoctor", "collect"] and "team a/app" in argv
+    ctx = cli.get_command(None, "collect").make_context("collect", argv[2:])  # type: ignore[arg-type,union-attr]
+    assert ctx.params["repositories"] == ("team a/app",) and str(ctx.params["out"]) == "snapshot-recollected.json"
