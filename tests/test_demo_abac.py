@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from acrdoctor.check_api import Status
 from acrdoctor.demo import abac, build_demo, load_demo
 from acrdoctor.engine import diagnose
@@ -17,7 +19,7 @@ def test_variant_is_listed_deterministic_and_abac() -> None:
 
     assert variant_names()["abac"] == abac.DESCRIPTION
     s = load_demo("abac")
-    assert s == abac.build()
+    assert s == replace(abac.build(), source="demo:abac")
     assert s.registry.role_assignment_mode == "AbacRepositoryPermissions"
 
 

@@ -78,7 +78,8 @@ def build() -> Snapshot:
 def plant(b: SnapshotBuilder) -> None:
     """The main demo's caller: a repository-scoped token that may delete everywhere but under team-b/."""
     b.caller("token", None, None, None, token_name="build-agent")
-    granted = ["apps/*", "platform/*", "tools/*", "ml/*", "charts/*", "mirror/*", "legacy/*"]
+    granted = ["apps/*", "platform/*", "tools/*", "ml/*", "charts/*", "mirror/*", "legacy/*", "hub/*", "runtime/*",
+               "csscpolicies/*"]
     actions = [f"repositories/{r}/{a}" for r in granted
                for a in ("content/read", "content/write", "content/delete", "metadata/read", "metadata/write")]
     actions += ["repositories/team-b/*/content/read", "repositories/team-b/*/metadata/read"]
