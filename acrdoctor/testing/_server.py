@@ -278,7 +278,8 @@ _ARM_RE = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)(?:/resourcegroups/(?P<rg>[^/]+))?/providers/microsoft\.containerregistry"
     r"/(?P<rest>.*)$", re.IGNORECASE)
 #: Error codes of injected ARM faults, by status (the fake's choice: no recording holds one).
-_ARM_FAULT_CODES = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 429: "TooManyRequests"}
+_ARM_FAULT_CODES = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 429: "TooManyRequests",
+                    403: "AuthorizationFailed"}
 
 
 class _Ctx:

@@ -165,7 +165,8 @@ class Faults:
       ``TOOMANYREQUESTS`` for 429; ARM: ``InternalServerError``, ``BadGateway``, ``ServiceUnavailable`` or
       ``TooManyRequests``; the ARM codes are the fake's own, not from a recording).
     * ``error_status``: the status those errors carry: 500 (default), 502, 503, or 429 without a ``Retry-After``,
-      so a client backs off on its own schedule.
+      so a client backs off on its own schedule; 403 refuses the read (ARM: ``AuthorizationFailed``, data plane:
+      ``UNKNOWN``), which no client retries: a missing permission on one kind of resource.
     * ``reset_rate``: share of connections dropped with a TCP reset before any response.
     * ``slow_seconds``: delay added before every response.
     * ``manifest_unknown_rate``: share of manifest GET/HEAD answered 404 ``MANIFEST_UNKNOWN`` although the
