@@ -41,8 +41,10 @@ from acrdoctor.model import Part
 LOCKS_API = "2020-05-01"
 #: Microsoft.Authorization/roleAssignments and roleDefinitions (``assignedTo()`` filter, ABAC conditions).
 AUTHORIZATION_API = "2022-04-01"
-#: Microsoft.ContainerRegistry/registries/tasks (the version ``az acr task`` uses).
-TASKS_API = "2019-06-01-preview"
+#: Microsoft.ContainerRegistry/registries/tasks: the version az 2.91's ``az acr task`` uses
+#: (azure-mgmt-containerregistrytasks 1.0.0b1), the first whose ``credentials.sourceRegistry`` carries ``identity``
+#: (what ``az acr task update --source-acr-auth-id`` sets); 2019-06-01-preview has only ``loginMode``.
+TASKS_API = "2025-03-01-preview"
 #: The audience of an ARM token: its claims name the caller.
 ARM_SCOPE = "https://management.azure.com/.default"
 

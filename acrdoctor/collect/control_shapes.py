@@ -17,13 +17,13 @@ Wire field names and their sources:
   ``permissions[].actions/notActions/dataActions/notDataActions``.
 * tokens / scope maps (Microsoft.ContainerRegistry 2025-11-01): ``properties.scopeMapId``, ``status``;
   ``properties.actions``.
-* tasks (Microsoft.ContainerRegistry ``registries/tasks`` 2019-06-01-preview, types in Azure/bicep-types-az
+* tasks (Microsoft.ContainerRegistry ``registries/tasks``; types in Azure/bicep-types-az
   ``generated/containerregistry/microsoft.containerregistry/2019-06-01-preview/types.md``): ``properties.status``,
   ``properties.step.type`` (``Docker``, ``EncodedTask``, ``FileTask``) with ``encodedTaskContent`` (base64 YAML),
   ``properties.trigger.timerTriggers[].{name, schedule, status}``, ``identity.{type, principalId,
-  userAssignedIdentities}``, ``properties.credentials.sourceRegistry.loginMode``. ``credentials.sourceRegistry
-  .identity`` (what ``az acr task update --source-acr-auth-id`` sets) is not in the 2019-06-01-preview types; it is
-  read when present (newer API versions, az output).
+  userAssignedIdentities}``, ``properties.credentials.sourceRegistry.loginMode``; ``credentials.sourceRegistry
+  .identity`` (what ``az acr task update --source-acr-auth-id`` sets) from API 2025-03-01-preview on
+  (azure-mgmt-containerregistrytasks 1.0.0b1 ``SourceRegistryCredentials``, which az 2.91 prints).
 * cache rules (2025-11-01; ``az acr cache list``): ``sourceRepository``, ``targetRepository``,
   ``credentialSetResourceId``, ``provisioningState``.
 * connected registries (2025-11-01; ``az acr connected-registry list``): ``mode``, ``connectionState``,

@@ -705,7 +705,7 @@ def write_control_files_from(arm: Any, snapshot: Snapshot, root: Path, credentia
     dump(root / "scope-maps.json", az_json(list(arm.scope_maps.list(rg, name))))
     dump(root / "cache-rules.json", az_json(list(arm.cache_rules.list(rg, name))))
     dump(root / "connected-registries.json", az_json(list(arm.connected_registries.list(rg, name))))
-    tasks = [az_flat(t) for t in get(f"{rid}/tasks?api-version=2019-06-01-preview")["value"]]
+    tasks = [az_flat(t) for t in get(f"{rid}/tasks?api-version=2025-03-01-preview")["value"]]
     dump(root / "tasks.json", tasks)
     for t in tasks:
         dump(root / "tasks" / f"{t['name']}.json", t)

@@ -112,11 +112,11 @@ def test_satellites_list_and_get_through_the_sdk(state: FakeRegistry) -> None:
         assert [m.actions for m in arm.scope_maps.list(RG, "contoso")] == [["repositories/team/web/content/read"]]
         assert [c.target_repository for c in arm.cache_rules.list(RG, "contoso")] == ["cache/nginx"]
         assert [c.mode for c in arm.connected_registries.list(RG, "contoso")] == ["ReadOnly"]
-        task = get(srv, f"{state.resource_id}/tasks/purge?api-version=2019-06-01-preview")
+        task = get(srv, f"{state.resource_id}/tasks/purge?api-version=2025-03-01-preview")
         assert task["identity"] == {"type": "SystemAssigned", "principalId": "p1",
                                     "tenantId": "00000000-0000-0000-0000-000000000000"}
         assert task["properties"]["trigger"]["timerTriggers"][0]["schedule"] == "0 1 * * *"
-        assert [t["name"] for t in get(srv, f"{state.resource_id}/tasks?api-version=2019-06-01-preview")["value"]] \
+        assert [t["name"] for t in get(srv, f"{state.resource_id}/tasks?api-version=2025-03-01-preview")["value"]] \
             == ["purge"]
 
 
