@@ -318,6 +318,8 @@ class DataPlaneScanner:
     async def _deleted(self, names: list[str]) -> None:
         """Soft-deleted manifests of every repository, live or itself soft-deleted (``az acr manifest list-deleted``).
 
+        One listing per repository (ACR has no registry-wide one), run as concurrently as the repository scan.
+
         Paths from azure-cli ``acr/manifest.py`` (``_get_deleted_manifest_path``) and ``az acr repository
         list-deleted`` (``/acr/v1/_deleted/_catalog``, notes acr-wire-behaviour §b). With soft delete disabled
         nothing is read and the part is collected as empty: ACR keeps no soft-deleted artifacts then [D-SD]
@@ -335,20 +337,26 @@ class DataPlaneScanner:
             await load_error_body(err)
             self.result.errors.append(error_doc(Part.DELETED_ARTIFACTS, err, operation="list_deleted_repositories"))
             self.result.partial.add(Part.DELETED_ARTIFACTS.value)
-        rows: list[dict[str, Any]] = []
-        failed = 0
+        ordered = sorted(repos)
+        found: list[list[dict[str, Any]] | None] = [None] * len(ordered)
+        sem = asyncio.Semaphore(self.concurrency)
         self.result.operations.add("list_deleted_manifests")
-        for repo in sorted(repos):
-            try:
-                items = await self.retry(lambda r=repo: raw_pages(  # type: ignore[misc]
-                    self.client, f"/acr/v1/_deleted/{r}/_manifests?n={PAGE_SIZE}", "manifests"))
-            except Exception as err:  # noqa: BLE001
-                await load_error_body(err)
-                self.result.errors.append(error_doc(Part.DELETED_ARTIFACTS, err, repository=repo,
-                                                    operation="list_deleted_manifests"))
-                failed += 1
-                continue
-            rows += deleted_rows(repo, items)
+
+        async def one(i: int, repo: str) -> None:
+            async with sem:
+                try:
+                    items = await self.retry(lambda: raw_pages(
+                        self.client, f"/acr/v1/_deleted/{repo}/_manifests?n={PAGE_SIZE}", "manifests"))
+                except Exception as err:  # noqa: BLE001 - recorded; the other repositories are still read
+                    await load_error_body(err)
+                    self.result.errors.append(error_doc(Part.DELETED_ARTIFACTS, err, repository=repo,
+                                                        operation="list_deleted_manifests"))
+                    return
+                found[i] = deleted_rows(repo, items)
+
+        await asyncio.gather(*(one(i, r) for i, r in enumerate(ordered)))
+        rows = [row for part in found if part is not None for row in part]
+        failed = sum(part is None for part in found)
         if failed and failed == len(repos):
             return  # nothing read: not collected
         if failed:

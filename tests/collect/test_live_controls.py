@@ -213,3 +213,26 @@ def test_truncated_catalog_without_counts_still_records_its_pages(snap: Snapshot
     assert live.listings is not None
     catalog = [r for r in live.listings.records if r.listing == "catalog"]
     assert catalog and not catalog[0].complete and catalog[0].pages == 2 and catalog[0].items == 2
+
+
+def test_a_refused_deleted_listing_leaves_the_others_and_marks_the_part_partial(snap: Snapshot, state: FakeRegistry,
+                                                                               server) -> None:
+    state.faults = Faults(error_rate_5xx=1.0, error_status=403, path_pattern=r"^/acr/v1/_deleted/gone/")
+    live = collect(options(server, snap, parts=frozenset({Part.DELETED_ARTIFACTS}))).snapshot
+    assert Part.DELETED_ARTIFACTS.value in live.partial
+    assert [d.repository for d in live.deleted_artifacts or ()] == ["team/web"]
+    assert [(e.part, e.repository, e.operation) for e in live.errors] == [
+        ("deleted_artifacts", "gone/app", "list_deleted_manifests")]
+
+
+def test_tasks_without_a_yaml_step_keep_their_step_type(snap: Snapshot, state: FakeRegistry, server) -> None:
+    state.add_task("build", step_type="Docker", login_mode=None)
+    state.add_task("from-git", step_type="FileTask", source_identity="[system]",
+                   identity_type="SystemAssigned, UserAssigned", principal_ids=["sys-1", "user-1", "user-2"])
+    live = collect(options(server, snap, parts=frozenset({Part.TASKS}))).snapshot
+    tasks = {t.name: t for t in live.tasks or ()}
+    assert (tasks["build"].step_type, tasks["build"].commands, tasks["build"].task_yaml) == ("Docker", (), None)
+    git = tasks["from-git"]
+    assert (git.step_type, git.commands, git.source_registry_identity) == ("FileTask", (), "[system]")
+    assert (git.identity_type, git.identity_principal_ids) == ("SystemAssigned, UserAssigned",
+                                                               ("sys-1", "user-1", "user-2"))
