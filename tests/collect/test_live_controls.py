@@ -236,3 +236,26 @@ def test_tasks_without_a_yaml_step_keep_their_step_type(snap: Snapshot, state: F
     assert (git.step_type, git.commands, git.source_registry_identity) == ("FileTask", (), "[system]")
     assert (git.identity_type, git.identity_principal_ids) == ("SystemAssigned, UserAssigned",
                                                                ("sys-1", "user-1", "user-2"))
+
+
+def test_the_main_demo_serves_and_collects_its_controls() -> None:
+    """Whatever rows the main demo carries come back from a fake seeded with it (the YAML the fake writes for a
+    task given only by its commands is the one thing a snapshot may not have)."""
+    from acrdoctor.demo import load_demo
+
+    demo = load_demo()
+    state = FakeRegistry.from_snapshot(demo)
+    state.client_ip = "198.51.100.7"  # inside the demo registry's ipRules
+    with serve_fake_acr(state, port=0) as srv:
+        reg = demo.registry
+        live = collect(LiveOptions(
+            target=Target(reg.name), subscription=reg.subscription_id, resource_group=reg.resource_group,
+            arm_endpoint=srv.arm_endpoint, connection_verify=srv.ca_pem, credential=FakeCredential(),
+            async_credential=AsyncFakeCredential(), clock=clock_at(demo.collected_at),
+            parts=parts_for_parts(CONTROL_PARTS))).snapshot
+    for field in ("resource_locks", "tokens", "scope_maps", "cache_rules", "connected_registries"):
+        assert getattr(live, field) == getattr(demo, field), field
+    assert [replace(t, task_yaml=None) for t in live.tasks or ()] == [
+        replace(t, task_yaml=None) for t in demo.tasks or ()]
+    assert sorted(live.deleted_artifacts or (), key=lambda d: d.digest) == sorted(
+        demo.deleted_artifacts or (), key=lambda d: d.digest)
