@@ -462,3 +462,232 @@ class DeleteRegistry(Action):
 
     def describe(self) -> str:
         return f"delete registry {self.registry.name}"
+
+
+# --- Effective delete permission, ABAC-aware (issue 12 item 2) ---------------------------------------------------
+
+#: ``--assignee-principal-type`` values az accepts (azure-cli ``role assignment create``), by the spelling
+#: ARM and Graph give a principal's type.
+_PRINCIPAL_TYPES = {"user": "User", "group": "Group", "serviceprincipal": "ServicePrincipal",
+                    "managedidentity": "ServicePrincipal", "application": "ServicePrincipal",
+                    "foreigngroup": "ForeignGroup"}
+
+
+def principal_type_arg(principal_type: str | None) -> str | None:
+    """The az spelling of a principal type, or None when az has none for it (then az asks Graph)."""
+    return _PRINCIPAL_TYPES.get((principal_type or "").replace(" ", "").lower())
+
+
+@dataclass(frozen=True, slots=True)
+class AssignRoleToPrincipal(Action):
+    """Grant a role to a known principal by object id, optionally under an ABAC condition.
+
+    ``--assignee-object-id`` skips the Graph lookup that ``--assignee`` needs, and works for service principals
+    and managed identities where ``az ad signed-in-user show`` does not (ABAC docs, parameter table).
+    """
+
+    scope: Arg
+    role: str
+    principal_id: Arg
+    principal_type: str | None = None
+    condition: str | None = None
+
+    def commands(self) -> tuple[str, ...]:
+        argv: list[Arg] = ["az", "role", "assignment", "create", "--assignee-object-id", self.principal_id]
+        kind = principal_type_arg(self.principal_type)
+        if kind:
+            argv += ["--assignee-principal-type", kind]
+        argv += ["--role", self.role, "--scope", self.scope]
+        if self.condition:
+            argv += ["--condition", self.condition, "--condition-version", "2.0"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        limited = " limited by an ABAC condition" if self.condition else ""
+        return f"assign {self.role} to {self.principal_id}{limited}"
+
+
+@dataclass(frozen=True, slots=True)
+class AddScopeMapRepositories(Action):
+    """Add repository actions to a token's scope map (``az acr scope-map update --add-repository REPO ACTION…``)."""
+
+    registry: RegistryRef
+    scope_map: Arg
+    repositories: tuple[Arg, ...]
+    actions: tuple[str, ...] = ("content/delete",)
+
+    def commands(self) -> tuple[str, ...]:
+        argv: list[Arg] = ["az", "acr", "scope-map", "update", "--name", self.scope_map, "--registry",
+                           self.registry.name, *self.registry.rg()]
+        for repo in self.repositories:
+            argv += ["--add-repository", repo, *self.actions]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"add {', '.join(self.actions)} on {len(self.repositories)} repositories to scope map {self.scope_map}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetTaskSourceIdentity(Action):
+    """Give an ACR task an identity for its source registry (``--source-acr-auth-id``, ABAC docs appendix)."""
+
+    registry: RegistryRef
+    task: Arg
+    identity: str = "[system]"
+
+    def commands(self) -> tuple[str, ...]:
+        argv = ["az", "acr", "task", "update", "--name", self.task, "--registry", self.registry.name,
+                *self.registry.rg(), "--source-acr-auth-id", self.identity]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"let task {self.task} authenticate to its registry as {self.identity}"
+
+
+# -- Quarantine, storage limit, soft delete, geo-replication (issue 12 items 3, 4, 6, 8) -------------------------
+#
+# None of these is applied by ``acrdoctor fix``: they are printed as manual steps (or confirm commands). Argument
+# shapes follow azure-cli's acr ``_params.py`` (``acr manifest`` takes ``--registry`` and ``--name``; ``restore``
+# adds ``--digest``/``--force``) and ``az resource update``'s generic ``--ids``/``--set``.
+
+
+def registry_id_expression(registry: Arg) -> ShellExpr:
+    """The registry's resource id computed where the command runs, for commands that need an ARM id."""
+    return substitution(["az", "acr", "show", "--name", registry, "--query", "id", "--output", "tsv"])
+
+
+@dataclass(frozen=True, slots=True)
+class ShowManifestMetadata(Action):
+    """``az acr manifest show-metadata`` of a digest (or a tag): the lock flags and ``quarantineState`` side by side
+    (acr-wire-behaviour.md §c.6 shows quarantineState in changeableAttributes on listings), so one read tells a
+    quarantine from a lock. No ``--query`` by default, so the state is shown wherever the answer puts it."""
+
+    registry: RegistryRef
+    repository: Arg
+    digest: Arg | None = None
+    tag: Arg | None = None
+    query: str | None = None
+
+    def commands(self) -> tuple[str, ...]:
+        name = (shell_word(self.repository, "@", self.digest) if self.digest else
+                shell_word(self.repository, ":", self.tag or "latest"))
+        argv = ["az", "acr", "manifest", "show-metadata", "--registry", self.registry.name, "--name", name]
+        if self.query:
+            argv += ["--query", self.query]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"show the attributes of {self.repository}@{self.digest}" if self.digest else \
+            f"show the attributes of {self.repository}:{self.tag}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetQuarantinePolicy(Action):
+    """Turn the registry's quarantine policy on or off through ARM: ``az acr`` has no command for it, the policy is
+    the registry's ``properties.policies.quarantinePolicy`` (Azure/acr docs/preview/quarantine: "management Policy
+    API"). ``registry_id`` may be a shell expression computing the id."""
+
+    registry_id: Arg
+    enabled: bool = False
+
+    def commands(self) -> tuple[str, ...]:
+        status = "enabled" if self.enabled else "disabled"
+        argv = ["az", "resource", "update", "--ids", self.registry_id,
+                "--set", f"properties.policies.quarantinePolicy.status={status}"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"{'enable' if self.enabled else 'disable'} the quarantine policy"
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreManifest(Action):
+    """``az acr manifest restore``: bring a soft-deleted manifest back (and its tag, when one is named).
+
+    With ``--digest`` given the CLI asks nothing (azure-cli ``manifest.py`` ``acr_manifest_deleted_restore`` confirms
+    only when it has to pick among several deleted digests of a tag). ``--force`` overwrites a tag that now points
+    elsewhere; it is left to the user (not added here).
+    """
+
+    registry: RegistryRef
+    repository: Arg
+    digest: Arg
+    tag: Arg | None = None
+
+    def commands(self) -> tuple[str, ...]:
+        name = shell_word(self.repository, ":", self.tag) if self.tag else self.repository
+        argv = ["az", "acr", "manifest", "restore", "--registry", self.registry.name, "--name", name,
+                "--digest", self.digest]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"restore soft-deleted {self.repository}@{self.digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListDeletedManifests(Action):
+    """``az acr manifest list-deleted``: the soft-deleted manifests of one repository."""
+
+    registry: RegistryRef
+    repository: Arg
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "manifest", "list-deleted", "--registry", self.registry.name,
+                            "--name", self.repository, "--output", "table"]),)
+
+    def describe(self) -> str:
+        return f"list the soft-deleted manifests of {self.repository}"
+
+
+@dataclass(frozen=True, slots=True)
+class ShowUsageTable(Action):
+    """``az acr show-usage``: Size next to MaximumStorageCapacity where the service reports it (azure-cli#32263)."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "show-usage", "--name", self.registry.name, *self.registry.rg(),
+                            "--output", "table"]),)
+
+    def describe(self) -> str:
+        return "show the registry's usage and limits"
+
+
+@dataclass(frozen=True, slots=True)
+class ListReplicationsTable(Action):
+    """``az acr replication list``: where the registry's copies are, and whether each region endpoint is on."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        # Without --resource-group, like explain's ListReplications (the form checked against azure-cli 2.91.0).
+        return (shell_join(["az", "acr", "replication", "list", "--registry", self.registry.name,
+                            "--output", "table"]),)
+
+    def describe(self) -> str:
+        return "list geo-replications"
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightCleanup(Action):
+    """``acrdoctor preflight`` of a cleanup before it runs: what it would delete, what blocks it, the bytes it frees.
+
+    The cleanup is deleting ``repository`` when set, else purging every untagged manifest (``acr purge
+    --untagged-only`` without ``--filter`` covers every repository). Flat fields rather than a nested action, so the
+    printed command is built from data like every other action's and a saved fix plan can hold it.
+    """
+
+    registry: RegistryRef
+    repository: Arg | None = None
+
+    def cleanup(self) -> Action:
+        if self.repository:
+            return DeleteRepository(self.registry, self.repository)
+        return RunPurge(self.registry, filters=(), ago="0d", untagged_only=True)
+
+    def commands(self) -> tuple[str, ...]:
+        head = shell_join(["acrdoctor", "preflight", "--registry", self.registry.name, "--"])
+        return tuple(f"{head} {inner}" for inner in self.cleanup().commands())
+
+    def describe(self) -> str:
+        return f"pre-flight: {self.cleanup().describe()}"

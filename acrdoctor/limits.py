@@ -1,4 +1,4 @@
-"""Documented ACR request limits per SKU, used to pace the collector and to estimate bulk deletes.
+"""Documented ACR request limits and storage maximums per SKU: collector pacing, bulk-delete estimates, storage-limit.
 
 Source: Microsoft Learn, "Azure Container Registry service tiers", section "API request rate limits"
 (``articles/container-registry/container-registry-skus.md`` in MicrosoftDocs/azure-docs, section added
@@ -27,6 +27,7 @@ __all__ = [
     "default_read_rate",
     "delete_rate",
     "limits_for",
+    "max_storage_bytes",
     "write_rate",
 ]
 
@@ -114,3 +115,29 @@ def delete_rate(sku: str | None) -> int:
     value = limits_for(sku)[Category.DATAPLANE_DELETE].per_identity
     assert value is not None
     return value
+
+
+# -- Maximum registry storage ---------------------------------------------------------------------------------
+#
+# Source: "Azure Container Registry service tiers" (MicrosoftDocs/azure-management-docs@d923d58,
+# articles/container-registry/container-registry-skus.md, ms.date 2026-03-25; notes peers-2026-12.md [D-SKU]):
+# the registry storage limit is 40 TiB on Basic and Standard and 100 TiB on Premium. Premium's 100 TiB default was
+# rolled out to every Premium registry by 2026-05-06 (https://github.com/Azure/acr/issues/852, closed). Older copies
+# of the page showed 40 TiB for Premium too (acr-semantics-and-peers.md, "SKU table").
+#
+# This is not the ``limit`` of the ``Size`` row of ``listUsages``: that figure is the storage *included* in the SKU
+# price (500 GiB on the Premium registry of the recorded az session, acr-wire-behaviour.md §c.11), above which storage
+# is billed extra, not refused. Where the service reports the real maximum it is its own ``MaximumStorageCapacity``
+# row (https://github.com/Azure/azure-cli/pull/32263), which wins over this table.
+
+TIB = 1024 ** 4
+
+#: SKU name (lower case) → documented maximum registry storage in bytes.
+MAX_STORAGE: dict[str, int] = {"basic": 40 * TIB, "standard": 40 * TIB, "premium": 100 * TIB}
+
+
+def max_storage_bytes(sku: str | None) -> int | None:
+    """The documented maximum storage of a SKU; None for an unknown or missing SKU (Classic has no such figure)."""
+    if sku is None:
+        return None
+    return MAX_STORAGE.get(str(sku).strip().lower())

@@ -46,7 +46,7 @@ DATA_PLANE_READS = frozenset({
 })
 DELETE_OPERATIONS = frozenset({"delete_repository", "delete_manifest", "delete_tag"})
 #: Operation names that change the registry; an error of one of these is not a failed read of collected data.
-_CHANGE_PREFIXES = ("delete", "update", "set", "import", "untag", "purge", "lock", "unlock")
+_CHANGE_PREFIXES = ("delete", "update", "set", "import", "untag", "purge", "lock", "unlock", "push", "put", "restore")
 
 
 class Part(StrEnum):

@@ -12,6 +12,8 @@ from acrdoctor.storage import Entry
 from acrdoctor.times import last_change, parse_time
 from acrdoctor.units import human_bytes, plural
 
+from .geo_replication import geo_note
+
 
 def is_locked(repo: Repository, m: Manifest) -> bool:
     """A manifest lock, or a repository with writeEnabled=false, blocks deleting it (image-lock docs)."""
@@ -101,12 +103,12 @@ class DanglingManifests(Check):
             yield self.finding(
                 Resource.repository(repo.name),
                 "; ".join(parts),
-                fix=self._fix(ref, reg, repo, deletable, locked),
+                fix=self._fix(ref, reg, repo, deletable, locked, geo_note(snapshot)),
                 details=details,
             )
 
     def _fix(self, ref: RegistryRef, reg: Registry, repo: Repository, deletable: list[Manifest],
-             locked: list[Manifest]) -> Fix:
+             locked: list[Manifest], geo: str | None = None) -> Fix:
         purge = RunPurge(ref, filters=(purge_filter(repo.name),), ago="0d", untagged_only=True)
         related = [Related(
             "alternative",
@@ -115,6 +117,8 @@ class DanglingManifests(Check):
             (purge,),
         )]
         notes = ["Space is reclaimed asynchronously after the deletes; the registry's Size usage follows later."]
+        if geo:
+            notes.append(geo)
         if locked:
             notes.append(
                 f"{plural(len(locked), 'locked manifest')} {'is' if len(locked) == 1 else 'are'} left out: "

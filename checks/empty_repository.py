@@ -10,6 +10,8 @@ from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
 from acrdoctor.completeness import Gap
 from acrdoctor.model import Part, Repository
 
+from .geo_replication import geo_note
+
 
 def is_empty(repo: Repository) -> bool:
     """0 tags and 0 manifests, by the repository's own counts or by its listings."""
@@ -54,6 +56,7 @@ class EmptyRepository(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         reg = ctx.snapshot.registry
         ref = RegistryRef(reg.name, reg.resource_group)
+        geo = geo_note(ctx.snapshot)
         for repo in ctx.snapshot.repositories or ():
             if not is_empty(repo):
                 continue
@@ -63,6 +66,7 @@ class EmptyRepository(Check):
                 notes=(
                     "Pushing any image under this name works as well as the import.",
                     "Next time delete the repository itself instead of deleting its images one by one.",
+                    *((geo,) if geo else ()),
                 ),
             )
             yield self.finding(

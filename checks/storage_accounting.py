@@ -1,26 +1,27 @@
 """Failure mode 4: the registry's storage figure does not move, or means something else than assumed.
 
-Four separate causes share one resource (the registry) and one question ("why is usage still high?"):
+Three separate causes share one resource (the registry) and one question ("why is usage still high?"):
 the usage figure lags or includes data no manifest accounts for, soft delete keeps deleted data
-billed, geo-replication multiplies the home-region figure, and a full registry refuses writes.
+billed, and geo-replication multiplies the home-region figure. A registry near its maximum storage is the
+``storage-limit`` check's: the ``limit`` of the ``Size`` row this check reads is the storage included in the
+tier's price, not the maximum (see checks/storage_limit.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from acrdoctor.actions import RegistryRef, RunPurge, SetSoftDeletePolicy
+from acrdoctor.actions import RegistryRef, SetSoftDeletePolicy
 from acrdoctor.check_api import Check, Context, Finding, Fix, Related, Resource, Severity
 from acrdoctor.model import Part, Registry, Snapshot, Usage
 from acrdoctor.units import human_bytes, plural
+
+from .geo_replication import geo_note
 
 #: The usage figure and the computed total must differ by both margins before it is worth a finding:
 #: manifest documents, in-flight uploads and rounding make small gaps normal.
 RELATIVE_MARGIN = 0.05
 ABSOLUTE_MARGIN = 100 * 1024 * 1024
-
-#: Share of the storage limit from which writes are at risk (FAQ: a registry at its limit refuses writes).
-LIMIT_WARNING = 0.90
 
 METRIC_NOTE = (
     "The StorageUsed metric in Azure Monitor is the up-to-date figure; 'az acr show-usage' and the portal may lag."
@@ -68,7 +69,7 @@ class StorageAccounting(Check):
     severity = Severity.MEDIUM
     needs = frozenset({Part.USAGE, Part.REGISTRY})
     uses = frozenset({Part.REPLICATIONS, Part.MANIFESTS, Part.MANIFEST_BODIES})
-    failure_mode = "Usage did not go down after a delete, or the registry is close to its storage limit"
+    failure_mode = "Usage did not go down after a delete"
     cause = (
         "ACR reclaims deleted layers asynchronously, keeps soft-deleted artifacts billed, and reports usage for "
         "the home region only, so the Size figure rarely drops right after a delete."
@@ -83,56 +84,12 @@ class StorageAccounting(Check):
     def run(self, ctx: Context) -> Iterator[Finding]:
         size = ctx.snapshot.usage_named("Size")
         if size is not None:
-            yield from self._near_limit(ctx, size)
             yield from self._usage_vs_computed(ctx, size)
             yield from self._replicated(ctx, size)
         yield from self._soft_delete(ctx)
 
     def _resource(self, ctx: Context) -> Resource:
         return Resource.registry(ctx.snapshot.registry.name)
-
-    def _near_limit(self, ctx: Context, size: Usage) -> Iterator[Finding]:
-        """(d) At the storage limit ACR answers 405 REGISTRY_DISALLOWED_OPERATION (acr-semantics §4 fact 13, FAQ)."""
-        if not size.limit or size.limit <= 0 or size.current < LIMIT_WARNING * size.limit:
-            return
-        reg = ctx.snapshot.registry
-        ref = RegistryRef(reg.name, reg.resource_group)
-        ratio = size.current / size.limit
-        details: dict[str, object] = {
-            "usage_bytes": size.current, "limit_bytes": size.limit, "ratio": round(ratio, 4),
-        }
-        notes = [
-            "Deleting whole repositories you no longer need frees the layers only they hold "
-            "(see the shared-layers finding for which ones).",
-            "If deletes are refused as well, ask Azure support; space is reclaimed asynchronously after deletes.",
-        ]
-        if ctx.snapshot.has(Part.MANIFESTS):
-            storage = ctx.storage
-            dangling = storage.dangling()
-            freed = storage.freed_by(dangling)
-            details["dangling_count"] = len(dangling)
-            details["dangling_freed_bytes"] = freed
-            at_least = "" if storage.complete else "at least "
-            notes.insert(0, f"Deleting the {plural(len(dangling), 'untagged manifest')} no tag reaches frees "
-                            f"{at_least}{human_bytes(freed)}.")
-        yield self.finding(
-            self._resource(ctx),
-            f"Size usage is {human_bytes(size.current)}, {ratio:.0%} of the {human_bytes(size.limit)} storage limit; "
-            "at the limit ACR refuses pushes, and deletes can fail, with 405 REGISTRY_DISALLOWED_OPERATION",
-            severity=Severity.HIGH,
-            cause=(
-                "A registry that reaches its storage limit refuses write operations with 405 "
-                "REGISTRY_DISALLOWED_OPERATION \"The operation is disallowed on this registry, repository or image.\""
-            ),
-            fix=Fix(
-                summary="Free space now: delete the untagged manifests no tag reaches, then unused repositories.",
-                actions=(RunPurge(ref, filters=(), ago="0d", untagged_only=True),),
-                notes=tuple(notes),
-                related=(Related("preview", "See what the purge would delete before it deletes anything.",
-                                 (RunPurge(ref, filters=(), ago="0d", untagged_only=True, dry_run=True),)),),
-            ),
-            details=details,
-        )
 
     def _usage_vs_computed(self, ctx: Context, size: Usage) -> Iterator[Finding]:
         """(a) Compare ``Size`` with the deduplicated blob total (acr-semantics §4 facts 2-3)."""
@@ -171,13 +128,17 @@ class StorageAccounting(Check):
             )
             cause = "The usage figure is updated asynchronously and has not caught up with recent pushes yet."
             severity = Severity.LOW
+        notes = [
+            METRIC_NOTE,
+            "The computed total counts every layer and config once across the registry; manifest documents "
+            "themselves (a few KiB each) are not included.",
+        ]
+        geo = geo_note(ctx.snapshot)
+        if geo:
+            notes.append(geo)
         fix = Fix(
             summary="Compare again later: the usage figure follows deletes and pushes with a delay.",
-            notes=(
-                METRIC_NOTE,
-                "The computed total counts every layer and config once across the registry; manifest documents "
-                "themselves (a few KiB each) are not included.",
-            ),
+            notes=tuple(notes),
         )
         yield self.finding(self._resource(ctx), message, severity=severity, cause=cause, fix=fix, details=details)
 

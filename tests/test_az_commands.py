@@ -66,8 +66,16 @@ def variant_snapshots() -> dict[str, Snapshot]:
     private.error(Part.MANIFEST_BODIES, 429, "TOOMANYREQUESTS", "too many requests", retry_after=30.0)
     private.private_endpoint("0123abcd")
     private.replication("eastus")
+    private.cache_rule("dockerhub-nginx", "docker.io/library/nginx", "mirror/nginx")  # soft-delete: unsupported
     private.set_usage()
-    return {"demo": load_demo(), "basic": basic.build(), "private": private.build()}
+    out = {"demo": load_demo(), "basic": basic.build(), "private": private.build()}
+    # The documented demo variants (soft-delete, storage-limit...) drive their checks down the other branches.
+    from acrdoctor.demo.variants import MAIN_VARIANT, build_variant, variant_names
+
+    for name in variant_names():
+        if name != MAIN_VARIANT:
+            out[f"demo:{name}"] = build_variant(name)
+    return out
 
 
 def printed_commands() -> list[str]:
@@ -115,7 +123,8 @@ def fix_plan_commands(catalogue: Catalogue) -> list[str]:
 
 #: Values for the shell variables explain prints when the text did not name something.
 VARIABLES = {"REGISTRY": "contosoreg", "REPOSITORY": "app", "TAG": "v1", "DIGEST": "sha256:" + "c" * 64,
-             "CLIENT_IP": "203.0.113.10", "CONNECTION": "c1", "SOURCE_IMAGE": "docker.io/library/hello-world:latest"}
+             "CLIENT_IP": "203.0.113.10", "CONNECTION": "c1", "SOURCE_IMAGE": "docker.io/library/hello-world:latest",
+             "SCOPE_MAP": "cleanup-map", "TASK": "nightly-purge", "TOKEN": "cleanup-token"}
 
 
 def _fill_variables(cmd: str) -> str:

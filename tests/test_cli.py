@@ -403,3 +403,19 @@ def test_python_m_acrdoctor_bad_input_is_one_line_without_traceback(tmp_path: Pa
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr == f"acrdoctor: error: snapshot file not found: {tmp_path / 'absent.json'}\n"
+
+
+def test_an_unknown_demo_variant_is_a_one_line_error() -> None:
+    assert_one_line_error(invoke("diagnose", "--demo=nosuch"), "unknown demo variant 'nosuch'; known: contoso")
+
+
+def test_checks_demos_lists_every_variant_and_each_one_diagnoses() -> None:
+    from acrdoctor.demo.variants import variant_names
+
+    listed = invoke("checks", "demos")
+    assert listed.exit_code == 0
+    for name in variant_names():
+        assert name in listed.output
+        result = invoke("diagnose", f"--demo={name}", "--output", "json")
+        assert result.exit_code in (0, 1, 3), result.output
+        assert json.loads(result.output)["registry"]

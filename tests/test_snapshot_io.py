@@ -258,7 +258,7 @@ MALFORMED = [
     ("tag attribute not a boolean", _set(["repositories", 0, "tags", 0, "changeableAttributes"],
                                          {"writeEnabled": "no"}),
      "repositories[0].tags[0].changeableAttributes.writeEnabled: expected true or false"),
-    ("mismatched blobs arrays", lambda d: d["blobs"]["sizes"].pop(), "blobs: 70 digests but 69 sizes"),
+    ("mismatched blobs arrays", lambda d: d["blobs"]["sizes"].pop(), "blobs: 74 digests but 73 sizes"),
     ("negative blob size", _set(["blobs", "sizes", 3], -5), "blobs.sizes[3]: expected a non-negative integer"),
     ("blob digest not a string", _set(["blobs", "digests", 4], 42), "blobs.digests[4]: expected a string"),
     ("unknown partial part", _set(["partial"], ["manifests", "layers"]), "partial: unknown part 'layers'"),

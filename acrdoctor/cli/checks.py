@@ -1,4 +1,4 @@
-"""``acrdoctor checks list|show``: describe the catalogue of checks, built-in and plug-in.
+"""``acrdoctor checks list|show|demos``: describe the catalogue of checks (built-in and plug-in) and the demos.
 
 Imports :mod:`acrdoctor.cli.common`, the engine's catalogue and rich; no other command module.
 """
@@ -83,3 +83,16 @@ def checks_show(slug: str, output: str) -> None:
     for url in c.docs:
         console.print(Text("docs:         " + url), soft_wrap=True)
     console.print(Text("defined in:   " + c.__module__, style="dim"))
+
+
+@checks_group.command("demos")
+def checks_demos() -> None:
+    """List the demo registries: the main demo and the variants (``--demo=NAME``) that show what it cannot."""
+    from acrdoctor.demo.variants import variant_names
+
+    table = Table(box=None, show_edge=False, pad_edge=False)
+    table.add_column("--demo=NAME", style="bold")
+    table.add_column("what it shows")
+    for name, description in variant_names().items():
+        table.add_row(Text(name), Text(description))
+    common.stdout_console().print(table)

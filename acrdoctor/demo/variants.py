@@ -20,7 +20,7 @@ from acrdoctor.model import Snapshot
 MAIN_VARIANT = "contoso"
 
 #: Modules of this package that define a variant or plant into the main demo, in the order the docs list them.
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = ("abac", "quarantine", "soft_delete", "storage_limit")
 
 
 def _modules() -> list[ModuleType]:

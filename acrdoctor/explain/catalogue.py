@@ -8,11 +8,12 @@ earlier one is the more specific (a resource lock's ScopeLocked before a generic
 
 from __future__ import annotations
 
+from . import recognise_access, recognise_content
 from .recognisers import FIRST_CATALOGUE, FIRST_REGISTRY_LEVEL, Recogniser
 
 #: Recognisers of the second catalogue, ranked before the first catalogue's more generic ones.
-SECOND_CATALOGUE: tuple[Recogniser, ...] = ()
-SECOND_REGISTRY_LEVEL: frozenset[str] = frozenset()
+SECOND_CATALOGUE: tuple[Recogniser, ...] = (*recognise_access.RECOGNISERS, *recognise_content.RECOGNISERS)
+SECOND_REGISTRY_LEVEL: frozenset[str] = recognise_access.REGISTRY_LEVEL | recognise_content.REGISTRY_LEVEL
 
 RECOGNISERS: tuple[Recogniser, ...] = (*SECOND_CATALOGUE, *FIRST_CATALOGUE)
 

@@ -23,6 +23,9 @@ from acrdoctor.actions import (
     RegistryRef,
     RunPurge,
     SetAttributes,
+    SetQuarantinePolicy,
+    ShowManifestMetadata,
+    UpgradeSku,
 )
 from acrdoctor.checks.broken_index_references import BrokenIndexReferences
 from acrdoctor.checks.dangling_manifests import DanglingManifests, purge_filter
@@ -31,11 +34,14 @@ from acrdoctor.checks.empty_repository import EmptyRepository
 from acrdoctor.checks.locked_artifacts import LockedArtifacts
 from acrdoctor.checks.network_access import NetworkAccessDenied
 from acrdoctor.checks.private_endpoints import PRIVATE_DNS_ZONE, PrivateEndpointsBlockRegistryDelete
+from acrdoctor.checks.quarantined_images import QuarantinedImages
 from acrdoctor.checks.shared_layers import SharedLayers
 from acrdoctor.checks.storage_accounting import StorageAccounting
+from acrdoctor.checks.storage_limit import StorageLimit
 from acrdoctor.checks.throttling import BASIC_STANDARD, PREMIUM, Throttling
 from acrdoctor.model import CollectionError
 
+from .access_fixes import delete_fixes
 from .actions import (
     CheckHealth,
     FindRepository,
@@ -328,8 +334,23 @@ _DISALLOWED = re.compile(r"\bREGISTRY_DISALLOWED_OPERATION\b|operation is disall
                          re.IGNORECASE)
 
 
+#: Words that rank the documented causes of the same 405 (ACR FAQ "Why does my pull or push request fail with
+#: disallowed operation?", container-registry-faq.yml: locks, quarantine, storage limit, Classic SKU). The 405 body is
+#: the same for all of them, so only the text around it can tell them apart; a lock stays the default reading.
+_QUARANTINE_WORDS = re.compile(r"quarantin", re.IGNORECASE)
+_STORAGE_LIMIT_WORDS = re.compile(r"storage (?:quota|limit|capacity|is full)|quota (?:exceeded|reached)|"
+                                  r"\bexceed(?:s|ed)?\b[^.\n]{0,40}\b(?:storage|size|quota|capacity)|"
+                                  r"MaximumStorageCapacity|registry (?:is )?full", re.IGNORECASE)
+
+
 def _detect_disallowed(line: str, context: str, seen: Seen) -> str | None:
-    return "locked-artifacts" if _DISALLOWED.search(line) else None
+    if not _DISALLOWED.search(line):
+        return None
+    if _QUARANTINE_WORDS.search(context):
+        return "quarantined-images"
+    if _STORAGE_LIMIT_WORDS.search(context):
+        return "storage-limit"
+    return "locked-artifacts"
 
 
 def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
@@ -337,7 +358,8 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
     ref, repo = _ref(n), n.get("repository")
     confirm_actions: list = [ShowRepository(ref, repo, query="changeableAttributes")]
     fix_actions: list = [SetAttributes(ref, repo)]
-    for t in _distinct(hits, "repository", "tag", "digest"):
+    images = _distinct(hits, "repository", "tag", "digest")
+    for t in images:
         r = _ref(t)
         if t.digest:
             confirm_actions.append(ShowImage(r, t.get("repository"), digest=t.digest, query="changeableAttributes"))
@@ -350,12 +372,59 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
         fix_actions.append(SetAttributes(ref, repo, tag=placeholder("tag")))
     confirm_actions += [ShowRegistry(ref, "policies.quarantinePolicy"), ShowUsage(ref), ShowRegistry(ref, "sku")]
     purge = any("purge" in h.context.lower() or "Skipped" in h.line for h in hits)
+    tell_apart = (
+        "The same 405 has several documented causes (ACR FAQ): a lock (writeEnabled or deleteEnabled false at "
+        "repository, manifest or tag level), a quarantined image (changeableAttributes.quarantineState other than "
+        "Passed, all lock flags true), a registry at its maximum storage (Size in show-usage at "
+        "MaximumStorageCapacity, or 40 TiB Basic/Standard, 100 TiB Premium), or a Classic SKU registry. The confirm "
+        "commands read all of them."
+    )
+    message = (f"ACR refused the operation on {_where(n)} with 405 REGISTRY_DISALLOWED_OPERATION \"The operation "
+               "is disallowed on this registry, repository or image.\"")
+    if mode == "quarantined-images":
+        quarantine_reads = [ShowManifestMetadata(_ref(t), t.get("repository"), digest=t.digest, tag=t.tag)
+                            for t in images if t.digest or t.tag] or \
+            [ShowManifestMetadata(ref, repo, tag=placeholder("tag"))]
+        notes = [
+            "The text mentions quarantine: if quarantineState is not Passed, the scanner that owns the quarantine "
+            "(an identity with AcrQuarantineWriter) must mark it Passed; no az command sets it.",
+            "Unlocking changes nothing on a quarantined image whose lock flags are already true.",
+            tell_apart,
+        ]
+        related_fix: list = []
+        if n.registry:
+            related_fix.append(SetQuarantinePolicy(registry_id_expr(ref.name), enabled=False))
+            notes.append("Or, for the whole registry, turn the quarantine policy off (the fix command): new pushes "
+                         "are then usable without a scan; already quarantined images may stay so.")
+        return Built(
+            "Operation refused: the image is quarantined (405)",
+            message + "; the text points at quarantine",
+            QuarantinedImages.cause,
+            Step("Read quarantineState next to the lock flags, and the registry's quarantine policy.",
+                 (*quarantine_reads, ShowRegistry(ref, "policies.quarantinePolicy"))),
+            Step("Have the image scanned and marked Passed by the scanner that owns the quarantine.",
+                 tuple(related_fix), tuple(notes)),
+            (*QuarantinedImages.docs, DOCS_FAQ),
+        )
+    if mode == "storage-limit":
+        return Built(
+            "Operation refused: the registry is at its storage limit (405)",
+            message + "; the text points at the storage limit",
+            StorageLimit.cause,
+            Step("Compare Size with the maximum storage (MaximumStorageCapacity where listed), and the SKU.",
+                 (ShowUsage(ref), ShowRegistry(ref, "sku"))),
+            Step("Free space (acrdoctor diagnose ranks the cleanups that free the most), or move to Premium for a "
+                 "100 TiB maximum.", (RunAcrdoctor(ref, ("storage-limit", "dangling-manifests", "shared-layers")),
+                                      UpgradeSku(ref, "Premium")),
+                 ("Pre-flight each delete before running it: acrdoctor preflight --registry REGISTRY -- <command>.",
+                  "Space is reclaimed asynchronously after deletes; pushes work again once Size drops.",
+                  tell_apart)),
+            (*StorageLimit.docs, DOCS_FAQ),
+        )
     notes = [
         "Locks are set separately on the repository, on each manifest and on each tag; writeEnabled=false "
         "blocks deletes as well as updates. Unlocking one level leaves the others locked.",
-        "If every changeableAttributes shows true, look at the other documented causes: a quarantined image "
-        "(quarantinePolicy enabled and the image's quarantineState not Passed), a registry at its storage limit "
-        "(Size close to its limit in show-usage), or a Classic SKU registry.",
+        tell_apart,
         "If a lock is deliberate (a protected release), keep it and leave that object out of the cleanup.",
     ]
     if purge:
@@ -363,12 +432,11 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
                         "status: 405\"); `--include-locked` (acr-cli ≥ 0.17) unlocks and deletes them.")
     return Built(
         "Delete refused: the operation is disallowed (405)",
-        f"ACR refused the operation on {_where(n)} with 405 REGISTRY_DISALLOWED_OPERATION \"The operation is "
-        "disallowed on this registry, repository or image.\"",
+        message,
         LockedArtifacts.cause + " The same 405 is documented for quarantined images, a registry at its storage "
         "limit and Classic registries.",
         Step("Read the lock flags at each level (repository, manifest, tag), then the other causes: quarantine "
-             "policy, usage against the storage limit, SKU.", tuple(confirm_actions)),
+             "(quarantineState), usage against the storage limit, SKU.", tuple(confirm_actions)),
         Step("Unlock what the confirm step shows as locked (writeEnabled/deleteEnabled false), then retry the "
              "delete.", tuple(fix_actions), tuple(notes)),
         (*LockedArtifacts.docs, DOCS_FAQ),
@@ -467,6 +535,12 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
     actions: list = []
     notes: list[str] = []
     for m in missing:
+        if m.action == "delete" and m.type != "arm":
+            # Which role grants delete depends on the registry's mode: every candidate, ranked (access_fixes).
+            ranked, ranking = delete_fixes(ref, m.name or n.get("repository"), [h.context for h in hits])
+            actions += ranked
+            notes += ranking
+            continue
         roles = ROLES.get(m.action)
         if roles and m.type != "arm":
             actions.append(AssignRole(registry_id_expr(ref.name), roles[0]))
@@ -772,8 +846,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("manifest-unknown", ("broken-index-references", "manifest-not-found"), _detect_manifest_unknown,
                _build_manifest_unknown, _MANIFEST_UNKNOWN,
                ("manifest_unknown", "manifest unknown", "manifest sha256:")),
-    Recogniser("disallowed", ("locked-artifacts",), _detect_disallowed, _build_disallowed, _DISALLOWED,
-               ("disallowed", "not allowed", "statuscode=405")),
+    Recogniser("disallowed", ("locked-artifacts", "quarantined-images", "storage-limit"), _detect_disallowed,
+               _build_disallowed, _DISALLOWED, ("disallowed", "not allowed", "statuscode=405")),
     Recogniser("firewall", ("network-access-denied",), _detect_firewall, _build_firewall, _FIREWALL,
                ("client with ip", "connectivity_forbidden_error", "access to registry")),
     Recogniser("unauthorized", ("delete-permission", "authentication-required"), _detect_unauthorized,

@@ -36,8 +36,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from acrdoctor.checks.delete_permission import DeletePermission, missing_delete
+from acrdoctor.checks.delete_permission import DeletePermission, access_blocks, missing_delete
 from acrdoctor.checks.empty_repository import EmptyRepository, is_empty
+from acrdoctor.checks.geo_replication import geo_note
 from acrdoctor.checks.locked_artifacts import LockedArtifacts, lock_flags, locks_its_images
 from acrdoctor.checks.network_access import NetworkAccessDenied, denied_ips, firewall_denials
 from acrdoctor.checks.private_endpoints import PrivateEndpointsBlockRegistryDelete
@@ -293,6 +294,14 @@ class _Evaluator:
             elif scope in repos:
                 self.block(scope, f"ACR refused the identity 'delete' on repository {scope} with {status}: "
                            "deleting or untagging anything in it fails the same way", BlockLevel.PERMISSION)
+        # What the caller's collected access (role assignments or token scope map) refuses, as delete-permission
+        # judges it; a repository already blocked by a refusal above is not blocked twice.
+        refused = {b.resource for b in self.blocked if b.level is BlockLevel.PERMISSION}
+        access_blocked, access_warnings = access_blocks(self.snapshot, sorted(repos), self.purge)
+        for name, reason in access_blocked:
+            if name not in refused and registry not in refused:
+                self.block(name, reason, BlockLevel.PERMISSION)
+        self.warnings += [PlanWarning(code, message) for code, message in access_warnings]
 
     def delete_registry(self) -> bool:
         pecs = self.snapshot.private_endpoint_connections
@@ -510,6 +519,10 @@ class _Evaluator:
                 "manifest or subject it belongs to."))
 
         self.add_warnings(co_deleted, emptied, broken, dangling)
+        # geo-replication [D-GEO]: what this plan deletes stays pullable from replicas until propagation completes.
+        geo = geo_note(self.snapshot) if (self.deleted or self.untagged) and not registry_deleted else None
+        if geo:
+            self.warnings.append(PlanWarning("geo-replication-propagation", geo))
         if not self.deleted and self.untagged:
             self.warnings.append(PlanWarning(
                 "untag-frees-nothing",

@@ -23,13 +23,16 @@ WARNING_SEVERITY: dict[str, Severity] = {
     "emptied-repository": Severity.MEDIUM,
     "locked-referrer": Severity.MEDIUM,
     "blocked-but-cascaded": Severity.MEDIUM,
+    "purge-stops-at-unauthorized": Severity.MEDIUM,
     "keep-with-untagged": Severity.LOW,
     "left-dangling": Severity.LOW,
     "untag-frees-nothing": Severity.LOW,
     # Missing data is reported by exit code 3 (``data_missing``); at medium it would turn into exit 1 instead.
     "incomplete-snapshot": Severity.LOW,
     "private-endpoints-unknown": Severity.LOW,
+    "permission-unknown": Severity.LOW,
     "dry-run": Severity.INFO,
+    "geo-replication-propagation": Severity.INFO,
 }
 
 

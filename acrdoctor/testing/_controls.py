@@ -18,6 +18,16 @@ from typing import Any
 from acrdoctor.model import Snapshot
 
 LOCK_PROVIDER = "/providers/Microsoft.Authorization/locks/"
+#: Built-in roles the fake can grant by name: GUID, actions, data actions (Azure built-in roles, "Containers"
+#: and "General" sections, learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+BUILTIN_ROLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "AcrDelete": ("c2f4ef07-c644-48eb-af81-4b1b4947fb11",
+                  ("Microsoft.ContainerRegistry/registries/artifacts/delete",), ()),
+    "AcrPull": ("7f951dda-4ed3-4680-a7ca-43fe172d538d", ("Microsoft.ContainerRegistry/registries/pull/read",), ()),
+    "AcrPush": ("8311e382-0749-4cb8-b61a-304f252e45ec", ("Microsoft.ContainerRegistry/registries/pull/read",
+                                                         "Microsoft.ContainerRegistry/registries/push/write"), ()),
+    "Reader": ("acdd72a7-3385-48ef-bd42-f606fba81ae7", ("*/read",), ()),
+}
 _YAML_STEP = "  - cmd: {cmd}\n    disableWorkingDirectoryOverride: true\n    timeout: 3600\n"
 
 
@@ -68,6 +78,9 @@ class ControlsMixin:
         self.deleted_manifests: list[dict[str, Any]] = []
         #: ``listUsages`` ``MaximumStorageCapacity`` (bytes); pushes answer 405 once ``Size`` reaches it.
         self.maximum_storage_capacity: int | None = None
+        #: Identities that may pull quarantined manifests (the AcrQuarantineReader role); others get 405 while the
+        #: quarantine policy is enabled.
+        self.quarantine_readers: set[str] = set()
 
     # -- scopes and locks ----------------------------------------------------------------------------------
 
@@ -135,6 +148,16 @@ class ControlsMixin:
               "type": "Microsoft.Authorization/roleAssignments", "properties": props}
         self.role_assignments.append(ra)
         return ra
+
+    def grant(self, principal_id: str, role: str, scope: str = "registry") -> dict[str, Any]:
+        """Assign a built-in role (:data:`BUILTIN_ROLES`) by name, defining it first when needed.
+
+        ``principal_id`` is an object id; a fake identity's is ``FakeCredential(identity).object_id``.
+        """
+        guid, actions, data_actions = BUILTIN_ROLES[role]
+        if guid not in self.role_definitions:
+            self.add_role_definition(guid, role, actions=actions, data_actions=data_actions)
+        return self.add_role_assignment(principal_id, guid, scope=scope)
 
     def role_assignments_at(self, path: str, principal_id: str | None) -> list[dict[str, Any]]:
         """``assignedTo('<oid>')`` at ``path``: the principal's assignments at that scope and above it."""

@@ -598,10 +598,11 @@ class _Ctx:
             m = r.manifests.get(digest) if digest else None
             if m is None:
                 raise AcrError(404, "MANIFEST_UNKNOWN", "manifest unknown")
-            if (m.quarantine_state or "").lower() == "quarantined" and str(
-                    st.policies.get("quarantinePolicy", {}).get("status", "")).lower() == "enabled":
+            if ((m.quarantine_state or "").lower() == "quarantined" and self.identity not in st.quarantine_readers
+                    and str(st.policies.get("quarantinePolicy", {}).get("status", "")).lower() == "enabled"):
                 # The FAQ lists quarantine among the causes of "disallowed operation" [D-FAQ]; answered with the
-                # 405 body of acr-cli#70. Not verified on a real registry; deletes are not refused (not verified).
+                # 405 body of acr-cli#70. Identities with AcrQuarantineReader (quarantine_readers) may pull. Not
+                # verified on a real registry; deletes are not refused (not verified).
                 raise disallowed()
             headers = {"Docker-Content-Digest": m.digest, "ETag": f'"{m.digest}"'}
             if self.method == "HEAD":

@@ -5,7 +5,7 @@ import shlex
 import pytest
 
 from acrdoctor.builder import SnapshotBuilder
-from acrdoctor.check_api import Finding, ResourceKind, Severity, Status
+from acrdoctor.check_api import Finding, Severity, Status
 from acrdoctor.model import Part, Policy
 from tests.conftest import run_check
 
@@ -34,37 +34,13 @@ def test_consistent_registry_passes(builder: SnapshotBuilder) -> None:
     assert result.status is Status.PASSED
 
 
-# -- (d) near the storage limit -------------------------------------------------------------------------
+# -- (d) the Size row's limit is the tier's included storage, not a maximum ------------------------------
 
 
-def test_near_the_storage_limit_is_high_with_a_purge_fix(builder: SnapshotBuilder) -> None:
+def test_usage_near_the_size_rows_limit_is_not_reported_here(builder: SnapshotBuilder) -> None:
+    """93% of the Size row's limit is 93% of the storage included in the price: billed beyond, never refused.
+    The maximum storage is the storage-limit check's (tests/checks/test_storage_limit.py)."""
     one_gib_registry(builder).set_usage(size=int(1.024 * GIB), limit=int(1.1 * GIB))
-    (f,) = findings(builder)
-    assert f.severity is Severity.HIGH
-    assert (f.resource.kind, f.resource.name) == (ResourceKind.REGISTRY, "contoso")
-    assert f.details["usage_bytes"] == int(1.024 * GIB)
-    assert f.details["limit_bytes"] == int(1.1 * GIB)
-    assert f.details["dangling_freed_bytes"] == 10 * MIB
-    assert "93% of the 1.1 GiB storage limit" in f.message
-    assert "405 REGISTRY_DISALLOWED_OPERATION" in f.message
-    assert f.fix is not None
-    # Without --filter, --untagged-only covers every repository (acr-cli allows that only with --untagged-only).
-    assert f.fix.commands == (
-        'az acr run --registry contoso --resource-group rg-contoso --cmd "acr purge --ago 0d --untagged-only" '
-        "/dev/null",
-    )
-    assert f.fix.notes[0] == "Deleting the 1 untagged manifest no tag reaches frees 10.0 MiB."
-    # The preview is the same purge with --dry-run, offered beside the fix rather than as part of it.
-    assert [r.label for r in f.fix.related] == ["preview"]
-    (preview,) = f.fix.related
-    assert preview.commands == (
-        'az acr run --registry contoso --resource-group rg-contoso --cmd "acr purge --ago 0d --untagged-only '
-        '--dry-run" /dev/null',
-    )
-
-
-def test_below_ninety_percent_of_the_limit_is_fine(builder: SnapshotBuilder) -> None:
-    one_gib_registry(builder).set_usage(limit=int(1.2 * GIB))  # 1 GiB is 83% of it
     assert findings(builder) == []
 
 

@@ -86,7 +86,7 @@ def files() -> dict[str, Any]:
                         "AcrDelete"),  # another registry's: does not apply
         ],
         f"role-definitions/{ACR_DELETE}.json": [_definition(
-            ACR_DELETE, "AcrDelete", ["Microsoft.ContainerRegistry/registries/artifacts/delete"], [])],
+            ACR_DELETE, "AcrDelete", [], ["Microsoft.ContainerRegistry/registries/artifacts/delete"])],
         f"role-definitions/{READER}.json": [_definition(READER, "Reader", [], ["*/read"])],
         "tokens.json": [{"creationDate": "2025-01-01T00:00:00+00:00", "credentials": {"certificates": [],
                                                                                       "passwords": []},

@@ -254,7 +254,10 @@ def needing(part: Part) -> set[str]:
 
 
 #: Judged from refusals, which a bundle does not record what was tried for: skipped, not passed (issue #10).
-NO_EVIDENCE_IN_A_BUNDLE = {"delete-permission", "throttling"}
+#: delete-permission is judged from the caller's role assignments, which the bundle carries.
+NO_EVIDENCE_IN_A_BUNDLE = {"throttling"}
+#: The files that say who ran the script and what it may do; a bundle from an older script has none.
+ACCESS_FILES = ("caller.json", "principal.json", "role-assignments.json", "role-definitions")
 
 
 def test_a_complete_bundle_skips_only_what_no_data_can_show(bundle: Path) -> None:
@@ -262,6 +265,13 @@ def test_a_complete_bundle_skips_only_what_no_data_can_show(bundle: Path) -> Non
     assert skipped(report) == NO_EVIDENCE_IN_A_BUNDLE
     assert all("does not record which operations" in (r.reason or "") for r in report.results
                if r.slug in NO_EVIDENCE_IN_A_BUNDLE)
+    assert {r.slug: r.status for r in report.results}["delete-permission"] is Status.PASSED  # AcrDelete, registry
+    for rel in ACCESS_FILES:  # an older bundle: no evidence about the delete permission either
+        shutil.rmtree(bundle / rel) if (bundle / rel).is_dir() else (bundle / rel).unlink()
+    report = diagnose(load_bundle(bundle))
+    assert skipped(report) == NO_EVIDENCE_IN_A_BUNDLE | {"delete-permission"}
+    assert all("does not record which operations" in (r.reason or "") for r in report.results
+               if r.slug == "delete-permission")
 
 
 @pytest.mark.parametrize(("files", "part"), [
@@ -762,6 +772,8 @@ def demo() -> Snapshot:
 @pytest.fixture(scope="module")
 def demo_server(demo: Snapshot) -> Iterator[Any]:
     state = FakeRegistry.from_snapshot(demo)
+    state.quarantine_readers = {"alice"}  # the demo's quarantined image: its body is read like the others
+    state.grant(FakeCredential().object_id, "AcrDelete")  # the scanning identity may delete, as a cleanup's would
     state.client_ip = ALLOWED_IP
     with serve_fake_acr(state, port=0) as srv:
         yield srv

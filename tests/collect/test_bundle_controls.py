@@ -41,7 +41,7 @@ def test_every_controls_file_is_read(bundle: Path) -> None:
         ("AcrDelete", H.REG_ID), ("Reader", f"/subscriptions/{H.SUB}")]  # the other registry's is left out
     assert {d.role_name for d in access.role_definitions} == {"AcrDelete", "Reader"}
     acr_delete = access.definition(H.ACR_DELETE)
-    assert acr_delete and acr_delete.permissions[0].data_actions == (
+    assert acr_delete and acr_delete.permissions[0].actions == (
         "Microsoft.ContainerRegistry/registries/artifacts/delete",)
     assert [(t.name, t.scope_map_id, t.status) for t in snap.tokens or ()] == [
         ("ci", f"{H.REG_ID}/scopeMaps/ci-map", "enabled")]

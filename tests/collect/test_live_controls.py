@@ -42,7 +42,7 @@ def seeded() -> Snapshot:
     b.caller("entra", OID, "User", "alice@fake.example")
     definition = RoleDefinition(
         f"/subscriptions/{b._registry.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{ACR_DELETE}",
-        "AcrDelete", (RolePermission(data_actions=("Microsoft.ContainerRegistry/registries/artifacts/delete",)),),
+        "AcrDelete", (RolePermission(actions=("Microsoft.ContainerRegistry/registries/artifacts/delete",)),),
         "BuiltInRole")
     b.role_assignment("AcrDelete", ACR_DELETE, scope="registry", definition=definition)
     b.role_assignment("AcrDelete", ACR_DELETE, scope="subscription",
@@ -259,3 +259,17 @@ def test_the_main_demo_serves_and_collects_its_controls() -> None:
         replace(t, task_yaml=None) for t in demo.tasks or ()]
     assert sorted(live.deleted_artifacts or (), key=lambda d: d.digest) == sorted(
         demo.deleted_artifacts or (), key=lambda d: d.digest)
+
+
+def test_a_quarantined_body_is_refused_to_a_scan_without_quarantine_reader(snap: Snapshot, state: FakeRegistry,
+                                                                          server) -> None:
+    digest = state.repositories["team/api"].tags["latest"].digest
+    state.repositories["team/api"].manifests[digest].quarantine_state = "Quarantined"
+    state.policies["quarantinePolicy"]["status"] = "enabled"
+    parts = frozenset({Part.MANIFEST_BODIES})
+    live = collect(options(server, snap, parts=parts)).snapshot
+    assert [(e.part, e.repository, e.status, e.code) for e in live.errors] == [
+        ("manifest_bodies", "team/api", 405, "REGISTRY_DISALLOWED_OPERATION")]
+    assert Part.MANIFEST_BODIES.value in live.partial
+    state.quarantine_readers = {"alice"}
+    assert collect(options(server, snap, parts=parts)).snapshot.errors == ()

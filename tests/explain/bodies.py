@@ -124,3 +124,7 @@ def health_output(code: str, message: str) -> str:
     return (f"2024-05-01 10:00:00.000000 An error occurred: {code}\n{message}\n"
             f"Please refer to https://aka.ms/acr/errors#{code.lower()} for more information.\n"
             "Please refer to https://aka.ms/acr/health-check for more information.")
+
+# Azure/acr-cli#641: acr purge run as an ACR task on an ABAC-enabled registry (acr-cli 0.19).
+PURGE_TASK_TOKEN_401 = ("Error: failed to purge manifests: acr.BaseClient#GetAcrAccessToken: Failure responding to "
+                        "request: StatusCode=401")

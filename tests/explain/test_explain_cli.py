@@ -12,6 +12,7 @@ from acrdoctor.cli import cli
 from acrdoctor.explain import EXPLAIN_SCHEMA_VERSION
 
 from . import bodies as b
+from . import content_bodies
 
 LOG = "\n".join([b.DISALLOWED_PURGE, b.DENIED_DOCKER, b.THROTTLED_JSON, b.THROTTLED_JSON])
 
@@ -81,4 +82,5 @@ def explain_texts() -> list[str]:
     return [LOG, b.NAME_UNKNOWN_JSON, b.TAG_UNKNOWN_JSON, b.BROKEN_INDEX_PULL, b.UNAUTHORIZED_DETAIL,
             b.UNAUTHORIZED_ANON, b.MANIFEST_UNKNOWN_PURGE, "Deleting the registry failed: private endpoints",
             "untagged them all and storage did not go down",
-            *(b.health_output(c, msg) for c, msg in b.HEALTH.values())]
+            b.PURGE_TASK_TOKEN_401,
+            *(b.health_output(c, msg) for c, msg in b.HEALTH.values()), *content_bodies.ALL]

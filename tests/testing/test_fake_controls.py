@@ -81,7 +81,7 @@ def test_locks_listed_at_a_scope_include_the_inherited_ones_and_those_below(stat
 def test_role_assignments_follow_assigned_to_and_scope(state: FakeRegistry) -> None:
     me, other = "11111111-0000-4000-8000-000000000001", "11111111-0000-4000-8000-000000000002"
     state.add_role_definition("c2f4ef07-c644-48eb-af81-4b1b4947fb11", "AcrDelete",
-                              data_actions=["Microsoft.ContainerRegistry/registries/artifacts/delete"])
+                              actions=["Microsoft.ContainerRegistry/registries/artifacts/delete"])
     state.add_role_assignment(me, "c2f4ef07-c644-48eb-af81-4b1b4947fb11", scope="registry")
     state.add_role_assignment(me, "c2f4ef07-c644-48eb-af81-4b1b4947fb11", scope="subscription")
     state.add_role_assignment(me, "c2f4ef07-c644-48eb-af81-4b1b4947fb11",

@@ -1,0 +1,71 @@
+"""Access failures of the second catalogue that ``explain`` recognises on their own: purge tasks refused a token.
+
+On an ABAC registry an ACR task has no data-plane access unless an identity is attached with
+``--source-acr-auth-id`` [D-ABAC appendix]; acr purge then fails getting its token. The text quoted is Azure/acr-cli#641
+(``acr.BaseClient#GetAcrAccessToken: Failure responding to request: StatusCode=401``, a purge task on an ABAC
+registry), whose own cause, the 3-hour refresh-token expiry, the explanation also names, with Azure/acr-cli#501 (old
+acr-cli images asked ABAC registries for a registry-wide token and got 401).
+
+A refused delete (401 naming ``delete``) is not recognised here: the first catalogue's ``unauthorized`` recogniser
+already claims that line (two recognisers of one line would report it twice); it ranks the mode-dependent fixes
+with :func:`acrdoctor.explain.access_fixes.delete_fixes`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from acrdoctor.actions import RegistryRef, SetTaskSourceIdentity, shell_join
+from acrdoctor.checks.effective_access import CATALOG_LISTER_ROLE, CONTRIBUTOR_ROLE
+from acrdoctor.checks.purge_task_access import PurgeTaskAccess
+from acrdoctor.shellquote import variable
+
+from .actions import ShowRegistry
+from .model import Step
+from .recognisers import DOCS_PURGE, Built, Hit, Recogniser, Seen
+
+# --- purge task token refused ---------------------------------------------------------------------------------
+
+_TASK_TOKEN = re.compile(r"BaseClient#GetAcr(?:Access|Refresh)Token\b[^\n]*?(?:StatusCode=401|\b401\b)",
+                         re.IGNORECASE)
+
+
+def _detect_task_token(line: str, context: str, seen: Seen) -> str | None:
+    return "purge-task-access" if _TASK_TOKEN.search(line) else None
+
+
+def _build_task_token(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = RegistryRef(n.get("registry"))
+    task = variable("TASK")
+    show_task = shell_join(["az", "acr", "task", "show", "--name", task, "--registry", ref.name,
+                            "--query", "credentials.sourceRegistry.identity", "--output", "tsv"])
+    return Built(
+        "acr purge was refused a registry token (401)",
+        "acr purge could not get an ACR access token"
+        + (f" for registry {n.registry}" if n.registry else "") + ": the registry refused its identity",
+        PurgeTaskAccess.cause + " On ABAC registries a purge that runs for more than about three hours also fails "
+        "this way when its refresh token expires (Azure/acr-cli#641), and acr-cli before the ABAC batching "
+        "(Azure/acr-cli#577) asked for a registry-wide token that ABAC registries refuse (Azure/acr-cli#501).",
+        Step("See whether the registry is in ABAC mode and whether the task has an identity for it (empty or "
+             "'none' means it has none).", (ShowRegistry(ref, "roleAssignmentMode", "tsv"),),
+             extra_commands=(show_task,)),
+        Step("Attach an identity to the task for its own registry, then give that identity Container Registry "
+             "Repository Contributor and Catalog Lister on the registry.", (SetTaskSourceIdentity(ref, task),),
+             (f"Then assign {CONTRIBUTOR_ROLE} and {CATALOG_LISTER_ROLE} on the registry to the task identity's "
+              "principal id (az acr task show … --query identity.principalId) [D-ABAC appendix].",
+              "If the task ran for about three hours before failing, split the purge into several tasks with "
+              "narrower --filter values, each finishing sooner (Azure/acr-cli#641 workaround).",
+              "Use a current acr-cli image (mcr.microsoft.com/acr/acr-cli) in the task: older ones cannot purge ABAC "
+              "registries at all (Azure/acr-cli#501).")),
+        tuple(dict.fromkeys((*PurgeTaskAccess.docs, DOCS_PURGE))),
+    )
+
+
+RECOGNISERS: tuple[Recogniser, ...] = (
+    Recogniser("purge-task-token", ("purge-task-access",), _detect_task_token, _build_task_token, _TASK_TOKEN,
+               ("baseclient#getacr",)),
+)
+#: A task's token is about the registry as a whole: names on nearby lines are not its.
+REGISTRY_LEVEL: frozenset[str] = frozenset({"purge-task-access"})

@@ -1,0 +1,131 @@
+"""Recognisers for the content failure modes of the second catalogue: quarantine, soft delete.
+
+The 405 of a quarantined image or a full registry is the first catalogue's ``disallowed`` recogniser, which ranks
+lock, quarantine and storage limit from the words around it (:mod:`.recognisers`). Here are the texts it does not
+see:
+
+* a pull by digest of a quarantined image answers ``unknown: The operation is disallowed.`` (no "on this registry"):
+  the quarantine pattern's own transcript, https://github.com/Azure/acr/tree/main/docs/preview/quarantine;
+* soft delete: pushing an image whose digest is soft-deleted is refused ("restore instead"), and the policy is not
+  supported with geo-replication or artifact cache nor together with the retention policy [D-SD]
+  (container-registry-soft-delete-policy.md). **No recorded wire text exists for these refusals** (none in the
+  recordings, the issue trackers or the docs searched 2026-12), so the trigger is any line naming a soft-deleted
+  artifact or the soft-delete policy together with a push, restore, digest or one of the unsupported combinations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from acrdoctor.actions import (
+    ListDeletedManifests,
+    RegistryRef,
+    RestoreManifest,
+    SetQuarantinePolicy,
+    SetSoftDeletePolicy,
+    ShowManifestMetadata,
+)
+from acrdoctor.checks.quarantined_images import DOCS_QUARANTINE, QuarantinedImages
+from acrdoctor.checks.soft_delete import DOCS_SD, READ_ACTION, RESTORE_ACTION, SoftDelete
+
+from .actions import ListReplications, ShowRegistry, ShowSoftDelete, registry_id_expr
+from .model import Step
+from .names import Names, placeholder
+from .recognisers import Built, Hit, Recogniser, Seen
+
+# --- quarantined image pulled by digest ---------------------------------------------------------------------
+
+_QUARANTINE_PULL = re.compile(r"\bunknown: The operation is disallowed\b(?! on this)", re.IGNORECASE)
+
+
+def _detect_quarantine_pull(line: str, context: str, seen: Seen) -> str | None:
+    return "quarantined-images" if _QUARANTINE_PULL.search(line) else None
+
+
+def _ref(n: Names) -> RegistryRef:
+    return RegistryRef(n.get("registry"))
+
+
+def _build_quarantine_pull(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref, repo = _ref(n), n.get("repository")
+    read = ShowManifestMetadata(ref, repo, digest=n.digest or placeholder("digest"))
+    return Built(
+        "Pull refused: the image is quarantined",
+        "The registry answered \"unknown: The operation is disallowed.\" to a pull by digest"
+        + (f" of {n.repository}" if n.repository else "")
+        + ": the answer ACR's quarantine pattern documents for a quarantined image",
+        QuarantinedImages.cause,
+        Step("Read the image's quarantineState and the registry's quarantine policy.",
+             (read, ShowRegistry(ref, "policies.quarantinePolicy"))),
+        Step("Have the image scanned and marked Passed by the scanner that owns the quarantine; or turn the "
+             "quarantine policy off for the whole registry (the command).",
+             (SetQuarantinePolicy(registry_id_expr(ref.name), enabled=False),),
+             ("Only an identity with AcrQuarantineReader can pull a quarantined image (by digest); a pull by tag "
+              "answers 'manifest ... not found' meanwhile.",
+              "quarantineState is set by a PATCH of /acr/v1/<repository>/_manifests/<digest> by an identity with "
+              "AcrQuarantineWriter; no az command sets it.")),
+        (DOCS_QUARANTINE, *QuarantinedImages.docs[1:]),
+    )
+
+
+# --- soft delete --------------------------------------------------------------------------------------------
+
+_SOFT = r"(?:soft-delet|soft delet|softdelet)"
+_SOFT_DELETE = re.compile(
+    rf"{_SOFT}\w*\b[^\n]{{0,120}}?\b(?:push|restor|digest|manifest|geo-?replicat|replicat|cache|retention)"
+    rf"|\b(?:push|restor|digest|manifest|geo-?replicat|replicat|cache|retention)\w*\b[^\n]{{0,120}}?{_SOFT}",
+    re.IGNORECASE)
+_CONFLICT = re.compile(r"geo-?replicat|replicat|cache|retention", re.IGNORECASE)
+
+
+def _detect_soft_delete(line: str, context: str, seen: Seen) -> str | None:
+    return "soft-delete" if _SOFT_DELETE.search(line) else None
+
+
+def _build_soft_delete(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref, repo = _ref(n), n.get("repository")
+    conflict = all(_CONFLICT.search(h.line) and not re.search(r"\bpush", h.line, re.IGNORECASE) for h in hits)
+    if conflict:
+        return Built(
+            "Soft delete conflicts with another registry setting",
+            "The text ties soft delete to geo-replication, artifact cache or the retention policy",
+            "ACR's soft delete (preview) is not supported on geo-replicated registries nor with artifact cache, and "
+            "cannot be enabled together with the retention policy for untagged manifests.",
+            Step("Read the soft-delete and retention policies and the replications.",
+                 (ShowSoftDelete(ref), ShowRegistry(ref, "policies.retentionPolicy"), ListReplications(ref))),
+            Step("Keep one of the two: disable soft delete (the command), or remove what it cannot work with.",
+                 (SetSoftDeletePolicy(ref, enabled=False),),
+                 ("Soft delete for geo-replicated registries is on ACR's roadmap (Azure/acr#813), not available.",
+                  "The retention policy can only be enabled with soft delete off (az acr config retention update).")),
+            (DOCS_SD,),
+        )
+    digest = n.digest or placeholder("digest")
+    restore = RestoreManifest(ref, repo or placeholder("repository"), digest, n.tag)
+    return Built(
+        "Push refused: the image's digest is soft-deleted",
+        "The text says a push was refused because the image (its manifest digest) is soft-deleted"
+        + (f" in {n.repository}" if n.repository else ""),
+        "ACR refuses to push an image whose digest is soft-deleted: restore the soft-deleted artifact instead "
+        "(pushing to a soft-deleted repository restores the repository).",
+        Step("List the repository's soft-deleted manifests and find the digest.",
+             (ListDeletedManifests(ref, repo or placeholder("repository")), ShowSoftDelete(ref))),
+        Step("Restore it instead of pushing it.", (restore,),
+             (f"Listing needs {READ_ACTION}; restoring needs {RESTORE_ACTION}.",
+              "A restored image does not bring back its referrers (signatures, SBOMs); restore them after it.",
+              "Soft-deleted artifacts stay billed until the daily autopurge passes their retention days.")),
+        SoftDelete.docs,
+    )
+
+
+RECOGNISERS: tuple[Recogniser, ...] = (
+    Recogniser("quarantine-pull", ("quarantined-images",), _detect_quarantine_pull, _build_quarantine_pull,
+               _QUARANTINE_PULL, ("unknown: the operation is disallowed",)),
+    Recogniser("soft-delete", ("soft-delete",), _detect_soft_delete, _build_soft_delete, _SOFT_DELETE,
+               ("soft",)),
+)
+
+#: Failure modes about the registry as a whole: the soft-delete conflicts and the storage limit.
+REGISTRY_LEVEL: frozenset[str] = frozenset({"storage-limit"})
