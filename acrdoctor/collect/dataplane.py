@@ -246,6 +246,9 @@ class DataPlaneScanner:
                 return [n for n in recorder.items if isinstance(n, str)]
 
             names = sorted(set(await self.retry(listing)))
+            if recorder.reason is not None:
+                # Stopped, not ended: the repositories after the stop were never listed (paging.py).
+                self.result.partial.add(Part.REPOSITORIES.value)
             if self.records is not None:
                 self.records.append(recorder.record())
             return names
@@ -303,6 +306,10 @@ class DataPlaneScanner:
         self.result.operations.add(f"list_{key}")
         try:
             items = await self.retry(read)
+            if recorder.reason is not None:
+                # Stopped, not ended: part of this listing was never read. A listing shorter than the count is only
+                # recorded (the count may have moved while the scan ran); the listings check judges it.
+                self.result.partial.add(part.value)
             record = recorder.record(expected if isinstance(expected, int) else None)
             if self.records is not None and not record["complete"]:
                 self.records.append(record)
@@ -342,6 +349,8 @@ class DataPlaneScanner:
         sem = asyncio.Semaphore(self.concurrency)
         self.result.operations.add("list_deleted_manifests")
 
+        refused: list[dict[str, Any]] = []
+
         async def one(i: int, repo: str) -> None:
             async with sem:
                 try:
@@ -349,14 +358,19 @@ class DataPlaneScanner:
                         self.client, f"/acr/v1/_deleted/{repo}/_manifests?n={PAGE_SIZE}", "manifests"))
                 except Exception as err:  # noqa: BLE001 - recorded; the other repositories are still read
                     await load_error_body(err)
-                    self.result.errors.append(error_doc(Part.DELETED_ARTIFACTS, err, repository=repo,
-                                                        operation="list_deleted_manifests"))
+                    refused.append(error_doc(Part.DELETED_ARTIFACTS, err, repository=repo,
+                                             operation="list_deleted_manifests"))
                     return
                 found[i] = deleted_rows(repo, items)
 
         await asyncio.gather(*(one(i, r) for i, r in enumerate(ordered)))
         rows = [row for part in found if part is not None for row in part]
         failed = sum(part is None for part in found)
+        refused.sort(key=lambda e: e.get("repository") or "")
+        if failed > 1 and failed == len(repos) and len({(e.get("status"), e.get("code")) for e in refused}) == 1:
+            # Every repository refused alike (no deleted/read permission): one error for the registry, not N.
+            refused = [{k: v for k, v in refused[0].items() if k != "repository"}]
+        self.result.errors.extend(refused)
         if failed and failed == len(repos):
             return  # nothing read: not collected
         if failed:

@@ -12,7 +12,9 @@ on its own and says nothing about how the listing went, so :class:`PageRecorder`
   follow it forever, so the recorder stops the listing with :class:`ListingStopped`;
 * fewer items than the repository's ``manifestCount``/``tagCount``: the listing ended early.
 
-Each gives a record with ``complete: false`` and a reason; the items read before the stop are kept.
+Each gives a record with ``complete: false`` and a reason; the items read before the stop are kept. A stopped
+listing is known to be short, so the scanner also marks its part partial; a listing shorter than the count is only
+recorded, because the count may have moved while the scan ran (the listings check judges it).
 """
 
 from __future__ import annotations

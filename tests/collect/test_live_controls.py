@@ -199,6 +199,9 @@ def test_a_listing_that_ends_inconsistently_is_recorded_incomplete(snap: Snapsho
     rec = bad[0]
     assert rec.expected == 7 and rec.items == 2
     assert rec.reason and ("repeated" in rec.reason if fault == "repeat" else "listed 2 of the 7" in rec.reason)
+    # A stopped listing is known to be short: the tags part is partial. A listing shorter than the count is only
+    # recorded, since the count may have moved during the scan.
+    assert (Part.TAGS.value in live.partial) is (fault == "repeat")
     catalog = [r for r in live.listings.records if r.listing == "catalog"]
     assert catalog and catalog[0].complete
 
@@ -213,6 +216,7 @@ def test_truncated_catalog_without_counts_still_records_its_pages(snap: Snapshot
     assert live.listings is not None
     catalog = [r for r in live.listings.records if r.listing == "catalog"]
     assert catalog and not catalog[0].complete and catalog[0].pages == 2 and catalog[0].items == 2
+    assert Part.REPOSITORIES.value in live.partial
 
 
 def test_a_refused_deleted_listing_leaves_the_others_and_marks_the_part_partial(snap: Snapshot, state: FakeRegistry,
@@ -273,3 +277,12 @@ def test_a_quarantined_body_is_refused_to_a_scan_without_quarantine_reader(snap:
     assert Part.MANIFEST_BODIES.value in live.partial
     state.quarantine_readers = {"alice"}
     assert collect(options(server, snap, parts=parts)).snapshot.errors == ()
+
+
+def test_every_repository_refusing_its_deleted_listing_is_one_error(snap: Snapshot, state: FakeRegistry,
+                                                                     server) -> None:
+    state.denied_actions = {(repo, "deleted_read") for repo in ("team/web", "team/api", "gone/app")}
+    live = collect(options(server, snap, parts=frozenset({Part.DELETED_ARTIFACTS}))).snapshot
+    assert live.deleted_artifacts is None
+    assert [(e.part, e.repository, e.status, e.operation) for e in live.errors] == [
+        ("deleted_artifacts", None, 401, "list_deleted_manifests")]
