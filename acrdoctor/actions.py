@@ -691,3 +691,201 @@ class PreflightCleanup(Action):
 
     def describe(self) -> str:
         return f"pre-flight: {self.cleanup().describe()}"
+
+
+# --- Resource locks and connected registries (issue 12, items 1 and 7) ------------------------------------------
+
+#: The ARM resource type ``az lock`` needs to address a lock on the registry resource itself.
+REGISTRY_RESOURCE_TYPE = "Microsoft.ContainerRegistry/registries"
+
+
+@dataclass(frozen=True, slots=True)
+class LockScope:
+    """Where a management lock sits, as ``az lock`` addresses it: a subscription, a resource group, or the registry.
+
+    ``az lock delete``/``create`` name the scope with ``--resource-group`` and, for a lock on a resource,
+    ``--resource`` and ``--resource-type``; without either the lock is looked up on the subscription
+    (azure-cli ``resource`` module, ``az lock``). ``subscription`` is passed as az's global ``--subscription``
+    so that the command acts on the registry's subscription, not on whichever one is the CLI's default.
+    """
+
+    subscription: str | None = None
+    resource_group: str | None = None
+    resource: str | None = None
+
+    def argv(self) -> list[str]:
+        out: list[str] = []
+        if self.resource_group:
+            out += ["--resource-group", self.resource_group]
+        if self.resource_group and self.resource:
+            out += ["--resource", self.resource, "--resource-type", REGISTRY_RESOURCE_TYPE]
+        if self.subscription:
+            out += ["--subscription", self.subscription]
+        return out
+
+    def describe(self) -> str:
+        if self.resource_group and self.resource:
+            return f"registry {self.resource} in resource group {self.resource_group}"
+        if self.resource_group:
+            return f"resource group {self.resource_group}"
+        return f"subscription {self.subscription}" if self.subscription else "the subscription"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResourceLock(Action):
+    """Remove one Azure management lock, named at the scope it sits on (or by its full id when that is all we have).
+
+    Not applied by ``acrdoctor fix``: taking off a lock someone put there on purpose is a decision for its owner
+    (removing one needs ``Microsoft.Authorization/locks/delete``: Owner or User Access Administrator). The scope is
+    held as plain fields (see :class:`LockScope`) so that every value stays a quoted argument.
+    """
+
+    name: Arg
+    resource_group: str | None = None
+    resource: str | None = None
+    subscription: str | None = None
+    lock_id: Arg | None = None
+
+    destructive: ClassVar[bool] = True
+
+    @classmethod
+    def at(cls, name: Arg, scope: LockScope) -> DeleteResourceLock:
+        return cls(name, scope.resource_group, scope.resource, scope.subscription)
+
+    @property
+    def scope(self) -> LockScope:
+        return LockScope(self.subscription, self.resource_group, self.resource)
+
+    def commands(self) -> tuple[str, ...]:
+        if self.lock_id:
+            return (shell_join(["az", "lock", "delete", "--ids", self.lock_id]),)
+        argv: list[Arg] = ["az", "lock", "delete", "--name", self.name, *self.scope.argv()]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        if self.lock_id:
+            return f"delete management lock {self.lock_id}"
+        return f"delete management lock {self.name} on {self.scope.describe()}"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateResourceLock(Action):
+    """Put a management lock back after the work it was removed for (same name, level and scope)."""
+
+    name: Arg
+    level: str
+    resource_group: str | None = None
+    resource: str | None = None
+    subscription: str | None = None
+    notes: str | None = None
+
+    @classmethod
+    def at(cls, name: Arg, level: str, scope: LockScope, notes: str | None = None) -> CreateResourceLock:
+        return cls(name, level, scope.resource_group, scope.resource, scope.subscription, notes)
+
+    def commands(self) -> tuple[str, ...]:
+        scope = LockScope(self.subscription, self.resource_group, self.resource)
+        argv: list[Arg] = ["az", "lock", "create", "--name", self.name, "--lock-type", self.level, *scope.argv()]
+        if self.notes:
+            argv += ["--notes", self.notes]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        scope = LockScope(self.subscription, self.resource_group, self.resource)
+        return f"recreate {self.level} lock {self.name} on {scope.describe()}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListResourceLocks(Action):
+    """``az lock list`` at one scope: the locks there (at a resource group, also those on the resources in it)."""
+
+    resource_group: str | None = None
+    resource: str | None = None
+    subscription: str | None = None
+
+    @classmethod
+    def at(cls, scope: LockScope) -> ListResourceLocks:
+        return cls(scope.resource_group, scope.resource, scope.subscription)
+
+    def commands(self) -> tuple[str, ...]:
+        scope = LockScope(self.subscription, self.resource_group, self.resource)
+        argv: list[Arg] = ["az", "lock", "list", *scope.argv(), "--output", "table"]
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        scope = LockScope(self.subscription, self.resource_group, self.resource)
+        return f"list the management locks on {scope.describe()}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteConnectedRegistry(Action):
+    """Delete a connected registry resource; ``--cleanup`` also deletes its sync token and scope map.
+
+    What ``--cleanup`` removes is azure-cli's (``acr/connected_registry.py``, 2.91): the sync token and its scope
+    map, for sync-token authentication. The containers on premises are not touched (ACR connected-registry docs,
+    "Limitations").
+    """
+
+    registry: RegistryRef
+    connected_registry: Arg
+    cleanup: bool = True
+
+    destructive: ClassVar[bool] = True
+
+    def commands(self) -> tuple[str, ...]:
+        argv: list[Arg] = ["az", "acr", "connected-registry", "delete", "--registry", self.registry.name,
+                           *self.registry.rg(), "--name", self.connected_registry]
+        if self.cleanup:
+            argv.append("--cleanup")
+        argv.append("--yes")
+        return (shell_join(argv),)
+
+    def describe(self) -> str:
+        return f"delete connected registry {self.connected_registry}" + (
+            " with its sync token and scope map" if self.cleanup else "")
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteToken(Action):
+    """Delete an ACR token (a sync token left behind by a connected registry deleted without ``--cleanup``)."""
+
+    registry: RegistryRef
+    token: Arg
+
+    destructive: ClassVar[bool] = True
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "token", "delete", "--name", self.token, "--registry", self.registry.name,
+                            *self.registry.rg(), "--yes"]),)
+
+    def describe(self) -> str:
+        return f"delete token {self.token}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteScopeMap(Action):
+    """Delete an ACR scope map (the sync scope map a connected registry left behind)."""
+
+    registry: RegistryRef
+    scope_map: Arg
+
+    destructive: ClassVar[bool] = True
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "scope-map", "delete", "--name", self.scope_map, "--registry",
+                            self.registry.name, *self.registry.rg(), "--yes"]),)
+
+    def describe(self) -> str:
+        return f"delete scope map {self.scope_map}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListTokens(Action):
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "token", "list", "--registry", self.registry.name, *self.registry.rg(),
+                            "--output", "table"]),)
+
+    def describe(self) -> str:
+        return "list the registry's tokens"

@@ -10,6 +10,8 @@ Checks are pure functions of a snapshot: they may import the snapshot model, :mo
 CATALOGUE_ORDER = (
     "empty-repository",
     "private-endpoints-block-registry-delete",
+    "resource-locks",
+    "connected-registries",
     "network-access-denied",
     "locked-artifacts",
     "quarantined-images",

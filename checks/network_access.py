@@ -26,6 +26,8 @@ from acrdoctor.check_api import Check, Context, Finding, Fix, Related, Resource,
 from acrdoctor.model import CollectionError, Part, Registry
 from acrdoctor.units import plural
 
+from .resource_locks import with_lock_note
+
 #: ``client with IP '1.2.3.4'``; the quote may be ``'``, ``"`` or the literal JSON escape ``\u0027``.
 _DENIED_IP = re.compile(r"client with IP\s*(?:'|\"|\\u0027)?([0-9A-Fa-f:.]+)", re.IGNORECASE)
 #: ACR's own words, or az's when its GET /v2/ pre-flight got the firewall's 403 (az 2.91 _get_credentials).
@@ -117,7 +119,7 @@ class NetworkAccessDenied(Check):
         # An observed refusal is the failure itself; a restrictive setting without one is a warning for callers
         # elsewhere (the collection itself got through).
         severity = None if denials else Severity.LOW
-        yield self.finding(
+        yield with_lock_note(ctx.snapshot, self.finding(
             Resource.registry(reg.name),
             message,
             fix=self._fix(reg, public_disabled, ips),
@@ -132,7 +134,7 @@ class NetworkAccessDenied(Check):
                 "sku": reg.sku,
                 "premium": reg.is_premium,
             },
-        )
+        ))
 
     def _fix(self, reg: Registry, public_disabled: bool, ips: list[str]) -> Fix:
         ref = RegistryRef(reg.name, reg.resource_group)

@@ -16,6 +16,8 @@ from acrdoctor.check_api import Check, Context, Finding, Fix, Resource, Severity
 from acrdoctor.model import Part, PrivateEndpointConnection, Registry
 from acrdoctor.units import plural
 
+from .resource_locks import with_lock_note
+
 #: The private DNS zone ACR private endpoints register their records in (ACR private-link docs).
 PRIVATE_DNS_ZONE = "privatelink.azurecr.io"
 
@@ -83,7 +85,7 @@ class PrivateEndpointsBlockRegistryDelete(Check):
                 actions=(DeletePrivateEndpointConnection(ref, pec.name),),
                 notes=_notes(reg, pec, len(connections)),
             )
-            yield self.finding(
+            yield with_lock_note(ctx.snapshot, self.finding(
                 Resource.private_endpoint_connection(pec.name),
                 f"{_describe(pec)}; the registry cannot be deleted while it is attached",
                 fix=fix,
@@ -94,4 +96,4 @@ class PrivateEndpointsBlockRegistryDelete(Check):
                     "provisioning_state": pec.provisioning_state,
                     "connections_on_registry": len(connections),
                 },
-            )
+            ), deletes=True)

@@ -36,6 +36,8 @@ from acrdoctor.storage import Entry
 from acrdoctor.times import last_change, parse_time
 from acrdoctor.units import human_bytes, plural
 
+from .resource_locks import with_lock_note
+
 #: The only media types the policy acts on (retention-policy docs; notes fact 20).
 DOCKER_TYPES = frozenset({
     "application/vnd.docker.distribution.manifest.v2+json",
@@ -136,10 +138,10 @@ class RetentionPolicy(Check):
         ref = RegistryRef(reg.name, reg.resource_group)
         days = policy.days if policy.days is not None else DEFAULT_DAYS
         if not reg.is_premium:
-            yield self._not_premium(reg, ref, days)
+            yield with_lock_note(ctx.snapshot, self._not_premium(reg, ref, days))
         soft = reg.soft_delete_policy
         if soft is not None and soft.enabled:
-            yield self._with_soft_delete(reg, ref, days, soft.days)
+            yield with_lock_note(ctx.snapshot, self._with_soft_delete(reg, ref, days, soft.days))
         if not reg.is_premium or not ctx.snapshot.has(Part.MANIFESTS):
             return
         left = leftovers(ctx, days)

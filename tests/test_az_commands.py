@@ -68,6 +68,10 @@ def variant_snapshots() -> dict[str, Snapshot]:
     private.replication("eastus")
     private.cache_rule("dockerhub-nginx", "docker.io/library/nginx", "mirror/nginx")  # soft-delete: unsupported
     private.set_usage()
+    # resource-locks at the registry scope (--resource/--resource-type) and a ReadOnly one; a connected registry.
+    private.lock("freeze", "ReadOnly", "registry", notes="change freeze")
+    private.lock("sub-guard", "CanNotDelete", "subscription")
+    private.connected_registry("factory-1", "ReadOnly", sync_token_id="/x/tokens/factory-1-sync-token")
     out = {"demo": load_demo(), "basic": basic.build(), "private": private.build()}
     # The documented demo variants (soft-delete, storage-limit...) drive their checks down the other branches.
     from acrdoctor.demo.variants import MAIN_VARIANT, build_variant, variant_names
@@ -90,8 +94,9 @@ def printed_commands() -> list[str]:
             out += [c for rel in f.fix.related for c in rel.commands]
     from acrdoctor.explain import explain
     from tests.explain.test_explain_cli import explain_texts
+    from tests.explain.test_recognise_locks import TEXTS as LOCK_TEXTS
 
-    for text in explain_texts():
+    for text in (*explain_texts(), *LOCK_TEXTS):
         for match in explain(text).matches:
             for cmd in (*match.confirm.commands, *match.fix.commands):
                 out.append(_fill_variables(cmd.split(" | ")[0]))
@@ -124,7 +129,8 @@ def fix_plan_commands(catalogue: Catalogue) -> list[str]:
 #: Values for the shell variables explain prints when the text did not name something.
 VARIABLES = {"REGISTRY": "contosoreg", "REPOSITORY": "app", "TAG": "v1", "DIGEST": "sha256:" + "c" * 64,
              "CLIENT_IP": "203.0.113.10", "CONNECTION": "c1", "SOURCE_IMAGE": "docker.io/library/hello-world:latest",
-             "SCOPE_MAP": "cleanup-map", "TASK": "nightly-purge", "TOKEN": "cleanup-token"}
+             "SCOPE_MAP": "cleanup-map", "TASK": "nightly-purge", "TOKEN": "cleanup-token",
+             "LOCK": "platform-lock", "LOCK_ID": "/subscriptions/0/providers/Microsoft.Authorization/locks/l1"}
 
 
 def _fill_variables(cmd: str) -> str:

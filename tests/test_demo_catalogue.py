@@ -15,6 +15,7 @@ REQUIRED_SLUGS = {
     "dangling-manifests", "shared-layers", "storage-accounting", "retention-policy", "broken-index-references",
     "delete-permission", "throttling",
     "quarantined-images", "soft-delete", "geo-replication",
+    "resource-locks", "connected-registries",
 }
 #: Checks whose failure mode cannot coexist with the main demo's settings, by the demo variant that shows them.
 VARIANT_SLUGS = {"purge-task-access": "abac", "storage-limit": "storage-limit"}
@@ -76,3 +77,21 @@ def test_catalogue_order_names_every_builtin_check() -> None:
 
 #: Checks whose failure mode cannot coexist with the main demo's settings, by the demo variant that shows them.
 VARIANT_SLUGS = {"purge-task-access": "abac", "storage-limit": "storage-limit"}
+
+
+def test_docs_demo_names_every_variant_and_what_fails_there() -> None:
+    """docs/demo.md's table: each variant with the checks that fail on it, as diagnose reports them."""
+    import re
+    from pathlib import Path
+
+    from acrdoctor.demo.variants import MAIN_VARIANT, variant_names
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "demo.md").read_text("utf-8")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `([\w-]+)`[^|]*\|[^|]*\|[^|]*\| (.*) \|$", text, re.M)}
+    for name in variant_names():
+        assert name in rows, f"docs/demo.md does not list the variant {name}"
+        if name == MAIN_VARIANT:
+            continue
+        result = CliRunner().invoke(cli, ["diagnose", f"--demo={name}", "--output", "json", "--no-plugins"])
+        failed = {r["check"] for r in json.loads(result.output)["results"] if r["status"] == "failed"}
+        assert set(re.findall(r"`([\w-]+)`", rows[name])) == failed, name

@@ -10,6 +10,7 @@ one (docs/demo.md lists them).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from importlib import import_module
 from types import ModuleType
 from typing import Any
@@ -20,7 +21,7 @@ from acrdoctor.model import Snapshot
 MAIN_VARIANT = "contoso"
 
 #: Modules of this package that define a variant or plant into the main demo, in the order the docs list them.
-_MODULES: tuple[str, ...] = ("abac", "quarantine", "soft_delete", "storage_limit")
+_MODULES: tuple[str, ...] = ("abac", "locks", "quarantine", "soft_delete", "storage_limit")
 
 
 def _modules() -> list[ModuleType]:
@@ -40,7 +41,8 @@ def build_variant(name: str | None) -> Snapshot:
     for m in _modules():
         if getattr(m, "NAME", None) == name and hasattr(m, "build"):
             built: Snapshot = m.build()
-            return built
+            # The source names the variant, so reports say which demo they describe and how to reach it again.
+            return replace(built, source=f"demo:{name}")
     raise InputError(f"unknown demo variant {name!r}; known: {', '.join(variant_names())}")
 
 

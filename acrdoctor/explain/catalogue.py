@@ -8,12 +8,14 @@ earlier one is the more specific (a resource lock's ScopeLocked before a generic
 
 from __future__ import annotations
 
-from . import recognise_access, recognise_content
+from . import recognise_access, recognise_content, recognise_locks
 from .recognisers import FIRST_CATALOGUE, FIRST_REGISTRY_LEVEL, Recogniser
 
 #: Recognisers of the second catalogue, ranked before the first catalogue's more generic ones.
-SECOND_CATALOGUE: tuple[Recogniser, ...] = (*recognise_access.RECOGNISERS, *recognise_content.RECOGNISERS)
-SECOND_REGISTRY_LEVEL: frozenset[str] = recognise_access.REGISTRY_LEVEL | recognise_content.REGISTRY_LEVEL
+SECOND_CATALOGUE: tuple[Recogniser, ...] = (*recognise_locks.RECOGNISERS, *recognise_access.RECOGNISERS,
+                                            *recognise_content.RECOGNISERS)
+SECOND_REGISTRY_LEVEL: frozenset[str] = (recognise_locks.REGISTRY_LEVEL | recognise_access.REGISTRY_LEVEL
+                                         | recognise_content.REGISTRY_LEVEL)
 
 RECOGNISERS: tuple[Recogniser, ...] = (*SECOND_CATALOGUE, *FIRST_CATALOGUE)
 

@@ -14,7 +14,8 @@ ACR in :mod:`acrdoctor.testing` follows the same rules):
   ``--include-locked`` it unlocks them itself. It never reads repository locks, so in a write-locked
   repository every purge delete fails with 405 (§2.3).
 * **Registry delete** is refused while private endpoint connections exist (fact 23), one ``Blocked`` per
-  connection; otherwise everything goes.
+  connection, and while any management lock applies to the registry (409 ScopeLocked, one ``Blocked`` per lock;
+  ``checks/resource_locks.py``); otherwise everything goes. Connected registries only warn.
 * Referrers go with their subject, recursively, server-side (fact 17): ``cascaded_referrers``, not
   counted as DELETE requests. Index children do not (facts 15, 16): surviving indexes that lose a child
   are ``broken_indexes``; children of a deleted index stay as ``left_dangling``.
@@ -28,7 +29,7 @@ repositories only.
 Warning codes added here (selection warnings come first, unchanged; severities in
 :mod:`acrdoctor.preflight.warnings`): ``not-found``, ``co-deleted-tags``, ``emptied-repository``,
 ``breaks-index``, ``left-dangling``, ``untag-frees-nothing``, ``locked-referrer``, ``blocked-but-cascaded``,
-``private-endpoints-unknown``.
+``private-endpoints-unknown``, ``resource-locks-unknown``, ``connected-registries``.
 """
 
 from __future__ import annotations
@@ -36,15 +37,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from acrdoctor.checks.connected_registries import connected_registry_summary
 from acrdoctor.checks.delete_permission import DeletePermission, access_blocks, missing_delete
 from acrdoctor.checks.empty_repository import EmptyRepository, is_empty
 from acrdoctor.checks.geo_replication import geo_note
 from acrdoctor.checks.locked_artifacts import LockedArtifacts, lock_flags, locks_its_images
 from acrdoctor.checks.network_access import NetworkAccessDenied, denied_ips, firewall_denials
 from acrdoctor.checks.private_endpoints import PrivateEndpointsBlockRegistryDelete
+from acrdoctor.checks.resource_locks import ResourceLocks, blocking_locks
 from acrdoctor.checks.storage_accounting import after_delete, region_count
 from acrdoctor.limits import delete_rate
-from acrdoctor.model import Attributes, Manifest, Repository, Snapshot
+from acrdoctor.model import Attributes, Manifest, Part, Repository, Snapshot
 from acrdoctor.preflight.inuse import ImageRef, InUse
 from acrdoctor.preflight.model import (
     CALLER_LEVELS,
@@ -315,6 +318,8 @@ class _Evaluator:
                 "private-endpoints-unknown",
                 "Private endpoint connections were not collected: a registry with any cannot be deleted until "
                 "they are removed."))
+        refused = self.registry_locks() or refused
+        self.connected_registries()
         for ri in range(len(self.repos)):
             for digest, ref in self.in_use_manifests(ri).items():
                 refused = True
@@ -328,6 +333,37 @@ class _Evaluator:
             self.deleted[ri] = {m.digest: m for m in repo.manifests or ()}
         self.requests += 1
         return True
+
+    def registry_locks(self) -> bool:
+        """Management locks at the registry, its group or subscription: ARM refuses the delete with 409 ScopeLocked
+        whatever their level (ARM lock-resources docs; checks/resource_locks.py has the sources)."""
+        if self.snapshot.resource_locks is None:
+            self.warnings.append(PlanWarning(
+                "resource-locks-unknown",
+                "Management locks were not collected: a CanNotDelete or ReadOnly lock on the registry, its resource "
+                "group or its subscription makes the delete fail with 409 ScopeLocked (az lock list shows them)."))
+            return False
+        locks = blocking_locks(self.snapshot)
+        for p in locks:
+            self.block(p.lock.name, f"{p.lock.level} management lock {p.lock.name} on {p.where()}: deleting the "
+                       "registry is refused with 409 ScopeLocked until the lock is removed", BlockLevel.REGISTRY,
+                       ResourceLocks.slug)
+        if locks and Part.RESOURCE_LOCKS in self.snapshot.partial:
+            self.notes.append("Management locks were read at only some scopes: there may be more locks.")
+        return bool(locks)
+
+    def connected_registries(self) -> None:
+        """Connected registries are not documented as blocking ``az acr delete`` (only a move off Premium needs them
+        deleted first, per the ACR SKU docs), so they warn: their on-premises containers and sync tokens are left
+        to clean up (ACR connected-registry docs, Limitations)."""
+        connected = self.snapshot.connected_registries
+        if connected:
+            self.warnings.append(PlanWarning(
+                "connected-registries",
+                f"The registry has {plural(len(connected), 'connected registry', 'connected registries')} "
+                f"({connected_registry_summary(connected)}): delete them first with az acr connected-registry "
+                "delete --cleanup (it removes their sync tokens and scope maps) and remove their on-premises "
+                "containers by hand; deleting the registry does neither."))
 
     def delete_repository(self, name: str) -> None:
         ri = self.index_of.get(name)

@@ -62,6 +62,9 @@ def data_missing(plan: Plan, snapshot: Snapshot) -> list[str]:
     if isinstance(request, AzRequest) and request.action is AzAction.DELETE_REGISTRY \
             and snapshot.private_endpoint_connections is None:
         reasons.append("private endpoint connections were not collected")
+    if isinstance(request, AzRequest) and request.action is AzAction.DELETE_REGISTRY \
+            and snapshot.resource_locks is None:
+        reasons.append("management locks were not collected")
     return reasons
 
 

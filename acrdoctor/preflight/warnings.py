@@ -31,6 +31,8 @@ WARNING_SEVERITY: dict[str, Severity] = {
     "incomplete-snapshot": Severity.LOW,
     "private-endpoints-unknown": Severity.LOW,
     "permission-unknown": Severity.LOW,
+    "resource-locks-unknown": Severity.LOW,
+    "connected-registries": Severity.MEDIUM,
     "dry-run": Severity.INFO,
     "geo-replication-propagation": Severity.INFO,
 }

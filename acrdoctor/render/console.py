@@ -152,6 +152,12 @@ def render_console(report: Report, console: Console, verbose: bool = False, max_
     console.print(text)
     if s["findings"]:
         reg = report.snapshot.registry
-        source = "--demo" if report.snapshot.source == "demo" else visible(shell_join(["--registry", reg.name]))
+        origin = report.snapshot.source or ""
+        if origin == "demo":
+            source = "--demo"
+        elif origin.startswith("demo:"):
+            source = visible(shell_join([f"--demo={origin.removeprefix('demo:')}"]))
+        else:
+            source = visible(shell_join(["--registry", reg.name]))
         console.print(Text(f"  acrdoctor fix {source} shows the fixes acrdoctor can apply for you, step by step; "
                            "nothing changes without --apply.", style="dim"))

@@ -117,12 +117,14 @@ def test_markdown_and_table_outputs(registry: Path) -> None:
     assert "Frees exactly 362 B" in table.stdout
 
 
-def test_demo_registry_delete_is_blocked_by_private_endpoints() -> None:
+def test_demo_registry_delete_is_blocked_by_private_endpoints_and_the_resource_group_lock() -> None:
     result = run("--demo", "-o", "json", "--", "az", "acr", "delete", "--name", "contoso", "--yes")
     assert result.exit_code == 1
     plan = json.loads(result.stdout)
     assert {b["level"] for b in plan["blocked"]} == {"registry"}
-    assert len(plan["blocked"]) == 2
+    assert [b["check"] for b in plan["blocked"]] == ["private-endpoints-block-registry-delete"] * 2 + ["resource-locks"]
+    assert plan["blocked"][2]["resource"] == "platform-no-delete"
+    assert "connected-registries" in [w["code"] for w in plan["warnings"]]
 
 
 def test_wrong_registry_name_and_missing_command_are_input_errors(registry: Path) -> None:
