@@ -168,3 +168,13 @@ def test_fake_tokens_carry_claims_and_name_the_identity() -> None:
     user = FakeCredential("carol").get_token("x").token
     assert caller_from_claims(jwt_claims(user)) == {"kind": "entra", "principalId": default_object_id("carol"),
                                                     "principalType": "User", "name": "carol@fake.example"}
+
+
+def test_a_lock_above_the_registry_refuses_deleting_its_private_endpoint_connection(state: FakeRegistry) -> None:
+    name = state.add_private_endpoint("pe1")
+    state.add_lock("guard", "CanNotDelete", "subscription")
+    with serve_fake_acr(state) as srv:
+        with pytest.raises(HttpResponseError) as err:
+            mgmt(srv).private_endpoint_connections.begin_delete(RG, "contoso", name).result()
+        assert arm_code(err.value)[:2] == (409, "ScopeLocked")
+    assert name in state.private_endpoint_connections
