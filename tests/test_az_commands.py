@@ -149,11 +149,13 @@ def bundle_script_commands() -> list[str]:
     text = bundle_script("contoso", resource_group="rg-contoso").replace("\\\n", " ")
     commands = []
     for line in text.splitlines():
-        found = re.search(r"(?:^|\s|\$\()(az acr .*)", line.split("#")[0] if line.lstrip().startswith("#") else line)
+        found = re.search(r"(?:^|\s|\$\()(az (?:acr|lock|role|account|ad) .*)",
+                          line.split("#")[0] if line.lstrip().startswith("#") else line)
         if found is None or line.lstrip().startswith(("#", "echo")):
             continue
         cmd = re.split(r"\s(?:[<>|]|2>|\)\s*\|\||\) \|\||\|\|)|\)\s*\|\|", found.group(1))[0]
         cmd = cmd.replace('"$repo@$digest"', "app@sha256:" + "c" * 64).replace('"$repo"', "app")
+        cmd = cmd.replace('"${role##*/}"', "c2f4ef07-c644-48eb-af81-4b1b4947fb11")
         commands.append(re.sub(r'"\$\{?[A-Za-z_]+\}?"', "contoso", cmd))
     assert len(commands) >= 8, text
     return commands

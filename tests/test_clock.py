@@ -42,8 +42,10 @@ def test_live_collection_stamps_the_injected_clock_whatever_the_date(years: int)
     """A live collection judged at the recorded moment finds what the recording finds, on any calendar day."""
     snap = _registry().build()
     reg = snap.registry
+    state = FakeRegistry.from_snapshot(snap)
+    state.grant(FakeCredential().object_id, "AcrDelete")  # the live scan reads its roles; the snapshot has none
     with time_machine.travel(datetime.now(UTC) + timedelta(days=365 * years), tick=True), \
-            serve_fake_acr(FakeRegistry.from_snapshot(snap), port=0) as srv:
+            serve_fake_acr(state, port=0) as srv:
         live = collect(LiveOptions(
             target=Target(reg.name), subscription=reg.subscription_id, resource_group=reg.resource_group,
             arm_endpoint=srv.arm_endpoint, connection_verify=srv.ca_pem, credential=FakeCredential(),

@@ -71,3 +71,32 @@ def registry_client(login_server: str, credential: Any, *, waits: Waits, retry_t
     return ContainerRegistryClient(endpoint_url(login_server), credential, connection_verify=connection_verify,
                                    retry_policy=CappedRetryPolicy(waits, retry_total=retry_total),
                                    per_retry_policies=[SyncTokenReusePolicy()])
+
+
+async def raw_pages(client: Any, path: str, key: str, max_pages: int = 10_000) -> list[Any]:
+    """Every item under ``key`` of a data-plane listing the SDK has no method for, following ``Link`` headers.
+
+    For ACR's ``/acr/v1/_deleted/…`` listings (azure-cli ``acr/manifest.py`` reads them with plain HTTP too).
+    The request goes through the async client's own pipeline (its ``send_request``), so the challenge, token reuse
+    and the caller's policies (the scan's rate limiter) apply. A next link seen before ends the listing.
+    """
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.rest import HttpRequest
+
+    items: list[Any] = []
+    seen: set[str] = set()
+    url: str | None = path
+    for _ in range(max_pages):
+        if url is None or url in seen:
+            break
+        seen.add(url)
+        response = await client._client.send_request(HttpRequest("GET", url))
+        await response.read()
+        if response.status_code != 200:
+            raise HttpResponseError(response=response)
+        data = response.json() if response.content else {}
+        page = data.get(key) if isinstance(data, dict) else None
+        items.extend(page if isinstance(page, list) else [])
+        link = response.headers.get("Link") or ""
+        url = link[link.index("<") + 1:link.index(">")] if "<" in link and ">" in link else None
+    return items

@@ -83,6 +83,8 @@ def scope_for(method: str, path: str) -> str | None:
         return None
     if path.rstrip("/") in _CATALOG_PATHS:
         return "registry:catalog:*" if method in _READ_METHODS else None
+    if path.startswith("/acr/v1/_deleted/"):
+        return None  # soft-delete listings: scopes of their own (deleted_read), left to the challenge
     if path.startswith("/acr/v1/"):
         match = _ACR_V1.match(path)
         if match is None:

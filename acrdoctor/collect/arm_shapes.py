@@ -38,6 +38,13 @@ def _policy(policies: Mapping[str, Any], key: str, days_key: str) -> dict[str, A
     out: dict[str, Any] = {"status": str(p.get("status") or "disabled").lower()}
     if isinstance(p.get(days_key), int):
         out[days_key] = p[days_key]
+    # ARM's lastUpdatedTime: for retention, when the policy was last changed (enabled), which bounds what it
+    # can have purged so far. The SDK's as_dict() keeps the wire name; az prints it too.
+    updated = p.get("lastUpdatedTime", p.get("last_updated_time"))
+    if isinstance(updated, str) and updated:
+        out["lastUpdatedTime"] = updated
+    elif hasattr(updated, "isoformat"):
+        out["lastUpdatedTime"] = updated.isoformat()
     return out
 
 

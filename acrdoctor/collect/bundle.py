@@ -33,6 +33,7 @@ from acrdoctor.collect.arm_shapes import (
     usage_section,
 )
 from acrdoctor.collect.az_errors import parse_az_error
+from acrdoctor.collect.bundle_controls import ControlsReader
 from acrdoctor.collect.dataplane import ScanResult, apply_body, manifest_doc, tag_doc
 from acrdoctor.errors import InputError
 from acrdoctor.manifest_body import parse_manifest_body
@@ -357,6 +358,9 @@ def bundle_to_dict(path: str | Path) -> dict[str, Any]:
             partial.add(Part.MANIFEST_BODIES.value)
         doc["repositories"] = repos
         doc["blobs"] = blobs.blob_table()
+    controls = ControlsReader(r, registry)
+    doc.update(controls.read(names))
+    partial |= controls.partial
     if partial:
         doc["partial"] = sorted(partial)
     doc["errors"] = r.errors

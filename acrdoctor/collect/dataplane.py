@@ -27,9 +27,12 @@ from azure.core.exceptions import HttpResponseError, ServiceRequestError, Servic
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import AsyncHTTPPolicy
 
+from acrdoctor.azure.dataplane_client import raw_pages
 from acrdoctor.azure.failures import describe, error_code, error_doc, load_error_body
 from acrdoctor.azure.waits import Waits, WaitTooLong, throttle_reason
 from acrdoctor.collect.cache import ManifestCache
+from acrdoctor.collect.control_shapes import deleted_rows
+from acrdoctor.collect.paging import ListingStopped, PageRecorder
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_after
 from acrdoctor.manifest_body import parse_manifest_body
@@ -105,6 +108,10 @@ class ScanResult:
     #: Operations tried (named as in errors): without them a scan with no error could have tried nothing.
     operations: set[str] = field(default_factory=set)
     stats: ScanStats = field(default_factory=ScanStats)
+    #: Snapshot ``deleted_artifacts`` rows; None when not collected.
+    deleted_artifacts: list[dict[str, Any]] | None = None
+    #: Snapshot ``listings`` (the paging record); None when not collected.
+    listings: dict[str, Any] | None = None
 
     def blob(self, digest: str, size: int) -> int:
         idx = self.blobs.get(digest)
@@ -179,8 +186,12 @@ class DataPlaneScanner:
 
     def __init__(self, client: Any, parts: frozenset[Part], *, repositories: Iterable[str] = (),
                  concurrency: int = 16, cache: ManifestCache | None = None, progress: Progress | None = None,
-                 stats: ScanStats | None = None, retry: Retrying | None = None) -> None:
+                 stats: ScanStats | None = None, retry: Retrying | None = None,
+                 soft_delete: bool = False) -> None:
         self.client = client
+        self.soft_delete = soft_delete
+        #: Paging records kept for the snapshot: the catalog's, and every listing that ended inconsistently.
+        self.records: list[dict[str, Any]] | None = [] if Part.LISTINGS in parts else None
         self.parts = parts
         self.only = tuple(repositories)
         self.concurrency = max(1, concurrency)
@@ -210,6 +221,10 @@ class DataPlaneScanner:
         if Part.MANIFEST_BODIES in self.parts:
             await self._bodies(repos)
         self.result.repositories = repos
+        if Part.DELETED_ARTIFACTS in self.parts:
+            await self._deleted(names)
+        if self.records is not None:
+            self.result.listings = {"checked": True, "records": self.records}
         return self.result
 
     async def _repository_names(self) -> list[str] | None:
@@ -217,10 +232,26 @@ class DataPlaneScanner:
             return sorted(set(self.only))
         self.result.operations.add("list_repository_names")
         try:
-            async def listing() -> list[str]:
-                return [n async for n in self.client.list_repository_names(results_per_page=PAGE_SIZE)]
+            recorder = PageRecorder("catalog", "repositories", lambda n: n if isinstance(n, str) else None)
 
-            return sorted(await self.retry(listing))
+            async def listing() -> list[str]:
+                nonlocal recorder
+                recorder = PageRecorder("catalog", "repositories", lambda n: n if isinstance(n, str) else None)
+                try:
+                    async for _ in self.client.list_repository_names(results_per_page=PAGE_SIZE,
+                                                                     raw_response_hook=recorder):
+                        pass
+                except ListingStopped:
+                    pass  # recorded: the names read so far are kept
+                return [n for n in recorder.items if isinstance(n, str)]
+
+            names = sorted(set(await self.retry(listing)))
+            if recorder.reason is not None:
+                # Stopped, not ended: the repositories after the stop were never listed (paging.py).
+                self.result.partial.add(Part.REPOSITORIES.value)
+            if self.records is not None:
+                self.records.append(recorder.record())
+            return names
         except Exception as err:  # noqa: BLE001 - recorded, the run goes on without the data plane
             await load_error_body(err)
             self.result.errors.append(error_doc(Part.REPOSITORIES, err, operation="list_repository_names"))
@@ -245,32 +276,106 @@ class DataPlaneScanner:
                                          "readEnabled": props.can_read, "listEnabled": props.can_list},
             })
         if Part.MANIFESTS in self.parts:
-            manifests = await self._listing(name, "manifests", Part.MANIFESTS)
+            manifests = await self._listing(name, "manifests", Part.MANIFESTS, doc.get("manifestCount"))
             if manifests is not None:
                 doc["manifests"] = [manifest_doc(m) for m in manifests]
                 self.result.stats.manifests += len(manifests)
         if Part.TAGS in self.parts:
-            tags = await self._listing(name, "tags", Part.TAGS)
+            tags = await self._listing(name, "tags", Part.TAGS, doc.get("tagCount"))
             if tags is not None:
                 doc["tags"] = [tag_doc(t) for t in tags]
         return {k: v for k, v in doc.items() if v is not None}
 
-    async def _listing(self, repo: str, key: str, part: Part) -> list[dict[str, Any]] | None:
+    async def _listing(self, repo: str, key: str, part: Part, expected: Any = None) -> list[dict[str, Any]] | None:
+        field_name = "digest" if key == "manifests" else "name"
+        recorder = PageRecorder(key, key, lambda i: i.get(field_name) if isinstance(i, dict) else None,
+                                repository=repo)
+
         async def read() -> list[dict[str, Any]]:
-            pages = RawPages(key)
+            nonlocal recorder
+            recorder = PageRecorder(key, key, lambda i: i.get(field_name) if isinstance(i, dict) else None,
+                                    repository=repo)
             lister = (self.client.list_manifest_properties if key == "manifests" else self.client.list_tag_properties)
-            async for _ in lister(repo, results_per_page=PAGE_SIZE, raw_response_hook=pages):
-                pass
-            return pages.items
+            try:
+                async for _ in lister(repo, results_per_page=PAGE_SIZE, raw_response_hook=recorder):
+                    pass
+            except ListingStopped:
+                pass  # recorded below; the items read before the stop are kept
+            return [i for i in recorder.items if isinstance(i, dict)]
 
         self.result.operations.add(f"list_{key}")
         try:
-            return await self.retry(read)
+            items = await self.retry(read)
+            if recorder.reason is not None:
+                # Stopped, not ended: part of this listing was never read. A listing shorter than the count is only
+                # recorded (the count may have moved while the scan ran); the listings check judges it.
+                self.result.partial.add(part.value)
+            record = recorder.record(expected if isinstance(expected, int) else None)
+            if self.records is not None and not record["complete"]:
+                self.records.append(record)
+            return items
         except Exception as err:  # noqa: BLE001
             await load_error_body(err)
             self.result.errors.append(error_doc(part, err, repository=repo, operation=f"list_{key}"))
             self.result.partial.add(part.value)
             return None
+
+    # -- soft-deleted artifacts ------------------------------------------------------------------------
+
+    async def _deleted(self, names: list[str]) -> None:
+        """Soft-deleted manifests of every repository, live or itself soft-deleted (``az acr manifest list-deleted``).
+
+        One listing per repository (ACR has no registry-wide one), run as concurrently as the repository scan.
+
+        Paths from azure-cli ``acr/manifest.py`` (``_get_deleted_manifest_path``) and ``az acr repository
+        list-deleted`` (``/acr/v1/_deleted/_catalog``, notes acr-wire-behaviour §b). With soft delete disabled
+        nothing is read and the part is collected as empty: ACR keeps no soft-deleted artifacts then [D-SD]
+        (not verified for artifacts deleted while the policy was on, before it was turned off).
+        """
+        if not self.soft_delete:
+            self.result.deleted_artifacts = []
+            return
+        repos = set(names)
+        self.result.operations.add("list_deleted_repositories")
+        try:
+            pages = await self.retry(lambda: raw_pages(self.client, "/acr/v1/_deleted/_catalog", "repositories"))
+            repos |= {n for n in pages if isinstance(n, str)}
+        except Exception as err:  # noqa: BLE001 - recorded; the live repositories are still read
+            await load_error_body(err)
+            self.result.errors.append(error_doc(Part.DELETED_ARTIFACTS, err, operation="list_deleted_repositories"))
+            self.result.partial.add(Part.DELETED_ARTIFACTS.value)
+        ordered = sorted(repos)
+        found: list[list[dict[str, Any]] | None] = [None] * len(ordered)
+        sem = asyncio.Semaphore(self.concurrency)
+        self.result.operations.add("list_deleted_manifests")
+
+        refused: list[dict[str, Any]] = []
+
+        async def one(i: int, repo: str) -> None:
+            async with sem:
+                try:
+                    items = await self.retry(lambda: raw_pages(
+                        self.client, f"/acr/v1/_deleted/{repo}/_manifests?n={PAGE_SIZE}", "manifests"))
+                except Exception as err:  # noqa: BLE001 - recorded; the other repositories are still read
+                    await load_error_body(err)
+                    refused.append(error_doc(Part.DELETED_ARTIFACTS, err, repository=repo,
+                                             operation="list_deleted_manifests"))
+                    return
+                found[i] = deleted_rows(repo, items)
+
+        await asyncio.gather(*(one(i, r) for i, r in enumerate(ordered)))
+        rows = [row for part in found if part is not None for row in part]
+        failed = sum(part is None for part in found)
+        refused.sort(key=lambda e: e.get("repository") or "")
+        if failed > 1 and failed == len(repos) and len({(e.get("status"), e.get("code")) for e in refused}) == 1:
+            # Every repository refused alike (no deleted/read permission): one error for the registry, not N.
+            refused = [{k: v for k, v in refused[0].items() if k != "repository"}]
+        self.result.errors.extend(refused)
+        if failed and failed == len(repos):
+            return  # nothing read: not collected
+        if failed:
+            self.result.partial.add(Part.DELETED_ARTIFACTS.value)
+        self.result.deleted_artifacts = rows
 
     # -- manifest bodies ------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from acrdoctor.azure.failures import error_doc
 from acrdoctor.azure.waits import Waits, WaitTooLong
 from acrdoctor.check_api import Check
 from acrdoctor.clock import Clock, iso_stamp, system_clock
+from acrdoctor.collect.arm_controls import collect_controls
 from acrdoctor.collect.arm_shapes import (
     private_endpoint_section,
     registry_section,
@@ -41,7 +42,8 @@ from acrdoctor.model import Part, Snapshot
 from acrdoctor.snapshot_io import KIND, SCHEMA_VERSION, snapshot_from_dict
 
 ARM_PARTS = frozenset({Part.USAGE, Part.PRIVATE_ENDPOINT_CONNECTIONS, Part.REPLICATIONS})
-DATA_PARTS = frozenset({Part.REPOSITORIES, Part.MANIFESTS, Part.TAGS, Part.MANIFEST_BODIES})
+DATA_PARTS = frozenset({Part.REPOSITORIES, Part.MANIFESTS, Part.TAGS, Part.MANIFEST_BODIES, Part.LISTINGS,
+                        Part.DELETED_ARTIFACTS})
 ALL_PARTS = frozenset(Part)
 
 #: ACR registry names: 5-50 alphanumeric characters (ACR naming rules).
@@ -86,7 +88,7 @@ def parts_for(checks: Iterable[type[Check]]) -> frozenset[Part]:
         parts |= set(c.needs) | set(getattr(c, "uses", frozenset()))
     if Part.MANIFEST_BODIES in parts:
         parts.add(Part.MANIFESTS)
-    if parts & {Part.MANIFESTS, Part.TAGS}:
+    if parts & {Part.MANIFESTS, Part.TAGS, Part.LISTINGS, Part.DELETED_ARTIFACTS}:
         parts.add(Part.REPOSITORIES)
     return frozenset(parts)
 
@@ -149,11 +151,15 @@ def collect_arm(opts: LiveOptions, credential: Any) -> tuple[dict[str, Any], lis
             raise  # the whole collection stops: the next part would only be told the same
         except Exception as err:  # noqa: BLE001 - recorded; the checks needing it are skipped
             errors.append(error_doc(part, err, operation=f"list_{key}"))
+    control_errors, partial = collect_controls(client, credential, doc, opts.parts, rg, opts.target.name)
+    errors += control_errors
+    if partial:
+        doc["partial"] = sorted(partial)
     return doc, errors
 
 
 async def collect_dataplane(opts: LiveOptions, login_server: str, async_credential: Any,
-                            sku: str | None) -> tuple[ScanResult, float]:
+                            sku: str | None, soft_delete: bool = False) -> tuple[ScanResult, float]:
     rpm = opts.max_requests_per_minute or float(default_read_rate(sku))
     stats = ScanStats()
     limiter = RateLimiter(rpm)
@@ -162,7 +168,7 @@ async def collect_dataplane(opts: LiveOptions, login_server: str, async_credenti
                                          policies=[RateLimitPolicy(limiter, stats, opts.waits)]) as client:
             scanner = DataPlaneScanner(client, opts.parts, repositories=opts.repositories,
                                        concurrency=opts.concurrency, cache=opts.cache, progress=opts.progress,
-                                       stats=stats)
+                                       stats=stats, soft_delete=soft_delete)
             result = await scanner.run()
         if limiter.stopped is not None:
             raise limiter.stopped  # what the workers recorded as errors on the way out is moot
@@ -186,7 +192,9 @@ def collect(opts: LiveOptions) -> LiveResult:
     if opts.parts & DATA_PARTS:
         login_server = reg.get("loginServer") or opts.target.login_server or f"{opts.target.name}.azurecr.io"
         try:
-            scan, rpm = asyncio.run(collect_dataplane(opts, login_server, async_credential, reg.get("sku")))
+            soft_delete = ((reg.get("policies") or {}).get("softDeletePolicy") or {}).get("status") == "enabled"
+            scan, rpm = asyncio.run(collect_dataplane(opts, login_server, async_credential, reg.get("sku"),
+                                                      soft_delete))
         finally:
             opts.progress.close()
         stats = scan.stats
@@ -195,7 +203,11 @@ def collect(opts: LiveOptions) -> LiveResult:
             doc["blobs"] = scan.blob_table()
         errors += scan.errors
         doc["operations"] = sorted({*doc["operations"], *scan.operations})
-        partial = set(scan.partial)
+        if scan.deleted_artifacts is not None:
+            doc["deleted_artifacts"] = scan.deleted_artifacts
+        if scan.listings is not None:
+            doc["listings"] = scan.listings
+        partial = set(scan.partial) | set(doc.get("partial", ()))
         if opts.repositories:
             partial |= {Part.REPOSITORIES.value, Part.MANIFESTS.value, Part.MANIFEST_BODIES.value}
         if partial:

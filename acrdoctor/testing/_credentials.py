@@ -3,11 +3,18 @@
 The fake's ``/oauth2/exchange`` reads the identity back out of ``fake-aad:<identity>`` and binds every
 refresh and access token to it, so throttling, permission denials and the request log are per identity
 exactly as ACR's are per AAD principal.
+
+The token also carries, after the identity, the payload and signature segments of an unsigned JWT
+(``fake-aad:<identity>.<claims>.fake``), so a collector that reads its own token's claims (``oid``, ``idtyp``,
+``upn``/``appid``, as acrdoctor does to find the caller's role assignments) finds an Entra-shaped answer.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+import uuid
 from typing import Any
 
 from azure.core.credentials import AccessToken
@@ -15,19 +22,47 @@ from azure.core.credentials import AccessToken
 AAD_PREFIX = "fake-aad:"
 
 
+def default_object_id(identity: str) -> str:
+    """The object id a fake identity has unless told otherwise: stable, so tests can predict it."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"fake-acr:{identity}"))
+
+
+def fake_aad_token(identity: str, object_id: str | None = None, principal_type: str = "User") -> str:
+    """``fake-aad:<identity>.<claims>.fake``: the identity for the fake, the claims for whoever decodes them."""
+    claims: dict[str, Any] = {"oid": object_id or default_object_id(identity),
+                              "idtyp": "user" if principal_type == "User" else "app"}
+    if principal_type == "User":
+        claims["upn"] = f"{identity}@fake.example"
+    else:
+        claims["appid"] = default_object_id("app:" + identity)
+    payload = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
+    return f"{AAD_PREFIX}{identity}.{payload}.fake"
+
+
+def identity_of(token: str) -> str | None:
+    """The identity a fake AAD token names, or None for anything else."""
+    if not token.startswith(AAD_PREFIX):
+        return None
+    return token[len(AAD_PREFIX):].split(".", 1)[0]
+
+
 class FakeCredential:
-    """Synchronous ``TokenCredential``; ``get_token`` returns ``AccessToken("fake-aad:<identity>", now+3600)``.
+    """Synchronous ``TokenCredential``; ``get_token`` returns ``AccessToken(fake_aad_token(identity), now+3600)``.
 
     ``scopes_requested`` records every scope asked for, so tests can assert which audience a client used.
     """
 
-    def __init__(self, identity: str = "alice") -> None:
+    def __init__(self, identity: str = "alice", *, object_id: str | None = None,
+                 principal_type: str = "User") -> None:
         self.identity = identity
+        self.object_id = object_id or default_object_id(identity)
+        self.principal_type = principal_type
         self.scopes_requested: list[tuple[str, ...]] = []
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         self.scopes_requested.append(scopes)
-        return AccessToken(AAD_PREFIX + self.identity, int(time.time()) + 3600)
+        return AccessToken(fake_aad_token(self.identity, self.object_id, self.principal_type),
+                           int(time.time()) + 3600)
 
     def close(self) -> None:
         pass
@@ -42,13 +77,17 @@ class FakeCredential:
 class AsyncFakeCredential:
     """Asynchronous ``AsyncTokenCredential`` twin of :class:`FakeCredential` for the aio clients."""
 
-    def __init__(self, identity: str = "alice") -> None:
+    def __init__(self, identity: str = "alice", *, object_id: str | None = None,
+                 principal_type: str = "User") -> None:
         self.identity = identity
+        self.object_id = object_id or default_object_id(identity)
+        self.principal_type = principal_type
         self.scopes_requested: list[tuple[str, ...]] = []
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         self.scopes_requested.append(scopes)
-        return AccessToken(AAD_PREFIX + self.identity, int(time.time()) + 3600)
+        return AccessToken(fake_aad_token(self.identity, self.object_id, self.principal_type),
+                           int(time.time()) + 3600)
 
     async def close(self) -> None:
         pass

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from acrdoctor.testing._credentials import AAD_PREFIX
+from acrdoctor.testing._credentials import identity_of
 from acrdoctor.testing._state import (
     SKU_SIZE_LIMITS,
     UNAUTHORIZED_MESSAGE,
@@ -278,7 +278,8 @@ _ARM_RE = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)(?:/resourcegroups/(?P<rg>[^/]+))?/providers/microsoft\.containerregistry"
     r"/(?P<rest>.*)$", re.IGNORECASE)
 #: Error codes of injected ARM faults, by status (the fake's choice: no recording holds one).
-_ARM_FAULT_CODES = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 429: "TooManyRequests"}
+_ARM_FAULT_CODES = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 429: "TooManyRequests",
+                    403: "AuthorizationFailed"}
 
 
 class _Ctx:
@@ -405,10 +406,9 @@ class _Ctx:
 
     def _exchange(self) -> _Response:
         form = self._form()
-        aad = form.get("access_token", "")
-        if form.get("grant_type") != "access_token" or not aad.startswith(AAD_PREFIX):
+        identity = identity_of(form.get("access_token", ""))
+        if form.get("grant_type") != "access_token" or identity is None:
             raise AcrError(401, "UNAUTHORIZED", "failed to exchange the AAD token for a refresh token")
-        identity = aad[len(AAD_PREFIX):]
         self.identity = identity
         return _json(200, {"refresh_token": self.state.issue_refresh_token(identity)})
 
@@ -447,7 +447,13 @@ class _Ctx:
         page = items[start:start + n]
         headers = {}
         if start + n < len(items) and page:
-            q = f"last={quote(key(page[-1]), safe='')}&n={n}"
+            cursor = key(page[-1])
+            fault = self.state.faults.listing_fault if self.state.faults and self._faultable() else None
+            if fault == "truncate":
+                return page, headers  # the listing ends here, silently short (Azure/acr#875)
+            if fault == "repeat":
+                cursor = last or ""  # the next link asks for this same page again
+            q = f"last={quote(cursor, safe='')}&n={n}"
             if with_orderby:
                 q += f"&orderby={quote(self.query.get('orderby') or '', safe='')}"
             headers["Link"] = f'<{base}?{q}>; rel="next"'
@@ -466,6 +472,34 @@ class _Ctx:
         names = sorted(self.state.repositories)
         page, headers = self._page(names, lambda x: x, "/v2/_catalog" if v2 else "/acr/v1/_catalog", not v2)
         return _json(200, {"repositories": page}, headers)
+
+    def _dp_deleted_catalog(self) -> _Response:
+        """``az acr repository list-deleted``: repositories holding soft-deleted manifests (shape not verified)."""
+        names = sorted({d["repository"] for d in self.state.deleted_manifests})
+        page, headers = self._page(names, lambda x: x, "/acr/v1/_deleted/_catalog", False)
+        return _json(200, {"repositories": page}, headers)
+
+    def _dp_deleted_manifests(self, repo: str) -> _Response:
+        """``az acr manifest list-deleted``: items with ``digest`` and ``deletedAt`` (the keys azure-cli reads).
+
+        With soft delete disabled the fake answers an empty list; what ACR answers then is not verified.
+        """
+        items = [{k: v for k, v in d.items() if k != "repository"} for d in self.state.deleted_manifests
+                 if d["repository"] == repo]
+        items.sort(key=lambda d: d["digest"])
+        page, headers = self._page(items, lambda d: d["digest"], f"/acr/v1/_deleted/{quote(repo, safe='')}/_manifests",
+                                   False)
+        return _json(200, {"registry": self.host, "imageName": repo, "manifests": page}, headers)
+
+    def _dp_deleted_tags(self, repo: str) -> _Response:
+        items = [{"tag": t, "digest": d["digest"], "deletedAt": d["deletedAt"]}
+                 for d in self.state.deleted_manifests if d["repository"] == repo for t in d.get("tags", [])]
+        return _json(200, {"registry": self.host, "imageName": repo, "tags": items})
+
+    def _storage_full(self) -> bool:
+        """Pushes are refused once Size reaches MaximumStorageCapacity (FAQ "disallowed operation"; [D-FAQ])."""
+        cap = self.state.maximum_storage_capacity
+        return cap is not None and self.state.reported_size() >= cap
 
     def _repo_json(self, r: FakeRepository) -> dict[str, Any]:
         return {"registry": self.host, "imageName": r.name, "createdTime": r.created, "lastUpdateTime": r.updated,
@@ -564,6 +598,12 @@ class _Ctx:
             m = r.manifests.get(digest) if digest else None
             if m is None:
                 raise AcrError(404, "MANIFEST_UNKNOWN", "manifest unknown")
+            if ((m.quarantine_state or "").lower() == "quarantined" and self.identity not in st.quarantine_readers
+                    and str(st.policies.get("quarantinePolicy", {}).get("status", "")).lower() == "enabled"):
+                # The FAQ lists quarantine among the causes of "disallowed operation" [D-FAQ]; answered with the
+                # 405 body of acr-cli#70. Identities with AcrQuarantineReader (quarantine_readers) may pull. Not
+                # verified on a real registry; deletes are not refused (not verified).
+                raise disallowed()
             headers = {"Docker-Content-Digest": m.digest, "ETag": f'"{m.digest}"'}
             if self.method == "HEAD":
                 return _Response(200, b"", {**headers, "Content-Type": m.media_type,
@@ -580,6 +620,8 @@ class _Ctx:
 
     def _put_manifest(self, repo: str, ref: str) -> _Response:
         st = self.state
+        if self._storage_full():
+            raise disallowed()
         digest = sha256_digest(self.body)
         if ref.startswith("sha256:") and ref != digest:
             raise AcrError(400, "DIGEST_INVALID", "provided digest did not match uploaded content")
@@ -613,6 +655,8 @@ class _Ctx:
     def _dp_upload(self, repo: str, upload: str) -> _Response:
         st = self.state
         if self.method == "POST" and not upload:
+            if self._storage_full():
+                raise disallowed()
             uid = str(uuid.uuid4())
             st._uploads[uid] = bytearray()
             return _Response(202, b"", {"Location": f"/v2/{repo}/blobs/uploads/{uid}", "Docker-Upload-UUID": uid,
@@ -688,7 +732,7 @@ class _Ctx:
         if not auth.startswith("Bearer "):
             raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
         token = auth[len("Bearer "):]
-        self.identity = token[len(AAD_PREFIX):] if token.startswith(AAD_PREFIX) else "arm"
+        self.identity = identity_of(token) or "arm"
         self._maybe_fault()
         st = self.state
         if self.identity in st.arm_denied_identities:
@@ -697,6 +741,9 @@ class _Ctx:
                            f"The client '{self.identity}' with object id '{self.identity}' does not have authorization "
                            f"to perform action 'Microsoft.ContainerRegistry/registries/read' over scope "
                            f"'{st.resource_id}' or the scope is invalid.")
+        if "/providers/microsoft.authorization/" in self.path.lower():
+            with st.lock:
+                return self._arm_authorization()
         m = _ARM_RE.match(self.path)
         if m is None:
             raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
@@ -726,6 +773,8 @@ class _Ctx:
                 return _json(200, {"value": self._usages()})
             if sub[0] == "privateendpointconnections":
                 return self._arm_pec(rest[3] if len(rest) > 3 else None)
+            if sub[0] in _SATELLITES:
+                return self._arm_satellite(sub[0], rest[3] if len(rest) > 3 else None)
             if sub[0] == "replications" and self.method == "GET":
                 if len(rest) == 3:
                     return _json(200, {"value": list(st.replications.values())})
@@ -767,6 +816,10 @@ class _Ctx:
                   "VNetRules": len(st.virtual_network_rules),
                   "PrivateEndpointConnections": len(st.private_endpoint_connections)}
         rows = [{"name": "Size", "limit": limit, "currentValue": st.reported_size(), "unit": "Bytes"}]
+        if st.maximum_storage_capacity is not None:
+            # Azure/azure-cli#32263: listUsages gained MaximumStorageCapacity next to Size (row shape not verified).
+            rows.append({"name": "MaximumStorageCapacity", "limit": st.maximum_storage_capacity,
+                         "currentValue": st.maximum_storage_capacity, "unit": "Bytes"})
         limits = {"Webhooks": 500, "Geo-replications": -1, "IPRules": 100, "VNetRules": 100,
                   "PrivateEndpointConnections": 200, "ScopeMaps": 50000, "Tokens": 50000}
         for name, lim in limits.items():
@@ -778,6 +831,7 @@ class _Ctx:
         if self.method == "GET":
             return _json(200, self._registry_json())
         if self.method == "PATCH":
+            self._check_locks(write=True)
             try:
                 doc = json.loads(self.body or b"{}")
             except ValueError as e:
@@ -785,6 +839,7 @@ class _Ctx:
             _apply_registry_patch(st, doc)
             return _json(200, self._registry_json())
         if self.method == "DELETE":
+            self._check_locks(write=False)
             if st.private_endpoint_connections:
                 # Modelled from documentation only: the support article ("Issue 2") says the delete fails while
                 # private endpoints are attached; no recording shows ARM's real status or body.
@@ -810,11 +865,63 @@ class _Ctx:
                 raise ArmError(404, "ResourceNotFound", f"The resource {name} could not be found.")
             return _json(200, pec)
         if self.method == "DELETE":
+            self._check_locks(write=False, what=f"{st.resource_id}/privateEndpointConnections/{name}")
             if pec is None:
                 return _Response(204, headers={"x-ms-warning": "The private endpoint connection does not exist."})
             del st.private_endpoint_connections[name]
             return self._lro("privateendpointconnections")
         raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
+
+    def _check_locks(self, write: bool, what: str | None = None) -> None:
+        """ARM refuses a delete under any lock and a write under a ReadOnly lock with 409 ``ScopeLocked``.
+
+        The delete message follows ARM's recorded wording (Azure/apiops#606 quotes the whole body:
+        ``{"error":{"code":"ScopeLocked","message":"The scope '…' cannot perform delete operation because following
+        scope(s) are locked: '…'. Please remove the lock and try again."}}``); the write wording is the same with
+        "write" (by analogy, not verified).
+        """
+        st = self.state
+        lock = st.blocking_lock(write)
+        if lock is None:
+            return
+        verb = "write" if write else "delete"
+        raise ArmError(409, "ScopeLocked",
+                       f"The scope '{what or st.resource_id}' cannot perform {verb} operation because following "
+                       f"scope(s) are locked: '{st.scope_id(lock['scope'])}'. Please remove the lock and try again.")
+
+    def _arm_authorization(self) -> _Response:
+        """Microsoft.Authorization at any scope: locks, role assignments (``assignedTo()``), role definitions."""
+        st = self.state
+        if self.method != "GET":
+            raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
+        low = self.path.lower()
+        cut = low.index("/providers/microsoft.authorization/")
+        scope, tail = self.path[:cut], low[cut + len("/providers/microsoft.authorization/"):].strip("/").split("/")
+        if tail == ["locks"]:
+            return _json(200, {"value": st.locks_at(scope)})
+        if tail == ["roleassignments"]:
+            m = re.search(r"assignedTo\('([^']*)'\)", self.query.get("$filter", ""), re.IGNORECASE)
+            return _json(200, {"value": st.role_assignments_at(scope, m.group(1) if m else None)})
+        if len(tail) == 2 and tail[0] == "roledefinitions":
+            d = st.role_definitions.get(tail[1])
+            if d is None:
+                # Code as ARM documents it for an unknown role definition (not from a recording).
+                raise ArmError(404, "RoleDefinitionDoesNotExist", "The specified role definition with ID "
+                               f"'{tail[1]}' does not exist.")
+            return _json(200, d)
+        raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
+
+    def _arm_satellite(self, kind: str, name: str | None) -> _Response:
+        """Tokens, scope maps, tasks, cache rules and connected registries: list and get (read-only here)."""
+        if self.method != "GET":
+            raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
+        items: dict[str, dict[str, Any]] = getattr(self.state, _SATELLITES[kind])
+        if name is None:
+            return _json(200, {"value": list(items.values())})
+        item = items.get(name)
+        if item is None:
+            raise ArmError(404, "ResourceNotFound", f"The resource {name} could not be found.")
+        return _json(200, item)
 
     def _lro(self, kind: str) -> _Response:
         """202 + absolute Location; the first poll answers 202 again, the second 200 (notes §b, §3.1)."""
@@ -841,6 +948,9 @@ class _Ctx:
 
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/v2/?$"), "base"),
+    (re.compile(r"^/acr/v1/_deleted/_catalog$"), "deleted_catalog"),
+    (re.compile(r"^/acr/v1/_deleted/(?P<repo>.+)/_manifests$"), "deleted_manifests"),
+    (re.compile(r"^/acr/v1/_deleted/(?P<repo>.+)/_tags$"), "deleted_tags"),
     (re.compile(r"^/acr/v1/_catalog$"), "catalog"),
     (re.compile(r"^/v2/_catalog$"), "catalog_v2"),
     (re.compile(r"^/acr/v1/(?P<repo>.+)/_tags/(?P<tag>[^/]+)$"), "tag"),
@@ -853,6 +963,11 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/v2/(?P<repo>.+)/blobs/(?P<digest>[^/]+)$"), "blob"),
     (re.compile(r"^/v2/(?P<repo>.+)/referrers/(?P<digest>[^/]+)$"), "referrers"),
 ]
+
+
+#: Registry sub-resources the fake lists and gets, by lower-cased ARM type segment: the FakeRegistry attribute.
+_SATELLITES = {"tokens": "registry_tokens", "scopemaps": "scope_maps", "tasks": "tasks", "cacherules": "cache_rules",
+               "connectedregistries": "connected_registries"}
 
 
 def _route(method: str, path: str) -> tuple[str | None, dict[str, str]]:
@@ -874,7 +989,11 @@ def _scope_for(route: str, params: Mapping[str, Any], method: str) -> tuple[str 
         return None, None
     if route == "catalog":
         return "registry:catalog:*", "*"
+    if route == "deleted_catalog":
+        return "registry:deleted_catalog:*", "*"  # scope per notes acr-wire-behaviour §b (az repository list-deleted)
     repo = params["repo"]
+    if route in ("deleted_manifests", "deleted_tags"):
+        return f"repository:{repo}:deleted_read", "deleted_read"  # azure-cli RepoAccessTokenPermission.DELETED_READ
     if method == "DELETE" and route in ("repo", "tag", "manifest", "blob"):
         action = "delete"
     elif route in ("repo", "tag", "tags", "manifests", "manifest_attrs"):

@@ -26,6 +26,7 @@ from typing import Any
 from acrdoctor.clock import iso_stamp
 from acrdoctor.manifest_body import ManifestRenderer
 from acrdoctor.model import INDEX_MEDIA_TYPES, Snapshot
+from acrdoctor.testing._controls import ControlsMixin
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -164,11 +165,15 @@ class Faults:
       ``TOOMANYREQUESTS`` for 429; ARM: ``InternalServerError``, ``BadGateway``, ``ServiceUnavailable`` or
       ``TooManyRequests``; the ARM codes are the fake's own, not from a recording).
     * ``error_status``: the status those errors carry: 500 (default), 502, 503, or 429 without a ``Retry-After``,
-      so a client backs off on its own schedule.
+      so a client backs off on its own schedule; 403 refuses the read (ARM: ``AuthorizationFailed``, data plane:
+      ``UNKNOWN``), which no client retries: a missing permission on one kind of resource.
     * ``reset_rate``: share of connections dropped with a TCP reset before any response.
     * ``slow_seconds``: delay added before every response.
     * ``manifest_unknown_rate``: share of manifest GET/HEAD answered 404 ``MANIFEST_UNKNOWN`` although the
       manifest exists: the intermittent error seen at high concurrency (Azure/acr-cli#459).
+    * ``listing_fault``: ``"truncate"`` ends every paged listing (catalog, tags, manifests) after its first page
+      with no next link, silently short (Azure/acr#875); ``"repeat"`` makes the next link ask for the same page
+      again, so a client that follows it sees the same names twice and a cursor that does not advance.
     * ``path_pattern``: optional regular expression; when set, faults hit only matching paths.
 
     The token endpoints (``/oauth2/*``) and the 401 challenge are never faulted, so the SDK's auth
@@ -180,6 +185,7 @@ class Faults:
     reset_rate: float = 0.0
     slow_seconds: float = 0.0
     manifest_unknown_rate: float = 0.0
+    listing_fault: str | None = None
     seed: int = 0
     path_pattern: str | None = None
     _rng: random.Random | None = field(default=None, repr=False, compare=False)
@@ -253,7 +259,7 @@ class FakeRepository:
         return sorted(t.name for t in self.tags.values() if t.digest == digest)
 
 
-class FakeRegistry:
+class FakeRegistry(ControlsMixin):
     """Everything one fake registry knows: ARM settings, usage, private endpoints and content.
 
     Attributes tests commonly set:
@@ -335,6 +341,7 @@ class FakeRegistry:
         self._refresh_tokens: dict[str, str] = {}
         self._access_tokens: dict[str, tuple[str, str]] = {}
         self._operations: dict[str, int] = {}
+        self._init_controls()
 
     # -- identity & derived ARM values ----------------------------------------------------------------
 
@@ -600,6 +607,7 @@ class FakeRegistry:
                 raise disallowed()
             before = self.referenced_blobs()
             gone: list[str] = []
+            tags_before = {d: repo.tags_of(d) for d in repo.manifests}
             todo = [digest]
             while todo:
                 d = todo.pop()
@@ -609,6 +617,12 @@ class FakeRegistry:
                     todo.extend(x.digest for x in repo.manifests.values() if x.subject == d)
             for name in [t.name for t in repo.tags.values() if t.digest in gone]:
                 del repo.tags[name]
+            if self.soft_delete_enabled():
+                # Soft delete keeps what was deleted listable under _deleted (container-registry-soft-delete-policy
+                # .md); its bytes leaving Size is not modelled (the documentation says they stay billed).
+                for d in gone:
+                    self.add_deleted_manifest(repo_name, d, deleted_at=self.now(), tags=tags_before.get(d, ()),
+                                              media_type=m.media_type if d == digest else None)
             if not repo.manifests:
                 if self.orphan_on_empty:
                     repo.orphaned = True
@@ -645,7 +659,9 @@ class FakeRegistry:
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, *, rehash: bool = True) -> FakeRegistry:
-        """Build fake state from a snapshot: settings, usage, private endpoints, replications, content.
+        """Build fake state from a snapshot: settings, usage, private endpoints, replications, content, and the
+        schema-2 parts (locks, role assignments, tokens, tasks, cache rules, connected registries, soft-deleted
+        manifests; :meth:`seed_controls`).
 
         The SDK's ``get_manifest`` checks that the sha256 of the body equals the requested digest. Digests
         made by ``acrdoctor.builder`` are the sha256 of the canonical body ``acrdoctor.manifest_body``
@@ -672,12 +688,14 @@ class FakeRegistry:
             st.virtual_network_rules = list(reg.network_rule_set.virtual_network_rules)
         if reg.network_rule_bypass_options:
             st.network_rule_bypass_options = reg.network_rule_bypass_options
-        if reg.retention_policy:
-            st.policies["retentionPolicy"].update(status=reg.retention_policy.status,
-                                                  days=reg.retention_policy.days or 7)
-        if reg.soft_delete_policy:
-            st.policies["softDeletePolicy"].update(status=reg.soft_delete_policy.status,
-                                                   retentionDays=reg.soft_delete_policy.days or 7)
+        for key, policy, days_key in (("retentionPolicy", reg.retention_policy, "days"),
+                                      ("softDeletePolicy", reg.soft_delete_policy, "retentionDays")):
+            if policy:
+                st.policies[key].update({"status": policy.status, days_key: policy.days or 7})
+                # ARM's lastUpdatedTime as the snapshot has it; a snapshot without one gets none.
+                st.policies[key].pop("lastUpdatedTime", None)
+                if policy.updated:
+                    st.policies[key]["lastUpdatedTime"] = policy.updated
         if reg.quarantine_policy:
             st.policies["quarantinePolicy"]["status"] = reg.quarantine_policy.status
         st.data_endpoint_enabled = bool(reg.data_endpoint_enabled)
@@ -705,8 +723,9 @@ class FakeRegistry:
             st.size_limit = size_row.limit
             st.unaccounted_bytes = size_row.current - st.stored_bytes()
         for u in snapshot.usage or ():
-            if u.name != "Size":
+            if u.name not in ("Size", "MaximumStorageCapacity"):
                 st.usage_counts[u.name] = u.current
+        st.seed_controls(snapshot)
         return st
 
 

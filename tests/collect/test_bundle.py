@@ -12,7 +12,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from acrdoctor.snapshot_io import snapshot_to_dict
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential, FakeRegistry, serve_fake_acr
 from acrdoctor.times import parse_time
 from tests.collect.compare import keyed_findings
+from tests.collect.hand_controls import OID, write_controls
 
 ALLOWED_IP = "198.51.100.7"  # inside the demo registry's ipRules
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -170,6 +171,7 @@ def write_hand_bundle(root: Path, rest: bool = False) -> Path:
             dump(folder / f, value)
         for digest, body in files["bodies"].items():
             dump(folder / "manifests" / body_file_name(digest), json.dumps(body, separators=(",", ":")), raw=True)
+    write_controls(root)
     return root
 
 
@@ -252,7 +254,10 @@ def needing(part: Part) -> set[str]:
 
 
 #: Judged from refusals, which a bundle does not record what was tried for: skipped, not passed (issue #10).
-NO_EVIDENCE_IN_A_BUNDLE = {"delete-permission", "throttling"}
+#: delete-permission is judged from the caller's role assignments, which the bundle carries.
+NO_EVIDENCE_IN_A_BUNDLE = {"throttling"}
+#: The files that say who ran the script and what it may do; a bundle from an older script has none.
+ACCESS_FILES = ("caller.json", "principal.json", "role-assignments.json", "role-definitions")
 
 
 def test_a_complete_bundle_skips_only_what_no_data_can_show(bundle: Path) -> None:
@@ -260,6 +265,13 @@ def test_a_complete_bundle_skips_only_what_no_data_can_show(bundle: Path) -> Non
     assert skipped(report) == NO_EVIDENCE_IN_A_BUNDLE
     assert all("does not record which operations" in (r.reason or "") for r in report.results
                if r.slug in NO_EVIDENCE_IN_A_BUNDLE)
+    assert {r.slug: r.status for r in report.results}["delete-permission"] is Status.PASSED  # AcrDelete, registry
+    for rel in ACCESS_FILES:  # an older bundle: no evidence about the delete permission either
+        shutil.rmtree(bundle / rel) if (bundle / rel).is_dir() else (bundle / rel).unlink()
+    report = diagnose(load_bundle(bundle))
+    assert skipped(report) == NO_EVIDENCE_IN_A_BUNDLE | {"delete-permission"}
+    assert all("does not record which operations" in (r.reason or "") for r in report.results
+               if r.slug == "delete-permission")
 
 
 @pytest.mark.parametrize(("files", "part"), [
@@ -391,7 +403,7 @@ def test_not_a_bundle_directory(tmp_path: Path, bundle: Path) -> None:
 
 # -- the script ---------------------------------------------------------------------------------------------
 
-AZ_COMMAND = re.compile(r"\baz (acr(?: [a-z][a-z-]*)+)")
+AZ_COMMAND = re.compile(r"\baz ((?:acr|lock|account|ad|role)(?: [a-z][a-z-]*)+)")
 
 
 def script_commands(text: str) -> list[str]:
@@ -410,7 +422,7 @@ def test_the_script_is_bash_and_only_reads(repos: tuple[str, ...], tmp_path: Pat
     assert "OUT=${1:-acr-bundle-contoso}" in text and "READ-ONLY" in text
     commands = script_commands(text)
     assert len(commands) >= 8
-    allowed = {"show", "list", "show-usage", "show-tags", "list-metadata"}
+    allowed = {"show", "list", "show-usage", "show-tags", "list-metadata", "list-deleted"}
     assert set(READ_ONLY_VERBS) == allowed
     for cmd in commands:
         words = AZ_COMMAND.search(cmd).group(1).split()  # type: ignore[union-attr]
@@ -423,9 +435,10 @@ def test_the_script_is_bash_and_only_reads(repos: tuple[str, ...], tmp_path: Pat
         assert "$" not in unquoted.replace("$(", ""), cmd
     assert 'az acr manifest show --registry "$REGISTRY" --name "$repo@$digest"' in text.replace("\\\n      ", "")
     assert '--query "[].digest"' in text and "--raw" in text
-    for verb in ("delete", "untag", "update", "purge", "import", "create", " run "):
-        assert not any(verb in c for c in commands), verb
-    assert ("repositories.json" in text and "az acr repository list" in text) is (not repos)
+    for verb in ("delete", "untag", "update", "purge", "import", "create", "run"):
+        verbs = [AZ_COMMAND.search(c).group(1).split() for c in commands]  # type: ignore[union-attr]
+        assert not any(verb in words for words in verbs), verb
+    assert ('"$OUT/repositories.json"' in text and "az acr repository list " in text) is (not repos)
 
 
 def test_the_script_names_the_registry_from_a_resource_id_and_rejects_bad_repository_names() -> None:
@@ -445,7 +458,31 @@ case "$key" in
   *) echo "WARNING: This command is in preview and under development." >&2 ;;
 esac
 case "$key" in
+  "acr show "*"--query id "*) echo "$AZ_REG_ID" ;;
+  "acr show "*"--query resourceGroup "*) echo "rg-contoso" ;;
+  "acr show "*"--query policies.softDeletePolicy.status "*) echo "enabled" ;;
   "acr show "*) cat "$AZ_DATA/registry.json" ;;
+  "lock list --resource-group "*"--resource "*) cat "$AZ_DATA/locks-registry.json" ;;
+  "lock list --resource-group "*) cat "$AZ_DATA/locks-resource-group.json" ;;
+  "lock list "*) cat "$AZ_DATA/locks-subscription.json" ;;
+  "account show --query user --output json "*) cat "$AZ_DATA/caller.json" ;;
+  "account show --query user.type "*) echo "user" ;;
+  "account show --query user.name "*) echo "dev@contoso.example" ;;
+  "ad signed-in-user show --query id "*) echo "$AZ_OID" ;;
+  "ad signed-in-user show "*) cat "$AZ_DATA/principal.json" ;;
+  "role assignment list "*"--query"*) "$PY" "$AZ_FIELD" "$AZ_DATA/role-assignments.json" roleDefinitionId ;;
+  "role assignment list "*) cat "$AZ_DATA/role-assignments.json" ;;
+  "role definition list --name "*) cat "$AZ_DATA/role-definitions/$5.json" ;;
+  "acr token list "*) cat "$AZ_DATA/tokens.json" ;;
+  "acr scope-map list "*) cat "$AZ_DATA/scope-maps.json" ;;
+  "acr cache list "*) cat "$AZ_DATA/cache-rules.json" ;;
+  "acr connected-registry list "*) cat "$AZ_DATA/connected-registries.json" ;;
+  "acr task list "*"--query"*) "$PY" "$AZ_FIELD" "$AZ_DATA/tasks.json" name ;;
+  "acr task list "*) cat "$AZ_DATA/tasks.json" ;;
+  "acr task show "*) cat "$AZ_DATA/tasks/$9.json" ;;
+  "acr repository list-deleted "*"--output tsv"*) "$PY" "$AZ_FIELD" "$AZ_DATA/deleted-repositories.json" ;;
+  "acr repository list-deleted "*) cat "$AZ_DATA/deleted-repositories.json" ;;
+  "acr manifest list-deleted "*) cat "$AZ_DATA/repositories/$7/deleted-manifests.json" ;;
   "acr show-usage "*) cat "$AZ_DATA/usage.json" ;;
   "acr private-endpoint-connection list "*) echo "I am not logged in" >&2; exit 1 ;;
   "acr replication list "*) cat "$AZ_DATA/replications.json" ;;
@@ -473,8 +510,12 @@ def test_running_the_script_writes_a_bundle_that_reads_back(tmp_path: Path, bund
     log = tmp_path / "az.log"
     digests = bin_dir / "digests.py"  # what --query "[].digest" --output tsv prints
     digests.write_text("import json, sys\nfor m in json.load(open(sys.argv[1])):\n    print(m['digest'])\n")
+    field = bin_dir / "field.py"  # what --query "[].KEY" --output tsv prints (or a list of names with tsv)
+    field.write_text("import json, sys\nfor m in json.load(open(sys.argv[1])):\n"
+                     "    print(m[sys.argv[2]] if len(sys.argv) > 2 else m)\n")
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "AZ_DATA": str(bundle), "AZ_LOG": str(log),
-           "PY": sys.executable, "AZ_DIGESTS": str(digests)}
+           "PY": sys.executable, "AZ_DIGESTS": str(digests), "AZ_FIELD": str(field), "AZ_REG_ID": REG_ID,
+           "AZ_OID": OID}
     done = subprocess.run(["bash", str(script), str(tmp_path / "out dir")], env=env, capture_output=True, text=True,
                           cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
@@ -491,7 +532,8 @@ def test_running_the_script_writes_a_bundle_that_reads_back(tmp_path: Path, bund
     for call in calls:
         words = shlex.split(call)
         group_and_verb = words[:next(i for i, w in enumerate(words) if w.startswith("-"))]
-        assert group_and_verb[0] == "acr" and group_and_verb[-1] in READ_ONLY_VERBS, call
+        assert group_and_verb[0] in ("acr", "lock", "account", "ad", "role"), call
+        assert group_and_verb[-1] in READ_ONLY_VERBS, call
     assert "acr manifest show --registry contoso --name team/api@" + D_SIG + " --raw --output json " \
            "--only-show-errors" in calls
     got, want = bundle_to_dict(out), bundle_to_dict(bundle)
@@ -590,6 +632,8 @@ def az_json(obj: Any) -> Any:
         return obj.value
     if isinstance(obj, (date, datetime)):
         return obj.isoformat()
+    if isinstance(obj, timedelta):  # azure-cli todict prints a duration with str()
+        return str(obj)
     if getattr(obj, "_is_model", False):
         out = {_camel(get_backcompat_attr_name(obj, a)): az_json(getattr(obj, a)) for a in attribute_list(obj)
                if hasattr(obj, a)}
@@ -609,7 +653,7 @@ def capture() -> tuple[list[Any], Callable[[Any], None]]:
     return seen, lambda response: seen.append(response.http_response)
 
 
-def write_arm_files_from(srv: Any, snapshot: Snapshot, root: Path) -> None:
+def write_arm_files_from(srv: Any, snapshot: Snapshot, root: Path, credential: Any = None) -> None:
     """The bundle's ARM files, read with the management SDK from the fake, in the shapes az prints."""
     from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 
@@ -621,13 +665,67 @@ def write_arm_files_from(srv: Any, snapshot: Snapshot, root: Path) -> None:
     dump(root / "usage.json", az_json(arm.registries.list_usages(rg, name)))
     dump(root / "private-endpoint-connections.json", az_json(list(arm.private_endpoint_connections.list(rg, name))))
     dump(root / "replications.json", az_json(list(arm.replications.list(rg, name))))
+    write_control_files_from(arm, snapshot, root, credential or FakeCredential())
 
 
-def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path) -> None:
+def az_flat(obj: dict[str, Any]) -> dict[str, Any]:
+    """A raw ARM object as az prints it: ``properties`` flattened, the resource group added."""
+    out = {k: v for k, v in obj.items() if k != "properties"}
+    props = dict(obj.get("properties") or {})
+    if "roleName" in props:  # az names a role definition's properties.type roleType
+        props["roleType"] = props.pop("type", None)
+    out.update(props)
+    m = re.search(r"/resourceGroups/([^/]+)", out.get("id") or "", re.IGNORECASE)
+    if m:
+        out["resourceGroup"] = m.group(1)
+    return out
+
+
+def write_control_files_from(arm: Any, snapshot: Snapshot, root: Path, credential: Any) -> None:
+    """The controls files (locks, caller, roles, tokens, tasks, cache rules, connected registries) as the script's
+    az commands would print them, read from the fake."""
+    from azure.core.rest import HttpRequest
+
+    from acrdoctor.collect.control_shapes import jwt_claims
+
+    def get(url: str) -> Any:
+        response = arm.send_request(HttpRequest("GET", url))
+        response.raise_for_status()
+        return response.json()
+
+    reg = snapshot.registry
+    rg, name, rid = reg.resource_group, reg.name, reg.id or ""
+    scopes = {"locks-registry.json": rid, "locks-resource-group.json": rid.split("/providers/")[0],
+              "locks-subscription.json": f"/subscriptions/{reg.subscription_id}"}
+    for rel, scope in scopes.items():
+        locks = get(f"{scope}/providers/Microsoft.Authorization/locks?api-version=2020-05-01")["value"]
+        dump(root / rel, [az_flat(x) for x in locks])
+    claims = jwt_claims(credential.get_token("https://management.azure.com/.default").token)
+    dump(root / "caller.json", {"name": claims["upn"], "type": "user"})
+    dump(root / "principal.json", {"id": claims["oid"], "userPrincipalName": claims["upn"]})
+    assignments = get(f"{rid}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo%28%27"
+                      f"{claims['oid']}%27%29&api-version=2022-04-01")["value"]
+    flat = [az_flat(a) for a in assignments]
+    for a in flat:
+        definition = az_flat(get(f"{a['roleDefinitionId']}?api-version=2022-04-01"))
+        a["roleDefinitionName"] = definition["roleName"]
+        dump(root / "role-definitions" / f"{definition['name']}.json", [definition])
+    dump(root / "role-assignments.json", flat)
+    dump(root / "tokens.json", az_json(list(arm.tokens.list(rg, name))))
+    dump(root / "scope-maps.json", az_json(list(arm.scope_maps.list(rg, name))))
+    dump(root / "cache-rules.json", az_json(list(arm.cache_rules.list(rg, name))))
+    dump(root / "connected-registries.json", az_json(list(arm.connected_registries.list(rg, name))))
+    tasks = [az_flat(t) for t in get(f"{rid}/tasks?api-version=2025-03-01-preview")["value"]]
+    dump(root / "tasks.json", tasks)
+    for t in tasks:
+        dump(root / "tasks" / f"{t['name']}.json", t)
+
+
+def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path, credential: Any = None) -> None:
     """What the bundle script writes, produced with the SDKs against the fake, in the shapes az prints."""
     from azure.containerregistry import ContainerRegistryClient
 
-    write_arm_files_from(srv, snapshot, root)
+    write_arm_files_from(srv, snapshot, root, credential)
     client = ContainerRegistryClient(srv.endpoint, FakeCredential(), connection_verify=srv.ca_pem, retry_total=0)
     names = list(client.list_repository_names())
     dump(root / "repositories.json", names)
@@ -650,6 +748,20 @@ def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path) -> None:
             body = raw[-1].body().decode()  # the bytes, as 'az acr manifest show --raw' prints them
             assert json.loads(body) == result.manifest
             dump(folder / "manifests" / body_file_name(m["digest"]), body, raw=True)
+    policy = snapshot.registry.soft_delete_policy
+    if policy and policy.status == "enabled":  # as the script: az acr repository|manifest list-deleted
+        from azure.core.rest import HttpRequest
+
+        def get(path: str) -> Any:
+            response = client._client.send_request(HttpRequest("GET", path))
+            response.raise_for_status()
+            return response.json()
+
+        deleted = get("/acr/v1/_deleted/_catalog").get("repositories") or []
+        dump(root / "deleted-repositories.json", deleted)
+        for repo in sorted({*names, *deleted}):
+            items = get(f"/acr/v1/_deleted/{repo}/_manifests").get("manifests") or []
+            dump(root / "repositories" / repo / "deleted-manifests.json", items)
 
 
 @pytest.fixture(scope="module")
@@ -660,6 +772,8 @@ def demo() -> Snapshot:
 @pytest.fixture(scope="module")
 def demo_server(demo: Snapshot) -> Iterator[Any]:
     state = FakeRegistry.from_snapshot(demo)
+    state.quarantine_readers = {"alice"}  # the demo's quarantined image: its body is read like the others
+    state.grant(FakeCredential().object_id, "AcrDelete")  # the scanning identity may delete, as a cleanup's would
     state.client_ip = ALLOWED_IP
     with serve_fake_acr(state, port=0) as srv:
         yield srv
@@ -695,6 +809,8 @@ def test_round_trip_a_bundle_of_the_fake_diagnoses_like_a_live_collection(demo: 
         for repo in doc["repositories"]:  # the SDK's model rewrites ACR's times; the bundle keeps them as sent
             for key in ("createdTime", "lastUpdateTime"):
                 repo[key] = parse_time(repo.get(key))
+    # A bundle has no paging record: az follows the pages itself and does not say how a listing ended.
+    assert "listings" not in got and want.pop("listings")["checked"] is True
     assert got == want
 
 

@@ -6,6 +6,7 @@ in that environment. Nothing reaches the network: the CLI's HTTP calls are repla
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -105,3 +106,58 @@ def test_the_firewall_refusal_az_prints_is_a_high_network_finding(tmp_path: Path
     assert (error.part, error.status, error.code) == ("repositories", 403, "DENIED")
     findings = [f for f in diagnose(snapshot).findings() if f.check == "network-access-denied"]
     assert [f.severity.value for f in findings] == ["high"]
+
+
+def az_print(model: Any, rest: dict[str, Any]) -> Any:
+    """What az prints for an ARM answer: the model az ships, built from the REST JSON, through ``todict``."""
+    from azure.cli.core.util import todict
+
+    obj = model.deserialize(rest) if hasattr(model, "deserialize") else model(rest)
+    return json.loads(json.dumps(todict(obj)))
+
+
+TASK_YAML = "version: v1.1.0\nsteps:\n  - cmd: acr purge --filter 'app:.*' --ago 7d\n    timeout: 3600\n"
+REST_TASK = {
+    "id": f"{REG_ID}/tasks/purge", "name": "purge", "type": "Microsoft.ContainerRegistry/registries/tasks",
+    "location": "westeurope", "identity": {"type": "SystemAssigned", "principalId": "pid-1", "tenantId": SUB},
+    "properties": {"status": "Enabled", "platform": {"os": "Linux"},
+                   "step": {"type": "EncodedTask",
+                            "encodedTaskContent": base64.b64encode(TASK_YAML.encode()).decode()},
+                   "trigger": {"timerTriggers": [{"name": "t1", "schedule": "0 1 * * *", "status": "Enabled"}]},
+                   "credentials": {"sourceRegistry": {"loginMode": "None", "identity": "[system]"}}},
+}
+
+
+def test_az_prints_a_task_whose_commands_and_identities_are_read(tmp_path: Path) -> None:
+    """az 2.91 prints tasks through azure-mgmt-containerregistrytasks (API 2025-03-01-preview)."""
+    from azure.mgmt.containerregistrytasks.models import Task
+
+    printed = az_print(Task, REST_TASK)
+    (tmp_path / "registry.json").write_text(json.dumps(az_show(REST_REGISTRY)))
+    (tmp_path / "tasks.json").write_text(json.dumps([printed]))
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "purge.json").write_text(json.dumps(printed))
+    (task,) = load_bundle(tmp_path).tasks or ()
+    assert task.commands == ("acr purge --filter 'app:.*' --ago 7d",)
+    assert (task.identity_type, task.identity_principal_ids) == ("SystemAssigned", ("pid-1",))
+    assert (task.source_registry_identity, task.source_registry_login_mode) == ("[system]", "None")
+    assert [(t.name, t.schedule) for t in task.timers] == [("t1", "0 1 * * *")]
+
+
+def test_az_prints_locks_the_reader_places_by_scope(tmp_path: Path) -> None:
+    from azure.mgmt.resource.locks.models import ManagementLockObject
+
+    def lock(scope: str, name: str, level: str) -> Any:
+        return az_print(ManagementLockObject, {"id": f"{scope}/providers/Microsoft.Authorization/locks/{name}",
+                                               "name": name, "type": "Microsoft.Authorization/locks",
+                                               "properties": {"level": level, "notes": "why"}})
+
+    group = f"/subscriptions/{SUB}/resourceGroups/rg"
+    (tmp_path / "registry.json").write_text(json.dumps(az_show(REST_REGISTRY)))
+    for rel in ("locks-registry.json", "locks-resource-group.json", "locks-subscription.json"):
+        (tmp_path / rel).write_text(json.dumps([lock(REG_ID, "reg", "CanNotDelete"), lock(group, "rg", "ReadOnly"),
+                                                lock(f"{group}/providers/Microsoft.Storage/storageAccounts/s", "s",
+                                                     "CanNotDelete")]))
+    locks = load_bundle(tmp_path).resource_locks or ()
+    assert [(lk.name, lk.level, lk.scope, lk.notes) for lk in locks] == [
+        ("reg", "CanNotDelete", "registry", "why"), ("rg", "ReadOnly", "resourceGroup", "why")]

@@ -70,6 +70,8 @@ def test_live_diagnosis_with_a_failed_listing_is_incomplete(registry: Snapshot, 
 
 @pytest.fixture
 def healthy(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Snapshot, Any]]:
+    """A healthy registry whose scanning identity's role assignments cannot be read (no Microsoft.Authorization
+    read): the delete permission has no evidence either way."""
     b = SnapshotBuilder(sku="Premium")
     b.repository("apps/api").image(tags=["v1"])
     b.no_private_endpoints()
@@ -77,7 +79,9 @@ def healthy(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Snapshot, Any]]:
     b.set_usage()
     snapshot = b.build()
     monkeypatch.setattr(session, "credentials", lambda opts: (FakeCredential(), AsyncFakeCredential()))
-    with serve_fake_acr(FakeRegistry.from_snapshot(snapshot), port=0) as srv:
+    state = FakeRegistry.from_snapshot(snapshot)
+    state.faults = Faults(error_rate_5xx=1.0, error_status=403, path_pattern="/roleAssignments$")
+    with serve_fake_acr(state, port=0) as srv:
         yield snapshot, srv
 
 
@@ -100,3 +104,19 @@ def test_a_read_only_scan_of_a_healthy_registry_cannot_vouch_for_deletes(healthy
     # throttling passes: the scan's own data-plane reads could have been throttled, and were not
     assert statuses.get("throttling") == "passed"
     assert [s for s, status in statuses.items() if status == "skipped"] == ([] if skips else ["delete-permission"])
+
+
+def test_a_read_only_scan_that_reads_the_callers_roles_vouches_for_deletes(healthy: tuple[Snapshot, Any],
+                                                                           tmp_path: Path) -> None:
+    """With the role assignments readable and AcrDelete on the registry, the gate passes without --skip."""
+    snapshot, srv = healthy
+    srv.state.faults = None
+    srv.state.grant(FakeCredential().object_id, "AcrDelete")
+    reg = snapshot.registry
+    result = CliRunner().invoke(cli, [
+        "diagnose", "--registry", reg.name, "--subscription", reg.subscription_id or "", "-g",
+        reg.resource_group or "", "--arm-endpoint", srv.arm_endpoint, "--ca-file", srv.ca_pem,
+        "--cache-dir", str(tmp_path / "cache"), "--quiet", "--no-plugins", "-o", "json"])
+    assert result.exit_code == 0, result.output
+    statuses = {r["check"]: r["status"] for r in json.loads(result.stdout)["results"]}
+    assert statuses["delete-permission"] == "passed" and "skipped" not in statuses.values()
