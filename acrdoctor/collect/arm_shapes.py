@@ -9,9 +9,12 @@ produce identical snapshots.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from acrdoctor.azure.ids import resource_group_of, subscription_of
+from acrdoctor.clock import iso_stamp
+from acrdoctor.times import parse_time
 
 
 def _props(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -40,11 +43,14 @@ def _policy(policies: Mapping[str, Any], key: str, days_key: str) -> dict[str, A
         out[days_key] = p[days_key]
     # ARM's lastUpdatedTime: for retention, when the policy was last changed (enabled), which bounds what it
     # can have purged so far. The SDK's as_dict() keeps the wire name; az prints it too.
+    # Written in acrdoctor's own stamp form, so ARM's seven fractional digits, the SDK's datetime and az's
+    # "+00:00" give the same snapshot; a value that is not an aware timestamp is kept as sent.
     updated = p.get("lastUpdatedTime", p.get("last_updated_time"))
     if isinstance(updated, str) and updated:
-        out["lastUpdatedTime"] = updated
-    elif hasattr(updated, "isoformat"):
-        out["lastUpdatedTime"] = updated.isoformat()
+        moment = parse_time(updated)
+        out["lastUpdatedTime"] = iso_stamp(moment) if moment else updated
+    elif isinstance(updated, datetime):
+        out["lastUpdatedTime"] = iso_stamp(updated) if updated.tzinfo else updated.isoformat()
     return out
 
 

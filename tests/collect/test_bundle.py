@@ -811,6 +811,7 @@ def test_round_trip_a_bundle_of_the_fake_diagnoses_like_a_live_collection(demo: 
                 repo[key] = parse_time(repo.get(key))
     # A bundle has no paging record: az follows the pages itself and does not say how a listing ended.
     assert "listings" not in got and want.pop("listings")["checked"] is True
+    assert got["registry"] == want["registry"]
     assert got == want
 
 

@@ -30,8 +30,9 @@ CONTROL_PARTS = frozenset({Part.RESOURCE_LOCKS, Part.ROLE_ASSIGNMENTS, Part.TOKE
 
 def seeded() -> Snapshot:
     b = SnapshotBuilder("contoso", sku="Premium")
-    b.registry(soft_delete_policy=Policy("enabled", 7, "2026-10-01T08:00:00.0000000+00:00"),
-               retention_policy=Policy("disabled", 7, "2026-09-01T08:00:00.0000000+00:00"))
+    # The policies' lastUpdatedTime in acrdoctor's stamp form: the collector normalises ARM's seven digits to it.
+    b.registry(soft_delete_policy=Policy("enabled", 7, "2026-10-01T08:00:00.000000Z"),
+               retention_policy=Policy("disabled", 7, "2026-09-01T08:00:00.000000Z"))
     web = b.repository("team/web")
     web.image(["v1"], layers=[("base", 1000), ("web-1", 10)])
     web.image(["v2"], layers=[("base", 1000), ("web-2", 20)])
@@ -259,8 +260,8 @@ def test_the_main_demo_serves_and_collects_its_controls() -> None:
             parts=parts_for_parts(CONTROL_PARTS))).snapshot
     for field in ("resource_locks", "tokens", "scope_maps", "cache_rules", "connected_registries"):
         assert getattr(live, field) == getattr(demo, field), field
-    assert [replace(t, task_yaml=None) for t in live.tasks or ()] == [
-        replace(t, task_yaml=None) for t in demo.tasks or ()]
+    assert sorted((replace(t, task_yaml=None) for t in live.tasks or ()), key=lambda t: t.name) == sorted(
+        (replace(t, task_yaml=None) for t in demo.tasks or ()), key=lambda t: t.name)
     assert sorted(live.deleted_artifacts or (), key=lambda d: d.digest) == sorted(
         demo.deleted_artifacts or (), key=lambda d: d.digest)
 
@@ -286,3 +287,13 @@ def test_every_repository_refusing_its_deleted_listing_is_one_error(snap: Snapsh
     assert live.deleted_artifacts is None
     assert [(e.part, e.repository, e.status, e.operation) for e in live.errors] == [
         ("deleted_artifacts", None, 401, "list_deleted_manifests")]
+
+
+@pytest.mark.parametrize("sent", ["2026-09-01T08:00:00.0000000+00:00", "2026-09-01T08:00:00+00:00",
+                                  "2026-09-01T10:00:00.000+02:00"])
+def test_a_policys_last_update_is_written_in_one_form_whatever_the_wire_sent(sent: str) -> None:
+    from acrdoctor.collect.arm_shapes import registry_section
+
+    section = registry_section({"name": "contoso", "policies": {"retentionPolicy": {
+        "status": "enabled", "days": 7, "lastUpdatedTime": sent}}})
+    assert section["policies"]["retentionPolicy"]["lastUpdatedTime"] == "2026-09-01T08:00:00.000000Z"
