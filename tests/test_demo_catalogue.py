@@ -119,3 +119,4 @@ def test_docs_demo_names_every_variant_and_what_fails_there() -> None:
         result = CliRunner().invoke(cli, ["diagnose", f"--demo={name}", "--output", "json", "--no-plugins"])
         failed = {r["check"] for r in json.loads(result.output)["results"] if r["status"] == "failed"}
         assert set(re.findall(r"`([\w-]+)`", rows[name])) == failed, name
+

@@ -701,8 +701,13 @@ def write_control_files_from(arm: Any, snapshot: Snapshot, root: Path, credentia
         locks = get(f"{scope}/providers/Microsoft.Authorization/locks?api-version=2020-05-01")["value"]
         dump(root / rel, [az_flat(x) for x in locks])
     claims = jwt_claims(credential.get_token("https://management.azure.com/.default").token)
-    dump(root / "caller.json", {"name": claims["upn"], "type": "user"})
-    dump(root / "principal.json", {"id": claims["oid"], "userPrincipalName": claims["upn"]})
+    if "upn" in claims:  # az account show --query user; az ad signed-in-user show
+        dump(root / "caller.json", {"name": claims["upn"], "type": "user"})
+        dump(root / "principal.json", {"id": claims["oid"], "userPrincipalName": claims["upn"]})
+    else:  # a service principal: az account show names its appId; az ad sp show --id <appId>
+        dump(root / "caller.json", {"name": claims["appid"], "type": "servicePrincipal"})
+        dump(root / "principal.json", {"id": claims["oid"], "appId": claims["appid"],
+                                       "servicePrincipalType": "Application"})
     assignments = get(f"{rid}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo%28%27"
                       f"{claims['oid']}%27%29&api-version=2022-04-01")["value"]
     flat = [az_flat(a) for a in assignments]
@@ -721,8 +726,13 @@ def write_control_files_from(arm: Any, snapshot: Snapshot, root: Path, credentia
         dump(root / "tasks" / f"{t['name']}.json", t)
 
 
-def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path, credential: Any = None) -> None:
-    """What the bundle script writes, produced with the SDKs against the fake, in the shapes az prints."""
+def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path, credential: Any = None,
+                      page_size: int | None = None) -> None:
+    """What the bundle script writes, produced with the SDKs against the fake, in the shapes az prints.
+
+    ``page_size``: the page size of the listings (the service's default when None), so a listing the fake cuts
+    short after its first page comes out short, as az would print it.
+    """
     from azure.containerregistry import ContainerRegistryClient
 
     write_arm_files_from(srv, snapshot, root, credential)
@@ -735,11 +745,11 @@ def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path, credential: Any 
         client.get_repository_properties(repo, raw_response_hook=hook)
         dump(folder / "repository.json", json.loads(shown[-1].text()))
         tags = RawPages("tags")
-        for _ in client.list_tag_properties(repo, raw_response_hook=tags):
+        for _ in client.list_tag_properties(repo, raw_response_hook=tags, results_per_page=page_size):
             pass
         dump(folder / "tags.json", tags.items)
         manifests = RawPages("manifests")
-        for _ in client.list_manifest_properties(repo, raw_response_hook=manifests):
+        for _ in client.list_manifest_properties(repo, raw_response_hook=manifests, results_per_page=page_size):
             pass
         dump(folder / "manifests.json", manifests.items)
         for m in manifests.items:
