@@ -120,7 +120,7 @@ def delete_rate(sku: str | None) -> int:
 # -- Maximum registry storage ---------------------------------------------------------------------------------
 #
 # Source: "Azure Container Registry service tiers" (MicrosoftDocs/azure-management-docs@d923d58,
-# articles/container-registry/container-registry-skus.md, ms.date 2026-03-25; notes peers-2026-12.md [D-SKU]):
+# articles/container-registry/container-registry-skus.md, ms.date 2026-03-25; [D-SKU] in docs/sources.md):
 # the registry storage limit is 40 TiB on Basic and Standard and 100 TiB on Premium. Premium's 100 TiB default was
 # rolled out to every Premium registry by 2026-05-06 (https://github.com/Azure/acr/issues/852, closed). Older copies
 # of the page showed 40 TiB for Premium too (acr-semantics-and-peers.md, "SKU table").

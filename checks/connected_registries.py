@@ -1,6 +1,6 @@
 """Catalogue 2, failure mode 7: connected registries, which change what a delete does and what must go first.
 
-The rules, from the ACR docs ([D-CR] in peers-2026-12.md):
+The rules, from the ACR docs ([D-CR] in docs/sources.md):
 
 * "Repository delete isn't supported on the connected registry using ReadOnly mode", and "image locking through
   repository/manifest/tag metadata isn't currently supported for connected registries" (intro-connected-registry.md,

@@ -1,7 +1,8 @@
 """Whether the caller may delete in each repository, judged from its role assignments or its token's scope map.
 
 A pure model of the documented rules, shared by ``delete-permission``, ``purge-task-access``, the pre-flight and
-``explain``. Sources (peers-2026-12.md): [D-ABAC] container-registry-rbac-abac-repository-permissions.md (ms.date
+``explain``. Sources (ids resolved in docs/sources.md): [D-ABAC]
+container-registry-rbac-abac-repository-permissions.md (ms.date
 2025-12-11), [D-ROLES] container-registry-rbac-built-in-roles-directory-reference.md, [D-TRBL]
 container-registry-troubleshoot-login-authn-authz.md, [D-TOK]
 container-registry-token-based-repository-permissions.md, and the Azure built-in roles page for Containers

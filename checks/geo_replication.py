@@ -2,7 +2,7 @@
 
 Source [D-GEO]: Microsoft Learn "Geo-replication in Azure Container Registry"
 (MicrosoftDocs/azure-management-docs, articles/container-registry/container-registry-geo-replication.md, ms.date
-2026-08-13; notes peers-2026-12.md item 9):
+2026-08-13; [D-GEO] in docs/sources.md):
 
 * deletes (of tags, manifests, repositories) replicate asynchronously: until propagation completes, deleted content
   can still be pulled from a replica, and a tag overwritten meanwhile can resolve to different digests in different

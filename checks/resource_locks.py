@@ -10,7 +10,7 @@ What the sources say, and what this module encodes:
   (real texts: Azure/azure-cli#20232, hashicorp/terraform-provider-azurerm#17478, Azure/apiops#606).
 * For ACR, a lock on the registry "doesn't prevent you from creating, updating, or deleting data in a repository";
   it affects management operations only, such as adding or deleting replications or deleting the registry itself
-  (ACR image-lock docs, [D-LOCK] in peers-2026-12.md, https://learn.microsoft.com/azure/container-registry/
+  (ACR image-lock docs, [D-LOCK] in docs/sources.md, https://learn.microsoft.com/azure/container-registry/
   container-registry-image-lock). So a lock never explains a failed image delete: that is ACR's own 405 lock
   (``locked-artifacts``).
 * A ``ReadOnly`` lock also refuses the ARM writes some of acrdoctor's fixes make: network rules and public access

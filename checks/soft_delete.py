@@ -2,7 +2,7 @@
 
 Source [D-SD]: Microsoft Learn "Recover deleted artifacts with soft delete policy in Azure Container Registry
 (Preview)" (MicrosoftDocs/azure-management-docs, articles/container-registry/container-registry-soft-delete-policy.md,
-ms.date 2026-03-25; notes peers-2026-12.md item 7, acr-semantics-and-peers.md §4 fact 22):
+ms.date 2026-03-25; [D-SD] in docs/sources.md):
 
 * soft-deleted artifacts stay stored and billed until autopurge, which runs every 24 hours with the *current*
   retention days (1-90); there is no manual purge;
