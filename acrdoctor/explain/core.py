@@ -145,6 +145,8 @@ class _Scan:
                 extracted=built.extracted or first.names, confirm=built.confirm, fix=built.fix, docs=built.docs,
                 occurrences=group.count, evidence=evidence, in_catalogue=group.mode in catalogue,
                 notes=built.notes, first_line=first.index + 1, targets=tuple(h.names for h in hits),
+                confidence=built.confidence if built.confidence is not None else group.rec.confidence,
+                next_step=built.next_step,
             )))
         matches.sort(key=lambda m: m[:2])
         return Explanation(tuple(m for _, _, m in matches), self.lines)

@@ -47,6 +47,12 @@ class Match:
     notes: tuple[str, ...] = ()
     first_line: int = 0
     targets: tuple[Names, ...] = field(default=())
+    #: How sure the recogniser is that this is the cause (0..1): an ACR error code on the line is near 1, a
+    #: symptom described in prose lower. Answers are ranked by it (``Explanation.ranked``).
+    confidence: float = 0.9
+    #: What to collect when the text is not enough to be sure: read-only commands (``acrdoctor bundle-script``,
+    #: an ``az`` read). None when the text settles it.
+    next_step: Step | None = None
 
     @property
     def variables(self) -> list[str]:
@@ -73,6 +79,12 @@ class Explanation:
     @property
     def recognised(self) -> bool:
         return bool(self.matches)
+
+    @property
+    def ranked(self) -> tuple[Match, ...]:
+        """The matches by confidence, most likely cause first; on a tie, the one the text shows first."""
+        order = {id(m): i for i, m in enumerate(self.matches)}
+        return tuple(sorted(self.matches, key=lambda m: (-m.confidence, order[id(m)])))
 
     def exit_code(self) -> int:
         return 0 if self.matches else 1

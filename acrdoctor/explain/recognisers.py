@@ -99,6 +99,10 @@ class Built:
     notes: tuple[str, ...] = ()
     #: Names the builder added (the missing action from the 401 detail...); None keeps the first hit's.
     extracted: Names | None = None
+    #: The builder's own confidence for this group of hits; None takes the recogniser's.
+    confidence: float | None = None
+    #: What to collect next when the text is not enough (read-only commands).
+    next_step: Step | None = None
 
 
 #: The ``remembers`` patterns of every recogniser that some line of the text so far has matched.
@@ -126,6 +130,8 @@ class Recogniser:
     trigger: re.Pattern[str]
     keywords: tuple[str, ...]
     remembers: tuple[re.Pattern[str], ...] = ()
+    #: How sure a match of this recogniser is, unless its builder says otherwise (Built.confidence).
+    confidence: float = 0.9
 
 
 #: Characters other than ASCII letters that a case-insensitive pattern matches as one, and what lower() leaves
