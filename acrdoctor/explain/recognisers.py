@@ -280,15 +280,36 @@ _PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manife
                            r"\bindex\b|ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
 
 
+#: What says the image is an index (multi-arch, signed, built with buildx): a child of it can go missing.
+_INDEX_CONTEXT = re.compile(r"multi-?arch|manifest list|image index|\bindex\b|--platform|\bplatforms?\b|buildx|"
+                            r"\b(?:arm64|amd64)\b|cosign|notation|\bsign(?:ed|ature)\b", re.IGNORECASE)
+#: A pull that resolved a tag and then missed a digest: the tag's index points at a manifest that is gone.
+_CHILD_MISSING = re.compile(r"manifest for \S+:[\w.-]+ not found\W+manifest unknown\W+manifest sha256:"
+                            r"|\bsha256:[0-9a-f]{64}\b[^\n]{0,40}(?:is not found|not found|manifest unknown)",
+                            re.IGNORECASE)
+#: A pull of a tag the repository does not have: "manifest for REG/REPO:TAG not found: manifest unknown".
+_TAG_NOT_THERE = re.compile(r"manifest for \S+:[\w.-]+ not found|\S+:[\w.-]+: not found\b", re.IGNORECASE)
+
+
 def _detect_manifest_unknown(line: str, context: str, seen: Seen) -> str | None:
     if not _MANIFEST_UNKNOWN.search(line) or _TAG_UNKNOWN.search(line):
         return None
-    if _PULL_CONTEXT.search(context) and "purge" not in context.lower():
+    index = _INDEX_CONTEXT.search(context)
+    if index and (_PULL_CONTEXT.search(context) or re.search(r"pull", context, re.IGNORECASE)):
         return "broken-index-references"
+    if _PULL_CONTEXT.search(context) and "purge" not in context.lower():
+        if _CHILD_MISSING.search(line):
+            return "broken-index-references"
+        if _TAG_NOT_THERE.search(line):
+            # The tag itself does not resolve: a tag never pushed, deleted, or misspelt (no index involved).
+            return "tag-not-found"
+        return "broken-index-references" if index else "manifest-not-found"
     return "manifest-not-found"
 
 
 def _build_manifest_unknown(mode: str, hits: Sequence[Hit]) -> Built:
+    if mode == "tag-not-found":
+        return _build_tag_unknown(mode, hits)
     n = hits[0].names
     ref, repo = _ref(n), n.get("repository")
     purge = any("purge" in h.context.lower() or "GetManifest" in h.context for h in hits)
@@ -785,8 +806,9 @@ _PURGE_DELETED_TAGS = re.compile(r"Number of deleted tags: [1-9]")
 
 
 def _detect_storage(line: str, context: str, seen: Seen) -> str | None:
+    # Only the acr purge summary: storage described in words is scored with the other symptoms (recognise_prose).
     tags_only = bool(_PURGE_NO_MANIFESTS.search(line) and _PURGE_DELETED_TAGS in seen)
-    if not (_STORAGE.search(line) or tags_only):
+    if not tags_only:
         return None
     # A purge without --untagged only untags: it frees nothing (Azure/acr-cli#515).
     tags_only_purge = re.search(r"\bacr purge\b|\bpurg", context, re.IGNORECASE) and not re.search(
@@ -849,7 +871,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                _build_name_unknown, _NAME_UNKNOWN, ("name_unknown", "not known", "not found")),
     Recogniser("tag-unknown", ("tag-not-found",), _detect_tag_unknown, _build_tag_unknown, _TAG_UNKNOWN,
                ("tag_unknown", "does not exist", "manifest tagged by")),
-    Recogniser("manifest-unknown", ("broken-index-references", "manifest-not-found"), _detect_manifest_unknown,
+    Recogniser("manifest-unknown", ("broken-index-references", "manifest-not-found", "tag-not-found"),
+               _detect_manifest_unknown,
                _build_manifest_unknown, _MANIFEST_UNKNOWN,
                ("manifest_unknown", "manifest unknown", "manifest sha256:")),
     Recogniser("disallowed", ("locked-artifacts", "quarantined-images", "storage-limit"), _detect_disallowed,
@@ -866,9 +889,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                 "connect to the registry login server")),
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
-    Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, any_of(_STORAGE, _PURGE_NO_MANIFESTS),
-               ("storage", "usage", "space", "size", "used", "capacity", "freed", "reclaimed", "released", "still",
-                "number of deleted manifests"), remembers=(_PURGE_DELETED_TAGS,)),
+    Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,
+               ("number of deleted manifests",), remembers=(_PURGE_DELETED_TAGS,)),
 )
 
 #: Failure modes about the registry as a whole in the first catalogue: names of objects on nearby lines are not
