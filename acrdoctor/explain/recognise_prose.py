@@ -81,7 +81,15 @@ _STORAGE_SYMPTOM = re.compile(
     r"\d[\d.,]* ?(?:[KMGT]i?B)\b"
     r"|\b(?:expected|hoped) to (?:get back|free|reclaim|save)"
     r"|\b(?:did ?n[o']?t|does ?n[o']?t|never) (?:free|reclaim|release|give back)"
-    r"|\b(?:haven't|have not|hasn't|has not|did ?n[o']?t) (?:moved|changed|budged|gone down|dropped)", _I)
+    r"|\b(?:haven't|have not|hasn't|has not|did ?n[o']?t) (?:moved|changed|budged|gone down|dropped)"
+    r"|\bonly (?:ever )?(?:goes|went|going) up\b|\bkeeps? (?:going up|growing)|\boverage\b"
+    r"|\bpast (?:its|our|the) included\b|\bincluded (?:storage|\d+ ?[GT]i?B)"
+    r"|\b(?:dropped|went down|decreased|fell|shrank|freed|reclaimed|released)(?: by)? (?:only |barely |just |about |"
+    r"roughly |around |a mere )?(?:a few |a couple |\d[\d.,]* ?(?:[KMGT]i?B|bytes))"
+    r"|\bexpect\w* to (?:free|get back|reclaim|save|recover)\b"
+    r"|\bwhere did (?:the|all the|that) (?:rest|space|storage|gigabytes|\d+ ?[GT]i?B) go"
+    r"|\b(?:what is|what's|something is) (?:using|eating|taking|consuming)(?: up)? (?:the|all the|our)? ?"
+    r"(?:space|storage)", _I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +120,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\bdangling\b|\borphan\w*", 2),
     ),
     "shared-layers": (
-        _c(r"\bbase image|\bsame base\b|\bshared? (?:the )?layers|\blayers? (?:are |were )?shared|common layers|"
+        _c(r"\bbase image|\bsame base\b|\bFROM the same\b|\bshared? (?:the )?layers|\blayers? (?:are |were )?shared|common layers|"
            r"\bshare (?:a |the )?(?:common|base)", 3),
         _c(r"\badd up to\b|\bsum of\b|\beach (?:one |image )?(?:is |was |shows )?(?:about |roughly |around |~)?"
            r"[\d.]+ ?[KMGT]i?B", 1.5, False),
@@ -130,7 +138,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"no shared layers", 2.5, False),
     ),
     "retention-policy": (
-        _c(r"\bretention\b", 4.5),
+        _c(r"\bretention\b", 6),
         _c(r"untagged (?:manifests?)?[^.\n]{0,60}(?:never|not|n't) (?:cleaned|removed|deleted|purged)|"
            r"(?:never|not|n't) (?:cleaned|removed|deleted|purged)[^.\n]{0,30}untagged", 1.5, False),
     ),
