@@ -111,7 +111,8 @@ _STORAGE_MODES = ("dangling-manifests", "shared-layers", "storage-accounting", "
 CUES: dict[str, tuple[Cue, ...]] = {
     "dangling-manifests": (
         _c(r"\buntag(?:ged|ging|s)?\b", 1.5),
-        _c(r"\bre-?push\w*|\bpush\w* the same tag|same tag again|overwrit\w* (?:the |a )?tag|loses? (?:its|their) tag",
+        _c(r"\bre-?push\w*|\bpush\w* the same tag|\bpush\w*\b[^.\n]{0,40}\bagain\b|same tag again|"
+           r"overwrit\w* (?:the |a )?tag|loses? (?:its|their) tag",
            2),
         _c(r"more manifests than tags|empty tag list|no tags? (?:left|at all)|without (?:any )?tags|tagless", 2.5,
            False),
@@ -120,8 +121,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\bdangling\b|\borphan\w*", 2),
     ),
     "shared-layers": (
-        _c(r"\bbase image|\bsame base\b|\bFROM the same\b|\bshared? (?:the )?layers|\blayers? (?:are |were )?shared|common layers|"
-           r"\bshare (?:a |the )?(?:common|base)", 3),
+        _c(r"\bbase image|\bsame base\b|\bFROM the same\b|\bshared? (?:the )?layers|\blayers? (?:are |were )?shared|"
+           r"common layers|\bshare (?:a |the )?(?:common|base)", 3),
         _c(r"\badd up to\b|\bsum of\b|\beach (?:one |image )?(?:is |was |shows )?(?:about |roughly |around |~)?"
            r"[\d.]+ ?[KMGT]i?B", 1.5, False),
         _c(r"according to docker|docker (?:images|image ls) (?:says|shows)|on my laptop", 1, False),
@@ -155,6 +156,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\block(?:ed|s)?\b(?! file)|image lock|write[- ]protect\w*|read[- ]only (?:tags?|images?|repo\w*)|"
            r"\bimmutable\b|protected (?:release )?(?:tags?|images?)", 2.5),
         _c(r"\bdisallowed\b|not allowed|\b405\b|greyed out|grayed out|disabled button", 2),
+        _c(r"can(?:no|')t (?:be )?delet\w*|unable to delete|won't (?:let us )?delet\w*|refus\w* (?:to )?delet\w*", 1,
+           False),
     ),
     "quarantined-images": (
         _c(r"quarantin\w*", 4),
@@ -285,9 +288,14 @@ def scores(text: str) -> dict[str, float]:
             total += 1.0
         if total:
             out[mode] = total
-    # With storage not going down and nothing else said, layers shared with what remains is the usual reason.
-    if storage and not any(out.get(m, 0) > 1.5 for m in ("dangling-manifests", "storage-accounting")):
-        out["shared-layers"] = max(out.get("shared-layers", 0.0), THRESHOLD)
+    # Storage not going down is always worth an answer: the best-supported of its three readings, and with nothing
+    # else said, layers shared with what remains (the usual reason).
+    if storage:
+        trio = ("shared-layers", "dangling-manifests", "storage-accounting")
+        best = max(trio, key=lambda m: (out.get(m, 0.0) > 1.5, out.get(m, 0.0), m == "shared-layers"))
+        if out.get(best, 0.0) <= 1.5:
+            best = "shared-layers"
+        out[best] = max(out.get(best, 0.0), THRESHOLD)
     # A purge that freed nothing reads as tags only (Azure/acr-cli#515) unless its command had --untagged.
     if storage and re.search(r"\bpurg", text, _I) and not re.search(r"untagged", text, _I):
         out["dangling-manifests"] = out.get("dangling-manifests", 0.0) + 2.0

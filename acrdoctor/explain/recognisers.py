@@ -748,6 +748,11 @@ _HEALTH: tuple[tuple[str, str, str | None], ...] = (
     ("connectivity-refresh-token", "CONNECTIVITY_REFRESH_TOKEN_ERROR", None),
     ("connectivity-access-token", "CONNECTIVITY_ACCESS_TOKEN_ERROR", None),
     ("login-server-not-found", "LOGIN_SERVER_ERROR", r"error occurred while retrieving the login server for registry"),
+    # az's ARM lookup of the registry by name (Azure/azure-cli#27913, Azure/acr#87): the same cause as
+    # LOGIN_SERVER_ERROR, a name not in the current subscription.
+    ("login-server-not-found", "LOGIN_SERVER_ERROR",
+     r"type 'Microsoft\.ContainerRegistry/registries' could not be found|"
+     r"No resource with type Microsoft\.ContainerRegistry/registries can be found"),
     ("connectivity-unreachable", "CONNECTIVITY_UNREACHABLE", r"Could not connect to the registry login server"),
 )
 _HEALTH_MODES = tuple(dict.fromkeys(m for m, _, _ in _HEALTH))
@@ -992,7 +997,7 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("check-health", _HEALTH_MODES, _detect_health, _build_health, _HEALTH_ANY,
                ("connectivity_", "login_server_error", "failed to reach dns", "secure connection to the registry",
                 "issue a challenge", "ask properly", "support aad login", "retrieving the login server",
-                "connect to the registry login server")),
+                "connect to the registry login server", "containerregistry/registries")),
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
     Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,
