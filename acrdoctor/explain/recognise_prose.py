@@ -111,7 +111,8 @@ _STORAGE_MODES = ("dangling-manifests", "shared-layers", "storage-accounting", "
 CUES: dict[str, tuple[Cue, ...]] = {
     "dangling-manifests": (
         _c(r"\buntag(?:ged|ging|s)?\b", 1.5),
-        _c(r"\bre-?push\w*|\bpush\w* the same tag|\bpush\w*\b[^.\n]{0,40}\bagain\b|same tag again|"
+        _c(r"\bre-?push\w*|\bre-?publish\w*|\bsame tags?\b|\bpush\w* the same tag|"
+           r"\bpush\w*\b[^.\n]{0,40}\bagain\b|same tag again|"
            r"overwrit\w* (?:the |a )?tag|loses? (?:its|their) tag",
            2),
         _c(r"more manifests than tags|empty tag list|no tags? (?:left|at all)|without (?:any )?tags|tagless", 2.5,
@@ -203,14 +204,15 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "network-access-denied": (
         _c(r"\bfirewall\b|network rules?|selected networks|public (?:network )?access|ip (?:allow ?list|whitelist|"
-           r"rules?|range|address(?:es)?)|allowed ip|\bnot allowed access|service endpoint|trusted services", 3),
+           r"rules?|range|address(?:es)?)|allowed ip|\bnot allowed access|service endpoint|trusted services|"
+           r"client ip|ip (?:address )?(?:is |was )?not allowed|public endpoint", 3),
         _c(r"\b403\b|forbidden|\bdenied\b|agent\w*|hosted (?:agent|runner)|github actions|build (?:agent|task)",
            1, False),
     ),
     "private-endpoints-block-registry-delete": (
         _c(r"private[ -]?endpoints?\b|private link|privatelink", 2.5),
-        _c(r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|clean ?up|destroy\w*)"
-           r"[^.\n]{0,60}(?:registry|acr|resource group)|(?:registry|acr)[^.\n]{0,60}"
+        _c(r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*)"
+           r"[^.\n]{0,30}(?:registry|acr|resource group)|(?:registry|acr)[^.\n]{0,60}"
            r"(?:delet\w*|remov\w*|tear\w* down|destroy\w*)|\bstuck\b|'Deleting'|\bDeleting\b|times? out", 2, False),
     ),
     "empty-repository": (
