@@ -321,14 +321,17 @@ def confidence(score: float) -> float:
 # --- the recogniser ------------------------------------------------------------------------------------------
 
 #: Words a symptom line holds; every alternative of :data:`_TRIGGER` contains one (tests/explain/test_streaming.py).
+#: Words common in build output (delete, pull, push, repository, registry) are left out on purpose: every line
+#: holding a keyword costs a test per recogniser, and a ticket names its symptom with one of these anyway.
 KEYWORDS: tuple[str, ...] = (
     "storage", "usage", "space", "purg", "untag", "retention", "soft", "lock", "quarantin", "disallowed", "protect",
-    "429", "too many", "throttl", "token", "401", "403", "405", "authori", "permission", "firewall", "network",
-    "private", "invoice", "bill", "portal", "delet", "pull", "push", "repo", "regist", "manifest", "gb",
+    "429", "too many", "throttl", "expir", "authori", "permission", "firewall", "network", "private", "invoice",
+    "bill", "portal", "gb", "tb", "tags", "tag ", "subscription", "suffix", "-enabled", "stuck", "greyed", "grayed",
+    "can't", "cannot", "why", "longer",
 )
 _TRIGGER = re.compile(r"storage|usage|space|purg|untag|retention|soft|lock|quarantin|disallowed|protect|429|"
-                      r"too many|throttl|token|401|403|405|authori|permission|firewall|network|private|invoice|bill|"
-                      r"portal|delet|pull|push|repo|regist|manifest|gb", _I)
+                      r"too many|throttl|expir|authori|permission|firewall|network|private|invoice|bill|portal|gb|tb|"
+                      r"tags|tag |subscription|suffix|-enabled|stuck|greyed|grayed|can't|cannot|why|longer", _I)
 #: A sentence: words separated by spaces, with a lower-case word of a few letters among the first ones.
 _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]{2,}\b[ ,]+){5}")
 
@@ -339,11 +342,22 @@ _PRINTED = re.compile(r"\b[A-Z]{3,}_[A-Z_]{3,}\b|\b(?:DENIED|UNAUTHORIZED|TOOMAN
                       r"Status ?[Cc]ode\b|HTTP status|\bstatus(?: code)? \d{3}\b|rpc error|Error response from daemon|"
                       r"^\s*(?:denied|unauthorized|toomanyrequests|Error|WARNING|ERROR|#|\$|>|\[)|"
                       r"\b(?:Exception|RestError|ResponseError)\b|Traceback|^\d{4}[-/]\d\d[-/]\d\d|"
-                      r"^\s*\(\w+\) |Looks like you|Please refer to|aka\.ms/|run 'az |for more information")
+                      r"^\s*\(\w+\) |The push refers to|Looks like you|Please refer to|aka\.ms/|run 'az |"
+                      r"for more information")
+
+
+#: A customer writes about themselves: a ticket line says we, our, I, my (build output almost never does).
+_PERSON = re.compile(r"\b(?:[Ww]e|WE|[Oo]ur|[Uu]s|I|[Mm]y|[Mm]e|[Ww]e're|[Ww]e've|I'm|I've|[Ww]hy|[Ss]omeone|[Nn]obody|"
+                     r"[Aa]nyone|[Cc]ustomers?)\b")
+#: Or the line states a symptom or a cause by itself ("storage did not go down", "the retention policy is on").
+_STATES = re.compile(_STORAGE_SYMPTOM.pattern + r"|retention|quarantin|soft[- ]?delet|\block|\b429\b|too many requests|"
+                     r"throttl|private[ -]?endpoint|firewall|disallowed|permission", _I)
 
 
 def _detect(line: str, context: str, seen: Seen) -> str | None:
-    if len(line) < 40 or not _SENTENCE.search(line) or _PRINTED.search(line):
+    if len(line) < 40 or not _TRIGGER.search(line) or not _SENTENCE.search(line) or _PRINTED.search(line):
+        return None
+    if not (_PERSON.search(line) or _STATES.search(line)):
         return None
     found = classify(context)
     return found[0] if found else None
