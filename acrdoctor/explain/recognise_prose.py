@@ -326,12 +326,13 @@ def confidence(score: float) -> float:
 KEYWORDS: tuple[str, ...] = (
     "storage", "usage", "space", "purg", "untag", "retention", "soft", "lock", "quarantin", "disallowed", "protect",
     "429", "too many", "throttl", "expir", "authori", "permission", "firewall", "network", "private", "invoice",
-    "bill", "portal", "gb", "tb", "tags", "tag ", "subscription", "suffix", "-enabled", "stuck", "greyed", "grayed",
-    "can't", "cannot", "why", "longer",
+    "bill", "portal", "tags", "tag ", "subscription", "suffix", "-enabled", "stuck", "greyed", "grayed",
+    "can't", "cannot", "why", "last longer",
 )
 _TRIGGER = re.compile(r"storage|usage|space|purg|untag|retention|soft|lock|quarantin|disallowed|protect|429|"
-                      r"too many|throttl|expir|authori|permission|firewall|network|private|invoice|bill|portal|gb|tb|"
-                      r"tags|tag |subscription|suffix|-enabled|stuck|greyed|grayed|can't|cannot|why|longer", _I)
+                      r"too many|throttl|expir|authori|permission|firewall|network|private|invoice|bill|portal|"
+                      r"tags|tag |subscription|suffix|-enabled|stuck|greyed|grayed|can't|cannot|why|"
+                      r"last longer", _I)
 #: A sentence: words separated by spaces, with a lower-case word of a few letters among the first ones.
 _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]{2,}\b[ ,]+){5}")
 
@@ -354,8 +355,14 @@ _STATES = re.compile(_STORAGE_SYMPTOM.pattern + r"|retention|quarantin|soft[- ]?
                      r"throttl|private[ -]?endpoint|firewall|disallowed|permission", _I)
 
 
+#: The longest line read as prose.
+MAX_PROSE_LINE = 4000
+
+
 def _detect(line: str, context: str, seen: Seen) -> str | None:
-    if len(line) < 40 or not _TRIGGER.search(line) or not _SENTENCE.search(line) or _PRINTED.search(line):
+    # A ticket paragraph is not 4000 characters of one line (a base64 blob, minified JSON): not scored.
+    if not 40 <= len(line) <= MAX_PROSE_LINE or not _TRIGGER.search(line) or not _SENTENCE.search(line, 0, 400) \
+            or _PRINTED.search(line):
         return None
     if not (_PERSON.search(line) or _STATES.search(line)):
         return None
