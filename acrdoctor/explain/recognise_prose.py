@@ -89,7 +89,19 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\bexpect\w* to (?:free|get back|reclaim|save|recover)\b"
     r"|\bwhere did (?:the|all the|that) (?:rest|space|storage|gigabytes|\d+ ?[GT]i?B) go"
     r"|\b(?:what is|what's|something is) (?:using|eating|taking|consuming)(?: up)? (?:the|all the|our)? ?"
-    r"(?:space|storage)", _I)
+    r"(?:space|storage)"
+    r"|\b(?:has ?n[o']?t|have ?n[o']?t|did ?n[o']?t|does ?n[o']?t|never|not) "
+    r"(?:freed?|reclaim\w*|release\w*|give back|gave back|"
+    r"recover\w*)(?: up)?\b[^.\n]{0,30}\b(?:space|storage|anything|much|any|GB|TB)"
+    r"|\b(?:did ?n[o']?t|have ?n[o']?t|never|not) (?:get|got|gotten) (?:any |much |the |our )?(?:storage|space|"
+    r"gigabytes|\w+ )?back\b"
+    r"|\bexpected [^.\n]{0,25}\bback\b|\bgot (?:maybe |only |just |about )?[\d.,]+ ?[KMGT]i?B\b"
+    r"|\b(?:storage|usage|size|space|figure|number|bill)\b[^.\n]{0,60}\b(?:still|exactly|remains?|stays?|stayed)\b"
+    r"[^.\n]{0,20}\bthe same\b"
+    r"|\b(?:storage|usage|size|space|figure|number)\b[^.\n]{0,80}\b(?:do ?n[o']?t|does ?n[o']?t|did ?n[o']?t) match\b"
+    r"|\b(?:storage|usage|size|space|figure|number|portal|metric\w*)\b[^.\n]{0,80}\b(?:has ?n[o']?t|did ?n[o']?t|"
+    r"not|never) (?:been )?(?:updat|refresh|reflect)\w*"
+    r"|\b(?:storage|usage|size)\b[^.\n]{0,20}\b(?:delayed|lagging|stale)\b", _I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +144,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "storage-accounting": (
         _c(r"geo-?replica\w*|\breplica(?:s|tion|ted)?\b|\bregions?\b", 2.5),
         _c(r"\binvoice|\bbill(?:ed|ing)?\b|\bcharged?\b", 1),
-        _c(r"hours? later|next day|since yesterday|still (?:shows|reports) the same|stale|not (?:yet )?updated|"
+        _c(r"hours? later|next day|since yesterday|(?:an|\d+|few) hours? ago|still (?:\w+ ){0,3}the same|stale|"
+           r"not (?:yet )?updated|"
            r"asynchron\w*|lag\w*|delay\w*", 2),
         _c(r"\bmetric\w*|StorageUsed", 1),
         _c(r"soft[- ]?delet\w*", 2),
@@ -152,12 +165,14 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\bconflict\w*|mutually exclusive|not supported (?:with|on)", 2, False),
     ),
     "locked-artifacts": (
-        _c(r"--(?:write|delete)-enabled(?:[ =]+)false|(?:write|delete)Enabled\W+false|"
-           r"(?:write|delete)-(?:protected|disabled)", 3.5, False),
+        _c(r"(?:--)?(?:write|delete)[- ]?enabled(?:[ =]+|\s+(?:set to|to|is|was|=)\s*)false|"
+           r"(?:write|delete)Enabled\W+false|(?:write|delete)-(?:protected|disabled)", 3.5, False),
         _c(r"\block(?:ed|s)?\b(?! file)|image lock|write[- ]protect\w*|read[- ]only (?:tags?|images?|repo\w*)|"
-           r"\bimmutable\b|protected (?:release )?(?:tags?|images?)", 2.5),
-        _c(r"\bdisallowed\b|not allowed|\b405\b|greyed out|grayed out|disabled button", 2),
-        _c(r"can(?:no|')t (?:be )?delet\w*|unable to delete|won't (?:let us )?delet\w*|refus\w* (?:to )?delet\w*", 1,
+           r"\bimmutable\b|protected (?:release )?(?:tags?|images?)|set (?:\w+ ){0,2}read[- ]only", 2.5),
+        _c(r"\bdisallowed\b|not allowed|\b405\b", 2),
+        _c(r"greyed out|grayed out|disabled button|button is disabled", 1.5),
+        _c(r"can(?:no|')t (?:be )?(?:delet|remov)\w*|unable to (?:delete|remove)|won't (?:let us )?delet\w*|"
+           r"refus\w* (?:to )?delet\w*", 1,
            False),
     ),
     "quarantined-images": (
@@ -198,7 +213,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\bAcrDelete\b|Container Registry Repository Contributor|content/delete|"
            r"(?:permission|right|role|access)s? to delete|not (?:authori[sz]ed|permitted|allowed) to delete|"
            r"delete (?:permission|right|role)s?|insufficient_scope|missing (?:a |the )?(?:permission|role)",
-           3),
+           3, False),
+        _c(r"delet\w*[^.\n]{0,40}(?:fails?|failed|refused|denied|forbidden)[^.\n]{0,20}\b40[13]\b|"
+           r"\b40[13]\b[^.\n]{0,40}delet\w*", 2, False),
         _c(r"\b403\b|forbidden|access denied|\bdenied\b", 1, False),
         _c(r"\bAcrPush\b|\bAcrPull\b|\bcontributor\b|\bscope[- ]map|\bABAC\b|role assignment", 1),
     ),
@@ -227,7 +244,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"another subscription|az account set", 3),
     ),
     "connectivity-dns": (
-        _c(r"\bdns\b|does(?:n't| not) resolve|no such host|nslookup|name resolution|could not resolve", 2.5),
+        _c(r"\bdns\b|does(?:n't| not) resolve|no such host|nslookup|name resolution|could not resolve", 3, False),
     ),
     "resource-locks": (
         _c(r"resource lock|CanNotDelete|ScopeLocked|\block on the (?:resource group|subscription|registry)|"
@@ -256,6 +273,17 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "authentication-required": re.compile(r"authori[sz]ation required|authentication required|\b401\b|"
                                           r"unauthori[sz]ed|\btoken\w*|log(?:ged)? (?:out|in)|\blogin\b", _I),
     "purge-task-access": re.compile(r"\bABAC\b|--source-acr-auth-id|repository permissions", _I),
+    "private-endpoints-block-registry-delete": re.compile(r"private[ -]?endpoint|private link|privatelink", _I),
+    "connectivity-dns": re.compile(r"\bdns\b|resolv|nslookup|no such host", _I),
+    "locked-artifacts": re.compile(r"lock|protect|enabled|disallowed|not allowed|405|greyed|grayed|read[- ]only|"
+                                   r"immutable", _I),
+}
+#: A second condition some modes need: a private endpoint blocks only the registry's own deletion.
+_ALSO_NEEDS: dict[str, re.Pattern[str]] = {
+    "private-endpoints-block-registry-delete": re.compile(
+        r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*)[^.\n]{0,30}"
+        r"(?:the |our |a |this |test )*(?:container )?(?:registry|acr|resource group)\b|"
+        r"(?:registry|acr)\b[^.\n]{0,30}(?:delet\w*|tear\w* down|destroy\w*)|'Deleting'|stuck in deleting", _I),
 }
 #: The lowest score a mode needs to be reported.
 THRESHOLD = 3.0
@@ -280,8 +308,8 @@ def scores(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
     storage = bool(_STORAGE_SYMPTOM.search(text))
     for mode, cues in CUES.items():
-        anchor = _ANCHORS.get(mode)
-        if anchor is not None and not anchor.search(text):
+        anchor, needs = _ANCHORS.get(mode), _ALSO_NEEDS.get(mode)
+        if (anchor is not None and not anchor.search(text)) or (needs is not None and not needs.search(text)):
             continue
         total = sum(c.weight for c in cues if _affirmed(c, text))
         if mode in ("dangling-manifests", "shared-layers", "storage-accounting"):
@@ -327,12 +355,12 @@ KEYWORDS: tuple[str, ...] = (
     "storage", "usage", "space", "purg", "untag", "retention", "soft", "lock", "quarantin", "disallowed", "protect",
     "429", "too many", "throttl", "expir", "authori", "permission", "firewall", "network", "private", "invoice",
     "bill", "portal", "tags", "tag ", "subscription", "suffix", "-enabled", "stuck", "greyed", "grayed",
-    "can't", "cannot", "why", "last longer",
+    "can't", "cannot", "why", "last longer", " gb", " mb", " tb", " gib", " tib", "resolve", "nslookup",
 )
 _TRIGGER = re.compile(r"storage|usage|space|purg|untag|retention|soft|lock|quarantin|disallowed|protect|429|"
                       r"too many|throttl|expir|authori|permission|firewall|network|private|invoice|bill|portal|"
                       r"tags|tag |subscription|suffix|-enabled|stuck|greyed|grayed|can't|cannot|why|"
-                      r"last longer", _I)
+                      r"last longer| gb| mb| tb| gib| tib|resolve|nslookup", _I)
 #: A sentence: words separated by spaces, with a lower-case word of a few letters among the first ones.
 _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]{2,}\b[ ,]+){5}")
 
@@ -347,12 +375,17 @@ _PRINTED = re.compile(r"\b[A-Z]{3,}_[A-Z_]{3,}\b|\b(?:DENIED|UNAUTHORIZED|TOOMAN
                       r"for more information")
 
 
-#: A customer writes about themselves: a ticket line says we, our, I, my (build output almost never does).
-_PERSON = re.compile(r"\b(?:[Ww]e|WE|[Oo]ur|[Uu]s|I|[Mm]y|[Mm]e|[Ww]e're|[Ww]e've|I'm|I've|[Ww]hy|[Ss]omeone|[Nn]obody|"
-                     r"[Aa]nyone|[Cc]ustomers?)\b")
-#: Or the line states a symptom or a cause by itself ("storage did not go down", "the retention policy is on").
-_STATES = re.compile(_STORAGE_SYMPTOM.pattern + r"|retention|quarantin|soft[- ]?delet|\block|\b429\b|too many requests|"
-                     r"throttl|private[ -]?endpoint|firewall|disallowed|permission", _I)
+_OTHERS: list[Recogniser] = []
+
+
+def _explained_elsewhere(line: str, context: str, seen: Seen) -> bool:
+    """Whether a recogniser of error texts finds its failure on the line: then it explains it, from the tool's own
+    words, and a second answer from the same line's prose would only repeat it with less confidence."""
+    if not _OTHERS:
+        from .catalogue import RECOGNISERS as ALL  # imported here: the catalogue imports this module
+
+        _OTHERS.extend(r for r in ALL if r.name != "symptom-prose")
+    return any(r.trigger.search(line) and r.detect(line, context, seen) is not None for r in _OTHERS)
 
 
 #: The longest line read as prose.
@@ -364,10 +397,10 @@ def _detect(line: str, context: str, seen: Seen) -> str | None:
     if not 40 <= len(line) <= MAX_PROSE_LINE or not _TRIGGER.search(line) or not _SENTENCE.search(line, 0, 400) \
             or _PRINTED.search(line):
         return None
-    if not (_PERSON.search(line) or _STATES.search(line)):
-        return None
     found = classify(context)
-    return found[0] if found else None
+    if not found or _explained_elsewhere(line, context, seen):
+        return None
+    return found[0]
 
 
 def _next_step(mode: str, ref: RegistryRef, repo: str | None) -> Step:
