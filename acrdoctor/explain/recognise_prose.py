@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from acrdoctor.actions import Action, RegistryRef, shell_join
 
+from . import recognise_access, recognise_content, recognise_locks, recognise_policy
 from .actions import (
     CheckHealth,
     ListPrivateEndpointConnections,
@@ -32,6 +33,7 @@ from .actions import (
 from .model import Step
 from .recognisers import (
     _STORAGE,
+    FIRST_CATALOGUE,
     Built,
     Hit,
     Recogniser,
@@ -382,9 +384,8 @@ def _explained_elsewhere(line: str, context: str, seen: Seen) -> bool:
     """Whether a recogniser of error texts finds its failure on the line: then it explains it, from the tool's own
     words, and a second answer from the same line's prose would only repeat it with less confidence."""
     if not _OTHERS:
-        from .catalogue import RECOGNISERS as ALL  # imported here: the catalogue imports this module
-
-        _OTHERS.extend(r for r in ALL if r.name != "symptom-prose")
+        _OTHERS.extend((*recognise_locks.RECOGNISERS, *recognise_access.RECOGNISERS, *recognise_content.RECOGNISERS,
+                        *recognise_policy.RECOGNISERS, *FIRST_CATALOGUE))
     return any(r.trigger.search(line) and r.detect(line, context, seen) is not None for r in _OTHERS)
 
 
