@@ -301,9 +301,15 @@ _CHILD_MISSING = re.compile(r"manifest for \S+:[\w.-]+ not found\W+manifest unkn
 _TAG_NOT_THERE = re.compile(r"manifest for \S+:[\w.-]+ not found|\S+:[\w.-]+: not found\b", re.IGNORECASE)
 
 
+#: skopeo's read of a tag: "reading manifest TAG in REG/REPO: manifest unknown".
+_SKOPEO_TAG = re.compile(r"reading manifest [\w.-]+ in \S+: manifest unknown", re.IGNORECASE)
+
+
 def _detect_manifest_unknown(line: str, context: str, seen: Seen) -> str | None:
     if not _MANIFEST_UNKNOWN.search(line) or _TAG_UNKNOWN.search(line):
         return None
+    if _SKOPEO_TAG.search(line):
+        return "tag-not-found"
     index = _INDEX_CONTEXT.search(context)
     if index and (_PULL_CONTEXT.search(context) or re.search(r"pull", context, re.IGNORECASE)):
         return "broken-index-references"
@@ -362,6 +368,21 @@ def _build_manifest_unknown(mode: str, hits: Sequence[Hit]) -> Built:
              "MANIFEST_UNKNOWN on delete as done.", (), tuple(notes)),
         (DOCS_DELETE, *BrokenIndexReferences.docs[1:2]),
     )
+
+
+# --- a reference that does not resolve (containerd, oras) --------------------------------------------------
+
+#: containerd and oras say "REG/REPO:TAG: not found" when the registry has no such tag (or repository).
+_REF_NOT_FOUND = re.compile(r"\b[\w.-]+\.azurecr\.(?:io|cn|us)(?::\d+)?/[\w./-]+:[\w.-]+: not found\b", re.IGNORECASE)
+
+
+def _detect_ref_not_found(line: str, context: str, seen: Seen) -> str | None:
+    return "tag-not-found" if _REF_NOT_FOUND.search(line) and not _MANIFEST_UNKNOWN.search(line) else None
+
+
+def _build_ref_not_found(mode: str, hits: Sequence[Hit]) -> Built:
+    # The tag, or the repository, is not there; a misspelt name reads the same: the confirm step tells them apart.
+    return replace(_build_tag_unknown(mode, hits), confidence=0.7)
 
 
 # --- 405 disallowed ----------------------------------------------------------------------------------------
@@ -623,9 +644,10 @@ _DENIED = re.compile(r"[\"']code[\"']\s*:\s*[\"']DENIED[\"']|\bDENIED\b[^\n]{0,2
                      r"\binsufficient_scope\b|retrieving permissions failed|ERROR CODE: DENIED\b")
 #: Where a "denied" is not this registry's: a push that went to Docker Hub (no registry host in the tag), an
 #: import's or a cache rule's source registry.
-_DENIED_ELSEWHERE = re.compile(r"docker\.io/|\bsource registry\b|\baz acr import\b|cache rule|upstream",
-                               re.IGNORECASE)
-_ACR_HOST = re.compile(r"azurecr\.(?:io|cn|us)|\bacr\b|[\"']code[\"']\s*:\s*[\"']DENIED|ERROR CODE: DENIED",
+_DENIED_ELSEWHERE = re.compile(r"docker\.io/|\bsource registry\b|\baz acr import\b|cache rule|upstream|"
+                               r"repository does not exist or may require", re.IGNORECASE)
+#: This registry in sight: its host, or ACR's own error body.
+_ACR_HOST = re.compile(r"azurecr\.(?:io|cn|us)|[\"']code[\"']\s*:\s*[\"']DENIED|ERROR CODE: DENIED|\(DENIED\)",
                        re.IGNORECASE)
 
 
@@ -980,6 +1002,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                _detect_manifest_unknown,
                _build_manifest_unknown, _MANIFEST_UNKNOWN,
                ("manifest_unknown", "manifest unknown", "manifest sha256:")),
+    Recogniser("reference-not-found", ("tag-not-found",), _detect_ref_not_found, _build_ref_not_found,
+               _REF_NOT_FOUND, (": not found",)),
     Recogniser("disallowed", ("locked-artifacts", "quarantined-images", "storage-limit"), _detect_disallowed,
                _build_disallowed, _DISALLOWED, ("disallowed", "not allowed", "statuscode=405")),
     Recogniser("firewall", ("network-access-denied",), _detect_firewall, _build_firewall, _FIREWALL,

@@ -55,6 +55,29 @@ def test_each_tool_s_wording_maps_to_the_failure(text: str, mode: str) -> None:
     assert top(text).failure_mode == mode
 
 
+@pytest.mark.parametrize("text", [
+    # containerd through kubelet (synthetic, the shape containerd prints).
+    'Failed to pull image "contosoreg.azurecr.io/web/api:1.0": rpc error: code = NotFound desc = failed to pull and '
+    'unpack image "contosoreg.azurecr.io/web/api:1.0": failed to resolve reference "contosoreg.azurecr.io/web/api:1.0":'
+    ' contosoreg.azurecr.io/web/api:1.0: not found',
+    # oras (synthetic).
+    "Error: failed to resolve: contosoreg.azurecr.io/web/api:1.0: not found",
+    # skopeo (synthetic).
+    'time="2026-01-01T00:00:00Z" level=fatal msg="Error parsing image name \\"docker://contosoreg.azurecr.io/web/api:1.0'
+    '\\": reading manifest 1.0 in contosoreg.azurecr.io/web/api: manifest unknown: manifest unknown"',
+])
+def test_a_reference_that_does_not_resolve_is_a_missing_tag(text: str) -> None:
+    m = top(text)
+    assert m.failure_mode == "tag-not-found" and not changes_something(m)
+    assert (m.extracted.registry, m.extracted.repository) == ("contosoreg", "web/api")
+
+
+def test_docker_hub_s_pull_access_denied_is_not_a_missing_role() -> None:
+    text = ("docker: Error response from daemon: pull access denied for acr, repository does not exist or may require "
+            "'docker login': denied: requested access to the resource is denied.")
+    assert not any(changes_something(m) for m in explain(text).matches)
+
+
 def test_pull_of_a_tag_that_is_not_there_is_a_missing_tag_not_a_broken_index() -> None:
     text = ("$ docker pull contosoreg.azurecr.io/web/api:v9\nError response from daemon: manifest for "
             "contosoreg.azurecr.io/web/api:v9 not found: manifest unknown: manifest unknown")
