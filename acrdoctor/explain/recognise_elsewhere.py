@@ -1,0 +1,441 @@
+"""Failures whose cause is NOT the Azure container registry: say where the cause is, and print no ACR fix.
+
+A 401 or a 429 in a pasted log is not always ACR's. During ``az acr import`` the 401 is the *source* registry's
+(Azure/acr#181, #449, #457: ``Invalid message Unauthorized Unauthorized {"errors":[...]}`` inside the import's
+deployment error); a cache rule names its upstream (``authentication required with source registry for cache rule
+'docker-io'``, Azure/acr#599; ``too many requests to source registry for cache rule``, Azure/acr#754); Docker Hub
+answers ``toomanyrequests: You have reached your pull rate limit``; kubelet reports ``Failed to pull image … 401
+Unauthorized`` when the cluster has no pull secret or is not attached to the registry; a docker credential helper or
+an expired ``az login`` session fails on the client (``error getting credentials``, ``AADSTS700082``); a malformed
+name fails before any registry is asked (``invalid reference format``); a proxy or TLS interception breaks the
+connection (``proxyconnect tcp``, ``x509: certificate signed by unknown authority``); and a client can simply crash
+(``The command failed with an unexpected error. Here is the traceback:``).
+
+Telling a user to grant a delete role for an import's 401, or to raise an ACR tier for Docker Hub's limit, is the
+one answer worse than none. So every builder here gives read-only checks only and a fix step without commands, and
+:mod:`acrdoctor.explain.core` keeps ACR answers for the same lines below these (``ELSEWHERE``).
+
+Confidence follows the strength of the evidence: a structured code or the exact phrase a tool prints ≈ 0.9–0.95,
+a strong phrase ≈ 0.8, a symptom named in prose 0.4–0.7.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from acrdoctor.actions import Action, Arg, RegistryRef, shell_join
+from acrdoctor.shellquote import variable
+
+from .actions import CheckHealth
+from .model import Step
+from .names import Names
+from .recognisers import Built, Hit, Recogniser, Seen, any_of
+
+#: Prefix of every failure mode whose cause is outside ACR (the corpus labels use the same).
+ELSEWHERE = "elsewhere:"
+
+DOCS_IMPORT = "https://learn.microsoft.com/azure/container-registry/container-registry-import-images"
+DOCS_CACHE = "https://learn.microsoft.com/azure/container-registry/troubleshoot-artifact-cache"
+DOCS_HUB_LIMIT = "https://docs.docker.com/docker-hub/usage/"
+DOCS_AKS = "https://learn.microsoft.com/azure/aks/cluster-container-registry-integration"
+DOCS_LOGIN = "https://learn.microsoft.com/azure/container-registry/container-registry-troubleshoot-login"
+DOCS_CREDSTORE = "https://docs.docker.com/reference/cli/docker/login/#credential-stores"
+DOCS_PROXY = "https://learn.microsoft.com/azure/container-registry/container-registry-troubleshoot-access"
+DOCS_REFERENCE = "https://docs.docker.com/reference/cli/docker/image/tag/"
+DOCS_AZ_ISSUES = "https://github.com/Azure/azure-cli/issues"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCommand(Action):
+    """A read-only command outside ``az acr`` (kubectl, docker, az account), quoted like every other action."""
+
+    argv: tuple[Arg, ...]
+    what: str
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(list(self.argv)),)
+
+    def describe(self) -> str:
+        return self.what
+
+
+def _registry(n: Names) -> Arg:
+    return n.get("registry")
+
+
+def _login_server(n: Names) -> Arg:
+    return f"{n.registry}.azurecr.io" if n.registry else variable("LOGIN_SERVER")
+
+
+def _strength(line: str, strong: re.Pattern[str], medium: re.Pattern[str] | None = None,
+              high: float = 0.95, mid: float = 0.8, low: float = 0.6) -> float:
+    if strong.search(line):
+        return high
+    if medium is not None and medium.search(line):
+        return mid
+    return low
+
+
+def _best(hits: Sequence[Hit], strong: re.Pattern[str], medium: re.Pattern[str] | None = None,
+          high: float = 0.95, mid: float = 0.8, low: float = 0.6) -> float:
+    return max(_strength(h.line, strong, medium, high, mid, low) for h in hits)
+
+
+_ACR_CODES = re.compile(r"CONNECTIVITY_\w+_ERROR|LOGIN_SERVER_ERROR")
+
+# --- source registry (az acr import, cache rule upstream) ---------------------------------------------------
+
+#: The import's deployment error wraps the source registry's answer: ``Invalid message Unauthorized …``.
+_IMPORT_INVALID = re.compile(r"\bInvalid message (?:Unauthorized|Forbidden|Not ?Found|Bad ?Request|Too ?Many|"
+                             r"Denied|Conflict)", re.IGNORECASE)
+_SOURCE_PHRASE = re.compile(
+    r"(?:with|from|to|for|on|at) (?:the )?source registry|source registry (?:for cache rule|returned|responded|"
+    r"refused|denied|unauthori[sz]ed|could not|can ?not|is not|was not)|(?:The )?source container registry can not"
+    r" be found|Source cannot be found|unable to access (?:the )?source|(?:from|source) '[^']*' for cache rule|"
+    r"\bupstream (?:registry )?(?:returned|responded|refused|denied|unauthori[sz]ed|authentication|credentials?|"
+    r"error|failed|status)|credential set \S+ (?:is )?unhealthy|Error copying blobs",
+    re.IGNORECASE)
+_IMPORT_COMMAND = re.compile(r"\baz acr import\b|\bImport-AzContainerRegistryImage\b|\bimport_image\b|"
+                             r"\bImportImage(?:Parameters)?\b|\bbeginImportImage\b|\bacr import\b", re.IGNORECASE)
+_AUTH_WORDS = re.compile(r"\bunauthori[sz]ed\b|authentication required|incorrect username or password|"
+                         r"\bdenied\b|\bforbidden\b|\b(?:401|403|404)\b|\bnot found\b|manifest unknown|"
+                         r"\bnot authori[sz]ed\b", re.IGNORECASE)
+#: The target registry refusing the import itself is ACR's (the caller lacks importImage/action): not elsewhere.
+_TARGET_REFUSAL = re.compile(r"does not have authorization to perform action|AuthorizationFailed|"
+                             r"client with IP|ResourceNotFound|was not found|could not be found", re.IGNORECASE)
+
+
+def _detect_source(line: str, context: str, seen: Seen) -> str | None:
+    if _ACR_CODES.search(line):
+        return None
+    if _IMPORT_INVALID.search(line) or _SOURCE_PHRASE.search(line):
+        return "elsewhere:source-registry"
+    if _AUTH_WORDS.search(line) and not _TARGET_REFUSAL.search(line) and _IMPORT_COMMAND.search(context):
+        return "elsewhere:source-registry"
+    return None
+
+
+def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    cache = any("cache rule" in h.line.lower() or "upstream" in h.line.lower() for h in hits)
+    conf = _best(hits, any_of(_IMPORT_INVALID, _SOURCE_PHRASE), None, 0.95, 0.85, 0.85)
+    reg = _registry(n)
+    confirm: tuple[Action, ...]
+    if cache:
+        confirm = (ReadCommand(("az", "acr", "cache", "list", "--registry", reg, "--output", "table"),
+                               "list cache rules"),
+                   ReadCommand(("az", "acr", "credential-set", "list", "--registry", reg, "--output", "table"),
+                               "list credential sets and their health"))
+        where = "the upstream registry of a cache rule"
+    else:
+        confirm = (ReadCommand(("docker", "manifest", "inspect", variable("SOURCE_IMAGE")),
+                               "read the source image from this machine"),)
+        where = "the source registry of the import"
+    return Built(
+        "The source registry refused (not your ACR)",
+        f"The error comes from {where}, not from the Azure registry"
+        + (f" {n.registry}" if n.registry else "") + ": it refused or could not find the image ACR asked it for",
+        "az acr import and artifact cache rules make ACR pull from another registry; a 401/403/404/429 in their "
+        "error is that registry's answer (wrong or missing source credentials, a private or misspelled source "
+        "image, the source's rate limit). Permissions, locks and settings of your ACR do not change it.",
+        Step("Check the source image and its credentials directly against the source registry ($SOURCE_IMAGE is "
+             "the --source value).", confirm),
+        Step("Fix it at the source: pass its credentials (az acr import --username/--password, or --registry "
+             "with the source ACR's resource id), correct the source image name, or repair the cache rule's "
+             "credential set. Nothing in your ACR needs changing.",
+             notes=("For an ACR source, import with --registry <source registry resource id> so your Azure AD "
+                    "identity is used instead of anonymous access (Azure/azure-cli#15089).",)),
+        (DOCS_IMPORT, DOCS_CACHE) if cache else (DOCS_IMPORT,),
+        confidence=conf,
+    )
+
+
+# --- Docker Hub rate limit ------------------------------------------------------------------------------------
+
+_HUB_LIMIT = re.compile(r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|"
+                        r"too ?many ?requests to source registry|\bpull rate limit\b|docker hub rate limit",
+                        re.IGNORECASE)
+_HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:registry-1\.docker\.io|index\.docker"
+                      r"\.io|\bdocker\.io\b|auth\.docker\.io|hub\.docker\.com)|(?:registry-1\.docker\.io|index\.docker"
+                      r"\.io|\bdocker\.io\b|auth\.docker\.io|hub\.docker\.com)[^\n]*?(?:toomanyrequests|"
+                      r"too many requests|\b429\b)", re.IGNORECASE)
+
+
+def _detect_hub(line: str, context: str, seen: Seen) -> str | None:
+    if _HUB_LIMIT.search(line) or _HUB_429.search(line):
+        return "elsewhere:docker-hub-rate-limit"
+    return None
+
+
+def _build_hub(mode: str, hits: Sequence[Hit]) -> Built:
+    conf = _best(hits, re.compile(r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit",
+                                  re.IGNORECASE), None, 0.95, 0.85, 0.85)
+    return Built(
+        "Docker Hub's pull rate limit (not your ACR)",
+        "Docker Hub refused the pull with 429 toomanyrequests: the pull rate limit of the client (or of the "
+        "ACR cache rule / import pulling from Docker Hub) was reached",
+        "Docker Hub limits pulls per IP address (anonymous) or per account. The 429 is Docker Hub's, not ACR's "
+        "throttling: ACR tiers, tokens and settings do not change it.",
+        Step("See which image comes from docker.io and who pulls it (build agents behind one NAT IP share the "
+             "anonymous limit)."),
+        Step("Authenticate to Docker Hub (docker login, or a credential set on the ACR cache rule), pull less "
+             "often, or import the base images into your ACR once and pull them from there.",
+             notes=("az acr import --source docker.io/library/IMAGE:TAG --username/--password copies an image "
+                    "once; later pulls come from ACR and do not count against Docker Hub.",)),
+        (DOCS_HUB_LIMIT, DOCS_CACHE),
+        confidence=conf,
+    )
+
+
+# --- kubelet / AKS pull secret -----------------------------------------------------------------------------------
+
+_KUBE_PULL = re.compile(r"Failed to pull image|ErrImagePull|ImagePullBackOff|failed to pull and unpack image|"
+                        r"Back-off pulling image|Error: ImagePull", re.IGNORECASE)
+_KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|failed to fetch anonymous token|"
+                        r"failed to authorize|no basic auth credentials|pull access denied|failed to fetch oauth token|"
+                        r"\b403 Forbidden\b|insufficient_scope|may require authorization", re.IGNORECASE)
+_KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr|kubelet ?identity|"
+                         r"kubeletidentity|pull secret", re.IGNORECASE)
+_KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|"
+                         r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName", re.IGNORECASE)
+
+
+def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
+    if _KUBE_OTHER.search(line) or _HUB_LIMIT.search(line):
+        return None
+    if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line):
+        return "elsewhere:kubelet-pull-secret"
+    if _KUBE_PULL.search(line):
+        return "elsewhere:kubelet-pull-secret"
+    return None
+
+
+def _kube_conf(line: str) -> float:
+    if _KUBE_PULL.search(line) and _KUBE_AUTH.search(line):
+        return 0.9
+    if _KUBE_PROSE.search(line):
+        return 0.7
+    return 0.45
+
+
+def _build_kube(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    cluster, group, pod = variable("CLUSTER"), variable("RESOURCE_GROUP"), variable("POD")
+    return Built(
+        "The cluster cannot authenticate its image pull (pull secret / AKS not attached)",
+        "Kubernetes (kubelet/containerd on the node) was refused pulling from the registry"
+        + (f" {n.registry}" if n.registry else "")
+        + ": the node has no valid credentials for it",
+        "The pull is made by the node's kubelet identity or the pod's imagePullSecrets, not by you. A 401 there "
+        "means the cluster is not attached to the registry (no AcrPull for the kubelet identity), the pull secret "
+        "is missing, in another namespace or holds expired credentials. Your ACR's images and settings are fine.",
+        Step("See the pod's pull error, and let AKS validate its access to the registry (both only read).",
+             (ReadCommand(("kubectl", "describe", "pod", pod), "show the pod's events"),
+              ReadCommand(("az", "aks", "check-acr", "--name", cluster, "--resource-group", group, "--acr",
+                           _login_server(n)), "validate AKS access to the registry"))),
+        Step("Give the cluster pull access: attach the registry to the AKS cluster (AcrPull for the kubelet "
+             "identity), or create/refresh the imagePullSecret in the pod's namespace and reference it.",
+             notes=("Attaching needs Owner or User Access Administrator on the registry: az aks update "
+                    "--attach-acr does the role assignment.",
+                    "A secret made from a token or service principal password expires with it.")),
+        (DOCS_AKS,),
+        confidence=max(_kube_conf(h.line) for h in hits),
+    )
+
+
+# --- local credentials (docker credential store, az login session) ----------------------------------------------
+
+_CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|70008|500133)\b|"
+                          r"error (?:getting|storing|saving|listing) credentials|docker-credential-[a-z-]+|"
+                          r"refresh token has expired|Please run ['\"]?az login|Interactive authentication is needed|"
+                          r"run ['\"`]?az login['\"`]? to (?:setup|set up|access)|The stub received bad data|"
+                          r"Cannot autolaunch D-Bus|pass not initiali[sz]ed|gpg: decryption failed", re.IGNORECASE)
+_CRED_MEDIUM = re.compile(r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|az login (?:session )?(?:has )?expired|"
+                          r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
+                          r"AADSTS\d{5,6}", re.IGNORECASE)
+
+
+def _detect_cred(line: str, context: str, seen: Seen) -> str | None:
+    if _ACR_CODES.search(line):
+        return None
+    if _CRED_STRONG.search(line) or _CRED_MEDIUM.search(line):
+        return "elsewhere:local-credentials"
+    return None
+
+
+def _build_cred(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    reg = _registry(n)
+    return Built(
+        "Expired or broken credentials on this machine (not your ACR)",
+        "The client could not produce a valid credential: the az login session has expired, or docker's "
+        "credential store / credential helper failed",
+        "docker, oras and az acr login keep credentials on the client (a credential helper such as "
+        "docker-credential-desktop, wincred, osxkeychain, pass, or az's token cache). When that store fails or "
+        "the Azure AD refresh token has expired (AADSTS700082 after 90 days idle, sign-in frequency policies), "
+        "every request fails before ACR decides anything; the registry's permissions are not the cause.",
+        Step("See whether the az session is still valid and which identity it is (both read only).",
+             (ReadCommand(("az", "account", "show", "--output", "table"), "show the signed-in account"),
+              ReadCommand(("az", "account", "get-access-token", "--output", "none"),
+                          "check that a token can still be issued"))),
+        Step("Sign in again on this machine (az login, then az acr login), or repair the docker credential "
+             "helper (the credsStore entry in ~/.docker/config.json).",
+             notes=("A credsStore naming a helper that is not installed (docker-credential-desktop on a build "
+                    "agent) breaks every login and pull: remove that entry or install the helper.",
+                    "az acr login --name " + (reg if isinstance(reg, str) else "REGISTRY")
+                    + " --expose-token gives a token without docker's credential store.")),
+        (DOCS_LOGIN, DOCS_CREDSTORE),
+        confidence=_best(hits, _CRED_STRONG, _CRED_MEDIUM, 0.92, 0.75, 0.6),
+    )
+
+
+# --- typo in the name -----------------------------------------------------------------------------------------------
+
+_TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could not parse reference|"
+                          r"repository name must be lowercase|repository name must be canonical|"
+                          r"invalid repository name|not a valid repository/tag", re.IGNORECASE)
+#: A login server spelled wrong: ``.azurecr.com``, ``azurcr.io``, ``azureacr.io``, ``azurerc.io``…
+_TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.(?:com|net|org)|azurecr\.oi|azurcr\.io|azureacr\.io|"
+                        r"azurerc\.io|azruecr\.io|azuercr\.io|azurecrio)\b", re.IGNORECASE)
+
+
+def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
+    if _TYPO_STRONG.search(line):
+        return "elsewhere:typo"
+    return "elsewhere:typo" if _TYPO_HOST.search(line) else None
+
+
+def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
+    return Built(
+        "The image or registry name is malformed (a typo)",
+        "The client rejected the name before asking any registry, or the registry's login server is misspelled",
+        "Image references are lowercase REGISTRY.azurecr.io/REPOSITORY:TAG; an upper-case letter, a stray space "
+        "or quote, an empty variable, or a misspelled login server fails on the client. ACR is never reached.",
+        Step("Print the exact reference the command used (a variable in a pipeline may be empty), and the "
+             "registry's real login server.",
+             (ReadCommand(("az", "acr", "show", "--name", _registry(hits[0].names), "--query", "loginServer",
+                           "--output", "tsv"), "show the login server"),)),
+        Step("Correct the name: lowercase repository, REGISTRY.azurecr.io as the login server, no spaces or "
+             "quotes inside the reference."),
+        (DOCS_REFERENCE,),
+        confidence=_best(hits, _TYPO_STRONG, _TYPO_HOST, 0.85, 0.85, 0.8),
+    )
+
+
+# --- client bug -----------------------------------------------------------------------------------------------------
+
+_BUG_STRONG = re.compile(r"The command failed with an unexpected error\. Here is the traceback|"
+                         r"\bpanic: runtime error\b|\bpanic: assignment to entry in nil map|"
+                         r"invalid memory address or nil pointer dereference", re.IGNORECASE)
+_BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bKeyError: '|"
+                         r"\bTypeError: \w+\(\) (?:got|missing|takes)|NullReferenceException|"
+                         r"Object reference not set to an instance of an object|Traceback \(most recent call last\)",
+                         re.IGNORECASE)
+
+
+def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
+    if _BUG_STRONG.search(line) or _BUG_MEDIUM.search(line):
+        return "elsewhere:client-bug"
+    return None
+
+
+def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
+    return Built(
+        "The client tool crashed (a bug in it, not a registry answer)",
+        "The command failed inside the client (a traceback or a panic), before or instead of reporting an "
+        "answer from the registry",
+        "A traceback or a Go panic is the client's own failure: a bug in that version of az / acr-cli / the SDK, "
+        "often fixed in a later release. Nothing in the registry needs to change.",
+        Step("Note the client's version and run the same command with --debug to see the last request it made.",
+             (ReadCommand(("az", "version", "--output", "table"), "show the az and extension versions"),)),
+        Step("Upgrade the client (az upgrade, a current acr-cli image), or report the traceback to the tool's "
+             "issue tracker; retry the same operation with another client (the portal, az acr repository, oras) "
+             "in the meantime."),
+        (DOCS_AZ_ISSUES,),
+        confidence=_best(hits, _BUG_STRONG, _BUG_MEDIUM, 0.9, 0.7, 0.6),
+    )
+
+
+# --- network on the client side (proxy, TLS interception) ------------------------------------------------------------
+
+_NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b407 Proxy|\bProxyError\b|"
+                         r"tunneling socket could not be established|self[- ]signed certificate in certificate chain|"
+                         r"unable to get local issuer certificate|\bZscaler\b", re.IGNORECASE)
+_NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
+                         r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b|SSL interception|TLS inspection",
+                         re.IGNORECASE)
+
+
+def _detect_net(line: str, context: str, seen: Seen) -> str | None:
+    if _ACR_CODES.search(line):
+        return None
+    if _NET_STRONG.search(line) or _NET_MEDIUM.search(line):
+        return "elsewhere:network-client-side"
+    return None
+
+
+def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    return Built(
+        "The client's network is in the way (proxy, TLS interception)",
+        "The connection failed between this machine and the registry: a proxy refused or intercepted it",
+        "A corporate proxy that needs authentication, or that re-signs TLS with its own certificate, breaks "
+        "docker, az and oras before ACR answers. The registry's network rules are not involved: ACR answers "
+        "403 DENIED naming the client IP when they are.",
+        Step("See how this machine reaches the registry and which certificate it is shown.",
+             (CheckHealth(RegistryRef(n.get("registry"))),
+              ReadCommand(("curl", "-sv", "https://" + (f"{n.registry}.azurecr.io" if n.registry else "mcr.microsoft.com")
+                           + "/v2/"), "show the TLS handshake and any proxy"))),
+        Step("Configure the proxy for the client (HTTPS_PROXY / NO_PROXY, docker's proxy settings) and trust the "
+             "proxy's root certificate, or bypass the proxy for *.azurecr.io and *.data.azurecr.io."),
+        (DOCS_PROXY,),
+        confidence=_best(hits, _NET_STRONG, _NET_MEDIUM, 0.85, 0.7, 0.6),
+    )
+
+
+RECOGNISERS: tuple[Recogniser, ...] = (
+    Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
+               any_of(_HUB_LIMIT, _HUB_429),
+               ("rate limit", "rate-limit", "to source registry", "toomanyrequests", "too many requests", "429"),
+               confidence=0.9),
+    Recogniser("source-registry", ("elsewhere:source-registry",), _detect_source, _build_source,
+               any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS),
+               ("invalid message", "source registry", "source container registry", "source cannot",
+                "unable to access", "for cache rule", "upstream", "credential set", "error copying blobs",
+                "unauthori", "not authori", "authentication required", "incorrect username", "denied", "forbidden", "401", "403",
+                "404", "not found", "manifest unknown"),
+               confidence=0.9),
+    Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
+               any_of(_KUBE_PULL, _KUBE_PROSE),
+               ("failed to pull image", "errimagepull", "imagepullbackoff", "failed to pull and unpack",
+                "back-off pulling", "error: imagepull", "imagepullsecret", "check-acr", "attach-acr", "attach acr",
+                "kubelet", "pull secret"),
+               confidence=0.8),
+    Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
+               any_of(_CRED_STRONG, _CRED_MEDIUM),
+               ("aadsts", "credentials", "docker-credential-", "refresh token", "az login", "interactive auth",
+                "stub received", "d-bus", "pass not", "gpg:", "credential helper", "credential-helper",
+                "credentialhelper", "credsstore",
+                "credhelpers", "token expired", "token has expired"),
+               confidence=0.85),
+    Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo, any_of(_TYPO_STRONG, _TYPO_HOST),
+               ("invalid reference", "invalidimagename", "could not parse", "must be lowercase", "must be canonical",
+                "invalid repository", "valid repository/tag", "azurecr.", "azurcr.", "azureacr.", "azurerc.",
+                "azruecr.", "azuercr.", "azurecrio"),
+               confidence=0.8),
+    Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug, any_of(_BUG_STRONG, _BUG_MEDIUM),
+               ("unexpected error", "panic:", "nil pointer", "attributeerror", "keyerror", "typeerror",
+                "nullreference", "object reference", "traceback"),
+               confidence=0.8),
+    Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
+               any_of(_NET_STRONG, _NET_MEDIUM),
+               ("proxyconnect", "proxy authentication", "407 proxy", "proxyerror", "tunneling socket",
+                "signed certificate", "local issuer", "zscaler", "x509", "certificate_verify_failed", "corporate",
+                "_proxy", "ssl interception", "tls inspection"),
+               confidence=0.75),
+)
+
+#: Causes elsewhere are about the client or another registry: names of objects nearby are still the user's.
+REGISTRY_LEVEL: frozenset[str] = frozenset()
