@@ -35,6 +35,11 @@ KINDS = ("error", "ticket")
 HALVES = ("tune", "holdout")
 #: Prefix of the labels whose cause is not an ACR failure: explain must say so and print no ACR fix.
 ELSEWHERE = "elsewhere:"
+#: Those labels: the source registry of an import or cache rule, Docker Hub's pull limit, a Kubernetes pull secret
+#: or AKS attachment, the client's own credentials, a mistyped name, a bug in the client, the client's network.
+ELSEWHERE_LABELS = tuple(ELSEWHERE + x for x in (
+    "source-registry", "docker-hub-rate-limit", "kubelet-pull-secret", "local-credentials", "typo", "client-bug",
+    "network-client-side"))
 #: Commands that only read: printing one for a wrong cause costs the user a minute, not a registry.
 _READ_ONLY = (" show", " list", " check-health", " show-usage", " show-tags", " show-manifests", "acrdoctor ",
               "nslookup", "curl ", "az account", "az ad ", " login", "docker login", "kubectl get", "kubectl describe")
