@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
-from .model import Explanation, Match
+from .model import MAX_EVIDENCE, Explanation, Match, Step
 from .names import Names, around, registry_in
+from .next_steps import with_next_steps
 from .reading import logical_lines, stream_chunks, string_chunks
+from .recognise_elsewhere import ELSEWHERE
 from .recognisers import Hit, Recogniser, fold
 
 #: How many lines before a hit classify it (the command that was run, "Deleting tags for repository: …").
@@ -25,6 +27,11 @@ CONTEXT_LINES = 8
 #: How many lines after a hit lend it names.
 AFTER_LINES = 2
 EVIDENCE_CHARS = 400
+#: An ACR match this many lines or fewer from a cause elsewhere explains the same error (kubelet events, an import's
+#: deployment error and its JSON body span a few lines).
+SAME_LINES = 2
+#: A cause elsewhere this sure or more outranks ACR answers for the same lines; a prose guess below it does not.
+ELSEWHERE_FLOOR = 0.6
 #: Distinct hits kept per failure mode to build its explanation (targets, notes); every hit is counted.
 MAX_KEPT_HITS = 100
 
@@ -133,23 +140,69 @@ class _Scan:
             self._resolve()
         catalogue = _catalogue_slugs()
         matches: list[tuple[int, int, Match]] = []
+        lines_of: dict[int, frozenset[int]] = {}
         for group in self.groups.values():
             hits = [h if h.names.registry or not self.registry else replace(h, names=replace(h.names,
                                                                                            registry=self.registry))
                     for h in group.kept]
             built = group.rec.build(group.mode, hits)
             first = hits[0]
-            evidence = first.line if len(first.line) <= EVIDENCE_CHARS else first.line[:EVIDENCE_CHARS] + "…"
+            evidence = _cut(first.line)
+            quoted: dict[str, int] = {}
+            for h in hits:
+                if len(quoted) >= MAX_EVIDENCE:
+                    break
+                quoted.setdefault(_cut(h.line), h.index + 1)
             matches.append((first.index, _RANK[group.rec], Match(
                 failure_mode=group.mode, title=built.title, message=built.message, cause=built.cause,
                 extracted=built.extracted or first.names, confirm=built.confirm, fix=built.fix, docs=built.docs,
                 occurrences=group.count, evidence=evidence, in_catalogue=group.mode in catalogue,
                 notes=built.notes, first_line=first.index + 1, targets=tuple(h.names for h in hits),
                 confidence=built.confidence if built.confidence is not None else group.rec.confidence,
-                next_step=built.next_step,
+                next_step=built.next_step, evidence_lines=tuple((n, t) for t, n in quoted.items()),
             )))
+            lines_of[id(matches[-1][2])] = frozenset(h.index for h in hits)
         matches.sort(key=lambda m: m[:2])
-        return Explanation(tuple(m for _, _, m in matches), self.lines)
+        ordered = prefer_elsewhere([m for _, _, m in matches], lines_of)
+        return Explanation(tuple(with_next_steps(ordered)), self.lines)
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= EVIDENCE_CHARS else line[:EVIDENCE_CHARS] + "…"
+
+
+def _near(a: frozenset[int], b: frozenset[int]) -> bool:
+    return any(abs(i - j) <= SAME_LINES for i in a for j in b)
+
+
+def prefer_elsewhere(matches: list[Match], lines_of: dict[int, frozenset[int]]) -> list[Match]:
+    """Keep ACR answers below a cause elsewhere that explains the same lines, and withhold their fixes then.
+
+    A 401 inside an ``az acr import`` error is the source registry's; the generic 401 recogniser still reads it as
+    ACR's. Ranking that ACR answer first would print a grant or an unlock for a problem that is not in the registry,
+    so an ACR match within :data:`SAME_LINES` lines of an ``elsewhere:*`` match of at least
+    :data:`ELSEWHERE_FLOOR` confidence is ranked just below it. When a cause elsewhere ends up first, no ACR answer
+    prints a command that changes something: its fix is kept as words, to act on once that cause is ruled out.
+    """
+    elsewhere = [m for m in matches if m.failure_mode.startswith(ELSEWHERE) and m.confidence >= ELSEWHERE_FLOOR]
+    if not elsewhere:
+        return matches
+    out: list[Match] = []
+    for m in matches:
+        if m.failure_mode.startswith(ELSEWHERE):
+            out.append(m)
+            continue
+        over = [e for e in elsewhere if _near(lines_of.get(id(m), frozenset()), lines_of.get(id(e), frozenset()))]
+        if over:
+            cap = max(e.confidence for e in over) - 0.05
+            m = replace(m, confidence=round(min(m.confidence, cap), 2))
+        out.append(m)
+    top = max(out, key=lambda m: m.confidence)
+    if not top.failure_mode.startswith(ELSEWHERE):
+        return out
+    return [m if m.failure_mode.startswith(ELSEWHERE) or not m.fix.commands else replace(m, fix=Step(
+        f"Not printed: the text points first to a cause outside ACR ({top.failure_mode}). Only if that is ruled "
+        f"out: {m.fix.summary}", notes=m.fix.notes)) for m in out]
 
 
 def explain_chunks(chunks: Iterable[str]) -> Explanation:

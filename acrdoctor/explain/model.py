@@ -8,6 +8,9 @@ from acrdoctor.actions import Action
 
 from .names import VARIABLES, Names, variables_in
 
+#: How many triggering lines a match quotes as its evidence.
+MAX_EVIDENCE = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -53,6 +56,8 @@ class Match:
     #: What to collect when the text is not enough to be sure: read-only commands (``acrdoctor bundle-script``,
     #: an ``az`` read). None when the text settles it.
     next_step: Step | None = None
+    #: The lines that triggered it, as (logical line number, text): up to :data:`MAX_EVIDENCE` distinct ones.
+    evidence_lines: tuple[tuple[int, str], ...] = ()
 
     @property
     def variables(self) -> list[str]:
@@ -85,6 +90,12 @@ class Explanation:
         """The matches by confidence, most likely cause first; on a tie, the one the text shows first."""
         order = {id(m): i for i, m in enumerate(self.matches)}
         return tuple(sorted(self.matches, key=lambda m: (-m.confidence, order[id(m)])))
+
+    @property
+    def most_likely(self) -> Match | None:
+        """The answer a ticket gets first: the highest-confidence match, or None when nothing was recognised."""
+        ranked = self.ranked
+        return ranked[0] if ranked else None
 
     def exit_code(self) -> int:
         return 0 if self.matches else 1

@@ -95,16 +95,19 @@ _SOURCE_PHRASE = re.compile(
     r"refused|denied|unauthori[sz]ed|could not|can ?not|is not|was not)|(?:The )?source container registry can not"
     r" be found|Source cannot be found|unable to access (?:the )?source|(?:from|source) '[^']*' for cache rule|"
     r"\bupstream (?:registry )?(?:returned|responded|refused|denied|unauthori[sz]ed|authentication|credentials?|"
-    r"error|failed|status)|credential set \S+ (?:is )?unhealthy|Error copying blobs",
+    r"error|failed|status)|credential set \S+ (?:is )?unhealthy|Error copying blobs|"
+    r"(?:unauthori[sz]ed|denied|refused|forbidden|401|403)[^\n]{0,40}\bfrom (?:the )?source\b",
     re.IGNORECASE)
 _IMPORT_COMMAND = re.compile(r"\baz acr import\b|\bImport-AzContainerRegistryImage\b|\bimport_image\b|"
                              r"\bImportImage(?:Parameters)?\b|\bbeginImportImage\b|\bacr import\b", re.IGNORECASE)
 _AUTH_WORDS = re.compile(r"\bunauthori[sz]ed\b|authentication required|incorrect username or password|"
-                         r"\bdenied\b|\bforbidden\b|\b(?:401|403|404)\b|\bnot found\b|manifest unknown|"
+                         r"\bdenied\b|\b401\b|\bforbidden\b|\b403\b|\bnot found\b|\b404\b|manifest unknown|"
                          r"\bnot authori[sz]ed\b", re.IGNORECASE)
 #: The target registry refusing the import itself is ACR's (the caller lacks importImage/action): not elsewhere.
 _TARGET_REFUSAL = re.compile(r"does not have authorization to perform action|AuthorizationFailed|"
-                             r"client with IP|ResourceNotFound|was not found|could not be found", re.IGNORECASE)
+                             r"client with IP|ResourceNotFound|was not found|could not be found|"
+                         # az's own message about the target registry's token (a 401, or a 429 throttle)
+                         r"Access to registry|Response code: 429|toomanyrequests|too many requests", re.IGNORECASE)
 
 
 def _detect_source(line: str, context: str, seen: Seen) -> str | None:
@@ -215,7 +218,7 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
 def _kube_conf(line: str) -> float:
     if _KUBE_PULL.search(line) and _KUBE_AUTH.search(line):
         return 0.9
-    if _KUBE_PROSE.search(line):
+    if _KUBE_PROSE.search(line) and "check-acr" not in line.lower():
         return 0.7
     return 0.45
 
@@ -252,7 +255,8 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"refresh token has expired|Please run ['\"]?az login|Interactive authentication is needed|"
                           r"run ['\"`]?az login['\"`]? to (?:setup|set up|access)|The stub received bad data|"
                           r"Cannot autolaunch D-Bus|pass not initiali[sz]ed|gpg: decryption failed", re.IGNORECASE)
-_CRED_MEDIUM = re.compile(r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|az login (?:session )?(?:has )?expired|"
+_CRED_MEDIUM = re.compile(r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
+                          r"az login (?:session )?(?:has )?expired|"
                           r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
                           r"AADSTS\d{5,6}", re.IGNORECASE)
 
@@ -293,6 +297,12 @@ def _build_cred(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- typo in the name -----------------------------------------------------------------------------------------------
 
+#: The private link FQDN is DNS only: the login server stays REGISTRY.azurecr.io (certificates are for *.azurecr.io).
+_PRIVATELINK_NAME = re.compile(r"certificate is valid for [^\n]*not [a-z0-9.-]*\.privatelink\.azurecr\.io|"
+                               r"\b[a-z0-9]{5,50}\.privatelink\.azurecr\.io/[a-z0-9]", re.IGNORECASE)
+#: A reference pulled without a tag reads as ``:latest``; a repository with no ``latest`` then answers not found.
+_IMPLICIT_LATEST = re.compile(r"Failed to pull image \"[^\"\s:@]+(?:\.azurecr\.[a-z]+)?/[^\"\s:@]+\"[^\n]*latest[^\n]*"
+                              r"not found", re.IGNORECASE)
 _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could not parse reference|"
                           r"repository name must be lowercase|repository name must be canonical|"
                           r"invalid repository name|not a valid repository/tag", re.IGNORECASE)
@@ -304,7 +314,8 @@ _TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.(?:com|net|org)|azurecr\
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     if _TYPO_STRONG.search(line):
         return "elsewhere:typo"
-    return "elsewhere:typo" if _TYPO_HOST.search(line) else None
+    hit = _TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
+    return "elsewhere:typo" if hit else None
 
 
 def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
@@ -320,12 +331,15 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
         Step("Correct the name: lowercase repository, REGISTRY.azurecr.io as the login server, no spaces or "
              "quotes inside the reference."),
         (DOCS_REFERENCE,),
-        confidence=_best(hits, _TYPO_STRONG, _TYPO_HOST, 0.85, 0.85, 0.8),
+        confidence=_best(hits, any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME), None, 0.85, 0.8, 0.75),
     )
 
 
 # --- client bug -----------------------------------------------------------------------------------------------------
 
+#: A login server with the registry domain twice (``x.azurecr.us.azurecr.io``): the tool appended the suffix to a
+#: name that had one already (az aks check-acr given a sovereign-cloud login server).
+_DOUBLE_SUFFIX = re.compile(r"\.azurecr\.(?:io|us|cn)\.azurecr\.(?:io|us|cn)\b", re.IGNORECASE)
 _BUG_STRONG = re.compile(r"The command failed with an unexpected error\. Here is the traceback|"
                          r"\bpanic: runtime error\b|\bpanic: assignment to entry in nil map|"
                          r"invalid memory address or nil pointer dereference", re.IGNORECASE)
@@ -336,7 +350,7 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
 
 
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
-    if _BUG_STRONG.search(line) or _BUG_MEDIUM.search(line):
+    if _BUG_STRONG.search(line) or _BUG_MEDIUM.search(line) or _DOUBLE_SUFFIX.search(line):
         return "elsewhere:client-bug"
     return None
 
@@ -354,7 +368,7 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
              "issue tracker; retry the same operation with another client (the portal, az acr repository, oras) "
              "in the meantime."),
         (DOCS_AZ_ISSUES,),
-        confidence=_best(hits, _BUG_STRONG, _BUG_MEDIUM, 0.9, 0.7, 0.6),
+        confidence=_best(hits, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), _BUG_MEDIUM, 0.9, 0.7, 0.6),
     )
 
 
@@ -362,8 +376,11 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
 
 _NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b407 Proxy|\bProxyError\b|"
                          r"tunneling socket could not be established|self[- ]signed certificate in certificate chain|"
-                         r"unable to get local issuer certificate|\bZscaler\b", re.IGNORECASE)
+                         r"unable to get local issuer certificate|\bZscaler\b|"
+                         # the machine's own resolver (127.0.0.x / ::1, port 53) is down: local DNS, not ACR's
+                         r"lookup \S+ on (?:\[::1\]|127\.\d+\.\d+\.\d+):53\b", re.IGNORECASE)
 _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
+                         r"certificate verify failed|\bbad handshake\b|"
                          r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b|SSL interception|TLS inspection",
                          re.IGNORECASE)
 
@@ -378,6 +395,7 @@ def _detect_net(line: str, context: str, seen: Seen) -> str | None:
 
 def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
     n = hits[0].names
+    host = f"{n.registry}.azurecr.io" if n.registry else "mcr.microsoft.com"
     return Built(
         "The client's network is in the way (proxy, TLS interception)",
         "The connection failed between this machine and the registry: a proxy refused or intercepted it",
@@ -386,8 +404,7 @@ def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
         "403 DENIED naming the client IP when they are.",
         Step("See how this machine reaches the registry and which certificate it is shown.",
              (CheckHealth(RegistryRef(n.get("registry"))),
-              ReadCommand(("curl", "-sv", "https://" + (f"{n.registry}.azurecr.io" if n.registry else "mcr.microsoft.com")
-                           + "/v2/"), "show the TLS handshake and any proxy"))),
+              ReadCommand(("curl", "-sv", f"https://{host}/v2/"), "show the TLS handshake and any proxy"))),
         Step("Configure the proxy for the client (HTTPS_PROXY / NO_PROXY, docker's proxy settings) and trust the "
              "proxy's root certificate, or bypass the proxy for *.azurecr.io and *.data.azurecr.io."),
         (DOCS_PROXY,),
@@ -404,7 +421,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS),
                ("invalid message", "source registry", "source container registry", "source cannot",
                 "unable to access", "for cache rule", "upstream", "credential set", "error copying blobs",
-                "unauthori", "not authori", "authentication required", "incorrect username", "denied", "forbidden", "401", "403",
+                "unauthori", "not authori", "refused", "authentication required", "incorrect username", "denied",
+                "forbidden", "401", "403",
                 "404", "not found", "manifest unknown"),
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
@@ -420,19 +438,22 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "credentialhelper", "credsstore",
                 "credhelpers", "token expired", "token has expired"),
                confidence=0.85),
-    Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo, any_of(_TYPO_STRONG, _TYPO_HOST),
+    Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
+               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST),
                ("invalid reference", "invalidimagename", "could not parse", "must be lowercase", "must be canonical",
-                "invalid repository", "valid repository/tag", "azurecr.", "azurcr.", "azureacr.", "azurerc.",
-                "azruecr.", "azuercr.", "azurecrio"),
+                "invalid repository", "valid repository/tag", ".az", "azurecr.", "azurcr.", "azureacr.", "azurerc.",
+                "azruecr.", "azuercr.", "azurecrio", "privatelink.azurecr.io", "failed to pull image"),
                confidence=0.8),
-    Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug, any_of(_BUG_STRONG, _BUG_MEDIUM),
-               ("unexpected error", "panic:", "nil pointer", "attributeerror", "keyerror", "typeerror",
+    Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
+               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX),
+               (".azurecr.", "unexpected error", "panic:", "nil pointer", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM),
                ("proxyconnect", "proxy authentication", "407 proxy", "proxyerror", "tunneling socket",
                 "signed certificate", "local issuer", "zscaler", "x509", "certificate_verify_failed", "corporate",
+                "certificate verify failed", "bad handshake", "lookup ",
                 "_proxy", "ssl interception", "tls inspection"),
                confidence=0.75),
 )
