@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
 from .model import MAX_EVIDENCE, Explanation, Match, Step
-from .names import Names, around, registry_in
+from .names import Names, around, login_server_in, registry_in
 from .next_steps import with_next_steps
 from .reading import logical_lines, stream_chunks, string_chunks
 from .recognise_elsewhere import ELSEWHERE
@@ -91,6 +91,7 @@ class _Scan:
         self.groups: dict[tuple[Recogniser, str], _Group] = {}
         self.seen: set[re.Pattern[str]] = set()
         self.registry: str | None = None
+        self.login_server: str | None = None
         self.lines = 0
 
     def line(self, index: int, line: str) -> None:
@@ -105,6 +106,8 @@ class _Scan:
             self._detect(entry, low)
         if self.registry is None and _holds_any(low, _REGISTRY_WORDS):
             self.registry = registry_in(line)
+        if self.login_server is None and "azurecr." in low:
+            self.login_server = login_server_in(line)
         while self.pending and self.pending[0][0] <= index - AFTER_LINES:
             self._resolve()
 
@@ -135,6 +138,16 @@ class _Scan:
             group = self.groups[(rec, mode)] = _Group(rec, mode)
         group.add(Hit(index, window[at].line, names, context))
 
+    def _named(self, hit: Hit) -> Hit:
+        """The hit with the registry and login server the text names elsewhere, where its own lines name none."""
+        fill: dict[str, str] = {}
+        if not hit.names.registry and self.registry:
+            fill["registry"] = self.registry
+        if not hit.names.login_server and self.login_server and (
+                (hit.names.registry or self.registry or "").lower() == self.login_server.split(".", 1)[0].lower()):
+            fill["login_server"] = self.login_server
+        return replace(hit, names=replace(hit.names, **fill)) if fill else hit
+
     def finish(self) -> Explanation:
         while self.pending:
             self._resolve()
@@ -142,9 +155,7 @@ class _Scan:
         matches: list[tuple[int, int, Match]] = []
         lines_of: dict[int, frozenset[int]] = {}
         for group in self.groups.values():
-            hits = [h if h.names.registry or not self.registry else replace(h, names=replace(h.names,
-                                                                                           registry=self.registry))
-                    for h in group.kept]
+            hits = [self._named(h) for h in group.kept]
             built = group.rec.build(group.mode, hits)
             first = hits[0]
             evidence = _cut(first.line)
@@ -216,6 +227,12 @@ def explain_chunks(chunks: Iterable[str]) -> Explanation:
 def explain(text: str) -> Explanation:
     """Find every known ACR failure in ``text`` (an error message, a log, a pasted command and its output)."""
     return explain_chunks(string_chunks(text))
+
+
+def explain_ticket(text: str) -> Explanation:
+    """A whole support ticket (prose plus pasted logs) explained as one answer: ``most_likely`` first, then the
+    rest of ``ranked``. The same reading as :func:`explain`; what differs is how the answer is presented."""
+    return explain(text)
 
 
 def explain_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> Explanation:
