@@ -110,10 +110,17 @@ _TARGET_REFUSAL = re.compile(r"does not have authorization to perform action|Aut
                          r"Access to registry|Response code: 429|toomanyrequests|too many requests", re.IGNORECASE)
 
 
+#: A ticket saying an import fails: most import failures are the source's (prose, so a guess).
+_IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)",
+                           re.IGNORECASE)
+
+
 def _detect_source(line: str, context: str, seen: Seen) -> str | None:
     if _ACR_CODES.search(line):
         return None
     if _IMPORT_INVALID.search(line) or _SOURCE_PHRASE.search(line):
+        return "elsewhere:source-registry"
+    if _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
         return "elsewhere:source-registry"
     if _AUTH_WORDS.search(line) and not _TARGET_REFUSAL.search(line) and _IMPORT_COMMAND.search(context):
         return "elsewhere:source-registry"
@@ -123,7 +130,8 @@ def _detect_source(line: str, context: str, seen: Seen) -> str | None:
 def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
     n = hits[0].names
     cache = any("cache rule" in h.line.lower() or "upstream" in h.line.lower() for h in hits)
-    conf = _best(hits, any_of(_IMPORT_INVALID, _SOURCE_PHRASE), None, 0.95, 0.85, 0.85)
+    conf = max(0.95 if (_IMPORT_INVALID.search(h.line) or _SOURCE_PHRASE.search(h.line)) else
+               0.85 if _AUTH_WORDS.search(h.line) and _IMPORT_COMMAND.search(h.context) else 0.6 for h in hits)
     reg = _registry(n)
     confirm: tuple[Action, ...]
     if cache:
@@ -200,7 +208,9 @@ _KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|fa
                         r"failed to authorize|no basic auth credentials|pull access denied|failed to fetch oauth token|"
                         r"\b403 Forbidden\b|insufficient_scope|may require authorization", re.IGNORECASE)
 _KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr|kubelet ?identity|"
-                         r"kubeletidentity|pull secret", re.IGNORECASE)
+                         r"kubeletidentity|pull secret|"
+                         r"\bpods?\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|can ?not pull|can't pull|could not pull|"
+                         r"unable to pull)", re.IGNORECASE)
 _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|"
                          r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName", re.IGNORECASE)
 
@@ -303,6 +313,9 @@ _PRIVATELINK_NAME = re.compile(r"certificate is valid for [^\n]*not [a-z0-9.-]*\
 #: A reference pulled without a tag reads as ``:latest``; a repository with no ``latest`` then answers not found.
 _IMPLICIT_LATEST = re.compile(r"Failed to pull image \"[^\"\s:@]+(?:\.azurecr\.[a-z]+)?/[^\"\s:@]+\"[^\n]*latest[^\n]*"
                               r"not found", re.IGNORECASE)
+#: An image tagged without the login server goes to Docker Hub: ``The push refers to repository [docker.io/…]``.
+_DOCKER_IO_PUSH = re.compile(r"The push refers to repository \[docker\.io/|failed to put manifest docker\.io/|"
+                             r"requested access to the resource is denied", re.IGNORECASE)
 _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could not parse reference|"
                           r"repository name must be lowercase|repository name must be canonical|"
                           r"invalid repository name|not a valid repository/tag", re.IGNORECASE)
@@ -315,6 +328,9 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     if _TYPO_STRONG.search(line):
         return "elsewhere:typo"
     hit = _TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
+    if not hit and _DOCKER_IO_PUSH.search(line):
+        # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry.
+        hit = "docker.io/" in context.lower() or ".azurecr." not in context.lower()
     return "elsewhere:typo" if hit else None
 
 
@@ -331,7 +347,9 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
         Step("Correct the name: lowercase repository, REGISTRY.azurecr.io as the login server, no spaces or "
              "quotes inside the reference."),
         (DOCS_REFERENCE,),
-        confidence=_best(hits, any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME), None, 0.85, 0.8, 0.75),
+        confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME).search(h.line) else
+                       0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
+                       0.65 if _DOCKER_IO_PUSH.search(h.line) else 0.75 for h in hits),
     )
 
 
@@ -343,6 +361,14 @@ _DOUBLE_SUFFIX = re.compile(r"\.azurecr\.(?:io|us|cn)\.azurecr\.(?:io|us|cn)\b",
 _BUG_STRONG = re.compile(r"The command failed with an unexpected error\. Here is the traceback|"
                          r"\bpanic: runtime error\b|\bpanic: assignment to entry in nil map|"
                          r"invalid memory address or nil pointer dereference", re.IGNORECASE)
+#: A blob pushed in one request larger than the registry accepts: the client's upload strategy (chunking), not ACR's.
+_TOO_LARGE = re.compile(r"\b413 Request Entity Too Large|status code:? 413\b|\bHTTP 413\b", re.IGNORECASE)
+#: Prose: another release or another client works with the same registry and credentials.
+_VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)? back|revert\w*)\b[^\n]{0,60}?"
+                            r"\b(?:previous|older|earlier|prior|last) (?:release|version)|"
+                            r"\bsame (?:registry|identity|token|credentials)\b[^\n]{0,60}?\b(?:works|pass|succeed)|"
+                            r"\b(?:works|succeeds|goes through)\b[^\n]{0,80}?\bsame (?:registry|identity|token|"
+                            r"credentials)\b", re.IGNORECASE)
 _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bKeyError: '|"
                          r"\bTypeError: \w+\(\) (?:got|missing|takes)|NullReferenceException|"
                          r"Object reference not set to an instance of an object|Traceback \(most recent call last\)",
@@ -350,7 +376,8 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
 
 
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
-    if _BUG_STRONG.search(line) or _BUG_MEDIUM.search(line) or _DOUBLE_SUFFIX.search(line):
+    if (_BUG_STRONG.search(line) or _BUG_MEDIUM.search(line) or _DOUBLE_SUFFIX.search(line)
+            or _TOO_LARGE.search(line) or _VERSION_PROSE.search(line)):
         return "elsewhere:client-bug"
     return None
 
@@ -368,7 +395,7 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
              "issue tracker; retry the same operation with another client (the portal, az acr repository, oras) "
              "in the meantime."),
         (DOCS_AZ_ISSUES,),
-        confidence=_best(hits, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), _BUG_MEDIUM, 0.9, 0.7, 0.6),
+        confidence=_best(hits, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8, 0.65),
     )
 
 
@@ -379,6 +406,10 @@ _NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b
                          r"unable to get local issuer certificate|\bZscaler\b|"
                          # the machine's own resolver (127.0.0.x / ::1, port 53) is down: local DNS, not ACR's
                          r"lookup \S+ on (?:\[::1\]|127\.\d+\.\d+\.\d+):53\b", re.IGNORECASE)
+#: Layers come from the registry's storage (``*.blob.core.windows.net``) or data endpoint: a client that reaches the
+#: login server but not those is blocked on its own side (firewall/proxy rules missing the storage host).
+_STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open|blob\.core\.windows\.net[^\n]*?(?:: EOF\b|i/o timeout|"
+                            r"connection reset|connection refused|no such host|TLS handshake timeout)", re.IGNORECASE)
 _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
                          r"certificate verify failed|\bbad handshake\b|"
                          r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b|SSL interception|TLS inspection",
@@ -388,7 +419,7 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
     if _ACR_CODES.search(line):
         return None
-    if _NET_STRONG.search(line) or _NET_MEDIUM.search(line):
+    if _NET_STRONG.search(line) or _NET_MEDIUM.search(line) or _STORAGE_FETCH.search(line):
         return "elsewhere:network-client-side"
     return None
 
@@ -408,7 +439,8 @@ def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
         Step("Configure the proxy for the client (HTTPS_PROXY / NO_PROXY, docker's proxy settings) and trust the "
              "proxy's root certificate, or bypass the proxy for *.azurecr.io and *.data.azurecr.io."),
         (DOCS_PROXY,),
-        confidence=_best(hits, _NET_STRONG, _NET_MEDIUM, 0.85, 0.7, 0.6),
+        confidence=max(0.92 if _STORAGE_FETCH.search(h.line) else _strength(h.line, _NET_STRONG, _NET_MEDIUM, 0.85,
+                                                                                0.7, 0.6) for h in hits),
     )
 
 
@@ -418,18 +450,18 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                ("rate limit", "rate-limit", "to source registry", "toomanyrequests", "too many requests", "429"),
                confidence=0.9),
     Recogniser("source-registry", ("elsewhere:source-registry",), _detect_source, _build_source,
-               any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS),
+               any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS, _IMPORT_PROSE),
                ("invalid message", "source registry", "source container registry", "source cannot",
                 "unable to access", "for cache rule", "upstream", "credential set", "error copying blobs",
                 "unauthori", "not authori", "refused", "authentication required", "incorrect username", "denied",
                 "forbidden", "401", "403",
-                "404", "not found", "manifest unknown"),
+                "404", "not found", "manifest unknown", "az acr import"),
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
                any_of(_KUBE_PULL, _KUBE_PROSE),
                ("failed to pull image", "errimagepull", "imagepullbackoff", "failed to pull and unpack",
                 "back-off pulling", "error: imagepull", "imagepullsecret", "check-acr", "attach-acr", "attach acr",
-                "kubelet", "pull secret"),
+                "kubelet", "pull secret", "pod"),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
@@ -439,21 +471,23 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "credhelpers", "token expired", "token has expired"),
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
-               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST),
+               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH),
                ("invalid reference", "invalidimagename", "could not parse", "must be lowercase", "must be canonical",
                 "invalid repository", "valid repository/tag", ".az", "azurecr.", "azurcr.", "azureacr.", "azurerc.",
-                "azruecr.", "azuercr.", "azurecrio", "privatelink.azurecr.io", "failed to pull image"),
+                "azruecr.", "azuercr.", "azurecrio", "privatelink.azurecr.io", "failed to pull image",
+                "push refers to", "put manifest docker.io", "requested access"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
-               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX),
-               (".azurecr.", "unexpected error", "panic:", "nil pointer", "attributeerror", "keyerror", "typeerror",
+               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE),
+               (".azurecr.", "413", "pin", "downgrad", "roll", "revert", "same ", "works", "succeeds",
+                "goes through", "unexpected error", "panic:", "nil pointer", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
-               any_of(_NET_STRONG, _NET_MEDIUM),
+               any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
                ("proxyconnect", "proxy authentication", "407 proxy", "proxyerror", "tunneling socket",
                 "signed certificate", "local issuer", "zscaler", "x509", "certificate_verify_failed", "corporate",
-                "certificate verify failed", "bad handshake", "lookup ",
+                "certificate verify failed", "bad handshake", "lookup ", "httpreadseeker", "blob.core.windows.net",
                 "_proxy", "ssl interception", "tls inspection"),
                confidence=0.75),
 )
