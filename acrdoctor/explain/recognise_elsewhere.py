@@ -207,10 +207,12 @@ _KUBE_PULL = re.compile(r"Failed to pull image|ErrImagePull|ImagePullBackOff|fai
 _KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|failed to fetch anonymous token|"
                         r"failed to authorize|no basic auth credentials|pull access denied|failed to fetch oauth token|"
                         r"\b403 Forbidden\b|insufficient_scope|may require authorization", re.IGNORECASE)
+#: Pods said (in prose) to fail pulling: the symptom, not its cause.
+_PODS_PROSE = (r"\bpods?\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|can ?not pull|can't pull|could not pull|"
+               r"unable to pull)")
 _KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr|kubelet ?identity|"
-                         r"kubeletidentity|pull secret|"
-                         r"\bpods?\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|can ?not pull|can't pull|could not pull|"
-                         r"unable to pull)", re.IGNORECASE)
+                         r"kubeletidentity|pull secret|" + _PODS_PROSE, re.IGNORECASE)
+_PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
 _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|"
                          r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName", re.IGNORECASE)
 
@@ -228,8 +230,10 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
 def _kube_conf(line: str) -> float:
     if _KUBE_PULL.search(line) and _KUBE_AUTH.search(line):
         return 0.9
-    if _KUBE_PROSE.search(line) and "check-acr" not in line.lower():
+    if _KUBE_PROSE.search(line) and "check-acr" not in line.lower() and not _PODS.search(line):
         return 0.7
+    if _PODS.search(line):
+        return 0.6
     return 0.45
 
 
