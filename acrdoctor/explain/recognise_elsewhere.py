@@ -110,19 +110,25 @@ _TARGET_REFUSAL = re.compile(r"does not have authorization to perform action|Aut
                          r"Access to registry|Response code: 429|toomanyrequests|too many requests", re.IGNORECASE)
 
 
+#: Words one of the source phrases holds (a cheap test before the long pattern).
+_SOURCE_WORDS = re.compile(r"source|upstream|credential set|copying blobs")
 #: A ticket saying an import fails: most import failures are the source's (prose, so a guess).
 _IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)",
                            re.IGNORECASE)
 
 
 def _detect_source(line: str, context: str, seen: Seen) -> str | None:
+    # Substring tests first: the phrase patterns are long alternations, and most lines reaching here are plain 4xx.
+    low = line.lower()
     if _ACR_CODES.search(line):
         return None
-    if _IMPORT_INVALID.search(line) or _SOURCE_PHRASE.search(line):
+    if ("invalid message" in low and _IMPORT_INVALID.search(line)) or (
+            _SOURCE_WORDS.search(low) and _SOURCE_PHRASE.search(line)):
         return "elsewhere:source-registry"
-    if _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
+    if "az acr import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
         return "elsewhere:source-registry"
-    if _AUTH_WORDS.search(line) and not _TARGET_REFUSAL.search(line) and _IMPORT_COMMAND.search(context):
+    if ("import" in context.lower() and _IMPORT_COMMAND.search(context) and _AUTH_WORDS.search(line)
+            and not _TARGET_REFUSAL.search(line)):
         return "elsewhere:source-registry"
     return None
 
@@ -175,7 +181,7 @@ _HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:r
 
 
 def _detect_hub(line: str, context: str, seen: Seen) -> str | None:
-    if _HUB_LIMIT.search(line) or _HUB_429.search(line):
+    if _HUB_LIMIT.search(line) or ("docker" in line.lower() and _HUB_429.search(line)):
         return "elsewhere:docker-hub-rate-limit"
     return None
 
@@ -324,8 +330,8 @@ _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could 
                           r"repository name must be lowercase|repository name must be canonical|"
                           r"invalid repository name|not a valid repository/tag", re.IGNORECASE)
 #: A login server spelled wrong: ``.azurecr.com``, ``azurcr.io``, ``azureacr.io``, ``azurerc.io``…
-_TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.(?:com|net|org)|azurecr\.oi|azurcr\.io|azureacr\.io|"
-                        r"azurerc\.io|azruecr\.io|azuercr\.io|azurecrio)\b", re.IGNORECASE)
+_TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.com|azurecr\.net|azurcr\.io|azureacr\.io|"
+                        r"azurerc\.io|azruecr\.io|azuercr\.io)\b", re.IGNORECASE)
 
 
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
@@ -361,7 +367,8 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
 
 #: A login server with the registry domain twice (``x.azurecr.us.azurecr.io``): the tool appended the suffix to a
 #: name that had one already (az aks check-acr given a sovereign-cloud login server).
-_DOUBLE_SUFFIX = re.compile(r"\.azurecr\.(?:io|us|cn)\.azurecr\.(?:io|us|cn)\b", re.IGNORECASE)
+_DOUBLE_SUFFIX = re.compile(r"\.azurecr\.io\.azurecr\.|\.azurecr\.us\.azurecr\.|\.azurecr\.cn\.azurecr\.",
+                            re.IGNORECASE)
 _BUG_STRONG = re.compile(r"The command failed with an unexpected error\. Here is the traceback|"
                          r"\bpanic: runtime error\b|\bpanic: assignment to entry in nil map|"
                          r"invalid memory address or nil pointer dereference", re.IGNORECASE)
@@ -369,7 +376,7 @@ _BUG_STRONG = re.compile(r"The command failed with an unexpected error\. Here is
 _TOO_LARGE = re.compile(r"\b413 Request Entity Too Large|status code:? 413\b|\bHTTP 413\b", re.IGNORECASE)
 #: Prose: another release or another client works with the same registry and credentials.
 _VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)? back|revert\w*)\b[^\n]{0,60}?"
-                            r"\b(?:previous|older|earlier|prior|last) (?:release|version)|"
+                            r"\b(?:previous|older|earlier) (?:release|version)|"
                             r"\bsame (?:registry|identity|token|credentials)\b[^\n]{0,60}?\b(?:works|pass|succeed)|"
                             r"\b(?:works|succeeds|goes through)\b[^\n]{0,80}?\bsame (?:registry|identity|token|"
                             r"credentials)\b", re.IGNORECASE)
@@ -380,8 +387,17 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
 
 
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
-    if (_BUG_STRONG.search(line) or _BUG_MEDIUM.search(line) or _DOUBLE_SUFFIX.search(line)
-            or _TOO_LARGE.search(line) or _VERSION_PROSE.search(line)):
+    low = line.lower()
+    if ("same " in low or "previous" in low or "older" in low or "earlier" in low) and _VERSION_PROSE.search(line):
+        return "elsewhere:client-bug"
+    if ("unexpected error" in low or "panic" in low or "invalid memory" in low) and _BUG_STRONG.search(line):
+        return "elsewhere:client-bug"
+    if ("error" in low or "exception" in low or "reference" in low or "traceback" in low) \
+            and _BUG_MEDIUM.search(line):
+        return "elsewhere:client-bug"
+    if ("io.azurecr." in low or "us.azurecr." in low or "cn.azurecr." in low) and _DOUBLE_SUFFIX.search(line):
+        return "elsewhere:client-bug"
+    if "413" in low and _TOO_LARGE.search(line):
         return "elsewhere:client-bug"
     return None
 
@@ -416,7 +432,7 @@ _STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open|blob\.core\.windows\.n
                             r"connection reset|connection refused|no such host|TLS handshake timeout)", re.IGNORECASE)
 _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
                          r"certificate verify failed|\bbad handshake\b|"
-                         r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b|SSL interception|TLS inspection",
+                         r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b",
                          re.IGNORECASE)
 
 
@@ -451,48 +467,41 @@ def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
                any_of(_HUB_LIMIT, _HUB_429),
-               ("rate limit", "rate-limit", "to source registry", "toomanyrequests", "too many requests", "429"),
+               ("rate limit", "rate-limit", "requests to source", "toomanyrequests", "too many requests", "429"),
                confidence=0.9),
     Recogniser("source-registry", ("elsewhere:source-registry",), _detect_source, _build_source,
                any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS, _IMPORT_PROSE),
-               ("invalid message", "source registry", "source container registry", "source cannot",
-                "unable to access", "for cache rule", "upstream", "credential set", "error copying blobs",
-                "unauthori", "not authori", "refused", "authentication required", "incorrect username", "denied",
-                "forbidden", "401", "403",
-                "404", "not found", "manifest unknown", "az acr import"),
+               ("invalid message", "source registry", "source container", "source cannot", "unable to access",
+                "for cache rule", "upstream", "credential set", "copying blobs", "unauthori", "not authori", "refused",
+                "authentication required", "incorrect username", "denied", "forbidden", "401", "403", "404",
+                "not found", "manifest unknown", "az acr import"),
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
                any_of(_KUBE_PULL, _KUBE_PROSE),
-               ("failed to pull image", "errimagepull", "imagepullbackoff", "failed to pull and unpack",
-                "back-off pulling", "error: imagepull", "imagepullsecret", "check-acr", "attach-acr", "attach acr",
-                "kubelet", "pull secret", "pod"),
+               ("imagepull", "to pull", "not pull", "n't pull", "pulling image", "check-acr", "attach", "kubelet",
+                "pull secret"),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("aadsts", "credentials", "docker-credential-", "refresh token", "az login", "interactive auth",
-                "stub received", "d-bus", "pass not", "gpg:", "credential helper", "credential-helper",
-                "credentialhelper", "credsstore",
-                "credhelpers", "token expired", "token has expired"),
+               ("cred", "aadsts", "refresh token", "az login", "interactive auth", "stub received", "d-bus",
+                "pass not", "gpg:"),
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
                any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH),
-               ("invalid reference", "invalidimagename", "could not parse", "must be lowercase", "must be canonical",
-                "invalid repository", "valid repository/tag", ".az", "azurecr.", "azurcr.", "azureacr.", "azurerc.",
-                "azruecr.", "azuercr.", "azurecrio", "privatelink.azurecr.io", "failed to pull image",
-                "push refers to", "put manifest docker.io", "requested access"),
+               ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
+                "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
+                "to pull", "[docker.io/", "manifest docker.io/", "requested access"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE),
-               (".azurecr.", "413", "pin", "downgrad", "roll", "revert", "same ", "works", "succeeds",
-                "goes through", "unexpected error", "panic:", "nil pointer", "attributeerror", "keyerror", "typeerror",
+               ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
+                "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
-               ("proxyconnect", "proxy authentication", "407 proxy", "proxyerror", "tunneling socket",
-                "signed certificate", "local issuer", "zscaler", "x509", "certificate_verify_failed", "corporate",
-                "certificate verify failed", "bad handshake", "lookup ", "httpreadseeker", "blob.core.windows.net",
-                "_proxy", "ssl interception", "tls inspection"),
+               ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
+                "httpreadseeker", "blob.core"),
                confidence=0.75),
 )
 
