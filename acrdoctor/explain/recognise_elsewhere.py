@@ -171,7 +171,7 @@ def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- Docker Hub rate limit ------------------------------------------------------------------------------------
 
-_HUB_LIMIT = re.compile(r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|"
+_HUB_LIMIT = re.compile(r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|download-rate-limit|"
                         r"too ?many ?requests to source registry|\bpull rate limit\b|docker hub rate limit",
                         re.IGNORECASE)
 _HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:registry-1\.docker\.io|index\.docker"
@@ -376,8 +376,10 @@ _BUG_STRONG = re.compile(r"The command failed with an unexpected error\. Here is
 _TOO_LARGE = re.compile(r"\b413 Request Entity Too Large|status code:? 413\b|\bHTTP 413\b", re.IGNORECASE)
 #: Prose: another release or another client works with the same registry and credentials.
 _VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)? back|revert\w*)\b[^\n]{0,60}?"
-                            r"\b(?:previous|older|earlier) (?:release|version)|"
+                            r"\b(?:previous|older|earlier)(?: [\w.-]+)? (?:release|version)|"
                             r"\bsame (?:registry|identity|token|credentials)\b[^\n]{0,60}?\b(?:works|pass|succeed)|"
+                            r"\b(?:pass(?:es)?|works|succeeds)\b[^\n]{0,60}?\bsame (?:registry|identity|token|"
+                            r"credentials)\b[^\n]{0,40}?\bsame (?:registry|identity|token|credentials)\b|"
                             r"\b(?:works|succeeds|goes through)\b[^\n]{0,80}?\bsame (?:registry|identity|token|"
                             r"credentials)\b", re.IGNORECASE)
 _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bKeyError: '|"
@@ -425,10 +427,14 @@ _NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b
                          r"tunneling socket could not be established|self[- ]signed certificate in certificate chain|"
                          r"unable to get local issuer certificate|\bZscaler\b|"
                          # the machine's own resolver (127.0.0.x / ::1, port 53) is down: local DNS, not ACR's
-                         r"lookup \S+ on (?:\[::1\]|127\.\d+\.\d+\.\d+):53\b", re.IGNORECASE)
+                         r"lookup \S+ on (?:\[::1\]|127\.\d+\.\d+\.\d+):53\b|"
+                         # Docker Hub itself unreachable from the client: its network, not any Azure registry
+                         r"registry-1\.docker\.io[^\n]*?(?:Client\.Timeout exceeded|i/o timeout|connection refused|"
+                         r"TLS handshake timeout|no such host)", re.IGNORECASE)
 #: Layers come from the registry's storage (``*.blob.core.windows.net``) or data endpoint: a client that reaches the
 #: login server but not those is blocked on its own side (firewall/proxy rules missing the storage host).
-_STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open|blob\.core\.windows\.net[^\n]*?(?:: EOF\b|i/o timeout|"
+_STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open: failed to do request|"
+                            r"blob\.core\.windows\.net[^\n]*?(?:: EOF\b|i/o timeout|"
                             r"connection reset|connection refused|no such host|TLS handshake timeout)", re.IGNORECASE)
 _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
                          r"certificate verify failed|\bbad handshake\b|"
@@ -501,7 +507,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
                ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
-                "httpreadseeker", "blob.core"),
+                "httpreadseeker", "blob.core", "registry-1.docker.io"),
                confidence=0.75),
 )
 
