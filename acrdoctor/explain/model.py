@@ -62,14 +62,15 @@ class Match:
     @property
     def variables(self) -> list[str]:
         """Shell variables the printed commands need because the text did not name them."""
-        return variables_in([*self.confirm.actions, *self.fix.actions])
+        return variables_in([*self.confirm.actions, *self.fix.actions,
+                             *(self.next_step.actions if self.next_step else ())])
 
     def variable_note(self) -> str | None:
         names = self.variables
         if not names:
             return None
         rev = {v: k.replace("_", " ") for k, v in VARIABLES.items()}
-        what = ", ".join(f"${n} ({rev.get(n, n.lower())})" for n in names)
+        what = ", ".join(f"${n} ({rev.get(n, n.lower().replace('_', ' '))})" for n in names)
         sets = " ".join(f"{n}=…" for n in names)
         return f"The text did not name {what}: set {'it' if len(names) == 1 else 'them'} first ({sets})."
 

@@ -46,7 +46,12 @@ def variables_in(actions: Iterable[object]) -> list[str]:
     for action in actions:
         for f in fields(action):  # type: ignore[arg-type]
             value = getattr(action, f.name)
-            values.extend((value.name,) if isinstance(value, RegistryRef) else (value,))
+            if isinstance(value, RegistryRef):
+                values.append(value.name)
+            elif isinstance(value, tuple):  # an argv (ReadCommand): its expressions count one by one
+                values.extend(value)
+            else:
+                values.append(value)
     return list(needed_variables(values))
 
 
@@ -78,6 +83,8 @@ class Names:
     connection: str | None = None
     #: The login server as written, with its port if the text gave one (``myreg.azurecr.io:443``).
     login_server: str | None = None
+    #: The ``--source`` of a pasted ``az acr import``: the image in another registry that ACR was asked to copy.
+    source_image: str | None = None
 
     def merged(self, other: Names) -> Names:
         """Fill the gaps of this one from ``other``."""
@@ -196,7 +203,7 @@ def from_command(line: str) -> Names:
     if not argv:
         return Names()
     group = argv[2] if argv[0] == "az" and len(argv) > 2 else (argv[1] if len(argv) > 1 else "")
-    registry = repository = tag = digest = None
+    registry = repository = tag = digest = source_image = None
     i = 0
     while i < len(argv):
         arg, value = argv[i], (argv[i + 1] if i + 1 < len(argv) else None)
@@ -213,6 +220,8 @@ def from_command(line: str) -> Names:
                     registry = value
             elif arg == "--repository":
                 repository = value
+            elif arg == "--source" and group == "import":
+                source_image = value
             elif arg in ("--image", "-t", "--t"):
                 repository, tag, digest = _split_image(value)
         i += 1
@@ -220,7 +229,7 @@ def from_command(line: str) -> Names:
         registry = registry.lower().split(".azurecr.")[0].removeprefix("https://")
         if not re.fullmatch(_REG_NAME, registry):
             registry = None
-    return Names(registry=registry, repository=repository, tag=tag, digest=digest)
+    return Names(registry=registry, repository=repository, tag=tag, digest=digest, source_image=source_image)
 
 
 def _named_not_found(line: str) -> tuple[int, str] | None:

@@ -147,7 +147,7 @@ def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
                                "list credential sets and their health"))
         where = "the upstream registry of a cache rule"
     else:
-        confirm = (ReadCommand(("docker", "manifest", "inspect", variable("SOURCE_IMAGE")),
+        confirm = (ReadCommand(("docker", "manifest", "inspect", n.get("source_image")),
                                "read the source image from this machine"),)
         where = "the source registry of the import"
     return Built(
