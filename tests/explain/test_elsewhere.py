@@ -152,7 +152,10 @@ def test_the_login_server_named_elsewhere_in_the_text_fills_the_match() -> None:
 # --- ticket mode ---------------------------------------------------------------------------------------------------
 
 TICKET = ("Hi team, our nightly job copies base images into our registry shipreg01 and since Monday it fails.\n"
-          + IMPORT_401 + "\nWe did not change any role assignments. Can you help?")
+          + IMPORT_401 + "\nWe did not change any role assignments.\nThe job log is long.\nIt retries.\n"
+          "From a laptop at home the same registry also said:\n"
+          "Error response from daemon: denied: client with IP '198.51.100.7' is not allowed access. Refer "
+          "https://aka.ms/acr/firewall to grant access.\nCan you help?")
 
 
 def test_explain_ticket_puts_the_most_likely_cause_first() -> None:
@@ -166,7 +169,9 @@ def test_ticket_cli_console_and_json() -> None:
     r = CliRunner().invoke(cli, ["explain", "--ticket", TICKET])
     assert r.exit_code == 0, r.output
     assert "Most likely: elsewhere:source-registry" in r.output
-    assert "Also possible:" in r.output
+    assert "Also possible:" in r.output and "network-access-denied" in r.output
+    # The cause elsewhere comes first, so the firewall answer's fix is kept as words, not commands.
+    assert "az acr network-rule add" not in r.output
     r = CliRunner().invoke(cli, ["explain", "--ticket", "--output", "json", TICKET])
     data = json.loads(r.output)
     assert data["mode"] == "ticket" and data["schema_version"] == 2
