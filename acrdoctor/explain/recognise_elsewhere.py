@@ -91,7 +91,10 @@ _ACR_CODES = re.compile(r"CONNECTIVITY_\w+_ERROR|LOGIN_SERVER_ERROR")
 _IMPORT_INVALID = re.compile(r"\bInvalid message (?:Unauthorized|Forbidden|Not ?Found|Bad ?Request|Too ?Many|"
                              r"Denied|Conflict)", re.IGNORECASE)
 _SOURCE_PHRASE = re.compile(
-    r"(?:with|from|to|for|on|at) (?:the )?source registry|source registry (?:for cache rule|returned|responded|"
+    r"(?:with|from|to|for|on|at|in) (?:the )?source registry|Unable to find manifest digest|"
+    r"No value specified for Docker-Content-Digest|"
+    # the import's deployment wrapper: "Operation registries-<id> failed. Resource …/registries/X <source's answer>"
+    r"Operation registries-[0-9a-f-]+ failed|source registry (?:for cache rule|returned|responded|"
     r"refused|denied|unauthori[sz]ed|could not|can ?not|is not|was not)|(?:The )?source container registry can not"
     r" be found|Source cannot be found|unable to access (?:the )?source|(?:from|source) '[^']*' for cache rule|"
     r"\bupstream (?:registry )?(?:returned|responded|refused|denied|unauthori[sz]ed|authentication|credentials?|"
@@ -107,11 +110,17 @@ _AUTH_WORDS = re.compile(r"\bunauthori[sz]ed\b|authentication required|incorrect
 _TARGET_REFUSAL = re.compile(r"does not have authorization to perform action|AuthorizationFailed|"
                              r"client with IP|ResourceNotFound|was not found|could not be found|"
                          # az's own message about the target registry's token (a 401, or a 429 throttle)
-                         r"Access to registry|Response code: 429|toomanyrequests|too many requests", re.IGNORECASE)
+                         r"Access to registry|Response code: 429|toomanyrequests|too many requests|"
+                         # the target itself refusing the write: its lock, quota, firewall or resource lock
+                         r"disallowed|quota|ScopeLocked|not allowed access", re.IGNORECASE)
 
 
+#: The target registry refusing the imported image's write: ACR's own answer inside the import's wrapper.
+_TARGET_WRITE = re.compile(r"disallowed|quota|ScopeLocked|not allowed access|does not have authorization",
+                           re.IGNORECASE)
 #: Words one of the source phrases holds (a cheap test before the long pattern).
-_SOURCE_WORDS = re.compile(r"source|upstream|credential set|copying blobs")
+_SOURCE_WORDS = re.compile(r"source|upstream|credential set|copying blobs|manifest digest|docker-content-digest|"
+                           r"operation registries-")
 #: A ticket saying an import fails: most import failures are the source's (prose, so a guess).
 _IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)",
                            re.IGNORECASE)
@@ -122,8 +131,8 @@ def _detect_source(line: str, context: str, seen: Seen) -> str | None:
     low = line.lower()
     if _ACR_CODES.search(line):
         return None
-    if ("invalid message" in low and _IMPORT_INVALID.search(line)) or (
-            _SOURCE_WORDS.search(low) and _SOURCE_PHRASE.search(line)):
+    if (("invalid message" in low and _IMPORT_INVALID.search(line)) or (
+            _SOURCE_WORDS.search(low) and _SOURCE_PHRASE.search(line))) and not _TARGET_WRITE.search(line):
         return "elsewhere:source-registry"
     if "az acr import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
         return "elsewhere:source-registry"
@@ -274,7 +283,11 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"error (?:getting|storing|saving|listing) credentials|docker-credential-[a-z-]+|"
                           r"refresh token has expired|Please run ['\"]?az login|Interactive authentication is needed|"
                           r"run ['\"`]?az login['\"`]? to (?:setup|set up|access)|The stub received bad data|"
-                          r"Cannot autolaunch D-Bus|pass not initiali[sz]ed|gpg: decryption failed", re.IGNORECASE)
+                          r"Cannot autolaunch D-Bus|pass not initiali[sz]ed|gpg: decryption failed|"
+                          # the Azure SDKs' client-side credential chain found no usable identity on this machine
+                          r"DefaultAzureCredential failed to retrieve a token|CredentialUnavailableError|"
+                          r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
+                          r"authentication unavailable", re.IGNORECASE)
 _CRED_MEDIUM = re.compile(r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
                           r"az login (?:session )?(?:has )?expired|"
                           r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
@@ -424,6 +437,7 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
 # --- network on the client side (proxy, TLS interception) ------------------------------------------------------------
 
 _NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b407 Proxy|\bProxyError\b|"
+                         r"\b407 from proxy|Proxy CONNECT aborted|"
                          r"tunneling socket could not be established|self[- ]signed certificate in certificate chain|"
                          r"unable to get local issuer certificate|\bZscaler\b|"
                          # the machine's own resolver (127.0.0.x / ::1, port 53) is down: local DNS, not ACR's
@@ -477,7 +491,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.9),
     Recogniser("source-registry", ("elsewhere:source-registry",), _detect_source, _build_source,
                any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS, _IMPORT_PROSE),
-               ("invalid message", "source registry", "source container", "source cannot", "unable to access",
+               ("invalid message", "source registry", "source container", "manifest digest", "docker-content-digest",
+                "operation registries-", "source cannot", "unable to access",
                 "for cache rule", "upstream", "credential set", "copying blobs", "unauthori", "not authori", "refused",
                 "authentication required", "incorrect username", "denied", "forbidden", "401", "403", "404",
                 "not found", "manifest unknown", "az acr import"),
