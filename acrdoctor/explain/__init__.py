@@ -16,10 +16,10 @@ engine; never a collector, pre-flight or fix.
 from __future__ import annotations
 
 from .catalogue import FAILURE_MODES
-from .core import explain, explain_chunks, explain_file, explain_stream
+from .core import explain, explain_chunks, explain_file, explain_stream, explain_ticket
 from .model import Explanation, Match, Step
 from .names import Names
-from .render import EXPLAIN_SCHEMA_VERSION, explanation_to_dict, render_console, render_json
+from .render import EXPLAIN_SCHEMA_VERSION, explanation_to_dict, render_console, render_json, render_ticket
 
 __all__ = [
     "EXPLAIN_SCHEMA_VERSION",
@@ -32,7 +32,9 @@ __all__ = [
     "explain_chunks",
     "explain_file",
     "explain_stream",
+    "explain_ticket",
     "explanation_to_dict",
     "render_console",
     "render_json",
+    "render_ticket",
 ]

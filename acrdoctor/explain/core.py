@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
-from .model import Explanation, Match
-from .names import Names, around, registry_in
+from .model import MAX_EVIDENCE, Explanation, Match, Step
+from .names import Names, around, login_server_in, registry_in
+from .next_steps import with_next_steps
 from .reading import logical_lines, stream_chunks, string_chunks
+from .recognise_elsewhere import ELSEWHERE
 from .recognisers import Hit, Recogniser, fold
 
 #: How many lines before a hit classify it (the command that was run, "Deleting tags for repository: …").
@@ -25,10 +27,26 @@ CONTEXT_LINES = 8
 #: How many lines after a hit lend it names.
 AFTER_LINES = 2
 EVIDENCE_CHARS = 400
+#: An ACR match this many lines or fewer from a cause elsewhere explains the same error (kubelet events, an import's
+#: deployment error and its JSON body span a few lines).
+SAME_LINES = 2
+#: A cause elsewhere this sure or more outranks ACR answers for the same lines; a prose guess below it does not.
+ELSEWHERE_FLOOR = 0.6
 #: Distinct hits kept per failure mode to build its explanation (targets, notes); every hit is counted.
 MAX_KEPT_HITS = 100
 
 _RANK = {rec: i for i, rec in enumerate(RECOGNISERS)}
+#: Each keyword with the ranks of the recognisers that hold it.
+_OWNERS: tuple[tuple[str, frozenset[int]], ...] = tuple(
+    (k, frozenset(i for i, r in enumerate(RECOGNISERS) if k in r.keywords)) for k in KEYWORDS)
+#: The keywords that gate a line, without those that contain another (a line holding "statuscode=401" holds "401"):
+#: the same lines pass, for fewer substring tests on every line of a log.
+#: Short words that many keywords contain: gating on them instead passes the same lines and few others, for far
+#: fewer substring tests per line (the recognisers' own keywords then decide, exactly as before).
+_COVERS = ("pull", "auth", "source", "limit", "many", "error", "proxy", "certif", "valid", "reference", "import",
+           "cred", "denied")
+_GATE_WORDS = (*_COVERS, *KEYWORDS)
+_GATE = tuple(dict.fromkeys(k for k in _GATE_WORDS if not any(o != k and o in k for o in _GATE_WORDS)))
 _MEMORY = tuple(dict.fromkeys(p for rec in RECOGNISERS for p in rec.remembers))
 #: A line that gives a registry name holds one of these (host, ARM id, "registry '…'", an az acr command).
 _REGISTRY_WORDS = ("acr", "azurecr", "registr")
@@ -84,6 +102,7 @@ class _Scan:
         self.groups: dict[tuple[Recogniser, str], _Group] = {}
         self.seen: set[re.Pattern[str]] = set()
         self.registry: str | None = None
+        self.login_server: str | None = None
         self.lines = 0
 
     def line(self, index: int, line: str) -> None:
@@ -94,10 +113,12 @@ class _Scan:
         entry = _Seen(index, line)
         self.window.append(entry)
         low = fold(line)
-        if line and _holds_any(low, KEYWORDS):
+        if line and _holds_any(low, _GATE):
             self._detect(entry, low)
         if self.registry is None and _holds_any(low, _REGISTRY_WORDS):
             self.registry = registry_in(line)
+        if self.login_server is None and "azurecr." in low:
+            self.login_server = login_server_in(line)
         while self.pending and self.pending[0][0] <= index - AFTER_LINES:
             self._resolve()
 
@@ -105,9 +126,14 @@ class _Scan:
         """Run the recognisers whose keywords the line holds; queue what they find until it can be named."""
         context: str | None = None
         seen = frozenset(self.seen)
-        for rec in RECOGNISERS:
-            if not _holds_any(low, rec.keywords):
-                continue
+        # One pass over the keywords finds every recogniser the line concerns, in rank order (instead of one pass
+        # over each recogniser's keywords).
+        ranks: set[int] = set()
+        for word, owners in _OWNERS:
+            if word in low:
+                ranks.update(owners)
+        for rank in sorted(ranks):
+            rec = RECOGNISERS[rank]
             if context is None:
                 context = "\n".join(s.line for s in list(self.window)[-(CONTEXT_LINES + 1):])
             mode = rec.detect(entry.line, context, seen)
@@ -128,28 +154,82 @@ class _Scan:
             group = self.groups[(rec, mode)] = _Group(rec, mode)
         group.add(Hit(index, window[at].line, names, context))
 
+    def _named(self, hit: Hit) -> Hit:
+        """The hit with the registry and login server the text names elsewhere, where its own lines name none."""
+        fill: dict[str, str] = {}
+        if not hit.names.registry and self.registry:
+            fill["registry"] = self.registry
+        if not hit.names.login_server and self.login_server and (
+                (hit.names.registry or self.registry or "").lower() == self.login_server.split(".", 1)[0].lower()):
+            fill["login_server"] = self.login_server
+        return replace(hit, names=replace(hit.names, **fill)) if fill else hit
+
     def finish(self) -> Explanation:
         while self.pending:
             self._resolve()
         catalogue = _catalogue_slugs()
         matches: list[tuple[int, int, Match]] = []
+        lines_of: dict[int, frozenset[int]] = {}
         for group in self.groups.values():
-            hits = [h if h.names.registry or not self.registry else replace(h, names=replace(h.names,
-                                                                                           registry=self.registry))
-                    for h in group.kept]
+            hits = [self._named(h) for h in group.kept]
             built = group.rec.build(group.mode, hits)
             first = hits[0]
-            evidence = first.line if len(first.line) <= EVIDENCE_CHARS else first.line[:EVIDENCE_CHARS] + "…"
+            evidence = _cut(first.line)
+            quoted: dict[str, int] = {}
+            for h in hits:
+                if len(quoted) >= MAX_EVIDENCE:
+                    break
+                quoted.setdefault(_cut(h.line), h.index + 1)
             matches.append((first.index, _RANK[group.rec], Match(
                 failure_mode=group.mode, title=built.title, message=built.message, cause=built.cause,
                 extracted=built.extracted or first.names, confirm=built.confirm, fix=built.fix, docs=built.docs,
                 occurrences=group.count, evidence=evidence, in_catalogue=group.mode in catalogue,
                 notes=built.notes, first_line=first.index + 1, targets=tuple(h.names for h in hits),
                 confidence=built.confidence if built.confidence is not None else group.rec.confidence,
-                next_step=built.next_step,
+                next_step=built.next_step, evidence_lines=tuple((n, t) for t, n in quoted.items()),
             )))
+            lines_of[id(matches[-1][2])] = frozenset(h.index for h in hits)
         matches.sort(key=lambda m: m[:2])
-        return Explanation(tuple(m for _, _, m in matches), self.lines)
+        ordered = prefer_elsewhere([m for _, _, m in matches], lines_of)
+        return Explanation(tuple(with_next_steps(ordered)), self.lines)
+
+
+def _cut(line: str) -> str:
+    return line if len(line) <= EVIDENCE_CHARS else line[:EVIDENCE_CHARS] + "…"
+
+
+def _near(a: frozenset[int], b: frozenset[int]) -> bool:
+    return any(abs(i - j) <= SAME_LINES for i in a for j in b)
+
+
+def prefer_elsewhere(matches: list[Match], lines_of: dict[int, frozenset[int]]) -> list[Match]:
+    """Keep ACR answers below a cause elsewhere that explains the same lines, and withhold their fixes then.
+
+    A 401 inside an ``az acr import`` error is the source registry's; the generic 401 recogniser still reads it as
+    ACR's. Ranking that ACR answer first would print a grant or an unlock for a problem that is not in the registry,
+    so an ACR match within :data:`SAME_LINES` lines of an ``elsewhere:*`` match of at least
+    :data:`ELSEWHERE_FLOOR` confidence is ranked just below it. When a cause elsewhere ends up first, no ACR answer
+    prints a command that changes something: its fix is kept as words, to act on once that cause is ruled out.
+    """
+    elsewhere = [m for m in matches if m.failure_mode.startswith(ELSEWHERE) and m.confidence >= ELSEWHERE_FLOOR]
+    if not elsewhere:
+        return matches
+    out: list[Match] = []
+    for m in matches:
+        if m.failure_mode.startswith(ELSEWHERE):
+            out.append(m)
+            continue
+        over = [e for e in elsewhere if _near(lines_of.get(id(m), frozenset()), lines_of.get(id(e), frozenset()))]
+        if over:
+            cap = max(e.confidence for e in over) - 0.05
+            m = replace(m, confidence=round(min(m.confidence, cap), 2))
+        out.append(m)
+    top = max(out, key=lambda m: m.confidence)
+    if not top.failure_mode.startswith(ELSEWHERE):
+        return out
+    return [m if m.failure_mode.startswith(ELSEWHERE) or not m.fix.commands else replace(m, fix=Step(
+        f"Not printed: the text points first to a cause outside ACR ({top.failure_mode}). Only if that is ruled "
+        f"out: {m.fix.summary}", notes=m.fix.notes)) for m in out]
 
 
 def explain_chunks(chunks: Iterable[str]) -> Explanation:
@@ -163,6 +243,12 @@ def explain_chunks(chunks: Iterable[str]) -> Explanation:
 def explain(text: str) -> Explanation:
     """Find every known ACR failure in ``text`` (an error message, a log, a pasted command and its output)."""
     return explain_chunks(string_chunks(text))
+
+
+def explain_ticket(text: str) -> Explanation:
+    """A whole support ticket (prose plus pasted logs) explained as one answer: ``most_likely`` first, then the
+    rest of ``ranked``. The same reading as :func:`explain`; what differs is how the answer is presented."""
+    return explain(text)
 
 
 def explain_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> Explanation:

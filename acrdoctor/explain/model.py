@@ -8,6 +8,9 @@ from acrdoctor.actions import Action
 
 from .names import VARIABLES, Names, variables_in
 
+#: How many triggering lines a match quotes as its evidence.
+MAX_EVIDENCE = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -53,18 +56,21 @@ class Match:
     #: What to collect when the text is not enough to be sure: read-only commands (``acrdoctor bundle-script``,
     #: an ``az`` read). None when the text settles it.
     next_step: Step | None = None
+    #: The lines that triggered it, as (logical line number, text): up to :data:`MAX_EVIDENCE` distinct ones.
+    evidence_lines: tuple[tuple[int, str], ...] = ()
 
     @property
     def variables(self) -> list[str]:
         """Shell variables the printed commands need because the text did not name them."""
-        return variables_in([*self.confirm.actions, *self.fix.actions])
+        return variables_in([*self.confirm.actions, *self.fix.actions,
+                             *(self.next_step.actions if self.next_step else ())])
 
     def variable_note(self) -> str | None:
         names = self.variables
         if not names:
             return None
         rev = {v: k.replace("_", " ") for k, v in VARIABLES.items()}
-        what = ", ".join(f"${n} ({rev.get(n, n.lower())})" for n in names)
+        what = ", ".join(f"${n} ({rev.get(n, n.lower().replace('_', ' '))})" for n in names)
         sets = " ".join(f"{n}=…" for n in names)
         return f"The text did not name {what}: set {'it' if len(names) == 1 else 'them'} first ({sets})."
 
@@ -85,6 +91,12 @@ class Explanation:
         """The matches by confidence, most likely cause first; on a tie, the one the text shows first."""
         order = {id(m): i for i, m in enumerate(self.matches)}
         return tuple(sorted(self.matches, key=lambda m: (-m.confidence, order[id(m)])))
+
+    @property
+    def most_likely(self) -> Match | None:
+        """The answer a ticket gets first: the highest-confidence match, or None when nothing was recognised."""
+        ranked = self.ranked
+        return ranked[0] if ranked else None
 
     def exit_code(self) -> int:
         return 0 if self.matches else 1

@@ -32,6 +32,7 @@ VARIABLES: Mapping[str, str] = {
     "client_ip": "CLIENT_IP",
     "connection": "CONNECTION",
     "source_image": "SOURCE_IMAGE",
+    "login_server": "LOGIN_SERVER",
 }
 
 def placeholder(name: str) -> ShellExpr:
@@ -45,7 +46,12 @@ def variables_in(actions: Iterable[object]) -> list[str]:
     for action in actions:
         for f in fields(action):  # type: ignore[arg-type]
             value = getattr(action, f.name)
-            values.extend((value.name,) if isinstance(value, RegistryRef) else (value,))
+            if isinstance(value, RegistryRef):
+                values.append(value.name)
+            elif isinstance(value, tuple):  # an argv (ReadCommand): its expressions count one by one
+                values.extend(value)
+            else:
+                values.append(value)
     return list(needed_variables(values))
 
 
@@ -75,6 +81,10 @@ class Names:
     action_name: str | None = None
     correlation_id: str | None = None
     connection: str | None = None
+    #: The login server as written, with its port if the text gave one (``myreg.azurecr.io:443``).
+    login_server: str | None = None
+    #: The ``--source`` of a pasted ``az acr import``: the image in another registry that ACR was asked to copy.
+    source_image: str | None = None
 
     def merged(self, other: Names) -> Names:
         """Fill the gaps of this one from ``other``."""
@@ -96,6 +106,27 @@ _HOST = re.compile(rf"\b({_REG_NAME})(?:\.[a-z0-9-]+\.data)?\.azurecr\.(?:io|cn|
                    re.IGNORECASE)
 _ARM_ID = re.compile(r"/providers/Microsoft\.ContainerRegistry/registries/([A-Za-z0-9]{5,50})", re.IGNORECASE)
 _QUOTED_REGISTRY = re.compile(rf"registry (?:login server )?['\"]({_REG_NAME})['\"]", re.IGNORECASE)
+#: A login server as written (not the tail of a data endpoint, nor of a doubled suffix), with its port if any.
+_LOGIN_SERVER = re.compile(r"(?<![\w.-])([A-Za-z0-9]{5,50}\.azurecr\.(?:io|cn|us)(?::\d{1,5})?)(?![\w-]|\.[a-z])",
+                           re.IGNORECASE)
+#: Prose naming the registry: "our registry contosoprod", "the ACR called `teamacr01`", "registry named X".
+_PROSE_REGISTRY = re.compile(r"\b(?:(?:our|my)\s+(?:registry|ACR|acr)(?:\s+(?:is\s+)?(?:named|called))?|"
+                             r"(?:registry|ACR|acr)\s+(?:is\s+)?(?:named|called))"
+                             r"\s+[`'\"]?([a-z0-9]{5,50})[`'\"]?(?=[\s.,;:)!?]|$)|"
+                             r"\b(?:registry|ACR|acr)\s+(?:`([a-z0-9]{5,50})`|([a-z]{2,40}[0-9][a-z0-9]{0,40}))"
+                             r"(?=[\s.,;:)!?]|$)")
+#: Words that follow "registry"/"ACR" in prose without being its name.
+_NOT_A_NAME = frozenset({
+    "about", "admin", "after", "again", "already", "always", "another", "anymore", "around", "based", "because",
+    "before", "being", "called", "cannot", "carries", "cleanup", "config", "configured", "contains", "could",
+    "delete", "deleted", "deletes", "deletion", "doesnt", "either", "empty", "every", "failed", "failing", "fails",
+    "firewall", "first", "from", "getting", "gives", "growing", "happens", "holds", "images", "instance", "itself",
+    "keeps", "level", "limit", "listed", "login", "looks", "named", "network", "never", "nothing", "often", "other",
+    "pricing", "private", "public", "purge", "quota", "really", "refuses", "registry", "reports", "repository",
+    "request", "returned", "returns", "right", "said", "says", "settings", "should", "showed", "shows", "since",
+    "size", "still", "storage", "suddenly", "tasks", "tells", "their", "there", "these", "thing", "those", "through",
+    "throws", "tokens", "usage", "using", "went", "which", "while", "within", "without", "works", "would", "write",
+})
 DIGEST = re.compile(r"\bsha256:[0-9a-f]{64}\b")
 _REPO = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
 _TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
@@ -132,6 +163,12 @@ _NAME_IS_NOT_REGISTRY = frozenset({
 })
 
 
+def login_server_in(line: str) -> str | None:
+    """The first login server the line names as written (with its port), or None."""
+    m = _LOGIN_SERVER.search(line)
+    return m.group(1) if m else None
+
+
 def _valid_ip(candidate: str) -> str | None:
     try:
         return str(ipaddress.ip_address(candidate.rstrip(".:")))
@@ -156,14 +193,17 @@ def from_command(line: str) -> Names:
     match = _COMMAND_START.search(line)
     if not match:
         return Names()
+    command = match.group(1)
+    if match.start(1) > 0 and line[match.start(1) - 1] == "`":
+        command = command.split("`", 1)[0]  # a command quoted inside a sentence ends at its closing backtick
     try:
-        argv = shlex.split(match.group(1), comments=False)
+        argv = shlex.split(command, comments=False)
     except ValueError:
-        argv = match.group(1).split()
+        argv = command.split()
     if not argv:
         return Names()
     group = argv[2] if argv[0] == "az" and len(argv) > 2 else (argv[1] if len(argv) > 1 else "")
-    registry = repository = tag = digest = None
+    registry = repository = tag = digest = source_image = None
     i = 0
     while i < len(argv):
         arg, value = argv[i], (argv[i + 1] if i + 1 < len(argv) else None)
@@ -180,6 +220,8 @@ def from_command(line: str) -> Names:
                     registry = value
             elif arg == "--repository":
                 repository = value
+            elif arg == "--source" and group == "import":
+                source_image = value
             elif arg in ("--image", "-t", "--t"):
                 repository, tag, digest = _split_image(value)
         i += 1
@@ -187,7 +229,7 @@ def from_command(line: str) -> Names:
         registry = registry.lower().split(".azurecr.")[0].removeprefix("https://")
         if not re.fullmatch(_REG_NAME, registry):
             registry = None
-    return Names(registry=registry, repository=repository, tag=tag, digest=digest)
+    return Names(registry=registry, repository=repository, tag=tag, digest=digest, source_image=source_image)
 
 
 def _named_not_found(line: str) -> tuple[int, str] | None:
@@ -226,11 +268,7 @@ def from_line(line: str) -> Names:
     """Every name one logical line gives, the most specific source first."""
     registry = repository = tag = digest = None
     cmd = from_command(line)
-    for pattern in (_ARM_ID, _HOST, _QUOTED_REGISTRY):
-        m = pattern.search(line)
-        if m:
-            registry = m.group(1).lower()
-            break
+    registry = _registry_of(line)
     m = _DETAIL_NAME.search(line) or _REVISION.search(line)
     if m:
         repository = m.group(1)
@@ -264,6 +302,7 @@ def from_line(line: str) -> Names:
         client_ip=_valid_ip(ip_match.group(1)) if ip_match else None,
         correlation_id=corr.group(1) if corr else None,
         connection=conn.group(1) if conn and not conn.group(1).lower().startswith("sha256") else None,
+        login_server=login_server_in(line),
     )
     return cmd.merged(names) if cmd != Names() else names
 
@@ -275,10 +314,19 @@ def registry_in(line: str) -> str | None:
     registry = from_command(line).registry
     if registry:
         return registry
+    return _registry_of(line)
+
+
+def _registry_of(line: str) -> str | None:
+    """The most specific mention: ARM id, host, ``registry '…'``, then prose ("our registry contosoprod")."""
     for pattern in (_ARM_ID, _HOST, _QUOTED_REGISTRY):
         m = pattern.search(line)
         if m:
             return m.group(1).lower()
+    for m in _PROSE_REGISTRY.finditer(line):
+        name = next(g for g in m.groups() if g)
+        if name not in _NOT_A_NAME and not name.isdigit():
+            return name
     return None
 
 

@@ -105,7 +105,7 @@ def test_manifest_unknown_on_pull_is_a_broken_index_child() -> None:
     m = only(b.BROKEN_INDEX_PULL)
     assert m.failure_mode == "broken-index-references" and m.in_catalogue
     assert m.extracted.as_dict() == {"registry": "contosoreg", "repository": "web/app", "tag": "1.4",
-                                     "digest": b.DIGEST_459}
+                                     "digest": b.DIGEST_459, "login_server": "contosoreg.azurecr.io"}
     assert "az acr manifest show --registry contosoreg --name web/app:1.4" in m.confirm.commands
     assert ('az acr import --name contosoreg --source "$SOURCE_IMAGE" --image web/app:1.4 --force'
             in m.fix.commands)

@@ -54,6 +54,7 @@ def answer(text: str) -> dict[str, Any]:
     del data["lines"]
     for m in data["matches"]:
         del m["first_line"]
+        m["evidence"] = [e["text"] for e in m["evidence"]]
     return data
 
 

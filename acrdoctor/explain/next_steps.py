@@ -1,0 +1,85 @@
+"""What to collect when the text is not enough: read-only commands attached to uncertain or competing answers.
+
+A ticket that says "the portal still shows 480 GB" can mean untagged manifests, shared layers, soft delete or
+asynchronous reclaim; a bare 401 can be a missing role or an expired token. Rather than pick one and print its fix
+with false confidence, an answer below :data:`SURE` confidence, or one whose runner-up is within :data:`CLOSE`,
+gets a ``next_step``: the exact ``acrdoctor bundle-script`` that gathers the registry's facts, and the one or two
+``az`` reads that tell the candidates apart. Every command here only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from acrdoctor.actions import Action, RegistryRef, shell_join
+
+from .actions import CheckHealth, ListManifestMetadata, ListRoleAssignments, ShowRegistry, ShowUsage
+from .model import Match, Step
+
+#: Below this confidence the text alone does not settle the cause.
+SURE = 0.7
+#: A runner-up this close in confidence is a real alternative.
+CLOSE = 0.1
+
+_STORAGE = frozenset({"dangling-manifests", "shared-layers", "storage-accounting", "retention-policy", "soft-delete",
+                      "storage-limit"})
+_ACCESS = frozenset({"delete-permission", "authentication-required", "purge-task-access"})
+_NETWORK = frozenset({"network-access-denied", "private-endpoints-block-registry-delete", "connectivity-dns",
+                      "connectivity-ssl", "connectivity-challenge", "connectivity-aad-login",
+                      "connectivity-refresh-token", "connectivity-access-token", "login-server-not-found",
+                      "connectivity-unreachable", "throttling"})
+
+
+@dataclass(frozen=True, slots=True)
+class BundleScript(Action):
+    """``acrdoctor bundle-script``: the az script that writes every fact diagnose needs, for whoever can run az."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["acrdoctor", "bundle-script", "--registry", self.registry.name]),)
+
+    def describe(self) -> str:
+        return "write the script that collects a bundle"
+
+
+def _reads(m: Match) -> tuple[Action, ...]:
+    n = m.extracted
+    ref = RegistryRef(n.get("registry"))
+    mode = m.failure_mode
+    if mode in _STORAGE:
+        return (ShowUsage(ref), ListManifestMetadata(ref, n.get("repository")))
+    if mode in _ACCESS:
+        return (ListRoleAssignments(ref), ShowRegistry(ref, "roleAssignmentMode", "tsv"))
+    if mode in _NETWORK:
+        return (CheckHealth(ref),)
+    if mode.startswith("elsewhere:"):
+        return ()
+    return (CheckHealth(ref),)
+
+
+def next_step_for(m: Match, rivals: Sequence[Match]) -> Step:
+    """Read-only commands that tell ``m`` from its ``rivals`` (or confirm it when the text was thin)."""
+    actions: list[Action] = list(_reads(m))
+    for r in rivals:
+        actions += [a for a in _reads(r) if a not in actions]
+    if not m.failure_mode.startswith("elsewhere:") or any(not r.failure_mode.startswith("elsewhere:") for r in rivals):
+        actions.append(BundleScript(RegistryRef(m.extracted.get("registry"))))
+    names = ", ".join(r.failure_mode for r in rivals)
+    why = (f"The text fits {names} almost as well." if rivals else
+           "The text describes the symptom but not the error itself.")
+    return Step(why + " Collect these (they only read) and explain their output, or run the bundle script and "
+                "`acrdoctor diagnose --bundle` on what it writes.", tuple(actions))
+
+
+def with_next_steps(matches: Sequence[Match]) -> list[Match]:
+    """The matches, each uncertain or contested one given a ``next_step`` unless its recogniser chose one."""
+    out: list[Match] = []
+    for m in matches:
+        rivals = [r for r in matches if r is not m and r.failure_mode != m.failure_mode
+                  and abs(r.confidence - m.confidence) <= CLOSE]
+        if m.next_step is None and (m.confidence < SURE or rivals):
+            m = replace(m, next_step=next_step_for(m, rivals))
+        out.append(m)
+    return out

@@ -1,0 +1,530 @@
+"""Failures whose cause is NOT the Azure container registry: say where the cause is, and print no ACR fix.
+
+A 401 or a 429 in a pasted log is not always ACR's. During ``az acr import`` the 401 is the *source* registry's
+(Azure/acr#181, #449, #457: ``Invalid message Unauthorized Unauthorized {"errors":[...]}`` inside the import's
+deployment error); a cache rule names its upstream (``authentication required with source registry for cache rule
+'docker-io'``, Azure/acr#599; ``too many requests to source registry for cache rule``, Azure/acr#754); Docker Hub
+answers ``toomanyrequests: You have reached your pull rate limit``; kubelet reports ``Failed to pull image … 401
+Unauthorized`` when the cluster has no pull secret or is not attached to the registry; a docker credential helper or
+an expired ``az login`` session fails on the client (``error getting credentials``, ``AADSTS700082``); a malformed
+name fails before any registry is asked (``invalid reference format``); a proxy or TLS interception breaks the
+connection (``proxyconnect tcp``, ``x509: certificate signed by unknown authority``); and a client can simply crash
+(``The command failed with an unexpected error. Here is the traceback:``).
+
+Telling a user to grant a delete role for an import's 401, or to raise an ACR tier for Docker Hub's limit, is the
+one answer worse than none. So every builder here gives read-only checks only and a fix step without commands, and
+:mod:`acrdoctor.explain.core` keeps ACR answers for the same lines below these (``ELSEWHERE``).
+
+Confidence follows the strength of the evidence: a structured code or the exact phrase a tool prints ≈ 0.9–0.95,
+a strong phrase ≈ 0.8, a symptom named in prose 0.4–0.7.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from acrdoctor.actions import Action, Arg, RegistryRef, shell_join
+from acrdoctor.shellquote import variable
+
+from .actions import CheckHealth
+from .model import Step
+from .names import Names
+from .recognisers import Built, Hit, Recogniser, Seen, any_of
+
+#: Prefix of every failure mode whose cause is outside ACR (the corpus labels use the same).
+ELSEWHERE = "elsewhere:"
+
+DOCS_IMPORT = "https://learn.microsoft.com/azure/container-registry/container-registry-import-images"
+DOCS_CACHE = "https://learn.microsoft.com/azure/container-registry/troubleshoot-artifact-cache"
+DOCS_HUB_LIMIT = "https://docs.docker.com/docker-hub/usage/"
+DOCS_AKS = "https://learn.microsoft.com/azure/aks/cluster-container-registry-integration"
+DOCS_LOGIN = "https://learn.microsoft.com/azure/container-registry/container-registry-troubleshoot-login"
+DOCS_CREDSTORE = "https://docs.docker.com/reference/cli/docker/login/#credential-stores"
+DOCS_PROXY = "https://learn.microsoft.com/azure/container-registry/container-registry-troubleshoot-access"
+DOCS_REFERENCE = "https://docs.docker.com/reference/cli/docker/image/tag/"
+DOCS_AZ_ISSUES = "https://github.com/Azure/azure-cli/issues"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCommand(Action):
+    """A read-only command outside ``az acr`` (kubectl, docker, az account), quoted like every other action."""
+
+    argv: tuple[Arg, ...]
+    what: str
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(list(self.argv)),)
+
+    def describe(self) -> str:
+        return self.what
+
+
+def _registry(n: Names) -> Arg:
+    return n.get("registry")
+
+
+def _login_server(n: Names) -> Arg:
+    return f"{n.registry}.azurecr.io" if n.registry else variable("LOGIN_SERVER")
+
+
+def _strength(line: str, strong: re.Pattern[str], medium: re.Pattern[str] | None = None,
+              high: float = 0.95, mid: float = 0.8, low: float = 0.6) -> float:
+    if strong.search(line):
+        return high
+    if medium is not None and medium.search(line):
+        return mid
+    return low
+
+
+def _best(hits: Sequence[Hit], strong: re.Pattern[str], medium: re.Pattern[str] | None = None,
+          high: float = 0.95, mid: float = 0.8, low: float = 0.6) -> float:
+    return max(_strength(h.line, strong, medium, high, mid, low) for h in hits)
+
+
+_ACR_CODES = re.compile(r"CONNECTIVITY_\w+_ERROR|LOGIN_SERVER_ERROR")
+
+# --- source registry (az acr import, cache rule upstream) ---------------------------------------------------
+
+#: The import's deployment error wraps the source registry's answer: ``Invalid message Unauthorized …``.
+_IMPORT_INVALID = re.compile(r"\bInvalid message (?:Unauthorized|Forbidden|Not ?Found|Bad ?Request|Too ?Many|"
+                             r"Denied|Conflict)", re.IGNORECASE)
+_SOURCE_PHRASE = re.compile(
+    r"(?:with|from|to|for|on|at|in) (?:the )?source registry|Unable to find manifest digest|"
+    r"No value specified for Docker-Content-Digest|"
+    # the import's deployment wrapper: "Operation registries-<id> failed. Resource …/registries/X <source's answer>"
+    r"Operation registries-[0-9a-f-]+ failed|source registry (?:for cache rule|returned|responded|"
+    r"refused|denied|unauthori[sz]ed|could not|can ?not|is not|was not)|(?:The )?source container registry can not"
+    r" be found|Source cannot be found|unable to access (?:the )?source|(?:from|source) '[^']*' for cache rule|"
+    r"\bupstream (?:registry )?(?:returned|responded|refused|denied|unauthori[sz]ed|authentication|credentials?|"
+    r"error|failed|status)|credential set \S+ (?:is )?unhealthy|Error copying blobs|"
+    r"(?:unauthori[sz]ed|denied|refused|forbidden|401|403)[^\n]{0,40}\bfrom (?:the )?source\b",
+    re.IGNORECASE)
+_IMPORT_COMMAND = re.compile(r"\baz acr import\b|\bImport-AzContainerRegistryImage\b|\bimport_image\b|"
+                             r"\bImportImage(?:Parameters)?\b|\bbeginImportImage\b|\bacr import\b", re.IGNORECASE)
+_AUTH_WORDS = re.compile(r"\bunauthori[sz]ed\b|authentication required|incorrect username or password|"
+                         r"\bdenied\b|\b401\b|\bforbidden\b|\b403\b|\bnot found\b|\b404\b|manifest unknown|"
+                         r"\bnot authori[sz]ed\b", re.IGNORECASE)
+#: The target registry refusing the import itself is ACR's (the caller lacks importImage/action): not elsewhere.
+_TARGET_REFUSAL = re.compile(r"does not have authorization to perform action|AuthorizationFailed|"
+                             r"client with IP|ResourceNotFound|was not found|could not be found|"
+                         # az's own message about the target registry's token (a 401, or a 429 throttle)
+                         r"Access to registry|Response code: 429|toomanyrequests|too many requests|"
+                         # the target itself refusing the write: its lock, quota, firewall or resource lock
+                         r"disallowed|quota|ScopeLocked|not allowed access", re.IGNORECASE)
+
+
+#: The target registry refusing the imported image's write: ACR's own answer inside the import's wrapper.
+_TARGET_WRITE = re.compile(r"disallowed|quota|ScopeLocked|not allowed access|does not have authorization",
+                           re.IGNORECASE)
+#: Words one of the source phrases holds (a cheap test before the long pattern).
+_SOURCE_WORDS = re.compile(r"source|upstream|credential set|copying blobs|manifest digest|docker-content-digest|"
+                           r"operation registries-")
+#: A ticket saying an import fails: most import failures are the source's (prose, so a guess).
+_IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)",
+                           re.IGNORECASE)
+
+
+def _detect_source(line: str, context: str, seen: Seen) -> str | None:
+    # Substring tests first: the phrase patterns are long alternations, and most lines reaching here are plain 4xx.
+    low = line.lower()
+    if _ACR_CODES.search(line):
+        return None
+    if (("invalid message" in low and _IMPORT_INVALID.search(line)) or (
+            _SOURCE_WORDS.search(low) and _SOURCE_PHRASE.search(line))) and not _TARGET_WRITE.search(line):
+        return "elsewhere:source-registry"
+    if "az acr import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
+        return "elsewhere:source-registry"
+    if ("import" in context.lower() and _IMPORT_COMMAND.search(context) and _AUTH_WORDS.search(line)
+            and not _TARGET_REFUSAL.search(line)):
+        return "elsewhere:source-registry"
+    return None
+
+
+def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    cache = any("cache rule" in h.line.lower() or "upstream" in h.line.lower() for h in hits)
+    conf = max(0.95 if (_IMPORT_INVALID.search(h.line) or _SOURCE_PHRASE.search(h.line)) else
+               0.85 if _AUTH_WORDS.search(h.line) and _IMPORT_COMMAND.search(h.context) else 0.6 for h in hits)
+    reg = _registry(n)
+    confirm: tuple[Action, ...]
+    if cache:
+        confirm = (ReadCommand(("az", "acr", "cache", "list", "--registry", reg, "--output", "table"),
+                               "list cache rules"),
+                   ReadCommand(("az", "acr", "credential-set", "list", "--registry", reg, "--output", "table"),
+                               "list credential sets and their health"))
+        where = "the upstream registry of a cache rule"
+    else:
+        confirm = (ReadCommand(("docker", "manifest", "inspect", n.get("source_image")),
+                               "read the source image from this machine"),)
+        where = "the source registry of the import"
+    return Built(
+        "The source registry refused (not your ACR)",
+        f"The error comes from {where}, not from the Azure registry"
+        + (f" {n.registry}" if n.registry else "") + ": it refused or could not find the image ACR asked it for",
+        "az acr import and artifact cache rules make ACR pull from another registry; a 401/403/404/429 in their "
+        "error is that registry's answer (wrong or missing source credentials, a private or misspelled source "
+        "image, the source's rate limit). Permissions, locks and settings of your ACR do not change it.",
+        Step("Check the source image and its credentials directly against the source registry ($SOURCE_IMAGE is "
+             "the --source value).", confirm),
+        Step("Fix it at the source: pass its credentials (az acr import --username/--password, or --registry "
+             "with the source ACR's resource id), correct the source image name, or repair the cache rule's "
+             "credential set. Nothing in your ACR needs changing.",
+             notes=("For an ACR source, import with --registry <source registry resource id> so your Azure AD "
+                    "identity is used instead of anonymous access (Azure/azure-cli#15089).",)),
+        (DOCS_IMPORT, DOCS_CACHE) if cache else (DOCS_IMPORT,),
+        confidence=conf,
+    )
+
+
+# --- Docker Hub rate limit ------------------------------------------------------------------------------------
+
+_HUB_LIMIT = re.compile(r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|download-rate-limit|"
+                        r"too ?many ?requests to source registry|\bpull rate limit\b|docker hub rate limit",
+                        re.IGNORECASE)
+_HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:registry-1\.docker\.io|index\.docker"
+                      r"\.io|\bdocker\.io\b|auth\.docker\.io|hub\.docker\.com)|(?:registry-1\.docker\.io|index\.docker"
+                      r"\.io|\bdocker\.io\b|auth\.docker\.io|hub\.docker\.com)[^\n]*?(?:toomanyrequests|"
+                      r"too many requests|\b429\b)", re.IGNORECASE)
+
+
+def _detect_hub(line: str, context: str, seen: Seen) -> str | None:
+    if _HUB_LIMIT.search(line) or ("docker" in line.lower() and _HUB_429.search(line)):
+        return "elsewhere:docker-hub-rate-limit"
+    return None
+
+
+def _build_hub(mode: str, hits: Sequence[Hit]) -> Built:
+    conf = _best(hits, re.compile(r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit",
+                                  re.IGNORECASE), None, 0.95, 0.85, 0.85)
+    return Built(
+        "Docker Hub's pull rate limit (not your ACR)",
+        "Docker Hub refused the pull with 429 toomanyrequests: the pull rate limit of the client (or of the "
+        "ACR cache rule / import pulling from Docker Hub) was reached",
+        "Docker Hub limits pulls per IP address (anonymous) or per account. The 429 is Docker Hub's, not ACR's "
+        "throttling: ACR tiers, tokens and settings do not change it.",
+        Step("See which image comes from docker.io and who pulls it (build agents behind one NAT IP share the "
+             "anonymous limit)."),
+        Step("Authenticate to Docker Hub (docker login, or a credential set on the ACR cache rule), pull less "
+             "often, or import the base images into your ACR once and pull them from there.",
+             notes=("az acr import --source docker.io/library/IMAGE:TAG --username/--password copies an image "
+                    "once; later pulls come from ACR and do not count against Docker Hub.",)),
+        (DOCS_HUB_LIMIT, DOCS_CACHE),
+        confidence=conf,
+    )
+
+
+# --- kubelet / AKS pull secret -----------------------------------------------------------------------------------
+
+_KUBE_PULL = re.compile(r"Failed to pull image|ErrImagePull|ImagePullBackOff|failed to pull and unpack image|"
+                        r"Back-off pulling image|Error: ImagePull", re.IGNORECASE)
+_KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|failed to fetch anonymous token|"
+                        r"failed to authorize|no basic auth credentials|pull access denied|failed to fetch oauth token|"
+                        r"\b403 Forbidden\b|insufficient_scope|may require authorization", re.IGNORECASE)
+#: Pods said (in prose) to fail pulling: the symptom, not its cause.
+_PODS_PROSE = (r"\bpods?\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|can ?not pull|can't pull|could not pull|"
+               r"unable to pull)")
+_KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr|kubelet ?identity|"
+                         r"kubeletidentity|pull secret|" + _PODS_PROSE, re.IGNORECASE)
+_PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
+_KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|"
+                         r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName", re.IGNORECASE)
+
+
+def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
+    if _KUBE_OTHER.search(line) or _HUB_LIMIT.search(line):
+        return None
+    if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line):
+        return "elsewhere:kubelet-pull-secret"
+    if _KUBE_PULL.search(line):
+        return "elsewhere:kubelet-pull-secret"
+    return None
+
+
+def _kube_conf(line: str) -> float:
+    if _KUBE_PULL.search(line) and _KUBE_AUTH.search(line):
+        return 0.9
+    if _KUBE_PROSE.search(line) and "check-acr" not in line.lower() and not _PODS.search(line):
+        return 0.7
+    if _PODS.search(line):
+        return 0.6
+    return 0.45
+
+
+def _build_kube(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    cluster, group, pod = variable("CLUSTER"), variable("RESOURCE_GROUP"), variable("POD")
+    return Built(
+        "The cluster cannot authenticate its image pull (pull secret / AKS not attached)",
+        "Kubernetes (kubelet/containerd on the node) was refused pulling from the registry"
+        + (f" {n.registry}" if n.registry else "")
+        + ": the node has no valid credentials for it",
+        "The pull is made by the node's kubelet identity or the pod's imagePullSecrets, not by you. A 401 there "
+        "means the cluster is not attached to the registry (no AcrPull for the kubelet identity), the pull secret "
+        "is missing, in another namespace or holds expired credentials. Your ACR's images and settings are fine.",
+        Step("See the pod's pull error, and let AKS validate its access to the registry (both only read).",
+             (ReadCommand(("kubectl", "describe", "pod", pod), "show the pod's events"),
+              ReadCommand(("az", "aks", "check-acr", "--name", cluster, "--resource-group", group, "--acr",
+                           _login_server(n)), "validate AKS access to the registry"))),
+        Step("Give the cluster pull access: attach the registry to the AKS cluster (AcrPull for the kubelet "
+             "identity), or create/refresh the imagePullSecret in the pod's namespace and reference it.",
+             notes=("Attaching needs Owner or User Access Administrator on the registry: az aks update "
+                    "--attach-acr does the role assignment.",
+                    "A secret made from a token or service principal password expires with it.")),
+        (DOCS_AKS,),
+        confidence=max(_kube_conf(h.line) for h in hits),
+    )
+
+
+# --- local credentials (docker credential store, az login session) ----------------------------------------------
+
+_CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|70008|500133)\b|"
+                          r"error (?:getting|storing|saving|listing) credentials|docker-credential-[a-z-]+|"
+                          r"refresh token has expired|Please run ['\"]?az login|Interactive authentication is needed|"
+                          r"run ['\"`]?az login['\"`]? to (?:setup|set up|access)|The stub received bad data|"
+                          r"Cannot autolaunch D-Bus|pass not initiali[sz]ed|gpg: decryption failed|"
+                          # the Azure SDKs' client-side credential chain found no usable identity on this machine
+                          r"DefaultAzureCredential failed to retrieve a token|CredentialUnavailableError|"
+                          r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
+                          r"authentication unavailable", re.IGNORECASE)
+_CRED_MEDIUM = re.compile(r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
+                          r"az login (?:session )?(?:has )?expired|"
+                          r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
+                          r"AADSTS\d{5,6}", re.IGNORECASE)
+
+
+def _detect_cred(line: str, context: str, seen: Seen) -> str | None:
+    if _ACR_CODES.search(line):
+        return None
+    if _CRED_STRONG.search(line) or _CRED_MEDIUM.search(line):
+        return "elsewhere:local-credentials"
+    return None
+
+
+def _build_cred(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    reg = _registry(n)
+    return Built(
+        "Expired or broken credentials on this machine (not your ACR)",
+        "The client could not produce a valid credential: the az login session has expired, or docker's "
+        "credential store / credential helper failed",
+        "docker, oras and az acr login keep credentials on the client (a credential helper such as "
+        "docker-credential-desktop, wincred, osxkeychain, pass, or az's token cache). When that store fails or "
+        "the Azure AD refresh token has expired (AADSTS700082 after 90 days idle, sign-in frequency policies), "
+        "every request fails before ACR decides anything; the registry's permissions are not the cause.",
+        Step("See whether the az session is still valid and which identity it is (both read only).",
+             (ReadCommand(("az", "account", "show", "--output", "table"), "show the signed-in account"),
+              ReadCommand(("az", "account", "get-access-token", "--output", "none"),
+                          "check that a token can still be issued"))),
+        Step("Sign in again on this machine (az login, then az acr login), or repair the docker credential "
+             "helper (the credsStore entry in ~/.docker/config.json).",
+             notes=("A credsStore naming a helper that is not installed (docker-credential-desktop on a build "
+                    "agent) breaks every login and pull: remove that entry or install the helper.",
+                    "az acr login --name " + (reg if isinstance(reg, str) else "REGISTRY")
+                    + " --expose-token gives a token without docker's credential store.")),
+        (DOCS_LOGIN, DOCS_CREDSTORE),
+        confidence=_best(hits, _CRED_STRONG, _CRED_MEDIUM, 0.92, 0.75, 0.6),
+    )
+
+
+# --- typo in the name -----------------------------------------------------------------------------------------------
+
+#: The private link FQDN is DNS only: the login server stays REGISTRY.azurecr.io (certificates are for *.azurecr.io).
+_PRIVATELINK_NAME = re.compile(r"certificate is valid for [^\n]*not [a-z0-9.-]*\.privatelink\.azurecr\.io|"
+                               r"\b[a-z0-9]{5,50}\.privatelink\.azurecr\.io/[a-z0-9]", re.IGNORECASE)
+#: A reference pulled without a tag reads as ``:latest``; a repository with no ``latest`` then answers not found.
+_IMPLICIT_LATEST = re.compile(r"Failed to pull image \"[^\"\s:@]+(?:\.azurecr\.[a-z]+)?/[^\"\s:@]+\"[^\n]*latest[^\n]*"
+                              r"not found", re.IGNORECASE)
+#: An image tagged without the login server goes to Docker Hub: ``The push refers to repository [docker.io/…]``.
+_DOCKER_IO_PUSH = re.compile(r"The push refers to repository \[docker\.io/|failed to put manifest docker\.io/|"
+                             r"requested access to the resource is denied", re.IGNORECASE)
+_TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could not parse reference|"
+                          r"repository name must be lowercase|repository name must be canonical|"
+                          r"invalid repository name|not a valid repository/tag", re.IGNORECASE)
+#: A login server spelled wrong: ``.azurecr.com``, ``azurcr.io``, ``azureacr.io``, ``azurerc.io``…
+_TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.com|azurecr\.net|azurcr\.io|azureacr\.io|"
+                        r"azurerc\.io|azruecr\.io|azuercr\.io)\b", re.IGNORECASE)
+
+
+def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
+    if _TYPO_STRONG.search(line):
+        return "elsewhere:typo"
+    hit = _TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
+    if not hit and _DOCKER_IO_PUSH.search(line):
+        # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry.
+        hit = "docker.io/" in context.lower() or ".azurecr." not in context.lower()
+    return "elsewhere:typo" if hit else None
+
+
+def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
+    return Built(
+        "The image or registry name is malformed (a typo)",
+        "The client rejected the name before asking any registry, or the registry's login server is misspelled",
+        "Image references are lowercase REGISTRY.azurecr.io/REPOSITORY:TAG; an upper-case letter, a stray space "
+        "or quote, an empty variable, or a misspelled login server fails on the client. ACR is never reached.",
+        Step("Print the exact reference the command used (a variable in a pipeline may be empty), and the "
+             "registry's real login server.",
+             (ReadCommand(("az", "acr", "show", "--name", _registry(hits[0].names), "--query", "loginServer",
+                           "--output", "tsv"), "show the login server"),)),
+        Step("Correct the name: lowercase repository, REGISTRY.azurecr.io as the login server, no spaces or "
+             "quotes inside the reference."),
+        (DOCS_REFERENCE,),
+        confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME).search(h.line) else
+                       0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
+                       0.65 if _DOCKER_IO_PUSH.search(h.line) else 0.75 for h in hits),
+    )
+
+
+# --- client bug -----------------------------------------------------------------------------------------------------
+
+#: A login server with the registry domain twice (``x.azurecr.us.azurecr.io``): the tool appended the suffix to a
+#: name that had one already (az aks check-acr given a sovereign-cloud login server).
+_DOUBLE_SUFFIX = re.compile(r"\.azurecr\.io\.azurecr\.|\.azurecr\.us\.azurecr\.|\.azurecr\.cn\.azurecr\.",
+                            re.IGNORECASE)
+_BUG_STRONG = re.compile(r"The command failed with an unexpected error\. Here is the traceback|"
+                         r"\bpanic: runtime error\b|\bpanic: assignment to entry in nil map|"
+                         r"invalid memory address or nil pointer dereference", re.IGNORECASE)
+#: A blob pushed in one request larger than the registry accepts: the client's upload strategy (chunking), not ACR's.
+_TOO_LARGE = re.compile(r"\b413 Request Entity Too Large|status code:? 413\b|\bHTTP 413\b", re.IGNORECASE)
+#: Prose: another release or another client works with the same registry and credentials.
+_VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)? back|revert\w*)\b[^\n]{0,60}?"
+                            r"\b(?:previous|older|earlier)(?: [\w.-]+)? (?:release|version)|"
+                            r"\bsame (?:registry|identity|token|credentials)\b[^\n]{0,60}?\b(?:works|pass|succeed)|"
+                            r"\b(?:pass(?:es)?|works|succeeds)\b[^\n]{0,60}?\bsame (?:registry|identity|token|"
+                            r"credentials)\b[^\n]{0,40}?\bsame (?:registry|identity|token|credentials)\b|"
+                            r"\b(?:works|succeeds|goes through)\b[^\n]{0,80}?\bsame (?:registry|identity|token|"
+                            r"credentials)\b", re.IGNORECASE)
+_BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bKeyError: '|"
+                         r"\bTypeError: \w+\(\) (?:got|missing|takes)|NullReferenceException|"
+                         r"Object reference not set to an instance of an object|Traceback \(most recent call last\)",
+                         re.IGNORECASE)
+
+
+def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
+    low = line.lower()
+    if ("same " in low or "previous" in low or "older" in low or "earlier" in low) and _VERSION_PROSE.search(line):
+        return "elsewhere:client-bug"
+    if ("unexpected error" in low or "panic" in low or "invalid memory" in low) and _BUG_STRONG.search(line):
+        return "elsewhere:client-bug"
+    if ("error" in low or "exception" in low or "reference" in low or "traceback" in low) \
+            and _BUG_MEDIUM.search(line):
+        return "elsewhere:client-bug"
+    if ("io.azurecr." in low or "us.azurecr." in low or "cn.azurecr." in low) and _DOUBLE_SUFFIX.search(line):
+        return "elsewhere:client-bug"
+    if "413" in low and _TOO_LARGE.search(line):
+        return "elsewhere:client-bug"
+    return None
+
+
+def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
+    return Built(
+        "The client tool crashed (a bug in it, not a registry answer)",
+        "The command failed inside the client (a traceback or a panic), before or instead of reporting an "
+        "answer from the registry",
+        "A traceback or a Go panic is the client's own failure: a bug in that version of az / acr-cli / the SDK, "
+        "often fixed in a later release. Nothing in the registry needs to change.",
+        Step("Note the client's version and run the same command with --debug to see the last request it made.",
+             (ReadCommand(("az", "version", "--output", "table"), "show the az and extension versions"),)),
+        Step("Upgrade the client (az upgrade, a current acr-cli image), or report the traceback to the tool's "
+             "issue tracker; retry the same operation with another client (the portal, az acr repository, oras) "
+             "in the meantime."),
+        (DOCS_AZ_ISSUES,),
+        confidence=_best(hits, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8, 0.65),
+    )
+
+
+# --- network on the client side (proxy, TLS interception) ------------------------------------------------------------
+
+_NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b407 Proxy|\bProxyError\b|"
+                         r"\b407 from proxy|Proxy CONNECT aborted|"
+                         r"tunneling socket could not be established|self[- ]signed certificate in certificate chain|"
+                         r"unable to get local issuer certificate|\bZscaler\b|"
+                         # the machine's own resolver (127.0.0.x / ::1, port 53) is down: local DNS, not ACR's
+                         r"lookup \S+ on (?:\[::1\]|127\.\d+\.\d+\.\d+):53\b|"
+                         # Docker Hub itself unreachable from the client: its network, not any Azure registry
+                         r"registry-1\.docker\.io[^\n]*?(?:Client\.Timeout exceeded|i/o timeout|connection refused|"
+                         r"TLS handshake timeout|no such host)", re.IGNORECASE)
+#: Layers come from the registry's storage (``*.blob.core.windows.net``) or data endpoint: a client that reaches the
+#: login server but not those is blocked on its own side (firewall/proxy rules missing the storage host).
+_STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open: failed to do request|"
+                            r"blob\.core\.windows\.net[^\n]*?(?:: EOF\b|i/o timeout|"
+                            r"connection reset|connection refused|no such host|TLS handshake timeout)", re.IGNORECASE)
+_NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
+                         r"certificate verify failed|\bbad handshake\b|"
+                         r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b",
+                         re.IGNORECASE)
+
+
+def _detect_net(line: str, context: str, seen: Seen) -> str | None:
+    if _ACR_CODES.search(line):
+        return None
+    if _NET_STRONG.search(line) or _NET_MEDIUM.search(line) or _STORAGE_FETCH.search(line):
+        return "elsewhere:network-client-side"
+    return None
+
+
+def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    host = f"{n.registry}.azurecr.io" if n.registry else "mcr.microsoft.com"
+    return Built(
+        "The client's network is in the way (proxy, TLS interception)",
+        "The connection failed between this machine and the registry: a proxy refused or intercepted it",
+        "A corporate proxy that needs authentication, or that re-signs TLS with its own certificate, breaks "
+        "docker, az and oras before ACR answers. The registry's network rules are not involved: ACR answers "
+        "403 DENIED naming the client IP when they are.",
+        Step("See how this machine reaches the registry and which certificate it is shown.",
+             (CheckHealth(RegistryRef(n.get("registry"))),
+              ReadCommand(("curl", "-sv", f"https://{host}/v2/"), "show the TLS handshake and any proxy"))),
+        Step("Configure the proxy for the client (HTTPS_PROXY / NO_PROXY, docker's proxy settings) and trust the "
+             "proxy's root certificate, or bypass the proxy for *.azurecr.io and *.data.azurecr.io."),
+        (DOCS_PROXY,),
+        confidence=max(0.92 if _STORAGE_FETCH.search(h.line) else _strength(h.line, _NET_STRONG, _NET_MEDIUM, 0.85,
+                                                                                0.7, 0.6) for h in hits),
+    )
+
+
+RECOGNISERS: tuple[Recogniser, ...] = (
+    Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
+               any_of(_HUB_LIMIT, _HUB_429),
+               ("rate limit", "rate-limit", "requests to source", "toomanyrequests", "too many requests", "429"),
+               confidence=0.9),
+    Recogniser("source-registry", ("elsewhere:source-registry",), _detect_source, _build_source,
+               any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS, _IMPORT_PROSE),
+               ("invalid message", "source registry", "source container", "manifest digest", "docker-content-digest",
+                "operation registries-", "source cannot", "unable to access",
+                "for cache rule", "upstream", "credential set", "copying blobs", "unauthori", "not authori", "refused",
+                "authentication required", "incorrect username", "denied", "forbidden", "401", "403", "404",
+                "not found", "manifest unknown", "az acr import"),
+               confidence=0.9),
+    Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
+               any_of(_KUBE_PULL, _KUBE_PROSE),
+               ("imagepull", "to pull", "not pull", "n't pull", "pulling image", "check-acr", "attach", "kubelet",
+                "pull secret"),
+               confidence=0.8),
+    Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
+               any_of(_CRED_STRONG, _CRED_MEDIUM),
+               ("cred", "aadsts", "refresh token", "az login", "interactive auth", "stub received", "d-bus",
+                "pass not", "gpg:"),
+               confidence=0.85),
+    Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
+               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH),
+               ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
+                "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
+                "to pull", "[docker.io/", "manifest docker.io/", "requested access"),
+               confidence=0.8),
+    Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
+               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE),
+               ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
+                "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
+                "nullreference", "object reference", "traceback"),
+               confidence=0.8),
+    Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
+               any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
+               ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
+                "httpreadseeker", "blob.core", "registry-1.docker.io"),
+               confidence=0.75),
+)
+
+#: Causes elsewhere are about the client or another registry: names of objects nearby are still the user's.
+REGISTRY_LEVEL: frozenset[str] = frozenset()

@@ -1,0 +1,183 @@
+"""Causes outside ACR: said where they are, ranked above ACR answers for the same lines, never an ACR fix.
+
+The texts are synthetic variants written for these tests in the shapes the tools print (az's import deployment
+error, Docker Hub's 429, kubelet events, docker's credential store, proxies); none is copied from the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from acrdoctor.cli import cli
+from acrdoctor.explain import explain, explain_ticket
+from acrdoctor.explain.names import from_line
+from acrdoctor.explain.scoring import changes_something
+
+IMPORT_401 = (
+    "$ az acr import --name shipreg01 --source docker.io/acme/tool:2.1 --image tool:2.1\n"
+    "Deployment failed. Correlation ID: 1f2e3d4c-0000-4a4a-9b9b-123456789abc. Operation registries-77 failed. "
+    "Resource /subscriptions/0000/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/shipreg01 "
+    'Invalid message Unauthorized Unauthorized {"errors":[{"code":"UNAUTHORIZED","message":"authentication required",'
+    '"detail":[{"Type":"repository","Name":"acme/tool","Action":"pull"}]}]}'
+)
+IMPORT_PLAIN_401 = (
+    "az acr import -n shipreg01 --source quay.io/team/app:7 -t app:7\n"
+    "ERROR: unauthorized: authentication required"
+)
+HUB_LIMIT = ("Error response from daemon: toomanyrequests: You have reached your unauthenticated pull rate limit. "
+             "https://www.docker.com/increase-rate-limit")
+KUBELET_401 = ('Warning  Failed  12s  kubelet  Failed to pull image "fleetreg.azurecr.io/api/web:3.2": '
+               'failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized')
+KUBELET_FIREWALL = ('Warning  Failed  kubelet  Failed to pull image "fleetreg.azurecr.io/api/web:3.2": '
+                    "403 Forbidden: client with IP '203.0.113.9' is not allowed access. Refer "
+                    "https://aka.ms/acr/firewall to grant access.")
+EXPIRED_AZ = ("ERROR: AADSTS700082: The refresh token has expired due to inactivity. The token was issued on "
+              "2026-01-02 and was inactive for 90.00:00:00.")
+CRED_HELPER = ('Error saving credentials: error storing credentials - err: exec: "docker-credential-desktop": '
+               "executable file not found in $PATH, out: ``")
+TYPO_REF = 'docker: invalid reference format: repository name must be lowercase.'
+TYPO_HOST = "Get https://teamreg.azurecr.com/v2/: dial tcp: lookup teamreg.azurecr.com: no such host"
+HUB_PUSH = ("The push refers to repository [docker.io/library/orders-api]\n"
+            "denied: requested access to the resource is denied")
+AZ_CRASH = ("The command failed with an unexpected error. Here is the traceback:\n"
+            "AttributeError: 'NoneType' object has no attribute 'login_server'")
+PROXY = ('Error response from daemon: Get "https://teamreg.azurecr.io/v2/": proxyconnect tcp: dial tcp '
+         "10.1.2.3:3128: connect: connection refused")
+
+CASES = [
+    (IMPORT_401, "elsewhere:source-registry"),
+    (IMPORT_PLAIN_401, "elsewhere:source-registry"),
+    (HUB_LIMIT, "elsewhere:docker-hub-rate-limit"),
+    (KUBELET_401, "elsewhere:kubelet-pull-secret"),
+    (EXPIRED_AZ, "elsewhere:local-credentials"),
+    (CRED_HELPER, "elsewhere:local-credentials"),
+    (TYPO_REF, "elsewhere:typo"),
+    (TYPO_HOST, "elsewhere:typo"),
+    (HUB_PUSH, "elsewhere:typo"),
+    (AZ_CRASH, "elsewhere:client-bug"),
+    (PROXY, "elsewhere:network-client-side"),
+]
+
+
+@pytest.mark.parametrize(("text", "mode"), CASES, ids=[m for _, m in CASES])
+def test_a_cause_elsewhere_is_the_top_answer_and_no_answer_prints_an_acr_fix(text: str, mode: str) -> None:
+    result = explain(text)
+    top = result.most_likely
+    assert top is not None and top.failure_mode == mode
+    assert top.fix.commands == ()
+    assert not any(changes_something(m) for m in result.matches), [m.failure_mode for m in result.matches]
+
+
+def test_an_imports_401_does_not_become_a_delete_permission_grant() -> None:
+    result = explain(IMPORT_401)
+    modes = [m.failure_mode for m in result.ranked]
+    assert modes[0] == "elsewhere:source-registry"
+    acr = [m for m in result.ranked if not m.failure_mode.startswith("elsewhere:")]
+    assert all(m.confidence < result.ranked[0].confidence for m in acr)
+    assert all("Not printed" in m.fix.summary for m in acr if m.fix.summary.startswith("Not printed"))
+
+
+def test_the_target_registry_refusing_the_import_stays_an_acr_answer() -> None:
+    text = ("az acr import -n shipreg01 --source docker.io/acme/tool:2.1\n"
+            "(AuthorizationFailed) The client 'ci@contoso.com' with object id '1234' does not have authorization to "
+            "perform action 'Microsoft.ContainerRegistry/registries/importImage/action' over scope "
+            "'/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/shipreg01'")
+    assert not any(m.failure_mode == "elsewhere:source-registry" for m in explain(text).matches)
+
+
+def test_kubelet_refused_by_the_registry_firewall_is_the_firewall() -> None:
+    result = explain(KUBELET_FIREWALL)
+    assert result.most_likely is not None and result.most_likely.failure_mode == "network-access-denied"
+
+
+def test_an_acr_throttle_far_from_a_docker_hub_limit_keeps_its_rank_but_not_its_fix_when_hub_is_first() -> None:
+    text = "\n".join([HUB_LIMIT, *["step output"] * 20,
+                      '{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests"}]}'])
+    result = explain(text)
+    assert result.ranked[0].failure_mode == "elsewhere:docker-hub-rate-limit"
+    assert not any(changes_something(m) for m in result.matches)
+
+
+def test_evidence_quotes_up_to_three_triggering_lines_with_their_numbers() -> None:
+    lines = [f"Error: denied: client with IP '198.51.100.{i}' is not allowed access" for i in range(5)]
+    m = explain("\n".join(lines)).matches[0]
+    assert [n for n, _ in m.evidence_lines] == [1, 2, 3]
+    assert m.evidence_lines[0][1] == lines[0]
+
+
+def test_a_prose_symptom_gets_a_read_only_next_step() -> None:
+    result = explain("Pods in our staging namespace cannot pull from the registry since this morning.")
+    m = result.most_likely
+    assert m is not None and m.failure_mode == "elsewhere:kubelet-pull-secret"
+    assert m.confidence < 0.7 and m.next_step is not None
+
+
+def test_next_step_names_the_bundle_script_for_a_thin_acr_answer() -> None:
+    text = ("Pods in our staging namespace cannot pull from the registry since this morning.\n"
+            '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
+    result = explain(text)
+    contested = [m for m in result.matches if m.next_step is not None]
+    assert contested
+    commands = [c for m in contested for c in m.next_step.commands]  # type: ignore[union-attr]
+    assert any(c.startswith("acrdoctor bundle-script --registry") for c in commands)
+
+
+# --- names from anywhere -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("docker login crewreg7.azurecr.io:443 -u 00000000-0000-0000-0000-000000000000",
+     {"registry": "crewreg7", "login_server": "crewreg7.azurecr.io:443"}),
+    ("docker push localhost:5000/app:1", {"repository": None, "registry": None, "login_server": None}),
+    ("our registry contosoprod keeps growing", {"registry": "contosoprod"}),
+    ("the registry teamacr01 shows 480 GB in the portal", {"registry": "teamacr01"}),
+    ("Deleting the registry failed because of the endpoints", {"registry": None}),
+    ("I ran `az acr repository delete --name webreg --repository shop/cart --yes` and it answered 404",
+     {"registry": "webreg", "repository": "shop/cart"}),
+])
+def test_names_are_taken_from_prose_commands_and_hosts(line: str, expected: dict[str, str | None]) -> None:
+    names = from_line(line)
+    for key, value in expected.items():
+        assert getattr(names, key) == value, key
+
+
+def test_the_login_server_named_elsewhere_in_the_text_fills_the_match() -> None:
+    text = "docker push crewreg7.azurecr.io:443/web:1\n...\n" + IMPORT_PLAIN_401.replace("shipreg01", "crewreg7")
+    m = explain(text).most_likely
+    assert m is not None and m.extracted.login_server == "crewreg7.azurecr.io:443"
+
+
+# --- ticket mode ---------------------------------------------------------------------------------------------------
+
+TICKET = ("Hi team, our nightly job copies base images into our registry shipreg01 and since Monday it fails.\n"
+          + IMPORT_401 + "\nWe did not change any role assignments.\nThe job log is long.\nIt retries.\n"
+          "From a laptop at home the same registry also said:\n"
+          "Error response from daemon: denied: client with IP '198.51.100.7' is not allowed access. Refer "
+          "https://aka.ms/acr/firewall to grant access.\nCan you help?")
+
+
+def test_explain_ticket_puts_the_most_likely_cause_first() -> None:
+    result = explain_ticket(TICKET)
+    assert result.most_likely is not None
+    assert result.most_likely.failure_mode == "elsewhere:source-registry"
+    assert result.most_likely.extracted.registry == "shipreg01"
+
+
+def test_ticket_cli_console_and_json() -> None:
+    r = CliRunner().invoke(cli, ["explain", "--ticket", TICKET])
+    assert r.exit_code == 0, r.output
+    assert "Most likely: elsewhere:source-registry" in r.output
+    assert "Also possible:" in r.output and "network-access-denied" in r.output
+    # The cause elsewhere comes first, so the firewall answer's fix is kept as words, not commands.
+    assert "az acr network-rule add" not in r.output
+    r = CliRunner().invoke(cli, ["explain", "--ticket", "--output", "json", TICKET])
+    data = json.loads(r.output)
+    assert data["mode"] == "ticket" and data["schema_version"] == 2
+    first = data["matches"][0]
+    assert first["rank"] == 1 and first["cause_elsewhere"] and first["fix"]["commands"] == []
+    assert 0 < first["confidence"] <= 1 and first["evidence"][0]["line"] >= 1
+    assert [m["rank"] for m in data["matches"]] == list(range(1, len(data["matches"]) + 1))
+    assert [m["confidence"] for m in data["matches"]] == sorted((m["confidence"] for m in data["matches"]),
+                                                                reverse=True)
