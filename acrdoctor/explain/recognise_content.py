@@ -74,9 +74,12 @@ def _build_quarantine_pull(mode: str, hits: Sequence[Hit]) -> Built:
 
 _SOFT = r"(?:soft-delet|soft delet|softdelet)"
 _SOFT_DELETE = re.compile(
-    rf"{_SOFT}\w*\b[^\n]{{0,120}}?\b(?:push|restor|digest|manifest|geo-?replicat|replicat|cache|retention)"
-    rf"|\b(?:push|restor|digest|manifest|geo-?replicat|replicat|cache|retention)\w*\b[^\n]{{0,120}}?{_SOFT}",
+    rf"{_SOFT}\w*\b[^\n]{{0,120}}?\b(?:push|restor|digest|manifest|geo-?replicat|replicat|cache|retention|api-version)"
+    rf"|\b(?:push|restor|digest|manifest|geo-?replicat|replicat|cache|retention|api-version)\w*\b[^\n]{{0,120}}?{_SOFT}",
     re.IGNORECASE)
+#: ARM refuses the soft-delete policy from a client on an API version before it existed (an old Terraform provider,
+#: SDK or template): "Cannot override non-default values of soft delete policy … using api-version …".
+_API_VERSION = re.compile(r"api-version", re.IGNORECASE)
 _CONFLICT = re.compile(r"geo-?replicat|replicat|cache|retention", re.IGNORECASE)
 
 
@@ -87,6 +90,18 @@ def _detect_soft_delete(line: str, context: str, seen: Seen) -> str | None:
 def _build_soft_delete(mode: str, hits: Sequence[Hit]) -> Built:
     n = hits[0].names
     ref, repo = _ref(n), n.get("repository")
+    if any(_API_VERSION.search(h.line) for h in hits):
+        return Built(
+            "Soft-delete policy sent with an API version that does not know it",
+            "ARM refused the registry's soft-delete policy: the client's api-version predates it",
+            "The soft-delete policy exists from api-version 2022-02-01-preview on; a client on an older API version "
+            "(an old Terraform provider, SDK or template) sends the registry without the policy, which ARM reads as "
+            "overriding the non-default values set on it. Nothing is wrong with the registry.",
+            Step("Read the policy the registry has.", (ShowSoftDelete(ref),)),
+            Step("Upgrade the client (or set its api-version) to 2022-02-01-preview or later; or leave the policy "
+                 "out of what that client manages."),
+            (DOCS_SD,),
+        )
     conflict = all(_CONFLICT.search(h.line) and not re.search(r"\bpush", h.line, re.IGNORECASE) for h in hits)
     if conflict:
         return Built(

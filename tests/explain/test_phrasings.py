@@ -245,3 +245,12 @@ def test_tickets_in_other_words(mode: str, text: str) -> None:
     assert m.failure_mode == mode
     if m.confidence <= 0.7:  # answered from the words: nothing that changes the registry is printed
         assert not changes_something(m) and m.next_step is not None
+
+
+def test_soft_delete_policy_refused_for_an_old_api_version_prints_no_change() -> None:
+    # Synthetic variant of ARM's refusal to a client on an API version older than the policy.
+    text = ("azurerm_container_registry.main: updating: Code=\"BadRequest\" Message=\"Cannot override non-default "
+            "values of soft delete policy for registry contosoreg using api-version 2021-09-01.\"")
+    m = top(text)
+    assert m.failure_mode == "soft-delete" and "API version" in m.title
+    assert not changes_something(m)
