@@ -103,7 +103,8 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\b(?:storage|usage|size|space|figure|number)\b[^.\n]{0,80}\b(?:do ?n[o']?t|does ?n[o']?t|did ?n[o']?t) match\b"
     r"|\b(?:storage|usage|size|space|figure|number|portal|metric\w*)\b[^.\n]{0,80}\b(?:has ?n[o']?t|did ?n[o']?t|"
     r"not|never) (?:been )?(?:updat|refresh|reflect)\w*"
-    r"|\b(?:storage|usage|size)\b[^.\n]{0,20}\b(?:delayed|lagging|stale)\b", _I)
+    r"|\b(?:storage|usage|size)\b[^.\n]{0,20}\b(?:delayed|lagging|stale)\b"
+    r"|\bstill count\w* (?:against|toward)", _I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"more manifests than tags|empty tag list|no tags? (?:left|at all)|without (?:any )?tags|tagless", 2.5,
            False),
         _c(r"tags[- ]only|only (?:the )?tags|show-manifests|untagged manifests", 1.5),
+        _c(r"\bremov\w* (?:the |old |their )?tags|\bdelet\w* (?:the |old )?tags\b(?! and)|"
+           r"only (?:delete|remove)s? tags",
+           2),
         _c(r"Number of deleted manifests: 0", 3, False),
         _c(r"\bdangling\b|\borphan\w*", 2),
     ),
@@ -146,7 +150,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "storage-accounting": (
         _c(r"geo-?replica\w*|\breplica(?:s|tion|ted)?\b|\bregions?\b", 2.5),
         _c(r"\binvoice|\bbill(?:ed|ing)?\b|\bcharged?\b", 1),
-        _c(r"hours? later|next day|since yesterday|(?:an|\d+|few) hours? ago|still (?:\w+ ){0,3}the same|stale|"
+        _c(r"\b(?:on|since|by|until) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|days? later|"
+           r"overnight|next morning|hours? later|next day|since yesterday|(?:an|\d+|few) hours? ago|"
+           r"still (?:\w+ ){0,3}the same|stale|"
            r"not (?:yet )?updated|"
            r"asynchron\w*|lag\w*|delay\w*", 2),
         _c(r"\bmetric\w*|StorageUsed", 1),
@@ -162,6 +168,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "soft-delete": (
         _c(r"soft[- ]?delet\w*", 2.5),
         _c(r"deleted artifacts|scheduled purge date|\brestore\w*|recycle bin|\brecover\w*", 2),
+        _c(r"count(?:s|ed)? (?:against|toward)|still (?:billed|charged|counted)|purge them (?:early|now)|"
+           r"retention days|for \d+ days", 1.5, False),
         # The documented conflicts: soft delete with retention, geo-replication or artifact cache.
         _c(r"(?:can(?:no|')t|could(?:n't| not)|not supposed to)[^.\n]{0,30}(?:at the same time|together|both)|"
            r"\bconflict\w*|mutually exclusive|not supported (?:with|on)", 2, False),
@@ -184,6 +192,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "storage-limit": (
         _c(r"storage (?:quota|limit|cap\b|capacity)|(?:quota|limit|capacity) (?:exceeded|reached|hit)|"
            r"\bregistry (?:is )?full\b|maximum storage|out of (?:storage|space)|\b(?:40|100|20) ?TiB\b", 3),
+        _c(r"push(?:es)? (?:now )?(?:fail|are refused|are rejected|get refused)\w*|can(?:no|')t push", 1.5, False),
     ),
     "broken-index-references": (
         _c(r"multi-?arch\w*|manifest list|image index|\bindex(?:es)?\b|--platform|\bplatforms?\b|buildx|"
@@ -202,21 +211,25 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "throttling": (
         _c(r"\b429\b|too many requests|TOOMANYREQUESTS|\bthrottl\w*", 3.5, False),
         _c(r"rate[- ]limit\w*|in parallel|concurren\w*|\bburst", 1),
+        _c(r"rate[- ]limit\w*", 2.5),
     ),
     "authentication-required": (
         _c(r"authori[sz]ation required|authentication required|\b401\b|unauthori[sz]ed", 2.5, False),
         _c(r"token\w*[^.\n]{0,40}(?:expir\w*|no longer (?:valid|accepted)|invalid|times? out|lifetime|last longer)|"
            r"(?:expir\w*|stale)[^.\n]{0,20}token|refresh (?:it|the token)|log(?:ged)? (?:out|in again)|"
-           r"az acr login[^.\n]{0,40}again|every (?:few )?(?:hours?|minutes?)|(?:3|three) hours", 2.5),
-        _c(r"(?:after|runs? for|takes?) (?:about |roughly |~)?\d+ ?(?:minutes|mins|hours|h)\b|long(?:er)? "
-           r"(?:runs?|jobs?|uploads?|pushes)", 1.5, False),
+           r"az acr login[^.\n]{0,40}again|every (?:few )?(?:hours?|minutes?)|(?:3|three) hours|"
+           r"(?:login|log-in|sign-?in|session|credential\w*)[^.\n]{0,30}expir\w*", 2.5),
+        _c(r"(?:after|runs? for|takes?) (?:about |roughly |~|a few |several |some )?\d* ?(?:minutes|mins|hours|h)\b|"
+           r"long(?:er)? (?:\w+ )?(?:runs?|jobs?|builds?|uploads?|pushes)", 1.5, False),
     ),
     "delete-permission": (
         _c(r"\bAcrDelete\b|Container Registry Repository Contributor|content/delete|"
            r"(?:permission|right|role|access)s? to delete|not (?:authori[sz]ed|permitted|allowed) to delete|"
            r"delete (?:permission|right|role)s?|insufficient_scope|missing (?:a |the )?(?:permission|role)",
            3, False),
-        _c(r"delet\w*[^.\n]{0,40}(?:fails?|failed|refused|denied|forbidden)[^.\n]{0,20}\b40[13]\b|"
+        _c(r"only (?:has|have|holds?|got|gets) (?:the )?Acr(?:Pull|Push)|(?:what|which) role|"
+           r"role[^.\n]{0,20}\bdelet\w*|\bdelet\w*[^.\n]{0,20}\brole|nobody [^.\n]{0,30}can delete", 3, False),
+        _c(r"delet\w*[^.\n]{0,40}\b40[13]\b|delet\w*[^.\n]{0,40}(?:fails?|failed|refused|denied|forbidden)|"
            r"\b40[13]\b[^.\n]{0,40}delet\w*", 2, False),
         _c(r"\b403\b|forbidden|access denied|\bdenied\b", 1, False),
         _c(r"\bAcrPush\b|\bAcrPull\b|\bcontributor\b|\bscope[- ]map|\bABAC\b|role assignment", 1),
@@ -224,7 +237,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "network-access-denied": (
         _c(r"\bfirewall\b|network rules?|selected networks|public (?:network )?access|ip (?:allow ?list|whitelist|"
            r"rules?|range|address(?:es)?)|allowed ip|\bnot allowed access|service endpoint|trusted services|"
-           r"client ip|ip (?:address )?(?:is |was )?not allowed|public endpoint", 3),
+           r"client ip|ip (?:address )?(?:is |was )?not allowed|public endpoint|\bvnet\b|virtual network|"
+           r"locked (?:\w+ )?down|private network", 3),
         _c(r"\b403\b|forbidden|\bdenied\b|agent\w*|hosted (?:agent|runner)|github actions|build (?:agent|task)",
            1, False),
     ),
@@ -287,6 +301,10 @@ _ALSO_NEEDS: dict[str, re.Pattern[str]] = {
         r"(?:the |our |a |this |test )*(?:container )?(?:registry|acr|resource group)\b|"
         r"(?:registry|acr)\b[^.\n]{0,30}(?:delet\w*|tear\w* down|destroy\w*)|'Deleting'|stuck in deleting", _I),
 }
+#: What rules a mode out: Docker Hub's pull limit is not this registry throttling (elsewhere:docker-hub-rate-limit).
+_VETO: dict[str, re.Pattern[str]] = {
+    "throttling": re.compile(r"docker ?hub|docker\.io|pull rate limit|anonymous pulls?|mcr\.microsoft", _I),
+}
 #: The lowest score a mode needs to be reported.
 THRESHOLD = 3.0
 
@@ -313,8 +331,11 @@ def scores(text: str) -> dict[str, float]:
         anchor, needs = _ANCHORS.get(mode), _ALSO_NEEDS.get(mode)
         if (anchor is not None and not anchor.search(text)) or (needs is not None and not needs.search(text)):
             continue
+        veto = _VETO.get(mode)
+        if veto is not None and veto.search(text):
+            continue
         total = sum(c.weight for c in cues if _affirmed(c, text))
-        if mode in ("dangling-manifests", "shared-layers", "storage-accounting"):
+        if storage and mode in ("dangling-manifests", "shared-layers", "storage-accounting"):
             total += 1.5  # the symptom itself
         if mode in ("retention-policy", "soft-delete") and storage:
             total += 1.0
@@ -354,15 +375,14 @@ def confidence(score: float) -> float:
 #: Words common in build output (delete, pull, push, repository, registry) are left out on purpose: every line
 #: holding a keyword costs a test per recogniser, and a ticket names its symptom with one of these anyway.
 KEYWORDS: tuple[str, ...] = (
-    "storage", "usage", "space", "purg", "untag", "retention", "soft", "lock", "quarantin", "disallowed", "protect",
-    "429", "too many", "throttl", "expir", "authori", "permission", "firewall", "network", "private", "invoice",
-    "bill", "portal", "tags", "tag ", "subscription", "suffix", "-enabled", "stuck", "greyed", "grayed",
-    "can't", "cannot", "why", "last longer", " gb", " mb", " tb", " gib", " tib", "resolve", "nslookup",
+    "storage", "usage", "space", "purg", "untag", "tags", "tag ", "retention", "soft", "lock", "quarantin", "protect",
+    "disallowed", "429", "401", "403", "too many", "throttl", "rate limit", "expir", "authori", "permission", "role",
+    "firewall", "network", "vnet", "private", "resolve", "subscription", "-enabled", "invoice", "bill", "portal",
+    " gb", " tb", "acr login",
 )
-_TRIGGER = re.compile(r"storage|usage|space|purg|untag|retention|soft|lock|quarantin|disallowed|protect|429|"
-                      r"too many|throttl|expir|authori|permission|firewall|network|private|invoice|bill|portal|"
-                      r"tags|tag |subscription|suffix|-enabled|stuck|greyed|grayed|can't|cannot|why|"
-                      r"last longer| gb| mb| tb| gib| tib|resolve|nslookup", _I)
+_TRIGGER = re.compile(r"storage|usage|space|purg|untag|tags|tag |retention|soft|lock|quarantin|protect|disallowed|"
+                      r"429|401|403|too many|throttl|rate limit|expir|authori|permission|role|firewall|network|vnet|"
+                      r"private|resolve|subscription|-enabled|invoice|bill|portal| gb| tb|acr login", _I)
 #: A sentence: words separated by spaces, with a lower-case word of a few letters among the first ones.
 _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]{2,}\b[ ,]+){5}")
 

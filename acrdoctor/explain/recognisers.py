@@ -564,7 +564,9 @@ def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
         return None
     if _missing(line):
         return "delete-permission"
-    if re.search(r"authentication required|unauthorized", line, re.IGNORECASE) and not re.search(
+    # As a program prints it (docker's "unauthorized:", ACR's code, a status line's "Unauthorized"); a sentence's
+    # lower-case "unauthorized" is left to the ticket reader, which weighs the rest of the sentence.
+    if re.search(r"authentication required|unauthorized:|UNAUTHORIZED|Unauthorized", line) and not re.search(
             r"CONNECTIVITY_\w+_ERROR", line):
         return "authentication-required"
     return None

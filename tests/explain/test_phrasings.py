@@ -165,6 +165,67 @@ def test_a_build_log_line_is_not_read_as_a_ticket() -> None:
 
 #: Tickets written for these tests, one or two per failure mode, in words the catalogue does not use.
 TICKETS = [
+    ('throttling',
+     'Our nightly cleanup is being rate limited by the registry; it slows down and then fails after a few '
+     'thousand deletes.'),
+    ('authentication-required',
+     'docker login to our registry says Login Succeeded, but the push right after still says '
+     'unauthorized: authentication required.'),
+    ('authentication-required',
+     "The pipeline's registry login seems to expire after a few hours, so the long integration job fails "
+     'at the final push step.'),
+    ('network-access-denied',
+     'We locked the registry down to our VNet and now the Azure DevOps hosted agent gets a 403 when it pushes.'),
+    ('network-access-denied',
+     'After enabling the registry firewall only our office IP range can reach it, and the cleanup job '
+     'that runs in a container app is refused.'),
+    ('delete-permission',
+     'Our cleanup service principal only has AcrPull and AcrPush, and every delete call comes back 401 unauthorized.'),
+    ('delete-permission',
+     'Developers can push to the registry but nobody except the admin can delete anything; what role grants delete?'),
+    ('locked-artifacts',
+     "We can't remove a few old images, the error says the operation is disallowed on this image although "
+     'nobody recalls locking it.'),
+    ('resource-locks',
+     "Can't delete anything in our registry since the platform team put a CanNotDelete lock on the resource group."),
+    ('quarantined-images',
+     'Images we push stay in quarantine and can never be pulled, even though the vulnerability scan found nothing.'),
+    ('storage-limit',
+     'Our Basic registry is full at 10 GB included storage? Pushes now fail and we need to know how to '
+     'free space or raise the limit.'),
+    ('dangling-manifests',
+     'I untagged 500 old images but usage in the portal is still 300 GB, what am I missing?'),
+    ('dangling-manifests',
+     'We clean up by removing tags with the REST API; the registry size keeps going up anyway.'),
+    ('shared-layers',
+     'Deleting the whole nodejs repository freed only 300 MB although the images in it show 1.5 GB each; '
+     'the other repos use the same node base.'),
+    ('storage-accounting',
+     "Deleted 80 GB of images on Monday and the usage figure still hasn't moved on Wednesday."),
+    ('retention-policy',
+     'We set a retention policy of 7 days on our Premium registry but the untagged manifests older than '
+     'that are never deleted.'),
+    ('soft-delete',
+     'With soft delete enabled, deleted images still count against our storage for 7 days; is there a way '
+     'to purge them early?'),
+    ('empty-repository',
+     'The repository shows 0 tags and 0 manifests in the portal but deleting it gives repository name not '
+     'known to registry.'),
+    ('private-endpoints-block-registry-delete',
+     'Terraform destroy fails to delete the container registry while the private endpoint connection still exists.'),
+    ('broken-index-references',
+     'After cleaning up untagged manifests, our multi-platform image tag can no longer be pulled on arm64 hosts.'),
+    ('manifest-not-found',
+     'The purge task sometimes stops with manifest is not found for a digest while another cleanup job '
+     'runs at the same time.'),
+    ('connectivity-dns',
+     "Pushing from our on-prem agent fails because the registry hostname can't be resolved; DNS "
+     "forwarding to the private zone isn't set up."),
+    ('login-server-not-found',
+     'az acr build -r myreg says the resource could not be found in subscription, but the registry exists '
+     'in another subscription we also use.'),
+    ('purge-task-access',
+     'Since the registry moved to ABAC repository permissions our acr purge task gets 401 when it fetches a token.'),
     ('dangling-manifests',
      "We ran the cleanup script that untags anything older than 90 days but the registry size didn't "
      "budge at all, still about 350 GB."),
