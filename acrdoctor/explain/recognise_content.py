@@ -83,8 +83,18 @@ _API_VERSION = re.compile(r"api-version", re.IGNORECASE)
 _CONFLICT = re.compile(r"geo-?replicat|replicat|cache|retention", re.IGNORECASE)
 
 
+#: Soft delete said to be absent: "no soft delete", "soft delete is off", "we don't use soft delete".
+_SOFT_ABSENT = re.compile(rf"\b(?:no|not|without|n't \w+|never \w+)\s+(?:the\s+)?{_SOFT}\w*|"
+                          rf"{_SOFT}\w*(?:\s+policy)?\s+(?:is\s+|was\s+)?(?:off|disabled|not (?:on|enabled|used))",
+                          re.IGNORECASE)
+
+
 def _detect_soft_delete(line: str, context: str, seen: Seen) -> str | None:
-    return "soft-delete" if _SOFT_DELETE.search(line) else None
+    if not _SOFT_DELETE.search(line):
+        return None
+    # The words are all there is to go on (no wire text recorded): a sentence that rules soft delete out is not it.
+    present = len(re.findall(_SOFT, line, re.IGNORECASE))
+    return None if present and len(_SOFT_ABSENT.findall(line)) >= present else "soft-delete"
 
 
 def _build_soft_delete(mode: str, hits: Sequence[Hit]) -> Built:

@@ -69,6 +69,9 @@ _NEGATION = re.compile(r"\b(?:not|no|nothing|never|none|neither|nor|without)\b|n
 #: What ends a clause: a negation before it does not reach past it.
 _CLAUSE_END = re.compile(r"[.;:!?,()]|\b(?:but|and|yet|though|however)\b", _I)
 
+#: A negation after the cue: "soft delete is off", "the firewall is disabled", "locks are not set".
+_OFF_AFTER = re.compile(r"\s*(?:policy\s+|rules?\s+)?(?:is|was|are|were)\s+(?:off|disabled|not\b|never\b)", _I)
+
 #: The storage symptom: space not given back (the first catalogue's pattern, plus more ways to say it).
 _STORAGE_SYMPTOM = re.compile(
     _STORAGE.pattern
@@ -318,7 +321,7 @@ def _affirmed(cue: Cue, text: str) -> bool:
         before = text[max(0, start - 40):start]
         cut = [e.end() for e in _CLAUSE_END.finditer(before)]
         clause = before[cut[-1]:] if cut else before
-        if not _NEGATION.search(clause):
+        if not _NEGATION.search(clause) and not _OFF_AFTER.match(text, m.end()):
             return True
     return False
 

@@ -305,6 +305,10 @@ _TAG_NOT_THERE = re.compile(r"manifest for \S+:[\w.-]+ not found|\S+:[\w.-]+: no
 _SKOPEO_TAG = re.compile(r"reading manifest [\w.-]+ in \S+: manifest unknown", re.IGNORECASE)
 
 
+#: An image named by tag on this registry (REG.azurecr.io/REPO:TAG).
+_TAGGED_REF = re.compile(r"\bazurecr\.(?:io|cn|us)(?::\d+)?/[\w./-]+:[\w.-]+", re.IGNORECASE)
+
+
 def _detect_manifest_unknown(line: str, context: str, seen: Seen) -> str | None:
     if not _MANIFEST_UNKNOWN.search(line) or _TAG_UNKNOWN.search(line):
         return None
@@ -316,7 +320,7 @@ def _detect_manifest_unknown(line: str, context: str, seen: Seen) -> str | None:
     if _PULL_CONTEXT.search(context) and "purge" not in context.lower():
         if _CHILD_MISSING.search(line):
             return "broken-index-references"
-        if _TAG_NOT_THERE.search(line):
+        if _TAG_NOT_THERE.search(line) or (_TAGGED_REF.search(context) and "sha256:" not in line):
             # The tag itself does not resolve: a tag never pushed, deleted, or misspelt (no index involved).
             return "tag-not-found"
         return "broken-index-references" if index else "manifest-not-found"

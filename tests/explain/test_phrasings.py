@@ -315,3 +315,40 @@ def test_soft_delete_policy_refused_for_an_old_api_version_prints_no_change() ->
     m = top(text)
     assert m.failure_mode == "soft-delete" and "API version" in m.title
     assert not changes_something(m)
+
+
+#: Tickets that rule causes out (negations before and after the cause), written for these tests.
+NEGATED = [
+    ('shared-layers',
+     'We deleted 40 images to save space but usage only dropped by 2 GB. There are no locks, no soft '
+     'delete and no geo-replication on this registry, and the images share a base image.'),
+    ('dangling-manifests',
+     "Our nightly job untags old builds but the registry keeps growing. We don't use retention, soft "
+     'delete is off, nothing is quarantined.'),
+    ('storage-accounting',
+     "Storage did not go down after deleting 20 repos this morning. It's not a permissions problem, the "
+     'deletes succeeded; the portal just still shows 700 GB hours later.'),
+    ('throttling',
+     "It's not the firewall and not permissions: the purge just gets 429 too many requests after a few "
+     'minutes.'),
+    ('network-access-denied',
+     "Deletes from the hosted agent fail with 403. It's not a role issue, the SP is Owner; we recently "
+     'enabled the registry firewall with selected networks.'),
+    ('delete-permission',
+     "The cleanup identity gets 403 forbidden on every delete; there's no firewall on the registry and "
+     'public access is enabled. It only has AcrPull.'),
+    ('locked-artifacts',
+     "Delete fails with disallowed operation, the registry isn't full and nothing is quarantined, but the "
+     'repo has write-enabled false.'),
+    ('artifact-cache',
+     'We set up a cache rule for docker hub images, deleted the cached repository to refresh it, and now '
+     'pulling the tag through the cache says manifest unknown.'),
+    ('tag-not-found',
+     'The pipeline fails pulling myreg.azurecr.io/app:1.4.2 with manifest unknown, but that tag was never '
+     'pushed, the build step for it failed earlier.'),
+]
+
+
+@pytest.mark.parametrize("mode, text", NEGATED)
+def test_causes_ruled_out_in_words_do_not_count(mode: str, text: str) -> None:
+    assert top(text).failure_mode == mode
