@@ -392,7 +392,8 @@ def _build_ref_not_found(mode: str, hits: Sequence[Hit]) -> Built:
 # --- 405 disallowed ----------------------------------------------------------------------------------------
 
 _DISALLOWED = re.compile(r"\bREGISTRY_DISALLOWED_OPERATION\b|operation is disallowed on this registry|"
-                         r"operation not allowed, HTTP status: 405|StatusCode=405|\b405 Method Not Allowed\b",
+                         r"operation not allowed, HTTP status: 405|StatusCode=405|\b405 Method Not Allowed\b|"
+                         r"invalid status 'Method Not Allowed'",
                          re.IGNORECASE)
 
 
@@ -678,6 +679,7 @@ _STATUS = re.compile(r"(?:\b(?:RESPONSE|HTTP/[\d.]+|Status(?: [Cc]ode)?:?|status
                      r"returned|response(?: status)?|statusCode)[ :(]{1,3}(?P<a>401|404|405)\b|\b(?P<b>401|404|405) "
                      r"\(?(?:Not Found|Unauthorized|Method Not Allowed)\b)")
 _MANIFEST_PATH = re.compile(r"/v2/(?P<repo>[\w./-]+?)/manifests/(?P<ref>[\w.:-]+)")
+_TAG_PATH = re.compile(r"/acr/v1/[\w./-]+/_tags/[\w.-]+")
 _REPO_PATH = re.compile(r"/acr/v1/[\w./-]+|/v2/[\w./-]+/tags/list")
 
 
@@ -694,6 +696,8 @@ def _detect_status(line: str, context: str, seen: Seen) -> str | None:
         path = _MANIFEST_PATH.search(line) or _MANIFEST_PATH.search(context)
         if path:
             return "manifest-not-found" if path.group("ref").startswith("sha256:") else "tag-not-found"
+        if _TAG_PATH.search(context):
+            return "tag-not-found"
         if _REPO_PATH.search(context):
             return "empty-repository" if _DELETE_CONTEXT.search(context) else "repository-not-found"
         return None

@@ -352,3 +352,21 @@ NEGATED = [
 @pytest.mark.parametrize("mode, text", NEGATED)
 def test_causes_ruled_out_in_words_do_not_count(mode: str, text: str) -> None:
     assert top(text).failure_mode == mode
+
+
+@pytest.mark.parametrize("text, mode", [
+    # Python autorest without a body, synthetic.
+    ("azure.core.exceptions.HttpResponseError: Operation returned an invalid status 'Method Not Allowed'",
+     "locked-artifacts"),
+    ("azure.core.exceptions.ClientAuthenticationError: Operation returned an invalid status 'Unauthorized'",
+     "authentication-required"),
+    # .NET with its ErrorCode line, synthetic.
+    ("Azure.RequestFailedException: Service request failed.\nStatus: 429 (Too Many Requests)", "throttling"),
+    # Go azcore: the request line, then the status and the code, synthetic.
+    ("DELETE https://contosoreg.azurecr.io/acr/v1/web/_tags/1.0\n" + "-" * 80 + "\nRESPONSE 404: 404 Not Found\n"
+     "ERROR CODE: TAG_UNKNOWN", "tag-not-found"),
+])
+def test_sdk_exceptions_of_each_language(text: str, mode: str) -> None:
+    ranked = explain(text).ranked
+    assert ranked[0].failure_mode == mode
+    assert all(m.failure_mode == mode for m in ranked)  # the status line does not add a second reading
