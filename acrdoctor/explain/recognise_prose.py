@@ -269,6 +269,26 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"resource lock|CanNotDelete|ScopeLocked|\block on the (?:resource group|subscription|registry)|"
            r"management lock|az lock", 4),
     ),
+    "artifact-cache": (
+        _c(r"cache rules?|artifact cache|pull-?through|cached (?:image|repo\w*|tag)s?|caching rule", 3),
+        _c(r"manifest unknown|not found|stale|old(?:er)? (?:version|digest)|(?:does ?n[o']?t|never) (?:update|refresh)|"
+           r"delet\w*", 1, False),
+    ),
+    "connected-registries": (
+        _c(r"connected registr(?:y|ies)|sync tokens?|\bon-?prem(?:ises)? registry (?:synced|syncing)", 3.5),
+        _c(r"scope[- ]maps?|\bsync\w*|parent registry|ReadOnly mode|read-only mode", 1),
+    ),
+    "repository-not-found": (
+        _c(r"repo(?:sitory)? (?:\S+ )?(?:does ?n[o']?t|does not|no longer) exists?|repo(?:sitory)? (?:is )?not found|"
+           r"(?:can(?:no|')t|could(?:n't| not)) find (?:the |our |that )?repo(?:sitory)?|no such repo(?:sitory)?", 3,
+           False),
+    ),
+    "tag-not-found": (
+        _c(r"\btag (?:\S+ )?(?:does ?n[o']?t|does not|no longer) exists?|\btag (?:is )?(?:missing|not found|gone)|"
+           r"no such tag|(?:can(?:no|')t|could(?:n't| not)) find (?:the |that )?tag|"
+           r"tag (?:was )?never (?:pushed|built)",
+           3, False),
+    ),
     "purge-task-access": (
         _c(r"\bABAC\b|--source-acr-auth-id|repository permissions|AbacRepositoryPermissions", 2),
         _c(r"\b(?:acr )?purge (?:task|job)|scheduled (?:acr )?purge|az acr task|acr task", 1, False),
@@ -304,9 +324,18 @@ _ALSO_NEEDS: dict[str, re.Pattern[str]] = {
         r"(?:the |our |a |this |test )*(?:container )?(?:registry|acr|resource group)\b|"
         r"(?:registry|acr)\b[^.\n]{0,30}(?:delet\w*|tear\w* down|destroy\w*)|'Deleting'|stuck in deleting", _I),
 }
+#: Where a refusal is someone else's: an import's or a cache rule's source, Kubernetes' pull secret, the local login.
+_ELSEWHERE_WORDS = (r"upstream|source registry|credential set|az acr import|imagePullSecrets?|pull secrets?|kubelet|"
+                    r"docker hub|docker\.io|credential (?:helper|store)|credsStore|az login")
 #: What rules a mode out: Docker Hub's pull limit is not this registry throttling (elsewhere:docker-hub-rate-limit).
 _VETO: dict[str, re.Pattern[str]] = {
-    "throttling": re.compile(r"docker ?hub|docker\.io|pull rate limit|anonymous pulls?|mcr\.microsoft", _I),
+    "authentication-required": re.compile(_ELSEWHERE_WORDS, _I),
+    "delete-permission": re.compile(_ELSEWHERE_WORDS, _I),
+    "throttling": re.compile(r"docker ?hub|docker\.io|pull rate limit|anonymous pulls?|mcr\.microsoft|upstream|"
+                             r"source registry", _I),
+    # The upstream refusing a cache rule is the source registry's failure (elsewhere:source-registry), not ACR's.
+    "artifact-cache": re.compile(r"upstream[^.\n]{0,40}(?:refus|denied|401|403|429|unauthori|rate)|source registry|"
+                                 r"credential set|credentials? (?:for|of) the (?:cache|upstream)", _I),
 }
 #: The lowest score a mode needs to be reported.
 THRESHOLD = 3.0
@@ -375,17 +404,17 @@ def confidence(score: float) -> float:
 # --- the recogniser ------------------------------------------------------------------------------------------
 
 #: Words a symptom line holds; every alternative of :data:`_TRIGGER` contains one (tests/explain/test_streaming.py).
-#: Words common in build output (delete, pull, push, repository, registry) are left out on purpose: every line
-#: holding a keyword costs a test per recogniser, and a ticket names its symptom with one of these anyway.
+#: A ticket line says who is writing ("we", "our", "I", "my") or names its symptom. Words common in build output
+#: (delete, pull, push, repository, cache, token) are not keywords: every line holding a keyword costs a test per
+#: recogniser, and every keyword a substring test on every line of a log.
 KEYWORDS: tuple[str, ...] = (
-    "storage", "usage", "space", "purg", "untag", "tags", "tag ", "retention", "soft", "lock", "quarantin", "protect",
-    "disallowed", "429", "401", "403", "too many", "throttl", "rate limit", "expir", "authori", "permission", "role",
-    "firewall", "network", "vnet", "private", "resolve", "subscription", "-enabled", "invoice", "bill", "portal",
-    " gb", " tb", "acr login",
+    "we ", "we'", "our ", " i ", "i'm", "i've", "my ", "storage", "usage", "purg", "untag", "tags", "retention",
+    "soft", "lock", "quarantin", "disallowed", "429", "401", "403", "too many", "throttl", "permission", "firewall",
+    "private", " gb", "expir", "role", "subscription", "t exist",
 )
-_TRIGGER = re.compile(r"storage|usage|space|purg|untag|tags|tag |retention|soft|lock|quarantin|protect|disallowed|"
-                      r"429|401|403|too many|throttl|rate limit|expir|authori|permission|role|firewall|network|vnet|"
-                      r"private|resolve|subscription|-enabled|invoice|bill|portal| gb| tb|acr login", _I)
+_TRIGGER = re.compile(r"we |we'|our | i |i'm|i've|my |storage|usage|purg|untag|tags|retention|soft|lock|quarantin|"
+                      r"disallowed|429|401|403|too many|throttl|permission|firewall|private| gb|expir|role|"
+                      r"subscription|t exist", _I)
 #: A sentence: words separated by spaces, with a lower-case word of a few letters among the first ones.
 _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]{2,}\b[ ,]+){5}")
 

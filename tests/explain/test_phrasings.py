@@ -165,6 +165,21 @@ def test_a_build_log_line_is_not_read_as_a_ticket() -> None:
 
 #: Tickets written for these tests, one or two per failure mode, in words the catalogue does not use.
 TICKETS = [
+    ('artifact-cache',
+     'We use a cache rule for nginx; after deleting the cached repository to force a refresh, pulling the '
+     'old tag through our registry now fails with manifest unknown.'),
+    ('artifact-cache',
+     'Our pull-through cache keeps serving an old version of the image even though the tag was updated '
+     'upstream weeks ago.'),
+    ('connected-registries',
+     'We deleted the connected registry for our factory site, but its sync token and scope map are still '
+     'there in the parent registry.'),
+    ('repository-not-found',
+     "The release job says the repository does not exist, but I'm sure we pushed it to the registry last "
+     'week.'),
+    ('tag-not-found',
+     'Deploy fails because the tag does not exist in the registry, the build for that tag was cancelled '
+     'before the push.'),
     ('throttling',
      'Our nightly cleanup is being rate limited by the registry; it slows down and then fails after a few '
      'thousand deletes.'),
@@ -370,3 +385,10 @@ def test_sdk_exceptions_of_each_language(text: str, mode: str) -> None:
     ranked = explain(text).ranked
     assert ranked[0].failure_mode == mode
     assert all(m.failure_mode == mode for m in ranked)  # the status line does not add a second reading
+
+
+def test_a_cache_rule_s_upstream_refusal_is_not_answered_as_this_registry_s() -> None:
+    text = ("Our cache rule for docker hub fails: the upstream refuses with 401 because the credential set has an "
+            "expired token.")
+    assert not any(m.failure_mode in ("authentication-required", "delete-permission", "artifact-cache")
+                   for m in explain(text).matches)
