@@ -326,7 +326,8 @@ _ALSO_NEEDS: dict[str, re.Pattern[str]] = {
 }
 #: Where a refusal is someone else's: an import's or a cache rule's source, Kubernetes' pull secret, the local login.
 _ELSEWHERE_WORDS = (r"upstream|source registry|credential set|az acr import|imagePullSecrets?|pull secrets?|kubelet|"
-                    r"docker hub|docker\.io|credential (?:helper|store)|credsStore|az login")
+                    r"docker hub|docker\.io|credential (?:helper|store)|credsStore|az login|\bAKS\b|ImagePullBackOff|"
+                    r"ErrImagePull|\bpods?\b|attach-acr|kubernetes|\bk8s\b")
 #: What rules a mode out: Docker Hub's pull limit is not this registry throttling (elsewhere:docker-hub-rate-limit).
 _VETO: dict[str, re.Pattern[str]] = {
     "authentication-required": re.compile(_ELSEWHERE_WORDS, _I),

@@ -392,3 +392,9 @@ def test_a_cache_rule_s_upstream_refusal_is_not_answered_as_this_registry_s() ->
             "expired token.")
     assert not any(m.failure_mode in ("authentication-required", "delete-permission", "artifact-cache")
                    for m in explain(text).matches)
+
+
+def test_a_kubernetes_pull_in_words_is_not_answered_as_a_registry_sign_in() -> None:
+    text = ("Our AKS cluster cannot pull images from our registry anymore, pods are stuck in ImagePullBackOff with 401 "
+            "unauthorized since the service principal was rotated.")
+    assert "authentication-required" not in {m.failure_mode for m in explain(text).matches if m.confidence <= 0.7}
