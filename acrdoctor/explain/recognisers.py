@@ -777,7 +777,9 @@ _HEALTH: tuple[tuple[str, str, str | None], ...] = (
     ("connectivity-challenge", "CONNECTIVITY_WWW_AUTHENTICATE_ERROR",
      r"did not ask properly for a basic or a bearer authentication"),
     ("connectivity-aad-login", "CONNECTIVITY_AAD_LOGIN_ERROR", r"does not support AAD login"),
-    ("connectivity-refresh-token", "CONNECTIVITY_REFRESH_TOKEN_ERROR", None),
+    # az's own wording of the same refused exchange (az acr login / repository list, Azure/acr#164).
+    ("connectivity-refresh-token", "CONNECTIVITY_REFRESH_TOKEN_ERROR",
+     r"Access to registry '?[\w.-]*'? was denied\. Response code: 40[13]"),
     ("connectivity-access-token", "CONNECTIVITY_ACCESS_TOKEN_ERROR", None),
     ("login-server-not-found", "LOGIN_SERVER_ERROR", r"error occurred while retrieving the login server for registry"),
     # az's ARM lookup of the registry by name (Azure/azure-cli#27913, Azure/acr#87): the same cause as
@@ -794,13 +796,13 @@ _HEALTH_ANY = any_of(*(p for _, code, message in _HEALTH_PATTERNS for p in (code
 
 
 def _detect_health(line: str, context: str, seen: Seen) -> str | None:
-    for mode, code, message in _HEALTH_PATTERNS:
-        if code.search(line) or (message and message.search(line)):
-            if mode in ("connectivity-refresh-token", "connectivity-access-token") and (
-                    _THROTTLED.search(line) or re.search(r"lacking", line)):
-                return None  # throttling / delete-permission explain these
-            return mode
-    return None
+    # The code first: two codes share a message ("Access to registry … was denied"), and the code tells them apart.
+    found = next((mode for mode, code, _ in _HEALTH_PATTERNS if code.search(line)), None) or next(
+        (mode for mode, _, message in _HEALTH_PATTERNS if message and message.search(line)), None)
+    if found in ("connectivity-refresh-token", "connectivity-access-token") and (
+            _THROTTLED.search(line) or re.search(r"lacking", line)):
+        return None  # throttling / delete-permission explain these
+    return found
 
 
 _HEALTH_TEXT: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
@@ -881,9 +883,11 @@ def _build_health(mode: str, hits: Sequence[Hit]) -> Built:
     if mode == "connectivity-dns":
         confirm.append(ListPrivateEndpointConnections(ref))
     docs = (DOCS_HEALTH + "#" + code.lower(), DOCS_LOGIN)
+    # A message without its code (az login's wording) is shared by two checks: less sure than the code itself.
+    coded = any(re.search(r"\b(?:CONNECTIVITY_\w+|LOGIN_SERVER)_ERROR\b", h.line) for h in hits)
     return Built(title, f"az acr check-health: {code} for {_where(n)}", cause,
                  Step("Run every health check, without stopping at the first error.", tuple(confirm), notes),
-                 Step(fix_summary, tuple(fix)), docs)
+                 Step(fix_summary, tuple(fix)), docs, confidence=None if coded else 0.8)
 
 
 # --- registry delete blocked by private endpoints ----------------------------------------------------------
@@ -1031,7 +1035,7 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("check-health", _HEALTH_MODES, _detect_health, _build_health, _HEALTH_ANY,
                ("connectivity_", "login_server_error", "failed to reach dns", "secure connection to the registry",
                 "issue a challenge", "ask properly", "support aad login", "retrieving the login server",
-                "connect to the registry login server", "containerregistry/registries")),
+                "connect to the registry login server", "containerregistry/registries", "was denied. response code")),
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
     Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,

@@ -398,3 +398,11 @@ def test_a_kubernetes_pull_in_words_is_not_answered_as_a_registry_sign_in() -> N
     text = ("Our AKS cluster cannot pull images from our registry anymore, pods are stuck in ImagePullBackOff with 401 "
             "unauthorized since the service principal was rotated.")
     assert "authentication-required" not in {m.failure_mode for m in explain(text).matches if m.confidence <= 0.7}
+
+
+def test_az_s_refused_token_exchange_without_a_code_is_the_refresh_token_step() -> None:
+    # The message check-health documents for CONNECTIVITY_REFRESH_TOKEN_ERROR, printed by az acr login without it.
+    text = ("Access to registry 'contosoreg.azurecr.io' was denied. Response code: 403. Please try running 'az "
+            "login' again to refresh permissions.")
+    m = top(text)
+    assert m.failure_mode == "connectivity-refresh-token" and m.confidence < 0.9
