@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from acrdoctor.actions import Action, RegistryRef, shell_join
 
-from . import recognise_access, recognise_content, recognise_locks, recognise_policy
+from . import recognise_access, recognise_content, recognise_elsewhere, recognise_locks, recognise_policy
 from .actions import (
     CheckHealth,
     ListPrivateEndpointConnections,
@@ -422,8 +422,8 @@ _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]{2,}\b[ ,]+){5}")
 
 #: What a program prints, not a person: such a line is left to the recognisers of error codes and bodies.
 _PRINTED = re.compile(r"\b[A-Z]{3,}_[A-Z_]{3,}\b|\b(?:DENIED|UNAUTHORIZED|TOOMANYREQUESTS|ScopeLocked)\b|"
-                      r"[\"']code[\"']\s*:|\b(?:Error|ERROR|error|fatal|FATAL)\b\s*[:=]|Correlation ID|"
-                      r"Status ?[Cc]ode\b|HTTP status|\bstatus(?: code)? \d{3}\b|rpc error|Error response from daemon|"
+                      r"[\"']code[\"']\s*:|\b(?:ERROR|fatal|FATAL)\b\s*[:=]|\bError: [A-Z]|Correlation ID|"
+                      r"Status ?[Cc]ode[:=]|HTTP status:|rpc error|Error response from daemon|"
                       r"^\s*(?:denied|unauthorized|toomanyrequests|Error|WARNING|ERROR|#|\$|>|\[)|"
                       r"\b(?:Exception|RestError|ResponseError)\b|Traceback|^\d{4}[-/]\d\d[-/]\d\d|"
                       r"^\s*\(\w+\) |The push refers to|Looks like you|Please refer to|aka\.ms/|run 'az |"
@@ -437,7 +437,8 @@ def _explained_elsewhere(line: str, context: str, seen: Seen) -> bool:
     """Whether a recogniser of error texts finds its failure on the line: then it explains it, from the tool's own
     words, and a second answer from the same line's prose would only repeat it with less confidence."""
     if not _OTHERS:
-        _OTHERS.extend((*recognise_locks.RECOGNISERS, *recognise_access.RECOGNISERS, *recognise_content.RECOGNISERS,
+        _OTHERS.extend((*recognise_elsewhere.RECOGNISERS, *recognise_locks.RECOGNISERS,
+                        *recognise_access.RECOGNISERS, *recognise_content.RECOGNISERS,
                         *recognise_policy.RECOGNISERS, *FIRST_CATALOGUE))
     return any(r.trigger.search(line) and r.detect(line, context, seen) is not None for r in _OTHERS)
 

@@ -406,3 +406,10 @@ def test_az_s_refused_token_exchange_without_a_code_is_the_refresh_token_step() 
             "login' again to refresh permissions.")
     m = top(text)
     assert m.failure_mode == "connectivity-refresh-token" and m.confidence < 0.9
+
+
+def test_a_status_code_quoted_in_a_sentence_is_still_read_as_a_ticket() -> None:
+    text = ("The service principal used by our pipeline can push and pull but deleting tags fails with status code "
+            "403; it only has AcrPush.")
+    m = top(text)
+    assert m.failure_mode == "delete-permission" and 0.4 <= m.confidence <= 0.7
