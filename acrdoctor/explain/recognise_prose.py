@@ -317,8 +317,23 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "locked-artifacts": re.compile(r"lock|protect|enabled|disallowed|not allowed|405|greyed|grayed|read[- ]only|"
                                    r"immutable", _I),
 }
+#: Something failed: a refusal is only a refusal when the text says something did not work.
+_FAILURE = re.compile(r"fail|error|denied|refus|forbidden|\b40[13459]\b|\b429\b|can(?:no|')t|could(?:n't| not)|unable|"
+                      r"not allowed|disallowed|blocked|rejected|(?:doesn't|does not|won't|will not|didn't|did not) "
+                      r"(?:work|let|allow)|stopped working|broken|stuck|hangs?\b|times? out|timed out|no longer|"
+                      r"greyed|grayed|never|dies|died|halts?|halting|unpullable|too many|throttl|rate[- ]limit|expir|"
+                      r"nobody|only (?:has|have)|lack|missing|\bnot\b|n't\b|\bno\b|nothing|required\b|unauthori|"
+                      r"time limit", _I)
+#: The registry is what the text is about (a storage directory of a test run is not).
+_REGISTRY_TALK = re.compile(r"registr|\bacr\b|azurecr|image|repo|manifest|purg|untag|show-usage|portal|container|"
+                            r"\btags?\b|digest|artifact", _I)
+_REFUSALS = ("network-access-denied", "delete-permission", "authentication-required", "locked-artifacts",
+             "quarantined-images", "throttling", "login-server-not-found", "connectivity-dns", "resource-locks",
+             "purge-task-access", "storage-limit", "manifest-not-found")
 #: A second condition some modes need: a private endpoint blocks only the registry's own deletion.
 _ALSO_NEEDS: dict[str, re.Pattern[str]] = {
+    **{mode: _FAILURE for mode in _REFUSALS},
+    **{mode: _REGISTRY_TALK for mode in _STORAGE_MODES},
     "private-endpoints-block-registry-delete": re.compile(
         r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*)[^.\n]{0,30}"
         r"(?:the |our |a |this |test )*(?:container )?(?:registry|acr|resource group)\b|"
@@ -359,7 +374,7 @@ def _affirmed(cue: Cue, text: str) -> bool:
 def scores(text: str) -> dict[str, float]:
     """Every mode's score on ``text`` (only modes with some cue affirmed appear)."""
     out: dict[str, float] = {}
-    storage = bool(_STORAGE_SYMPTOM.search(text))
+    storage = bool(_STORAGE_SYMPTOM.search(text) and _REGISTRY_TALK.search(text))
     for mode, cues in CUES.items():
         anchor, needs = _ANCHORS.get(mode), _ALSO_NEEDS.get(mode)
         if (anchor is not None and not anchor.search(text)) or (needs is not None and not needs.search(text)):
@@ -453,7 +468,8 @@ def _detect(line: str, context: str, seen: Seen) -> str | None:
             or _PRINTED.search(line):
         return None
     found = classify(context)
-    if not found or _explained_elsewhere(line, context, seen):
+    # The line itself must speak for the answer: in a log, the lines before a sentence may be about anything.
+    if not found or found[0] not in scores(line) or _explained_elsewhere(line, context, seen):
         return None
     return found[0]
 

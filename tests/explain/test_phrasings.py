@@ -413,3 +413,16 @@ def test_a_status_code_quoted_in_a_sentence_is_still_read_as_a_ticket() -> None:
             "403; it only has AcrPush.")
     m = top(text)
     assert m.failure_mode == "delete-permission" and 0.4 <= m.confidence <= 0.7
+
+
+def test_english_in_a_build_log_is_not_a_ticket() -> None:
+    # Sentences a build log prints, written for this test: symptom words without a refusal or without the registry.
+    log = "\n".join([
+        "We recommend that you upgrade your storage account to use the latest TLS version before the end of the year.",
+        "Our tests use a temporary storage directory that is removed after each run; it does not go down to zero.",
+        "Your branch is up to date with 'origin/main'. Nothing to commit, working tree clean, and no tags were pushed.",
+        "warning: We could not lock the ref 'refs/heads/main' because another git process seems to be running here.",
+        "Note: our pipeline uses the private agent pool in the VNet for all of its steps and jobs today.",
+        "I/O statistics: 4.2 GB read, 1.1 GB written, usage of the cache was 83 percent during the build step.",
+    ])
+    assert not explain(log).matches
