@@ -184,6 +184,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\bimmutable\b|protected (?:release )?(?:tags?|images?)|set (?:\w+ ){0,2}read[- ]only", 2.5),
         _c(r"\bdisallowed\b|not allowed|\b405\b", 2),
         _c(r"greyed out|grayed out|disabled button|button is disabled", 1.5),
+        _c(r"delete (?:button|option|menu|icon)[^.\n]{0,30}(?:greyed|grayed|disabled)|(?:greyed|grayed) out[^.\n]{0,30}"
+           r"delet", 1.5, False),
         _c(r"can(?:no|')t (?:be )?(?:delet|remov)\w*|unable to (?:delete|remove)|won't (?:let us )?delet\w*|"
            r"refus\w* (?:to )?delet\w*", 1,
            False),
@@ -426,13 +428,15 @@ def confidence(score: float) -> float:
 KEYWORDS: tuple[str, ...] = (
     "we ", "we'", "our ", " i ", "i'm", "i've", "my ", "storage", "usage", "purg", "untag", "tags", "retention",
     "soft", "lock", "quarantin", "disallowed", "429", "401", "403", "too many", "throttl", "permission", "firewall",
-    "private", " gb", "expir", "role", "subscription", "t exist",
+    "private", " gb", "expir", "role", "subscription", "t exist", "still listed", "still there", "still show",
+    "greyed", "grayed", "i can", "i tried", "i deleted", "i ran", "i get", "i got", "i see",
 )
 _TRIGGER = re.compile(r"we |we'|our | i |i'm|i've|my |storage|usage|purg|untag|tags|retention|soft|lock|quarantin|"
                       r"disallowed|429|401|403|too many|throttl|permission|firewall|private| gb|expir|role|"
-                      r"subscription|t exist", _I)
+                      r"subscription|t exist|still listed|still there|still show|greyed|grayed|i can|i tried|"
+                      r"i deleted|i ran|i get|i got|i see", _I)
 #: A sentence: words separated by spaces, with a lower-case word of a few letters among the first ones.
-_SENTENCE = re.compile(r"(?:\b[A-Za-z'’]{2,}\b[ ,]+){5}")
+_SENTENCE = re.compile(r"(?:\b[A-Za-z'’]+\b[ ,;:]+){5}")
 
 
 #: What a program prints, not a person: such a line is left to the recognisers of error codes and bodies.

@@ -426,3 +426,15 @@ def test_english_in_a_build_log_is_not_a_ticket() -> None:
         "I/O statistics: 4.2 GB read, 1.1 GB written, usage of the cache was 83 percent during the build step.",
     ])
     assert not explain(log).matches
+
+
+@pytest.mark.parametrize("text, mode", [
+    ("we purged 300 images and the portal still shows 480 GB", "dangling-manifests"),
+    ("storage didn't go down after we deleted the old images from the registry", "shared-layers"),
+    ("I deleted the repo but it's still listed in the portal", "empty-repository"),
+    ("I can't delete the image, it says disallowed", "locked-artifacts"),
+    ("The delete button is greyed out for our old tags in the portal", "locked-artifacts"),
+])
+def test_the_short_complaints_support_hears_most(text: str, mode: str) -> None:
+    m = top(text)
+    assert m.failure_mode == mode and 0.4 <= m.confidence <= 0.7 and not changes_something(m)
