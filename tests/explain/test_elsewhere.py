@@ -47,7 +47,35 @@ AZ_CRASH = ("The command failed with an unexpected error. Here is the traceback:
 PROXY = ('Error response from daemon: Get "https://teamreg.azurecr.io/v2/": proxyconnect tcp: dial tcp '
          "10.1.2.3:3128: connect: connection refused")
 
+WRAPPED = ("Deployment failed. Correlation ID: 0b0b0b0b-1111-4222-8333-444455556666. Operation "
+           "registries-5e5e5e5e-aaaa-bbbb-cccc-ddddeeeeffff failed. Resource /subscriptions/0000/resourceGroups/rg/"
+           "providers/Microsoft.ContainerRegistry/registries/shipreg01 Unable to find manifest digest  Repo: "
+           "nexus.example.com/team/api Tag: 4.0 Manifest:")
+SDK_CHAIN = ("azure.identity._exceptions.CredentialUnavailableError: DefaultAzureCredential failed to retrieve a token "
+             "from the included credentials.")
+CURL_PROXY = "curl: (56) Received HTTP code 407 from proxy after CONNECT"
+HUB_DOCS = ("toomanyrequests: Too Many Requests. Please see "
+            "https://docs.docker.com/docker-hub/download-rate-limit/")
+STORAGE_EOF = ('Failed to pull image "fleetreg.azurecr.io/api/web:3.2": failed to copy: httpReadSeeker: failed open: '
+               'failed to do request: Get "https://eusmanaged7.blob.core.windows.net/abc/data?sig=x": EOF')
+DOUBLED = ("Failed to resolve specified fqdn fleetreg.azurecr.us.azurecr.io: lookup fleetreg.azurecr.us.azurecr.io "
+           "on 10.0.0.10:53: no such host")
+BLOB_413 = "error pushing blob: http status code: 413, body: 413 Request Entity Too Large"
+PRIVATELINK = ('Get "https://fleetreg.privatelink.azurecr.io/v2/": x509: certificate is valid for *.azurecr.io, '
+               "not fleetreg.privatelink.azurecr.io")
+LOCAL_DNS = ('Get "https://fleetreg.azurecr.io/v2/": dial tcp: lookup fleetreg.azurecr.io on 127.0.0.53:53: read udp '
+             "127.0.0.1:40000->127.0.0.53:53: read: connection refused")
+
 CASES = [
+    (WRAPPED, "elsewhere:source-registry"),
+    (SDK_CHAIN, "elsewhere:local-credentials"),
+    (CURL_PROXY, "elsewhere:network-client-side"),
+    (HUB_DOCS, "elsewhere:docker-hub-rate-limit"),
+    (STORAGE_EOF, "elsewhere:network-client-side"),
+    (DOUBLED, "elsewhere:client-bug"),
+    (BLOB_413, "elsewhere:client-bug"),
+    (PRIVATELINK, "elsewhere:typo"),
+    (LOCAL_DNS, "elsewhere:network-client-side"),
     (IMPORT_401, "elsewhere:source-registry"),
     (IMPORT_PLAIN_401, "elsewhere:source-registry"),
     (HUB_LIMIT, "elsewhere:docker-hub-rate-limit"),
@@ -86,6 +114,19 @@ def test_the_target_registry_refusing_the_import_stays_an_acr_answer() -> None:
             "perform action 'Microsoft.ContainerRegistry/registries/importImage/action' over scope "
             "'/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/shipreg01'")
     assert not any(m.failure_mode == "elsewhere:source-registry" for m in explain(text).matches)
+
+
+def test_the_target_refusing_the_imported_write_inside_the_wrapper_is_not_the_source() -> None:
+    text = WRAPPED.replace("Unable to find manifest digest", "The operation is disallowed on this registry")
+    assert not any(m.failure_mode == "elsewhere:source-registry" for m in explain(text).matches)
+
+
+def test_a_weak_prose_guess_elsewhere_does_not_outrank_an_acr_code_on_the_same_line() -> None:
+    # "ImagePullBackOff" alone is a symptom (0.45): the firewall body on the same line decides.
+    text = ("pod web-1 ImagePullBackOff; events: Error: denied: client with IP '198.51.100.4' is not allowed "
+            "access. Refer https://aka.ms/acr/firewall to grant access.")
+    top = explain(text).most_likely
+    assert top is not None and top.failure_mode == "network-access-denied"
 
 
 def test_kubelet_refused_by_the_registry_firewall_is_the_firewall() -> None:
