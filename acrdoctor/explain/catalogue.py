@@ -8,7 +8,14 @@ earlier one is the more specific (a resource lock's ScopeLocked before a generic
 
 from __future__ import annotations
 
-from . import recognise_access, recognise_content, recognise_elsewhere, recognise_locks, recognise_policy
+from . import (
+    recognise_access,
+    recognise_content,
+    recognise_elsewhere,
+    recognise_locks,
+    recognise_policy,
+    recognise_prose,
+)
 from .recognisers import FIRST_CATALOGUE, FIRST_REGISTRY_LEVEL, Recogniser
 
 #: Recognisers of the second catalogue, ranked before the first catalogue's more generic ones.
@@ -18,7 +25,8 @@ SECOND_REGISTRY_LEVEL: frozenset[str] = (recognise_locks.REGISTRY_LEVEL | recogn
                                          | recognise_content.REGISTRY_LEVEL | recognise_policy.REGISTRY_LEVEL)
 
 #: Causes outside ACR (recognise_elsewhere) rank first: an import's 401 is the source registry's, not a grant to fix.
-RECOGNISERS: tuple[Recogniser, ...] = (*recognise_elsewhere.RECOGNISERS, *SECOND_CATALOGUE, *FIRST_CATALOGUE)
+RECOGNISERS: tuple[Recogniser, ...] = (*recognise_elsewhere.RECOGNISERS, *SECOND_CATALOGUE, *FIRST_CATALOGUE,
+                                      *recognise_prose.RECOGNISERS)
 
 #: Every recogniser's keywords: a line holding none of them is not examined.
 KEYWORDS: tuple[str, ...] = tuple(dict.fromkeys(k for r in RECOGNISERS for k in r.keywords))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from acrdoctor.actions import (
     CALLER_IP_EXPR,
@@ -29,7 +29,13 @@ from acrdoctor.actions import (
 )
 from acrdoctor.checks.broken_index_references import BrokenIndexReferences
 from acrdoctor.checks.dangling_manifests import DanglingManifests, purge_filter
-from acrdoctor.checks.delete_permission import ROLES, SCOPE_MAP_ACTIONS, DeletePermission, missing_permissions
+from acrdoctor.checks.delete_permission import (
+    ROLES,
+    SCOPE_MAP_ACTIONS,
+    DeletePermission,
+    Missing,
+    missing_permissions,
+)
 from acrdoctor.checks.empty_repository import EmptyRepository
 from acrdoctor.checks.locked_artifacts import LockedArtifacts
 from acrdoctor.checks.network_access import NetworkAccessDenied
@@ -178,8 +184,11 @@ def _where(n: Names) -> str:
 
 # --- NAME_UNKNOWN ------------------------------------------------------------------------------------------
 
-_NAME_UNKNOWN = re.compile(r"\bNAME_UNKNOWN\b|repository name not known to registry|\brepository not found\b",
+_NAME_UNKNOWN = re.compile(r"\bNAME_UNKNOWN\b|repository name not known to registry|\brepository not found\b|"
+                           r"\brepository\W{1,4}[\w./:-]+\W{1,4}(?:is |was )?(?:not found|could not be found)",
                            re.IGNORECASE)
+_REPO_IS_NOT_FOUND = re.compile(r"\brepository\W{1,4}[\w./:-]+\W{1,4}(?:is |was )?(?:not found|could not be found)",
+                                re.IGNORECASE)
 _DELETE_CONTEXT = re.compile(r"\bdelet|DELETE /acr/v1/|\bremov", re.IGNORECASE)
 _READ_CONTEXT = re.compile(r"\b(?:pull|Pulling|repository show|show-tags|GET /|list-metadata|acr purge|"
                            r"repository not found)\b", re.IGNORECASE)
@@ -190,7 +199,8 @@ def _detect_name_unknown(line: str, context: str, seen: Seen) -> str | None:
         return None
     if _DELETE_CONTEXT.search(context):
         return "empty-repository"
-    if _READ_CONTEXT.search(context):
+    if _READ_CONTEXT.search(context) or _REPO_IS_NOT_FOUND.search(line):
+        # az's own "Repository "x" is not found." comes from reads (show, show-tags): no delete in sight.
         return "repository-not-found"
     return "empty-repository"
 
@@ -280,15 +290,36 @@ _PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manife
                            r"\bindex\b|ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
 
 
+#: What says the image is an index (multi-arch, signed, built with buildx): a child of it can go missing.
+_INDEX_CONTEXT = re.compile(r"multi-?arch|manifest list|image index|\bindex\b|--platform|\bplatforms?\b|buildx|"
+                            r"\b(?:arm64|amd64)\b|cosign|notation|\bsign(?:ed|ature)\b", re.IGNORECASE)
+#: A pull that resolved a tag and then missed a digest: the tag's index points at a manifest that is gone.
+_CHILD_MISSING = re.compile(r"manifest for \S+:[\w.-]+ not found\W+manifest unknown\W+manifest sha256:"
+                            r"|\bsha256:[0-9a-f]{64}\b[^\n]{0,40}(?:is not found|not found|manifest unknown)",
+                            re.IGNORECASE)
+#: A pull of a tag the repository does not have: "manifest for REG/REPO:TAG not found: manifest unknown".
+_TAG_NOT_THERE = re.compile(r"manifest for \S+:[\w.-]+ not found|\S+:[\w.-]+: not found\b", re.IGNORECASE)
+
+
 def _detect_manifest_unknown(line: str, context: str, seen: Seen) -> str | None:
     if not _MANIFEST_UNKNOWN.search(line) or _TAG_UNKNOWN.search(line):
         return None
-    if _PULL_CONTEXT.search(context) and "purge" not in context.lower():
+    index = _INDEX_CONTEXT.search(context)
+    if index and (_PULL_CONTEXT.search(context) or re.search(r"pull", context, re.IGNORECASE)):
         return "broken-index-references"
+    if _PULL_CONTEXT.search(context) and "purge" not in context.lower():
+        if _CHILD_MISSING.search(line):
+            return "broken-index-references"
+        if _TAG_NOT_THERE.search(line):
+            # The tag itself does not resolve: a tag never pushed, deleted, or misspelt (no index involved).
+            return "tag-not-found"
+        return "broken-index-references" if index else "manifest-not-found"
     return "manifest-not-found"
 
 
 def _build_manifest_unknown(mode: str, hits: Sequence[Hit]) -> Built:
+    if mode == "tag-not-found":
+        return _build_tag_unknown(mode, hits)
     n = hits[0].names
     ref, repo = _ref(n), n.get("repository")
     purge = any("purge" in h.context.lower() or "GetManifest" in h.context for h in hits)
@@ -451,7 +482,7 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- 403 DENIED (firewall) ---------------------------------------------------------------------------------
 
-_FIREWALL = re.compile(r"client with IP\s*['\"]?[0-9A-Fa-f:.]+['\"]?\s*is not allowed access|"
+_FIREWALL = re.compile(r"client with IP\s*['\"]?[^'\"\s]{0,45}['\"]?\s*is not allowed access|"
                        r"\bCONNECTIVITY_FORBIDDEN_ERROR\b|Looks like you don't have access to registry")
 
 
@@ -502,8 +533,13 @@ def _missing(line: str) -> list:
     return missing_permissions(CollectionError("explain", status, "UNAUTHORIZED", line))
 
 
+#: A 401 that is not ACR's refusal of the caller: an import's or a cache rule's source registry.
+_ELSEWHERE_AUTH = re.compile(r"\bsource registry\b|\baz acr import\b|--source\b|cache rule|upstream",
+                             re.IGNORECASE)
+
+
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
-    if not _UNAUTH.search(line) or _FIREWALL.search(line):
+    if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context):
         return None
     if _missing(line):
         return "delete-permission"
@@ -535,6 +571,11 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
         for m in _missing(h.line):
             if m not in missing:
                 missing.append(m)
+    if not missing:  # DENIED / insufficient_scope name no action: take it from the command that was run
+        ctx = " ".join(h.context for h in hits)
+        action = ("delete" if _DELETE_CONTEXT.search(ctx) else "push" if re.search(r"\bpush", ctx, re.IGNORECASE)
+                  else "pull" if re.search(r"\bpull", ctx, re.IGNORECASE) else "delete")
+        missing = [Missing(action)]
     first = missing[0]
     n = Names(action=first.action, action_type=first.type, action_name=first.name,
               repository=first.name if first.type == "repository" else None).merged(n)
@@ -575,15 +616,95 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
+# --- 403 DENIED without a firewall message -----------------------------------------------------------------
+
+_DENIED = re.compile(r"[\"']code[\"']\s*:\s*[\"']DENIED[\"']|\bDENIED\b[^\n]{0,20}(?:retrieving permissions|"
+                     r"requested access|access denied)|requested access to the resource is denied|"
+                     r"\binsufficient_scope\b|retrieving permissions failed|ERROR CODE: DENIED\b")
+#: Where a "denied" is not this registry's: a push that went to Docker Hub (no registry host in the tag), an
+#: import's or a cache rule's source registry.
+_DENIED_ELSEWHERE = re.compile(r"docker\.io/|\bsource registry\b|\baz acr import\b|cache rule|upstream",
+                               re.IGNORECASE)
+_ACR_HOST = re.compile(r"azurecr\.(?:io|cn|us)|\bacr\b|[\"']code[\"']\s*:\s*[\"']DENIED|ERROR CODE: DENIED",
+                       re.IGNORECASE)
+
+
+def _detect_denied(line: str, context: str, seen: Seen) -> str | None:
+    if not _DENIED.search(line) or _FIREWALL.search(line) or _DENIED_ELSEWHERE.search(context):
+        return None
+    # docker's "requested access to the resource is denied" alone is as often a wrong name (the push went to
+    # Docker Hub) as a missing role: only with this registry in sight is it the registry's refusal.
+    return "delete-permission" if _ACR_HOST.search(context) else None
+
+
+def _build_denied(mode: str, hits: Sequence[Hit]) -> Built:
+    built = _build_unauthorized(mode, hits)
+    return replace(built, confidence=0.75, notes=(
+        "ACR said DENIED without naming the action: which one is missing follows from the command (delete, "
+        "push or pull); a repository-scoped token answers the same for a repository outside its scope map.",))
+
+
+# --- an HTTP status with its request: 404 on a manifest or repository, 401, 405 ----------------------------
+
+_STATUS = re.compile(r"(?:\b(?:RESPONSE|HTTP/[\d.]+|Status(?: [Cc]ode)?:?|status(?: code)?:?|"
+                     r"returned|response(?: status)?|statusCode)[ :(]{1,3}(?P<a>401|404|405)\b|\b(?P<b>401|404|405) "
+                     r"\(?(?:Not Found|Unauthorized|Method Not Allowed)\b)")
+_MANIFEST_PATH = re.compile(r"/v2/(?P<repo>[\w./-]+?)/manifests/(?P<ref>[\w.:-]+)")
+_REPO_PATH = re.compile(r"/acr/v1/[\w./-]+|/v2/[\w./-]+/tags/list")
+
+
+#: Lines another recogniser explains from ACR's own words: the status next to them adds nothing.
+_WORDED = (_NAME_UNKNOWN, _TAG_UNKNOWN, _MANIFEST_UNKNOWN, _DISALLOWED, _UNAUTH, _FIREWALL, _DENIED)
+
+
+def _detect_status(line: str, context: str, seen: Seen) -> str | None:
+    m = _STATUS.search(line)
+    if not m or _ELSEWHERE_AUTH.search(context) or "BaseClient#" in line or any(p.search(line) for p in _WORDED):
+        return None
+    code = m.group("a") or m.group("b")
+    if code == "404":
+        path = _MANIFEST_PATH.search(line) or _MANIFEST_PATH.search(context)
+        if path:
+            return "manifest-not-found" if path.group("ref").startswith("sha256:") else "tag-not-found"
+        if _REPO_PATH.search(context):
+            return "empty-repository" if _DELETE_CONTEXT.search(context) else "repository-not-found"
+        return None
+    if not _ACR_HOST.search(context):
+        return None
+    if code == "405":
+        return _detect_disallowed("operation not allowed, HTTP status: 405", context, seen)
+    return "authentication-required" if code == "401" else None
+
+
+def _build_status(mode: str, hits: Sequence[Hit]) -> Built:
+    if mode in ("empty-repository", "repository-not-found"):
+        built = _build_name_unknown(mode, hits)
+    elif mode in ("manifest-not-found", "tag-not-found"):
+        built = _build_manifest_unknown(mode, hits)
+    elif mode == "authentication-required":
+        built = _build_unauthorized(mode, hits)
+    else:
+        built = _build_disallowed(mode, hits)
+    return replace(built, confidence=0.75)  # the status and the request, without ACR's error code
+
+
 # --- 429 ---------------------------------------------------------------------------------------------------
 
 _THROTTLED = re.compile(r"\bTOOMANYREQUESTS\b|\bCONNECTIVITY_TOOMANYREQUESTS_ERROR\b|Too Many Requests|"
                         r"Response code: 429|StatusCode=429|status(?: code)?[:= ]+429\b|\b429 \(Too Many|"
-                        r"invalid status 'Too Many Requests'", re.IGNORECASE)
+                        r"invalid status 'Too Many Requests'|RESPONSE 429\b|HTTP/[\d.]+ 429\b|Status: 429\b|"
+                        r"\(429\)", re.IGNORECASE)
+
+
+#: Where a 429 is someone else's: Docker Hub's pull limit, an import's or a cache rule's source registry.
+ELSEWHERE_CONTEXT = re.compile(r"pull rate limit|increase-rate-limit|registry-1\.docker\.io|\bsource registry\b|"
+                               r"\baz acr import\b|upstream|cache rule", re.IGNORECASE)
 
 
 def _detect_throttled(line: str, context: str, seen: Seen) -> str | None:
-    return "throttling" if _THROTTLED.search(line) else None
+    if not _THROTTLED.search(line) or ELSEWHERE_CONTEXT.search(line):
+        return None
+    return "throttling"
 
 
 def _build_throttled(mode: str, hits: Sequence[Hit]) -> Built:
@@ -627,6 +748,11 @@ _HEALTH: tuple[tuple[str, str, str | None], ...] = (
     ("connectivity-refresh-token", "CONNECTIVITY_REFRESH_TOKEN_ERROR", None),
     ("connectivity-access-token", "CONNECTIVITY_ACCESS_TOKEN_ERROR", None),
     ("login-server-not-found", "LOGIN_SERVER_ERROR", r"error occurred while retrieving the login server for registry"),
+    # az's ARM lookup of the registry by name (Azure/azure-cli#27913, Azure/acr#87): the same cause as
+    # LOGIN_SERVER_ERROR, a name not in the current subscription.
+    ("login-server-not-found", "LOGIN_SERVER_ERROR",
+     r"type 'Microsoft\.ContainerRegistry/registries' could not be found|"
+     r"No resource with type Microsoft\.ContainerRegistry/registries can be found"),
     ("connectivity-unreachable", "CONNECTIVITY_UNREACHABLE", r"Could not connect to the registry login server"),
 )
 _HEALTH_MODES = tuple(dict.fromkeys(m for m, _, _ in _HEALTH))
@@ -785,8 +911,9 @@ _PURGE_DELETED_TAGS = re.compile(r"Number of deleted tags: [1-9]")
 
 
 def _detect_storage(line: str, context: str, seen: Seen) -> str | None:
+    # Only the acr purge summary: storage described in words is scored with the other symptoms (recognise_prose).
     tags_only = bool(_PURGE_NO_MANIFESTS.search(line) and _PURGE_DELETED_TAGS in seen)
-    if not (_STORAGE.search(line) or tags_only):
+    if not tags_only:
         return None
     # A purge without --untagged only untags: it frees nothing (Azure/acr-cli#515).
     tags_only_purge = re.search(r"\bacr purge\b|\bpurg", context, re.IGNORECASE) and not re.search(
@@ -846,10 +973,11 @@ def _build_storage(mode: str, hits: Sequence[Hit]) -> Built:
 #: The first catalogue's recognisers (the two support articles); acrdoctor.explain.catalogue adds the rest.
 FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("name-unknown", ("empty-repository", "repository-not-found"), _detect_name_unknown,
-               _build_name_unknown, _NAME_UNKNOWN, ("name_unknown", "not known", "not found")),
+               _build_name_unknown, _NAME_UNKNOWN, ("name_unknown", "not known", "not found", "be found")),
     Recogniser("tag-unknown", ("tag-not-found",), _detect_tag_unknown, _build_tag_unknown, _TAG_UNKNOWN,
                ("tag_unknown", "does not exist", "manifest tagged by")),
-    Recogniser("manifest-unknown", ("broken-index-references", "manifest-not-found"), _detect_manifest_unknown,
+    Recogniser("manifest-unknown", ("broken-index-references", "manifest-not-found", "tag-not-found"),
+               _detect_manifest_unknown,
                _build_manifest_unknown, _MANIFEST_UNKNOWN,
                ("manifest_unknown", "manifest unknown", "manifest sha256:")),
     Recogniser("disallowed", ("locked-artifacts", "quarantined-images", "storage-limit"), _detect_disallowed,
@@ -858,17 +986,22 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                ("client with ip", "connectivity_forbidden_error", "access to registry")),
     Recogniser("unauthorized", ("delete-permission", "authentication-required"), _detect_unauthorized,
                _build_unauthorized, _UNAUTH, ("authori", "authentication required", "lacking", "statuscode=401")),
+    Recogniser("denied", ("delete-permission",), _detect_denied, _build_denied, _DENIED,
+               ("denied", "insufficient_scope", "retrieving permissions")),
+    Recogniser("http-status", ("manifest-not-found", "tag-not-found", "empty-repository", "repository-not-found",
+                               "authentication-required", "locked-artifacts", "quarantined-images", "storage-limit"),
+               _detect_status, _build_status, _STATUS,
+               ("response", "http/", "status", "returned", "not found", "unauthorized", "method not allowed")),
     Recogniser("throttled", ("throttling",), _detect_throttled, _build_throttled, _THROTTLED,
                ("toomanyrequests", "too many", "429")),
     Recogniser("check-health", _HEALTH_MODES, _detect_health, _build_health, _HEALTH_ANY,
                ("connectivity_", "login_server_error", "failed to reach dns", "secure connection to the registry",
                 "issue a challenge", "ask properly", "support aad login", "retrieving the login server",
-                "connect to the registry login server")),
+                "connect to the registry login server", "containerregistry/registries")),
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
-    Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, any_of(_STORAGE, _PURGE_NO_MANIFESTS),
-               ("storage", "usage", "space", "size", "used", "capacity", "freed", "reclaimed", "released", "still",
-                "number of deleted manifests"), remembers=(_PURGE_DELETED_TAGS,)),
+    Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,
+               ("number of deleted manifests",), remembers=(_PURGE_DELETED_TAGS,)),
 )
 
 #: Failure modes about the registry as a whole in the first catalogue: names of objects on nearby lines are not
