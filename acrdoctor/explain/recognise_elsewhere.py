@@ -189,8 +189,17 @@ _HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:r
                       r"too many requests|\b429\b)", re.IGNORECASE)
 
 
+_HUB_CONTEXT = re.compile(r"registry-1\.docker\.io|index\.docker\.io|\bdocker\.io/|Docker Hub", re.IGNORECASE)
+_ACR_CONTEXT = re.compile(r"\.azurecr\.|\bacr purge\b|\baz acr\b", re.IGNORECASE)
+
+
 def _detect_hub(line: str, context: str, seen: Seen) -> str | None:
-    if _HUB_LIMIT.search(line) or ("docker" in line.lower() and _HUB_429.search(line)):
+    low = line.lower()
+    if _HUB_LIMIT.search(line) or ("docker" in low and _HUB_429.search(line)):
+        return "elsewhere:docker-hub-rate-limit"
+    # A bare 429 right after pulling from Docker Hub (FROM node:…, docker.io/library/…), with no Azure registry on it.
+    if ("toomanyrequests" in low or "too many requests" in low) and ".azurecr." not in low \
+            and _HUB_CONTEXT.search(context) and not _ACR_CONTEXT.search(context):
         return "elsewhere:docker-hub-rate-limit"
     return None
 
@@ -341,7 +350,13 @@ _DOCKER_IO_PUSH = re.compile(r"The push refers to repository \[docker\.io/|faile
                              r"requested access to the resource is denied", re.IGNORECASE)
 _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could not parse reference|"
                           r"repository name must be lowercase|repository name must be canonical|"
-                          r"invalid repository name|not a valid repository/tag", re.IGNORECASE)
+                          r"invalid repository name|not a valid repository/tag|"
+                          # docker push/tag of a name that was never tagged locally: the name typed is not the image's
+                          r"An image does not exist locally with the tag|\bNo such image: |tag does not exist: ",
+                          re.IGNORECASE)
+#: ``pull access denied for NAME`` where NAME has no registry host: the pull went to Docker Hub, not to ACR.
+_HUB_LOOKUP = re.compile(r"pull access denied for (?![\w.-]+\.[\w.-]+/|[\w-]+:\d+/)[\w./-]+, repository does not exist",
+                         re.IGNORECASE)
 #: A login server spelled wrong: ``.azurecr.com``, ``azurcr.io``, ``azureacr.io``, ``azurerc.io``…
 _TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.com|azurecr\.net|azurcr\.io|azureacr\.io|"
                         r"azurerc\.io|azruecr\.io|azuercr\.io)\b", re.IGNORECASE)
@@ -350,7 +365,8 @@ _TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.com|azurecr\.net|azurcr\
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     if _TYPO_STRONG.search(line):
         return "elsewhere:typo"
-    hit = _TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
+    hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
+           or _HUB_LOOKUP.search(line))
     if not hit and _DOCKER_IO_PUSH.search(line):
         # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry.
         hit = "docker.io/" in context.lower() or ".azurecr." not in context.lower()
@@ -370,7 +386,7 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
         Step("Correct the name: lowercase repository, REGISTRY.azurecr.io as the login server, no spaces or "
              "quotes inside the reference."),
         (DOCS_REFERENCE,),
-        confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME).search(h.line) else
+        confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _HUB_LOOKUP).search(h.line) else
                        0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
                        0.65 if _DOCKER_IO_PUSH.search(h.line) else 0.75 for h in hits),
     )
@@ -397,8 +413,9 @@ _VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)
                             r"credentials)\b", re.IGNORECASE)
 _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bKeyError: '|"
                          r"\bTypeError: \w+\(\) (?:got|missing|takes)|NullReferenceException|"
-                         r"Object reference not set to an instance of an object|Traceback \(most recent call last\)",
-                         re.IGNORECASE)
+                         r"Object reference not set to an instance of an object|Traceback \(most recent call last\)|"
+                         r"java\.lang\.NullPointerException|\bSegmentation fault\b|SIGSEGV: segmentation violation|"
+                         r"TypeError: Cannot read propert(?:y|ies) of (?:undefined|null)", re.IGNORECASE)
 
 
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
@@ -407,7 +424,7 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:client-bug"
     if ("unexpected error" in low or "panic" in low or "invalid memory" in low) and _BUG_STRONG.search(line):
         return "elsewhere:client-bug"
-    if ("error" in low or "exception" in low or "reference" in low or "traceback" in low) \
+    if ("error" in low or "exception" in low or "reference" in low or "traceback" in low or "segment" in low) \
             and _BUG_MEDIUM.search(line):
         return "elsewhere:client-bug"
     if ("io.azurecr." in low or "us.azurecr." in low or "cn.azurecr." in low) and _DOUBLE_SUFFIX.search(line):
@@ -452,8 +469,9 @@ _STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open: failed to do request|
                             r"connection reset|connection refused|no such host|TLS handshake timeout)", re.IGNORECASE)
 _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
                          r"certificate verify failed|\bbad handshake\b|"
-                         r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b",
-                         re.IGNORECASE)
+                         r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b|"
+                         r"certificate has expired or is not yet valid|SSL: WRONG_VERSION_NUMBER|wrong version number|"
+                         r"Unable to connect to (?:the )?proxy|Cannot connect to (?:the )?proxy", re.IGNORECASE)
 
 
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
@@ -508,21 +526,23 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "pass not", "gpg:"),
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
-               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH),
+               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP),
                ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
                 "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
-                "to pull", "[docker.io/", "manifest docker.io/", "requested access"),
+                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
+                "no such image", "tag does not exist", "pull access denied"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
-                "nullreference", "object reference", "traceback"),
+                "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
+                "cannot read propert"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
                ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
-                "httpreadseeker", "blob.core", "registry-1.docker.io"),
+                "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io"),
                confidence=0.75),
 )
 

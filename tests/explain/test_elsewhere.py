@@ -76,6 +76,13 @@ CASES = [
     (BLOB_413, "elsewhere:client-bug"),
     (PRIVATELINK, "elsewhere:typo"),
     (LOCAL_DNS, "elsewhere:network-client-side"),
+    ("Error response from daemon: pull access denied for ordersapi, repository does not exist or may require "
+     "'docker login': denied: requested access to the resource is denied", "elsewhere:typo"),
+    ("An image does not exist locally with the tag: fleetreg.azurecr.io/web", "elsewhere:typo"),
+    ("#5 [internal] load metadata for docker.io/library/node:18\n#5 ERROR: toomanyrequests: Too Many Requests.",
+     "elsewhere:docker-hub-rate-limit"),
+    ('Exception in thread "main" java.lang.NullPointerException', "elsewhere:client-bug"),
+    ("Error: x509: certificate has expired or is not yet valid", "elsewhere:network-client-side"),
     (IMPORT_401, "elsewhere:source-registry"),
     (IMPORT_PLAIN_401, "elsewhere:source-registry"),
     (HUB_LIMIT, "elsewhere:docker-hub-rate-limit"),
@@ -127,6 +134,19 @@ def test_a_weak_prose_guess_elsewhere_does_not_outrank_an_acr_code_on_the_same_l
             "access. Refer https://aka.ms/acr/firewall to grant access.")
     top = explain(text).most_likely
     assert top is not None and top.failure_mode == "network-access-denied"
+
+
+def test_a_429_near_an_azure_registry_stays_acr_throttling() -> None:
+    text = ("Pulling from docker.io/library/node:18 done\n$ docker push fleetreg.azurecr.io/web:1\n"
+            '{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests"}]}')
+    top = explain(text).most_likely
+    assert top is not None and top.failure_mode == "throttling"
+
+
+def test_pull_access_denied_for_an_azure_registry_name_is_not_called_a_typo() -> None:
+    text = ("Error response from daemon: pull access denied for fleetreg.azurecr.io/web, repository does not exist "
+            "or may require 'docker login'")
+    assert not any(m.failure_mode == "elsewhere:typo" for m in explain(text).matches)
 
 
 def test_kubelet_refused_by_the_registry_firewall_is_the_firewall() -> None:
