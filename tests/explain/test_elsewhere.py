@@ -197,6 +197,14 @@ def test_next_step_names_the_bundle_script_for_a_thin_acr_answer() -> None:
     ("Deleting the registry failed because of the endpoints", {"registry": None}),
     ("I ran `az acr repository delete --name webreg --repository shop/cart --yes` and it answered 404",
      {"registry": "webreg", "repository": "shop/cart"}),
+    ("the task runs `acr purge --filter 'team/api:^v1\\..*' --ago 7d` nightly", {"repository": "team/api"}),
+    ('az acr run --registry opsreg42 --cmd "acr purge --filter \'jobs/etl:.*\' --untagged --ago 1d" /dev/null',
+     {"registry": "opsreg42", "repository": "jobs/etl"}),
+    ("Unable to push 'billing-svc:2.4' to registry 'crewreg7.azurecr.io' : unauthorized",
+     {"registry": "crewreg7", "repository": "billing-svc", "tag": "2.4"}),
+    ("Could not update the retention policy for registry northwind using api-version 2019-05-01",
+     {"registry": "northwind"}),
+    ("pushing to registry storage failed", {"registry": None}),
 ])
 def test_names_are_taken_from_prose_commands_and_hosts(line: str, expected: dict[str, str | None]) -> None:
     names = from_line(line)
