@@ -174,6 +174,7 @@ def test_a_prose_symptom_gets_a_read_only_next_step() -> None:
     m = result.most_likely
     assert m is not None and m.failure_mode == "elsewhere:kubelet-pull-secret"
     assert m.confidence < 0.7 and m.next_step is not None
+    assert any(c.startswith("kubectl describe pod") for c in m.next_step.commands)
 
 
 def test_next_step_names_the_bundle_script_for_a_thin_acr_answer() -> None:
