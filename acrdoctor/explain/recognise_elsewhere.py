@@ -411,9 +411,12 @@ _VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)
                             r"credentials)\b[^\n]{0,40}?\bsame (?:registry|identity|token|credentials)\b|"
                             r"\b(?:works|succeeds|goes through)\b[^\n]{0,80}?\bsame (?:registry|identity|token|"
                             r"credentials)\b", re.IGNORECASE)
+#: A Python traceback by itself: every SDK exception prints one, ACR's refusals included, so it only hints (0.5,
+#: below the floor at which a cause elsewhere outranks ACR answers on the same lines).
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\)", re.IGNORECASE)
 _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bKeyError: '|"
                          r"\bTypeError: \w+\(\) (?:got|missing|takes)|NullReferenceException|"
-                         r"Object reference not set to an instance of an object|Traceback \(most recent call last\)|"
+                         r"Object reference not set to an instance of an object|"
                          r"java\.lang\.NullPointerException|\bSegmentation fault\b|SIGSEGV: segmentation violation|"
                          r"TypeError: Cannot read propert(?:y|ies) of (?:undefined|null)", re.IGNORECASE)
 
@@ -424,8 +427,10 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:client-bug"
     if ("unexpected error" in low or "panic" in low or "invalid memory" in low) and _BUG_STRONG.search(line):
         return "elsewhere:client-bug"
-    if ("error" in low or "exception" in low or "reference" in low or "traceback" in low or "segment" in low) \
+    if ("error" in low or "exception" in low or "reference" in low or "segment" in low) \
             and _BUG_MEDIUM.search(line):
+        return "elsewhere:client-bug"
+    if "traceback" in low and _TRACEBACK.search(line):
         return "elsewhere:client-bug"
     if ("io.azurecr." in low or "us.azurecr." in low or "cn.azurecr." in low) and _DOUBLE_SUFFIX.search(line):
         return "elsewhere:client-bug"
@@ -447,7 +452,9 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
              "issue tracker; retry the same operation with another client (the portal, az acr repository, oras) "
              "in the meantime."),
         (DOCS_AZ_ISSUES,),
-        confidence=_best(hits, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8, 0.65),
+        confidence=max(0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
+                       _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
+                                 0.65) for h in hits),
     )
 
 
@@ -533,7 +540,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "no such image", "tag does not exist", "pull access denied"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
-               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE),
+               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _TRACEBACK),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",

@@ -149,6 +149,14 @@ def test_pull_access_denied_for_an_azure_registry_name_is_not_called_a_typo() ->
     assert not any(m.failure_mode == "elsewhere:typo" for m in explain(text).matches)
 
 
+def test_a_python_sdk_traceback_around_an_acr_refusal_is_the_refusal() -> None:
+    text = ("Traceback (most recent call last):\n  File \"clean.py\", line 3, in <module>\n"
+            "azure.core.exceptions.HttpResponseError: (DENIED) client with IP '20.1.2.3' is not allowed access. "
+            "Refer https://aka.ms/acr/firewall to grant access.")
+    top = explain(text).most_likely
+    assert top is not None and top.failure_mode == "network-access-denied"
+
+
 def test_kubelet_refused_by_the_registry_firewall_is_the_firewall() -> None:
     result = explain(KUBELET_FIREWALL)
     assert result.most_likely is not None and result.most_likely.failure_mode == "network-access-denied"
