@@ -28,60 +28,29 @@ from acrdoctor.controls import (
     TimerTrigger,
 )
 from acrdoctor.errors import SnapshotError
+from acrdoctor.json_fields import JsonFields
 
 T = TypeVar("T")
 
 
-def _obj(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise SnapshotError(f"{path}: expected an object")
-    return value
-
-
-def _str(d: Mapping[str, Any], key: str, path: str, required: bool = False) -> str | None:
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise SnapshotError(f"{path}: missing required field '{key}'")
-        return None
-    if not isinstance(v, str):
-        raise SnapshotError(f"{path}.{key}: expected a string")
-    return v
+R = JsonFields
+_obj = R.obj
+_str = R.string
+_int = R.integer
+_strs = R.strings
 
 
 def _req(d: Mapping[str, Any], key: str, path: str) -> str:
-    v = _str(d, key, path, required=True)
+    v = R.string(d, key, path, required=True)
     assert v is not None
     return v
 
 
-def _int(d: Mapping[str, Any], key: str, path: str) -> int | None:
-    v = d.get(key)
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int):
-        raise SnapshotError(f"{path}.{key}: expected an integer")
-    return v
-
-
 def _bool(d: Mapping[str, Any], key: str, path: str, required: bool = False) -> bool | None:
-    v = d.get(key)
-    if v is None:
-        if required:
-            raise SnapshotError(f"{path}: missing required field '{key}'")
-        return None
-    if not isinstance(v, bool):
-        raise SnapshotError(f"{path}.{key}: expected true or false")
+    v = R.boolean(d, key, path)
+    if v is None and required:
+        raise SnapshotError(f"{path}: missing required field '{key}'")
     return v
-
-
-def _strs(d: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
-    v = d.get(key)
-    if v is None:
-        return ()
-    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise SnapshotError(f"{path}.{key}: expected an array of strings")
-    return tuple(v)
 
 
 def _rows(doc: Mapping[str, Any], key: str, read: Callable[[Mapping[str, Any], str], T]) -> tuple[T, ...] | None:

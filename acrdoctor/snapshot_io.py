@@ -18,6 +18,8 @@ from typing import Any
 
 from acrdoctor.controls_io import read_controls, write_controls
 from acrdoctor.errors import SnapshotError
+from acrdoctor.json_fields import JsonFields
+from acrdoctor.json_fields import kind_of as _kind
 from acrdoctor.model import (
     UNLOCKED,
     Attributes,
@@ -114,70 +116,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-class _Reader:
-    """Typed accessors that turn a wrong type into an error naming the JSON path."""
-
-    @staticmethod
-    def obj(value: Any, path: str) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise SnapshotError(f"{path}: expected an object, found {_kind(value)}")
-        return value
-
-    @staticmethod
-    def arr(value: Any, path: str) -> Sequence[Any]:
-        if not isinstance(value, list):
-            raise SnapshotError(f"{path}: expected an array, found {_kind(value)}")
-        return value
-
-    @staticmethod
-    def string(d: Mapping[str, Any], key: str, path: str, required: bool = False) -> str | None:
-        v = d.get(key)
-        if v is None:
-            if required:
-                raise SnapshotError(f"{path}: missing required field '{key}'")
-            return None
-        if not isinstance(v, str):
-            raise SnapshotError(f"{path}.{key}: expected a string, found {_kind(v)}")
-        return v
-
-    @staticmethod
-    def integer(d: Mapping[str, Any], key: str, path: str, required: bool = False) -> int | None:
-        v = d.get(key)
-        if v is None:
-            if required:
-                raise SnapshotError(f"{path}: missing required field '{key}'")
-            return None
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise SnapshotError(f"{path}.{key}: expected an integer, found {_kind(v)}")
-        return v
-
-    @staticmethod
-    def boolean(d: Mapping[str, Any], key: str, path: str) -> bool | None:
-        v = d.get(key)
-        if v is None:
-            return None
-        if not isinstance(v, bool):
-            raise SnapshotError(f"{path}.{key}: expected true or false, found {_kind(v)}")
-        return v
-
-    @staticmethod
-    def strings(d: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
-        v = d.get(key)
-        if v is None:
-            return ()
-        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-            raise SnapshotError(f"{path}.{key}: expected an array of strings")
-        return tuple(v)
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number",
-            float: "a number"}.get(type(value), type(value).__name__)
-
-
-R = _Reader
+R = JsonFields
 _attr_cache: dict[tuple[bool, bool, bool, bool], Attributes] = {}
 
 

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ((ROOT / "acrdoctor", "acrdoctor"), (ROOT / "checks", "acrdoctor.checks"))
 
 #: Leaf helpers: no knowledge of registries, importable from anywhere.
-BASE = frozenset({"errors", "units", "redact", "textsafe", "shellquote", "typed_json", "clock", "user_files"})
+BASE = frozenset({"errors", "json_fields", "units", "redact", "textsafe", "shellquote", "typed_json", "clock",
+                  "user_files"})
 #: The snapshot model and what reads, writes, builds or derives it (no I/O but files).
 MODEL = frozenset({"model", "controls", "controls_io", "times", "manifest_body", "limits", "storage", "completeness",
                    "snapshot_io", "builder",
