@@ -234,6 +234,10 @@ _KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|fa
 #: Pods said (in prose) to fail pulling: the symptom, not its cause.
 _PODS_PROSE = (r"\bpods?\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|can ?not pull|can't pull|could not pull|"
                r"unable to pull)")
+#: ``az aks check-acr`` output: the cluster's own verdict on its pull access.
+_CHECK_ACR = re.compile(r"Validating image pull permission: FAILED|rejected token exchange|"
+                        r"Validating managed identity existance: FAILED|Validating managed identity existence: FAILED",
+                        re.IGNORECASE)
 _KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr|kubelet ?identity|"
                          r"kubeletidentity|pull secret|" + _PODS_PROSE, re.IGNORECASE)
 _PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
@@ -244,7 +248,7 @@ _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manif
 def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
     if _KUBE_OTHER.search(line) or _HUB_LIMIT.search(line):
         return None
-    if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line):
+    if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line) or _CHECK_ACR.search(line):
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_PULL.search(line):
         return "elsewhere:kubelet-pull-secret"
@@ -252,7 +256,7 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
 
 
 def _kube_conf(line: str) -> float:
-    if _KUBE_PULL.search(line) and _KUBE_AUTH.search(line):
+    if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _CHECK_ACR.search(line):
         return 0.9
     if _KUBE_PROSE.search(line) and "check-acr" not in line.lower() and not _PODS.search(line):
         return 0.7
@@ -297,7 +301,8 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"DefaultAzureCredential failed to retrieve a token|CredentialUnavailableError|"
                           r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
                           r"authentication unavailable", re.IGNORECASE)
-_CRED_MEDIUM = re.compile(r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
+_CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY device|"
+                          r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
                           r"az login (?:session )?(?:has )?expired|"
                           r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
                           r"AADSTS\d{5,6}", re.IGNORECASE)
@@ -523,13 +528,13 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "not found", "manifest unknown", "az acr import"),
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
-               any_of(_KUBE_PULL, _KUBE_PROSE),
+               any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR),
                ("imagepull", "to pull", "not pull", "n't pull", "pulling image", "check-acr", "attach", "kubelet",
-                "pull secret"),
+                "pull secret", "image pull permission", "token exchange", "managed identity exist"),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("cred", "aadsts", "refresh token", "az login", "interactive auth", "stub received", "d-bus",
+               ("cred", "aadsts", "refresh token", "az login", "non tty", "interactive auth", "stub received", "d-bus",
                 "pass not", "gpg:"),
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,

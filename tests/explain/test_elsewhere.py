@@ -83,6 +83,8 @@ CASES = [
      "elsewhere:docker-hub-rate-limit"),
     ('Exception in thread "main" java.lang.NullPointerException', "elsewhere:client-bug"),
     ("Error: x509: certificate has expired or is not yet valid", "elsewhere:network-client-side"),
+    ("[2026-03-01T10:00:00Z] Validating image pull permission: FAILED", "elsewhere:kubelet-pull-secret"),
+    ("Error: Cannot perform an interactive login from a non TTY device", "elsewhere:local-credentials"),
     (IMPORT_401, "elsewhere:source-registry"),
     (IMPORT_PLAIN_401, "elsewhere:source-registry"),
     (HUB_LIMIT, "elsewhere:docker-hub-rate-limit"),
