@@ -122,8 +122,10 @@ _TARGET_WRITE = re.compile(r"disallowed|quota|ScopeLocked|not allowed access|doe
 _SOURCE_WORDS = re.compile(r"source|upstream|credential set|copying blobs|manifest digest|docker-content-digest|"
                            r"operation registries-")
 #: A ticket saying an import fails: most import failures are the source's (prose, so a guess).
-_IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)",
-                           re.IGNORECASE)
+_IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)|"
+                           # "importing images from quay.io into our registry fails with 401"
+                           r"\bimport(?:s|ed|ing)?\b[^\n]{0,40}?\bfrom\b[^\n]{0,120}?\b(?:fail|error|"
+                           r"unauthori[sz]ed|denied|refus|401|403|not found)", re.IGNORECASE)
 
 
 def _detect_source(line: str, context: str, seen: Seen) -> str | None:
@@ -134,7 +136,7 @@ def _detect_source(line: str, context: str, seen: Seen) -> str | None:
     if (("invalid message" in low and _IMPORT_INVALID.search(line)) or (
             _SOURCE_WORDS.search(low) and _SOURCE_PHRASE.search(line))) and not _TARGET_WRITE.search(line):
         return "elsewhere:source-registry"
-    if "az acr import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
+    if "import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
         return "elsewhere:source-registry"
     if ("import" in context.lower() and _IMPORT_COMMAND.search(context) and _AUTH_WORDS.search(line)
             and not _TARGET_REFUSAL.search(line)):
@@ -180,7 +182,9 @@ def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- Docker Hub rate limit ------------------------------------------------------------------------------------
 
-_HUB_LIMIT = re.compile(r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|download-rate-limit|"
+_HUB_LIMIT = re.compile(r"rate[- ]limit\w* (?:by|from|on|at) Docker Hub|"
+                        r"Docker Hub(?:'s)? (?:pull )?rate[- ]limit|"
+                        r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|download-rate-limit|"
                         r"too ?many ?requests to source registry|\bpull rate limit\b|docker hub rate limit",
                         re.IGNORECASE)
 _HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:registry-1\.docker\.io|index\.docker"
@@ -232,8 +236,8 @@ _KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|fa
                         r"failed to authorize|no basic auth credentials|pull access denied|failed to fetch oauth token|"
                         r"\b403 Forbidden\b|insufficient_scope|may require authorization", re.IGNORECASE)
 #: Pods said (in prose) to fail pulling: the symptom, not its cause.
-_PODS_PROSE = (r"\bpods?\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|can ?not pull|can't pull|could not pull|"
-               r"unable to pull)")
+_PODS_PROSE = (r"\b(?:pods?|AKS|cluster|nodes?|deployments?)\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|"
+               r"can ?not pull|can't pull|could not pull|unable to pull|not able to pull)")
 #: ``az aks check-acr`` output: the cluster's own verdict on its pull access.
 _CHECK_ACR = re.compile(r"Validating image pull permission: FAILED|rejected token exchange|"
                         r"Validating managed identity existance: FAILED|Validating managed identity existence: FAILED",
@@ -303,7 +307,7 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"authentication unavailable", re.IGNORECASE)
 _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY device|"
                           r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
-                          r"az login (?:session )?(?:has )?expired|"
+                          r"az login (?:session )?(?:has )?expired|az login again|"
                           r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
                           r"AADSTS\d{5,6}", re.IGNORECASE)
 
@@ -353,6 +357,8 @@ _IMPLICIT_LATEST = re.compile(r"Failed to pull image \"[^\"\s:@]+(?:\.azurecr\.[
 #: An image tagged without the login server goes to Docker Hub: ``The push refers to repository [docker.io/…]``.
 _DOCKER_IO_PUSH = re.compile(r"The push refers to repository \[docker\.io/|failed to put manifest docker\.io/|"
                              r"requested access to the resource is denied", re.IGNORECASE)
+#: Prose naming the mistake itself (a ticket written after finding it, or suspecting it).
+_TYPO_PROSE = re.compile(r"\b(?:typo|typos|misspel\w*|mistyped)\b", re.IGNORECASE)
 _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could not parse reference|"
                           r"repository name must be lowercase|repository name must be canonical|"
                           r"invalid repository name|not a valid repository/tag|"
@@ -371,7 +377,7 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     if _TYPO_STRONG.search(line):
         return "elsewhere:typo"
     hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
-           or _HUB_LOOKUP.search(line))
+           or _HUB_LOOKUP.search(line) or _TYPO_PROSE.search(line))
     if not hit and _DOCKER_IO_PUSH.search(line):
         # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry.
         hit = "docker.io/" in context.lower() or ".azurecr." not in context.lower()
@@ -393,7 +399,9 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
         (DOCS_REFERENCE,),
         confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _HUB_LOOKUP).search(h.line) else
                        0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
-                       0.65 if _DOCKER_IO_PUSH.search(h.line) else 0.75 for h in hits),
+                       0.65 if _DOCKER_IO_PUSH.search(h.line) else
+                       0.6 if _TYPO_PROSE.search(h.line) and not _IMPLICIT_LATEST.search(h.line) else 0.75
+                       for h in hits),
     )
 
 
@@ -483,7 +491,8 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          r"certificate verify failed|\bbad handshake\b|"
                          r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b|"
                          r"certificate has expired or is not yet valid|SSL: WRONG_VERSION_NUMBER|wrong version number|"
-                         r"Unable to connect to (?:the )?proxy|Cannot connect to (?:the )?proxy", re.IGNORECASE)
+                         r"Unable to connect to (?:the )?proxy|Cannot connect to (?:the )?proxy|"
+                         r"behind (?:a|our|the) (?:corporate |company |web )?proxy", re.IGNORECASE)
 
 
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
@@ -517,7 +526,8 @@ def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
                any_of(_HUB_LIMIT, _HUB_429),
-               ("rate limit", "rate-limit", "requests to source", "toomanyrequests", "too many requests", "429"),
+               ("rate limit", "rate-limit", "docker hub", "dockerhub", "requests to source", "toomanyrequests",
+                "too many requests", "429"),
                confidence=0.9),
     Recogniser("source-registry", ("elsewhere:source-registry",), _detect_source, _build_source,
                any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS, _IMPORT_PROSE),
@@ -525,7 +535,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "operation registries-", "source cannot", "unable to access",
                 "for cache rule", "upstream", "credential set", "copying blobs", "unauthori", "not authori", "refused",
                 "authentication required", "incorrect username", "denied", "forbidden", "401", "403", "404",
-                "not found", "manifest unknown", "az acr import"),
+                "not found", "manifest unknown", "import"),
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
                any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR),
@@ -538,11 +548,12 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "pass not", "gpg:"),
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
-               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP),
+               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,
+                      _TYPO_PROSE),
                ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
                 "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
                 "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
-                "no such image", "tag does not exist", "pull access denied"),
+                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _TRACEBACK),

@@ -179,6 +179,20 @@ def test_evidence_quotes_up_to_three_triggering_lines_with_their_numbers() -> No
     assert m.evidence_lines[0][1] == lines[0]
 
 
+@pytest.mark.parametrize(("text", "mode"), [
+    ("Importing images from quay.io into our registry fails with 401 since yesterday", "elsewhere:source-registry"),
+    ("Our AKS cluster cannot pull images from the registry after we rotated things", "elsewhere:kubelet-pull-secret"),
+    ("We get rate limited by Docker Hub in our nightly builds", "elsewhere:docker-hub-rate-limit"),
+    ("we sit behind a corporate proxy and docker login times out", "elsewhere:network-client-side"),
+    ("it turned out I had a typo in the image name", "elsewhere:typo"),
+    ("after running az login again it works", "elsewhere:local-credentials"),
+])
+def test_causes_elsewhere_described_in_prose_are_named_with_a_prose_confidence(text: str, mode: str) -> None:
+    top = explain(text).most_likely
+    assert top is not None and top.failure_mode == mode
+    assert 0.4 <= top.confidence <= 0.85 and top.fix.commands == ()
+
+
 def test_a_prose_symptom_gets_a_read_only_next_step() -> None:
     result = explain("Pods in our staging namespace cannot pull from the registry since this morning.")
     m = result.most_likely
