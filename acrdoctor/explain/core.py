@@ -31,7 +31,7 @@ EVIDENCE_CHARS = 400
 #: deployment error and its JSON body span a few lines).
 SAME_LINES = 2
 #: A cause elsewhere this sure or more outranks ACR answers for the same lines; a prose guess below it does not.
-ELSEWHERE_FLOOR = 0.6
+ELSEWHERE_FLOOR = 0.75
 #: Distinct hits kept per failure mode to build its explanation (targets, notes); every hit is counted.
 MAX_KEPT_HITS = 100
 

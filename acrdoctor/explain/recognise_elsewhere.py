@@ -465,7 +465,9 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
              "issue tracker; retry the same operation with another client (the portal, az acr repository, oras) "
              "in the meantime."),
         (DOCS_AZ_ISSUES,),
-        confidence=max(0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
+        # Another release or another client working with the same registry and credentials rules ACR out: 0.8.
+        confidence=max(0.8 if _VERSION_PROSE.search(h.line) else
+                       0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
                        _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
                                  0.65) for h in hits),
     )

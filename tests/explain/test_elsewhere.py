@@ -201,14 +201,17 @@ def test_a_prose_symptom_gets_a_read_only_next_step() -> None:
     assert any(c.startswith("kubectl describe pod") for c in m.next_step.commands)
 
 
-def test_next_step_names_the_bundle_script_for_a_thin_acr_answer() -> None:
-    text = ("Pods in our staging namespace cannot pull from the registry since this morning.\n"
-            '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
+def test_contested_acr_answers_name_the_bundle_script_as_their_next_step() -> None:
+    text = ("Error: denied: client with IP '198.51.100.7' is not allowed access. Refer https://aka.ms/acr/firewall\n"
+            "…\n…\n…\n…\n"
+            '{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests"}]}')
     result = explain(text)
+    assert {m.failure_mode for m in result.matches} >= {"network-access-denied", "throttling"}
     contested = [m for m in result.matches if m.next_step is not None]
     assert contested
     commands = [c for m in contested for c in m.next_step.commands]  # type: ignore[union-attr]
     assert any(c.startswith("acrdoctor bundle-script --registry") for c in commands)
+    assert any(c.startswith("az acr check-health") for c in commands)
 
 
 # --- names from anywhere -----------------------------------------------------------------------------------------
