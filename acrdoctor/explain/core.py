@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
 from .model import MAX_EVIDENCE, Explanation, Match, Step
-from .names import Names, around, login_server_in, registry_in
+from .names import Names, around, client_ip_in, correlation_in, login_server_in, registry_in
 from .next_steps import with_next_steps
 from .reading import logical_lines, stream_chunks, string_chunks
 from .recognise_elsewhere import ELSEWHERE
@@ -132,6 +132,9 @@ class _Scan:
         self.seen: set[re.Pattern[str]] = set()
         self.registry: str | None = None
         self.login_server: str | None = None
+        #: The one correlation id / client IP the text names ("" once it names two different ones: then no guess).
+        self.correlation_id: str | None = None
+        self.client_ip: str | None = None
         self.lines = 0
 
     def line(self, index: int, line: str) -> None:
@@ -148,6 +151,10 @@ class _Scan:
             self.registry = registry_in(line)
         if self.login_server is None and "azurecr." in low:
             self.login_server = login_server_in(line)
+        if self.correlation_id != "" and "correlation" in low:
+            self.correlation_id = _only(self.correlation_id, correlation_in(line))
+        if self.client_ip != "" and " ip" in low:
+            self.client_ip = _only(self.client_ip, client_ip_in(line))
         while self.pending and self.pending[0][0] <= index - AFTER_LINES:
             self._resolve()
 
@@ -191,6 +198,12 @@ class _Scan:
         if not hit.names.login_server and self.login_server and (
                 (hit.names.registry or self.registry or "").lower() == self.login_server.split(".", 1)[0].lower()):
             fill["login_server"] = self.login_server
+        # A correlation id or client IP named once anywhere (a ticket's prose, the az message's last line) is the
+        # one support asks for; names of the hit's own lines come first.
+        if not hit.names.correlation_id and self.correlation_id:
+            fill["correlation_id"] = self.correlation_id
+        if not hit.names.client_ip and self.client_ip:
+            fill["client_ip"] = self.client_ip
         return replace(hit, names=replace(hit.names, **fill)) if fill else hit
 
     def finish(self) -> Explanation:
@@ -221,6 +234,13 @@ class _Scan:
         matches.sort(key=lambda m: m[:2])
         ordered = prefer_elsewhere([m for _, _, m in matches], lines_of)
         return Explanation(tuple(with_next_steps(ordered)), self.lines)
+
+
+def _only(kept: str | None, found: str | None) -> str | None:
+    """The value seen so far, the new one if none was, or "" when the text names two different ones."""
+    if found is None or found == kept:
+        return kept
+    return found if kept is None else ""
 
 
 def _cut(line: str) -> str:

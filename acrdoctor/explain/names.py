@@ -153,7 +153,10 @@ _REPO_RUN = re.compile(r"[a-z0-9._/-]*", re.IGNORECASE)
 _ALNUM_RUNS = re.compile(r"([^a-z0-9]+)", re.IGNORECASE)
 _REPO_SEPARATOR = re.compile(r"[._]|__|-+|/")
 _WORD = re.compile(r"\w")
-_IP = re.compile(r"client with IP\s*['\"]?([0-9A-Fa-f:.]+)", re.IGNORECASE)
+_IP = re.compile(r"client with IP\s*['\"]?([0-9A-Fa-f:.]+)|"
+                 # prose: "our build agent's public IP is 20.1.2.3", "outbound IP address: 52.1.1.1"
+                 r"\b(?:client|public|outbound|egress|agent'?s?|runner'?s?|NAT) IP(?: address)?(?: is| was| of)?:?\s*"
+                 r"['\"`]?(\d{1,3}(?:\.\d{1,3}){3})\b", re.IGNORECASE)
 _CORRELATION = re.compile(
     r"(?:correlation[ _-]?(?:request[ _-]?)?id|x-ms-correlation-request-id|correlationId)['\"]?\s*[:=]?\s*['\"]?"
     r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.IGNORECASE)
@@ -165,6 +168,18 @@ _NAME_IS_NOT_REGISTRY = frozenset({
     "manifest", "private-endpoint-connection", "task", "replication", "webhook", "scope-map", "token",
     "agentpool", "cache", "credential-set", "connected-registry", "taskrun", "pack", "helm", "artifact-streaming",
 })
+
+
+def correlation_in(line: str) -> str | None:
+    """The correlation id the line names (az's ``Correlation ID: …``, ``x-ms-correlation-request-id``), or None."""
+    m = _CORRELATION.search(line)
+    return m.group(1) if m else None
+
+
+def client_ip_in(line: str) -> str | None:
+    """The client IP the line names (ACR's firewall message, or prose naming a public/outbound IP), or None."""
+    m = _IP.search(line)
+    return _valid_ip(m.group(1) or m.group(2)) if m else None
 
 
 def login_server_in(line: str) -> str | None:
@@ -313,7 +328,7 @@ def from_line(line: str) -> Names:
     conn = _CONNECTION.search(line)
     names = Names(
         registry=registry, repository=repository, tag=tag, digest=digest,
-        client_ip=_valid_ip(ip_match.group(1)) if ip_match else None,
+        client_ip=_valid_ip(ip_match.group(1) or ip_match.group(2)) if ip_match else None,
         correlation_id=corr.group(1) if corr else None,
         connection=conn.group(1) if conn and not conn.group(1).lower().startswith("sha256") else None,
         login_server=login_server_in(line),

@@ -240,6 +240,24 @@ def test_names_are_taken_from_prose_commands_and_hosts(line: str, expected: dict
         assert getattr(names, key) == value, key
 
 
+def test_a_correlation_id_and_client_ip_named_once_anywhere_fill_the_match() -> None:
+    text = ("Hi, our build agent's public IP is 20.30.40.50 and since Monday docker push to our registry webshop7 "
+            "fails.\nCorrelation ID: 530afbd4-1111-4a4a-9b9b-123456789abc\n"
+            "Error: denied: client with IP is not allowed access. Refer https://aka.ms/acr/firewall to grant access.")
+    m = explain(text).most_likely
+    assert m is not None and m.failure_mode == "network-access-denied"
+    assert (m.extracted.registry, m.extracted.client_ip, m.extracted.correlation_id) == (
+        "webshop7", "20.30.40.50", "530afbd4-1111-4a4a-9b9b-123456789abc")
+
+
+def test_two_different_correlation_ids_are_not_guessed_between() -> None:
+    text = ("Correlation ID: 11111111-1111-4111-8111-111111111111\n" + "\n".join(["step"] * 12)
+            + "\nCorrelation ID: 22222222-2222-4222-8222-222222222222\n" + "\n".join(["step"] * 12)
+            + '\n{"errors":[{"code":"TOOMANYREQUESTS","message":"too many requests"}]}')
+    m = explain(text).most_likely
+    assert m is not None and m.extracted.correlation_id is None
+
+
 def test_the_login_server_named_elsewhere_in_the_text_fills_the_match() -> None:
     text = "docker push crewreg7.azurecr.io:443/web:1\n...\n" + IMPORT_PLAIN_401.replace("shipreg01", "crewreg7")
     m = explain(text).most_likely
