@@ -24,6 +24,9 @@ from .recognisers import Hit, Recogniser, fold
 
 #: How many lines before a hit classify it (the command that was run, "Deleting tags for repository: …").
 CONTEXT_LINES = 8
+#: How many lines before a hit classify it in a ticket: a ticket is short, and its prose ("we import from quay.io")
+#: may sit well above the pasted error it explains.
+TICKET_CONTEXT_LINES = 40
 #: How many lines after a hit lend it names.
 AFTER_LINES = 2
 EVIDENCE_CHARS = 400
@@ -125,8 +128,9 @@ class _Group:
 class _Scan:
     """The state of one pass over the logical lines."""
 
-    def __init__(self) -> None:
-        self.window: deque[_Seen] = deque(maxlen=CONTEXT_LINES + 1 + AFTER_LINES)
+    def __init__(self, before: int = CONTEXT_LINES) -> None:
+        self.before = before
+        self.window: deque[_Seen] = deque(maxlen=before + 1 + AFTER_LINES)
         self.pending: deque[tuple[int, Recogniser, str, str]] = deque()
         self.groups: dict[tuple[Recogniser, str], _Group] = {}
         self.seen: set[re.Pattern[str]] = set()
@@ -171,7 +175,7 @@ class _Scan:
         for rank in sorted(ranks):
             rec = RECOGNISERS[rank]
             if context is None:
-                context = "\n".join(s.line for s in list(self.window)[-(CONTEXT_LINES + 1):])
+                context = "\n".join(s.line for s in list(self.window)[-(self.before + 1):])
             mode = rec.detect(entry.line, context, seen)
             if mode is not None:
                 entry.error = True
@@ -180,10 +184,10 @@ class _Scan:
     def _resolve(self) -> None:
         """Name the oldest pending hit from the lines around it, now that the lines after it have been read."""
         index, rec, mode, context = self.pending.popleft()
-        window = [s for s in self.window if index - CONTEXT_LINES <= s.index <= index + AFTER_LINES]
+        window = [s for s in self.window if index - self.before <= s.index <= index + AFTER_LINES]
         at = next(k for k, s in enumerate(window) if s.index == index)
         others = frozenset(k for k, s in enumerate(window) if s.error and k != at)
-        names = around([s.line for s in window], at, CONTEXT_LINES, AFTER_LINES, others=others,
+        names = around([s.line for s in window], at, self.before, AFTER_LINES, others=others,
                        objects_nearby=mode not in REGISTRY_LEVEL)
         group = self.groups.get((rec, mode))
         if group is None:
@@ -281,31 +285,36 @@ def prefer_elsewhere(matches: list[Match], lines_of: dict[int, frozenset[int]]) 
         f"out: {m.fix.summary}", notes=m.fix.notes)) for m in out]
 
 
-def explain_chunks(chunks: Iterable[str]) -> Explanation:
-    """Find every known ACR failure in a text that arrives in pieces of any size (time linear, memory bounded)."""
-    scan = _Scan()
+def explain_chunks(chunks: Iterable[str], *, before: int = CONTEXT_LINES) -> Explanation:
+    """Find every known ACR failure in a text that arrives in pieces of any size (time linear, memory bounded).
+
+    ``before`` is how many lines before a hit classify and name it (wider for a ticket)."""
+    scan = _Scan(before)
     for index, line in enumerate(logical_lines(chunks)):
         scan.line(index, line)
     return scan.finish()
 
 
-def explain(text: str) -> Explanation:
+def explain(text: str, *, before: int = CONTEXT_LINES) -> Explanation:
     """Find every known ACR failure in ``text`` (an error message, a log, a pasted command and its output)."""
-    return explain_chunks(string_chunks(text))
+    return explain_chunks(string_chunks(text), before=before)
 
 
 def explain_ticket(text: str) -> Explanation:
     """A whole support ticket (prose plus pasted logs) explained as one answer: ``most_likely`` first, then the
-    rest of ``ranked``. The same reading as :func:`explain`; what differs is how the answer is presented."""
-    return explain(text)
+    rest of ``ranked``. The same recognisers as :func:`explain`, with a wider window before each hit
+    (:data:`TICKET_CONTEXT_LINES`), so the ticket's prose classifies and names the error pasted below it."""
+    return explain_chunks(string_chunks(text), before=TICKET_CONTEXT_LINES)
 
 
-def explain_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None) -> Explanation:
+def explain_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None, *,
+                   before: int = CONTEXT_LINES) -> Explanation:
     """Explain a byte stream (a log file, stdin) read incrementally as UTF-8; ``progress`` gets bytes read."""
-    return explain_chunks(stream_chunks(stream, progress))
+    return explain_chunks(stream_chunks(stream, progress), before=before)
 
 
-def explain_file(path: str | Path, progress: Callable[[int], None] | None = None) -> Explanation:
+def explain_file(path: str | Path, progress: Callable[[int], None] | None = None, *,
+                 before: int = CONTEXT_LINES) -> Explanation:
     """Explain a log file without reading it whole; ``progress`` gets the bytes read so far."""
     with open(path, "rb") as fh:
-        return explain_stream(fh, progress)
+        return explain_stream(fh, progress, before=before)

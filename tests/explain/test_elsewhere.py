@@ -280,6 +280,16 @@ def test_explain_ticket_puts_the_most_likely_cause_first() -> None:
     assert result.most_likely.extracted.registry == "shipreg01"
 
 
+def test_a_ticket_reads_its_prose_well_above_the_pasted_error() -> None:
+    ticket = "\n".join([
+        "$ az acr import -n shipreg01 --source quay.io/team/app:7 -t app:7",
+        *[f"(progress line {i})" for i in range(15)],
+        "ERROR: unauthorized: authentication required",
+    ])
+    assert explain_ticket(ticket).most_likely.failure_mode == "elsewhere:source-registry"  # type: ignore[union-attr]
+    assert all(m.failure_mode != "elsewhere:source-registry" for m in explain(ticket).matches)
+
+
 def test_ticket_cli_console_and_json() -> None:
     r = CliRunner().invoke(cli, ["explain", "--ticket", TICKET])
     assert r.exit_code == 0, r.output
