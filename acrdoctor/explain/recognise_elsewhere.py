@@ -109,12 +109,10 @@ _AUTH_WORDS = re.compile(r"\bunauthori[sz]ed\b|authentication required|incorrect
 #: The target registry refusing the import itself is ACR's (the caller lacks importImage/action): not elsewhere.
 _TARGET_REFUSAL = re.compile(r"does not have authorization to perform action|AuthorizationFailed|"
                              r"client with IP|ResourceNotFound|was not found|could not be found|"
-                         # az's own message about the target registry's token (a 401, or a 429 throttle)
-                         r"Access to registry|Response code: 429|toomanyrequests|too many requests|"
-                         # the target itself refusing the write: its lock, quota, firewall or resource lock
-                         r"disallowed|quota|ScopeLocked|not allowed access", re.IGNORECASE)
-
-
+                             # az's own message about the target registry's token (a 401, or a 429 throttle)
+                             r"Access to registry|Response code: 429|toomanyrequests|too many requests|"
+                             # the target itself refusing the write: its lock, quota, firewall or resource lock
+                             r"disallowed|quota|ScopeLocked|not allowed access", re.IGNORECASE)
 #: The target registry refusing the imported image's write: ACR's own answer inside the import's wrapper.
 _TARGET_WRITE = re.compile(r"disallowed|quota|ScopeLocked|not allowed access|does not have authorization",
                            re.IGNORECASE)
