@@ -35,6 +35,10 @@ EVIDENCE_CHARS = 400
 SAME_LINES = 2
 #: A cause elsewhere this sure or more outranks ACR answers for the same lines; a prose guess below it does not.
 ELSEWHERE_FLOOR = 0.75
+#: A cause elsewhere this sure or more is worth withholding a less than certain ACR fix for.
+ELSEWHERE_HINT = 0.5
+#: An ACR answer this sure (an error code on the line) keeps its fix commands beside a cause elsewhere.
+FIX_CONFIDENCE = 0.9
 #: Distinct hits kept per failure mode to build its explanation (targets, notes); every hit is counted.
 MAX_KEPT_HITS = 100
 
@@ -255,6 +259,14 @@ def _near(a: frozenset[int], b: frozenset[int]) -> bool:
     return any(abs(i - j) <= SAME_LINES for i in a for j in b)
 
 
+def _withheld(m: Match, cause: str) -> Match:
+    if m.failure_mode.startswith(ELSEWHERE) or not m.fix.commands:
+        return m
+    return replace(m, fix=Step(f"Not printed: the text also points to a cause outside ACR ({cause}). Confirm this "
+                               f"one first (the commands above only read); only then: {m.fix.summary}",
+                               notes=m.fix.notes))
+
+
 def prefer_elsewhere(matches: list[Match], lines_of: dict[int, frozenset[int]]) -> list[Match]:
     """Keep ACR answers below a cause elsewhere that explains the same lines, and withhold their fixes then.
 
@@ -262,27 +274,25 @@ def prefer_elsewhere(matches: list[Match], lines_of: dict[int, frozenset[int]]) 
     ACR's. Ranking that ACR answer first would print a grant or an unlock for a problem that is not in the registry,
     so an ACR match within :data:`SAME_LINES` lines of an ``elsewhere:*`` match of at least
     :data:`ELSEWHERE_FLOOR` confidence is ranked just below it. When a cause elsewhere ends up first, no ACR answer
-    prints a command that changes something: its fix is kept as words, to act on once that cause is ruled out.
+    prints a command that changes something: its fix is kept as words, to act on once that cause is ruled out. When
+    an ACR answer stays first but the text also shows a cause elsewhere (:data:`ELSEWHERE_HINT` or more), only ACR
+    answers backed by an error code (:data:`FIX_CONFIDENCE` or more) keep their fix commands.
     """
-    elsewhere = [m for m in matches if m.failure_mode.startswith(ELSEWHERE) and m.confidence >= ELSEWHERE_FLOOR]
-    if not elsewhere:
+    present = [m for m in matches if m.failure_mode.startswith(ELSEWHERE) and m.confidence >= ELSEWHERE_HINT]
+    if not present:
         return matches
+    strong = [m for m in present if m.confidence >= ELSEWHERE_FLOOR]
     out: list[Match] = []
     for m in matches:
-        if m.failure_mode.startswith(ELSEWHERE):
-            out.append(m)
-            continue
-        over = [e for e in elsewhere if _near(lines_of.get(id(m), frozenset()), lines_of.get(id(e), frozenset()))]
-        if over:
+        over = [e for e in strong if _near(lines_of.get(id(m), frozenset()), lines_of.get(id(e), frozenset()))]
+        if over and not m.failure_mode.startswith(ELSEWHERE):
             cap = max(e.confidence for e in over) - 0.05
             m = replace(m, confidence=round(min(m.confidence, cap), 2))
         out.append(m)
     top = max(out, key=lambda m: m.confidence)
-    if not top.failure_mode.startswith(ELSEWHERE):
-        return out
-    return [m if m.failure_mode.startswith(ELSEWHERE) or not m.fix.commands else replace(m, fix=Step(
-        f"Not printed: the text points first to a cause outside ACR ({top.failure_mode}). Only if that is ruled "
-        f"out: {m.fix.summary}", notes=m.fix.notes)) for m in out]
+    cause = top.failure_mode if top.failure_mode.startswith(ELSEWHERE) else present[0].failure_mode
+    return [_withheld(m, cause) if top.failure_mode.startswith(ELSEWHERE) or m.confidence < FIX_CONFIDENCE else m
+            for m in out]
 
 
 def explain_chunks(chunks: Iterable[str], *, before: int = CONTEXT_LINES) -> Explanation:

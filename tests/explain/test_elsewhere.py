@@ -172,6 +172,22 @@ def test_an_acr_throttle_far_from_a_docker_hub_limit_keeps_its_rank_but_not_its_
     assert not any(changes_something(m) for m in result.matches)
 
 
+def test_beside_a_cause_elsewhere_only_an_acr_answer_backed_by_a_code_keeps_its_fix() -> None:
+    from dataclasses import replace
+
+    from acrdoctor.explain.core import prefer_elsewhere
+
+    firewall = explain("Error: denied: client with IP '198.51.100.7' is not allowed access.").matches[0]
+    hint = explain("Pods in our staging namespace cannot pull from the registry.").matches[0]
+    assert firewall.fix.commands and hint.confidence >= 0.5
+    far = {id(firewall): frozenset({40}), id(hint): frozenset({1})}
+    kept = prefer_elsewhere([hint, firewall], far)[1]
+    assert kept.fix.commands == firewall.fix.commands  # a code-level answer, lines apart: its fix stands
+    unsure = replace(firewall, confidence=0.8)
+    withheld = prefer_elsewhere([hint, unsure], {id(unsure): frozenset({40}), id(hint): frozenset({1})})[1]
+    assert withheld.fix.commands == () and withheld.fix.summary.startswith("Not printed")
+
+
 def test_evidence_quotes_up_to_three_triggering_lines_with_their_numbers() -> None:
     lines = [f"Error: denied: client with IP '198.51.100.{i}' is not allowed access" for i in range(5)]
     m = explain("\n".join(lines)).matches[0]
