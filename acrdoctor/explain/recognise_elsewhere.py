@@ -301,6 +301,8 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"Cannot autolaunch D-Bus|pass not initiali[sz]ed|gpg: decryption failed|"
                           # the Azure SDKs' client-side credential chain found no usable identity on this machine
                           r"DefaultAzureCredential failed to retrieve a token|CredentialUnavailableError|"
+                          # az's broker (WAM) sign-in needing the user again
+                          r"Status_InteractionRequired|\binteraction_required\b|"
                           r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
                           r"authentication unavailable", re.IGNORECASE)
 _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY device|"
@@ -544,8 +546,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("cred", "aadsts", "refresh token", "az login", "non tty", "interactive auth", "stub received", "d-bus",
-                "pass not", "gpg:"),
+               ("cred", "aadsts", "refresh token", "az login", "non tty", "interactionrequired",
+                "interaction_required", "interactive auth", "stub received", "d-bus", "pass not", "gpg:"),
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
                any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,

@@ -85,6 +85,8 @@ CASES = [
     ("Error: x509: certificate has expired or is not yet valid", "elsewhere:network-client-side"),
     ("[2026-03-01T10:00:00Z] Validating image pull permission: FAILED", "elsewhere:kubelet-pull-secret"),
     ("Error: Cannot perform an interactive login from a non TTY device", "elsewhere:local-credentials"),
+    ("ERROR: (pii). Status: Response_Status.Status_InteractionRequired, Error code: 3399614476",
+     "elsewhere:local-credentials"),
     (IMPORT_401, "elsewhere:source-registry"),
     (IMPORT_PLAIN_401, "elsewhere:source-registry"),
     (HUB_LIMIT, "elsewhere:docker-hub-rate-limit"),
