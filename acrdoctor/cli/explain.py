@@ -29,7 +29,7 @@ def explain_cmd(text: str, output: str, as_text: bool, ticket: bool) -> None:
     possible: …". Exit 0 when something was recognised, 1 when nothing was, 2 when the input cannot be read (a file name
     that names no file, an empty argument).
     """
-    result = explain_argument(text, sys.stdin.buffer, sys.stderr, as_text=as_text)
+    result = explain_argument(text, sys.stdin.buffer, sys.stderr, as_text=as_text, ticket=ticket)
     if output == "json":
         click.echo(render_json(result, pretty=sys.stdout.isatty(), ticket=ticket), nl=False)
     elif ticket:

@@ -14,7 +14,7 @@ from typing import BinaryIO, TextIO
 
 from acrdoctor.errors import InputError
 
-from .core import explain, explain_file, explain_stream
+from .core import CONTEXT_LINES, TICKET_CONTEXT_LINES, explain, explain_file, explain_stream
 from .model import Explanation
 from .progress import ReadProgress
 
@@ -37,19 +37,23 @@ def looks_like_path(arg: str) -> bool:
     return (separator and extension) or (one_word and (separator or extension))
 
 
-def explain_argument(arg: str, stdin: BinaryIO, progress_to: TextIO, *, as_text: bool = False) -> Explanation:
+def explain_argument(arg: str, stdin: BinaryIO, progress_to: TextIO, *, as_text: bool = False,
+                     ticket: bool = False) -> Explanation:
     """Explain what the argument names, or raise an :class:`InputError` saying what is wrong with it.
 
     A file or standard input is read incrementally, with a progress line on ``progress_to`` when it is a
     terminal and the input is large (:mod:`acrdoctor.explain.progress`).
+    ``ticket`` reads the text as a whole support ticket (a wider window before each error, see
+    :func:`acrdoctor.explain.core.explain_ticket`).
     """
+    before = TICKET_CONTEXT_LINES if ticket else CONTEXT_LINES
     if arg == "-" and not as_text:
         with ReadProgress(progress_to) as progress:
-            return explain_stream(stdin, progress)
+            return explain_stream(stdin, progress, before=before)
     if not arg.strip():
         raise InputError("nothing to explain: give the error text, a log file, or - to read standard input")
     if as_text:
-        return explain(arg)
+        return explain(arg, before=before)
     path = Path(arg)
     if "\n" not in arg and len(arg) < _MAX_PATH and path.exists():
         if path.is_dir():
@@ -57,9 +61,9 @@ def explain_argument(arg: str, stdin: BinaryIO, progress_to: TextIO, *, as_text:
         try:
             # A log may hold a stray byte in another encoding (read as U+FFFD); the errors around it still count.
             with ReadProgress(progress_to, path.stat().st_size) as progress:
-                return explain_file(path, progress)
+                return explain_file(path, progress, before=before)
         except OSError as exc:
             raise InputError(f"cannot read {arg}: {exc.strerror or exc}") from None
     if looks_like_path(arg):
         raise InputError(f"no such file: {arg} (to explain these words as error text, add --text)")
-    return explain(arg)
+    return explain(arg, before=before)

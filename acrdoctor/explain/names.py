@@ -114,7 +114,9 @@ _PROSE_REGISTRY = re.compile(r"\b(?:(?:our|my)\s+(?:registry|ACR|acr)(?:\s+(?:is
                              r"(?:registry|ACR|acr)\s+(?:is\s+)?(?:named|called))"
                              r"\s+[`'\"]?([a-z0-9]{5,50})[`'\"]?(?=[\s.,;:)!?]|$)|"
                              r"\b(?:registry|ACR|acr)\s+(?:`([a-z0-9]{5,50})`|([a-z]{2,40}[0-9][a-z0-9]{0,40}))"
-                             r"(?=[\s.,;:)!?]|$)")
+                             r"(?=[\s.,;:)!?]|$)|"
+                             # az and ARM messages: "… policy for registry contosoprod using …"
+                             r"\b(?:for|of|on) registry ([a-z0-9]{5,50})(?=[\s.,;:)!?]|$)")
 #: Words that follow "registry"/"ACR" in prose without being its name.
 _NOT_A_NAME = frozenset({
     "about", "admin", "after", "again", "already", "always", "another", "anymore", "around", "based", "because",
@@ -140,6 +142,8 @@ _V2_PATH = re.compile(
     rf"/v2/(?!_catalog)({_REPO})/(?:manifests|blobs|tags)(?:/({_TAG}|sha256(?::|%3A)[0-9a-f]{{64}}))?", re.IGNORECASE)
 _DETAIL_NAME = re.compile(rf"{_Q}detail{_Q}\s*:\s*\{{\s*{_Q}name{_Q}\s*:\s*{_Q}({_REPO}){_Q}", re.IGNORECASE)
 _REVISION = re.compile(rf"{_Q}Name{_Q}\s*:\s*{_Q}({_REPO}){_Q}\s*,\s*{_Q}Revision{_Q}", re.IGNORECASE)
+#: A quoted image with no registry host after push/pull: "Unable to push 'web-api:1.2' to registry …".
+_QUOTED_IMAGE = re.compile(rf"\b(?:push|pull)\w*\s+['\"]({_REPO})(?::({_TAG}))?['\"]", re.IGNORECASE)
 _REPO_WORDS = re.compile(
     rf"repository (?:named )?['\"]({_REPO})['\"]|\brepository: ({_REPO})\b|for repository:? ({_REPO})(?=[\s.,;]|$)",
     re.IGNORECASE)
@@ -149,7 +153,10 @@ _REPO_RUN = re.compile(r"[a-z0-9._/-]*", re.IGNORECASE)
 _ALNUM_RUNS = re.compile(r"([^a-z0-9]+)", re.IGNORECASE)
 _REPO_SEPARATOR = re.compile(r"[._]|__|-+|/")
 _WORD = re.compile(r"\w")
-_IP = re.compile(r"client with IP\s*['\"]?([0-9A-Fa-f:.]+)", re.IGNORECASE)
+_IP = re.compile(r"client with IP\s*['\"]?([0-9A-Fa-f:.]+)|"
+                 # prose: "our build agent's public IP is 20.1.2.3", "outbound IP address: 52.1.1.1"
+                 r"\b(?:client|public|outbound|egress|agent'?s?|runner'?s?|NAT) IP(?: address)?(?: is| was| of)?:?\s*"
+                 r"['\"`]?(\d{1,3}(?:\.\d{1,3}){3})\b", re.IGNORECASE)
 _CORRELATION = re.compile(
     r"(?:correlation[ _-]?(?:request[ _-]?)?id|x-ms-correlation-request-id|correlationId)['\"]?\s*[:=]?\s*['\"]?"
     r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.IGNORECASE)
@@ -161,6 +168,18 @@ _NAME_IS_NOT_REGISTRY = frozenset({
     "manifest", "private-endpoint-connection", "task", "replication", "webhook", "scope-map", "token",
     "agentpool", "cache", "credential-set", "connected-registry", "taskrun", "pack", "helm", "artifact-streaming",
 })
+
+
+def correlation_in(line: str) -> str | None:
+    """The correlation id the line names (az's ``Correlation ID: …``, ``x-ms-correlation-request-id``), or None."""
+    m = _CORRELATION.search(line)
+    return m.group(1) if m else None
+
+
+def client_ip_in(line: str) -> str | None:
+    """The client IP the line names (ACR's firewall message, or prose naming a public/outbound IP), or None."""
+    m = _IP.search(line)
+    return _valid_ip(m.group(1) or m.group(2)) if m else None
 
 
 def login_server_in(line: str) -> str | None:
@@ -224,6 +243,12 @@ def from_command(line: str) -> Names:
                 source_image = value
             elif arg in ("--image", "-t", "--t"):
                 repository, tag, digest = _split_image(value)
+            elif arg == "--filter" and group == "purge" and repository is None:
+                # acr purge --filter 'REPO:TAGREGEX': the repository part, when it is a plain name (not a regex)
+                repository = value.split(":", 1)[0] if re.fullmatch(_REPO, value.split(":", 1)[0]) else None
+            elif arg == "--cmd" and group == "run":
+                inner = from_command(" " + value)  # az acr run --cmd "acr purge …": the purge names the objects
+                repository, tag, digest = repository or inner.repository, tag or inner.tag, digest or inner.digest
         i += 1
     if registry:
         registry = registry.lower().split(".azurecr.")[0].removeprefix("https://")
@@ -285,6 +310,10 @@ def from_line(line: str) -> Names:
             elif ref and m.group(1) == repository:
                 tag = tag or ref
     if repository is None:
+        m = _QUOTED_IMAGE.search(line)
+        if m:
+            repository, tag = m.group(1), tag or m.group(2)
+    if repository is None:
         m = _REPO_WORDS.search(line)
         not_found = _named_not_found(line)
         if m and (not_found is None or m.start() <= not_found[0]):
@@ -299,7 +328,7 @@ def from_line(line: str) -> Names:
     conn = _CONNECTION.search(line)
     names = Names(
         registry=registry, repository=repository, tag=tag, digest=digest,
-        client_ip=_valid_ip(ip_match.group(1)) if ip_match else None,
+        client_ip=_valid_ip(ip_match.group(1) or ip_match.group(2)) if ip_match else None,
         correlation_id=corr.group(1) if corr else None,
         connection=conn.group(1) if conn and not conn.group(1).lower().startswith("sha256") else None,
         login_server=login_server_in(line),

@@ -61,9 +61,11 @@ def _reads(m: Match) -> tuple[Action, ...]:
 
 def next_step_for(m: Match, rivals: Sequence[Match]) -> Step:
     """Read-only commands that tell ``m`` from its ``rivals`` (or confirm it when the text was thin)."""
-    actions: list[Action] = list(_reads(m))
+    # A cause elsewhere has no registry facts to collect: its own checks (kubectl, az account, the source image)
+    # are the reads that settle it; they only read, like every command of a confirm step.
+    actions: list[Action] = list(_reads(m) or m.confirm.actions)
     for r in rivals:
-        actions += [a for a in _reads(r) if a not in actions]
+        actions += [a for a in (_reads(r) or r.confirm.actions) if a not in actions]
     if not m.failure_mode.startswith("elsewhere:") or any(not r.failure_mode.startswith("elsewhere:") for r in rivals):
         actions.append(BundleScript(RegistryRef(m.extracted.get("registry"))))
     names = ", ".join(r.failure_mode for r in rivals)

@@ -109,12 +109,10 @@ _AUTH_WORDS = re.compile(r"\bunauthori[sz]ed\b|authentication required|incorrect
 #: The target registry refusing the import itself is ACR's (the caller lacks importImage/action): not elsewhere.
 _TARGET_REFUSAL = re.compile(r"does not have authorization to perform action|AuthorizationFailed|"
                              r"client with IP|ResourceNotFound|was not found|could not be found|"
-                         # az's own message about the target registry's token (a 401, or a 429 throttle)
-                         r"Access to registry|Response code: 429|toomanyrequests|too many requests|"
-                         # the target itself refusing the write: its lock, quota, firewall or resource lock
-                         r"disallowed|quota|ScopeLocked|not allowed access", re.IGNORECASE)
-
-
+                             # az's own message about the target registry's token (a 401, or a 429 throttle)
+                             r"Access to registry|Response code: 429|toomanyrequests|too many requests|"
+                             # the target itself refusing the write: its lock, quota, firewall or resource lock
+                             r"disallowed|quota|ScopeLocked|not allowed access", re.IGNORECASE)
 #: The target registry refusing the imported image's write: ACR's own answer inside the import's wrapper.
 _TARGET_WRITE = re.compile(r"disallowed|quota|ScopeLocked|not allowed access|does not have authorization",
                            re.IGNORECASE)
@@ -122,8 +120,10 @@ _TARGET_WRITE = re.compile(r"disallowed|quota|ScopeLocked|not allowed access|doe
 _SOURCE_WORDS = re.compile(r"source|upstream|credential set|copying blobs|manifest digest|docker-content-digest|"
                            r"operation registries-")
 #: A ticket saying an import fails: most import failures are the source's (prose, so a guess).
-_IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)",
-                           re.IGNORECASE)
+_IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)|"
+                           # "importing images from quay.io into our registry fails with 401"
+                           r"\bimport(?:s|ed|ing)?\b[^\n]{0,40}?\bfrom\b[^\n]{0,120}?\b(?:fail|error|"
+                           r"unauthori[sz]ed|denied|refus|401|403|not found)", re.IGNORECASE)
 
 
 def _detect_source(line: str, context: str, seen: Seen) -> str | None:
@@ -134,7 +134,7 @@ def _detect_source(line: str, context: str, seen: Seen) -> str | None:
     if (("invalid message" in low and _IMPORT_INVALID.search(line)) or (
             _SOURCE_WORDS.search(low) and _SOURCE_PHRASE.search(line))) and not _TARGET_WRITE.search(line):
         return "elsewhere:source-registry"
-    if "az acr import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
+    if "import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
         return "elsewhere:source-registry"
     if ("import" in context.lower() and _IMPORT_COMMAND.search(context) and _AUTH_WORDS.search(line)
             and not _TARGET_REFUSAL.search(line)):
@@ -180,7 +180,9 @@ def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- Docker Hub rate limit ------------------------------------------------------------------------------------
 
-_HUB_LIMIT = re.compile(r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|download-rate-limit|"
+_HUB_LIMIT = re.compile(r"rate[- ]limit\w* (?:by|from|on|at) Docker Hub|"
+                        r"Docker Hub(?:'s)? (?:pull )?rate[- ]limit|"
+                        r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|download-rate-limit|"
                         r"too ?many ?requests to source registry|\bpull rate limit\b|docker hub rate limit",
                         re.IGNORECASE)
 _HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:registry-1\.docker\.io|index\.docker"
@@ -189,8 +191,17 @@ _HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:r
                       r"too many requests|\b429\b)", re.IGNORECASE)
 
 
+_HUB_CONTEXT = re.compile(r"registry-1\.docker\.io|index\.docker\.io|\bdocker\.io/|Docker Hub", re.IGNORECASE)
+_ACR_CONTEXT = re.compile(r"\.azurecr\.|\bacr purge\b|\baz acr\b", re.IGNORECASE)
+
+
 def _detect_hub(line: str, context: str, seen: Seen) -> str | None:
-    if _HUB_LIMIT.search(line) or ("docker" in line.lower() and _HUB_429.search(line)):
+    low = line.lower()
+    if _HUB_LIMIT.search(line) or ("docker" in low and _HUB_429.search(line)):
+        return "elsewhere:docker-hub-rate-limit"
+    # A bare 429 right after pulling from Docker Hub (FROM node:…, docker.io/library/…), with no Azure registry on it.
+    if ("toomanyrequests" in low or "too many requests" in low) and ".azurecr." not in low \
+            and _HUB_CONTEXT.search(context) and not _ACR_CONTEXT.search(context):
         return "elsewhere:docker-hub-rate-limit"
     return None
 
@@ -223,8 +234,12 @@ _KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|fa
                         r"failed to authorize|no basic auth credentials|pull access denied|failed to fetch oauth token|"
                         r"\b403 Forbidden\b|insufficient_scope|may require authorization", re.IGNORECASE)
 #: Pods said (in prose) to fail pulling: the symptom, not its cause.
-_PODS_PROSE = (r"\bpods?\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|can ?not pull|can't pull|could not pull|"
-               r"unable to pull)")
+_PODS_PROSE = (r"\b(?:pods?|AKS|cluster|nodes?|deployments?)\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|"
+               r"can ?not pull|can't pull|could not pull|unable to pull|not able to pull)")
+#: ``az aks check-acr`` output: the cluster's own verdict on its pull access.
+_CHECK_ACR = re.compile(r"Validating image pull permission: FAILED|rejected token exchange|"
+                        r"Validating managed identity existance: FAILED|Validating managed identity existence: FAILED",
+                        re.IGNORECASE)
 _KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr|kubelet ?identity|"
                          r"kubeletidentity|pull secret|" + _PODS_PROSE, re.IGNORECASE)
 _PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
@@ -235,7 +250,7 @@ _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manif
 def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
     if _KUBE_OTHER.search(line) or _HUB_LIMIT.search(line):
         return None
-    if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line):
+    if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line) or _CHECK_ACR.search(line):
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_PULL.search(line):
         return "elsewhere:kubelet-pull-secret"
@@ -243,7 +258,7 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
 
 
 def _kube_conf(line: str) -> float:
-    if _KUBE_PULL.search(line) and _KUBE_AUTH.search(line):
+    if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _CHECK_ACR.search(line):
         return 0.9
     if _KUBE_PROSE.search(line) and "check-acr" not in line.lower() and not _PODS.search(line):
         return 0.7
@@ -286,10 +301,13 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"Cannot autolaunch D-Bus|pass not initiali[sz]ed|gpg: decryption failed|"
                           # the Azure SDKs' client-side credential chain found no usable identity on this machine
                           r"DefaultAzureCredential failed to retrieve a token|CredentialUnavailableError|"
+                          # az's broker (WAM) sign-in needing the user again
+                          r"Status_InteractionRequired|\binteraction_required\b|"
                           r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
                           r"authentication unavailable", re.IGNORECASE)
-_CRED_MEDIUM = re.compile(r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
-                          r"az login (?:session )?(?:has )?expired|"
+_CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY device|"
+                          r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
+                          r"az login (?:session )?(?:has )?expired|az login again|"
                           r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
                           r"AADSTS\d{5,6}", re.IGNORECASE)
 
@@ -339,9 +357,17 @@ _IMPLICIT_LATEST = re.compile(r"Failed to pull image \"[^\"\s:@]+(?:\.azurecr\.[
 #: An image tagged without the login server goes to Docker Hub: ``The push refers to repository [docker.io/…]``.
 _DOCKER_IO_PUSH = re.compile(r"The push refers to repository \[docker\.io/|failed to put manifest docker\.io/|"
                              r"requested access to the resource is denied", re.IGNORECASE)
+#: Prose naming the mistake itself (a ticket written after finding it, or suspecting it).
+_TYPO_PROSE = re.compile(r"\b(?:typo|typos|misspel\w*|mistyped)\b", re.IGNORECASE)
 _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could not parse reference|"
                           r"repository name must be lowercase|repository name must be canonical|"
-                          r"invalid repository name|not a valid repository/tag", re.IGNORECASE)
+                          r"invalid repository name|not a valid repository/tag|"
+                          # docker push/tag of a name that was never tagged locally: the name typed is not the image's
+                          r"An image does not exist locally with the tag|\bNo such image: |tag does not exist: ",
+                          re.IGNORECASE)
+#: ``pull access denied for NAME`` where NAME has no registry host: the pull went to Docker Hub, not to ACR.
+_HUB_LOOKUP = re.compile(r"pull access denied for (?![\w.-]+\.[\w.-]+/|[\w-]+:\d+/)[\w./-]+, repository does not exist",
+                         re.IGNORECASE)
 #: A login server spelled wrong: ``.azurecr.com``, ``azurcr.io``, ``azureacr.io``, ``azurerc.io``…
 _TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.com|azurecr\.net|azurcr\.io|azureacr\.io|"
                         r"azurerc\.io|azruecr\.io|azuercr\.io)\b", re.IGNORECASE)
@@ -350,7 +376,8 @@ _TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.com|azurecr\.net|azurcr\
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     if _TYPO_STRONG.search(line):
         return "elsewhere:typo"
-    hit = _TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
+    hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
+           or _HUB_LOOKUP.search(line) or _TYPO_PROSE.search(line))
     if not hit and _DOCKER_IO_PUSH.search(line):
         # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry.
         hit = "docker.io/" in context.lower() or ".azurecr." not in context.lower()
@@ -370,9 +397,11 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
         Step("Correct the name: lowercase repository, REGISTRY.azurecr.io as the login server, no spaces or "
              "quotes inside the reference."),
         (DOCS_REFERENCE,),
-        confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME).search(h.line) else
+        confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _HUB_LOOKUP).search(h.line) else
                        0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
-                       0.65 if _DOCKER_IO_PUSH.search(h.line) else 0.75 for h in hits),
+                       0.65 if _DOCKER_IO_PUSH.search(h.line) else
+                       0.6 if _TYPO_PROSE.search(h.line) and not _IMPLICIT_LATEST.search(h.line) else 0.75
+                       for h in hits),
     )
 
 
@@ -395,10 +424,14 @@ _VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)
                             r"credentials)\b[^\n]{0,40}?\bsame (?:registry|identity|token|credentials)\b|"
                             r"\b(?:works|succeeds|goes through)\b[^\n]{0,80}?\bsame (?:registry|identity|token|"
                             r"credentials)\b", re.IGNORECASE)
+#: A Python traceback by itself: every SDK exception prints one, ACR's refusals included, so it only hints (0.5,
+#: below the floor at which a cause elsewhere outranks ACR answers on the same lines).
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\)", re.IGNORECASE)
 _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bKeyError: '|"
                          r"\bTypeError: \w+\(\) (?:got|missing|takes)|NullReferenceException|"
-                         r"Object reference not set to an instance of an object|Traceback \(most recent call last\)",
-                         re.IGNORECASE)
+                         r"Object reference not set to an instance of an object|"
+                         r"java\.lang\.NullPointerException|\bSegmentation fault\b|SIGSEGV: segmentation violation|"
+                         r"TypeError: Cannot read propert(?:y|ies) of (?:undefined|null)", re.IGNORECASE)
 
 
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
@@ -407,8 +440,10 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:client-bug"
     if ("unexpected error" in low or "panic" in low or "invalid memory" in low) and _BUG_STRONG.search(line):
         return "elsewhere:client-bug"
-    if ("error" in low or "exception" in low or "reference" in low or "traceback" in low) \
+    if ("error" in low or "exception" in low or "reference" in low or "segment" in low) \
             and _BUG_MEDIUM.search(line):
+        return "elsewhere:client-bug"
+    if "traceback" in low and _TRACEBACK.search(line):
         return "elsewhere:client-bug"
     if ("io.azurecr." in low or "us.azurecr." in low or "cn.azurecr." in low) and _DOUBLE_SUFFIX.search(line):
         return "elsewhere:client-bug"
@@ -430,7 +465,11 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
              "issue tracker; retry the same operation with another client (the portal, az acr repository, oras) "
              "in the meantime."),
         (DOCS_AZ_ISSUES,),
-        confidence=_best(hits, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8, 0.65),
+        # Another release or another client working with the same registry and credentials rules ACR out: 0.8.
+        confidence=max(0.8 if _VERSION_PROSE.search(h.line) else
+                       0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
+                       _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
+                                 0.65) for h in hits),
     )
 
 
@@ -452,8 +491,10 @@ _STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open: failed to do request|
                             r"connection reset|connection refused|no such host|TLS handshake timeout)", re.IGNORECASE)
 _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
                          r"certificate verify failed|\bbad handshake\b|"
-                         r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b",
-                         re.IGNORECASE)
+                         r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b|"
+                         r"certificate has expired or is not yet valid|SSL: WRONG_VERSION_NUMBER|wrong version number|"
+                         r"Unable to connect to (?:the )?proxy|Cannot connect to (?:the )?proxy|"
+                         r"behind (?:a|our|the) (?:corporate |company |web )?proxy", re.IGNORECASE)
 
 
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
@@ -487,7 +528,8 @@ def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
                any_of(_HUB_LIMIT, _HUB_429),
-               ("rate limit", "rate-limit", "requests to source", "toomanyrequests", "too many requests", "429"),
+               ("rate limit", "rate-limit", "docker hub", "dockerhub", "requests to source", "toomanyrequests",
+                "too many requests", "429"),
                confidence=0.9),
     Recogniser("source-registry", ("elsewhere:source-registry",), _detect_source, _build_source,
                any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS, _IMPORT_PROSE),
@@ -495,34 +537,37 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "operation registries-", "source cannot", "unable to access",
                 "for cache rule", "upstream", "credential set", "copying blobs", "unauthori", "not authori", "refused",
                 "authentication required", "incorrect username", "denied", "forbidden", "401", "403", "404",
-                "not found", "manifest unknown", "az acr import"),
+                "not found", "manifest unknown", "import"),
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
-               any_of(_KUBE_PULL, _KUBE_PROSE),
+               any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR),
                ("imagepull", "to pull", "not pull", "n't pull", "pulling image", "check-acr", "attach", "kubelet",
-                "pull secret"),
+                "pull secret", "image pull permission", "token exchange", "managed identity exist"),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("cred", "aadsts", "refresh token", "az login", "interactive auth", "stub received", "d-bus",
-                "pass not", "gpg:"),
+               ("cred", "aadsts", "refresh token", "az login", "non tty", "interactionrequired",
+                "interaction_required", "interactive auth", "stub received", "d-bus", "pass not", "gpg:"),
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
-               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH),
+               any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,
+                      _TYPO_PROSE),
                ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
                 "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
-                "to pull", "[docker.io/", "manifest docker.io/", "requested access"),
+                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
+                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
-               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE),
+               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _TRACEBACK),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
-                "nullreference", "object reference", "traceback"),
+                "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
+                "cannot read propert"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
                ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
-                "httpreadseeker", "blob.core", "registry-1.docker.io"),
+                "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io"),
                confidence=0.75),
 )
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from acrdoctor.errors import InputError
 
-from .core import explain
+from .core import explain, explain_ticket
 from .model import Match
 
 KINDS = ("error", "ticket")
@@ -113,7 +113,9 @@ class Outcome:
 
 def judge(case: Case) -> Outcome:
     try:
-        matches = list(explain(case.text).ranked)
+        # A ticket is read as support reads it, in ticket mode (explain --ticket); an error text as pasted.
+        read = explain_ticket if case.kind == "ticket" else explain
+        matches = list(read(case.text).ranked)
     except Exception as err:  # noqa: BLE001 - a crash is a measured outcome, not the end of the run
         return Outcome(case, None, False, False, True, f"{type(err).__name__}: {err}")
     top = matches[0] if matches else None

@@ -276,3 +276,14 @@ def test_a_log_written_with_a_byte_order_mark_is_explained_as_its_text(tmp_path:
     path.write_bytes(bom + text.encode(encoding))
     got, want = explain_file(path), explain(text)
     assert got.matches and [m.failure_mode for m in got.matches] == [m.failure_mode for m in want.matches]
+
+
+def test_the_keyword_gate_pattern_matches_exactly_where_a_keyword_occurs() -> None:
+    words = ("denied", "den", "401", "4012", "cred", "credential helper", "a.b", "x+y", "proxy")
+    pattern = core.keyword_pattern(words)
+    r = random.Random(7)
+    alphabet = "den4012crapoxy.+b "
+    for _ in range(3000):
+        text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 12)))
+        assert bool(pattern.search(text)) == any(w in text for w in words), text
+    assert all(core._GATE_PATTERN.search(k) for k in core.KEYWORDS)
