@@ -32,15 +32,25 @@ from acrdoctor.checks.soft_delete import DOCS_SD, READ_ACTION, RESTORE_ACTION, S
 from .actions import ListReplications, ShowRegistry, ShowSoftDelete, registry_id_expr
 from .model import Step
 from .names import Names, placeholder
-from .recognisers import Built, Hit, Recogniser, Seen
+from .recognisers import Built, Hit, Recogniser, Seen, _build_disallowed, _detect_disallowed
 
 # --- quarantined image pulled by digest ---------------------------------------------------------------------
 
 _QUARANTINE_PULL = re.compile(r"\bunknown: The operation is disallowed\b(?! on this)", re.IGNORECASE)
 
 
+#: A push, not a pull: quarantine holds back pulls, so the same words on a push are a lock or a full registry.
+_PUSH = re.compile(r"\bdocker push\b|The push refers to|\bpush(?:ing|ed)?\b|\bPUT \S*/manifests/", re.IGNORECASE)
+_PULL = re.compile(r"\bpull", re.IGNORECASE)
+
+
 def _detect_quarantine_pull(line: str, context: str, seen: Seen) -> str | None:
-    return "quarantined-images" if _QUARANTINE_PULL.search(line) else None
+    if not _QUARANTINE_PULL.search(line):
+        return None
+    if _PUSH.search(context) and not _PULL.search(context):
+        # Read as the 405 it is: lock by default, quarantine or storage limit when the words say so.
+        return _detect_disallowed("operation not allowed, HTTP status: 405", context, seen)
+    return "quarantined-images"
 
 
 def _ref(n: Names) -> RegistryRef:
@@ -48,6 +58,8 @@ def _ref(n: Names) -> RegistryRef:
 
 
 def _build_quarantine_pull(mode: str, hits: Sequence[Hit]) -> Built:
+    if mode != "quarantined-images" or all(_PUSH.search(h.context) and not _PULL.search(h.context) for h in hits):
+        return _build_disallowed(mode, hits)
     n = hits[0].names
     ref, repo = _ref(n), n.get("repository")
     read = ShowManifestMetadata(ref, repo, digest=n.digest or placeholder("digest"))
@@ -146,7 +158,8 @@ def _build_soft_delete(mode: str, hits: Sequence[Hit]) -> Built:
 
 
 RECOGNISERS: tuple[Recogniser, ...] = (
-    Recogniser("quarantine-pull", ("quarantined-images",), _detect_quarantine_pull, _build_quarantine_pull,
+    Recogniser("quarantine-pull", ("quarantined-images", "locked-artifacts", "storage-limit"), _detect_quarantine_pull,
+               _build_quarantine_pull,
                _QUARANTINE_PULL, ("unknown: the operation is disallowed",)),
     Recogniser("soft-delete", ("soft-delete",), _detect_soft_delete, _build_soft_delete, _SOFT_DELETE,
                ("soft",)),

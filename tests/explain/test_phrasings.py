@@ -438,3 +438,12 @@ def test_english_in_a_build_log_is_not_a_ticket() -> None:
 def test_the_short_complaints_support_hears_most(text: str, mode: str) -> None:
     m = top(text)
     assert m.failure_mode == mode and 0.4 <= m.confidence <= 0.7 and not changes_something(m)
+
+
+def test_the_short_disallowed_answer_on_a_push_is_a_lock_not_a_quarantine() -> None:
+    # docker's wording of the 405 on a push (synthetic); quarantine only holds back pulls.
+    text = ("docker push contosoreg.azurecr.io/web/api:2\n"
+            "The push refers to repository [contosoreg.azurecr.io/web/api]\nunknown: The operation is disallowed.")
+    assert top(text).failure_mode == "locked-artifacts"
+    pulled = "docker pull contosoreg.azurecr.io/web/api@sha256:" + "b" * 64 + "\nunknown: The operation is disallowed."
+    assert top(pulled).failure_mode == "quarantined-images"
