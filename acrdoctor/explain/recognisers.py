@@ -564,8 +564,13 @@ _ELSEWHERE_AUTH = re.compile(r"\bsource registry\b|\baz acr import\b|--source\b|
                              re.IGNORECASE)
 
 
+#: A debug trace's response line (oras --debug, regclient): the 401 challenge every token flow starts with.
+_TRACE_401 = re.compile(r"Response Status:\s*\"?401\b|^\s*<?\s*Www-Authenticate:", re.IGNORECASE)
+
+
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
-    if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context):
+    if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
+            _TRACE_401.search(line):
         return None
     if _missing(line):
         return "delete-permission"

@@ -447,3 +447,10 @@ def test_the_short_disallowed_answer_on_a_push_is_a_lock_not_a_quarantine() -> N
     assert top(text).failure_mode == "locked-artifacts"
     pulled = "docker pull contosoreg.azurecr.io/web/api@sha256:" + "b" * 64 + "\nunknown: The operation is disallowed."
     assert top(pulled).failure_mode == "quarantined-images"
+
+
+def test_the_challenge_in_a_debug_trace_is_not_a_refusal() -> None:
+    # oras --debug prints every response; the first 401 is the challenge that starts the token flow (synthetic).
+    trace = ('time=2026-01-01T00:00:00Z level=debug msg=Response #1\n< Response Status: "401 Unauthorized"\n'
+             '   "Www-Authenticate": "Bearer realm=\\"https://contosoreg.azurecr.io/oauth2/token\\""')
+    assert not explain(trace).matches
