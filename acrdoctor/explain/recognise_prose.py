@@ -107,7 +107,11 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\b(?:storage|usage|size|space|figure|number|portal|metric\w*)\b[^.\n]{0,80}\b(?:has ?n[o']?t|did ?n[o']?t|"
     r"not|never) (?:been )?(?:updat|refresh|reflect)\w*"
     r"|\b(?:storage|usage|size)\b[^.\n]{0,20}\b(?:delayed|lagging|stale)\b"
-    r"|\bstill count\w* (?:against|toward)", _I)
+    r"|\bstill count\w* (?:against|toward)"
+    r"|\b(?:cost|footprint|bill\w*|invoice|consumption|consumed storage|storage|usage|size)\b[^.\n]{0,40}"
+    r"\b(?:did ?n[o']?t|does ?n[o']?t|not|never|barely|hardly|has ?n[o']?t)\b[^.\n]{0,25}?"
+    r"\b(?:go(?:ne)? down|went down|decrease|drop|reduc|chang|shrink|budge|move)"
+    r"|\bbloat\w*|\bhang(?:s|ing)? around|\bpil(?:e|es|ing) up", _I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +137,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\bpush\w*\b[^.\n]{0,40}\bagain\b|same tag again|"
            r"overwrit\w* (?:the |a )?tag|loses? (?:its|their) tag",
            2),
-        _c(r"more manifests than tags|empty tag list|no tags? (?:left|at all)|without (?:any )?tags|tagless", 2.5,
-           False),
+        _c(r"more manifests than tags|empty tag list|no tags? (?:left|at all)|without (?:any )?tags|tagless|"
+           r"no tags? (?:points?|pointing|refer\w*) to|push\w*[^.\n]{0,25}(?:dozens|hundreds|many|multiple|\d+) times",
+           2.5, False),
         _c(r"tags[- ]only|only (?:the )?tags|show-manifests|untagged manifests", 1.5),
         _c(r"\bremov\w* (?:the |old |their )?tags|\bdelet\w* (?:the |old )?tags\b(?! and)|"
            r"only (?:delete|remove)s? tags",
@@ -164,7 +169,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"no shared layers", 2.5, False),
     ),
     "retention-policy": (
-        _c(r"\bretention\b", 6),
+        _c(r"\bretention\b(?!\s+(?:job|script|task|pipeline|process|tool|run))", 6),
         _c(r"untagged (?:manifests?)?[^.\n]{0,60}(?:never|not|n't) (?:cleaned|removed|deleted|purged)|"
            r"(?:never|not|n't) (?:cleaned|removed|deleted|purged)[^.\n]{0,30}untagged", 1.5, False),
     ),
@@ -179,7 +184,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "locked-artifacts": (
         _c(r"(?:--)?(?:write|delete)[- ]?enabled(?:[ =]+|\s+(?:set to|to|is|was|=)\s*)false|"
-           r"(?:write|delete)Enabled\W+false|(?:write|delete)-(?:protected|disabled)", 3.5, False),
+           r"(?:write|delete)Enabled\W+false|(?:write|delete)-(?:protected|disabled)|disabl\w* (?:delete|write)s?\b|"
+           r"(?:delete|write)s? (?:is |are |was |were )?disabled", 3.5, False),
         _c(r"\block(?:ed|s)?\b(?! file)|image lock|write[- ]protect\w*|read[- ]only (?:tags?|images?|repo\w*)|"
            r"\bimmutable\b|protected (?:release )?(?:tags?|images?)|set (?:\w+ ){0,2}read[- ]only", 2.5),
         _c(r"\bdisallowed\b|not allowed|\b405\b", 2),
@@ -237,13 +243,16 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"delet\w*[^.\n]{0,40}\b40[13]\b|delet\w*[^.\n]{0,40}(?:fails?|failed|refused|denied|forbidden)|"
            r"\b40[13]\b[^.\n]{0,40}delet\w*", 2, False),
         _c(r"\b403\b|forbidden|access denied|\bdenied\b", 1, False),
-        _c(r"\bAcrPush\b|\bAcrPull\b|\bcontributor\b|\bscope[- ]map|\bABAC\b|role assignment", 1),
+        _c(r"\bAcrPush\b|\bAcrPull\b|\bcontributor\b|\bReader\b|\bscope[- ]map|\bABAC\b|role assignment", 1),
+        _c(r"not authori[sz]ed to (?:perform|do|delete)|does not have authorization|AuthorizationFailed|"
+           r"permission denied", 2.5, False),
     ),
     "network-access-denied": (
         _c(r"\bfirewall\b|network rules?|selected networks|public (?:network )?access|ip (?:allow ?list|whitelist|"
            r"rules?|range|address(?:es)?)|allowed ip|\bnot allowed access|service endpoint|trusted services|"
            r"client ip|ip (?:address )?(?:is |was )?not allowed|public endpoint|\bvnet\b|virtual network|"
-           r"locked (?:\w+ )?down|private network", 3),
+           r"locked (?:\w+ )?down|private network|private (?:access|network|endpoints?) only|"
+           r"networking (?:was |has been )?changed|network settings", 3),
         _c(r"\b403\b|forbidden|\bdenied\b|agent\w*|hosted (?:agent|runner)|github actions|build (?:agent|task)",
            1, False),
     ),

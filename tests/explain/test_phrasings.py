@@ -165,6 +165,35 @@ def test_a_build_log_line_is_not_read_as_a_ticket() -> None:
 
 #: Tickets written for these tests, one or two per failure mode, in words the catalogue does not use.
 TICKETS = [
+    ('shared-layers',
+     "Cost didn't decrease after we wiped half of the images from our ACR; each was several GB but the "
+     'footprint barely changed.'),
+    ('dangling-manifests',
+     'Our registry is bloated: CI pushes :latest dozens of times a day and the old images seem to hang '
+     'around forever even though no tag points to them.'),
+    ('storage-accounting',
+     "The consumed storage in the Azure portal hasn't changed since we removed the repositories on "
+     'Friday; does it take time to update?'),
+    ('dangling-manifests',
+     'We run acr purge with --filter and --ago every night, it says it deleted tags, but our billed '
+     'storage keeps growing month over month.'),
+    ('network-access-denied',
+     'Our self-hosted runner in another region can no longer reach the registry since networking was '
+     'changed to private access only; pushes get 403.'),
+    ('delete-permission',
+     'A colleague with Reader on the registry cannot delete tags; the portal says she is not authorized '
+     'to perform this action.'),
+    ('throttling',
+     'The registry started returning HTTP 429 during our blue/green rollout when 50 nodes pulled at once.'),
+    ('authentication-required',
+     'Every few hours our build agent loses access to the registry and pushes fail with 401 until someone '
+     'runs az acr login again.'),
+    ('locked-artifacts',
+     'Our retention job cannot remove images tagged prod-*, we had made them immutable by disabling '
+     'delete on them last year.'),
+    ('quarantined-images',
+     'After turning on the quarantine feature, pulls of newly pushed images fail until someone marks them '
+     'as scanned.'),
     ('artifact-cache',
      'We use a cache rule for nginx; after deleting the cached repository to force a refresh, pulling the '
      'old tag through our registry now fails with manifest unknown.'),
