@@ -207,16 +207,18 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "broken-index-references": (
         _c(r"multi-?arch\w*|manifest list|image index|\bindex(?:es)?\b|--platform|\bplatforms?\b|buildx|"
-           r"\b(?:arm64|amd64|linux/\w+)\b", 2.5),
+           r"\b(?:arm64|amd64|linux/\w+|Apple Silicon|Graviton)\b", 2.5),
         _c(r"\bsign(?:ed|ature|atures)?\b|cosign|notation|\bsbom\b|attestation|referrer\w*", 1.5),
         _c(r"(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|pull\w* fails?|"
+           r"pull\w*\b[^.\n]{0,40}\bfail\w*|"
            r"manifest unknown|(?:is )?not found", 1, False),
-        _c(r"--untagged|untagged", 1),
+        _c(r"--untagged|untagged|clean-?up|\bpurg\w*", 1),
     ),
     "manifest-not-found": (
         _c(r"\bacr purge\b|\bpurg\w*", 1.5, False),
         _c(r"\b404\b|is not found|manifest unknown|MANIFEST_UNKNOWN|not found", 1.5, False),
-        _c(r"--concurrency|concurrent\w*|in parallel|two (?:purge|cleanup)s?|at the same time|overlap\w*", 1.5),
+        _c(r"--concurrency|concurrent\w*|in parallel|two (?:purge|cleanup)s?|at the same time|overlap\w*|"
+           r"another (?:job|process|pipeline|run|purge)|already (?:removed|deleted|gone)", 1.5),
         _c(r"sha256|digest", 0.5, False),
     ),
     "throttling": (
@@ -263,10 +265,11 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"(?:delet\w*|remov\w*|tear\w* down|destroy\w*)|\bstuck\b|'Deleting'|\bDeleting\b|times? out", 2, False),
     ),
     "empty-repository": (
-        _c(r"(?:0|zero|no) (?:tags|manifests|images)\b|\bempty (?:repo\w*)?", 2, False),
+        _c(r"(?:0|zero|no) (?:tags|manifests|images)\b|\bempty (?:repo\w*)?|nothing in it|is empty", 2, False),
         _c(r"still (?:listed|shows|showing|there|appears)|(?:shows|listed) up|ghost|phantom|NAME_UNKNOWN|"
            r"name not known", 2, False),
-        _c(r"delet\w* (?:the |a |that |this )?(?:whole |entire )?repo(?:sitory)?|repository delete", 1.5, False),
+        _c(r"delet\w* (?:the |a |that |this )?(?:whole |entire )?repo(?:sitory)?|repository delete|"
+           r"(?:remov|delet)\w* it\b", 1.5, False),
     ),
     "login-server-not-found": (
         _c(r"could not be found in subscription|resource with name [^.\n]{0,80}could not be found|"
@@ -317,7 +320,7 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts", _I),
     "broken-index-references": re.compile(
         r"(?:manifest unknown|not found|(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|"
-        r"pull\w* fails?)", _I),
+        r"pull\w* fails?|pull\w*\b[^.\n]{0,40}\bfail\w*)", _I),
     "manifest-not-found": re.compile(r"\bpurg\w*|\bdelet\w*", _I),
     "empty-repository": re.compile(r"\brepo(?:sitor(?:y|ies)|s)?\b", _I),
     "authentication-required": re.compile(r"authori[sz]ation required|authentication required|\b401\b|"
@@ -438,11 +441,12 @@ KEYWORDS: tuple[str, ...] = (
     "we ", "we'", "our ", " i ", "i'm", "i've", "my ", "storage", "usage", "purg", "untag", "tags", "retention",
     "soft", "lock", "quarantin", "disallowed", "429", "401", "403", "too many", "throttl", "permission", "firewall",
     "private", " gb", "expir", "role", "subscription", "t exist", "still listed", "still there", "still show",
-    "greyed", "grayed", "i can", "i tried", "i deleted", "i ran", "i get", "i got", "i see",
+    "greyed", "grayed", "not found", "i can", "i tried", "i deleted", "i ran", "i get", "i got", "i see",
 )
 _TRIGGER = re.compile(r"we |we'|our | i |i'm|i've|my |storage|usage|purg|untag|tags|retention|soft|lock|quarantin|"
                       r"disallowed|429|401|403|too many|throttl|permission|firewall|private| gb|expir|role|"
-                      r"subscription|t exist|still listed|still there|still show|greyed|grayed|i can|i tried|"
+                      r"subscription|t exist|still listed|still there|still show|greyed|grayed|not found|i can|"
+                      r"i tried|"
                       r"i deleted|i ran|i get|i got|i see", _I)
 #: A sentence: words separated by spaces, with a lower-case word of a few letters among the first ones.
 _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]+\b[ ,;:]+){5}")

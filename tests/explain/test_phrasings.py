@@ -165,6 +165,33 @@ def test_a_build_log_line_is_not_read_as_a_ticket() -> None:
 
 #: Tickets written for these tests, one or two per failure mode, in words the catalogue does not use.
 TICKETS = [
+    ('empty-repository',
+     "There's a repository in our ACR with nothing in it, zero images, and every attempt to remove it, "
+     'from the CLI or the portal, errors out.'),
+    ('manifest-not-found',
+     'Deleting an image by digest says the manifest is not found, but it was there five minutes ago; '
+     'maybe another job already removed it?'),
+    ('broken-index-references',
+     "Since last week's cleanup, docker pull on our Apple Silicon laptops fails for the multi-arch tag "
+     'while the amd64 build servers still work.'),
+    ('throttling',
+     'We are getting throttled by ACR when our 300 microservices all deploy at the same moment.'),
+    ('private-endpoints-block-registry-delete',
+     'Removing the old registry fails; the error says something about private endpoint connections that '
+     'must be removed first.'),
+    ('resource-locks',
+     'We cannot delete the registry or any repository in it; someone placed a ReadOnly lock on the '
+     'subscription.'),
+    ('purge-task-access',
+     'The scheduled acr purge task fails with unauthorized after we switched the registry to ABAC '
+     '(repository permissions).'),
+    ('soft-delete',
+     'We accidentally deleted the prod image; since soft delete is on, how do we restore it?'),
+    ('storage-limit',
+     'Our Basic ACR reached its storage limit, so every new push is refused now.'),
+    ('network-access-denied',
+     'After disabling public network access, az acr repository delete from my laptop fails with 403 even '
+     "though I'm Owner."),
     ('shared-layers',
      "Cost didn't decrease after we wiped half of the images from our ACR; each was several GB but the "
      'footprint barely changed.'),
