@@ -895,6 +895,31 @@ def _build_health(mode: str, hits: Sequence[Hit]) -> Built:
                  Step(fix_summary, tuple(fix)), docs, confidence=None if coded else 0.8)
 
 
+# --- the network's own words: a name that does not resolve, a server that does not answer ------------------
+
+_NET = re.compile(r"no such host|name or service not known|temporary failure in name resolution|"
+                  r"getaddrinfo (?:enotfound|failed)|i/o timeout|connection refused|client\.timeout exceeded|"
+                  r"tls handshake timeout|connection timed out", re.IGNORECASE)
+_NET_DNS = re.compile(r"no such host|name or service not known|name resolution|getaddrinfo", re.IGNORECASE)
+#: The registry's host on the line: the failure is reaching it (not Docker Hub, not a storage blob endpoint).
+_REGISTRY_HOST = re.compile(r"\b[a-z0-9][\w-]*\.azurecr\.(?:io|cn|us)\b", re.IGNORECASE)
+#: The machine's own resolver down, or a proxy in the way: the client's network (elsewhere:network-client-side).
+_LOCAL_NET = re.compile(r"on \[::1\]:53|on 127\.\d+\.\d+\.\d+:53|proxyconnect|\bproxy\b|blob\.core\.windows\.net",
+                        re.IGNORECASE)
+
+
+def _detect_net(line: str, context: str, seen: Seen) -> str | None:
+    m = _NET.search(line)
+    if not m or not _REGISTRY_HOST.search(line) or _LOCAL_NET.search(line):
+        return None
+    return "connectivity-dns" if _NET_DNS.search(m.group(0)) else "connectivity-unreachable"
+
+
+def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
+    # The same failures check-health reports by code; from the client's words alone, a little less sure.
+    return replace(_build_health(mode, hits), confidence=0.75)
+
+
 # --- registry delete blocked by private endpoints ----------------------------------------------------------
 
 _PE = re.compile(r"private[ -]?endpoint|privateEndpointConnections", re.IGNORECASE)
@@ -1041,6 +1066,9 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                ("connectivity_", "login_server_error", "failed to reach dns", "secure connection to the registry",
                 "issue a challenge", "ask properly", "support aad login", "retrieving the login server",
                 "connect to the registry login server", "containerregistry/registries", "was denied. response code")),
+    Recogniser("network-words", ("connectivity-dns", "connectivity-unreachable"), _detect_net, _build_net, _NET,
+               ("no such host", "name or service not known", "name resolution", "getaddrinfo", "i/o timeout",
+                "connection refused", "client.timeout exceeded", "handshake timeout", "connection timed out")),
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
     Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,

@@ -510,3 +510,21 @@ def test_the_challenge_in_a_debug_trace_is_not_a_refusal() -> None:
     trace = ('time=2026-01-01T00:00:00Z level=debug msg=Response #1\n< Response Status: "401 Unauthorized"\n'
              '   "Www-Authenticate": "Bearer realm=\\"https://contosoreg.azurecr.io/oauth2/token\\""')
     assert not explain(trace).matches
+
+
+@pytest.mark.parametrize("text, mode", [
+    # docker through a cloud resolver (synthetic): the registry's name does not resolve.
+    ('Error response from daemon: Get "https://contosoreg.azurecr.io/v2/": dial tcp: lookup contosoreg.azurecr.io on '
+     "168.63.129.16:53: no such host", "connectivity-dns"),
+    ('Error response from daemon: Get "https://contosoreg.azurecr.io/v2/": dial tcp 20.42.1.2:443: i/o timeout',
+     "connectivity-unreachable"),
+])
+def test_the_network_s_own_words_about_the_registry(text: str, mode: str) -> None:
+    m = top(text)
+    assert m.failure_mode == mode and m.extracted.registry == "contosoreg" and not changes_something(m)
+
+
+def test_the_machine_s_own_resolver_down_is_not_the_registry_s_dns() -> None:
+    text = ('Get "https://contosoreg.azurecr.io/v2/": dial tcp: lookup contosoreg.azurecr.io on [::1]:53: read udp: '
+            "connection refused")
+    assert "connectivity-dns" not in {m.failure_mode for m in explain(text).matches}
