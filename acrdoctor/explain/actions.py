@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acrdoctor.actions import SIGNED_IN_USER_EXPR, Action, Arg, RegistryRef, shell_join, shell_word
+from acrdoctor.actions import (
+    SIGNED_IN_USER_EXPR,
+    Action,
+    Arg,
+    ListReplicationsTable,
+    RegistryRef,
+    ShowUsageTable,
+    shell_join,
+    shell_word,
+)
 from acrdoctor.shellquote import ShellExpr, substitution
 
 from .names import placeholder
@@ -156,18 +165,6 @@ class ShowRegistry(Action):
 
 
 @dataclass(frozen=True, slots=True)
-class ShowUsage(Action):
-    registry: RegistryRef
-
-    def commands(self) -> tuple[str, ...]:
-        return (shell_join(["az", "acr", "show-usage", "--name", self.registry.name, *self.registry.rg(),
-                            "--output", "table"]),)
-
-    def describe(self) -> str:
-        return "show the registry's usage and limits"
-
-
-@dataclass(frozen=True, slots=True)
 class ListPrivateEndpointConnections(Action):
     registry: RegistryRef
 
@@ -216,18 +213,6 @@ class ShowSoftDelete(Action):
 
     def describe(self) -> str:
         return "show the soft-delete policy"
-
-
-@dataclass(frozen=True, slots=True)
-class ListReplications(Action):
-    registry: RegistryRef
-
-    def commands(self) -> tuple[str, ...]:
-        return (shell_join(["az", "acr", "replication", "list", "--registry", self.registry.name,
-                            "--output", "table"]),)
-
-    def describe(self) -> str:
-        return "list geo-replications"
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,3 +274,8 @@ class RunAcrdoctor(Action):
 
     def describe(self) -> str:
         return "run acrdoctor diagnose"
+
+
+#: The same reads the checks print (acrdoctor.actions), under the names explain's recognisers use.
+ShowUsage = ShowUsageTable
+ListReplications = ListReplicationsTable
