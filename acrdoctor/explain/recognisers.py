@@ -508,7 +508,7 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- 403 DENIED (firewall) ---------------------------------------------------------------------------------
 
-_FIREWALL = re.compile(r"client with IP\s*['\"]?[^'\"\s]{0,45}['\"]?\s*is not allowed access|"
+_FIREWALL = re.compile(r"client with IP\s*['\"]?[^'\"\n]{0,45}['\"]?\s*is not allowed access|"
                        r"\bCONNECTIVITY_FORBIDDEN_ERROR\b|Looks like you don't have access to registry")
 
 
@@ -671,11 +671,22 @@ def _detect_denied(line: str, context: str, seen: Seen) -> str | None:
     return "delete-permission" if _ACR_HOST.search(context) else None
 
 
+#: A delete in the text around a DENIED: only then is "delete" the action it refused.
+_DELETE_ASKED = re.compile(r"\b(?:delete|purge|untag)\b|\bDELETE /", re.IGNORECASE)
+
+
 def _build_denied(mode: str, hits: Sequence[Hit]) -> Built:
     built = _build_unauthorized(mode, hits)
-    return replace(built, confidence=0.75, notes=(
-        "ACR said DENIED without naming the action: which one is missing follows from the command (delete, "
-        "push or pull); a repository-scoped token answers the same for a repository outside its scope map.",))
+    notes = ("ACR said DENIED without naming the action: which one is missing follows from the command (delete, "
+             "push or pull); a repository-scoped token answers the same for a repository outside its scope map.",)
+    if any(_DELETE_ASKED.search(h.context) for h in hits):
+        return replace(built, confidence=0.75, notes=notes)
+    # Nothing in the text asked for a delete: granting delete would answer a question nobody asked. The grants stay
+    # as words, to act on once the confirm step has shown which action and which identity.
+    once = tuple(f"Once confirmed: {c}" for c in built.fix.commands)
+    fix = Step("Find which action was refused (the command that failed, the identity it ran as) before granting "
+               "anything.", (), (*built.fix.notes, *once))
+    return replace(built, confidence=0.6, fix=fix, notes=notes)
 
 
 # --- an HTTP status with its request: 404 on a manifest or repository, 401, 405 ----------------------------

@@ -528,3 +528,28 @@ def test_the_machine_s_own_resolver_down_is_not_the_registry_s_dns() -> None:
     text = ('Get "https://contosoreg.azurecr.io/v2/": dial tcp: lookup contosoreg.azurecr.io on [::1]:53: read udp: '
             "connection refused")
     assert "connectivity-dns" not in {m.failure_mode for m in explain(text).matches}
+
+
+@pytest.mark.parametrize("ip", ["<your IP address>", "***", "x.x.x.x", "<client-ip>"])
+def test_the_firewall_message_with_its_ip_masked_is_still_the_firewall(ip: str) -> None:
+    """Docs, SDK guides and CI logs mask the IP: the message is still the firewall's, never a missing role."""
+    body = ('{"errors":[{"code":"DENIED","message":"client with IP \'' + ip + '\' is not allowed access. '
+            'Refer https://aka.ms/acr/firewall to grant access."}]}')
+    assert top(body).failure_mode == "network-access-denied"
+
+
+def test_a_denied_with_no_delete_in_sight_grants_nothing() -> None:
+    """A bare DENIED from the registry, with no command that deletes: which action was refused is unknown, so no
+    role grant is printed as a command (the grants stay as 'once confirmed' notes)."""
+    m = top('Error: {"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]} '
+            "while reading fabrikam.azurecr.io/tools/linter:3")
+    assert m.failure_mode == "delete-permission"
+    assert not changes_something(m)
+    assert any(n.startswith("Once confirmed: az role assignment create") for n in m.fix.notes)
+
+
+def test_a_denied_on_a_delete_is_read_as_the_missing_delete() -> None:
+    m = top("$ az acr repository delete --name fabrikam --image tools/linter:3 --yes\n"
+            'Error: {"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}')
+    assert m.failure_mode == "delete-permission"
+    assert m.extracted.action == "delete" and m.confidence == 0.75
