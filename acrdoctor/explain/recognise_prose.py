@@ -111,7 +111,9 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\bstill count\w* (?:against|toward)"
     r"|\b(?:cost|footprint|bill\w*|invoice|consumption|consumed storage|storage|usage|size)\b[^.\n]{0,40}"
     r"\b(?:did ?n[o']?t|does ?n[o']?t|not|never|barely|hardly|has ?n[o']?t)\b[^.\n]{0,25}?"
-    r"\b(?:go(?:ne)? down|went down|decrease|drop|reduc|chang|shrink|budge|move)"
+    r"\b(?:go(?:ne|es)? down|went down|decrease|drop|reduc|chang|shrink|budge|move)"
+    r"|\b(?:storage|usage|size|bill|invoice)\b[^.\n]{0,30}\b(?:is|was|remains?|stay(?:s|ed)?|looks?) "
+    r"(?:exactly |still )?unchanged\b"
     r"|\bbloat\w*|\bhang(?:s|ing)? around|\bpil(?:e|es|ing) up", _I)
 
 
@@ -462,12 +464,13 @@ KEYWORDS: tuple[str, ...] = (
     "soft", "lock", "quarantin", "disallowed", "429", "401", "403", "too many", "throttl", "permission", "firewall",
     "private", " gb", "expir", "role", "subscription", "t exist", "still listed", "still there", "still show",
     "greyed", "grayed", "not found", "i can", "i tried", "i deleted", "i ran", "i get", "i got", "i see",
+    "delete tag",
 )
 _TRIGGER = re.compile(r"we |we'|our | i |i'm|i've|my |storage|usage|purg|untag|tags|retention|soft|lock|quarantin|"
                       r"disallowed|429|401|403|too many|throttl|permission|firewall|private| gb|expir|role|"
                       r"subscription|t exist|still listed|still there|still show|greyed|grayed|not found|i can|"
                       r"i tried|"
-                      r"i deleted|i ran|i get|i got|i see", _I)
+                      r"i deleted|i ran|i get|i got|i see|delete tag", _I)
 #: A sentence: words separated by spaces, with a lower-case word of a few letters among the first ones.
 _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]+\b[ ,;:]+){5}")
 

@@ -36,6 +36,9 @@ def _prose_answer(text: str, mode: str) -> None:
     "After deleting the tags of last year's releases our ACR storage has not changed; the images are gone from the "
     "tag list.",
     "We removed thousands of tags from our container registry but we are still paying for 2 TB of storage.",
+    "Our nightly job untags old images in the registry, but the used storage in the portal never goes down.",
+    "We clean up stale tags every week with a script, and our registry is still at 480 GB.",
+    "I used the Delete tag button in the portal for every old version and the registry size is unchanged.",
     # In our own words from Azure/acr#71 (delete --tag without --manifest: the tag goes, the space stays).
     "When I delete old tags with az acr repository delete --repository myrepo --tag mytag the tag goes away, but I "
     "don't get any space back in the registry.",
@@ -48,6 +51,9 @@ def test_storage_kept_after_deleting_tags_is_dangling_manifests(text: str) -> No
     "We deleted the whole repository from our registry last week but the storage usage did not go down much.",
     "I deleted 50 images (manifests, with az acr repository delete --image) and the registry size only dropped by "
     "2 GB.",
+    # docker build --tag is not a tag deletion.
+    "We build with docker build --tag and push to our registry; after deleting the old repositories the storage only "
+    "dropped by 5 GB.",
 ])
 def test_storage_kept_after_deleting_images_is_not_read_as_untagging(text: str) -> None:
     assert top(text).failure_mode in ("shared-layers", "storage-accounting")
@@ -68,6 +74,8 @@ def test_deleting_tags_and_manifests_together_is_not_untagging() -> None:
     "Since we turned on image scanning in our registry, freshly pushed images can't be pulled; they seem stuck "
     "waiting for the scan.",
     "The pushed tags are stuck in a pending state and docker pull fails for them from our registry.",
+    "Our images are held in quarantine and the scan never completes, so nothing can be pulled from the registry.",
+    "Defender scan is still in progress for our new images and the pull fails from our registry.",
     # In our own words from samcogan.com/image-quarantine-in-azure-container-registry (quarantine holds new pushes).
     "We enabled quarantine on our Premium registry and newly pushed images are not available to anyone until they "
     "are marked as passed.",
@@ -90,6 +98,8 @@ def test_a_quarantine_ticket_is_not_a_missing_pull_secret() -> None:
     "Our cache rule won't create because the repo already exists in the registry.",
     "We can't create a caching rule for library/nginx, the target repository exists already in our ACR.",
     "We deleted the cached images but they keep coming back in our registry; it is a pull through cache of mcr.",
+    "We use a pull through cache rule for docker hub and deleted images from the cached repo reappear in our "
+    "registry.",
     # In our own words from Azure/acr#789 and Azure/ARO-HCP#5176 (a rule's target matches existing repositories).
     "Creating a wildcard cache rule fails in our registry, although a static cache rule worked; the registry "
     "already had repositories under that path.",
@@ -113,6 +123,12 @@ def test_cache_rules_in_words(text: str) -> None:
      "elsewhere:typo"),
     ("Pulls fail because the Helm chart uses the wrong registry name; the registry is contosoprod, not contosoprd.",
      "elsewhere:typo"),
+    ("I typed the registry name wrong in the service connection, that's why the push failed.", "elsewhere:typo"),
+    ("Our pipeline pushed to myregistry but the app pulls from myregistyr, so the pull fails with not found.",
+     "elsewhere:typo"),
+    ("The push fails since we upgraded buildx on our build agents; nothing changed on the registry.",
+     "elsewhere:client-bug"),
+    ("After we updated the Terraform provider our registry deployment fails.", "elsewhere:client-bug"),
     ("Deleting images worked with the previous version of the CLI, after upgrading az it fails on every "
      "repository.", "elsewhere:client-bug"),
     ("After upgrading Docker Desktop, docker push to our registry fails; the same command works on a colleague's "
