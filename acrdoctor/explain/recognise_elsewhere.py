@@ -244,7 +244,9 @@ _KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr
                          r"kubeletidentity|pull secret|" + _PODS_PROSE, re.IGNORECASE)
 _PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
 _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|"
-                         r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName", re.IGNORECASE)
+                         r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName|"
+                         # the registry's quarantine holds the image: a pull secret would not change it
+                         r"quarantin|scan pending|pending scan|waiting for (?:the )?scan", re.IGNORECASE)
 
 
 def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
@@ -358,7 +360,51 @@ _IMPLICIT_LATEST = re.compile(r"Failed to pull image \"[^\"\s:@]+(?:\.azurecr\.[
 _DOCKER_IO_PUSH = re.compile(r"The push refers to repository \[docker\.io/|failed to put manifest docker\.io/|"
                              r"requested access to the resource is denied", re.IGNORECASE)
 #: Prose naming the mistake itself (a ticket written after finding it, or suspecting it).
-_TYPO_PROSE = re.compile(r"\b(?:typo|typos|misspel\w*|mistyped)\b", re.IGNORECASE)
+_TYPO_PROSE = re.compile(r"\b(?:typo|typos|misspel\w*|mistyped)\b|"
+                         r"\b(?:spelled|spelt) (?:it )?(?:wrong|incorrectly)|\b(?:typed|written) (?:it )?wrong|"
+                         r"\bwrong(?:ly)? (?:spelled|spelt|typed)|\bspelling (?:mistake|error)|"
+                         r"\b(?:registry|image|repo\w*|login server) name (?:was |is |had been )?wrong\b|"
+                         r"\b(?:the )?wrong (?:registry|image|repo\w*) name\b", re.IGNORECASE)
+#: Two spellings of one name in a ticket line ("pushed to contosoreg, pulls from contsoreg"): a transposition or
+#: one letter dropped, doubled or changed; names that differ by a digit or a version are different names.
+_NAME_TOKEN = re.compile(r"\b[a-z][a-z0-9-]{5,49}\b")
+_TWO_NAMES_CONTEXT = re.compile(r"instead of| vs\.? |pushed to|pulls from|pull from|pulling from|"
+                                r"pulled from", re.IGNORECASE)
+_NAMES_FAIL = re.compile(r"\b(?:fail\w*|not found|could ?n[o']?t|can(?:no|')t|unable|does ?n[o']?t exist|"
+                         r"denied|error|no such|wrong)\b", re.IGNORECASE)
+_COMMON_WORDS = frozenset({"deployment", "deployments", "registry", "registries", "pipeline", "pipelines", "another",
+                           "nothing", "pushed", "pulled", "pushes", "pulls", "images", "because", "manifest",
+                           "manifests", "repository", "repositories", "cluster", "clusters"})
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """Whether b is a with one typing slip: two adjacent letters swapped, or one letter dropped, added or changed."""
+    if a == b or abs(len(a) - len(b)) > 1 or a.rstrip("s") == b.rstrip("s"):
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
+            return True
+        return len(diff) == 1 and a[diff[0]].isalpha() and b[diff[0]].isalpha()
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(long_)):
+        if long_[:i] + long_[i + 1:] == short:
+            return long_[i].isalpha() or long_[i] == "-"
+    return False
+
+
+#: Someone writing: a build log's "Pulling from library/node … error" is not a ticket comparing two names.
+_WRITER = re.compile(r"\b(?:we|our|I|my|us|the (?:deployment|pipeline|chart|manifest|cluster))\b", re.IGNORECASE)
+
+
+def _two_spellings(line: str) -> bool:
+    if len(line) > 2000 or not _TWO_NAMES_CONTEXT.search(line) or not _NAMES_FAIL.search(line) \
+            or not _WRITER.search(line):
+        return False
+    words = sorted({w for w in _NAME_TOKEN.findall(line.lower()) if w not in _COMMON_WORDS}, key=len)
+    if len(words) > 30:
+        return False
+    return any(_one_slip(a, b) for i, a in enumerate(words) for b in words[i + 1:] if len(b) - len(a) <= 1)
 _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could not parse reference|"
                           r"repository name must be lowercase|repository name must be canonical|"
                           r"invalid repository name|not a valid repository/tag|"
@@ -377,7 +423,7 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     if _TYPO_STRONG.search(line):
         return "elsewhere:typo"
     hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
-           or _HUB_LOOKUP.search(line) or _TYPO_PROSE.search(line))
+           or _HUB_LOOKUP.search(line) or _TYPO_PROSE.search(line) or _two_spellings(line))
     if not hit and _DOCKER_IO_PUSH.search(line):
         # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry.
         hit = "docker.io/" in context.lower() or ".azurecr." not in context.lower()
@@ -400,7 +446,8 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
         confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _HUB_LOOKUP).search(h.line) else
                        0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
                        0.65 if _DOCKER_IO_PUSH.search(h.line) else
-                       0.6 if _TYPO_PROSE.search(h.line) and not _IMPLICIT_LATEST.search(h.line) else 0.75
+                       0.6 if (_TYPO_PROSE.search(h.line) or _two_spellings(h.line))
+                       and not _IMPLICIT_LATEST.search(h.line) else 0.75
                        for h in hits),
     )
 
@@ -424,6 +471,23 @@ _VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)
                             r"credentials)\b[^\n]{0,40}?\bsame (?:registry|identity|token|credentials)\b|"
                             r"\b(?:works|succeeds|goes through)\b[^\n]{0,80}?\bsame (?:registry|identity|token|"
                             r"credentials)\b", re.IGNORECASE)
+#: Prose: it broke with a new release of the client, or an older release works ("worked with the previous version
+#: of the CLI", "after upgrading Docker Desktop it fails", "downgrading fixed it"). A guess from words: 0.6.
+#: The client named: the tool upgraded, not the registry's tier, the cluster or an image.
+_CLIENT = (r"(?:az\b|azure[- ]cli|(?:the )?cli\b|docker(?: desktop| engine| cli)?\b|desktop\b|oras\b|sdk\b|client\b|"
+           r"helm\b|buildx\b|acr-cli\b|extension\b|plugin\b|terraform\b|(?:azurerm )?provider\b|skopeo\b|crane\b|"
+           r"podman\b|containerd\b|notation\b|regctl\b|azure-containerregistry\b|package\b)")
+_UPGRADE_PROSE = re.compile(
+    r"\b(?:worked|works|working|used to work|was fine|were fine|succeeded)\b[^\n]{0,60}?\b(?:previous|older|"
+    r"earlier)(?: [\w.-]+)? (?:release|version|build) of (?:the |our )?" + _CLIENT + "|"
+    + "|".join(rf"\b(?:after|since) (?:we |I )?{v}\w* (?:to )?(?:the |our |to )?(?:[\w.-]+ ){{0,2}}?{_CLIENT}"
+               rf"[^\n]{{0,80}}?\b(?:fails?|failing|failed|broke|broken|crash\w*|errors?|stopped working|"
+               rf"no longer works?|hangs?)\b|"
+               rf"\b(?:fails?|failing|failed|broke|broken|crash\w*|stopped working|no longer works?)\b[^\n]{{0,80}}?"
+               rf"\b(?:after|since) (?:we |I )?{v}\w* (?:to )?(?:the |our |to )?(?:[\w.-]+ ){{0,2}}?{_CLIENT}"
+               for v in ("upgrad", "updat")) + "|"
+    r"\b(?:downgrad\w*|roll(?:ing|ed)? back)\b (?:to |the |our )?(?:[\w.-]+ ){0,2}?(?:" + _CLIENT
+    + r"|v?\d+\.\d+)[^\n]{0,60}?\b(?:fix\w*|works?|worked|solv\w*|resolv\w*|helped)\b", re.IGNORECASE)
 #: A Python traceback by itself: every SDK exception prints one, ACR's refusals included, so it only hints (0.5,
 #: below the floor at which a cause elsewhere outranks ACR answers on the same lines).
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)", re.IGNORECASE)
@@ -437,6 +501,9 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
     low = line.lower()
     if ("same " in low or "previous" in low or "older" in low or "earlier" in low) and _VERSION_PROSE.search(line):
+        return "elsewhere:client-bug"
+    if ("grad" in low or "updat" in low or "roll" in low or "previous" in low or "older" in low
+            or "earlier" in low) and _UPGRADE_PROSE.search(line):
         return "elsewhere:client-bug"
     if ("unexpected error" in low or "panic" in low or "invalid memory" in low) and _BUG_STRONG.search(line):
         return "elsewhere:client-bug"
@@ -466,7 +533,7 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
              "in the meantime."),
         (DOCS_AZ_ISSUES,),
         # Another release or another client working with the same registry and credentials rules ACR out: 0.8.
-        confidence=max(0.8 if _VERSION_PROSE.search(h.line) else
+        confidence=max(0.8 if _VERSION_PROSE.search(h.line) else 0.6 if _UPGRADE_PROSE.search(h.line) else
                        0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
                        _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
                                  0.65) for h in hits),
@@ -551,15 +618,18 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
                any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,
-                      _TYPO_PROSE),
+                      _TYPO_PROSE, _TWO_NAMES_CONTEXT),
                ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
                 "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
                 "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
-                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped"),
+                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
+                "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
+                "pulled from"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
-               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _TRACEBACK),
+               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _UPGRADE_PROSE, _TRACEBACK),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
+                "grad", "updat", "roll",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert"),

@@ -98,7 +98,8 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\b(?:has ?n[o']?t|have ?n[o']?t|did ?n[o']?t|does ?n[o']?t|never|not) "
     r"(?:freed?|reclaim\w*|release\w*|give back|gave back|"
     r"recover\w*)(?: up)?\b[^.\n]{0,30}\b(?:space|storage|anything|much|any|GB|TB)"
-    r"|\b(?:did ?n[o']?t|have ?n[o']?t|never|not) (?:get|got|gotten) (?:any |much |the |our )?(?:storage|space|"
+    r"|\b(?:did ?n[o']?t|do ?n[o']?t|does ?n[o']?t|have ?n[o']?t|never|not) (?:get|got|gotten) "
+    r"(?:any |much |the |our )?(?:storage|space|"
     r"gigabytes|\w+ )?back\b"
     r"|\bexpected [^.\n]{0,25}\bback\b|\bgot (?:maybe |only |just |about )?[\d.,]+ ?[KMGT]i?B\b"
     r"|\b(?:storage|usage|size|space|figure|number|bill)\b[^.\n]{0,60}\b(?:still|exactly|remains?|stays?|stayed)\b"
@@ -110,7 +111,9 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\bstill count\w* (?:against|toward)"
     r"|\b(?:cost|footprint|bill\w*|invoice|consumption|consumed storage|storage|usage|size)\b[^.\n]{0,40}"
     r"\b(?:did ?n[o']?t|does ?n[o']?t|not|never|barely|hardly|has ?n[o']?t)\b[^.\n]{0,25}?"
-    r"\b(?:go(?:ne)? down|went down|decrease|drop|reduc|chang|shrink|budge|move)"
+    r"\b(?:go(?:ne|es)? down|went down|decrease|drop|reduc|chang|shrink|budge|move)"
+    r"|\b(?:storage|usage|size|bill|invoice)\b[^.\n]{0,30}\b(?:is|was|remains?|stay(?:s|ed)?|looks?) "
+    r"(?:exactly |still )?unchanged\b"
     r"|\bbloat\w*|\bhang(?:s|ing)? around|\bpil(?:e|es|ing) up", _I)
 
 
@@ -143,6 +146,12 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"tags[- ]only|only (?:the )?tags|show-manifests|untagged manifests", 1.5),
         _c(r"\bremov\w* (?:the |old |their )?tags|\bdelet\w* (?:the |old )?tags\b(?! and)|"
            r"only (?:delete|remove)s? tags",
+           2),
+        # Tags deleted by name (az acr repository delete --tag, untag, the portal's "Delete tag"): the manifests stay.
+        _c(r"\brepository (?:delete|untag)\b[^.\n]{0,80}--tag\b|\buntag\b|\bdelete tag\b|"
+           r"\b(?:delet|remov|drop|clean)\w*(?: up)? (?:(?:about|around|over|some|all|the|our|old|unused|stale|"
+           r"obsolete|many|\d[\d,]*|(?:hundreds|thousands|dozens|lots|a lot) of)\s+)*"
+           r"tags\b(?! and (?:the |their )?(?:manifests|images))",
            2),
         _c(r"Number of deleted manifests: 0", 3, False),
         _c(r"\bdangling\b|\borphan\w*", 2),
@@ -199,6 +208,13 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "quarantined-images": (
         _c(r"quarantin\w*", 4),
         _c(r"\bdefender\b|\bscan(?:ned|ner|ning)?\b", 1),
+        # The symptom in words: pushed images held until a scan they wait for finishes.
+        _c(r"\bscan\w*[^.\n]{0,30}\b(?:pending|in progress|not (?:yet )?(?:finished|complete\w*|done|passed))|"
+           r"\b(?:pending|awaiting|waiting for|wait for)[^.\n]{0,20}\bscan|"
+           r"\buntil (?:the |a |an )?(?:\w+ )?scan\w*[^.\n]{0,20}\b(?:finish|complet|done|pass)", 3.5, False),
+        _c(r"\bstuck (?:in |at |as )?(?:a )?pending|\bpending (?:state|status)", 2, False),
+        _c(r"(?:can(?:no|')t|could(?:n't| not)|unable to|fails? to|not able to) (?:\w+ )?pull|\bpull\w* fails?",
+           1, False),
     ),
     "storage-limit": (
         _c(r"storage (?:quota|limit|cap\b|capacity)|(?:quota|limit|capacity) (?:exceeded|reached|hit)|"
@@ -268,7 +284,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"(?:0|zero|no) (?:tags|manifests|images)\b|\bempty (?:repo\w*)?|nothing in it|is empty", 2, False),
         _c(r"still (?:listed|shows|showing|there|appears)|(?:shows|listed) up|ghost|phantom|NAME_UNKNOWN|"
            r"name not known", 2, False),
-        _c(r"delet\w* (?:the |a |that |this )?(?:whole |entire )?repo(?:sitory)?|repository delete|"
+        _c(r"delet\w* (?:the |a |that |this )?(?:whole |entire )?repo(?:sitory)?|"
+           r"repository delete(?!(?:\s+-\S+(?:\s+[^-\s]\S*)?)*\s+--(?:image|tag)\b)|"
            r"(?:remov|delet)\w* it\b", 1.5, False),
     ),
     "login-server-not-found": (
@@ -287,6 +304,11 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"cache rules?|artifact cache|pull-?through|cached (?:image|repo\w*|tag)s?|caching rule", 3),
         _c(r"manifest unknown|not found|stale|old(?:er)? (?:version|digest)|(?:does ?n[o']?t|never) (?:update|refresh)|"
            r"delet\w*", 1, False),
+        # A rule that cannot be created over an existing repository, or cached images that come back.
+        _c(r"(?:can(?:no|')t|could(?:n't| not)|unable to|fails? to|won't|will not) (?:create|add|set up) "
+           r"(?:a |the |our |any |this )?(?:cache|caching) rule|"
+           r"(?:cache|caching) rules?[^.\n]{0,80}(?:already exists?|exists already)", 3, False),
+        _c(r"(?:came|come|comes|coming) back|reappear\w*|re-?appear\w*|keeps? (?:coming back|reappearing)", 1, False),
     ),
     "connected-registries": (
         _c(r"connected registr(?:y|ies)|sync tokens?|\bon-?prem(?:ises)? registry (?:synced|syncing)", 3.5),
@@ -442,12 +464,13 @@ KEYWORDS: tuple[str, ...] = (
     "soft", "lock", "quarantin", "disallowed", "429", "401", "403", "too many", "throttl", "permission", "firewall",
     "private", " gb", "expir", "role", "subscription", "t exist", "still listed", "still there", "still show",
     "greyed", "grayed", "not found", "i can", "i tried", "i deleted", "i ran", "i get", "i got", "i see",
+    "delete tag",
 )
 _TRIGGER = re.compile(r"we |we'|our | i |i'm|i've|my |storage|usage|purg|untag|tags|retention|soft|lock|quarantin|"
                       r"disallowed|429|401|403|too many|throttl|permission|firewall|private| gb|expir|role|"
                       r"subscription|t exist|still listed|still there|still show|greyed|grayed|not found|i can|"
                       r"i tried|"
-                      r"i deleted|i ran|i get|i got|i see", _I)
+                      r"i deleted|i ran|i get|i got|i see|delete tag", _I)
 #: A sentence: words separated by spaces, with a lower-case word of a few letters among the first ones.
 _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]+\b[ ,;:]+){5}")
 
