@@ -279,3 +279,18 @@ class RunAcrdoctor(Action):
 #: The same reads the checks print (acrdoctor.actions), under the names explain's recognisers use.
 ShowUsage = ShowUsageTable
 ListReplications = ListReplicationsTable
+
+
+@dataclass(frozen=True, slots=True)
+class BundleScript(Action):
+    """``acrdoctor bundle-script``: read-only az commands that write what ``diagnose --bundle`` needs, for whoever can
+    run az but will not install acrdoctor."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["acrdoctor", "bundle-script", "--registry", self.registry.name]),)
+
+    def describe(self) -> str:
+        return "print the script that collects a bundle"
+

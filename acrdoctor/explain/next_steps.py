@@ -10,11 +10,11 @@ gets a ``next_step``: the exact ``acrdoctor bundle-script`` that gathers the reg
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from acrdoctor.actions import Action, RegistryRef, shell_join
+from acrdoctor.actions import Action, RegistryRef
 
-from .actions import CheckHealth, ListManifestMetadata, ListRoleAssignments, ShowRegistry, ShowUsage
+from .actions import BundleScript, CheckHealth, ListManifestMetadata, ListRoleAssignments, ShowRegistry, ShowUsage
 from .model import Match, Step
 
 #: Below this confidence the text alone does not settle the cause.
@@ -29,19 +29,6 @@ _NETWORK = frozenset({"network-access-denied", "private-endpoints-block-registry
                       "connectivity-ssl", "connectivity-challenge", "connectivity-aad-login",
                       "connectivity-refresh-token", "connectivity-access-token", "login-server-not-found",
                       "connectivity-unreachable", "throttling"})
-
-
-@dataclass(frozen=True, slots=True)
-class BundleScript(Action):
-    """``acrdoctor bundle-script``: the az script that writes every fact diagnose needs, for whoever can run az."""
-
-    registry: RegistryRef
-
-    def commands(self) -> tuple[str, ...]:
-        return (shell_join(["acrdoctor", "bundle-script", "--registry", self.registry.name]),)
-
-    def describe(self) -> str:
-        return "write the script that collects a bundle"
 
 
 def _reads(m: Match) -> tuple[Action, ...]:

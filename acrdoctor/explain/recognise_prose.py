@@ -19,10 +19,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from acrdoctor.actions import Action, RegistryRef, shell_join
+from acrdoctor.actions import Action, RegistryRef
 
 from . import recognise_access, recognise_content, recognise_elsewhere, recognise_locks, recognise_policy
 from .actions import (
+    BundleScript,
     CheckHealth,
     ListPrivateEndpointConnections,
     ListRoleAssignments,
@@ -46,20 +47,6 @@ from .recognisers import (
     _build_throttled,
     _build_unauthorized,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class BundleScript(Action):
-    """``acrdoctor bundle-script``: read-only az commands that write what ``diagnose --bundle`` needs."""
-
-    registry: RegistryRef
-
-    def commands(self) -> tuple[str, ...]:
-        return (shell_join(["acrdoctor", "bundle-script", "--registry", self.registry.name]),)
-
-    def describe(self) -> str:
-        return "print the script that collects a bundle"
-
 
 # --- cues ----------------------------------------------------------------------------------------------------
 
