@@ -18,7 +18,6 @@ scan goes on; only a failure to list repositories at all leaves the data plane u
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -161,26 +160,6 @@ class Retrying:
         raise AssertionError("unreachable")
 
 
-class RawPages:
-    """Collects the JSON of every successful listing page the SDK fetched (its models drop fields we need)."""
-
-    def __init__(self, key: str) -> None:
-        self.key = key
-        self.items: list[dict[str, Any]] = []
-
-    def __call__(self, response: PipelineResponse) -> None:
-        http = response.http_response
-        if http.status_code != 200:
-            return
-        try:
-            data = json.loads(http.text())
-        except ValueError:
-            return
-        items = data.get(self.key) if isinstance(data, dict) else None
-        if isinstance(items, list):
-            self.items.extend(i for i in items if isinstance(i, dict))
-
-
 class DataPlaneScanner:
     """One scan of one registry's data plane with an already configured aio ContainerRegistryClient."""
 
@@ -232,11 +211,14 @@ class DataPlaneScanner:
             return sorted(set(self.only))
         self.result.operations.add("list_repository_names")
         try:
-            recorder = PageRecorder("catalog", "repositories", lambda n: n if isinstance(n, str) else None)
+            def new_recorder() -> PageRecorder:
+                return PageRecorder("catalog", "repositories", lambda n: n if isinstance(n, str) else None)
+
+            recorder = new_recorder()
 
             async def listing() -> list[str]:
                 nonlocal recorder
-                recorder = PageRecorder("catalog", "repositories", lambda n: n if isinstance(n, str) else None)
+                recorder = new_recorder()  # a retry starts the record afresh
                 try:
                     async for _ in self.client.list_repository_names(results_per_page=PAGE_SIZE,
                                                                      raw_response_hook=recorder):
@@ -288,13 +270,16 @@ class DataPlaneScanner:
 
     async def _listing(self, repo: str, key: str, part: Part, expected: Any = None) -> list[dict[str, Any]] | None:
         field_name = "digest" if key == "manifests" else "name"
-        recorder = PageRecorder(key, key, lambda i: i.get(field_name) if isinstance(i, dict) else None,
+
+        def new_recorder() -> PageRecorder:
+            return PageRecorder(key, key, lambda i: i.get(field_name) if isinstance(i, dict) else None,
                                 repository=repo)
+
+        recorder = new_recorder()
 
         async def read() -> list[dict[str, Any]]:
             nonlocal recorder
-            recorder = PageRecorder(key, key, lambda i: i.get(field_name) if isinstance(i, dict) else None,
-                                    repository=repo)
+            recorder = new_recorder()  # a retry starts the record afresh
             lister = (self.client.list_manifest_properties if key == "manifests" else self.client.list_tag_properties)
             try:
                 async for _ in lister(repo, results_per_page=PAGE_SIZE, raw_response_hook=recorder):

@@ -13,6 +13,7 @@ from acrdoctor.actions import (
     SIGNED_IN_USER_EXPR,
     Action,
     Arg,
+    ListDeletedManifests,
     ListReplicationsTable,
     RegistryRef,
     ShowUsageTable,
@@ -216,19 +217,6 @@ class ShowSoftDelete(Action):
 
 
 @dataclass(frozen=True, slots=True)
-class ListSoftDeleted(Action):
-    registry: RegistryRef
-    repository: Arg
-
-    def commands(self) -> tuple[str, ...]:
-        return (shell_join(["az", "acr", "manifest", "list-deleted", "--registry", self.registry.name,
-                            "--name", self.repository, "--output", "table"]),)
-
-    def describe(self) -> str:
-        return "list soft-deleted manifests"
-
-
-@dataclass(frozen=True, slots=True)
 class Login(Action):
     """``az login`` (refreshes the identity's permissions), then ``az acr login`` for docker and oras."""
 
@@ -279,6 +267,7 @@ class RunAcrdoctor(Action):
 #: The same reads the checks print (acrdoctor.actions), under the names explain's recognisers use.
 ShowUsage = ShowUsageTable
 ListReplications = ListReplicationsTable
+ListSoftDeleted = ListDeletedManifests
 
 
 @dataclass(frozen=True, slots=True)

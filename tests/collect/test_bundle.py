@@ -26,8 +26,8 @@ from acrdoctor.clock import EPOCH, clock_at
 from acrdoctor.collect.az_errors import parse_az_error
 from acrdoctor.collect.bundle import BundleError, body_file_name, bundle_to_dict, load_bundle
 from acrdoctor.collect.bundle_script import READ_ONLY_VERBS, bundle_script
-from acrdoctor.collect.dataplane import RawPages
 from acrdoctor.collect.live import LiveOptions, Target, collect
+from acrdoctor.collect.paging import PageRecorder
 from acrdoctor.demo import load_demo
 from acrdoctor.engine import Catalogue, Report, diagnose
 from acrdoctor.errors import InputError
@@ -744,11 +744,11 @@ def write_bundle_from(srv: Any, snapshot: Snapshot, root: Path, credential: Any 
         shown, hook = capture()
         client.get_repository_properties(repo, raw_response_hook=hook)
         dump(folder / "repository.json", json.loads(shown[-1].text()))
-        tags = RawPages("tags")
+        tags = PageRecorder("tags", "tags", lambda i: i.get("name"))
         for _ in client.list_tag_properties(repo, raw_response_hook=tags, results_per_page=page_size):
             pass
         dump(folder / "tags.json", tags.items)
-        manifests = RawPages("manifests")
+        manifests = PageRecorder("manifests", "manifests", lambda i: i.get("digest"))
         for _ in client.list_manifest_properties(repo, raw_response_hook=manifests, results_per_page=page_size):
             pass
         dump(folder / "manifests.json", manifests.items)
