@@ -165,6 +165,17 @@ class Registry:
     def is_premium(self) -> bool:
         return (self.sku or "").lower() == "premium"
 
+    @property
+    def resource_id(self) -> str | None:
+        """The registry's ARM id: as collected, else built from its subscription and group (role assignment
+        scopes need it); None when neither is known."""
+        if self.id:
+            return self.id
+        if self.subscription_id and self.resource_group:
+            return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
+                    f"Microsoft.ContainerRegistry/registries/{self.name}")
+        return None
+
     def az_target(self) -> tuple[str, ...]:
         """The ``--name``/``--resource-group`` arguments that address this registry in ``az acr``."""
         args: tuple[str, ...] = ("--name", self.name)

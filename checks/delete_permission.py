@@ -168,15 +168,6 @@ def _normal_action(action: str) -> str:
     return _ALIASES.get(low, low)
 
 
-def _registry_id(reg: Registry) -> str | None:
-    if reg.id:
-        return reg.id
-    if reg.subscription_id and reg.resource_group:
-        return (f"/subscriptions/{reg.subscription_id}/resourceGroups/{reg.resource_group}/providers/"
-                f"Microsoft.ContainerRegistry/registries/{reg.name}")
-    return None
-
-
 #: How many repository names a finding's message shows; ``details`` has all of them.
 SHOWN = 5
 
@@ -334,7 +325,7 @@ class DeletePermission(Check):
 
     def _access_fix(self, snap: Snapshot, verdict: AccessVerdict, denied: list[str]) -> Fix:
         reg = snap.registry
-        scope = _registry_id(reg)
+        scope = reg.resource_id
         if verdict.kind == "token":
             scope_map = token_scope_map(snap)
             ref = RegistryRef(reg.name, reg.resource_group)
@@ -416,7 +407,7 @@ class DeletePermission(Check):
                 notes=("Every token that uses this scope map gains the permission. Changing locks needs "
                        "metadata/write too [D-TOK].",),
             )
-        scope = _registry_id(reg)
+        scope = reg.resource_id
         if caller.kind != "entra" or not caller.principal_id or not scope:
             return None
         role = roles[1] if abac else roles[0]
@@ -432,7 +423,7 @@ class DeletePermission(Check):
         notes: list[str] = []
         actions: tuple[AssignRole, ...] = ()
         roles = ROLES.get(missing.action)
-        scope = _registry_id(reg)
+        scope = reg.resource_id
         if missing.type == "arm":
             summary = (f"Grant the identity a role that includes the management action {missing.action} on the "
                        "registry (for example Contributor); ACR data-plane roles such as AcrDelete do not.")

@@ -46,15 +46,6 @@ def _system_principal(task: Task) -> str | None:
     return None
 
 
-def _registry_id(reg: Registry) -> str | None:
-    if reg.id:
-        return reg.id
-    if reg.subscription_id and reg.resource_group:
-        return (f"/subscriptions/{reg.subscription_id}/resourceGroups/{reg.resource_group}/providers/"
-                f"Microsoft.ContainerRegistry/registries/{reg.name}")
-    return None
-
-
 class PurgeTaskAccess(Check):
     slug = "purge-task-access"
     title = "Purge tasks without a registry identity on an ABAC registry"
@@ -97,7 +88,7 @@ class PurgeTaskAccess(Check):
         notes = ["`--auth-mode` no longer controls task access on ABAC registries; use --source-acr-auth-id "
                  "[D-ABAC]. A user-assigned identity works too: pass its resource id instead of [system]."]
         principal = _system_principal(task)
-        scope = _registry_id(reg)
+        scope = reg.resource_id
         if principal and scope:
             actions += [AssignRoleToPrincipal(scope, CONTRIBUTOR_ROLE, principal, "ServicePrincipal"),
                         AssignRoleToPrincipal(scope, CATALOG_LISTER_ROLE, principal, "ServicePrincipal")]
