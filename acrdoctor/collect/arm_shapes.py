@@ -17,7 +17,7 @@ from acrdoctor.clock import iso_stamp
 from acrdoctor.times import parse_time
 
 
-def _props(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+def arm_properties(obj: Mapping[str, Any]) -> Mapping[str, Any]:
     """The properties of an ARM object, wrapped (REST, SDK) or flattened (az)."""
     props = obj.get("properties")
     if isinstance(props, Mapping):
@@ -83,7 +83,7 @@ def subnet_rule(rule: Any) -> Any:
 
 def registry_section(obj: Mapping[str, Any]) -> dict[str, Any]:
     """The snapshot's ``registry`` object from an ARM registry in any of its forms."""
-    p = _props(obj)
+    p = arm_properties(obj)
     rid = obj.get("id") if isinstance(obj.get("id"), str) else None
     doc: dict[str, Any] = {
         "name": obj.get("name"),
@@ -138,7 +138,7 @@ def usage_section(obj: Any) -> list[dict[str, Any]]:
 def private_endpoint_section(items: Any) -> list[dict[str, Any]]:
     out = []
     for obj in (items.get("value") if isinstance(items, Mapping) else items) or []:
-        p = _props(obj)
+        p = arm_properties(obj)
         pe = p.get("privateEndpoint") if isinstance(p.get("privateEndpoint"), Mapping) else {}
         state = p.get("privateLinkServiceConnectionState")
         status = state.get("status") if isinstance(state, Mapping) else None
@@ -152,7 +152,7 @@ def private_endpoint_section(items: Any) -> list[dict[str, Any]]:
 def replication_section(items: Any) -> list[dict[str, Any]]:
     out = []
     for obj in (items.get("value") if isinstance(items, Mapping) else items) or []:
-        p = _props(obj)
+        p = arm_properties(obj)
         out.append({k: v for k, v in {
             "name": obj.get("name"), "location": obj.get("location"),
             "provisioningState": p.get("provisioningState"), "regionEndpointEnabled": p.get("regionEndpointEnabled"),

@@ -41,17 +41,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from acrdoctor.collect.arm_shapes import arm_properties
+
 LOCK_PROVIDER = "/providers/microsoft.authorization/locks/"
-
-
-def _props(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The properties of an ARM object, wrapped (REST, SDK) or flattened (az)."""
-    props = obj.get("properties")
-    if isinstance(props, Mapping):
-        merged = dict(obj)
-        merged.update(props)
-        return merged
-    return obj
 
 
 def _clean(d: Mapping[str, Any]) -> dict[str, Any]:
@@ -107,7 +99,7 @@ def lock_rows(items: Iterable[Mapping[str, Any]], registry_id: str) -> list[dict
     scopes = scope_ids(registry_id)
     out: dict[str, dict[str, Any]] = {}
     for obj in items:
-        p = _props(obj)
+        p = arm_properties(obj)
         lid, name, level = _str(obj.get("id")), _str(obj.get("name")), _str(p.get("level"))
         if not (lid and name and level):
             continue
@@ -128,7 +120,7 @@ def role_assignment_rows(items: Iterable[Mapping[str, Any]],
     """Snapshot ``role_assignments`` rows; ``names`` maps a definition's GUID to its role name (az prints it)."""
     out = []
     for obj in items:
-        p = _props(obj)
+        p = arm_properties(obj)
         rd = _str(p.get("roleDefinitionId"))
         scope = _str(p.get("scope"))
         if not (rd and scope):
@@ -147,7 +139,7 @@ def guid_of(definition_id: str) -> str:
 
 
 def role_definition_row(obj: Mapping[str, Any]) -> dict[str, Any] | None:
-    p = _props(obj)
+    p = arm_properties(obj)
     did, name = _str(obj.get("id")), _str(p.get("roleName"))
     if not (did and name):
         return None
@@ -202,7 +194,7 @@ def caller_from_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
 def token_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for obj in items:
-        p = _props(obj)
+        p = arm_properties(obj)
         if _str(obj.get("name")):
             out.append(_clean({"name": obj["name"], "id": _str(obj.get("id")), "scopeMapId": _str(p.get("scopeMapId")),
                                "status": _str(p.get("status"))}))
@@ -212,7 +204,7 @@ def token_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def scope_map_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for obj in items:
-        p = _props(obj)
+        p = arm_properties(obj)
         if _str(obj.get("name")):
             out.append({"name": obj["name"], **_clean({"id": _str(obj.get("id"))}),
                         "actions": _strs(p.get("actions"))})
@@ -222,7 +214,7 @@ def scope_map_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def cache_rule_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for obj in items:
-        p = _props(obj)
+        p = arm_properties(obj)
         name, src, dst = _str(obj.get("name")), _str(p.get("sourceRepository")), _str(p.get("targetRepository"))
         if name and src and dst:
             out.append(_clean({"name": name, "sourceRepository": src, "targetRepository": dst,
@@ -234,7 +226,7 @@ def cache_rule_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def connected_registry_rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for obj in items:
-        p = _props(obj)
+        p = arm_properties(obj)
         if not _str(obj.get("name")):
             continue
         parent = p.get("parent") if isinstance(p.get("parent"), Mapping) else {}
@@ -294,7 +286,7 @@ def task_row(obj: Mapping[str, Any]) -> dict[str, Any] | None:
     name = _str(obj.get("name"))
     if not name:
         return None
-    p = _props(obj)
+    p = arm_properties(obj)
     step = p.get("step") if isinstance(p.get("step"), Mapping) else {}
     yaml_text = None
     encoded = _str(step.get("encodedTaskContent"))
