@@ -36,7 +36,11 @@ from .recognisers import Built, Hit, Recogniser, Seen, _build_disallowed, _detec
 
 # --- quarantined image pulled by digest ---------------------------------------------------------------------
 
-_QUARANTINE_PULL = re.compile(r"\bunknown: The operation is disallowed\b(?! on this)", re.IGNORECASE)
+_QUARANTINE_PULL = re.compile(r"\bunknown: The operation is disallowed\b(?! on this)|"
+                              # the code and message the registry puts on a quarantined manifest (Azure/acr#210)
+                              r"\bIMAGE_QUARANTINED\b|\bThe image is quarantined\b", re.IGNORECASE)
+#: Quarantine named in the answer itself: no lock or full registry answers with these words.
+_QUARANTINE_CODE = re.compile(r"IMAGE_QUARANTINED|image is quarantined", re.IGNORECASE)
 
 
 #: A push, not a pull: quarantine holds back pulls, so the same words on a push are a lock or a full registry.
@@ -47,6 +51,8 @@ _PULL = re.compile(r"\bpull", re.IGNORECASE)
 def _detect_quarantine_pull(line: str, context: str, seen: Seen) -> str | None:
     if not _QUARANTINE_PULL.search(line):
         return None
+    if _QUARANTINE_CODE.search(line):
+        return "quarantined-images"
     if _PUSH.search(context) and not _PULL.search(context):
         # Read as the 405 it is: lock by default, quarantine or storage limit when the words say so.
         return _detect_disallowed("operation not allowed, HTTP status: 405", context, seen)
@@ -58,16 +64,19 @@ def _ref(n: Names) -> RegistryRef:
 
 
 def _build_quarantine_pull(mode: str, hits: Sequence[Hit]) -> Built:
-    if mode != "quarantined-images" or all(_PUSH.search(h.context) and not _PULL.search(h.context) for h in hits):
+    coded = any(_QUARANTINE_CODE.search(h.line) for h in hits)
+    if mode != "quarantined-images" or (
+            not coded and all(_PUSH.search(h.context) and not _PULL.search(h.context) for h in hits)):
         return _build_disallowed(mode, hits)
     n = hits[0].names
     ref, repo = _ref(n), n.get("repository")
     read = ShowManifestMetadata(ref, repo, digest=n.digest or placeholder("digest"))
     return Built(
         "Pull refused: the image is quarantined",
-        "The registry answered \"unknown: The operation is disallowed.\" to a pull by digest"
-        + (f" of {n.repository}" if n.repository else "")
-        + ": the answer ACR's quarantine pattern documents for a quarantined image",
+        ("The registry answered that the image is quarantined (IMAGE_QUARANTINED)" if coded else
+         "The registry answered \"unknown: The operation is disallowed.\" to a pull by digest"
+         + (f" of {n.repository}" if n.repository else "")
+         + ": the answer ACR's quarantine pattern documents for a quarantined image"),
         QuarantinedImages.cause,
         Step("Read the image's quarantineState and the registry's quarantine policy.",
              (read, ShowRegistry(ref, "policies.quarantinePolicy"))),
@@ -160,7 +169,7 @@ def _build_soft_delete(mode: str, hits: Sequence[Hit]) -> Built:
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("quarantine-pull", ("quarantined-images", "locked-artifacts", "storage-limit"), _detect_quarantine_pull,
                _build_quarantine_pull,
-               _QUARANTINE_PULL, ("unknown: the operation is disallowed",)),
+               _QUARANTINE_PULL, ("unknown: the operation is disallowed", "quarantined")),
     Recogniser("soft-delete", ("soft-delete",), _detect_soft_delete, _build_soft_delete, _SOFT_DELETE,
                ("soft",)),
 )

@@ -126,6 +126,22 @@ _IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unaut
                            r"unauthori[sz]ed|denied|refus|401|403|not found)", re.IGNORECASE)
 
 
+#: A build step pulling its base image from another registry (``Step 1/11 : FROM mcr.microsoft.com/…``): a refusal
+#: or throttle right after it, naming no Azure registry, is that registry's answer (an ACR task build's log).
+_BASE_FROM = re.compile(r"^\s*(?:Step \d+/\d+ : |#\d+ \[[^\]]*\] )?FROM\s+(?:--platform=\S+\s+)?"
+                        r"([a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?)/", re.IGNORECASE | re.MULTILINE)
+_BASE_REFUSAL = re.compile(r"\b(?:HTTP )?(?:429|401|403)\b|toomanyrequests|too many requests|unauthori[sz]ed|"
+                           r"\bdenied\b|\bforbidden\b", re.IGNORECASE)
+
+
+def _from_other_registry(line: str, context: str) -> bool:
+    if ".azurecr." in line.lower() or not _BASE_REFUSAL.search(line):
+        return False
+    hosts = [m.group(1).lower() for m in _BASE_FROM.finditer(context)]
+    # Docker Hub's own answers are the hub recogniser's; an Azure registry's are ACR's.
+    return bool(hosts) and not any(".azurecr." in h or h.endswith("docker.io") for h in hosts)
+
+
 def _detect_source(line: str, context: str, seen: Seen) -> str | None:
     # Substring tests first: the phrase patterns are long alternations, and most lines reaching here are plain 4xx.
     low = line.lower()
@@ -135,6 +151,8 @@ def _detect_source(line: str, context: str, seen: Seen) -> str | None:
             _SOURCE_WORDS.search(low) and _SOURCE_PHRASE.search(line))) and not _TARGET_WRITE.search(line):
         return "elsewhere:source-registry"
     if "import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
+        return "elsewhere:source-registry"
+    if "from" in context.lower() and _from_other_registry(line, context):
         return "elsewhere:source-registry"
     if ("import" in context.lower() and _IMPORT_COMMAND.search(context) and _AUTH_WORDS.search(line)
             and not _TARGET_REFUSAL.search(line)):
@@ -146,7 +164,9 @@ def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
     n = hits[0].names
     cache = any("cache rule" in h.line.lower() or "upstream" in h.line.lower() for h in hits)
     conf = max(0.95 if (_IMPORT_INVALID.search(h.line) or _SOURCE_PHRASE.search(h.line)) else
-               0.85 if _AUTH_WORDS.search(h.line) and _IMPORT_COMMAND.search(h.context) else 0.6 for h in hits)
+               0.85 if _AUTH_WORDS.search(h.line) and _IMPORT_COMMAND.search(h.context) else
+               0.8 if _from_other_registry(h.line, h.context) else 0.6 for h in hits)
+    base = not cache and all(_from_other_registry(h.line, h.context) for h in hits)
     reg = _registry(n)
     confirm: tuple[Action, ...]
     if cache:
@@ -158,7 +178,8 @@ def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
     else:
         confirm = (ReadCommand(("docker", "manifest", "inspect", n.get("source_image")),
                                "read the source image from this machine"),)
-        where = "the source registry of the import"
+        where = ("the registry of the build's base image (its FROM line)" if base
+                 else "the source registry of the import")
     return Built(
         "The source registry refused (not your ACR)",
         f"The error comes from {where}, not from the Azure registry"
@@ -181,6 +202,8 @@ def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
 # --- Docker Hub rate limit ------------------------------------------------------------------------------------
 
 _HUB_LIMIT = re.compile(r"rate[- ]limit\w* (?:by|from|on|at) Docker Hub|"
+                        # Azure Container Instances' wording for Docker Hub refusing an anonymous pull
+                        r"error response is received from the docker registry '(?:index|registry-1)\.docker\.io'|"
                         r"Docker Hub(?:'s)? (?:pull )?rate[- ]limit|"
                         r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|download-rate-limit|"
                         r"too ?many ?requests to source registry|\bpull rate limit\b|docker hub rate limit",
@@ -234,7 +257,8 @@ _KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|fa
                         r"failed to authorize|no basic auth credentials|pull access denied|failed to fetch oauth token|"
                         r"\b403 Forbidden\b|insufficient_scope|may require authorization", re.IGNORECASE)
 #: Pods said (in prose) to fail pulling: the symptom, not its cause.
-_PODS_PROSE = (r"\b(?:pods?|AKS|cluster|nodes?|deployments?)\b[^\n]{0,80}?(?:fail(?:s|ed|ing)? to pull|"
+_PODS_PROSE = (r"\b(?:pods?|AKS|cluster|nodes?|node ?pools?|kubelet|deployments?)\b[^\n]{0,80}?"
+               r"(?:fail(?:s|ed|ing)? to pull|"
                r"can ?not pull|can't pull|could not pull|unable to pull|not able to pull)")
 #: ``az aks check-acr`` output: the cluster's own verdict on its pull access.
 _CHECK_ACR = re.compile(r"Validating image pull permission: FAILED|rejected token exchange|"
@@ -262,6 +286,9 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
 def _kube_conf(line: str) -> float:
     if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _CHECK_ACR.search(line):
         return 0.9
+    if _PODS.search(line) and _KUBE_AUTH.search(line):
+        # The cluster's pulls refused with a 401 in the same sentence: its pull credentials, before the registry.
+        return 0.8
     if _KUBE_PROSE.search(line) and "check-acr" not in line.lower() and not _PODS.search(line):
         return 0.7
     if _PODS.search(line):
@@ -419,8 +446,22 @@ _TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.com|azurecr\.net|azurcr\
                         r"azurerc\.io|azruecr\.io|azuercr\.io)\b", re.IGNORECASE)
 
 
+#: The command line itself was wrong: az's argument parser refusing it (an empty variable shifts the words, a
+#: quote splits one), or a pipeline variable that was never set reaching a name as its literal text
+#: (``Image tag $(gitCommitHash)-qa does not exist``, Azure DevOps' unset-variable syntax; ``${TAG}``, ``$REPO``).
+_BAD_COMMAND_LINE = re.compile(r"\bunrecognized arguments:|\bthe following arguments are required:|"
+                               r"\bexpected one argument\b", re.IGNORECASE)
+_UNSET_VARIABLE = re.compile(r"(?:\$\(\w[\w.]*\)|\$\{\w+\}|\$[A-Z][A-Z0-9_]{2,})[^\n]{0,80}?"
+                             r"\b(?:does ?n[o']?t exist|not found|is not found|invalid|unknown|denied|not known)|"
+                             r"\b(?:invalid|not found|does not exist|unknown)\b[^\n]{0,40}?"
+                             r"(?:\$\(\w[\w.]*\)|\$\{\w+\}|\$[A-Z][A-Z0-9_]{2,})")
+
+
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     if _TYPO_STRONG.search(line):
+        return "elsewhere:typo"
+    if ("argument" in line.lower() and _BAD_COMMAND_LINE.search(line)) or (
+            "$" in line and _UNSET_VARIABLE.search(line)):
         return "elsewhere:typo"
     hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
            or _HUB_LOOKUP.search(line) or _TYPO_PROSE.search(line) or _two_spellings(line))
@@ -443,7 +484,8 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
         Step("Correct the name: lowercase repository, REGISTRY.azurecr.io as the login server, no spaces or "
              "quotes inside the reference."),
         (DOCS_REFERENCE,),
-        confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _HUB_LOOKUP).search(h.line) else
+        confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _HUB_LOOKUP, _BAD_COMMAND_LINE,
+                                      _UNSET_VARIABLE).search(h.line) else
                        0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
                        0.65 if _DOCKER_IO_PUSH.search(h.line) else
                        0.6 if (_TYPO_PROSE.search(h.line) or _two_spellings(h.line))
@@ -495,7 +537,10 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
                          r"\bTypeError: \w+\(\) (?:got|missing|takes)|NullReferenceException|"
                          r"Object reference not set to an instance of an object|"
                          r"java\.lang\.NullPointerException|\bSegmentation fault\b|SIGSEGV: segmentation violation|"
-                         r"TypeError: Cannot read propert(?:y|ies) of (?:undefined|null)", re.IGNORECASE)
+                         r"TypeError: Cannot read propert(?:y|ies) of (?:undefined|null)|"
+                         # the client's own code calling what is not there (a dependency of the wrong version)
+                         r"\bTypeError: [\w.$]+ is not a (?:function|constructor)\b|\bReferenceError: \w+ is not "
+                         r"defined\b|\bTypeError: '?NoneType'? object\b|\bNameError: name '", re.IGNORECASE)
 
 
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
@@ -596,6 +641,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
                any_of(_HUB_LIMIT, _HUB_429),
                ("rate limit", "rate-limit", "docker hub", "dockerhub", "requests to source", "toomanyrequests",
+                "received from the docker registry",
                 "too many requests", "429"),
                confidence=0.9),
     Recogniser("source-registry", ("elsewhere:source-registry",), _detect_source, _build_source,
@@ -604,7 +650,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "operation registries-", "source cannot", "unable to access",
                 "for cache rule", "upstream", "credential set", "copying blobs", "unauthori", "not authori", "refused",
                 "authentication required", "incorrect username", "denied", "forbidden", "401", "403", "404",
-                "not found", "manifest unknown", "import"),
+                "not found", "manifest unknown", "import", "429", "too many requests", "toomanyrequests"),
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
                any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR),
@@ -618,13 +664,13 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
                any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,
-                      _TYPO_PROSE, _TWO_NAMES_CONTEXT),
+                      _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE),
                ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
                 "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
                 "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                 "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
                 "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
-                "pulled from"),
+                "pulled from", "arguments", "expected one argument", "$"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _UPGRADE_PROSE, _TRACEBACK),
@@ -632,7 +678,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "grad", "updat", "roll",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
-                "cannot read propert"),
+                "cannot read propert", "referenceerror", "nameerror"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),

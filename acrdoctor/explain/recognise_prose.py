@@ -101,7 +101,9 @@ _STORAGE_SYMPTOM = re.compile(
     r"\b(?:go(?:ne|es)? down|went down|decrease|drop|reduc|chang|shrink|budge|move)"
     r"|\b(?:storage|usage|size|bill|invoice)\b[^.\n]{0,30}\b(?:is|was|remains?|stay(?:s|ed)?|looks?) "
     r"(?:exactly |still )?unchanged\b"
-    r"|\bbloat\w*|\bhang(?:s|ing)? around|\bpil(?:e|es|ing) up", _I)
+    r"|\bbloat\w*|\bhang(?:s|ing)? around|\bpil(?:e|es|ing) up"
+    r"|\b(?:does ?n[o']?t|did ?n[o']?t|do ?n[o']?t|won't|never|not) (?:get|gets|got|become|becomes|grow)(?: any)? "
+    r"(?:smaller|lighter|leaner)\b|\b(?:does ?n[o']?t|did ?n[o']?t|never|not) shrink\w*", _I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,10 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"(?:--)?(?:write|delete)[- ]?enabled(?:[ =]+|\s+(?:set to|to|is|was|=)\s*)false|"
            r"(?:write|delete)Enabled\W+false|(?:write|delete)-(?:protected|disabled)|disabl\w* (?:delete|write)s?\b|"
            r"(?:delete|write)s? (?:is |are |was |were )?disabled", 3.5, False),
+        # Tags or images locked (not a resource lock): a purge leaves them in place without a word.
+        _c(r"\block(?:ed|s|ing)? (?:every|all|each|the|our|old|release|those|these)? ?(?:\w+ )?(?:tags?|images?|"
+           r"manifests?|digests?)\b|\b(?:tags?|images?|manifests?) (?:are|were|is|was|get|got) locked\b|"
+           r"\bpurg\w*[^.\n]{0,80}\b(?:skip\w*|leav\w*|ignor\w*|left)\b[^.\n]{0,60}\block", 2),
         _c(r"\block(?:ed|s)?\b(?! file)|image lock|write[- ]protect\w*|read[- ]only (?:tags?|images?|repo\w*)|"
            r"\bimmutable\b|protected (?:release )?(?:tags?|images?)|set (?:\w+ ){0,2}read[- ]only", 2.5),
         _c(r"\bdisallowed\b|not allowed|\b405\b", 2),
@@ -213,9 +219,14 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\b(?:arm64|amd64|linux/\w+|Apple Silicon|Graviton)\b", 2.5),
         _c(r"\bsign(?:ed|ature|atures)?\b|cosign|notation|\bsbom\b|attestation|referrer\w*", 1.5),
         _c(r"(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|pull\w* fails?|"
-           r"pull\w*\b[^.\n]{0,40}\bfail\w*|"
+           r"pull\w*\b[^.\n]{0,40}\bfail\w*|fail\w* to pull|"
            r"manifest unknown|(?:is )?not found", 1, False),
         _c(r"--untagged|untagged|clean-?up|\bpurg\w*", 1),
+        # What went missing is under a kept image: its platform (child) manifests, deleted as untagged.
+        _c(r"\bunderneath\b|\bchild(?:ren)? manifests?|\bsub-?manifests?|\bplatform manifests?|"
+           r"something (?:underneath|inside|below|under it) (?:has |is |was )?(?:gone|missing|deleted)", 2.5, False),
+        _c(r"(?:not|n't|never) (?:in scope|deleted|listed|touched|selected)[^.\n]{0,100}\bpull|"
+           r"\bpull[^.\n]{0,100}(?:not|n't|never) (?:in scope|deleted|listed|touched|selected)", 1.5, False),
     ),
     "manifest-not-found": (
         _c(r"\bacr purge\b|\bpurg\w*", 1.5, False),
@@ -235,6 +246,10 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"(?:expir\w*|stale)[^.\n]{0,20}token|refresh (?:it|the token)|log(?:ged)? (?:out|in again)|"
            r"az acr login[^.\n]{0,40}again|every (?:few )?(?:hours?|minutes?)|(?:3|three) hours|"
            r"(?:login|log-in|sign-?in|session|credential\w*)[^.\n]{0,30}expir\w*", 2.5),
+        # A login some hours before the failure: the token az acr login stored lives about three hours.
+        _c(r"(?:az acr login|docker login|logged in|signed in)[^.\n]{0,60}\b(?:earlier|this morning|yesterday|"
+           r"(?:an|one|two|three|several|a few|\d+) hours? (?:ago|before|earlier)|(?:at|in) the (?:morning|start))\b",
+           3),
         _c(r"(?:after|runs? for|takes?) (?:about |roughly |~|a few |several |some )?\d* ?(?:minutes|mins|hours|h)\b|"
            r"long(?:er)? (?:\w+ )?(?:runs?|jobs?|builds?|uploads?|pushes)", 1.5, False),
     ),
@@ -329,7 +344,7 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts", _I),
     "broken-index-references": re.compile(
         r"(?:manifest unknown|not found|(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|"
-        r"pull\w* fails?|pull\w*\b[^.\n]{0,40}\bfail\w*)", _I),
+        r"pull\w* fails?|pull\w*\b[^.\n]{0,40}\bfail\w*|fail\w* to pull)", _I),
     "manifest-not-found": re.compile(r"\bpurg\w*|\bdelet\w*", _I),
     "empty-repository": re.compile(r"\brepo(?:sitor(?:y|ies)|s)?\b", _I),
     "authentication-required": re.compile(r"authori[sz]ation required|authentication required|\b401\b|"

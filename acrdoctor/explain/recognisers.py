@@ -550,8 +550,13 @@ def _build_firewall(mode: str, hits: Sequence[Hit]) -> Built:
 # --- 401 UNAUTHORIZED and missing permissions --------------------------------------------------------------
 
 _UNAUTH = re.compile(r"\bUNAUTHORIZED\b|authentication required|\bunauthorized:|lacking [\w/, *-]+ permissions|"
-                     r"does not have authorization to perform action|\bAuthorizationFailed\b|StatusCode=401",
+                     r"does not have authorization to perform action|\bAuthorizationFailed\b|StatusCode=401|"
+                     # a client's own wording of the status: "expected 200, received 401", "status code 401"
+                     r"\b(?:received|returned|got|status(?: ?code)?:?|HTTP(?:/\d(?:\.\d)?)?) 401\b",
                      re.IGNORECASE)
+#: That wording, on a request to an Azure registry: its 401.
+_NUMERIC_401 = re.compile(r"\b(?:received|returned|got|status(?: ?code)?:?|HTTP(?:/\d(?:\.\d)?)?) 401\b",
+                          re.IGNORECASE)
 
 
 def _missing(line: str) -> list:
@@ -576,7 +581,8 @@ def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
         return "delete-permission"
     # As a program prints it (docker's "unauthorized:", ACR's code, a status line's "Unauthorized"); a sentence's
     # lower-case "unauthorized" is left to the ticket reader, which weighs the rest of the sentence.
-    if re.search(r"authentication required|unauthorized:|UNAUTHORIZED|Unauthorized", line) and not re.search(
+    if (re.search(r"authentication required|unauthorized:|UNAUTHORIZED|Unauthorized", line) or (
+            _NUMERIC_401.search(line) and ".azurecr." in line.lower())) and not re.search(
             r"CONNECTIVITY_\w+_ERROR", line):
         return "authentication-required"
     return None
@@ -1064,7 +1070,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("firewall", ("network-access-denied",), _detect_firewall, _build_firewall, _FIREWALL,
                ("client with ip", "connectivity_forbidden_error", "access to registry")),
     Recogniser("unauthorized", ("delete-permission", "authentication-required"), _detect_unauthorized,
-               _build_unauthorized, _UNAUTH, ("authori", "authentication required", "lacking", "statuscode=401")),
+               _build_unauthorized, _UNAUTH,
+               ("authori", "authentication required", "lacking", "statuscode=401", " 401")),
     Recogniser("denied", ("delete-permission",), _detect_denied, _build_denied, _DENIED,
                ("denied", "insufficient_scope", "retrieving permissions")),
     Recogniser("http-status", ("manifest-not-found", "tag-not-found", "empty-repository", "repository-not-found",

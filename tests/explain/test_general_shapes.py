@@ -1,0 +1,86 @@
+"""General shapes added after scoring the corpus: each rule is checked on texts written here, and on its near miss.
+
+The texts are synthetic, in the shapes the programs print (ACR's error body, az's argument parser, an ACR task
+build log, Azure Container Instances' registry error, a JavaScript client's stack trace) or the way a customer
+writes; none is copied from the corpus. Each rule comes with the text it must NOT take, so it stays narrow.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from acrdoctor.explain import explain, explain_ticket
+from acrdoctor.explain.scoring import changes_something
+
+
+def _top(text: str, ticket: bool = False) -> str | None:
+    ranked = list((explain_ticket if ticket else explain)(text).ranked)
+    return ranked[0].failure_mode if ranked else None
+
+
+@pytest.mark.parametrize(("text", "mode"), [
+    # the registry's own code for a quarantined manifest
+    ('{"errors":[{"code":"IMAGE_QUARANTINED","message":"The image is quarantined.","detail":{}}]}',
+     "quarantined-images"),
+    # az's parser refusing the command line (an empty variable shifted the words)
+    ("ERROR: unrecognized arguments: shipreg01", "elsewhere:typo"),
+    ("az acr repository delete: error: the following arguments are required: --name/-n", "elsewhere:typo"),
+    # a pipeline variable that was never set, reaching the tag as its literal text
+    ("Error: Image tag $(buildNumber)-prod does not exist.", "elsewhere:typo"),
+    ("Error response from daemon: manifest for shipreg01.azurecr.io/api:${TAG} not found: manifest unknown",
+     "elsewhere:typo"),
+    # an ACR task build whose base image comes from another registry, refused or throttled there
+    ("Step 1/6 : FROM mcr.microsoft.com/dotnet/aspnet:8.0\n"
+     "error parsing HTTP 429 response body: invalid character 'R' looking for beginning of value\n"
+     "failed to run step ID: acb_step_0: exit status 1", "elsewhere:source-registry"),
+    ("#4 [internal] load metadata\nFROM quay.io/acme/base:1\nERROR: failed to authorize: 401 Unauthorized",
+     "elsewhere:source-registry"),
+    # Azure Container Instances' wording for Docker Hub refusing an anonymous pull
+    ("ERROR: (RegistryErrorResponse) An error response is received from the docker registry "
+     "'registry-1.docker.io'. Please retry later.", "elsewhere:docker-hub-rate-limit"),
+    # the client's own code calling what its dependency does not have
+    ("TypeError: tracer.startActiveSpan is not a function\n    at /app/node_modules/@azure/core-tracing/dist/x.js:9:2",
+     "elsewhere:client-bug"),
+    # a client's own wording of the registry's 401
+    ("Error fetching https://shipreg01.azurecr.io/oauth2/token?service=shipreg01.azurecr.io&scope=repository%3Aapi"
+     "%3Apull - expected 200, received 401", "authentication-required"),
+])
+def test_printed_shapes(text: str, mode: str) -> None:
+    assert _top(text) == mode
+
+
+@pytest.mark.parametrize(("text", "not_mode"), [
+    # the base image is in an Azure registry: its 429 is that registry's throttling, not a source elsewhere
+    ("Step 1/6 : FROM shipreg01.azurecr.io/base/aspnet:8.0\ntoomanyrequests: too many requests",
+     "elsewhere:source-registry"),
+    # a $ in a command line with nothing failing is not a typo
+    ("az acr repository delete --name $REGISTRY --image api:1 --yes", "elsewhere:typo"),
+    # "received 401" from some other service is not this registry's 401
+    ("Error fetching https://login.example.com/token - expected 200, received 401", "authentication-required"),
+])
+def test_near_misses(text: str, not_mode: str) -> None:
+    assert _top(text) != not_mode
+
+
+@pytest.mark.parametrize(("ticket", "mode"), [
+    ("Every release tag in our registry gets locked right after the push so nobody can overwrite it. The nightly "
+     "acr purge now leaves all those old locked tags in place and the storage keeps growing.", "locked-artifacts"),
+    ("I run az acr repository delete with --tag for every old build, the tags disappear but the registry doesn't "
+     "get any smaller. What else do I need to do?", "dangling-manifests"),
+    ("Pushes to shipreg01.azurecr.io fail since the afternoon. I did az acr login this morning and nothing changed "
+     "on the registry. Did something break on your side?", "authentication-required"),
+    ("After last night's purge with --untagged, images we never selected fail to pull: the tags are still there "
+     "but something underneath is gone.", "broken-index-references"),
+    ("Our new node pool can't pull any images from the registry, every pull is a 401 Unauthorized, while the old "
+     "pool with the same identity works.", "elsewhere:kubelet-pull-secret"),
+])
+def test_ticket_shapes(ticket: str, mode: str) -> None:
+    assert _top(ticket, ticket=True) == mode
+
+
+def test_a_cause_elsewhere_prints_no_acr_fix() -> None:
+    for text in ("ERROR: unrecognized arguments: shipreg01",
+                 "Step 1/6 : FROM mcr.microsoft.com/dotnet/aspnet:8.0\ntoomanyrequests: too many requests"):
+        for match in explain(text).ranked:
+            if not match.failure_mode.startswith("elsewhere:"):
+                assert not changes_something(match), (text, match.failure_mode)
