@@ -32,7 +32,9 @@ from .core import explain, explain_ticket
 from .model import Match
 
 KINDS = ("error", "ticket")
-HALVES = ("tune", "holdout")
+#: ``fresh``: cases gathered after the two halves had both been looked at, by gatherers who never saw the
+#: recognisers, and scored once; a case says so with ``"half": "fresh"`` (no hash decides it).
+HALVES = ("tune", "holdout", "fresh")
 #: Prefix of the labels whose cause is not an ACR failure: explain must say so and print no ACR fix.
 ELSEWHERE = "elsewhere:"
 #: Those labels: the source registry of an import or cache rule, Docker Hub's pull limit, a Kubernetes pull secret
@@ -55,10 +57,14 @@ class Case:
     also: tuple[str, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
     note: str = ""
+    fresh: bool = False
 
     @property
     def half(self) -> str:
-        """``tune`` or ``holdout``, from the first byte of the id's SHA-256: fixed, and nobody's choice."""
+        """``tune`` or ``holdout``, from the first byte of the id's SHA-256: fixed, and nobody's choice; or
+        ``fresh`` for a case gathered later as a new held-out set."""
+        if self.fresh:
+            return "fresh"
         return HALVES[hashlib.sha256(self.id.encode()).digest()[0] % 2]
 
     @property
@@ -82,8 +88,11 @@ def load_case(path: Path) -> Case:
     also = doc.get("also") or []
     if not isinstance(names, dict) or not isinstance(also, list):
         raise InputError(f"{path}: 'names' must be an object and 'also' an array")
+    half = doc.get("half")
+    if half not in (None, "fresh"):
+        raise InputError(f"{path}: 'half' may only be \"fresh\" (the other halves come from the id's hash)")
     return Case(doc["id"], doc["source"], doc["kind"], doc["label"], doc["text"], tuple(map(str, also)),
-                {str(k): str(v) for k, v in names.items()}, str(doc.get("note") or ""))
+                {str(k): str(v) for k, v in names.items()}, str(doc.get("note") or ""), half == "fresh")
 
 
 def load_cases(root: Path) -> list[Case]:
