@@ -31,7 +31,7 @@ from acrdoctor.shellquote import variable
 from .actions import CheckHealth
 from .model import Step
 from .names import Names
-from .recognisers import Built, Hit, Recogniser, Seen, any_of
+from .recognisers import LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of
 
 #: Prefix of every failure mode whose cause is outside ACR (the corpus labels use the same).
 ELSEWHERE = "elsewhere:"
@@ -591,8 +591,7 @@ _NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b
                          r"\b407 from proxy|Proxy CONNECT aborted|"
                          r"tunneling socket could not be established|self[- ]signed certificate in certificate chain|"
                          r"unable to get local issuer certificate|\bZscaler\b|"
-                         # the machine's own resolver (127.0.0.x / ::1, port 53) is down: local DNS, not ACR's
-                         r"lookup \S+ on (?:\[::1\]|127\.\d+\.\d+\.\d+):53\b|"
+                         + LOCAL_RESOLVER_DOWN + "|"
                          # Docker Hub itself unreachable from the client: its network, not any Azure registry
                          r"registry-1\.docker\.io[^\n]*?(?:Client\.Timeout exceeded|i/o timeout|connection refused|"
                          r"TLS handshake timeout|no such host)", re.IGNORECASE)

@@ -808,7 +808,9 @@ _HEALTH: tuple[tuple[str, str, str | None], ...] = (
     # LOGIN_SERVER_ERROR, a name not in the current subscription.
     ("login-server-not-found", "LOGIN_SERVER_ERROR",
      r"type 'Microsoft\.ContainerRegistry/registries' could not be found|"
-     r"No resource with type Microsoft\.ContainerRegistry/registries can be found"),
+     r"No resource with type Microsoft\.ContainerRegistry/registries can be found|"
+     # ARM's own answer to a GET of a registry that is not in that resource group (ResourceNotFound)
+     r"The Resource 'Microsoft\.ContainerRegistry/registries/[\w-]+' under resource group '[^']*' was not found"),
     ("connectivity-unreachable", "CONNECTIVITY_UNREACHABLE", r"Could not connect to the registry login server"),
 )
 _HEALTH_MODES = tuple(dict.fromkeys(m for m, _, _ in _HEALTH))
@@ -920,9 +922,14 @@ _NET = re.compile(r"no such host|name or service not known|temporary failure in 
 _NET_DNS = re.compile(r"no such host|name or service not known|name resolution|getaddrinfo", re.IGNORECASE)
 #: The registry's host on the line: the failure is reaching it (not Docker Hub, not a storage blob endpoint).
 _REGISTRY_HOST = re.compile(r"\b[a-z0-9][\w-]*\.azurecr\.(?:io|cn|us)\b", re.IGNORECASE)
+#: The machine's own resolver (127.0.0.x / ::1, port 53) not answering: local DNS, not the registry's name. Its
+#: "no such host" is an answer (the name has no record; systemd-resolved's stub on 127.0.0.53 relays every
+#: lookup), so only a resolver that did not answer counts.
+LOCAL_RESOLVER_DOWN = (r"lookup \S+ on (?:\[::1\]|127\.\d+\.\d+\.\d+):53: (?:server misbehaving|read udp [^\n]*?"
+                       r"(?:connection refused|i/o timeout)|dial udp [^\n]*?(?:connection refused|"
+                       r"network is unreachable)|i/o timeout)")
 #: The machine's own resolver down, or a proxy in the way: the client's network (elsewhere:network-client-side).
-_LOCAL_NET = re.compile(r"on \[::1\]:53|on 127\.\d+\.\d+\.\d+:53|proxyconnect|\bproxy\b|blob\.core\.windows\.net",
-                        re.IGNORECASE)
+_LOCAL_NET = re.compile(LOCAL_RESOLVER_DOWN + r"|proxyconnect|\bproxy\b|blob\.core\.windows\.net", re.IGNORECASE)
 
 
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:

@@ -41,6 +41,13 @@ def _top(text: str, ticket: bool = False) -> str | None:
     # the client's own code calling what its dependency does not have
     ("TypeError: tracer.startActiveSpan is not a function\n    at /app/node_modules/@azure/core-tracing/dist/x.js:9:2",
      "elsewhere:client-bug"),
+    # the stub resolver answered: the registry's name has no record (not the local resolver being down)
+    ('Get "https://shipreg01.azurecr.io/v2/": dial tcp: lookup shipreg01.azurecr.io on 127.0.0.53:53: no such host',
+     "connectivity-dns"),
+    # ARM's answer to a GET of a registry not in that resource group
+    ("(ResourceNotFound) The Resource 'Microsoft.ContainerRegistry/registries/shipreg01' under resource group "
+     "'rg-ship' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+     "login-server-not-found"),
     # a client's own wording of the registry's 401
     ("Error fetching https://shipreg01.azurecr.io/oauth2/token?service=shipreg01.azurecr.io&scope=repository%3Aapi"
      "%3Apull - expected 200, received 401", "authentication-required"),
