@@ -29,6 +29,7 @@ from .actions import (
     ListRoleAssignments,
     ShowRegistry,
     ShowRepository,
+    ShowSoftDelete,
     ShowUsage,
 )
 from .model import Step
@@ -88,7 +89,9 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\b(?:did ?n[o']?t|do ?n[o']?t|does ?n[o']?t|have ?n[o']?t|never|not) (?:get|got|gotten) "
     r"(?:any |much |the |our )?(?:storage|space|"
     r"gigabytes|\w+ )?back\b"
-    r"|\bexpected [^.\n]{0,25}\bback\b|\bgot (?:maybe |only |just |about )?[\d.,]+ ?[KMGT]i?B\b"
+    r"|\bexpected [^.\n]{0,25}\bback\b|\bgot (?:back )?(?:maybe |only |just |about |barely )?[\d.,]+ ?[KMGT]i?B\b"
+    r"|\b(?:free[sd]?|reclaim\w*|releas\w*|gave back|gives back)\b (?:almost |next to |basically |practically |"
+    r"virtually )?nothing\b"
     r"|\b(?:storage|usage|size|space|figure|number|bill)\b[^.\n]{0,60}\b(?:still|exactly|remains?|stays?|stayed)\b"
     r"[^.\n]{0,20}\bthe same\b"
     r"|\b(?:storage|usage|size|space|figure|number)\b[^.\n]{0,80}\b(?:do ?n[o']?t|does ?n[o']?t|did ?n[o']?t) match\b"
@@ -162,6 +165,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"not (?:yet )?updated|"
            r"asynchron\w*|lag\w*|delay\w*", 2),
         _c(r"\bmetric\w*|StorageUsed", 1),
+        # Asking when the figure will catch up: the writer expects it to, later.
+        _c(r"how long (?:until|before|does it take|will it take)|when (?:will|does|should) (?:it|the (?:usage|"
+           r"number|figure|size|storage)) (?:drop|update|go down|change|reflect|refresh)", 2, False),
         _c(r"soft[- ]?delet\w*", 2),
         _c(r"none of (?:their|the) layers (?:are|were) shared|(?:layers )?(?:are|were) not shared|nothing shared|"
            r"no shared layers", 2.5, False),
@@ -191,6 +197,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\block(?:ed|s)?\b(?! file)|image lock|write[- ]protect\w*|read[- ]only (?:tags?|images?|repo\w*)|"
            r"\bimmutable\b|protected (?:release )?(?:tags?|images?)|set (?:\w+ ){0,2}read[- ]only", 2.5),
         _c(r"\bdisallowed\b|not allowed|\b405\b", 2),
+        # ACR's own refusal, paraphrased: "the operation is not allowed"
+        _c(r"operation (?:is |was )?(?:not allowed|disallowed)", 1.5, False),
         _c(r"greyed out|grayed out|disabled button|button is disabled", 1.5),
         _c(r"delete (?:button|option|menu|icon)[^.\n]{0,30}(?:greyed|grayed|disabled)|(?:greyed|grayed) out[^.\n]{0,30}"
            r"delet", 1.5, False),
@@ -285,7 +293,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "empty-repository": (
         _c(r"(?:0|zero|no) (?:tags|manifests|images)\b|\bempty (?:repo\w*)?|nothing in it|is empty", 2, False),
         _c(r"still (?:listed|shows|showing|there|appears)|(?:shows|listed) up|ghost|phantom|NAME_UNKNOWN|"
-           r"name not known", 2, False),
+           r"name not known|\blists? it\b|\bis listed\b|(?:portal|list\w*|show\w*)[^.\n]{0,40}"
+           r"(?:0|zero|no) (?:tags|manifests)", 2, False),
         _c(r"delet\w* (?:the |a |that |this )?(?:whole |entire )?repo(?:sitory)?|"
            r"repository delete(?!(?:\s+-\S+(?:\s+[^-\s]\S*)?)*\s+--(?:image|tag)\b)|"
            r"(?:remov|delet)\w* it\b", 1.5, False),
@@ -300,7 +309,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "resource-locks": (
         _c(r"resource lock|CanNotDelete|ScopeLocked|\block on the (?:resource group|subscription|registry)|"
-           r"management lock|az lock", 4),
+           r"management lock|az lock|\bscope (?:is |was )?locked|\blocked scope|"
+           r"\b(?:resource group|subscription) (?:is |was )?locked", 4),
     ),
     "artifact-cache": (
         _c(r"cache rules?|artifact cache|pull-?through|cached (?:image|repo\w*|tag)s?|caching rule", 3),
@@ -361,7 +371,7 @@ _FAILURE = re.compile(r"fail|error|denied|refus|forbidden|\b40[13459]\b|\b429\b|
                       r"(?:work|let|allow)|stopped working|broken|stuck|hangs?\b|times? out|timed out|no longer|"
                       r"greyed|grayed|never|dies|died|halts?|halting|unpullable|too many|throttl|rate[- ]limit|expir|"
                       r"nobody|only (?:has|have)|lack|missing|\bnot\b|n't\b|\bno\b|nothing|required\b|unauthori|"
-                      r"time limit", _I)
+                      r"time limit|exceed", _I)
 #: The registry is what the text is about (a storage directory of a test run is not).
 _REGISTRY_TALK = re.compile(r"registr|\bacr\b|azurecr|image|repo|manifest|purg|untag|show-usage|portal|container|"
                             r"\btags?\b|digest|artifact", _I)
@@ -424,7 +434,9 @@ def scores(text: str) -> dict[str, float]:
         if storage and mode in ("dangling-manifests", "shared-layers", "storage-accounting"):
             total += 1.5  # the symptom itself
         if mode in ("retention-policy", "soft-delete") and storage:
-            total += 1.0
+            # Soft delete on and storage not going down: the deleted artifacts still count until purged, the
+            # answer that names the setting, ahead of usage that merely lags.
+            total += 2.0 if mode == "soft-delete" else 1.0
         if total:
             out[mode] = total
     # Storage not going down is always worth an answer: the best-supported of its three readings, and with nothing
@@ -520,6 +532,8 @@ def _next_step(mode: str, ref: RegistryRef, repo: str | None) -> Step:
     reads: list[Action] = [BundleScript(ref)]
     if mode in _STORAGE_MODES or mode == "storage-limit":
         reads.append(ShowUsage(ref))
+        if mode == "soft-delete":
+            reads.append(ShowSoftDelete(ref))
     elif mode in ("locked-artifacts", "quarantined-images", "empty-repository"):
         reads.append(ShowRepository(ref, repo, query="changeableAttributes" if mode != "empty-repository" else None))
     elif mode in ("delete-permission", "purge-task-access"):

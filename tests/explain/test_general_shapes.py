@@ -70,6 +70,24 @@ def test_near_misses(text: str, not_mode: str) -> None:
 
 
 @pytest.mark.parametrize(("ticket", "mode"), [
+    ("We removed roughly 3,000 old images from shipreg01 on Monday and the Overview page still reads 900 GB. "
+     "How long until the number drops?", "storage-accounting"),
+    ("I tried to delete the repository team/api and got an error that the operation is not allowed, although I "
+     "own the subscription.", "locked-artifacts"),
+    ("Nobody can delete anything in shipreg01 any more: az answers that the scope is locked.", "resource-locks"),
+    ("Soft delete is on for our registry; we deleted 300 GB of images and the used storage has not gone down.",
+     "soft-delete"),
+    ("Every image is about 2 GB in docker images, yet deleting ten of them freed almost nothing: we got back "
+     "maybe 60 MB.", "shared-layers"),
+    ("az acr repository show says our repo does not exist, but the portal lists it with zero tags.",
+     "empty-repository"),
+    ("Our pushes to the Basic registry now fail with storage quota exceeded.", "storage-limit"),
+])
+def test_more_ticket_shapes(ticket: str, mode: str) -> None:
+    assert _top(ticket, ticket=True) == mode
+
+
+@pytest.mark.parametrize(("ticket", "mode"), [
     ("Every release tag in our registry gets locked right after the push so nobody can overwrite it. The nightly "
      "acr purge now leaves all those old locked tags in place and the storage keeps growing.", "locked-artifacts"),
     ("I run az acr repository delete with --tag for every old build, the tags disappear but the registry doesn't "

@@ -262,7 +262,7 @@ def test_private_endpoint_without_names_uses_variables() -> None:
     ("We untagged 300 images and the storage did not go down", "dangling-manifests"),
     ("Number of deleted tags: 120\nNumber of deleted manifests: 0", "dangling-manifests"),
     ("Deleted two repositories but storage used did not decrease much", "shared-layers"),
-    ("Deleted the images yesterday, soft delete is enabled, and usage is unchanged", "storage-accounting"),
+    ("We deleted the images yesterday and the usage is still the same this morning", "storage-accounting"),
 ])
 def test_storage_did_not_go_down(text: str, mode: str) -> None:
     m = only(text)
@@ -275,6 +275,15 @@ def test_storage_did_not_go_down(text: str, mode: str) -> None:
         assert not any("--dry-run" not in c and "purge" in c for c in m.fix.commands)
         assert any("--untagged-only" in n for n in m.fix.notes)
         assert 0.4 <= m.confidence <= 0.7 and m.next_step is not None
+
+
+def test_storage_kept_by_soft_delete_names_the_policy() -> None:
+    """Soft delete on and usage unchanged: the deleted artifacts are still billed, the answer that names the setting."""
+    m = only("Deleted the images yesterday, soft delete is enabled, and usage is unchanged")
+    assert m.failure_mode == "soft-delete"
+    assert any(c.startswith("az acr show-usage") for c in m.confirm.commands)
+    assert any("soft-delete" in c or "soft_delete" in c or "softDelete" in c for c in m.confirm.commands)
+    assert not m.fix.commands
 
 
 # --- whole logs, nothing recognised, shell safety ----------------------------------------------------------
