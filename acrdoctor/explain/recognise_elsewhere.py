@@ -457,6 +457,10 @@ _UNSET_VARIABLE = re.compile(r"(?:\$\(\w[\w.]*\)|\$\{\w+\}|\$[A-Z][A-Z0-9_]{2,})
                              r"(?:\$\(\w[\w.]*\)|\$\{\w+\}|\$[A-Z][A-Z0-9_]{2,})")
 
 
+#: ACR's DENIED code as az and the SDKs print it: the registry answered, so the name reached it.
+_ACR_DENIED_CODE = re.compile(r"\(DENIED\)|Code: DENIED|ErrorCode: DENIED|\"code\":\s*\"DENIED\"")
+
+
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     if _TYPO_STRONG.search(line):
         return "elsewhere:typo"
@@ -466,8 +470,10 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
            or _HUB_LOOKUP.search(line) or _TYPO_PROSE.search(line) or _two_spellings(line))
     if not hit and _DOCKER_IO_PUSH.search(line):
-        # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry.
-        hit = "docker.io/" in context.lower() or ".azurecr." not in context.lower()
+        # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry. The same words
+        # with ACR's error code (az's "(DENIED) Requested access …", an SDK's "Code: DENIED") are ACR's own.
+        low = context.lower()
+        hit = "docker.io/" in low or (".azurecr." not in low and "push" in low and not _ACR_DENIED_CODE.search(context))
     return "elsewhere:typo" if hit else None
 
 

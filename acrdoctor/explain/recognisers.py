@@ -552,8 +552,12 @@ def _build_firewall(mode: str, hits: Sequence[Hit]) -> Built:
 _UNAUTH = re.compile(r"\bUNAUTHORIZED\b|authentication required|\bunauthorized:|lacking [\w/, *-]+ permissions|"
                      r"does not have authorization to perform action|\bAuthorizationFailed\b|StatusCode=401|"
                      # a client's own wording of the status: "expected 200, received 401", "status code 401"
-                     r"\b(?:received|returned|got|status(?: ?code)?:?|HTTP(?:/\d(?:\.\d)?)?) 401\b",
+                     r"\b(?:received|returned|got|status(?: ?code)?:?|HTTP(?:/\d(?:\.\d)?)?) 401\b|"
+                     r"pull access denied for [\w.-]+\.azurecr\.(?:io|cn|us)/",
                      re.IGNORECASE)
+#: docker's words for a pull the registry refused or could not serve, naming an Azure registry: most often a client
+#: that is not signed in to it, else a repository that is not there (docker prints the same for both).
+_PULL_DENIED_ACR = re.compile(r"pull access denied for [\w.-]+\.azurecr\.(?:io|cn|us)/", re.IGNORECASE)
 #: That wording, on a request to an Azure registry: its 401.
 _NUMERIC_401 = re.compile(r"\b(?:received|returned|got|status(?: ?code)?:?|HTTP(?:/\d(?:\.\d)?)?) 401\b",
                           re.IGNORECASE)
@@ -582,7 +586,8 @@ def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     # As a program prints it (docker's "unauthorized:", ACR's code, a status line's "Unauthorized"); a sentence's
     # lower-case "unauthorized" is left to the ticket reader, which weighs the rest of the sentence.
     if (re.search(r"authentication required|unauthorized:|UNAUTHORIZED|Unauthorized", line) or (
-            _NUMERIC_401.search(line) and ".azurecr." in line.lower())) and not re.search(
+            _NUMERIC_401.search(line) and ".azurecr." in line.lower()) or _PULL_DENIED_ACR.search(line)) \
+            and not re.search(
             r"CONNECTIVITY_\w+_ERROR", line):
         return "authentication-required"
     return None
@@ -592,6 +597,10 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
     n = hits[0].names
     ref = _ref(n)
     if mode == "authentication-required":
+        # docker's "pull access denied … repository does not exist or may require 'docker login'" is also what a
+        # missing repository looks like: less sure than ACR's own 401.
+        worded = all(_PULL_DENIED_ACR.search(h.line) and not re.search(r"unauthori[sz]ed|authentication required",
+                                                                        h.line, re.IGNORECASE) for h in hits)
         return Built(
             "Not signed in to the registry (401 UNAUTHORIZED)",
             f"ACR answered 401 UNAUTHORIZED \"authentication required\" on {_where(n)}, without naming a "
@@ -602,8 +611,11 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
                  (CheckHealth(ref),)),
             Step("Sign in again, then retry.", (Login(ref),),
                  ("In a pipeline, sign in with the pipeline's identity (az login --identity, or a service "
-                  "principal) before az acr login.",)),
+                  "principal) before az acr login.",
+                  *(("docker says the same when the repository does not exist: if signing in does not help, "
+                     "check the repository name (az acr repository list).",) if worded else ()))),
             (DOCS_AUTH, DOCS_LOGIN),
+            confidence=0.7 if worded else None,
         )
     missing = []
     for h in hits:
@@ -657,8 +669,9 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- 403 DENIED without a firewall message -----------------------------------------------------------------
 
-_DENIED = re.compile(r"[\"']code[\"']\s*:\s*[\"']DENIED[\"']|\bDENIED\b[^\n]{0,20}(?:retrieving permissions|"
-                     r"requested access|access denied)|requested access to the resource is denied|"
+_DENIED = re.compile(r"[\"']code[\"']\s*:\s*[\"']DENIED[\"']|\bDENIED\b[^\n]{0,20}(?i:retrieving permissions|"
+                     # az and the SDKs capitalise the message: "(DENIED) Requested access to the resource is denied."
+                     r"requested access|access denied)|(?i:requested access to the resource is denied)|"
                      r"\binsufficient_scope\b|retrieving permissions failed|ERROR CODE: DENIED\b")
 #: Where a "denied" is not this registry's: a push that went to Docker Hub (no registry host in the tag), an
 #: import's or a cache rule's source registry.
@@ -1078,7 +1091,7 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                ("client with ip", "connectivity_forbidden_error", "access to registry")),
     Recogniser("unauthorized", ("delete-permission", "authentication-required"), _detect_unauthorized,
                _build_unauthorized, _UNAUTH,
-               ("authori", "authentication required", "lacking", "statuscode=401", " 401")),
+               ("authori", "authentication required", "lacking", "statuscode=401", " 401", "pull access denied for")),
     Recogniser("denied", ("delete-permission",), _detect_denied, _build_denied, _DENIED,
                ("denied", "insufficient_scope", "retrieving permissions")),
     Recogniser("http-status", ("manifest-not-found", "tag-not-found", "empty-repository", "repository-not-found",

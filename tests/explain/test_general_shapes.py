@@ -48,6 +48,12 @@ def _top(text: str, ticket: bool = False) -> str | None:
     ("(ResourceNotFound) The Resource 'Microsoft.ContainerRegistry/registries/shipreg01' under resource group "
      "'rg-ship' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
      "login-server-not-found"),
+    # az's capitalised form of ACR's DENIED: the registry answered, so it is not a name that went to Docker Hub
+    ("az acr repository delete --name shipreg01 --image api:1 --yes\n"
+     "(DENIED) Requested access to the resource is denied.\nCode: DENIED", "delete-permission"),
+    # docker's pull refusal naming an Azure registry: not signed in, most often
+    ("Error response from daemon: pull access denied for shipreg01.azurecr.io/api, repository does not exist or "
+     "may require 'docker login': denied: requested access to the resource is denied", "authentication-required"),
     # a client's own wording of the registry's 401
     ("Error fetching https://shipreg01.azurecr.io/oauth2/token?service=shipreg01.azurecr.io&scope=repository%3Aapi"
      "%3Apull - expected 200, received 401", "authentication-required"),
@@ -60,6 +66,9 @@ def test_printed_shapes(text: str, mode: str) -> None:
     # the base image is in an Azure registry: its 429 is that registry's throttling, not a source elsewhere
     ("Step 1/6 : FROM shipreg01.azurecr.io/base/aspnet:8.0\ntoomanyrequests: too many requests",
      "elsewhere:source-registry"),
+    # the same docker words for an image with no registry host went to Docker Hub: not this registry's sign-in
+    ("Error response from daemon: pull access denied for shipreg01/api, repository does not exist or may require "
+     "'docker login': denied: requested access to the resource is denied", "authentication-required"),
     # a $ in a command line with nothing failing is not a typo
     ("az acr repository delete --name $REGISTRY --image api:1 --yes", "elsewhere:typo"),
     # "received 401" from some other service is not this registry's 401
@@ -101,6 +110,14 @@ def test_more_ticket_shapes(ticket: str, mode: str) -> None:
 ])
 def test_ticket_shapes(ticket: str, mode: str) -> None:
     assert _top(ticket, ticket=True) == mode
+
+
+def test_dockers_pull_refusal_is_less_sure_than_acrs_own_401() -> None:
+    match = explain("Error response from daemon: pull access denied for shipreg01.azurecr.io/api, repository does "
+                    "not exist or may require 'docker login': denied: requested access to the resource is "
+                    "denied").ranked[0]
+    assert match.confidence < 0.9
+    assert any("repository" in note for note in match.fix.notes)
 
 
 def test_a_cause_elsewhere_prints_no_acr_fix() -> None:
