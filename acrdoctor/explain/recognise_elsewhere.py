@@ -338,7 +338,13 @@ _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY d
                           r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
                           r"az login (?:session )?(?:has )?expired|az login again|"
                           r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
-                          r"AADSTS\d{5,6}", re.IGNORECASE)
+                          r"AADSTS\d{5,6}|"
+                          # the client's own service principal secret past its end date (a CI's stored secret)
+                          r"\b(?:client |sp |service principal |app )?secret\b[^.\n]{0,60}?\b(?:expired|expires?|"
+                          r"(?:created|issued|generated|made|set up) (?:a|one|two|three|several|a few|many|over a|"
+                          r"more than a|\d+) "
+                          r"years? ago)|"
+                          r"\bexpired (?:client |sp |service principal )?secret", re.IGNORECASE)
 
 
 def _detect_cred(line: str, context: str, seen: Seen) -> str | None:
@@ -424,6 +430,22 @@ def _one_slip(a: str, b: str) -> bool:
 _WRITER = re.compile(r"\b(?:we|our|I|my|us|the (?:deployment|pipeline|chart|manifest|cluster))\b", re.IGNORECASE)
 
 
+_ACR_NAME = re.compile(r"\b([a-z0-9]{3,50})\.azurecr\.(?:io|cn|us)\b", re.IGNORECASE)
+_CONTRAST = re.compile(r"\b(?:but|instead of|whereas|wrong|different|mismatch\w*|points? (?:at|to))\b", re.IGNORECASE)
+#: Two Azure registries on purpose: an import or a copy between them, a replica, a cache.
+_TWO_ON_PURPOSE = re.compile(r"\bimport|\bcopy|\bcopie|\breplica|\bcache|\bmigrat|\bsync|\bfrom\b[^.\n]{0,60}\binto\b",
+                             re.IGNORECASE)
+
+
+def _two_registries(line: str) -> bool:
+    """A ticket line naming two Azure registries against each other ("the deployment pulls from contoso.azurecr.io
+    but the registry is contosoreg.azurecr.io"): the reference names the wrong registry."""
+    if ".azurecr." not in line.lower() or len(line) > 2000:
+        return False
+    names = {m.lower() for m in _ACR_NAME.findall(line)}
+    return len(names) >= 2 and bool(_CONTRAST.search(line)) and not _TWO_ON_PURPOSE.search(line)
+
+
 def _two_spellings(line: str) -> bool:
     if len(line) > 2000 or not _TWO_NAMES_CONTEXT.search(line) or not _NAMES_FAIL.search(line) \
             or not _WRITER.search(line):
@@ -468,7 +490,7 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
             "$" in line and _UNSET_VARIABLE.search(line)):
         return "elsewhere:typo"
     hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
-           or _HUB_LOOKUP.search(line) or _TYPO_PROSE.search(line) or _two_spellings(line))
+           or _HUB_LOOKUP.search(line) or _TYPO_PROSE.search(line) or _two_spellings(line) or _two_registries(line))
     if not hit and _DOCKER_IO_PUSH.search(line):
         # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry. The same words
         # with ACR's error code (az's "(DENIED) Requested access …", an SDK's "Code: DENIED") are ACR's own.
@@ -494,7 +516,7 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
                                       _UNSET_VARIABLE).search(h.line) else
                        0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
                        0.65 if _DOCKER_IO_PUSH.search(h.line) else
-                       0.6 if (_TYPO_PROSE.search(h.line) or _two_spellings(h.line))
+                       0.6 if (_TYPO_PROSE.search(h.line) or _two_spellings(h.line) or _two_registries(h.line))
                        and not _IMPLICIT_LATEST.search(h.line) else 0.75
                        for h in hits),
     )
@@ -535,7 +557,13 @@ _UPGRADE_PROSE = re.compile(
                rf"\b(?:after|since) (?:we |I )?{v}\w* (?:to )?(?:the |our |to )?(?:[\w.-]+ ){{0,2}}?{_CLIENT}"
                for v in ("upgrad", "updat")) + "|"
     r"\b(?:downgrad\w*|roll(?:ing|ed)? back)\b (?:to |the |our )?(?:[\w.-]+ ){0,2}?(?:" + _CLIENT
-    + r"|v?\d+\.\d+)[^\n]{0,60}?\b(?:fix\w*|works?|worked|solv\w*|resolv\w*|helped)\b", re.IGNORECASE)
+    + r"|v?\d+\.\d+)[^\n]{0,60}?\b(?:fix\w*|works?|worked|solv\w*|resolv\w*|helped)\b|"
+    # "upgrading the azurerm provider fixed it": a newer client cured it, so the older one had the bug
+    r"\b(?:upgrad|updat)\w* (?:to |the |our )?(?:[\w.-]+ ){0,2}?(?:" + _CLIENT
+    + r"|v?\d+\.\d+)[^\n]{0,40}?\b(?:fixed|solved|resolved|cured|helped)\b|"
+    # two releases of one client compared: "helm 3.13 cannot push …, but helm 3.12 with the same login works"
+    r"\b" + _CLIENT + r" ?v?\d+\.\d+(?:\.\d+)?\b[^\n]{0,160}?\b(?:but|while|whereas|yet)\b[^\n]{0,40}?"
+    r"\bv?\d+\.\d+(?:\.\d+)?\b[^\n]{0,60}?\b(?:works|worked|is fine|was fine|succeeds|passes)\b", re.IGNORECASE)
 #: A Python traceback by itself: every SDK exception prints one, ACR's refusals included, so it only hints (0.5,
 #: below the floor at which a cause elsewhere outranks ACR answers on the same lines).
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)", re.IGNORECASE)
@@ -554,7 +582,8 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
     if ("same " in low or "previous" in low or "older" in low or "earlier" in low) and _VERSION_PROSE.search(line):
         return "elsewhere:client-bug"
     if ("grad" in low or "updat" in low or "roll" in low or "previous" in low or "older" in low
-            or "earlier" in low) and _UPGRADE_PROSE.search(line):
+            or "earlier" in low or " but " in low or " while " in low or " whereas " in low or " yet " in low) \
+            and _UPGRADE_PROSE.search(line):
         return "elsewhere:client-bug"
     if ("unexpected error" in low or "panic" in low or "invalid memory" in low) and _BUG_STRONG.search(line):
         return "elsewhere:client-bug"
@@ -664,22 +693,23 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("cred", "aadsts", "refresh token", "az login", "non tty", "interactionrequired",
+               ("cred", "aadsts", "refresh token", "az login", "non tty", "interactionrequired", "secret",
                 "interaction_required", "interactive auth", "stub received", "d-bus", "pass not", "gpg:"),
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
                any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,
-                      _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE),
+                      _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE, _ACR_NAME),
                ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
                 "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
                 "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                 "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
                 "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
-                "pulled from", "arguments", "expected one argument", "$"),
+                "pulled from", "arguments", "expected one argument", "$", "azurecr"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _UPGRADE_PROSE, _TRACEBACK),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
+                "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
                 "grad", "updat", "roll",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",

@@ -112,6 +112,26 @@ def test_ticket_shapes(ticket: str, mode: str) -> None:
     assert _top(ticket, ticket=True) == mode
 
 
+@pytest.mark.parametrize(("ticket", "mode"), [
+    ("oras 1.2 cannot push our artifact to shipreg01 any more, it says unauthorized, but oras 1.1 with the same "
+     "login works.", "elsewhere:client-bug"),
+    ("The Bicep deployment of the registry failed with an odd error; upgrading the Azure CLI fixed it.",
+     "elsewhere:client-bug"),
+    ("Our release pipeline pushes with a service principal and fails with unauthorized since Monday; its client "
+     "secret was created two years ago.", "elsewhere:local-credentials"),
+    ("The chart pulls shipreg.azurecr.io/api but our registry is shipreg01.azurecr.io, so the pods never started.",
+     "elsewhere:typo"),
+])
+def test_elsewhere_ticket_shapes(ticket: str, mode: str) -> None:
+    assert _top(ticket, ticket=True) == mode
+
+
+def test_two_registries_on_purpose_are_not_a_typo() -> None:
+    text = ("We import images from shipreg.azurecr.io into shipreg01.azurecr.io every night but the import fails "
+            "with unauthorized.")
+    assert _top(text, ticket=True) != "elsewhere:typo"
+
+
 def test_dockers_pull_refusal_is_less_sure_than_acrs_own_401() -> None:
     match = explain("Error response from daemon: pull access denied for shipreg01.azurecr.io/api, repository does "
                     "not exist or may require 'docker login': denied: requested access to the resource is "
