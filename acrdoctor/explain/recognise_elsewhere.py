@@ -99,7 +99,9 @@ _SOURCE_PHRASE = re.compile(
     r" be found|Source cannot be found|unable to access (?:the )?source|(?:from|source) '[^']*' for cache rule|"
     r"\bupstream (?:registry )?(?:returned|responded|refused|denied|unauthori[sz]ed|authentication|credentials?|"
     r"error|failed|status)|credential set \S+ (?:is )?unhealthy|Error copying blobs|"
-    r"(?:unauthori[sz]ed|denied|refused|forbidden|401|403)[^\n]{0,40}\bfrom (?:the )?source\b",
+    r"(?:unauthori[sz]ed|denied|refused|forbidden|401|403)[^\n]{0,40}\bfrom (?:the )?source\b|"
+    # ARM's linked-access check of an import: the caller may import but may not read the source registry
+    r"does not have permission to perform action '[^']*' on the linked scope",
     re.IGNORECASE)
 _IMPORT_COMMAND = re.compile(r"\baz acr import\b|\bImport-AzContainerRegistryImage\b|\bimport_image\b|"
                              r"\bImportImage(?:Parameters)?\b|\bbeginImportImage\b|\bacr import\b", re.IGNORECASE)
@@ -118,7 +120,7 @@ _TARGET_WRITE = re.compile(r"disallowed|quota|ScopeLocked|not allowed access|doe
                            re.IGNORECASE)
 #: Words one of the source phrases holds (a cheap test before the long pattern).
 _SOURCE_WORDS = re.compile(r"source|upstream|credential set|copying blobs|manifest digest|docker-content-digest|"
-                           r"operation registries-")
+                           r"linked scope|operation registries-")
 #: A ticket saying an import fails: most import failures are the source's (prose, so a guess).
 _IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)|"
                            # "importing images from quay.io into our registry fails with 401"
@@ -268,6 +270,7 @@ _KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr
                          r"kubeletidentity|pull secret|" + _PODS_PROSE, re.IGNORECASE)
 _PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
 _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|"
+                         r"<Code>Authorization|"
                          r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName|"
                          # the registry's quarantine holds the image: a pull secret would not change it
                          r"quarantin|scan pending|pending scan|waiting for (?:the )?scan", re.IGNORECASE)
@@ -394,6 +397,10 @@ _DOCKER_IO_PUSH = re.compile(r"The push refers to repository \[docker\.io/|faile
                              r"requested access to the resource is denied", re.IGNORECASE)
 #: Prose naming the mistake itself (a ticket written after finding it, or suspecting it).
 _TYPO_PROSE = re.compile(r"\b(?:typo|typos|misspel\w*|mistyped)\b|"
+                         # the reference had no registry host, so docker went to Docker Hub
+                         r"\b(?:go(?:es)?|went|going|tries to go|tried to go|push(?:es|ed)?|sent)\b[^.\n]{0,20}?\bto "
+                         r"(?:registry-1\.docker\.io|docker\.io|index\.docker\.io|Docker Hub)\b[^.\n]{0,20}?"
+                         r"\binstead of\b|"
                          r"\b(?:spelled|spelt) (?:it )?(?:wrong|incorrectly)|\b(?:typed|written) (?:it )?wrong|"
                          r"\bwrong(?:ly)? (?:spelled|spelt|typed)|\bspelling (?:mistake|error)|"
                          r"\b(?:registry|image|repo\w*|login server) name (?:was |is |had been )?wrong\b|"
@@ -455,6 +462,8 @@ def _two_spellings(line: str) -> bool:
         return False
     return any(_one_slip(a, b) for i, a in enumerate(words) for b in words[i + 1:] if len(b) - len(a) <= 1)
 _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could not parse reference|"
+                          # an endpoint given without its scheme (a login server where a URL is expected)
+                          r"\bno Host in request URL\b|\bunsupported protocol scheme\b|"
                           r"repository name must be lowercase|repository name must be canonical|"
                           r"invalid repository name|not a valid repository/tag|"
                           # docker push/tag of a name that was never tagged locally: the name typed is not the image's
@@ -633,6 +642,10 @@ _NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b
 #: Layers come from the registry's storage (``*.blob.core.windows.net``) or data endpoint: a client that reaches the
 #: login server but not those is blocked on its own side (firewall/proxy rules missing the storage host).
 _STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open: failed to do request|"
+                            # Azure Storage's own XML refusal of a layer or config download (a storage firewall
+                            # or service endpoint policy on the client's subnet): ACR's answers are JSON
+                            r"<Code>(?:AuthorizationFailure|AuthorizationPermissionMismatch|"
+                            r"AuthorizationSourceIPMismatch)</Code>|"
                             r"blob\.core\.windows\.net[^\n]*?(?:: EOF\b|i/o timeout|"
                             r"connection reset|connection refused|no such host|TLS handshake timeout)", re.IGNORECASE)
 _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
@@ -681,7 +694,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("source-registry", ("elsewhere:source-registry",), _detect_source, _build_source,
                any_of(_IMPORT_INVALID, _SOURCE_PHRASE, _AUTH_WORDS, _IMPORT_PROSE),
                ("invalid message", "source registry", "source container", "manifest digest", "docker-content-digest",
-                "operation registries-", "source cannot", "unable to access",
+                "operation registries-", "source cannot", "unable to access", "linked scope",
                 "for cache rule", "upstream", "credential set", "copying blobs", "unauthori", "not authori", "refused",
                 "authentication required", "incorrect username", "denied", "forbidden", "401", "403", "404",
                 "not found", "manifest unknown", "import", "429", "too many requests", "toomanyrequests"),
@@ -704,7 +717,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                 "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
                 "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
-                "pulled from", "arguments", "expected one argument", "$", "azurecr"),
+                "pulled from", "arguments", "expected one argument", "$", "azurecr", "no host in request",
+                "unsupported protocol"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _UPGRADE_PROSE, _TRACEBACK),
@@ -718,7 +732,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
                ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
-                "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io"),
+                "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
+                "<code>authorization"),
                confidence=0.75),
 )
 

@@ -26,6 +26,20 @@ DOCS_CACHE_TROUBLESHOOT = "https://learn.microsoft.com/azure/container-registry/
 
 
 @dataclass(frozen=True, slots=True)
+class ListCredentialSets(Action):
+    """``az acr credential-set list``: the credential sets a cache rule can use, with their health."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "credential-set", "list", "--registry", self.registry.name, "--output",
+                            "table"]),)
+
+    def describe(self) -> str:
+        return "list the credential sets"
+
+
+@dataclass(frozen=True, slots=True)
 class ListCacheRules(Action):
     """``az acr cache list``: every rule with its source and target repository."""
 
@@ -106,7 +120,41 @@ def _build_cached_unknown(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
+# --- a cache rule refused at creation (Docker Hub without credentials, and ARM's other refusals) -----------------
+
+#: ARM refusing a cache rule itself: ``EnforceDockerAuthentication: Cannot create cache rule pointing to Docker Hub
+#: without credentials`` (seen in hashicorp/terraform-provider-azurerm's acceptance tests, 2024-11).
+_RULE_REFUSED = re.compile(r"\bEnforceDockerAuthentication\b|Cannot create (?:a |the )?cache rule", re.IGNORECASE)
+
+
+def _detect_rule_refused(line: str, context: str, seen: Seen) -> str | None:
+    return "artifact-cache" if _RULE_REFUSED.search(line) else None
+
+
+def _build_rule_refused(mode: str, hits: Sequence[Hit]) -> Built:
+    ref = _ref(hits)
+    hub = any("docker hub" in h.line.lower() or "enforcedockerauthentication" in h.line.lower() for h in hits)
+    return Built(
+        "The cache rule was refused when it was created",
+        "ARM refused to create the artifact cache rule"
+        + (": a rule whose upstream is Docker Hub needs a credential set" if hub else ""),
+        "ACR validates a cache rule when it is created: "
+        + ("rules pointing at Docker Hub are refused without a credential set (authenticated pulls), "
+           if hub else "") + "the rule's source, target and credentials must be acceptable before any pull is "
+        "cached. Nothing in existing repositories changes.",
+        Step("List the rules and the credential sets the registry has.",
+             (ListCacheRules(ref), ListCredentialSets(ref))),
+        Step("Create a credential set (a Key Vault secret with the upstream's username and token) and create the "
+             "rule with it (az acr credential-set create, then az acr cache create --cred-set)."
+             if hub else "Correct the rule as the message says, then create it again."),
+        (DOCS_CACHE, "https://aka.ms/acr/cache-auth") if hub else (DOCS_CACHE, DOCS_CACHE_TROUBLESHOOT),
+        confidence=0.9,
+    )
+
+
 RECOGNISERS: tuple[Recogniser, ...] = (
+    Recogniser("cache-rule-refused", ("artifact-cache",), _detect_rule_refused, _build_rule_refused, _RULE_REFUSED,
+               ("enforcedockerauthentication", "cannot create")),
     Recogniser("cache-rule-conflict", ("artifact-cache",), _detect_conflict, _build_conflict, _CONFLICT,
                ("targetrepositoryprefixmatchesexistingregistries",)),
     Recogniser("cached-manifest-unknown", ("artifact-cache",), _detect_cached_unknown, _build_cached_unknown,

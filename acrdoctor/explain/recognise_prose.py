@@ -309,8 +309,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "resource-locks": (
         _c(r"resource lock|CanNotDelete|ScopeLocked|\block on the (?:resource group|subscription|registry)|"
-           r"management lock|az lock|\bscope (?:is |was )?locked|\blocked scope|"
-           r"\b(?:resource group|subscription) (?:is |was )?locked", 4),
+           r"management lock|az lock|\bscope (?:is |was |being |has been )?locked|\blocked scope|"
+           r"\b(?:resource group|subscription)s? (?:is |are |was |were |being |has been )?locked", 4),
     ),
     "artifact-cache": (
         _c(r"cache rules?|artifact cache|pull-?through|cached (?:image|repo\w*|tag)s?|caching rule", 3),

@@ -588,7 +588,7 @@ def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     if (re.search(r"authentication required|unauthorized:|UNAUTHORIZED|Unauthorized", line) or (
             _NUMERIC_401.search(line) and ".azurecr." in line.lower()) or _PULL_DENIED_ACR.search(line)) \
             and not re.search(
-            r"CONNECTIVITY_\w+_ERROR", line):
+            r"CONNECTIVITY_\w+_ERROR|refresh token, exchange API response code", line):
         return "authentication-required"
     return None
 
@@ -814,7 +814,9 @@ _HEALTH: tuple[tuple[str, str, str | None], ...] = (
     ("connectivity-aad-login", "CONNECTIVITY_AAD_LOGIN_ERROR", r"does not support AAD login"),
     # az's own wording of the same refused exchange (az acr login / repository list, Azure/acr#164).
     ("connectivity-refresh-token", "CONNECTIVITY_REFRESH_TOKEN_ERROR",
-     r"Access to registry '?[\w.-]*'? was denied\. Response code: 40[13]"),
+     r"Access to registry '?[\w.-]*'? was denied\. Response code: 40[13]|"
+     # an ACR task's own log when its identity's token exchange is refused
+     r"failed to get ACR refresh token, exchange API response code: \d{3}"),
     ("connectivity-access-token", "CONNECTIVITY_ACCESS_TOKEN_ERROR", None),
     ("login-server-not-found", "LOGIN_SERVER_ERROR", r"error occurred while retrieving the login server for registry"),
     # az's ARM lookup of the registry by name (Azure/azure-cli#27913, Azure/acr#87): the same cause as
@@ -1103,7 +1105,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("check-health", _HEALTH_MODES, _detect_health, _build_health, _HEALTH_ANY,
                ("connectivity_", "login_server_error", "failed to reach dns", "secure connection to the registry",
                 "issue a challenge", "ask properly", "support aad login", "retrieving the login server",
-                "connect to the registry login server", "containerregistry/registries", "was denied. response code")),
+                "connect to the registry login server", "containerregistry/registries", "was denied. response code",
+                "acr refresh token")),
     Recogniser("network-words", ("connectivity-dns", "connectivity-unreachable"), _detect_net, _build_net, _NET,
                ("no such host", "name or service not known", "name resolution", "getaddrinfo", "i/o timeout",
                 "connection refused", "client.timeout exceeded", "handshake timeout", "connection timed out")),

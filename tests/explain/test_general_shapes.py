@@ -54,6 +54,25 @@ def _top(text: str, ticket: bool = False) -> str | None:
     # docker's pull refusal naming an Azure registry: not signed in, most often
     ("Error response from daemon: pull access denied for shipreg01.azurecr.io/api, repository does not exist or "
      "may require 'docker login': denied: requested access to the resource is denied", "authentication-required"),
+    # Azure Storage's XML refusal of a layer download, inside a kubelet event: the client's path to storage
+    ('Failed to pull image "shipreg01.azurecr.io/api:2": rpc error: code = Unknown desc = error pulling image '
+     'configuration: error parsing HTTP 403 response body: "<?xml version=\\"1.0\\"?><Error><Code>'
+     'AuthorizationFailure</Code><Message>This request is not authorized to perform this operation.</Message>'
+     '</Error>"', "elsewhere:network-client-side"),
+    # an import whose caller may not read the source registry (ARM's linked-access check)
+    ("The client 'abc' with object id 'abc' has permission to perform action 'Microsoft.ContainerRegistry/"
+     "registries/importImage/action' on scope '/subscriptions/1/resourceGroups/a/providers/Microsoft."
+     "ContainerRegistry/registries/shipreg01'; however, it does not have permission to perform action 'read' on "
+     "the linked scope(s) '/subscriptions/2/resourceGroups/b/providers/Microsoft.ContainerRegistry/registries/src'.",
+     "elsewhere:source-registry"),
+    # an SDK client built with a login server where a URL is expected
+    ("failed to advance page: no Host in request URL", "elsewhere:typo"),
+    # an ACR task whose identity's token exchange is refused
+    ("failed to resolve secrets: failed to get ACR refresh token, exchange API response code: 401 Unauthorized",
+     "connectivity-refresh-token"),
+    # ARM refusing a cache rule at creation
+    ("performing Create: unexpected status 400 (400 Bad Request) with error: EnforceDockerAuthentication: Cannot "
+     "create cache rule pointing to Docker Hub without credentials.", "artifact-cache"),
     # a client's own wording of the registry's 401
     ("Error fetching https://shipreg01.azurecr.io/oauth2/token?service=shipreg01.azurecr.io&scope=repository%3Aapi"
      "%3Apull - expected 200, received 401", "authentication-required"),
@@ -121,6 +140,10 @@ def test_ticket_shapes(ticket: str, mode: str) -> None:
      "secret was created two years ago.", "elsewhere:local-credentials"),
     ("The chart pulls shipreg.azurecr.io/api but our registry is shipreg01.azurecr.io, so the pods never started.",
      "elsewhere:typo"),
+    ("We log in to shipreg01.azurecr.io in the workflow, yet the push step goes to registry-1.docker.io instead of "
+     "our registry and fails.", "elsewhere:typo"),
+    ("Deleting the whole registry fails: the portal says something about the scope being locked.",
+     "resource-locks"),
 ])
 def test_elsewhere_ticket_shapes(ticket: str, mode: str) -> None:
     assert _top(ticket, ticket=True) == mode
