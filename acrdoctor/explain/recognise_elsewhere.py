@@ -279,11 +279,25 @@ _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manif
 def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
     if _KUBE_OTHER.search(line) or _HUB_LIMIT.search(line):
         return None
+    printed = (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _CHECK_ACR.search(line)
+    if not printed and PULL_ACCESS_RULED_OUT.search(line):
+        return None  # words only, and the words rule the cluster's access out: leave the line to the prose reader
     if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line) or _CHECK_ACR.search(line):
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_PULL.search(line):
         return "elsewhere:kubelet-pull-secret"
     return None
+
+
+#: The writer has ruled the cluster's pull access out: other images of the same registry pull on the same nodes, or
+#: only one image fails. A 401 for that one image then reads as an image the registry does not have (reports where
+#: a missing tag answered "unauthorized": Azure/AKS#1510, Azure/AKS#4052, MicrosoftDocs/azure-docs#35411), not a
+#: missing pull secret.
+PULL_ACCESS_RULED_OUT = re.compile(
+    r"\b(?:other|all (?:the )?other|the rest of the|every other)\b[^.\n]{0,30}\b(?:images?|tags?|deployments?|"
+    r"pods?|apps?)\b[^.\n]{0,60}\b(?:pull|work|run|start|are|is)\w*\b[^.\n]{0,20}\b(?:fine|ok|okay|normally|"
+    r"without (?:a |any )?(?:problem|issue)s?)\b|"
+    r"\bonly (?:this|that|one|a single) (?:image|deployment|pod|tag|app)\b", re.IGNORECASE)
 
 
 def _kube_conf(line: str) -> float:
@@ -320,7 +334,8 @@ def _build_kube(mode: str, hits: Sequence[Hit]) -> Built:
                     "--attach-acr does the role assignment.",
                     "A secret made from a token or service principal password expires with it.")),
         (DOCS_AKS,),
-        confidence=max(_kube_conf(h.line) for h in hits),
+        confidence=0.4 if any(PULL_ACCESS_RULED_OUT.search(h.context) for h in hits)
+        else max(_kube_conf(h.line) for h in hits),
     )
 
 

@@ -336,6 +336,10 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"no such tag|(?:can(?:no|')t|could(?:n't| not)) find (?:the |that )?tag|"
            r"tag (?:was )?never (?:pushed|built)",
            3, False),
+        # One image refused while the others pull: the reference, not the access (ACR answers 401 for it).
+        Cue(recognise_elsewhere.PULL_ACCESS_RULED_OUT, 1.5, False),
+        _c(r"\b401\b|unauthori[sz]ed|authentication required|authori[sz]ation (?:error|failure|failed)|"
+           r"access denied", 1.5, False),
     ),
     "purge-task-access": (
         _c(r"\bABAC\b|--source-acr-auth-id|repository permissions|AbacRepositoryPermissions", 2),

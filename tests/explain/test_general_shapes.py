@@ -169,3 +169,19 @@ def test_a_cause_elsewhere_prints_no_acr_fix() -> None:
         for match in explain(text).ranked:
             if not match.failure_mode.startswith("elsewhere:"):
                 assert not changes_something(match), (text, match.failure_mode)
+
+
+def test_a_cluster_whose_other_images_pull_is_not_missing_its_pull_secret() -> None:
+    """One image refused with 401 while the others pull on the same nodes: the reference, not the cluster's access."""
+    ticket = ("Pods of one deployment in our AKS cluster can't pull from shipreg01, the event says 401 Unauthorized. "
+              "All the other images from the same registry pull fine on these nodes.")
+    ranked = list(explain_ticket(ticket).ranked)
+    assert ranked[0].failure_mode != "elsewhere:kubelet-pull-secret"
+    assert all(m.confidence <= 0.4 for m in ranked if m.failure_mode == "elsewhere:kubelet-pull-secret")
+    # in words only (no status the registry printed), the missing image is the answer
+    words = ("One deployment in our AKS cluster keeps failing to pull its image with an authorization error, while "
+             "all the other images from the same registry pull fine on these nodes.")
+    assert explain_ticket(words).ranked[0].failure_mode in ("tag-not-found", "elsewhere:typo")
+    # without the sentence that rules the access out, the cluster's pull secret stays the first answer
+    plain = "Pods of one deployment in our AKS cluster can't pull from shipreg01, the event says 401 Unauthorized."
+    assert explain_ticket(plain).ranked[0].failure_mode == "elsewhere:kubelet-pull-secret"
