@@ -4,7 +4,7 @@ Reads ``tests/explain/corpus/cases/*.json`` (docs/explain.md describes a case), 
 prints a table per failure mode (cases, recall, how often explain said it, precision, wrong fixes), then the
 headline figures by kind (error texts, ticket descriptions), wrong fixes and crashes. ``--half tune`` scores the
 half the recognisers are tuned on; ``--half holdout`` the half kept out of tuning, scored only to report;
-``--half fresh`` the cases gathered later as a new held-out set (``"half": "fresh"``); ``--half all`` every case.
+``--half fresh``/``fresh2`` the sets gathered later, blind (``"half": "fresh"``); ``--half all`` every case.
 ``--misses`` lists every case not answered right, with what explain said (use it on the tune half only).
 ``--json`` prints the figures as JSON.
 
@@ -54,7 +54,7 @@ def table(result: Score, title: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--half", choices=["tune", "holdout", "fresh", "all"], default="tune")
+    ap.add_argument("--half", choices=["tune", "holdout", "fresh", "fresh2", "all"], default="tune")
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--misses", action="store_true", help="list the cases not answered right")
     ap.add_argument("--json", action="store_true")

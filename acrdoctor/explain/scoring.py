@@ -32,9 +32,10 @@ from .core import explain, explain_ticket
 from .model import Match
 
 KINDS = ("error", "ticket")
-#: ``fresh``: cases gathered after the two halves had both been looked at, by gatherers who never saw the
-#: recognisers, and scored once; a case says so with ``"half": "fresh"`` (no hash decides it).
-HALVES = ("tune", "holdout", "fresh")
+#: ``fresh``, ``fresh2``: cases gathered after the two halves had both been looked at, by gatherers who never saw
+#: the recognisers, each set scored once blind; a case says so with ``"half": "fresh"`` (no hash decides it).
+HALVES = ("tune", "holdout", "fresh", "fresh2")
+_LATER = ("fresh", "fresh2")
 #: Prefix of the labels whose cause is not an ACR failure: explain must say so and print no ACR fix.
 ELSEWHERE = "elsewhere:"
 #: Those labels: the source registry of an import or cache rule, Docker Hub's pull limit, a Kubernetes pull secret
@@ -57,14 +58,14 @@ class Case:
     also: tuple[str, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
     note: str = ""
-    fresh: bool = False
+    later: str = ""
 
     @property
     def half(self) -> str:
         """``tune`` or ``holdout``, from the first byte of the id's SHA-256: fixed, and nobody's choice; or
-        ``fresh`` for a case gathered later as a new held-out set."""
-        if self.fresh:
-            return "fresh"
+        ``fresh``/``fresh2`` for a case gathered later as a new held-out set."""
+        if self.later:
+            return self.later
         return HALVES[hashlib.sha256(self.id.encode()).digest()[0] % 2]
 
     @property
@@ -89,10 +90,10 @@ def load_case(path: Path) -> Case:
     if not isinstance(names, dict) or not isinstance(also, list):
         raise InputError(f"{path}: 'names' must be an object and 'also' an array")
     half = doc.get("half")
-    if half not in (None, "fresh"):
-        raise InputError(f"{path}: 'half' may only be \"fresh\" (the other halves come from the id's hash)")
+    if half is not None and half not in _LATER:
+        raise InputError(f"{path}: 'half' may only be one of {', '.join(_LATER)} (the others come from the id's hash)")
     return Case(doc["id"], doc["source"], doc["kind"], doc["label"], doc["text"], tuple(map(str, also)),
-                {str(k): str(v) for k, v in names.items()}, str(doc.get("note") or ""), half == "fresh")
+                {str(k): str(v) for k, v in names.items()}, str(doc.get("note") or ""), half or "")
 
 
 def load_cases(root: Path) -> list[Case]:
