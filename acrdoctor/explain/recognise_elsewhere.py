@@ -657,6 +657,10 @@ _NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b
 #: Layers come from the registry's storage (``*.blob.core.windows.net``) or data endpoint: a client that reaches the
 #: login server but not those is blocked on its own side (firewall/proxy rules missing the storage host).
 _STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open: failed to do request|"
+                            # a layer or config download (from the registry's storage) timing out after the
+                            # login server answered the manifest: the path to storage is blocked on the client's side
+                            r"(?:error pulling image configuration|failed to copy|failed to fetch blob)\b[^\n]*?"
+                            r"(?:i/o timeout|connection reset|connection refused|TLS handshake timeout)|"
                             # Azure Storage's own XML refusal of a layer or config download (a storage firewall
                             # or service endpoint policy on the client's subnet): ACR's answers are JSON
                             r"<Code>(?:AuthorizationFailure|AuthorizationPermissionMismatch|"
@@ -748,7 +752,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
                ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
-                "<code>authorization"),
+                "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob"),
                confidence=0.75),
 )
 

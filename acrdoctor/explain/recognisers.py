@@ -83,6 +83,10 @@ DOCS_AUTH = "https://learn.microsoft.com/azure/container-registry/container-regi
 DOCS_PRIVATE_DNS = "https://learn.microsoft.com/azure/container-registry/container-registry-private-link"
 DOCS_PURGE = "https://learn.microsoft.com/azure/container-registry/container-registry-auto-purge"
 
+#: A name left as the docs write it (``<container-registry-name>``, ``[myacrname]``, ``${REGISTRY}``): a text copied
+#: from a troubleshooting article or a script still names the registry's host, only not which one.
+PLACEHOLDER = r"(?:<[\w .-]{1,40}>|\[[\w .-]{1,40}\]|\$\{\w+\}|\$\w+)"
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -252,8 +256,8 @@ def _build_name_unknown(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- TAG_UNKNOWN -------------------------------------------------------------------------------------------
 
-_TAG_UNKNOWN = re.compile(r"\bTAG_UNKNOWN\b|the specified tag does not exist|manifest tagged by ['\"]?[\w.-]+['\"]? "
-                          r"is not found", re.IGNORECASE)
+_TAG_UNKNOWN = re.compile(r"\bTAG_UNKNOWN\b|the specified tag does not exist|manifest tagged by ['\"]?(?:[\w.-]+|"
+                          + PLACEHOLDER + r")['\"]? is not found", re.IGNORECASE)
 
 
 def _detect_tag_unknown(line: str, context: str, seen: Seen) -> str | None:
@@ -933,10 +937,11 @@ def _build_health(mode: str, hits: Sequence[Hit]) -> Built:
 
 _NET = re.compile(r"no such host|name or service not known|temporary failure in name resolution|"
                   r"getaddrinfo (?:enotfound|failed)|i/o timeout|connection refused|client\.timeout exceeded|"
-                  r"tls handshake timeout|connection timed out", re.IGNORECASE)
+                  r"tls handshake timeout|connection timed out|context deadline exceeded|"
+                  r"request canceled while waiting for connection", re.IGNORECASE)
 _NET_DNS = re.compile(r"no such host|name or service not known|name resolution|getaddrinfo", re.IGNORECASE)
 #: The registry's host on the line: the failure is reaching it (not Docker Hub, not a storage blob endpoint).
-_REGISTRY_HOST = re.compile(r"\b[a-z0-9][\w-]*\.azurecr\.(?:io|cn|us)\b", re.IGNORECASE)
+_REGISTRY_HOST = re.compile(r"(?:\b[a-z0-9][\w-]*|" + PLACEHOLDER + r")\.azurecr\.(?:io|cn|us)\b", re.IGNORECASE)
 #: The machine's own resolver (127.0.0.x / ::1, port 53) not answering: local DNS, not the registry's name. Its
 #: "no such host" is an answer (the name has no record; systemd-resolved's stub on 127.0.0.53 relays every
 #: lookup), so only a resolver that did not answer counts.
@@ -1109,7 +1114,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                 "acr refresh token")),
     Recogniser("network-words", ("connectivity-dns", "connectivity-unreachable"), _detect_net, _build_net, _NET,
                ("no such host", "name or service not known", "name resolution", "getaddrinfo", "i/o timeout",
-                "connection refused", "client.timeout exceeded", "handshake timeout", "connection timed out")),
+                "connection refused", "client.timeout exceeded", "handshake timeout", "connection timed out",
+                "context deadline exceeded", "request canceled while waiting")),
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
     Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,

@@ -73,6 +73,13 @@ def _top(text: str, ticket: bool = False) -> str | None:
     # ARM refusing a cache rule at creation
     ("performing Create: unexpected status 400 (400 Bad Request) with error: EnforceDockerAuthentication: Cannot "
      "create cache rule pointing to Docker Hub without credentials.", "artifact-cache"),
+    # texts copied from a troubleshooting article keep its placeholders where the names go
+    ('Get "https://<your-registry>.azurecr.io/v2/": context deadline exceeded', "connectivity-unreachable"),
+    ('Error response from daemon: manifest for [myregistry].azurecr.io/web:<tag> not found: manifest unknown: '
+     'manifest tagged by "<tag>" is not found', "tag-not-found"),
+    # a config download timing out after the manifest came back: the client's path to the registry's storage
+    ("error pulling image configuration: download failed after attempts=6: dial tcp 20.60.1.2:443: i/o timeout",
+     "elsewhere:network-client-side"),
     # a client's own wording of the registry's 401
     ("Error fetching https://shipreg01.azurecr.io/oauth2/token?service=shipreg01.azurecr.io&scope=repository%3Aapi"
      "%3Apull - expected 200, received 401", "authentication-required"),
@@ -161,6 +168,12 @@ def test_dockers_pull_refusal_is_less_sure_than_acrs_own_401() -> None:
                     "denied").ranked[0]
     assert match.confidence < 0.9
     assert any("repository" in note for note in match.fix.notes)
+
+
+def test_a_placeholder_is_never_taken_for_the_registrys_name() -> None:
+    match = explain('Get "https://<your-registry>.azurecr.io/v2/": context deadline exceeded').ranked[0]
+    assert "your-registry" not in " ".join(match.confirm.commands + match.fix.commands)
+    assert "$REGISTRY" in " ".join(match.confirm.commands)
 
 
 def test_a_cause_elsewhere_prints_no_acr_fix() -> None:
