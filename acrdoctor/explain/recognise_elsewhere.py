@@ -31,7 +31,7 @@ from acrdoctor.shellquote import variable
 from .actions import CheckHealth
 from .model import Step
 from .names import Names
-from .recognisers import LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of
+from .recognisers import LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of, fold
 
 #: Prefix of every failure mode whose cause is outside ACR (the corpus labels use the same).
 ELSEWHERE = "elsewhere:"
@@ -462,7 +462,7 @@ _TWO_ON_PURPOSE = re.compile(r"\bimport|\bcopy|\bcopie|\breplica|\bcache|\bmigra
 def _two_registries(line: str) -> bool:
     """A ticket line naming two Azure registries against each other ("the deployment pulls from contoso.azurecr.io
     but the registry is contosoreg.azurecr.io"): the reference names the wrong registry."""
-    if ".azurecr." not in line.lower() or len(line) > 2000:
+    if line.lower().count(".azurecr.") < 2 or len(line) > 2000:
         return False
     names = {m.lower() for m in _ACR_NAME.findall(line)}
     return len(names) >= 2 and bool(_CONTRAST.search(line)) and not _TWO_ON_PURPOSE.search(line)
@@ -507,7 +507,20 @@ _UNSET_VARIABLE = re.compile(r"(?:\$\(\w[\w.]*\)|\$\{\w+\}|\$[A-Z][A-Z0-9_]{2,})
 _ACR_DENIED_CODE = re.compile(r"\(DENIED\)|Code: DENIED|ErrorCode: DENIED|\"code\":\s*\"DENIED\"")
 
 
+#: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
+_TYPO_WORDS = ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
+               "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
+               "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
+               "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
+               "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
+               "pulled from", "arguments", "expected one argument", "$", "no host in request", "unsupported protocol")
+
+
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
+    low = fold(line)
+    if not any(w in low for w in _TYPO_WORDS):
+        # Only a contrast word brought the line here: two registries named against each other, or nothing.
+        return "elsewhere:typo" if _two_registries(line) else None
     if _TYPO_STRONG.search(line):
         return "elsewhere:typo"
     if ("argument" in line.lower() and _BAD_COMMAND_LINE.search(line)) or (
@@ -730,14 +743,10 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
                any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,
-                      _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE, _ACR_NAME),
-               ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
-                "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
-                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
-                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
-                "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
-                "pulled from", "arguments", "expected one argument", "$", "azurecr", "no host in request",
-                "unsupported protocol"),
+                      _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE, _CONTRAST),
+               # A registry's host is on thousands of lines of a named build log; the contrast two registries
+               # named against each other need is on a few.
+               (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point"),
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _UPGRADE_PROSE, _TRACEBACK),
