@@ -113,7 +113,9 @@ def _ordered(rows: list[dict[str, Any]], orderby: str | None, key: str) -> list[
         return sorted(rows, key=lambda r: str(r.get(key) or ""))
     if orderby not in ("time_asc", "time_desc"):
         raise ListingError(f"--orderby {orderby!r} is not one of time_asc, time_desc")
-    return sorted(rows, key=lambda r: str(r.get("lastUpdateTime") or ""), reverse=orderby == "time_desc")
+    # Equal times fall back to the name, as the fake ACR orders them (the service documents no tie-break).
+    return sorted(rows, key=lambda r: (str(r.get("lastUpdateTime") or ""), str(r.get(key) or "")),
+                  reverse=orderby == "time_desc")
 
 
 def list_rows(listing: Listing, snapshot: Snapshot) -> list[Any]:
