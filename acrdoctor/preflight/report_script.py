@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.console import Console
@@ -10,7 +9,7 @@ from rich.text import Text
 
 from acrdoctor import __version__
 from acrdoctor.check_api import Severity
-from acrdoctor.preflight.render import plan_to_dict
+from acrdoctor.preflight.render import dump_json, plan_body
 from acrdoctor.preflight.run import VERDICT_TEXT, data_missing
 from acrdoctor.preflight.script import ScriptReport
 from acrdoctor.preflight.warnings import severity_of
@@ -50,10 +49,7 @@ def script_to_dict(report: ScriptReport, script: str, fail_on: Severity = Severi
         doc: dict[str, Any] = {"line": s.line, "end_line": s.end_line, "context": s.context, "text": s.text,
                                "status": s.status, "reason": s.reason, "commands": s.commands, "plan": None}
         if s.plan is not None:
-            body = plan_to_dict(s.plan, snapshot, s.text, fail_on)
-            for key in ("schema_version", "tool", "registry", "command"):
-                body.pop(key)
-            doc["plan"] = body
+            doc["plan"] = plan_body(s.plan, snapshot, s.text, fail_on)
         steps.append(doc)
     return {
         "schema_version": SCRIPT_SCHEMA_VERSION,
@@ -86,7 +82,7 @@ def _emptied(report: ScriptReport) -> set[str]:
 def render_script_json(report: ScriptReport, script: str, pretty: bool = True,
                        fail_on: Severity = Severity.MEDIUM) -> str:
     doc = script_to_dict(report, script, fail_on)
-    return (json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))) + "\n"
+    return dump_json(doc, pretty)
 
 
 def render_script_console(report: ScriptReport, script: str, console: Console,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from acrdoctor import __version__
 from acrdoctor.check_api import Severity
 from acrdoctor.clock import iso_stamp
 from acrdoctor.model import Snapshot
-from acrdoctor.preflight.render import plan_to_dict
+from acrdoctor.preflight.render import dump_json, plan_body
 from acrdoctor.preflight.run import data_missing, exit_code
 from acrdoctor.preflight.tasks import TaskPreflight
 from acrdoctor.textsafe import visible
@@ -79,10 +78,7 @@ def _task_dict(t: TaskPreflight, snapshot: Snapshot, fail_on: Severity) -> dict[
     for p in t.purges:
         doc: dict[str, Any] = {"command": p.command, "evaluated": p.plan is not None, "not_evaluated": p.not_evaluated}
         if p.plan is not None:
-            body = plan_to_dict(p.plan, snapshot, p.command, fail_on)
-            for key in ("schema_version", "tool", "registry", "command"):
-                body.pop(key)
-            doc["plan"] = body
+            doc["plan"] = plan_body(p.plan, snapshot, p.command, fail_on)
         purges.append(doc)
     return {
         "name": t.task.name, "status": t.task.status, "enabled": t.enabled,
@@ -98,7 +94,7 @@ def _task_dict(t: TaskPreflight, snapshot: Snapshot, fail_on: Severity) -> dict[
 def render_tasks_json(results: tuple[TaskPreflight, ...], snapshot: Snapshot, now: datetime, pretty: bool = True,
                       fail_on: Severity = Severity.MEDIUM) -> str:
     doc = tasks_to_dict(results, snapshot, now, fail_on)
-    return (json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))) + "\n"
+    return dump_json(doc, pretty)
 
 
 def render_tasks_console(results: tuple[TaskPreflight, ...], snapshot: Snapshot, now: datetime, console: Console,

@@ -34,13 +34,14 @@ from datetime import datetime
 from acrdoctor.errors import InputError
 from acrdoctor.model import Snapshot
 from acrdoctor.preflight.after import apply_plan
-from acrdoctor.preflight.azlistings import Listing, ListingError, run_listing
+from acrdoctor.preflight.azlistings import ListingError, run_listing
 from acrdoctor.preflight.azmap import select_az
-from acrdoctor.preflight.commands import _AZ_DATA_AUTH, _AZ_GLOBAL, _parse_flags, _spec, parse_command
+from acrdoctor.preflight.commands import parse_command
 from acrdoctor.preflight.inuse import InUse
 from acrdoctor.preflight.model import Plan, PurgeRequest, Selection
+from acrdoctor.preflight.pipes import NotEvaluable, listing_of, text_stage, xargs_commands
 from acrdoctor.preflight.plan import evaluate
-from acrdoctor.preflight.purge import check_registry, select_purge
+from acrdoctor.preflight.purge import select_purge
 from acrdoctor.preflight.shell import AndOr, Command, For, Group, If, Node, Pipeline, Unsupported, Word, parse_script
 from acrdoctor.storage import StorageIndex
 
@@ -126,10 +127,6 @@ class ScriptReport:
 
 
 # -- evaluation -------------------------------------------------------------------------------------------------
-
-
-class _NotEvaluable(Exception):
-    """Something in a statement that cannot be known; the message is the report's reason."""
 
 
 class _Exit(Exception):
@@ -248,11 +245,11 @@ class _Evaluator:
             return self.overrides[name]
         value = self.env.get(name)
         if isinstance(value, _Unknown):
-            raise _NotEvaluable(value.reason)
+            raise NotEvaluable(value.reason)
         if value is None:
             if name.isdigit() or name in ("@", "*", "#", "?", "$", "!", "-"):
-                raise _NotEvaluable(f"${name} is a shell parameter set when the script runs")
-            raise _NotEvaluable(f"${name} is not set by the script (give it with --set {name}=VALUE)")
+                raise NotEvaluable(f"${name} is a shell parameter set when the script runs")
+            raise NotEvaluable(f"${name} is not set by the script (give it with --set {name}=VALUE)")
         return value
 
     def parameter(self, body: str) -> str:
@@ -272,7 +269,7 @@ class _Evaluator:
                     if op == ":=":
                         self.env[name] = value
                 return value
-        raise _NotEvaluable(f"parameter expansion ${{{body}}} is not modelled")
+        raise NotEvaluable(f"parameter expansion ${{{body}}} is not modelled")
 
     def expansions(self, text: str) -> Iterable[tuple[bool, str]]:
         """(is_expansion, text) pieces of unquoted or double-quoted text; raises for what cannot be known."""
@@ -287,7 +284,7 @@ class _Evaluator:
             if c == "`" or text.startswith("$(", i):
                 end = text.find(")", i) if c == "$" else text.find("`", i + 1)
                 shown = text[i:end + 1] if end > 0 else text[i:]
-                raise _NotEvaluable(f"command substitution {shown} is not modelled")
+                raise NotEvaluable(f"command substitution {shown} is not modelled")
             if c == "$" and i + 1 < n:
                 if lit:
                     yield False, "".join(lit)
@@ -364,7 +361,7 @@ class _Evaluator:
             return
         try:
             self.env[name] = "".join(self.expand(rest, split=False))
-        except _NotEvaluable as exc:
+        except NotEvaluable as exc:
             self.env[name] = _Unknown(f"${name} (line {line}) is set from something not modelled: {exc}")
         self.set_on[name] = line
 
@@ -460,13 +457,13 @@ class _Evaluator:
     def for_(self, node: For) -> None:
         try:
             if node.items is None:
-                raise _NotEvaluable("'for' without 'in' loops over the script's arguments")
+                raise NotEvaluable("'for' without 'in' loops over the script's arguments")
             values: list[str] = []
             for w in node.items:
                 if w.literal is not None and any(ch in w.literal for ch in "*?[") and w.segments[0][0] == "plain":
-                    raise _NotEvaluable(f"the loop list has a file pattern {w.literal!r}")
+                    raise NotEvaluable(f"the loop list has a file pattern {w.literal!r}")
                 values += self.expand(w)
-        except _NotEvaluable as exc:
+        except NotEvaluable as exc:
             self.skip(node.body, "not-evaluated", f"the for loop on line {node.line} iterates over a list that cannot "
                                                   f"be evaluated: {exc}")
             return
@@ -495,7 +492,7 @@ class _Evaluator:
             cmd = replace(cmd, words=cmd.words[len(assignments):])  # NAME=value cmd: the value is for cmd only
         try:
             argv = self.argv(cmd)
-        except _NotEvaluable as exc:
+        except NotEvaluable as exc:
             if _static_harmless(cmd):
                 self.ignored += 1
                 return True
@@ -583,7 +580,7 @@ class _Evaluator:
     def pipeline(self, node: Pipeline) -> bool | None:
         try:
             argvs = [self.argv(c) for c in node.commands]
-        except _NotEvaluable as exc:
+        except NotEvaluable as exc:
             if all(_static_harmless(c) for c in node.commands):
                 self.ignored += 1
                 return True
@@ -602,12 +599,12 @@ class _Evaluator:
             self.ignored += 1  # a listing shown or filtered: reads only
             return True
         try:
-            listing = _listing(listing_kind, first, self.state)
+            listing = listing_of(listing_kind, first, self.state)
             lines = run_listing(listing, self.state)
             for stage in tail[:-1]:
-                lines = _text_stage(stage, lines)
-            generated = _xargs(tail[-1], lines)
-        except (ListingError, InputError, _NotEvaluable) as exc:
+                lines = text_stage(stage, lines)
+            generated = xargs_commands(tail[-1], lines)
+        except (ListingError, InputError, NotEvaluable) as exc:
             self.add(node, "not-evaluated", str(exc))
             return None
         return self.delete(node, None, generated=generated)
@@ -659,116 +656,6 @@ def _test(args: list[str]) -> bool | None:
             except ValueError:
                 return None
     return None
-
-
-_LISTING_SPEC = _spec(
-    ("-r/--registry", "registry", "value"), ("-n/--name", "name", "value"), ("--repository", "repository", "value"),
-    ("--top", "top", "value"), ("--orderby", "orderby", "value"), ("--detail", "detail", "bool"),
-    ("-g/--resource-group", "resource_group", "value"), *_AZ_DATA_AUTH, *_AZ_GLOBAL,
-)
-
-
-def _listing(kind: str, argv: list[str], snapshot: Snapshot) -> Listing:
-    """The listing an ``az`` command asks for, with az's own flag names per command (azure-cli ``acr/_params.py``)."""
-    command = "az " + " ".join(argv[1:4])
-    values, rest = _parse_flags(argv[4:], _LISTING_SPEC, command, positionals=1)
-    names = values["__names__"]
-    assert isinstance(names, dict)
-    if kind == "list-metadata":
-        if "repository" in names:
-            raise InputError(f"{command} has no --repository flag (its repository is --name; az refuses the command)")
-        registry, repository = values.get("registry"), values.get("name")
-        if rest:
-            host, _, repository = rest[0].partition("/")
-            registry = host.split(".")[0]
-    else:
-        if "registry" in names and names["registry"] == "-r":
-            raise InputError(f"{command} takes the registry as --name, not -r")
-        registry, repository = values.get("name"), values.get("repository")
-        if rest:
-            raise InputError(f"unexpected argument {rest[0]!r} for {command}")
-    if not isinstance(registry, str) or not registry or not isinstance(repository, str) or not repository:
-        raise InputError(f"{command} needs the registry and the repository")
-    check_registry(registry, snapshot)
-    top = values.get("top")
-    try:
-        top_n = int(str(top)) if top is not None else None
-    except ValueError:
-        raise InputError(f"invalid --top {top!r} for {command}") from None
-    orderby = values.get("orderby")
-    if kind == "show-tags" and not values.get("detail"):
-        top_n, orderby = None, None  # az ignores both without --detail, with a warning
-    output = values.get("output")
-    query = values.get("query")
-    return Listing(kind, repository, query=query if isinstance(query, str) else None,
-                   orderby=orderby if isinstance(orderby, str) else None, top=top_n,
-                   detail=bool(values.get("detail")), output=output if isinstance(output, str) else "json")
-
-
-def _count(value: str, what: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise _NotEvaluable(f"{what} {value!r} is not a number") from None
-
-
-def _text_stage(argv: list[str], lines: list[str]) -> list[str]:
-    """``head -n N`` / ``tail -n N`` / ``tail -n +N`` between a listing and xargs."""
-    name, args = argv[0], argv[1:]
-    if name in ("head", "tail") and len(args) <= 2:
-        spec = args[1] if len(args) == 2 and args[0] == "-n" else (args[0][2:] if args and args[0].startswith("-n")
-                                                                  else args[0][1:] if args else "10")
-        if name == "head":
-            n = _count(spec, "head -n")
-            return lines[:n] if n >= 0 else lines[:n or None]
-        if spec.startswith("+"):
-            return lines[_count(spec[1:], "tail -n +") - 1:]
-        n = _count(spec, "tail -n")
-        return lines[-n:] if n else []
-    raise _NotEvaluable(f"'{' '.join(argv)}' between the listing and xargs is not modelled")
-
-
-def _xargs(argv: list[str], lines: list[str]) -> list[list[str]]:
-    """The commands ``xargs`` would run for ``lines`` (GNU xargs: ``-I R`` replaces R in each argument, one line per
-    command; otherwise whitespace-separated items are appended, ``-n N`` at a time)."""
-    if argv[:1] != ["xargs"]:
-        raise _NotEvaluable(f"the listing is piped to {argv[0]!r}, not to xargs")
-    replace_str: str | None = None
-    per: int | None = None
-    i = 1
-    while i < len(argv) and argv[i].startswith("-"):
-        a = argv[i]
-        i += 1
-        if a in ("-r", "--no-run-if-empty", "-t", "--verbose", "-x", "--exit"):
-            continue
-        if a == "-i":
-            replace_str = "{}"
-        elif a.startswith("--replace"):
-            replace_str = a.partition("=")[2] or "{}"
-        elif a.startswith("-I"):
-            if len(a) > 2:
-                replace_str = a[2:]
-            elif i < len(argv):
-                replace_str, i = argv[i], i + 1
-        elif a[:2] in ("-n", "-L", "-P") or a.startswith(("--max-args", "--max-procs", "--max-lines")):
-            value = a[2:] if a[:2] in ("-n", "-L", "-P") and len(a) > 2 else a.partition("=")[2]
-            if not value and i < len(argv):
-                value, i = argv[i], i + 1
-            if a[:2] in ("-n", "-L") or a.startswith(("--max-args", "--max-lines")):
-                per = _count(value, "xargs -n")
-        else:
-            raise _NotEvaluable(f"xargs option {a!r} is not modelled")
-    template = argv[i:]
-    if not template:
-        raise _NotEvaluable("xargs without a command runs echo")
-    if replace_str is not None:
-        items = [ln.lstrip() for ln in lines if ln.strip()]
-        return [[t.replace(replace_str, item) for t in template] for item in items]
-    words = [w for ln in lines for w in ln.split()]
-    if not words:
-        return []
-    size = per or len(words)
-    return [template + words[k:k + size] for k in range(0, len(words), size)]
 
 
 def evaluate_script(text: str, snapshot: Snapshot, *, overrides: dict[str, str] | None = None,
