@@ -72,6 +72,8 @@ _LISTINGS = {("acr", "manifest", "list-metadata"): "list-metadata", ("acr", "rep
              ("acr", "repository", "show-manifests"): "show-manifests"}
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Words that make a command substitution able to delete: it is then never "harmless" unseen.
+_DELETING = re.compile(r"\b(?:delete|untag|purge|run)\b")
 
 
 # -- the report -------------------------------------------------------------------------------------------------
@@ -164,14 +166,21 @@ def _words(node: Node) -> Iterable[Command]:
 
 
 def _static_harmless(cmd: Command) -> bool:
-    """Whether a command that is not run could not have deleted anything either (judged from its literal words)."""
+    """Whether a command that is not run could not have deleted anything either (judged from its literal words).
+
+    Assignments and text tools count as harmless unless a command substitution in them could delete
+    (``X=$(az acr repository delete …)``).
+    """
+    if any(_DELETING.search(w.source) for w in cmd.words if "$(" in w.source or "`" in w.source):
+        return False
+    if cmd.words and cmd.words[0].segments[0][0] == "plain" and _ASSIGNMENT.match(cmd.words[0].segments[0][1]):
+        return all(w.segments[0][0] == "plain" and _ASSIGNMENT.match(w.segments[0][1]) for w in cmd.words)
     names = [w.literal for w in cmd.words[:5]]
     first = names[0] if names else None
     if first is None:
         return False
-    if _ASSIGNMENT.match(first) or first in _HARMLESS or first in _DECLARE or first in ("[", "[[", "test", "exit",
-                                                                                       "false"):
-        return not any(w.literal is None and "$(" in w.source for w in cmd.words) or first in ("[", "[[", "test")
+    if first in _HARMLESS or first in _DECLARE or first in ("[", "[[", "test", "exit", "false"):
+        return True
     if first == "az":
         words = tuple(n or "" for n in names[1:])
         return any(words[:len(r)] == r for r in _AZ_READS)
@@ -487,6 +496,9 @@ class _Evaluator:
             if len(assignments) == len(cmd.words):
                 for w in assignments:
                     self.assign(w, cmd.line)
+                if not _static_harmless(cmd):
+                    self.add(cmd, "not-evaluated", "a command substitution that can delete is not modelled")
+                    return None
                 self.ignored += 1
                 return True
             cmd = replace(cmd, words=cmd.words[len(assignments):])  # NAME=value cmd: the value is for cmd only

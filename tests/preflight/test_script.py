@@ -264,18 +264,20 @@ az acr repository show --name $REG --repository other/app || az acr repository d
 source ./more-cleanup.sh
 az acr repository update --name $REG --repository {REPO} --delete-enabled true
 for r in $(az acr repository list -n $REG -o tsv); do az acr repository delete --name $REG --repository $r --yes; done
+GONE=$(az acr repository delete --name $REG --repository other/app --yes)
 """
     report = evaluate_script(script, snap)
     by_line = {s.line: s for s in report.steps}
     assert by_line[3].status == "evaluated"
     expected = {4: "command substitution $(date", 6: "while loop", 9: "unknown command 'docker'",
                 10: "$UNSET is not set by the script", 11: "runs only if", 12: "runs another file",
-                13: "does not model", 14: "iterates over a list that cannot be evaluated"}
+                13: "does not model", 14: "iterates over a list that cannot be evaluated",
+                15: "command substitution that can delete"}
     for line, fragment in expected.items():
         assert by_line[line].status in ("not-evaluated", "not-executed"), line
         assert fragment in (by_line[line].reason or ""), (line, by_line[line].reason)
     assert by_line[11].status == "not-executed"  # the show succeeds, so the || branch does not run
-    assert len(report.not_evaluated) == 7
+    assert len(report.not_evaluated) == 8
     assert script_verdict(report) == "incomplete" and script_exit_code(report) == 3
 
 
