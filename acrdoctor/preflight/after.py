@@ -55,3 +55,38 @@ def apply_plan(snapshot: Snapshot, plan: Plan) -> Snapshot:
 
 def _less(count: int | None, removed: int) -> int | None:
     return None if count is None else max(count - removed, 0)
+
+
+def with_attributes(snapshot: Snapshot, repository: str, changes: dict[str, bool], *, tag: str | None = None,
+                    digest: str | None = None) -> tuple[Snapshot, bool]:
+    """``snapshot`` with ``changeableAttributes`` changed on a repository, one tag or one manifest, as ``az acr
+    repository update`` / ``az acr manifest update-metadata`` change them; and whether the target exists.
+
+    ``changes`` maps ``delete_enabled``/``write_enabled``/``read_enabled``/``list_enabled`` to the new value. A tag's
+    change applies to the tag only: a manifest's lock is its own (ACR image-lock docs).
+    """
+    found = False
+    repos: list[Repository] = []
+    for repo in snapshot.repositories or ():
+        if repo.name != repository:
+            repos.append(repo)
+            continue
+        if tag is None and digest is None:
+            found = True
+            repos.append(replace(repo, attributes=replace(repo.attributes, **changes)))
+            continue
+        if tag is not None and repo.tags is not None:
+            found = any(t.name == tag for t in repo.tags)
+            repos.append(replace(repo, tags=tuple(replace(t, attributes=replace(t.attributes, **changes))
+                                                  if t.name == tag else t for t in repo.tags)))
+            continue
+        target = digest
+        if tag is not None:  # tags not listed: the manifest listing's tags say where the tag points
+            target = next((m.digest for m in repo.manifests or () if tag in m.tags), None)
+        found = target is not None and any(m.digest == target for m in repo.manifests or ())
+        repos.append(replace(repo, manifests=None if repo.manifests is None else tuple(
+            replace(m, attributes=replace(m.attributes, **changes)) if m.digest == target else m
+            for m in repo.manifests)))
+    if snapshot.repositories is None:
+        return snapshot, False
+    return replace(snapshot, repositories=tuple(repos)), found

@@ -127,3 +127,50 @@ def xargs_commands(argv: list[str], lines: list[str]) -> list[list[str]]:
         return []
     size = per or len(words)
     return [template + words[k:k + size] for k in range(0, len(words), size)]
+
+
+_UPDATE_SPEC = _spec(
+    ("-n/--name", "name", "value"), ("-r/--registry", "registry", "value"), ("--repository", "repository", "value"),
+    ("-t/--image", "image", "value"), ("-g/--resource-group", "resource_group", "value"),
+    ("--delete-enabled", "delete_enabled", "value"), ("--write-enabled", "write_enabled", "value"),
+    ("--read-enabled", "read_enabled", "value"), ("--list-enabled", "list_enabled", "value"),
+    *_AZ_DATA_AUTH, *_AZ_GLOBAL,
+)
+_BOOL = {"true": True, "false": False}
+
+
+def attribute_update(argv: list[str], snapshot: Snapshot) -> tuple[str, str | None, str | None, dict[str, bool]]:
+    """``(repository, tag, digest, changes)`` of ``az acr repository update`` or ``az acr manifest update-metadata``
+    (azure-cli ``acr/_params.py``: the repository command takes the registry as ``--name`` and ``--repository`` or
+    ``--image``; the manifest command ``--registry`` and ``--name repo:tag|repo@digest``)."""
+    command = "az " + " ".join(argv[1:4])
+    values, rest = _parse_flags(argv[4:], _UPDATE_SPEC, command, positionals=1)
+    if argv[2] == "repository":
+        registry, repository, image = values.get("name"), values.get("repository"), values.get("image")
+    else:
+        registry, repository, image = values.get("registry"), None, values.get("name")
+        if rest:
+            host, _, image = rest[0].partition("/")
+            registry = host.split(".")[0]
+    if not isinstance(registry, str) or not registry:
+        raise InputError(f"{command} needs the registry")
+    check_registry(registry, snapshot)
+    changes: dict[str, bool] = {}
+    for key in ("delete_enabled", "write_enabled", "read_enabled", "list_enabled"):
+        raw = values.get(key)
+        if raw is None:
+            continue
+        if str(raw).lower() not in _BOOL:
+            raise InputError(f"invalid value {raw!r} for --{key.replace('_', '-')} in {command}: expected true|false")
+        changes[key] = _BOOL[str(raw).lower()]
+    tag = digest = None
+    if isinstance(image, str) and image:
+        if "@" in image:
+            repository, _, digest = image.partition("@")
+        else:
+            repository, _, tag = image.partition(":")
+            if not tag:
+                raise InputError(f"{command}: --image {image!r} needs a tag or a digest")
+    if not isinstance(repository, str) or not repository:
+        raise InputError(f"{command} needs --repository or --image")
+    return repository, tag, digest, changes

@@ -21,7 +21,8 @@ SCRIPT_SCHEMA_VERSION = 1
 _EXIT = {"blocked": 1, "warnings": 1, "incomplete": 3, "safe": 0}
 _MARKS = {"safe": ("[✓]", "green"), "blocked": ("[✗]", "red"), "warnings": ("[!]", "yellow"),
           "incomplete": ("[-]", "yellow")}
-_STATUS = {"evaluated": "", "not-executed": "not executed: ", "not-evaluated": "not evaluated: "}
+_STATUS = {"evaluated": "", "not-executed": "not executed: ", "not-evaluated": "not evaluated: ",
+           "state-change": ""}
 
 
 def script_verdict(report: ScriptReport, fail_on: Severity = Severity.MEDIUM) -> str:

@@ -33,13 +33,13 @@ from datetime import datetime
 
 from acrdoctor.errors import InputError
 from acrdoctor.model import Snapshot
-from acrdoctor.preflight.after import apply_plan
+from acrdoctor.preflight.after import apply_plan, with_attributes
 from acrdoctor.preflight.azlistings import ListingError, run_listing
 from acrdoctor.preflight.azmap import select_az
 from acrdoctor.preflight.commands import parse_command
 from acrdoctor.preflight.inuse import InUse
 from acrdoctor.preflight.model import Plan, PurgeRequest, Selection
-from acrdoctor.preflight.pipes import NotEvaluable, listing_of, text_stage, xargs_commands
+from acrdoctor.preflight.pipes import NotEvaluable, attribute_update, listing_of, text_stage, xargs_commands
 from acrdoctor.preflight.plan import evaluate
 from acrdoctor.preflight.purge import select_purge
 from acrdoctor.preflight.shell import AndOr, Command, For, Group, If, Node, Pipeline, Unsupported, Word, parse_script
@@ -83,7 +83,8 @@ _DELETING = re.compile(r"\b(?:delete|untag|purge|run)\b")
 class Step:
     """One delete-capable statement of the script and what became of it.
 
-    ``status``: ``evaluated`` (its plan is in ``plan``), ``not-executed`` (a guard or ``exit`` keeps it from running,
+    ``status``: ``evaluated`` (its plan is in ``plan``), ``state-change`` (a lock change the statements after it
+    see), ``not-executed`` (a guard or ``exit`` keeps it from running,
     or it runs nothing: ``reason`` says which) or ``not-evaluated`` (``reason`` says what could not be known).
     """
 
@@ -558,9 +559,30 @@ class _Evaluator:
             return None
         if any(words[:len(r)] == r for r in _AZ_DELETES):
             return self.delete(cmd, argv)
+        if words[:3] in (("acr", "repository", "update"), ("acr", "manifest", "update-metadata")):
+            return self.update(cmd, argv)
         self.add(cmd, "not-evaluated", f"'az {' '.join(words[:3])}' changes the registry in a way the pre-flight "
                                        "does not model")
         return None
+
+    def update(self, cmd: Command, argv: list[str]) -> bool | None:
+        """A lock change: later statements see the new attributes (an unlock before a delete lets it through)."""
+        try:
+            repository, tag, digest, changes = attribute_update(argv, self.state)
+        except InputError as exc:
+            self.add(cmd, "not-evaluated", str(exc))
+            return None
+        target = repository + (f":{tag}" if tag else f"@{digest}" if digest else "")
+        if not changes:
+            self.ignored += 1  # without a flag it only shows the attributes
+            return True
+        self.state, found = with_attributes(self.state, repository, changes, tag=tag, digest=digest)
+        shown = ", ".join(f"{k.replace('_e', 'E').replace('_', '')}={str(v).lower()}" for k, v in changes.items())
+        if not found:
+            self.add(cmd, "not-executed", f"{target} is not in the registry: az fails and changes nothing")
+            return False
+        self.add(cmd, "state-change", f"sets {shown} on {target}; the statements after it see that")
+        return True
 
     def selection(self, argv: list[str]) -> Selection:
         request = parse_command(argv)

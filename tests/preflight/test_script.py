@@ -262,7 +262,7 @@ az acr repository delete --name $UNSET --repository other/app --yes
 az acr repository show --name $REG --repository other/app || az acr repository delete --name $REG \
   --repository other/app --yes
 source ./more-cleanup.sh
-az acr repository update --name $REG --repository {REPO} --delete-enabled true
+az acr import --name $REG --source docker.io/library/nginx:latest --image nginx:latest
 for r in $(az acr repository list -n $REG -o tsv); do az acr repository delete --name $REG --repository $r --yes; done
 GONE=$(az acr repository delete --name $REG --repository other/app --yes)
 """
@@ -375,3 +375,22 @@ def test_the_demo_cleanup_script() -> None:
     assert statuses[0] == (14, "evaluated") and statuses[-1] == (34, "not-evaluated")
     assert report.freed_bytes == stored(demo) - stored(report.after)
     assert script_verdict(report) == "blocked"
+
+
+def test_a_lock_change_is_seen_by_the_statements_after_it() -> None:
+    snap = registry()
+    locked_digest = next(d for d, m in manifests(snap).items() if m.attributes.blocks_delete)  # type: ignore[attr-defined]
+    delete = f"az acr repository delete --name {REG} --image {REPO}@{locked_digest} --yes\n"
+    [refused] = evaluate_script(delete, snap).steps
+    assert refused.plan is not None and refused.plan.delete_manifests == ()
+    unlock = (f"az acr repository update --name {REG} --image {REPO}@{locked_digest} --delete-enabled true "
+              "--write-enabled true\n")
+    report = evaluate_script(unlock + delete, snap)
+    change, done = report.steps
+    assert change.status == "state-change" and "deleteEnabled=true, writeEnabled=true" in (change.reason or "")
+    assert done.plan is not None and [m.digest for m in done.plan.delete_manifests][:1] == [locked_digest]
+    assert not done.plan.blocked and locked_digest not in manifests(report.after)
+    relock = f"az acr manifest update-metadata -r {REG} -n other/app:1.0 --delete-enabled false\n"
+    again = evaluate_script(relock + f"az acr repository delete --name {REG} --repository other/app --yes\n", snap)
+    assert again.steps[0].status == "state-change"
+    assert again.steps[1].plan is not None and again.steps[1].plan.deleted_repositories == ()
