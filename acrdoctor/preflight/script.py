@@ -42,7 +42,19 @@ from acrdoctor.preflight.model import Plan, PurgeRequest, Selection
 from acrdoctor.preflight.pipes import NotEvaluable, attribute_update, listing_of, text_stage, xargs_commands
 from acrdoctor.preflight.plan import evaluate
 from acrdoctor.preflight.purge import select_purge
-from acrdoctor.preflight.shell import AndOr, Command, For, Group, If, Node, Pipeline, Unsupported, Word, parse_script
+from acrdoctor.preflight.shell import (
+    ESCAPE,
+    AndOr,
+    Command,
+    For,
+    Group,
+    If,
+    Node,
+    Pipeline,
+    Unsupported,
+    Word,
+    parse_script,
+)
 from acrdoctor.storage import StorageIndex
 
 __all__ = ["ScriptReport", "Step", "evaluate_script"]
@@ -287,7 +299,7 @@ class _Evaluator:
         lit: list[str] = []
         while i < n:
             c = text[i]
-            if c == "\\" and i + 1 < n:
+            if c == ESCAPE and i + 1 < n:
                 lit.append(text[i + 1])
                 i += 2
                 continue

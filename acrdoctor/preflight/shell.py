@@ -21,8 +21,12 @@ from dataclasses import dataclass, field
 
 from acrdoctor.errors import InputError
 
-__all__ = ["AndOr", "Command", "For", "Group", "If", "Node", "Pipeline", "Unsupported", "Word", "parse_script"]
+__all__ = ["ESCAPE", "AndOr", "Command", "For", "Group", "If", "Node", "Pipeline", "Unsupported", "Word",
+           "parse_script"]
 
+#: Marks a backslash escape inside double quotes (a quote, a dollar, a backtick or a backslash after a backslash): the
+#: next character is literal. A NUL cannot be in a script (a file with one is refused as binary), so it is never text.
+ESCAPE = "\x00"
 _OPERATORS = ("&&", "||", ";;", ">>", "&>", ">&", "<<", "|", "&", ";", "(", ")", "<", ">")
 _REDIRECTS = frozenset({">>", "&>", ">&", "<", ">"})
 _KEYWORDS = frozenset({"if", "then", "elif", "else", "fi", "for", "in", "do", "done", "while", "until", "case",
@@ -50,7 +54,7 @@ class Word:
     def source(self) -> str:
         """The word roughly as written, for messages."""
         quote = {"plain": "", "single": "'", "double": '"'}
-        return "".join(quote[k] + t + quote[k] for k, t in self.segments)
+        return "".join(quote[k] + t.replace(ESCAPE, "\\") + quote[k] for k, t in self.segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +307,7 @@ class _Lexer:
                 if text[j + 1] == "\n":
                     self.line += 1
                 else:
-                    buf.append("\\" + text[j + 1])  # kept escaped: expansion treats it as a literal character
+                    buf.append(ESCAPE + text[j + 1])  # marked: expansion takes the next character literally
                 j += 2
                 continue
             if ch == "`" or (ch == "$" and text[j + 1:j + 2] in ("(", "{")):
