@@ -394,3 +394,14 @@ def test_a_lock_change_is_seen_by_the_statements_after_it() -> None:
     again = evaluate_script(relock + f"az acr repository delete --name {REG} --repository other/app --yes\n", snap)
     assert again.steps[0].status == "state-change"
     assert again.steps[1].plan is not None and again.steps[1].plan.deleted_repositories == ()
+
+
+def test_quoting_and_escapes_expand_as_bash_expands_them() -> None:
+    script = ('X="a\\nb \\$HOME \\"q\\" \\`false\\`"\n'
+              "Y='$X literal'\n"
+              'az acr repository delete --name myregistry --repository "$X" --yes\n'
+              'az acr repository delete --name myregistry --repository "$Y"${EMPTY:-} --yes\n')
+    first, second = evaluate_script(script, registry()).steps
+    # bash -c 'X="a\nb \$HOME \"q\" \`false\`"; printf %s "$X"' prints: a\nb $HOME "q" `false`
+    assert first.plan is not None and "'a\\\\nb $HOME \"q\" `false`'" in first.plan.warnings[0].message
+    assert second.plan is not None and "'$X literal'" in second.plan.warnings[0].message
