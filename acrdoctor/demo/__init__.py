@@ -102,6 +102,7 @@ def build_demo() -> Snapshot:
                 "deleted_artifacts", "listings")
     for plant in main_demo_plants():
         plant(b)
+    _purge_task(b)
 
     # empty-repository: emptied image by image; deleting it answers NAME_UNKNOWN.
     b.repository("legacy/mailhog", counts=(0, 0))
@@ -216,6 +217,15 @@ def _healthy(b: SnapshotBuilder) -> None:
     scratch = b.repository("team-b/scratch")
     scratch.image(tags=["spike-auth"], layers=[*NODE_BASE_AMD64, _app("scratch-spike-auth", 12 * MB)],
                   config=("scratch-config-spike-auth", 7_390), age_days=90)
+
+
+def _purge_task(b: SnapshotBuilder) -> None:
+    """The nightly ``acr purge`` task (``acrdoctor preflight --demo --tasks``): on this legacy-mode registry its run
+    token may delete, but it skips the locked 2.7.0 release of apps/payments-api silently, and its ``--untagged``
+    with a ``.*`` tag regex deletes tagged images too."""
+    b.task("nightly-purge", ["acr purge --registry {{.Run.Registry}} --filter 'apps/.*:.*' "
+                             "--filter 'ml/batch-scorer:.*' --ago 30d --untagged"],
+           schedule="0 3 * * *", identity_type="SystemAssigned")
 
 
 def _errors(b: SnapshotBuilder) -> None:

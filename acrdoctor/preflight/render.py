@@ -59,10 +59,22 @@ def plan_to_dict(plan: Plan, snapshot: Snapshot, command: str, fail_on: Severity
     }
 
 
+def plan_body(plan: Plan, snapshot: Snapshot, command: str, fail_on: Severity = Severity.MEDIUM) -> dict[str, Any]:
+    """The plan's fields without the report's envelope, for reports that hold several plans (--tasks, --script)."""
+    doc = plan_to_dict(plan, snapshot, command, fail_on)
+    for key in ("schema_version", "tool", "registry", "command"):
+        del doc[key]
+    return doc
+
+
+def dump_json(doc: dict[str, Any], pretty: bool) -> str:
+    """Indented on a terminal, compact on a pipe, one trailing newline."""
+    return (json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))) + "\n"
+
+
 def render_json(plan: Plan, snapshot: Snapshot, command: str, pretty: bool = True,
                 fail_on: Severity = Severity.MEDIUM) -> str:
-    doc = plan_to_dict(plan, snapshot, command, fail_on)
-    return (json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))) + "\n"
+    return dump_json(plan_to_dict(plan, snapshot, command, fail_on), pretty)
 
 
 def _duration(seconds: float) -> str:

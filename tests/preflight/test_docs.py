@@ -132,3 +132,63 @@ def test_report_key_is_documented(path: str) -> None:
                 f"{path}: `{leaf}` is not described in the row of `{ancestor}` in docs/preflight.md"
             return
     pytest.fail(f"{path} has no row in the JSON contract table of docs/preflight.md")
+
+
+# -- the --tasks and --script contracts --------------------------------------------------------------------------
+
+
+def doc_subsection(title: str) -> dict[str, str]:
+    """The rows of a ``### JSON contract: …`` table, by field path."""
+    text = DOC.read_text("utf-8")
+    start = text.index(f"### {title}\n")
+    end = text.find("\n## ", start + 1)
+    rows: dict[str, str] = {}
+    for line in text[start:end if end != -1 else None].splitlines():
+        m = re.match(r"^\| `([a-z_.]+)` \|", line)
+        if m:
+            rows[m.group(1)] = line
+    return rows
+
+
+def _check_documented(path: str, rows: dict[str, str]) -> None:
+    plain = path.replace("[]", "")
+    if plain in rows:
+        return
+    parts = plain.split(".")
+    for n in range(len(parts) - 1, 0, -1):
+        ancestor = ".".join(parts[:n])
+        if ancestor in rows:
+            leaf = parts[n]
+            assert f"`{leaf}`" in rows[ancestor] or re.search(rf"[{{,]\s*{leaf}\b", rows[ancestor]), \
+                f"{path}: `{leaf}` is not described in the row of `{ancestor}`"
+            return
+    pytest.fail(f"{path} has no row in its JSON contract table of docs/preflight.md")
+
+
+def _batch_paths() -> list[tuple[str, str]]:
+    from datetime import UTC, datetime
+
+    from acrdoctor.preflight.report_script import script_to_dict
+    from acrdoctor.preflight.report_tasks import tasks_to_dict
+    from acrdoctor.preflight.script import evaluate_script
+    from acrdoctor.preflight.tasks import preflight_tasks
+
+    out: dict[tuple[str, str], None] = {}
+    now = datetime.now(UTC)
+    for variant in (None, "abac"):
+        snap = load_demo(variant)
+        doc = tasks_to_dict(preflight_tasks(snap, now), snap, now)
+        out.update(dict.fromkeys(("JSON contract: `--tasks`", p) for p in _paths(doc)
+                                 if ".plan." not in p.replace("[]", "")))
+    script = (ROOT / "docs" / "examples" / "contoso-cleanup.sh").read_text("utf-8")
+    demo = load_demo()
+    for overrides in ({}, {"ENABLE_DELETE": "true"}):
+        doc = script_to_dict(evaluate_script(script, demo, overrides=overrides), "x.sh")
+        out.update(dict.fromkeys(("JSON contract: `--script`", p) for p in _paths(doc)
+                                 if ".plan." not in p.replace("[]", "") and not p.startswith("overrides.")))
+    return list(out)
+
+
+@pytest.mark.parametrize("section, path", _batch_paths())
+def test_tasks_and_script_report_keys_are_documented(section: str, path: str) -> None:
+    _check_documented(path, doc_subsection(section))
