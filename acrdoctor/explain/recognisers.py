@@ -410,8 +410,13 @@ _STORAGE_LIMIT_WORDS = re.compile(r"storage (?:quota|limit|capacity|is full)|quo
                                   r"MaximumStorageCapacity|registry (?:is )?full", re.IGNORECASE)
 
 
+#: A 405 whose code says the operation is not supported at all (OCI's UNSUPPORTED), not refused for this object:
+#: no lock, quarantine or full registry explains it, and unlocking would change something for nothing.
+_UNSUPPORTED = re.compile(r"\bUNSUPPORTED\b|operation is unsupported", re.IGNORECASE)
+
+
 def _detect_disallowed(line: str, context: str, seen: Seen) -> str | None:
-    if not _DISALLOWED.search(line):
+    if not _DISALLOWED.search(line) or (_UNSUPPORTED.search(line) and "disallowed" not in line.lower()):
         return None
     if _QUARANTINE_WORDS.search(context):
         return "quarantined-images"
@@ -743,6 +748,8 @@ def _detect_status(line: str, context: str, seen: Seen) -> str | None:
     if not _ACR_HOST.search(context):
         return None
     if code == "405":
+        if _UNSUPPORTED.search(line) and "disallowed" not in line.lower():
+            return None
         return _detect_disallowed("operation not allowed, HTTP status: 405", context, seen)
     return "authentication-required" if code == "401" else None
 

@@ -95,6 +95,9 @@ def test_printed_shapes(text: str, mode: str) -> None:
     # the same docker words for an image with no registry host went to Docker Hub: not this registry's sign-in
     ("Error response from daemon: pull access denied for shipreg01/api, repository does not exist or may require "
      "'docker login': denied: requested access to the resource is denied", "authentication-required"),
+    # OCI's UNSUPPORTED on a 405 is not a lock: nothing to unlock
+    ('Error: failed to delete: DELETE "https://shipreg01.azurecr.io/v2/api/manifests/v1": response status code '
+     '405: Method Not Allowed: unsupported: The operation is unsupported.', "locked-artifacts"),
     # a $ in a command line with nothing failing is not a typo
     ("az acr repository delete --name $REGISTRY --image api:1 --yes", "elsewhere:typo"),
     # "received 401" from some other service is not this registry's 401
