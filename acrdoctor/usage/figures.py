@@ -1,0 +1,229 @@
+"""Where a registry's bytes are: per repository and registry-wide, from one :class:`StorageIndex`.
+
+Every figure counts distinct config and layer blobs (ACR stores each once per registry), never ``imageSize``,
+which counts a shared layer once per manifest. Ages partition bytes rather than manifests: a blob belongs to the
+bucket of the newest manifest that references it, because deleting everything older than N days frees a blob only
+when every manifest using it is older than N days.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from acrdoctor.completeness import Coverage
+from acrdoctor.model import Manifest, Part, Repository, Snapshot
+from acrdoctor.storage import Entry, StorageIndex, blob_refs
+from acrdoctor.times import last_change
+from acrdoctor.units import human_bytes, plural
+from acrdoctor.usage.model import AGE_BUCKETS, AGE_NAMES, Explanation, RepositoryUsage, Totals
+
+#: How many other repositories ``shared_with`` names per repository (all of them are counted).
+SHARED_WITH_SHOWN = 10
+
+#: The parts whose gaps make byte figures lower bounds.
+_CONTENT_PARTS = (Part.REPOSITORIES, Part.MANIFESTS, Part.TAGS, Part.MANIFEST_BODIES)
+
+
+def age_bucket(now: datetime, t: datetime | None) -> int:
+    """The index in :data:`AGE_NAMES` of a last update at ``t`` (the last one: unknown)."""
+    if t is None:
+        return len(AGE_BUCKETS)
+    days = (now - t).total_seconds() / 86400
+    for i, (_, _, upper) in enumerate(AGE_BUCKETS):
+        if upper is None or days < upper:
+            return i
+    return len(AGE_BUCKETS) - 1
+
+
+#: A manifest with the age bucket of its last update: what the age figures are computed from.
+Aged = tuple[int, Manifest]
+
+
+def aged(manifests: Iterable[Manifest], now: datetime) -> tuple[list[Aged], datetime | None]:
+    """Each manifest with a body and its bucket, and the newest last update; each time is parsed once."""
+    out: list[Aged] = []
+    newest: datetime | None = None
+    for m in manifests:
+        t = last_change(m)
+        if t is not None and (newest is None or t > newest):
+            newest = t
+        if m.layers is not None:
+            out.append((age_bucket(now, t), m))
+    return out, newest
+
+
+def age_bytes(manifests: Iterable[Aged], sizes: Sequence[int]) -> dict[str, int]:
+    """Distinct blob bytes by the age bucket of the newest manifest referencing each blob."""
+    by_bucket: list[list[int]] = [[] for _ in AGE_NAMES]
+    for bucket, m in manifests:
+        by_bucket[bucket].extend(blob_refs(m))
+    # Buckets run from newest to oldest (unknown last): a blob belongs to the first bucket that references it.
+    size_of = sizes.__getitem__
+    seen: set[int] = set()
+    totals = []
+    for refs in by_bucket:
+        new = set(refs)
+        new.difference_update(seen)
+        totals.append(sum(map(size_of, new)))
+        seen |= new
+    return dict(zip(AGE_NAMES, totals, strict=True))
+
+
+def dangling_figures(index: StorageIndex, dangling: Sequence[Entry]) -> tuple[list[int], list[int], int]:
+    """Per repository: distinct bytes its dangling manifests reference and what deleting them frees; and what
+    deleting every dangling manifest of the registry frees.
+
+    One count over every dangling reference instead of one per repository: a blob is freed when all its
+    references are dangling; it belongs to one repository's figure when that repository owns it alone (a blob the
+    dangling manifests of two repositories share is freed only by deleting both, so only the registry's figure
+    counts it).
+    """
+    n = len(index.repositories)
+    refs: list[list[int]] = [[] for _ in range(n)]
+    for ri, m in dangling:
+        refs[ri].extend(blob_refs(m))
+    sizes, owner, refcount = index.sizes, index.owner, index.refcount
+    size_of = sizes.__getitem__
+    held = [sum(map(size_of, set(r))) for r in refs]
+    counts: Counter[int] = Counter()
+    for r in refs:
+        counts.update(r)
+    freed = [0] * n
+    registry = 0
+    for b, c in counts.items():
+        if c == refcount[b]:
+            registry += sizes[b]
+            if owner[b] >= 0:
+                freed[owner[b]] += sizes[b]
+    return held, freed, registry
+
+
+def _tag_count(repo: Repository) -> int:
+    if repo.tags is not None:
+        return len(repo.tags)
+    return sum(len(m.tags) for m in repo.manifests or ())
+
+
+def _untagged(repo: Repository) -> int:
+    tagged = {t.digest for t in repo.tags or ()}
+    return sum(1 for m in repo.manifests or () if not m.tags and m.digest not in tagged)
+
+
+def repositories(index: StorageIndex, ages: Sequence[tuple[list[Aged], datetime | None]],
+                 dangling: Sequence[Entry], dangling_split: tuple[list[int], list[int], int]
+                 ) -> tuple[RepositoryUsage, ...]:
+    """One :class:`RepositoryUsage` per repository of the snapshot, in the snapshot's order."""
+    sizes = index.sizes
+    storage = index.per_repository()
+    shared = index.shared_with()
+    blobs = index.repository_blobs
+    names = [r.name for r in index.repositories]
+    held, freed, _ = dangling_split
+    counts = Counter(ri for ri, _ in dangling)
+    out = []
+    for ri, repo in enumerate(index.repositories):
+        others = sorted(shared[ri].items(), key=lambda kv: (-kv[1], names[kv[0]]))
+        st = storage[ri]
+        out.append(RepositoryUsage(
+            name=repo.name,
+            collected=repo.manifests is not None,
+            manifests=len(repo.manifests or ()),
+            tags=_tag_count(repo),
+            untagged_manifests=_untagged(repo),
+            dangling_manifests=counts[ri],
+            total_bytes=sum(map(sizes.__getitem__, blobs[ri])),
+            exclusive_bytes=st.exclusive_bytes,
+            shared_bytes=st.shared_bytes,
+            dangling_bytes=held[ri],
+            dangling_freed_bytes=freed[ri],
+            shared_with=tuple((names[o], n) for o, n in others[:SHARED_WITH_SHOWN]),
+            shared_with_count=len(others),
+            age_bytes=age_bytes(ages[ri][0], sizes),
+            image_size_sum=st.image_size_sum,
+            last_update=ages[ri][1].isoformat() if ages[ri][1] else None,
+        ))
+    return tuple(out)
+
+
+def gaps(snapshot: Snapshot, index: StorageIndex) -> tuple[str, ...]:
+    """What was not collected, one sentence each; empty when the byte figures are exact."""
+    if snapshot.repositories is None:
+        return ("the repository list was not collected: there is nothing to count",)
+    out = [g.describe() for g in Coverage(snapshot).gaps(_CONTENT_PARTS)]
+    if index.manifests_without_body and not any("manifest bodies" in g for g in out):
+        out.append(f"{plural(index.manifests_without_body, 'manifest')} without a body (config and layer sizes)")
+    if not out and not index.complete:
+        out.append("the snapshot is marked partial: registry-wide figures are lower bounds")
+    return tuple(out)
+
+
+def explanations(snapshot: Snapshot, index: StorageIndex, deduplicated: int,
+                 service: int | None, gap_text: Sequence[str]) -> tuple[Explanation, ...]:
+    """Why the service's figure and the deduplicated total differ, named from what the snapshot shows.
+
+    Only reasons the snapshot gives evidence for are named with bytes; reclaim lag cannot be seen in a snapshot,
+    so it is named (without bytes) whenever the service holds more than the manifests account for.
+    """
+    if service is None:
+        return (Explanation("no-service-figure", "the service's Size usage was not collected, so there is nothing "
+                                                 "to compare the deduplicated total with"),)
+    out: list[Explanation] = []
+    difference = service - deduplicated
+    if gap_text:
+        out.append(Explanation(
+            "not-collected",
+            "manifests not collected count in the service's figure but not in the total here, which is a lower "
+            "bound: " + "; ".join(gap_text)))
+    deleted = snapshot.deleted_artifacts
+    policy = snapshot.registry.soft_delete_policy
+    if deleted:
+        held = sum(a.image_size or 0 for a in deleted)
+        out.append(Explanation(
+            "soft-deleted",
+            f"{plural(len(deleted), 'soft-deleted artifact')} still stored and billed until autopurge; their "
+            f"imageSize adds up to {human_bytes(held)}, an upper bound (layers they share with live images are "
+            "stored once)", held))
+    elif deleted is None and policy is not None and policy.enabled:
+        out.append(Explanation(
+            "soft-delete-unknown",
+            "soft delete is enabled but the soft-deleted artifacts were not collected: they stay billed until "
+            "autopurge and may explain part of the difference"))
+    if difference > 0:
+        out.append(Explanation(
+            "reclaim-lag",
+            "space freed by deletes is reclaimed asynchronously, so the service's figure lags behind recent "
+            "deletes; a snapshot cannot show how much (the StorageUsed metric in Azure Monitor is the up-to-date "
+            "figure)"))
+    elif difference < 0:
+        out.append(Explanation(
+            "usage-lag",
+            "the service's figure is updated asynchronously and has not caught up with recent pushes"))
+    out.append(Explanation(
+        "manifest-documents",
+        "the total here counts configs and layers; manifest documents themselves (a few KiB each) are not counted"))
+    return tuple(out)
+
+
+def totals(snapshot: Snapshot, index: StorageIndex, repos: Sequence[RepositoryUsage],
+           ages: Sequence[tuple[list[Aged], datetime | None]], dangling: Sequence[Entry], dangling_freed: int,
+           gap_text: Sequence[str]) -> Totals:
+    deduplicated = index.deduplicated_total()
+    size = snapshot.usage_named("Size")
+    service = size.current if size is not None else None
+    _, shared = index.shared_blobs()
+    return Totals(
+        repositories=len(repos),
+        manifests=sum(r.manifests for r in repos),
+        tags=sum(r.tags for r in repos),
+        deduplicated_bytes=deduplicated,
+        image_size_sum=index.image_size_sum(),
+        service_bytes=service,
+        unexplained_bytes=None if service is None else service - deduplicated,
+        shared_bytes=shared,
+        dangling_freed_bytes=dangling_freed,
+        dangling_manifests=len(dangling),
+        age_bytes=age_bytes((a for repo, _ in ages for a in repo), index.sizes),
+        explanations=explanations(snapshot, index, deduplicated, service, gap_text),
+    )
