@@ -18,6 +18,7 @@ from datetime import datetime
 
 from acrdoctor.actions import Action, DeleteRepository, RegistryRef, RunPurge
 from acrdoctor.checks.retention_policy import purge_filter
+from acrdoctor.errors import InputError
 from acrdoctor.model import Repository, Snapshot
 from acrdoctor.preflight.azmap import select_az
 from acrdoctor.preflight.commands import parse_command
@@ -97,7 +98,12 @@ def candidates(snapshot: Snapshot, index: StorageIndex, now: datetime, older_tha
         alone = replace(snapshot, repositories=(repo,))
         for kind, action in actions_for(snapshot, repo, older_than):
             command = action.commands()[0]
-            plan = plan_of(command, alone, index, now)
+            try:
+                plan = plan_of(command, alone, index, now)
+            except InputError:
+                # A name acr purge cannot address (a ':' splits its --filter; ACR never allows one in a name, but
+                # a snapshot from elsewhere may hold anything): no command does this, so it is no candidate.
+                continue
             planned += 1
             if plan.reclaimable_bytes <= 0:
                 continue
