@@ -8,9 +8,10 @@ when every manifest using it is older than N days.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from acrdoctor.completeness import Coverage
 from acrdoctor.model import Manifest, Part, Repository, Snapshot
@@ -26,46 +27,43 @@ SHARED_WITH_SHOWN = 10
 _CONTENT_PARTS = (Part.REPOSITORIES, Part.MANIFESTS, Part.TAGS, Part.MANIFEST_BODIES)
 
 
-def age_bucket(now: datetime, t: datetime | None) -> int:
-    """The index in :data:`AGE_NAMES` of a last update at ``t`` (the last one: unknown)."""
-    if t is None:
-        return len(AGE_BUCKETS)
-    days = (now - t).total_seconds() / 86400
-    for i, (_, _, upper) in enumerate(AGE_BUCKETS):
-        if upper is None or days < upper:
-            return i
-    return len(AGE_BUCKETS) - 1
-
-
 #: A manifest with the age bucket of its last update: what the age figures are computed from.
 Aged = tuple[int, Manifest]
 
 
 def aged(manifests: Iterable[Manifest], now: datetime) -> tuple[list[Aged], datetime | None]:
     """Each manifest with a body and its bucket, and the newest last update; each time is parsed once."""
+    # A last update falls in the first bucket whose cut-off (now - its upper bound) it is after.
+    cutoffs = [now - timedelta(days=upper) for _, _, upper in AGE_BUCKETS if upper is not None]
+    oldest, unknown = len(cutoffs), len(AGE_BUCKETS)
     out: list[Aged] = []
     newest: datetime | None = None
     for m in manifests:
         t = last_change(m)
-        if t is not None and (newest is None or t > newest):
-            newest = t
+        if t is None:
+            bucket = unknown
+        else:
+            if newest is None or t > newest:
+                newest = t
+            bucket = next((i for i, c in enumerate(cutoffs) if t > c), oldest)
         if m.layers is not None:
-            out.append((age_bucket(now, t), m))
+            out.append((bucket, m))
     return out, newest
 
 
 def age_bytes(manifests: Iterable[Aged], sizes: Sequence[int]) -> dict[str, int]:
     """Distinct blob bytes by the age bucket of the newest manifest referencing each blob."""
-    by_bucket: list[list[int]] = [[] for _ in AGE_NAMES]
+    groups: list[list[Manifest]] = [[] for _ in AGE_NAMES]
     for bucket, m in manifests:
-        by_bucket[bucket].extend(blob_refs(m))
+        groups[bucket].append(m)
     # Buckets run from newest to oldest (unknown last): a blob belongs to the first bucket that references it.
     size_of = sizes.__getitem__
     seen: set[int] = set()
     totals = []
-    for refs in by_bucket:
-        new = set(refs)
-        new.difference_update(seen)
+    for ms in groups:
+        new: set[int] = set().union(*[m.layers for m in ms if m.layers])
+        new.update([m.config for m in ms if m.config is not None])
+        new -= seen
         totals.append(sum(map(size_of, new)))
         seen |= new
     return dict(zip(AGE_NAMES, totals, strict=True))
@@ -118,13 +116,12 @@ def repositories(index: StorageIndex, ages: Sequence[tuple[list[Aged], datetime 
     sizes = index.sizes
     storage = index.per_repository()
     shared = index.shared_with()
-    blobs = index.repository_blobs
     names = [r.name for r in index.repositories]
     held, freed, _ = dangling_split
     counts = Counter(ri for ri, _ in dangling)
     out = []
     for ri, repo in enumerate(index.repositories):
-        others = sorted(shared[ri].items(), key=lambda kv: (-kv[1], names[kv[0]]))
+        others = _most_shared(shared[ri], names)
         st = storage[ri]
         out.append(RepositoryUsage(
             name=repo.name,
@@ -133,18 +130,30 @@ def repositories(index: StorageIndex, ages: Sequence[tuple[list[Aged], datetime 
             tags=_tag_count(repo),
             untagged_manifests=_untagged(repo),
             dangling_manifests=counts[ri],
-            total_bytes=sum(map(sizes.__getitem__, blobs[ri])),
+            total_bytes=st.exclusive_bytes + st.shared_bytes,
             exclusive_bytes=st.exclusive_bytes,
             shared_bytes=st.shared_bytes,
             dangling_bytes=held[ri],
             dangling_freed_bytes=freed[ri],
-            shared_with=tuple((names[o], n) for o, n in others[:SHARED_WITH_SHOWN]),
-            shared_with_count=len(others),
+            shared_with=tuple((names[o], n) for o, n in others),
+            shared_with_count=len(shared[ri]),
             age_bytes=age_bytes(ages[ri][0], sizes),
             image_size_sum=st.image_size_sum,
             last_update=ages[ri][1].isoformat() if ages[ri][1] else None,
         ))
     return tuple(out)
+
+
+def _most_shared(row: dict[int, int], names: Sequence[str]) -> list[tuple[int, int]]:
+    """The :data:`SHARED_WITH_SHOWN` repositories sharing the most bytes, ties by name; only the few that can
+    rank are sorted (a registry-wide base layer gives every repository a row as long as the registry)."""
+    if len(row) > SHARED_WITH_SHOWN:
+        threshold = heapq.nlargest(SHARED_WITH_SHOWN, row.values())[-1]
+        items = [kv for kv in row.items() if kv[1] >= threshold]
+    else:
+        items = list(row.items())
+    items.sort(key=lambda kv: (-kv[1], names[kv[0]]))
+    return items[:SHARED_WITH_SHOWN]
 
 
 def gaps(snapshot: Snapshot, index: StorageIndex) -> tuple[str, ...]:

@@ -42,6 +42,9 @@ def build_mixed(partial: bool = False) -> Snapshot:
                 age_days=10)
     solo = b.repository("solo")
     solo.image(["x"], layers=[("solo-layer", 123_456)], config=("solo-cfg", 11), age_days=800)
+    for edge in (30, 90, 365):  # exactly on a bucket boundary: the older bucket, as "less than N days" says
+        solo.image([f"edge-{edge}"], layers=[(f"edge-{edge}", edge * 10)], config=(f"edge-cfg-{edge}", 3),
+                   age_days=edge)
     if partial:
         tools.image([], layers=[("tools-nobody", 5_000)], config=("tools-cfg-nobody", 5), age_days=3, body=False)
         hidden = b.repository("hidden", manifests=False, tags=False, counts=(3, 1))
