@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from acrdoctor.builder import SnapshotBuilder
+from acrdoctor.builder import SnapshotBuilder, locked
 from acrdoctor.model import Part, Snapshot
 
 
 def build_mixed(partial: bool = False) -> Snapshot:
-    """Shared layers across three repositories, dangling manifests, a multi-arch index, a referrer, ages.
+    """Shared layers across three repositories, dangling manifests, a multi-arch index, a referrer, ages, locks.
 
     With ``partial``: one repository whose manifests were not listed, one manifest without a body, and the
     manifest part marked partial, as a scan limited by errors leaves it.
@@ -40,6 +40,13 @@ def build_mixed(partial: bool = False) -> Snapshot:
     tools.image(["ci"], layers=[base, runtime, ("tools-1", 40_000)], config=("tools-cfg", 900), age_days=60)
     tools.image([], layers=[("tools-old", 30_000), ("cross-dangling", 7_000)], config=("tools-cfg-old", 910),
                 age_days=10)
+    # Locks: the repository cannot be deleted (one image is locked), and acr purge skips the locked untagged one.
+    frozen = b.repository("frozen")
+    frozen.image(["keep"], layers=[base, ("frozen-1", 66_000)], config=("frozen-cfg-1", 12), age_days=150,
+                 attributes=locked(write=True))
+    frozen.image([], layers=[("frozen-old", 44_000)], config=("frozen-cfg-old", 13), age_days=150,
+                 attributes=locked(write=True))
+    frozen.image([], layers=[("frozen-loose", 22_000)], config=("frozen-cfg-loose", 14), age_days=150)
     solo = b.repository("solo")
     solo.image(["x"], layers=[("solo-layer", 123_456)], config=("solo-cfg", 11), age_days=800)
     for edge in (30, 90, 365):  # exactly on a bucket boundary: the older bucket, as "less than N days" says

@@ -86,6 +86,9 @@ def test_candidates_equal_their_preflight_and_the_recount(case: tuple[Snapshot, 
         deleted = {(m.repository, m.digest) for m in plan.delete_manifests}
         assert c.freed_bytes == plan.reclaimable_bytes == rc.freed(deleted) > 0
         assert c.manifests_deleted == len(deleted)
+        assert c.tags_deleted == len(plan.delete_tags)
+        assert c.blocker_count == len(plan.blocked)
+        assert list(c.blockers) == [f"{b.resource}: {b.reason}" for b in plan.blocked][:3]
         assert c.preflight_command.endswith(" -- " + c.command)
         union |= deleted
     assert report.top_combined_bytes == rc.freed(union)
