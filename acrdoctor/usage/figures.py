@@ -9,13 +9,14 @@ when every manifest using it is older than N days.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from acrdoctor.completeness import Coverage
 from acrdoctor.model import Manifest, Part, Repository, Snapshot
-from acrdoctor.storage import Entry, StorageIndex, blob_refs
+from acrdoctor.storage import Entry, StorageIndex
 from acrdoctor.times import last_change
 from acrdoctor.units import human_bytes, plural
 from acrdoctor.usage.model import AGE_BUCKETS, AGE_NAMES, Explanation, RepositoryUsage, Totals
@@ -33,8 +34,9 @@ Aged = tuple[int, Manifest]
 
 def aged(manifests: Iterable[Manifest], now: datetime) -> tuple[list[Aged], datetime | None]:
     """Each manifest with a body and its bucket, and the newest last update; each time is parsed once."""
-    # A last update falls in the first bucket whose cut-off (now - its upper bound) it is after.
-    cutoffs = [now - timedelta(days=upper) for _, _, upper in AGE_BUCKETS if upper is not None]
+    # Bucket i holds times after its cut-off (now - its upper bound); counting the cut-offs a time is after, oldest
+    # first, gives its bucket from the end. A time equal to a cut-off is not after it: it is in the older bucket.
+    cutoffs = sorted(now - timedelta(days=upper) for _, _, upper in AGE_BUCKETS if upper is not None)
     oldest, unknown = len(cutoffs), len(AGE_BUCKETS)
     out: list[Aged] = []
     newest: datetime | None = None
@@ -45,57 +47,83 @@ def aged(manifests: Iterable[Manifest], now: datetime) -> tuple[list[Aged], date
         else:
             if newest is None or t > newest:
                 newest = t
-            bucket = next((i for i, c in enumerate(cutoffs) if t > c), oldest)
+            bucket = oldest - bisect_left(cutoffs, t)
         if m.layers is not None:
             out.append((bucket, m))
     return out, newest
 
 
-def age_bytes(manifests: Iterable[Aged], sizes: Sequence[int]) -> dict[str, int]:
-    """Distinct blob bytes by the age bucket of the newest manifest referencing each blob."""
+def age_sets(manifests: Iterable[Aged]) -> list[set[int]]:
+    """Per age bucket, the blobs whose newest referencing manifest (among ``manifests``) is in that bucket."""
     groups: list[list[Manifest]] = [[] for _ in AGE_NAMES]
     for bucket, m in manifests:
         groups[bucket].append(m)
     # Buckets run from newest to oldest (unknown last): a blob belongs to the first bucket that references it.
-    size_of = sizes.__getitem__
     seen: set[int] = set()
-    totals = []
+    out = []
     for ms in groups:
         new: set[int] = set().union(*[m.layers for m in ms if m.layers])
         new.update([m.config for m in ms if m.config is not None])
         new -= seen
-        totals.append(sum(map(size_of, new)))
+        out.append(new)
         seen |= new
-    return dict(zip(AGE_NAMES, totals, strict=True))
+    return out
+
+
+def merged_age_sets(per_repository: Iterable[list[set[int]]]) -> list[set[int]]:
+    """Registry-wide age sets from per-repository ones: a blob's newest use anywhere is its newest bucket in any
+    repository, so bucket by bucket it takes the union minus what a newer bucket already took."""
+    per = list(per_repository)
+    seen: set[int] = set()
+    out = []
+    for bucket in range(len(AGE_NAMES)):
+        new: set[int] = set().union(*[sets[bucket] for sets in per])
+        new -= seen
+        out.append(new)
+        seen |= new
+    return out
+
+
+def age_bytes(sets: Sequence[set[int]], sizes: Sequence[int]) -> dict[str, int]:
+    size_of = sizes.__getitem__
+    return {name: sum(map(size_of, blobs)) for name, blobs in zip(AGE_NAMES, sets, strict=True)}
+
+
+def _blob_set(manifests: Sequence[Manifest]) -> set[int]:
+    out: set[int] = set().union(*[m.layers for m in manifests if m.layers])
+    out.update([m.config for m in manifests if m.config is not None and m.layers is not None])
+    return out
 
 
 def dangling_figures(index: StorageIndex, dangling: Sequence[Entry]) -> tuple[list[int], list[int], int]:
     """Per repository: distinct bytes its dangling manifests reference and what deleting them frees; and what
     deleting every dangling manifest of the registry frees.
 
-    One count over every dangling reference instead of one per repository: a blob is freed when all its
-    references are dangling; it belongs to one repository's figure when that repository owns it alone (a blob the
-    dangling manifests of two repositories share is freed only by deleting both, so only the registry's figure
-    counts it).
+    Set arithmetic instead of reference counts: a blob is freed when no manifest that stays (one a tag reaches)
+    references it; it is freed by one repository's dangling manifests alone when, besides, no other repository
+    references it at all.
     """
     n = len(index.repositories)
-    refs: list[list[int]] = [[] for _ in range(n)]
+    gone_ids = {id(m) for _, m in dangling}
+    by_repo: list[list[Manifest]] = [[] for _ in range(n)]
     for ri, m in dangling:
-        refs[ri].extend(blob_refs(m))
-    sizes, owner, refcount = index.sizes, index.owner, index.refcount
-    size_of = sizes.__getitem__
-    held = [sum(map(size_of, set(r))) for r in refs]
-    counts: Counter[int] = Counter()
-    for r in refs:
-        counts.update(r)
-    freed = [0] * n
-    registry = 0
-    for b, c in counts.items():
-        if c == refcount[b]:
-            registry += sizes[b]
-            if owner[b] >= 0:
-                freed[owner[b]] += sizes[b]
-    return held, freed, registry
+        by_repo[ri].append(m)
+    kept: set[int] = set()
+    for repo in index.repositories:
+        kept |= _blob_set([m for m in repo.manifests or () if id(m) not in gone_ids])
+    several = {b for b, o in enumerate(index.owner) if o == -2}
+    size_of = index.sizes.__getitem__
+    held, freed = [0] * n, [0] * n
+    every: set[int] = set()
+    for ri, ms in enumerate(by_repo):
+        if not ms:
+            continue
+        blobs = _blob_set(ms)
+        held[ri] = sum(map(size_of, blobs))
+        blobs -= kept
+        every |= blobs
+        freed[ri] = sum(map(size_of, blobs - several))
+    return held, freed, sum(map(size_of, every))
 
 
 def _tag_count(repo: Repository) -> int:
@@ -110,8 +138,8 @@ def _untagged(repo: Repository) -> int:
 
 
 def repositories(index: StorageIndex, ages: Sequence[tuple[list[Aged], datetime | None]],
-                 dangling: Sequence[Entry], dangling_split: tuple[list[int], list[int], int]
-                 ) -> tuple[RepositoryUsage, ...]:
+                 age_sets_of: Sequence[list[set[int]]], dangling: Sequence[Entry],
+                 dangling_split: tuple[list[int], list[int], int]) -> tuple[RepositoryUsage, ...]:
     """One :class:`RepositoryUsage` per repository of the snapshot, in the snapshot's order."""
     sizes = index.sizes
     storage = index.per_repository()
@@ -137,7 +165,7 @@ def repositories(index: StorageIndex, ages: Sequence[tuple[list[Aged], datetime 
             dangling_freed_bytes=freed[ri],
             shared_with=tuple((names[o], n) for o, n in others),
             shared_with_count=len(shared[ri]),
-            age_bytes=age_bytes(ages[ri][0], sizes),
+            age_bytes=age_bytes(age_sets_of[ri], sizes),
             image_size_sum=st.image_size_sum,
             last_update=ages[ri][1].isoformat() if ages[ri][1] else None,
         ))
@@ -216,7 +244,7 @@ def explanations(snapshot: Snapshot, index: StorageIndex, deduplicated: int,
 
 
 def totals(snapshot: Snapshot, index: StorageIndex, repos: Sequence[RepositoryUsage],
-           ages: Sequence[tuple[list[Aged], datetime | None]], dangling: Sequence[Entry], dangling_freed: int,
+           age_sets_of: Sequence[list[set[int]]], dangling: Sequence[Entry], dangling_freed: int,
            gap_text: Sequence[str]) -> Totals:
     deduplicated = index.deduplicated_total()
     size = snapshot.usage_named("Size")
@@ -227,12 +255,12 @@ def totals(snapshot: Snapshot, index: StorageIndex, repos: Sequence[RepositoryUs
         manifests=sum(r.manifests for r in repos),
         tags=sum(r.tags for r in repos),
         deduplicated_bytes=deduplicated,
-        image_size_sum=index.image_size_sum(),
+        image_size_sum=sum(r.image_size_sum for r in repos),
         service_bytes=service,
         unexplained_bytes=None if service is None else service - deduplicated,
         shared_bytes=shared,
         dangling_freed_bytes=dangling_freed,
         dangling_manifests=len(dangling),
-        age_bytes=age_bytes((a for repo, _ in ages for a in repo), index.sizes),
+        age_bytes=age_bytes(merged_age_sets(age_sets_of), index.sizes),
         explanations=explanations(snapshot, index, deduplicated, service, gap_text),
     )
