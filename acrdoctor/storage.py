@@ -163,7 +163,7 @@ class StorageIndex:
         for repo in self.repositories:
             seen: set[int] = set()
             for m in repo.manifests or ():
-                seen.update(blob_refs(m))
+                seen.update(_blob_refs(m))
             out.append(seen)
         return out
 
@@ -257,7 +257,7 @@ class StorageIndex:
         return out
 
 
-def blob_refs(m: Manifest) -> tuple[int, ...]:
+def _blob_refs(m: Manifest) -> tuple[int, ...]:
     """The blob indexes a manifest holds, or none when its body was not collected.
 
     Matches the reference counting in :class:`StorageIndex`, which ignores bodiless manifests, so a
