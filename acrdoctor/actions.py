@@ -358,6 +358,9 @@ class RunPurge(Action):
     ago: str = "0d"
     untagged_only: bool = True
     dry_run: bool = False
+    #: ``--untagged`` (without ``untagged_only``): delete the manifests the tag phase leaves untagged too, so an
+    #: age-based purge frees bytes instead of only removing tags.
+    untagged: bool = False
 
     def purge_command(self) -> str:
         argv = ["acr", "purge"]
@@ -366,6 +369,8 @@ class RunPurge(Action):
         argv += ["--ago", self.ago]
         if self.untagged_only:
             argv.append("--untagged-only")
+        elif self.untagged:
+            argv.append("--untagged")
         if self.dry_run:
             argv.append("--dry-run")
         return shell_join(argv)

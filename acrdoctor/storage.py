@@ -38,8 +38,11 @@ class RepositoryStorage:
 class StorageIndex:
     """Reference counts and reachability over every manifest of a snapshot, built once per run."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, *, find_holders: bool = True) -> None:
+        """``find_holders=False`` makes :meth:`deletion` skip naming holders: that lookup reads every repository,
+        too slow for a caller evaluating thousands of deletions that shows no holders (``acrdoctor usage``)."""
         self.snapshot = snapshot
+        self.find_holders = find_holders
         self.repositories: tuple[Repository, ...] = snapshot.repositories or ()
         self.sizes: list[int] = [b.size for b in snapshot.blobs]
         n = len(self.sizes)
@@ -114,7 +117,7 @@ class StorageIndex:
         freed, retained = self._split(_local_refs(chosen))
         sizes = self.sizes
         kept = sum(sizes[b] for b in retained)
-        return freed, kept, (self._holders(chosen, retained, limit) if kept else {})
+        return freed, kept, (self._holders(chosen, retained, limit) if kept and self.find_holders else {})
 
     def _split(self, local: Counter[int]) -> tuple[int, set[int]]:
         """Bytes of the blobs only ``local`` references, and the set of the others."""
@@ -153,15 +156,48 @@ class StorageIndex:
         top = sorted(held.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return dict(top)
 
+    @cached_property
+    def repository_blobs(self) -> list[set[int]]:
+        """The distinct blobs each repository's manifests reference, by repository index."""
+        out: list[set[int]] = []
+        for repo in self.repositories:
+            seen: set[int] = set()
+            for m in repo.manifests or ():
+                seen.update(_blob_refs(m))
+            out.append(seen)
+        return out
+
+    def shared_with(self) -> list[dict[int, int]]:
+        """For each repository, the bytes it shares with each other repository (other repository index -> bytes).
+
+        A blob held by k repositories counts for every pair of them, so these figures overlap and do not add
+        up to a repository's shared bytes. Blobs are grouped by the exact set of repositories holding them
+        first: registries have far fewer such sets than shared blobs, and each set costs k² additions once.
+        """
+        owner, sizes = self.owner, self.sizes
+        holders: dict[int, list[int]] = defaultdict(list)
+        for ri, blobs in enumerate(self.repository_blobs):
+            for b in blobs:
+                if owner[b] == -2:
+                    holders[b].append(ri)
+        groups: dict[tuple[int, ...], int] = defaultdict(int)
+        for b, repos in holders.items():
+            groups[tuple(repos)] += sizes[b]
+        out: list[dict[int, int]] = [defaultdict(int) for _ in self.repositories]
+        for repos, size in groups.items():
+            for ri in repos:
+                row = out[ri]
+                for other in repos:
+                    if other != ri:
+                        row[other] += size
+        return [dict(row) for row in out]
+
     def per_repository(self) -> list[RepositoryStorage]:
         """Exclusive versus shared bytes of each repository (registry-wide deduplication)."""
         exclusive = [0] * len(self.repositories)
         shared_by_repo = [0] * len(self.repositories)
         size_of, owner = self.sizes.__getitem__, self.owner
-        for ri, repo in enumerate(self.repositories):
-            seen: set[int] = set()
-            for m in repo.manifests or ():
-                seen.update(_blob_refs(m))
+        for ri, seen in enumerate(self.repository_blobs):
             total = sum(map(size_of, seen))
             exclusive[ri] = sum(map(size_of, [b for b in seen if owner[b] == ri]))
             shared_by_repo[ri] = total - exclusive[ri]

@@ -106,6 +106,10 @@ def printed_commands() -> list[str]:
                 out.append(_fill_variables(cmd.split(" | ")[0]))
     out += bundle_script_commands()
     out += fix_plan_commands(catalogue)
+    from acrdoctor.usage import build_usage
+
+    for snap in variant_snapshots().values():  # acrdoctor usage's cleanup candidates
+        out += [c.command for c in build_usage(snap, top=30).candidates]
     demo = load_demo()
     for command in (["acr", "purge", "--filter", "apps/.*:.*", "--ago", "30d", "--untagged"],
                     ["az", "acr", "repository", "delete", "--name", "contoso", "--image", "apps/web:3.4.1", "--yes"],

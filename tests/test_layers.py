@@ -41,8 +41,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "explain": CORE | {"actions", "check_api", "checks", "engine"},
     "preflight": CORE | {"actions", "check_api", "checks", "engine", "render"},
     "fix": CORE | {"actions", "check_api", "checks", "engine", "collect", "azure", "preflight", "render"},
+    "usage": CORE | {"actions", "checks", "preflight"},
     "cli": CORE | {"actions", "check_api", "checks", "engine", "collect", "azure", "preflight", "render", "explain",
-                   "fix"},
+                   "fix", "usage"},
     "__main__": frozenset({"cli"}),
     "data": frozenset(),  # the demo snapshot as a package resource: no code
 }

@@ -251,3 +251,30 @@ def test_exclusive_bytes_are_what_deleting_the_repository_frees(snapshot: Snapsh
         assert rows[ri].exclusive_bytes == index.freed_by(entries)
     dangling = index.dangling()
     assert all(not m.tags for _, m in dangling)
+
+
+# -- shared_with, repository_blobs, find_holders ---------------------------------------------------------------
+
+
+def test_shared_with_counts_each_pair_of_holders(builder: SnapshotBuilder) -> None:
+    """api and web share the 100-byte base; a third repository holding it and one more layer of api's pairs with
+    both: a blob held by three repositories counts for every pair, so the rows overlap."""
+    shared_base(builder)
+    ops = builder.repository("ops")
+    ops.image(["x"], layers=[("base", 100), ("api-1", 10)], config=("ops-cfg", 3))
+    index = StorageIndex(builder.build())
+    names = [r.name for r in index.repositories]
+    rows = {names[ri]: {names[o]: n for o, n in row.items()} for ri, row in enumerate(index.shared_with())}
+    assert rows == {"api": {"web": 100, "ops": 110}, "web": {"api": 100, "ops": 100},
+                    "ops": {"api": 110, "web": 100}}
+    assert [len(s) for s in index.repository_blobs] == [5, 3, 3]  # base, two layers, two configs in api
+
+
+def test_deletion_without_holders_keeps_the_bytes(builder: SnapshotBuilder) -> None:
+    a1, _, _ = shared_base(builder)
+    snapshot = builder.build()
+    full, fast = StorageIndex(snapshot), StorageIndex(snapshot, find_holders=False)
+    chosen = [entry(full, "api", a1.digest)]
+    freed, kept, holders = full.deletion(chosen)
+    assert holders == {"api": 100, "web": 100}
+    assert fast.deletion([entry(fast, "api", a1.digest)]) == (freed, kept, {})

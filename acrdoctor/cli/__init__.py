@@ -6,8 +6,8 @@ or input error, 3 data incomplete (checks skipped or errored).
 
 This package owns the command line only. This module holds the group and its table of commands; each command
 lives in its own module (:mod:`~acrdoctor.cli.diagnose`, ``collect``, ``preflight``, ``bundle_script``,
-``explain``, ``checks``, ``fix``), imported only when that command runs, so ``acrdoctor --help`` pays for click
-and nothing else. Command modules may import :mod:`acrdoctor.cli.common` and the library, never each other nor
+``explain``, ``checks``, ``fix``, ``usage``), imported only when that command runs, so ``acrdoctor --help`` pays
+for click and nothing else. Command modules may import :mod:`acrdoctor.cli.common` and the library, never each other nor
 this module; the library never imports ``acrdoctor.cli``.
 """
 
@@ -40,6 +40,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
             "Show the fix plan for the findings; with --apply, apply it, journal it and check the result."),
     "preflight": ("preflight", "preflight_cmd",
                   "Check a delete before running it: the exact plan, what blocks it and the bytes it frees."),
+    "usage": ("usage", "usage_cmd",
+              "Show where a registry's bytes are and rank cleanups by the exact bytes they free."),
 }
 
 
