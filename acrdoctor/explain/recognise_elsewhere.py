@@ -507,13 +507,23 @@ _UNSET_VARIABLE = re.compile(r"(?:\$\(\w[\w.]*\)|\$\{\w+\}|\$[A-Z][A-Z0-9_]{2,})
 _ACR_DENIED_CODE = re.compile(r"\(DENIED\)|Code: DENIED|ErrorCode: DENIED|\"code\":\s*\"DENIED\"")
 
 
+#: A push or pull of a reference with no registry host (``nerdctl push myregistry/app:1``): the client went to Docker
+#: Hub, whatever registry it logged in to; its "access denied" is Docker Hub's.
+_HOSTLESS_COMMAND = re.compile(r"\b(?:docker|nerdctl|podman|buildah) (?:image )?(?:push|pull) (?:-\S+ )*"
+                               r"(?![\w.-]+\.[\w.-]+/|[\w.-]+:\d+/|localhost/)[a-z0-9][\w.-]*/[\w./-]+(?::[\w.-]+)?(?:\s|$)",
+                               re.IGNORECASE)
+_ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access to the resource is denied",
+                            re.IGNORECASE)
+
+
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
 _TYPO_WORDS = ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
                "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
                "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
-               "pulled from", "arguments", "expected one argument", "$", "no host in request", "unsupported protocol")
+               "pulled from", "arguments", "expected one argument", "$", "no host in request", "unsupported protocol",
+               "access denied")
 
 
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
@@ -522,6 +532,8 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
         # Only a contrast word brought the line here: two registries named against each other, or nothing.
         return "elsewhere:typo" if _two_registries(line) else None
     if _TYPO_STRONG.search(line):
+        return "elsewhere:typo"
+    if "access denied" in low and _ACCESS_DENIED.search(line) and _HOSTLESS_COMMAND.search(context):
         return "elsewhere:typo"
     if ("argument" in line.lower() and _BAD_COMMAND_LINE.search(line)) or (
             "$" in line and _UNSET_VARIABLE.search(line)):
@@ -551,6 +563,7 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
         (DOCS_REFERENCE,),
         confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _HUB_LOOKUP, _BAD_COMMAND_LINE,
                                       _UNSET_VARIABLE).search(h.line) else
+                       0.8 if _ACCESS_DENIED.search(h.line) and _HOSTLESS_COMMAND.search(h.context) else
                        0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
                        0.65 if _DOCKER_IO_PUSH.search(h.line) else
                        0.6 if (_TYPO_PROSE.search(h.line) or _two_spellings(h.line) or _two_registries(h.line))
@@ -743,7 +756,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
                any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,
-                      _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE, _CONTRAST),
+                      _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE, _CONTRAST, _ACCESS_DENIED),
                # A registry's host is on thousands of lines of a named build log; the contrast two registries
                # named against each other need is on a few.
                (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point"),

@@ -80,6 +80,9 @@ def _top(text: str, ticket: bool = False) -> str | None:
     # a config download timing out after the manifest came back: the client's path to the registry's storage
     ("error pulling image configuration: download failed after attempts=6: dial tcp 20.60.1.2:443: i/o timeout",
      "elsewhere:network-client-side"),
+    # a push of a reference with no registry host went to Docker Hub: its refusal is not the registry's
+    ("nerdctl push team/api:1.0\nFATA[0003] push access denied, repository does not exist or may require "
+     "authorization", "elsewhere:typo"),
     # a client's own wording of the registry's 401
     ("Error fetching https://shipreg01.azurecr.io/oauth2/token?service=shipreg01.azurecr.io&scope=repository%3Aapi"
      "%3Apull - expected 200, received 401", "authentication-required"),
@@ -98,6 +101,8 @@ def test_printed_shapes(text: str, mode: str) -> None:
     # OCI's UNSUPPORTED on a 405 is not a lock: nothing to unlock
     ('Error: failed to delete: DELETE "https://shipreg01.azurecr.io/v2/api/manifests/v1": response status code '
      '405: Method Not Allowed: unsupported: The operation is unsupported.', "locked-artifacts"),
+    # the same refusal after a push that named the registry is the registry's
+    ("docker push shipreg01.azurecr.io/api:1\ndenied: requested access to the resource is denied", "elsewhere:typo"),
     # a $ in a command line with nothing failing is not a typo
     ("az acr repository delete --name $REGISTRY --image api:1 --yes", "elsewhere:typo"),
     # "received 401" from some other service is not this registry's 401
