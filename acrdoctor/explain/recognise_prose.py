@@ -238,10 +238,19 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "manifest-not-found": (
         _c(r"\bacr purge\b|\bpurg\w*", 1.5, False),
-        _c(r"\b404\b|is not found|manifest unknown|MANIFEST_UNKNOWN|not found", 1.5, False),
+        _c(r"\b404\b|is not found|manifest unknown|MANIFEST_UNKNOWN|not found|(?:is|are) ?n[o']?t there|"
+           r"does ?n[o']?t exist", 1.5, False),
         _c(r"--concurrency|concurrent\w*|in parallel|two (?:purge|cleanup)s?|at the same time|overlap\w*|"
            r"another (?:job|process|pipeline|run|purge)|already (?:removed|deleted|gone)", 1.5),
         _c(r"sha256|digest", 0.5, False),
+        # The digest of the image's config (docker's image id) is not a manifest's: the registry has no such manifest.
+        _c(r"\bconfig(?:uration)?(?:\.| blob'?s? | )digest|digest of the config|\bimage id\b|\bconfig blob\b",
+           2, False),
+    ),
+    "connectivity-refresh-token": (
+        # Signing in fails on the service's side: the token exchange behind az acr login answers 5xx.
+        _c(r"(?:az acr login|docker login|\blog(?:ging)? ?in(?:to)?\b|sign(?:ing)? ?in)[^.\n]{0,80}"
+           r"(?:internal server error|\b50[0234]\b|server error|service unavailable)", 3, False),
     ),
     "throttling": (
         _c(r"\b429\b|too many requests|TOOMANYREQUESTS|\bthrottl\w*", 3.5, False),
@@ -546,7 +555,8 @@ def _next_step(mode: str, ref: RegistryRef, repo: str | None) -> Step:
         reads += [ShowRegistry(ref, "networkRuleSet"), ShowRegistry(ref, "publicNetworkAccess", "tsv")]
     elif mode == "private-endpoints-block-registry-delete":
         reads.append(ListPrivateEndpointConnections(ref))
-    elif mode in ("authentication-required", "throttling", "connectivity-dns", "login-server-not-found"):
+    elif mode in ("authentication-required", "throttling", "connectivity-dns", "login-server-not-found",
+                  "connectivity-refresh-token"):
         reads.append(CheckHealth(ref))
     return Step("The ticket describes the symptom in words: paste the exact error text, or collect the registry's "
                 "state (read-only) and run acrdoctor diagnose on it, to be sure.", tuple(reads))
@@ -591,6 +601,11 @@ def _generic(mode: str, hits: Sequence[Hit]) -> Built:
         "quarantined-images": ("Images held in quarantine",
                                "With the quarantine policy on, a pushed image cannot be pulled until a scanner "
                                "marks it Passed; without such a scanner it stays quarantined."),
+        "connectivity-refresh-token": ("Signing in to the registry fails on the service's side",
+                                       "az acr login exchanges the Entra ID token for an ACR refresh token "
+                                       "(/oauth2/exchange); a 5xx there is the service's answer, not a missing "
+                                       "role. check-health shows which step fails; if it persists for some "
+                                       "accounts only, open a support case with the correlation id."),
         "storage-limit": ("Registry at its storage limit",
                           "A registry at its maximum storage refuses pushes with 405 until space is freed."),
     }

@@ -164,6 +164,16 @@ def test_elsewhere_ticket_shapes(ticket: str, mode: str) -> None:
     assert _top(ticket, ticket=True) == mode
 
 
+@pytest.mark.parametrize(("ticket", "mode"), [
+    ("Our job deletes images with DELETE /v2/api/manifests/<digest>, using the config.digest from the manifest "
+     "JSON, and the registry answers that the manifest is not there.", "manifest-not-found"),
+    ("Since this morning az acr login fails for two of us with an internal server error; colleagues with the same "
+     "role can still sign in.", "connectivity-refresh-token"),
+])
+def test_service_and_digest_ticket_shapes(ticket: str, mode: str) -> None:
+    assert _top(ticket, ticket=True) == mode
+
+
 def test_two_registries_on_purpose_are_not_a_typo() -> None:
     text = ("We import images from shipreg.azurecr.io into shipreg01.azurecr.io every night but the import fails "
             "with unauthorized.")
