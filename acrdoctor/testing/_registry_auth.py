@@ -75,6 +75,7 @@ class RegistryAuthMixin:
     anonymous_pull_enabled: bool
     registry_tokens: dict[str, dict[str, Any]]
     scope_maps: dict[str, dict[str, Any]]
+    repositories: dict[str, Any]
     identity_of_refresh_token: Callable[[str], str | None]
 
     def _init_registry_auth(self) -> None:
@@ -115,6 +116,13 @@ class RegistryAuthMixin:
         if any(secrets.compare_digest(password, p) for p in self.token_passwords.get(username, ())):
             return Principal(TOKEN_IDENTITY_PREFIX + username, "token")
         return None
+
+    def repository_holds_blob(self, repo: str, digest: str) -> bool:
+        """Whether ``digest`` is reachable in ``repo``: uploaded or mounted there, or named by one of its manifests."""
+        if digest in self.blob_links.get(repo, ()):
+            return True
+        r = self.repositories.get(repo)
+        return r is not None and any(digest in m.blobs for m in r.manifests.values())
 
     # -- permissions ---------------------------------------------------------------------------------------------
 

@@ -747,11 +747,9 @@ class _Ctx:
         """
         st = self.state
         digest, source = self.query.get("mount"), self.query.get("from")
-        src = st.repositories.get(source) if source else None
-        if not digest or src is None or source is None or digest not in st.blob_sizes:
+        if not digest or not source:
             return None
-        held = st.blob_links.get(source, set()) | {b for m in src.manifests.values() for b in m.blobs}
-        if digest not in held or not _scope_covers(self.granted, f"repository:{source}:pull"):
+        if not st.repository_holds_blob(source, digest) or not _scope_covers(self.granted, f"repository:{source}:pull"):
             return None
         if self.identity is not None and st.is_denied(self.identity, source, "pull"):
             return None
@@ -761,7 +759,9 @@ class _Ctx:
 
     def _dp_blob(self, repo: str, digest: str) -> _Response:
         st = self.state
-        if digest not in st.blob_sizes:
+        if not st.repository_holds_blob(repo, digest):
+            # Blobs are stored once per registry but reachable only through a repository that holds them (OCI
+            # distribution spec); so a push to another repository mounts or uploads them (not verified on ACR).
             raise AcrError(404, "BLOB_UNKNOWN", "blob unknown to registry")
         if self.method == "DELETE":
             st.blob_content.pop(digest, None)
