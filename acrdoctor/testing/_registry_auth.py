@@ -104,6 +104,8 @@ class RegistryAuthMixin:
         A disabled admin user or a disabled token is refused like a wrong password (ACR's wording for either
         is not verified).
         """
+        if not username:
+            return None
         if username.lower() == self.name.lower():
             ok = self.admin_user_enabled and any(secrets.compare_digest(password, p) for p in self.admin_passwords)
             return ADMIN if ok else None

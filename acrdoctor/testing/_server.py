@@ -391,9 +391,12 @@ class _Ctx:
     def _authenticate(self, scope: str | None, action: str | None, repo: str | None) -> None:
         auth = self.h.headers.get("Authorization", "")
         detail = _detail_for(scope)
-        if not auth.startswith("Bearer "):
+        if auth.startswith("Basic "):
+            token = self._basic_grant(auth, scope)
+        elif auth.startswith("Bearer "):
+            token = self.state.access_token(auth[len("Bearer "):].strip())
+        else:
             raise self._unauthorized(scope, detail if scope else None)
-        token = self.state.access_token(auth[len("Bearer "):].strip())
         if token is None:
             raise self._unauthorized(scope, detail, "invalid_token")
         identity, granted = token
@@ -408,6 +411,17 @@ class _Ctx:
             raise self._unauthorized(scope, detail, "insufficient_scope")
         if repo is not None and action and self.state.is_denied(identity, repo, action):
             raise self._unauthorized(scope, detail, "insufficient_scope")
+
+    def _basic_grant(self, auth: str, scope: str | None) -> tuple[str, str] | None:
+        """HTTP Basic straight on a registry call, as az sends admin credentials (notes §b step 5): the identity and
+        the scope its credentials would get from the token endpoint (plus pull on a mount's ``from``), or None."""
+        principal = self.state.principal_for(*_basic_pair(auth))
+        if principal is None:
+            return None
+        scopes = [scope or ""]
+        if self.query.get("mount") and self.query.get("from"):
+            scopes.append(f"repository:{self.query['from']}:pull")
+        return principal.identity, self.state.grant_scope(principal, scopes)
 
     def _form(self) -> dict[str, str]:
         return dict(parse_qsl(self.body.decode(), keep_blank_values=True)) if self.body else dict(self.query)
@@ -447,12 +461,7 @@ class _Ctx:
         """
         auth = self.h.headers.get("Authorization", "")
         if auth.startswith("Basic "):
-            try:
-                pair = base64.b64decode(auth[len("Basic "):].strip(), validate=True).decode()
-                user, _, password = pair.partition(":")
-            except (ValueError, UnicodeDecodeError):
-                user = password = ""
-            return self._issue(self.state.principal_for(user, password) if user else None, self.scope_params)
+            return self._issue(self.state.principal_for(*_basic_pair(auth)), self.scope_params)
         return self._issue(ANONYMOUS if self.state.anonymous_pull_enabled else None, self.scope_params)
 
     def _issue(self, principal: Principal | None, scopes: list[str]) -> _Response:
@@ -1098,6 +1107,15 @@ def _scope_covers(granted: str, required: str) -> bool:
         if "*" not in got and not actions <= got:
             return False
     return True
+
+
+def _basic_pair(auth: str) -> tuple[str, str]:
+    """User name and password of an ``Authorization: Basic …`` header; empty strings when it does not decode."""
+    try:
+        user, _, password = base64.b64decode(auth[len("Basic "):].strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return "", ""
+    return user, password
 
 
 def _detail_for(scope: str | None) -> Any:
