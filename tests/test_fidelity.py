@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from acrdoctor.testing import FakeRegistry, serve_fake_acr
+from acrdoctor.testing._registry_auth import NULL_GUID_USER
 from acrdoctor.testing._server import _route, _scope_for
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "acr-recordings"
@@ -188,6 +189,8 @@ def _replay(srv, state: FakeRegistry, plan: dict[str, Any], method: str) -> requ
             form["access_token"] = "fake-aad:recording"
         elif form.get("grant_type") == "refresh_token":
             form["refresh_token"] = state.issue_refresh_token("recording")
+        elif form.get("grant_type") == "password" and form.get("username") == NULL_GUID_USER:
+            form["password"] = state.issue_refresh_token("recording")  # the recorder redacted a refresh token
         return requests.post(f"{base}{plan['path']}?{plan['query']}", data=urlencode(form), verify=verify, timeout=10,
                              headers={"Content-Type": "application/x-www-form-urlencoded"})
     headers = {}

@@ -11,6 +11,7 @@ Wire formats follow the project notes (``reference/notes/azure-sdk.md`` §1.7, �
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import re
@@ -29,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from acrdoctor.testing._credentials import identity_of
+from acrdoctor.testing._registry_auth import ANONYMOUS, Principal
 from acrdoctor.testing._state import (
     SKU_SIZE_LIMITS,
     UNAUTHORIZED_MESSAGE,
@@ -292,6 +294,11 @@ class _Ctx:
         self.query = query
         self.body = body
         self.identity: str | None = None
+        #: the scope string of the access token the request came with ("" before authentication)
+        self.granted = ""
+        #: every ``scope`` parameter: docker clients send one per resource (``dict(query)`` keeps only the last)
+        self.scope_params = [v for k, v in parse_qsl(urlsplit(handler.path).query, keep_blank_values=True)
+                             if k == "scope"]
         self.arm = path.lower().startswith("/subscriptions/")
         host = handler.headers.get("Host") or f"localhost:{handler.server.owner.port}"
         self.host = host
@@ -384,13 +391,17 @@ class _Ctx:
     def _authenticate(self, scope: str | None, action: str | None, repo: str | None) -> None:
         auth = self.h.headers.get("Authorization", "")
         detail = _detail_for(scope)
-        if not auth.startswith("Bearer "):
+        if auth.startswith("Basic "):
+            token = self._basic_grant(auth, scope)
+        elif auth.startswith("Bearer "):
+            token = self.state.access_token(auth[len("Bearer "):].strip())
+        else:
             raise self._unauthorized(scope, detail if scope else None)
-        token = self.state.access_token(auth[len("Bearer "):].strip())
         if token is None:
             raise self._unauthorized(scope, detail, "invalid_token")
         identity, granted = token
         self.identity = identity
+        self.granted = granted
         if scope is None:
             return
         if not _scope_covers(granted, scope):
@@ -400,6 +411,17 @@ class _Ctx:
             raise self._unauthorized(scope, detail, "insufficient_scope")
         if repo is not None and action and self.state.is_denied(identity, repo, action):
             raise self._unauthorized(scope, detail, "insufficient_scope")
+
+    def _basic_grant(self, auth: str, scope: str | None) -> tuple[str, str] | None:
+        """HTTP Basic straight on a registry call, as az sends admin credentials (notes §b step 5): the identity and
+        the scope its credentials would get from the token endpoint (plus pull on a mount's ``from``), or None."""
+        principal = self.state.principal_for(*_basic_pair(auth))
+        if principal is None:
+            return None
+        scopes = [scope or ""]
+        if self.query.get("mount") and self.query.get("from"):
+            scopes.append(f"repository:{self.query['from']}:pull")
+        return principal.identity, self.state.grant_scope(principal, scopes)
 
     def _form(self) -> dict[str, str]:
         return dict(parse_qsl(self.body.decode(), keep_blank_values=True)) if self.body else dict(self.query)
@@ -413,6 +435,8 @@ class _Ctx:
         return _json(200, {"refresh_token": self.state.issue_refresh_token(identity)})
 
     def _token(self) -> _Response:
+        if self.method == "GET":
+            return self._token_basic()
         form = self._form()
         grant = form.get("grant_type")
         scope = form.get("scope", "")
@@ -421,12 +445,37 @@ class _Ctx:
             if identity is None:
                 raise AcrError(401, "UNAUTHORIZED", "invalid refresh token")
         elif grant == "password":
-            # Anonymous (no username) share one identity, as do admin credentials (throttling doc).
-            identity = "admin" if form.get("username") else "anonymous"
+            # Anonymous callers (no username) share one identity, as do admin credentials (throttling doc).
+            principal = self.state.principal_for(form["username"], form.get("password", "")) \
+                if form.get("username") else ANONYMOUS
+            return self._issue(principal, [scope])
         else:
             raise AcrError(400, "UNSUPPORTED", f"unsupported grant_type {grant!r}")
         self.identity = identity
         return _json(200, {"access_token": self.state.issue_access_token(identity, scope)})
+
+    def _token_basic(self) -> _Response:
+        """``GET /oauth2/token?service=&scope=`` with HTTP Basic, as docker clients ask (Token-BasicAuth.md).
+
+        Without credentials the caller is anonymous, which only a registry with anonymous pull lets in.
+        """
+        auth = self.h.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            return self._issue(self.state.principal_for(*_basic_pair(auth)), self.scope_params)
+        return self._issue(ANONYMOUS if self.state.anonymous_pull_enabled else None, self.scope_params)
+
+    def _issue(self, principal: Principal | None, scopes: list[str]) -> _Response:
+        """An access token narrowed to what ``principal`` may do, or ACR's 401 for credentials it refuses.
+
+        The refusal (a Basic challenge and the ``UNAUTHORIZED`` body of a /v2/ 401) is not verified on a real
+        registry: no recording holds a wrong password.
+        """
+        if principal is None:
+            raise AcrError(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, None,
+                           headers={"WWW-Authenticate": f'Basic realm="https://{self.host}/oauth2/token"'})
+        self.identity = principal.identity
+        token = self.state.issue_access_token(principal.identity, self.state.grant_scope(principal, scopes))
+        return _json(200, {"access_token": token})
 
     # -- data-plane routes -----------------------------------------------------------------------------
 
@@ -495,6 +544,20 @@ class _Ctx:
         items = [{"tag": t, "digest": d["digest"], "deletedAt": d["deletedAt"]}
                  for d in self.state.deleted_manifests if d["repository"] == repo for t in d.get("tags", [])]
         return _json(200, {"registry": self.host, "imageName": repo, "tags": items})
+
+    def _dp_tags_list(self, repo: str) -> _Response:
+        """OCI ``GET /v2/<name>/tags/list`` with ``n``/``last`` paging and a ``Link: <…>; rel="next"`` header.
+
+        Tags come in name order, as the distribution spec asks. A repository-scoped token also needs
+        ``metadata/read`` to list tags, not only ``content/read`` (Azure/acr#600, #690: a ``_repositories_pull``
+        token can pull but not list); that refusal names ``metadata_read`` (shape not verified).
+        """
+        if self.identity and not self.state.identity_may(self.identity, repo, "metadata_read"):
+            scope = f"repository:{repo}:metadata_read"
+            raise self._unauthorized(scope, _detail_for(scope), "insufficient_scope")
+        r = self._repo(repo)
+        page, headers = self._page(sorted(r.tags), lambda t: t, f"/v2/{repo}/tags/list", with_orderby=False)
+        return _json(200, {"name": repo, "tags": page}, headers)
 
     def _storage_full(self) -> bool:
         """Pushes are refused once Size reaches MaximumStorageCapacity (FAQ "disallowed operation"; [D-FAQ])."""
@@ -657,6 +720,9 @@ class _Ctx:
         if self.method == "POST" and not upload:
             if self._storage_full():
                 raise disallowed()
+            mounted = self._mount(repo)
+            if mounted is not None:
+                return mounted
             uid = str(uuid.uuid4())
             st._uploads[uid] = bytearray()
             return _Response(202, b"", {"Location": f"/v2/{repo}/blobs/uploads/{uid}", "Docker-Upload-UUID": uid,
@@ -676,15 +742,35 @@ class _Ctx:
             del st._uploads[upload]
             st.add_blob(digest, len(buf), bytes(buf))
             st.add_repository(repo)
+            st.blob_links.setdefault(repo, set()).add(digest)
             return _Response(201, b"", {"Docker-Content-Digest": digest, "Location": f"/v2/{repo}/blobs/{digest}"})
         if self.method == "DELETE":
             del st._uploads[upload]
             return _Response(204)
         raise _unsupported()
 
+    def _mount(self, repo: str) -> _Response | None:
+        """``POST …/blobs/uploads/?mount=<digest>&from=<repo>``: 201 when the blob is in ``from`` and the token may
+        pull there, else None, and the caller starts a normal upload (202), as the distribution spec says a
+        registry that cannot mount does. ACR answers a mount like the spec (not verified on a real registry).
+        """
+        st = self.state
+        digest, source = self.query.get("mount"), self.query.get("from")
+        if not digest or not source:
+            return None
+        if not st.repository_holds_blob(source, digest) or not _scope_covers(self.granted, f"repository:{source}:pull"):
+            return None
+        if self.identity is not None and st.is_denied(self.identity, source, "pull"):
+            return None
+        st.add_repository(repo)
+        st.blob_links.setdefault(repo, set()).add(digest)
+        return _Response(201, b"", {"Location": f"/v2/{repo}/blobs/{digest}", "Docker-Content-Digest": digest})
+
     def _dp_blob(self, repo: str, digest: str) -> _Response:
         st = self.state
-        if digest not in st.blob_sizes:
+        if not st.repository_holds_blob(repo, digest):
+            # Blobs are stored once per registry but reachable only through a repository that holds them (OCI
+            # distribution spec); so a push to another repository mounts or uploads them (not verified on ACR).
             raise AcrError(404, "BLOB_UNKNOWN", "blob unknown to registry")
         if self.method == "DELETE":
             st.blob_content.pop(digest, None)
@@ -958,6 +1044,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/acr/v1/(?P<repo>.+)/_manifests/(?P<ref>[^/]+)$"), "manifest_attrs"),
     (re.compile(r"^/acr/v1/(?P<repo>.+)/_manifests$"), "manifests"),
     (re.compile(r"^/acr/v1/(?P<repo>[^_].*)$"), "repo"),
+    (re.compile(r"^/v2/(?P<repo>.+)/tags/list$"), "tags_list"),
     (re.compile(r"^/v2/(?P<repo>.+)/manifests/(?P<ref>[^/]+)$"), "manifest"),
     (re.compile(r"^/v2/(?P<repo>.+)/blobs/uploads/?(?P<upload>[^/]*)$"), "upload"),
     (re.compile(r"^/v2/(?P<repo>.+)/blobs/(?P<digest>[^/]+)$"), "blob"),
@@ -1020,6 +1107,15 @@ def _scope_covers(granted: str, required: str) -> bool:
         if "*" not in got and not actions <= got:
             return False
     return True
+
+
+def _basic_pair(auth: str) -> tuple[str, str]:
+    """User name and password of an ``Authorization: Basic …`` header; empty strings when it does not decode."""
+    try:
+        user, _, password = base64.b64decode(auth[len("Basic "):].strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return "", ""
+    return user, password
 
 
 def _detail_for(scope: str | None) -> Any:

@@ -27,6 +27,7 @@ from acrdoctor.clock import iso_stamp
 from acrdoctor.manifest_body import ManifestRenderer
 from acrdoctor.model import INDEX_MEDIA_TYPES, Snapshot
 from acrdoctor.testing._controls import ControlsMixin
+from acrdoctor.testing._registry_auth import RegistryAuthMixin
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -259,7 +260,7 @@ class FakeRepository:
         return sorted(t.name for t in self.tags.values() if t.digest == digest)
 
 
-class FakeRegistry(ControlsMixin):
+class FakeRegistry(ControlsMixin, RegistryAuthMixin):
     """Everything one fake registry knows: ARM settings, usage, private endpoints and content.
 
     Attributes tests commonly set:
@@ -342,6 +343,7 @@ class FakeRegistry(ControlsMixin):
         self._access_tokens: dict[str, tuple[str, str]] = {}
         self._operations: dict[str, int] = {}
         self._init_controls()
+        self._init_registry_auth()
 
     # -- identity & derived ARM values ----------------------------------------------------------------
 
