@@ -12,6 +12,7 @@ the keys azure-cli reads; none of them was recorded from a real ARM.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -118,4 +119,46 @@ def subscription_answer(st: FakeRegistry, method: str, path: str,
     return None
 
 
-__all__ = ["ARM_AUDIENCE", "CLOUD_NAME", "cloud_metadata", "is_arm_path", "not_found", "subscription_answer"]
+#: Size of the placeholder layer an import creates: the source is never fetched, so its size is the fake's choice.
+PLACEHOLDER_LAYER_BYTES = 1024
+
+
+def import_image(st: FakeRegistry, body: bytes) -> list[str]:
+    """``POST …/registries/{name}/importImage``: a small placeholder image made locally under every target.
+
+    The source is never fetched (no internet): each ``targetTags`` entry (``repo:tag``, or ``repo`` for
+    ``latest``) and each ``untaggedTargetRepositories`` entry gets one image whose only layer is named after the
+    source, so two imports of one source share their bytes as two pulls of one image would. Returns the targets.
+    Refusals (the fake's own codes, **not verified** on a real registry): no source or target → 400
+    ``InvalidParameter``; ``mode: NoForce`` onto an existing tag → 409 ``Conflict``; a target repository, tag or
+    the manifest it names with ``writeEnabled`` false → 409 ``Conflict``.
+    """
+    try:
+        doc = json.loads(body or b"{}")
+    except ValueError as e:
+        raise ArmError(400, "InvalidRequestContent", "The request content was invalid.") from e
+    source = (doc.get("source") or {}) if isinstance(doc, dict) else {}
+    image = source.get("sourceImage")
+    tags = [str(t) for t in doc.get("targetTags") or []]
+    untagged = [str(r) for r in doc.get("untaggedTargetRepositories") or []]
+    if not image or not (tags or untagged):
+        raise ArmError(400, "InvalidParameter", "The import needs a source image and a target tag or repository.")
+    origin = f"{source.get('registryUri') or source.get('resourceId') or ''}/{image}"
+    targets = [(t.rsplit(":", 1) if ":" in t.split("/")[-1] else [t, "latest"]) for t in tags]
+    for repo, tag in targets:
+        r = st.repositories.get(repo)
+        existing = r.tags.get(tag) if r else None
+        if existing and doc.get("mode", "NoForce") != "Force":
+            raise ArmError(409, "Conflict", f"Tag {repo}:{tag} already exists in the target registry. "
+                                            "Use mode Force to overwrite it.")
+        if r and (not r.attributes.get("writeEnabled", True)
+                  or (existing and not existing.attributes.get("writeEnabled", True))):
+            raise ArmError(409, "Conflict", f"The target {repo}:{tag} is write-protected (writeEnabled is false).")
+    layers = [(f"import:{origin}", PLACEHOLDER_LAYER_BYTES)]
+    for repo, tag_list in [(r, [t]) for r, t in targets] + [(r, []) for r in untagged]:
+        st.push_image(repo, tag_list, layers, config=(f"import-config:{origin}", 64))
+    return [f"{r}:{t}" for r, t in targets] + untagged
+
+
+__all__ = ["ARM_AUDIENCE", "CLOUD_NAME", "cloud_metadata", "import_image", "is_arm_path", "not_found",
+           "subscription_answer"]

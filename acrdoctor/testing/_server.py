@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from acrdoctor.testing._arm import cloud_metadata, is_arm_path, not_found, subscription_answer
+from acrdoctor.testing._arm import cloud_metadata, import_image, is_arm_path, not_found, subscription_answer
 from acrdoctor.testing._credentials import identity_of
 from acrdoctor.testing._identity import IDENTITY_PATH, identity_answer
 from acrdoctor.testing._state import (
@@ -807,6 +807,9 @@ class _Ctx:
             sub = [x.lower() for x in rest[2:]]
             if not sub:
                 return self._arm_registry()
+            if sub == ["importimage"] and self.method == "POST":
+                import_image(st, self.body)
+                return self._lro("importimage")
             if sub == ["listusages"] and self.method in ("GET", "POST"):
                 return _json(200, {"value": self._usages()})
             if sub[0] == "privateendpointconnections":

@@ -148,3 +148,31 @@ def test_the_identity_token_opens_the_data_plane(srv: FakeAcrServer) -> None:
                             "access_token": _token(srv, "https://containerregistry.azure.net")})
     assert r.status_code == 200 and r.json()["refresh_token"]
     assert srv.requests[-1].identity == "mi-test"
+
+
+def test_import_image_makes_a_placeholder_locally_and_clears_an_orphan(srv: FakeAcrServer) -> None:
+    """The empty-repository fix: import into the orphan, then the repository delete works (no internet)."""
+    from azure.containerregistry import ContainerRegistryClient
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+    from azure.mgmt.containerregistry.models import ImportImageParameters, ImportMode, ImportSource
+
+    from acrdoctor.testing import FakeCredential
+
+    st = srv.state
+    st.add_repository("ghost", orphaned=True)
+    arm = ContainerRegistryManagementClient(FakeCredential(), st.subscription_id, base_url=srv.arm_endpoint,
+                                            connection_verify=srv.ca_pem, polling_interval=0)
+    source = ImportSource(registry_uri="docker.io", source_image="library/hello-world:latest")
+    params = ImportImageParameters(source=source, target_tags=["ghost:placeholder"], mode=ImportMode.NO_FORCE)
+    arm.registries.begin_import_image(st.resource_group, st.name, params).result()
+    assert list(st.repositories["ghost"].tags) == ["placeholder"]
+    (manifest,) = st.repositories["ghost"].manifests.values()
+    assert manifest.image_size > 0
+    with pytest.raises(HttpResponseError, match="Conflict"):  # NoForce onto the tag now present is refused
+        arm.registries.begin_import_image(st.resource_group, st.name, params).result()
+    acr = ContainerRegistryClient(srv.endpoint, FakeCredential(), connection_verify=srv.ca_pem, retry_total=0)
+    acr.delete_repository("ghost")
+    assert "ghost" not in st.repositories
+    polls = [r for r in srv.requests if "/operationResults/" in r.path]
+    assert polls and all(r.status in (200, 202) for r in polls)

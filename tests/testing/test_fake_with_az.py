@@ -71,3 +71,16 @@ def test_az_signs_in_with_the_identity_and_reads_and_deletes(fake: tuple[FakeAcr
     assert "apps/api" not in st.repositories and "apps/web" in st.repositories
     deletes = [r for r in srv.requests if r.method == "DELETE"]
     assert [(r.path, r.status, r.identity) for r in deletes] == [("/acr/v1/apps/api", 202, "mi-az")]
+
+
+def test_az_clears_an_orphaned_empty_repository_by_import_then_delete(
+        fake: tuple[FakeAcrServer, dict[str, str]]) -> None:
+    """The empty-repository fix as acrdoctor prints it: a placeholder imported into the orphan, then the delete."""
+    srv, env = fake
+    st = srv.state
+    assert st.repositories["empty"].orphaned
+    _az(env, "acr", "import", "--name", st.name, "--source", "docker.io/library/hello-world:latest",
+        "--image", "empty:placeholder")
+    assert list(st.repositories["empty"].tags) == ["placeholder"] and not st.repositories["empty"].orphaned
+    _az(env, "acr", "repository", "delete", "--name", st.name, "--repository", "empty", "--yes")
+    assert "empty" not in st.repositories
