@@ -82,6 +82,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         srv = FakeAcrServer(state, args.port, login_server_suffix=LOGIN_SERVER_SUFFIX,
                             managed_identity=args.identity)
+    except ImportError:
+        _fail("the fake ACR needs the testing extra: pip install 'acrdoctor[testing]'")
     except OSError as e:
         _fail(f"cannot listen on 127.0.0.1:{args.port}: {e.strerror or e}")
     srv.lro_retry_after = 1
