@@ -20,6 +20,8 @@ from typing import Any
 from azure.core.credentials import AccessToken
 
 AAD_PREFIX = "fake-aad:"
+#: The claim naming the fake identity in the JWT-shaped tokens of the managed-identity endpoint (``_identity``).
+IDENTITY_CLAIM = "fake_acr_identity"
 
 
 def default_object_id(identity: str) -> str:
@@ -40,10 +42,22 @@ def fake_aad_token(identity: str, object_id: str | None = None, principal_type: 
 
 
 def identity_of(token: str) -> str | None:
-    """The identity a fake AAD token names, or None for anything else."""
-    if not token.startswith(AAD_PREFIX):
+    """The identity a fake AAD token names, or None for anything else.
+
+    Two shapes: ``fake-aad:<identity>…`` from :class:`FakeCredential`, and the JWT-shaped tokens of the
+    managed-identity endpoint, whose payload names the identity in ``fake_acr_identity``.
+    """
+    if token.startswith(AAD_PREFIX):
+        return token[len(AAD_PREFIX):].split(".", 1)[0]
+    parts = token.split(".")
+    if len(parts) != 3:
         return None
-    return token[len(AAD_PREFIX):].split(".", 1)[0]
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    name = claims.get(IDENTITY_CLAIM) if isinstance(claims, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 class FakeCredential:

@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from acrdoctor.testing._arm import cloud_metadata, import_image, is_arm_path, not_found, subscription_answer
 from acrdoctor.testing._credentials import identity_of
+from acrdoctor.testing._identity import IDENTITY_PATH, identity_answer
 from acrdoctor.testing._registry_auth import ANONYMOUS, Principal
 from acrdoctor.testing._state import (
     SKU_SIZE_LIMITS,
@@ -84,10 +86,21 @@ _PAGE_MAX = 1000
 class FakeAcrServer:
     """A running fake. Use through :func:`serve_fake_acr`; the attributes are the public surface."""
 
-    def __init__(self, state: FakeRegistry, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, state: FakeRegistry, port: int = 0, host: str = "127.0.0.1", *,
+                 login_server_suffix: str | None = None, managed_identity: str = "fake-managed-identity") -> None:
         self.state = state
+        #: With a suffix (``.azurecr.localhost``), ARM reports ``loginServer`` as ``name + suffix + :port``, as a
+        #: real registry's is its name plus the cloud's suffix; without, the host the client used (the default).
+        self.login_server_suffix = login_server_suffix
+        #: The identity the managed-identity endpoint (``srv.identity_endpoint``) hands tokens out for.
+        self.managed_identity = managed_identity
+        #: The ``IDENTITY_HEADER`` secret that endpoint requires, as App Service's does.
+        self.identity_header = uuid.uuid4().hex
+        #: Seconds announced in ``Retry-After`` on ARM's long-running 202s (0 keeps tests fast).
+        self.lro_retry_after = 0
         self._tmp = tempfile.TemporaryDirectory(prefix="fake-acr-")
-        ca, cert = _certificates()
+        extra = (f"*{login_server_suffix}", f"{state.name}{login_server_suffix}") if login_server_suffix else ()
+        ca, cert = _certificates(extra)
         ca_path = Path(self._tmp.name) / "ca.pem"
         ca.cert_pem.write_to_path(str(ca_path))
         self.ca_pem = str(ca_path)
@@ -100,8 +113,15 @@ class FakeAcrServer:
         self.login_server = f"localhost:{self.port}"
         self.endpoint = f"https://{self.login_server}"
         self.arm_endpoint = self.endpoint
+        self.identity_endpoint = f"https://127.0.0.1:{self.port}{IDENTITY_PATH}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="fake-acr", daemon=True)
+
+    def login_server_for(self, name: str, host: str) -> str:
+        """The ``loginServer`` ARM reports for registry ``name`` to a client that called ``host``."""
+        if not self.login_server_suffix:
+            return host
+        return f"{name.lower()}{self.login_server_suffix}" + ("" if self.port == 443 else f":{self.port}")
 
     # -- log ----------------------------------------------------------------------------------------------
 
@@ -139,31 +159,37 @@ class FakeAcrServer:
         self.stop()
 
 
-_CERTS: tuple[Any, Any] | None = None
+_CA: Any = None
+_CERTS: dict[tuple[str, ...], Any] = {}
 _CERTS_LOCK = threading.Lock()
 
 
-def _certificates() -> tuple[Any, Any]:
-    """One throwaway trustme CA and localhost/127.0.0.1 certificate per process (generation is the slow part)."""
-    global _CERTS
+def _certificates(extra_names: tuple[str, ...] = ()) -> tuple[Any, Any]:
+    """One throwaway trustme CA per process, and a certificate per set of names (generation is the slow part).
+
+    Every certificate names localhost and 127.0.0.1; ``extra_names`` adds the registry's own host names.
+    """
+    global _CA
     with _CERTS_LOCK:
-        if _CERTS is None:
+        if _CA is None:
             import trustme  # optional dependency (the ``testing`` extra)
 
-            ca = trustme.CA()
-            _CERTS = (ca, ca.issue_cert("localhost", "127.0.0.1"))
-        return _CERTS
+            _CA = trustme.CA()
+        if extra_names not in _CERTS:
+            _CERTS[extra_names] = _CA.issue_cert("localhost", "127.0.0.1", *extra_names)
+        return _CA, _CERTS[extra_names]
 
 
 @contextlib.contextmanager
-def serve_fake_acr(state: FakeRegistry, port: int = 0) -> Iterator[FakeAcrServer]:
+def serve_fake_acr(state: FakeRegistry, port: int = 0, **options: Any) -> Iterator[FakeAcrServer]:
     """Serve ``state`` over HTTPS on loopback for the duration of the ``with`` block.
 
     ``port=0`` picks a free port; pass a fixed port when recording cassettes, because the port is part
     of every recorded URI. The server answers both the data plane (``srv.endpoint``) and ARM
-    (``srv.arm_endpoint``, the same origin). Trust it with ``connection_verify=srv.ca_pem``.
+    (``srv.arm_endpoint``, the same origin). Trust it with ``connection_verify=srv.ca_pem``. ``options`` are
+    :class:`FakeAcrServer`'s keywords (``login_server_suffix``, ``managed_identity``).
     """
-    srv = FakeAcrServer(state, port)
+    srv = FakeAcrServer(state, port, **options)
     srv.start()
     try:
         yield srv
@@ -299,7 +325,7 @@ class _Ctx:
         #: every ``scope`` parameter: docker clients send one per resource (``dict(query)`` keeps only the last)
         self.scope_params = [v for k, v in parse_qsl(urlsplit(handler.path).query, keep_blank_values=True)
                              if k == "scope"]
-        self.arm = path.lower().startswith("/subscriptions/")
+        self.arm = is_arm_path(path, query)
         host = handler.headers.get("Host") or f"localhost:{handler.server.owner.port}"
         self.host = host
         self.service = host.split(":")[0]
@@ -311,6 +337,14 @@ class _Ctx:
         if faults and faults.slow_seconds and self._faultable():
             time.sleep(faults.slow_seconds)
         try:
+            if self.path == IDENTITY_PATH:  # the managed-identity endpoint: no firewall, no faults, no token
+                owner = self.h.server.owner
+                status, doc = identity_answer(owner.managed_identity, owner.identity_header, self.h.headers,
+                                              self.query, time.time())
+                return _json(status, doc)
+            if self.path == "/metadata/endpoints" and self.method == "GET":
+                suffix = self.h.server.owner.login_server_suffix or ".azurecr.io"
+                return _json(200, cloud_metadata(f"https://{self.host}", suffix))
             if self.arm:
                 return self._arm()
             return self._data_plane()
@@ -832,7 +866,11 @@ class _Ctx:
                 return self._arm_authorization()
         m = _ARM_RE.match(self.path)
         if m is None:
-            raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
+            with st.lock:
+                found = subscription_answer(st, self.method, self.path, self.query)
+            if found is None:
+                raise not_found(self.path)
+            return _json(200, found)
         rest = m.group("rest").split("/")
         with st.lock:
             if rest[0].lower() == "locations" and len(rest) == 4 and rest[2].lower() == "operationresults":
@@ -855,6 +893,9 @@ class _Ctx:
             sub = [x.lower() for x in rest[2:]]
             if not sub:
                 return self._arm_registry()
+            if sub == ["importimage"] and self.method == "POST":
+                import_image(st, self.body)
+                return self._lro("importimage")
             if sub == ["listusages"] and self.method in ("GET", "POST"):
                 return _json(200, {"value": self._usages()})
             if sub[0] == "privateendpointconnections":
@@ -877,7 +918,8 @@ class _Ctx:
         if st.virtual_network_rules:
             nrs["virtualNetworkRules"] = [{"action": "Allow", "id": v} for v in st.virtual_network_rules]
         props: dict[str, Any] = {
-            "loginServer": self.host, "creationDate": st.creation_date, "provisioningState": "Succeeded",
+            "loginServer": self.h.server.owner.login_server_for(st.name, self.host),
+            "creationDate": st.creation_date, "provisioningState": "Succeeded",
             "adminUserEnabled": st.admin_user_enabled, "networkRuleSet": nrs, "policies": st.policies,
             "encryption": {"status": "disabled"}, "dataEndpointEnabled": st.data_endpoint_enabled,
             "dataEndpointHostNames": st.data_endpoint_host_names,
@@ -1016,7 +1058,7 @@ class _Ctx:
         loc = (f"https://{self.host}/subscriptions/{self.state.subscription_id}/providers/"
                f"Microsoft.ContainerRegistry/locations/{self.state.location.upper()}/operationResults/{op}"
                f"?api-version={self.query.get('api-version', '2025-11-01')}")
-        return _Response(202, b"", {"Location": loc})
+        return _Response(202, b"", {"Location": loc, "Retry-After": str(self.h.server.owner.lro_retry_after)})
 
     def _arm_operation(self, op: str) -> _Response:
         remaining = self.state._operations.get(op)
@@ -1024,7 +1066,8 @@ class _Ctx:
             raise ArmError(404, "ResourceNotFound", f"The operation {op} could not be found.")
         if remaining > 0:
             self.state._operations[op] = remaining - 1
-            return _Response(202, b"", {"Location": f"https://{self.host}{self.h.path}"})
+            return _Response(202, b"", {"Location": f"https://{self.host}{self.h.path}",
+                                        "Retry-After": str(self.h.server.owner.lro_retry_after)})
         return _Response(200)
 
 
