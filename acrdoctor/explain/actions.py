@@ -206,6 +206,34 @@ class ListRoleAssignments(Action):
 
 
 @dataclass(frozen=True, slots=True)
+class ListCredentialSets(Action):
+    """``az acr credential-set list``: the credential sets a cache rule can use, with their health (explain's
+    artifact-cache and cause-elsewhere answers)."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "credential-set", "list", "--registry", self.registry.name, "--output",
+                            "table"]),)
+
+    def describe(self) -> str:
+        return "list the credential sets"
+
+
+@dataclass(frozen=True, slots=True)
+class ListCacheRules(Action):
+    """``az acr cache list``: every rule with its source and target repository."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "cache", "list", "--registry", self.registry.name, "--output", "table"]),)
+
+    def describe(self) -> str:
+        return "list the cache rules"
+
+
+@dataclass(frozen=True, slots=True)
 class ShowSoftDelete(Action):
     registry: RegistryRef
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from acrdoctor.actions import Action, Arg, RegistryRef, shell_join
 from acrdoctor.shellquote import variable
 
-from .actions import CheckHealth
+from .actions import CheckHealth, ListCacheRules, ListCredentialSets
 from .model import Step
 from .names import Names
 from .recognisers import LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of, fold
@@ -172,10 +172,7 @@ def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
     reg = _registry(n)
     confirm: tuple[Action, ...]
     if cache:
-        confirm = (ReadCommand(("az", "acr", "cache", "list", "--registry", reg, "--output", "table"),
-                               "list cache rules"),
-                   ReadCommand(("az", "acr", "credential-set", "list", "--registry", reg, "--output", "table"),
-                               "list credential sets and their health"))
+        confirm = (ListCacheRules(RegistryRef(reg)), ListCredentialSets(RegistryRef(reg)))
         where = "the upstream registry of a cache rule"
     else:
         confirm = (ReadCommand(("docker", "manifest", "inspect", n.get("source_image")),

@@ -12,44 +12,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from acrdoctor.actions import Action, Arg, DeleteRepository, RegistryRef, shell_join
+from acrdoctor.actions import Arg, DeleteRepository, RegistryRef
 from acrdoctor.checks.artifact_cache import PREFIX_CONFLICT, ArtifactCache
 
-from .actions import ListRepositories, ShowTags
+from .actions import ListCacheRules, ListCredentialSets, ListRepositories, ShowTags
 from .model import Step
 from .recognisers import Built, Hit, Recogniser, Seen
 
 DOCS_CACHE = "https://learn.microsoft.com/azure/container-registry/artifact-cache-overview"
 DOCS_CACHE_TROUBLESHOOT = "https://learn.microsoft.com/azure/container-registry/troubleshoot-artifact-cache"
-
-
-@dataclass(frozen=True, slots=True)
-class ListCredentialSets(Action):
-    """``az acr credential-set list``: the credential sets a cache rule can use, with their health."""
-
-    registry: RegistryRef
-
-    def commands(self) -> tuple[str, ...]:
-        return (shell_join(["az", "acr", "credential-set", "list", "--registry", self.registry.name, "--output",
-                            "table"]),)
-
-    def describe(self) -> str:
-        return "list the credential sets"
-
-
-@dataclass(frozen=True, slots=True)
-class ListCacheRules(Action):
-    """``az acr cache list``: every rule with its source and target repository."""
-
-    registry: RegistryRef
-
-    def commands(self) -> tuple[str, ...]:
-        return (shell_join(["az", "acr", "cache", "list", "--registry", self.registry.name, "--output", "table"]),)
-
-    def describe(self) -> str:
-        return "list the cache rules"
 
 
 def _ref(hits: Sequence[Hit]) -> RegistryRef:
