@@ -532,7 +532,7 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:typo"
     if "access denied" in low and _ACCESS_DENIED.search(line) and _HOSTLESS_COMMAND.search(context):
         return "elsewhere:typo"
-    if ("argument" in line.lower() and _BAD_COMMAND_LINE.search(line)) or (
+    if ("argument" in low and _BAD_COMMAND_LINE.search(line)) or (
             "$" in line and _UNSET_VARIABLE.search(line)):
         return "elsewhere:typo"
     hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)

@@ -415,8 +415,12 @@ _STORAGE_LIMIT_WORDS = re.compile(r"storage (?:quota|limit|capacity|is full)|quo
 _UNSUPPORTED = re.compile(r"\bUNSUPPORTED\b|operation is unsupported", re.IGNORECASE)
 
 
+def _unsupported(line: str) -> bool:
+    return bool(_UNSUPPORTED.search(line)) and "disallowed" not in line.lower()
+
+
 def _detect_disallowed(line: str, context: str, seen: Seen) -> str | None:
-    if not _DISALLOWED.search(line) or (_UNSUPPORTED.search(line) and "disallowed" not in line.lower()):
+    if not _DISALLOWED.search(line) or _unsupported(line):
         return None
     if _QUARANTINE_WORDS.search(context):
         return "quarantined-images"
@@ -558,18 +562,17 @@ def _build_firewall(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- 401 UNAUTHORIZED and missing permissions --------------------------------------------------------------
 
-_UNAUTH = re.compile(r"\bUNAUTHORIZED\b|authentication required|\bunauthorized:|lacking [\w/, *-]+ permissions|"
-                     r"does not have authorization to perform action|\bAuthorizationFailed\b|StatusCode=401|"
-                     # a client's own wording of the status: "expected 200, received 401", "status code 401"
-                     r"\b(?:received|returned|got|status(?: ?code)?:?|HTTP(?:/\d(?:\.\d)?)?) 401\b|"
-                     r"pull access denied for [\w.-]+\.azurecr\.(?:io|cn|us)/",
-                     re.IGNORECASE)
 #: docker's words for a pull the registry refused or could not serve, naming an Azure registry: most often a client
 #: that is not signed in to it, else a repository that is not there (docker prints the same for both).
 _PULL_DENIED_ACR = re.compile(r"pull access denied for [\w.-]+\.azurecr\.(?:io|cn|us)/", re.IGNORECASE)
-#: That wording, on a request to an Azure registry: its 401.
+#: A client's own wording of a 401 ("expected 200, received 401"): on a request to an Azure registry, its 401.
 _NUMERIC_401 = re.compile(r"\b(?:received|returned|got|status(?: ?code)?:?|HTTP(?:/\d(?:\.\d)?)?) 401\b",
                           re.IGNORECASE)
+_UNAUTH = re.compile(r"\bUNAUTHORIZED\b|authentication required|\bunauthorized:|lacking [\w/, *-]+ permissions|"
+                     r"does not have authorization to perform action|\bAuthorizationFailed\b|StatusCode=401|"
+                     # a client's own wording of the status, and docker's pull refusal naming an Azure registry
+                     + _NUMERIC_401.pattern + "|" + _PULL_DENIED_ACR.pattern,
+                     re.IGNORECASE)
 
 
 def _missing(line: str) -> list:
@@ -748,7 +751,7 @@ def _detect_status(line: str, context: str, seen: Seen) -> str | None:
     if not _ACR_HOST.search(context):
         return None
     if code == "405":
-        if _UNSUPPORTED.search(line) and "disallowed" not in line.lower():
+        if _unsupported(line):
             return None
         return _detect_disallowed("operation not allowed, HTTP status: 405", context, seen)
     return "authentication-required" if code == "401" else None
