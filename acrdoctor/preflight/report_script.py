@@ -100,9 +100,11 @@ def render_script_console(report: ScriptReport, script: str, console: Console,
     mark, style = _MARKS[outcome]
     evaluated = [s for s in report.steps if s.plan is not None]
     exact = "exactly" if report.bytes_exact else "at least"
+    one = len(evaluated) == 1
     console.print(Text(f"{mark} {VERDICT_TEXT[outcome]}. ", style=style) + Text(
-        f"{plural(len(evaluated), 'statement')} delete {plural(report.deleted_manifests, 'manifest')} and "
-        f"{plural(report.deleted_tags, 'tag')}; together they free {exact} {human_bytes(report.freed_bytes)} "
+        f"{plural(len(evaluated), 'statement')} delete{'s' if one else ''} "
+        f"{plural(report.deleted_manifests, 'manifest')} and {plural(report.deleted_tags, 'tag')}; "
+        f"{'it frees' if one else 'together they free'} {exact} {human_bytes(report.freed_bytes)} "
         f"({report.freed_bytes:,} bytes, counted on the registry as the script leaves it)", style="bold"))
     for s in report.steps:
         console.print(Text(visible(f"  {s.where}: "), style="dim") + Text(visible(s.text)), soft_wrap=True)
