@@ -57,26 +57,33 @@ def squarify(values: Sequence[int], width: float, height: float) -> list[Rect]:
         x, y, w, h = _place(row, x, y, w, h, out)
         row = []
     if row:
-        _place(row, x, y, w, h, out)
+        _place(row, x, y, w, h, out, last=True)
     return out
 
 
 def _place(row: list[tuple[int, float]], x: float, y: float, w: float, h: float,
-           out: list[Rect]) -> tuple[float, float, float, float]:
-    """Lay ``row`` along the shorter side of the free space; return the space left."""
+           out: list[Rect], last: bool = False) -> tuple[float, float, float, float]:
+    """Lay ``row`` along the shorter side of the free space; return the space left.
+
+    Each item's length is its share of the side (the lengths add up to the side, whatever the rounding), and the
+    last row takes the whole depth left: a sliver left by subtracting nearly equal widths would otherwise give its
+    items a length computed from a depth with no correct digits.
+    """
     total = sum(a for _, a in row)
     if w >= h:  # a column on the left, items stacked top to bottom
-        thickness = total / h
+        thickness = w if last else min(total / h, w)
         cy = y
         for i, a in row:
-            out[i] = Rect(x, cy, thickness, a / thickness)
-            cy += a / thickness
+            length = h * a / total
+            out[i] = Rect(x, cy, thickness, length)
+            cy += length
         return x + thickness, y, w - thickness, h
-    thickness = total / w  # a row on top, items side by side
+    thickness = h if last else min(total / w, h)  # a row on top, items side by side
     cx = x
     for i, a in row:
-        out[i] = Rect(cx, y, a / thickness, thickness)
-        cx += a / thickness
+        length = w * a / total
+        out[i] = Rect(cx, y, length, thickness)
+        cx += length
     return x, y + thickness, w, h - thickness
 
 
