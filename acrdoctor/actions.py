@@ -25,11 +25,17 @@ __all__ = ["Arg", "ShellExpr", "quote_cmd", "shell_join", "shell_word"]
 PLACEHOLDER_SOURCE = "mcr.microsoft.com/mcr/hello-world:latest"
 PLACEHOLDER_TAG = "acrdoctor-placeholder"
 
-#: Prints the public IP of the machine the user runs the command on.
-CALLER_IP_EXPR = substitution(["curl", "-fsS", "https://api.ipify.org"])
+#: The public IP of the machine the user runs the command on: ``$ACRDOCTOR_CALLER_IP`` when set (a pipeline's
+#: outbound IP, which a web lookup from the agent may not give; or a machine without internet access), else what
+#: ipify sees. Empty when both fail, which ARM refuses as an IP rule, so a failed lookup changes nothing.
+CALLER_IP_EXPR = ShellExpr("${ACRDOCTOR_CALLER_IP:-" + substitution(["curl", "-fsS", "https://api.ipify.org"]).text
+                           + "}")
 
-#: Prints the object id of the signed-in user, the default assignee of a role assignment.
-SIGNED_IN_USER_EXPR = substitution(["az", "ad", "signed-in-user", "show", "--query", "id", "--output", "tsv"])
+#: The object id of whoever az is signed in as, user, service principal or managed identity alike: read from the
+#: claims of az's ARM token by ``acrdoctor whoami`` (``az ad signed-in-user show`` fails for the latter two).
+SIGNED_IN_USER_EXPR = substitution(["acrdoctor", "whoami", "--object-id"])
+#: Its principal type (``User`` or ``ServicePrincipal``), so az need not ask Graph for it.
+SIGNED_IN_TYPE_EXPR = substitution(["acrdoctor", "whoami", "--principal-type"])
 
 #: The expressions an action may hold, by the name a saved fix plan records instead of their text: a plan
 #: read back can only name one of these, so no text in a plan file ever becomes something the shell runs.
@@ -392,8 +398,12 @@ class AssignRole(Action):
     assignee: Arg = SIGNED_IN_USER_EXPR
 
     def commands(self) -> tuple[str, ...]:
-        argv = ["az", "role", "assignment", "create", "--assignee", self.assignee, "--role", self.role,
-                "--scope", self.registry_id]
+        if self.assignee == SIGNED_IN_USER_EXPR:
+            # the object id and its type: az needs no Graph lookup, which pipelines' identities usually may not do
+            who: list[Arg] = ["--assignee-object-id", self.assignee, "--assignee-principal-type", SIGNED_IN_TYPE_EXPR]
+        else:
+            who = ["--assignee", self.assignee]
+        argv = ["az", "role", "assignment", "create", *who, "--role", self.role, "--scope", self.registry_id]
         return (shell_join(argv),)
 
     def describe(self) -> str:
@@ -903,8 +913,9 @@ class ListTokens(Action):
 class DeleteCacheRule(Action):
     """Delete an artifact cache rule, so its target repositories become ordinary repositories again.
 
-    ``az acr cache delete --registry R --name RULE [--resource-group G]`` (azure-cli ``acr/_params.py``, context
-    ``acr cache``; ``custom`` ``acr_cache_delete`` takes no confirmation flag). Deleting the rule deletes no image.
+    ``az acr cache delete --registry R --name RULE [--resource-group G] --yes`` (azure-cli ``acr/_params.py``,
+    context ``acr cache``; ``acr/commands.py`` registers the command with ``confirmation=True``, so without ``--yes``
+    and a terminal az stops with "Operation cancelled."). Deleting the rule deletes no image.
     """
 
     registry: RegistryRef
@@ -912,7 +923,7 @@ class DeleteCacheRule(Action):
 
     def commands(self) -> tuple[str, ...]:
         argv = ["az", "acr", "cache", "delete", "--registry", self.registry.name, "--name", self.name,
-                *self.registry.rg()]
+                *self.registry.rg(), "--yes"]
         return (shell_join(argv),)
 
     def describe(self) -> str:

@@ -21,6 +21,7 @@ from acrdoctor.check_api import Check, Context, Finding, Severity, SkipCheck, St
 from acrdoctor.completeness import Coverage, Gap, describe_gaps
 from acrdoctor.errors import InputError, UnknownCheckError
 from acrdoctor.model import Snapshot
+from acrdoctor.printed_once import print_each_command_once
 
 ENTRY_POINT_GROUP = "acrdoctor.checks"
 
@@ -242,4 +243,4 @@ def diagnose(snapshot: Snapshot, slugs: Iterable[str] | None = None, skip: Itera
     """The library entry point behind ``acrdoctor diagnose``."""
     cat = catalogue or Catalogue.load()
     checks = cat.select(slugs, skip)
-    return Report(snapshot, run_checks(snapshot, checks), tuple(cat.warnings))
+    return Report(snapshot, print_each_command_once(run_checks(snapshot, checks)), tuple(cat.warnings))

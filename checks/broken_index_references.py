@@ -104,6 +104,26 @@ def orphaned_referrers(by_digest: dict[str, Manifest]) -> list[Manifest]:
     return [m for _, m in result]
 
 
+def _left_behind(repo: Repository, index: Manifest, parents: dict[str, set[str]],
+                 tags: dict[str, list[str]]) -> list[Manifest]:
+    """The index's present children that deleting it would leave dangling: untagged, listed by no other manifest,
+    and deletable (a locked child is a deliberate pin and stays).
+
+    ACR does not delete an index's children with it (notes fact 16), so without these deletes the fix that removes
+    a broken index leaves its platform manifests for a second round of dangling-manifests.
+    """
+    by_digest = repo.manifest_by_digest()
+    out = []
+    for digest in dict.fromkeys(index.references):
+        child = by_digest.get(digest)
+        if child is None or tags.get(digest) or parents.get(digest, set()) - {index.digest}:
+            continue
+        if child.attributes.blocks_delete or not repo.attributes.write_enabled:
+            continue
+        out.append(child)
+    return out
+
+
 class BrokenIndexReferences(Check):
     slug = "broken-index-references"
     title = "Multi-arch indexes with missing platforms, orphaned children and referrers"
@@ -151,12 +171,16 @@ class BrokenIndexReferences(Check):
                 continue
             present = sorted({p for c in m.references if c in by_digest and (p := platform(by_digest[c]))})
             reached_by = reaching_tags(m.digest, parents, tags)
+            left = _left_behind(repo, m, parents, tags)
             via = {0: "a tag", 1: "tag "}.get(len(reached_by), "tags ") + ", ".join(reached_by)
             still = f"; it still serves {', '.join(present)}" if present else "; none of its children is left"
             fix = Fix(
                 summary="Re-push the multi-arch image from its build; if it is no longer wanted, delete the broken "
-                        "index instead (this also deletes its tags).",
-                actions=(DeleteManifest(ref, repo.name, m.digest),),
+                        "index instead (this also deletes its tags)"
+                        + (f" and the {plural(len(left), 'child manifest')} only it references, which would "
+                           "otherwise stay behind untagged." if left else "."),
+                actions=(DeleteManifest(ref, repo.name, m.digest),
+                         *(DeleteManifest(ref, repo.name, c.digest) for c in left)),
                 notes=(
                     "No az command can bring a deleted manifest back; rebuild and push the image, or re-import it "
                     "with az acr import --source <original image> if it came from another registry.",
@@ -177,6 +201,7 @@ class BrokenIndexReferences(Check):
                 details={
                     "repository": repo.name, "index": m.digest, "tags": reached_by, "missing_children": missing,
                     "children": len(m.references), "present_platforms": present,
+                    "children_left_behind": [c.digest for c in left],
                 },
             )
 

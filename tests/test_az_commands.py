@@ -36,11 +36,15 @@ from acrdoctor.preflight.run import preflight, safe_plan_script  # noqa: E402
 
 ARGUMENT_ERRORS = ("unrecognized arguments", "the following arguments are required", "invalid choice",
                    "expected one argument", "not allowed with argument")
+#: What az says when a command registered with ``confirmation=True`` runs without ``--yes`` and no terminal: a
+#: pasted command stops there ("Operation cancelled."), so every such printed command must carry ``--yes``.
+CONFIRMATION_ERRORS = ("Operation cancelled", "Unable to prompt for confirmation")
 
 #: Shell expressions the printed commands use for values only known where they run, and a stand-in for each.
 SUBSTITUTIONS = {
-    "$(curl -fsS https://api.ipify.org)": "203.0.113.10",
-    "$(az ad signed-in-user show --query id --output tsv)": "00000000-0000-0000-0000-0000000000aa",
+    "${ACRDOCTOR_CALLER_IP:-$(curl -fsS https://api.ipify.org)}": "203.0.113.10",
+    "$(acrdoctor whoami --object-id)": "00000000-0000-0000-0000-0000000000aa",
+    "$(acrdoctor whoami --principal-type)": "ServicePrincipal",
 }
 
 
@@ -254,6 +258,7 @@ def test_az_accepts_the_command(argv: list[str], tmp_path: Path) -> None:
     with offline():
         code, err = parse_result(argv)
     assert code != 2 and not any(e in err for e in ARGUMENT_ERRORS), f"az rejected: az {' '.join(argv)}\n{err}"
+    assert not any(e in err for e in CONFIRMATION_ERRORS), f"az asks to confirm: az {' '.join(argv)}\n{err}"
 
 
 def test_the_parser_check_would_catch_a_bad_command() -> None:
@@ -261,3 +266,9 @@ def test_the_parser_check_would_catch_a_bad_command() -> None:
         code, err = parse_result(["acr", "private-endpoint-connection", "delete", "--registry-name", "contoso",
                                   "--name", "pe", "--yes"])
     assert code == 2 and "unrecognized arguments" in err
+
+
+def test_the_confirmation_check_would_catch_a_command_without_yes() -> None:
+    with offline():
+        _, err = parse_result(["acr", "cache", "delete", "--registry", "contoso", "--name", "rule"])
+    assert any(e in err for e in CONFIRMATION_ERRORS), err

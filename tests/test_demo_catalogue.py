@@ -50,7 +50,9 @@ def test_every_check_except_informational_ones_offers_a_command_on_the_demo() ->
         if r["check"] in advice_only or r["check"] in VARIANT_SLUGS:
             continue
         commands = [c for f in r["findings"] if f["fix"] for c in f["fix"]["commands"]]
-        assert commands, f"{r['check']} prints no command on the demo"
+        # or its command is printed under an earlier finding (acrdoctor.printed_once), and the note says which
+        elsewhere = [n for f in r["findings"] if f["fix"] for n in f["fix"]["notes"] if n.startswith("Also fixed by")]
+        assert commands or elsewhere, f"{r['check']} prints no command on the demo"
 
 
 def test_every_printed_command_is_a_parsable_az_command() -> None:

@@ -42,6 +42,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                   "Check a delete before running it: the exact plan, what blocks it and the bytes it frees."),
     "usage": ("usage", "usage_cmd",
               "Show where a registry's bytes are and rank cleanups by the exact bytes they free."),
+    "whoami": ("whoami", "whoami_cmd",
+               "Print the object id and principal type az is signed in as (from its ARM token; no Graph call)."),
 }
 
 

@@ -52,7 +52,8 @@ def test_cached_repository_is_reported_with_its_own_bytes_and_the_rule_delete(bu
     assert "only until the next pull" in f.message
     assert f.details["freed_bytes"] == 710  # the shared debian layer stays
     assert f.fix is not None
-    assert f.fix.commands == ("az acr cache delete --registry contoso --name hub-nginx --resource-group rg-contoso",)
+    assert f.fix.commands == (
+        "az acr cache delete --registry contoso --name hub-nginx --resource-group rg-contoso --yes",)
     notes = " ".join(f.fix.notes)
     assert "Azure/acr#765" in notes and "Azure/acr#845" in notes and "inference" in notes
 
@@ -80,7 +81,7 @@ def test_failed_rule_over_existing_repositories_names_the_conflict(builder: Snap
     assert f.severity is Severity.MEDIUM
     assert "TargetRepositoryPrefixMatchesExistingRegistries" in f.message and "library/redis" in f.message
     assert f.fix is not None
-    assert f.fix.commands == ("az acr cache delete --registry contoso --name mirror --resource-group rg-contoso",)
+    assert f.fix.commands == ("az acr cache delete --registry contoso --name mirror --resource-group rg-contoso --yes",)
     (rel,) = f.fix.related
     assert rel.commands == ("az acr repository delete --name contoso --repository library/redis --yes",)
 

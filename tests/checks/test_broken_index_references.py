@@ -29,9 +29,27 @@ def test_tagged_index_with_a_deleted_platform_is_high(builder: SnapshotBuilder) 
     assert f.details["present_platforms"] == ["linux/amd64"]
     assert f.details["children"] == 2
     assert f.fix is not None
-    assert f.fix.commands == (f"az acr repository delete --name contoso --image web@{index.digest} --yes",)
+    # the index, then its one present child, which nothing else lists and no tag names (it would stay dangling)
+    assert f.fix.commands == (f"az acr repository delete --name contoso --image web@{index.digest} --yes",
+                              f"az acr repository delete --name contoso --image web@{amd.digest} --yes")
+    assert f.details["children_left_behind"] == [amd.digest]
     assert any("az acr import" in n for n in f.fix.notes)
     assert any(f"show-metadata --registry contoso --name web@{GONE}" in n for n in f.fix.notes)
+
+
+def test_children_that_stay_reachable_or_locked_are_not_deleted_with_the_broken_index(
+        builder: SnapshotBuilder) -> None:
+    repo = builder.repository("web")
+    tagged = repo.image(architecture="amd64", tags=["amd64-1"])
+    shared = repo.image(architecture="arm64")
+    pinned = repo.image(architecture="s390x", attributes=locked(delete=False))
+    alone = repo.image(architecture="ppc64le")
+    broken = repo.index([tagged, shared, pinned, alone, GONE], tags=["v1"])
+    repo.index([shared], tags=["arm-only"])
+    (f,) = run_check(SLUG, builder.build()).findings
+    assert f.details["children_left_behind"] == [alone.digest]
+    assert f.fix is not None
+    assert [c.split("@")[1].split()[0] for c in f.fix.commands] == [broken.digest, alone.digest]
 
 
 def test_nested_index_is_named_with_the_tag_of_its_parent(builder: SnapshotBuilder) -> None:

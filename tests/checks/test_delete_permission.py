@@ -23,7 +23,8 @@ def test_missing_delete_from_acr_detail_list_gives_acrdelete(builder: SnapshotBu
                          "(during delete_manifest)")
     assert f.fix is not None
     assert f.fix.commands == (
-        'az role assignment create --assignee "$(az ad signed-in-user show --query id --output tsv)" '
+        'az role assignment create --assignee-object-id "$(acrdoctor whoami --object-id)" '
+        '--assignee-principal-type "$(acrdoctor whoami --principal-type)" '
         f"--role AcrDelete --scope {REG_ID}",
     )
     notes = " ".join(f.fix.notes)

@@ -61,13 +61,13 @@ def test_public_access_disabled_opens_temporarily_and_says_how_to_close() -> Non
     assert f.fix.commands == (
         "az acr update --name contoso --resource-group rg-contoso --public-network-enabled true --default-action Deny",
         'az acr network-rule add --name contoso --resource-group rg-contoso --ip-address '
-        '"$(curl -fsS https://api.ipify.org)"',
+        '"${ACRDOCTOR_CALLER_IP:-$(curl -fsS https://api.ipify.org)}"',
     )
     # Closing again means taking the rule back and disabling public access, in that order.
     assert [r.label for r in f.fix.related] == ["afterwards"]
     assert related(f.fix, "afterwards").commands == (
         'az acr network-rule remove --name contoso --resource-group rg-contoso --ip-address '
-        '"$(curl -fsS https://api.ipify.org)"',
+        '"${ACRDOCTOR_CALLER_IP:-$(curl -fsS https://api.ipify.org)}"',
         "az acr update --name contoso --resource-group rg-contoso --public-network-enabled false",
     )
     notes = " ".join(f.fix.notes)

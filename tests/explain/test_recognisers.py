@@ -167,8 +167,8 @@ def test_firewall_denial_in_an_acr_task_explains_the_changing_agent_ip() -> None
 def test_check_health_forbidden_is_the_firewall() -> None:
     m = only(b.FORBIDDEN_CLI)
     assert m.failure_mode == "network-access-denied" and m.extracted.registry == "contosoreg"
-    assert 'az acr network-rule add --name contosoreg --ip-address "$(curl -fsS https://api.ipify.org)"' \
-        in m.fix.commands
+    assert ('az acr network-rule add --name contosoreg --ip-address '
+            '"${ACRDOCTOR_CALLER_IP:-$(curl -fsS https://api.ipify.org)}"') in m.fix.commands
 
 
 # --- 401 ----------------------------------------------------------------------------------------------------
@@ -178,7 +178,8 @@ def test_unauthorized_detail_names_the_missing_action() -> None:
     assert m.failure_mode == "delete-permission"
     assert m.extracted.as_dict() == {"repository": "not_real_repo", "action": "delete", "action_type": "repository",
                                      "action_name": "not_real_repo"}
-    assert ('az role assignment create --assignee "$(az ad signed-in-user show --query id --output tsv)" '
+    assert ('az role assignment create --assignee-object-id "$(acrdoctor whoami --object-id)" '
+        '--assignee-principal-type "$(acrdoctor whoami --principal-type)" '
             '--role AcrDelete --scope "$(az acr show --name "$REGISTRY" --query id --output tsv)"') in m.fix.commands
 
 
