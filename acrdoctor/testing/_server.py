@@ -1040,10 +1040,19 @@ class _Ctx:
         raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
 
     def _arm_satellite(self, kind: str, name: str | None) -> _Response:
-        """Tokens, scope maps, tasks, cache rules and connected registries: list and get (read-only here)."""
+        """Tokens, scope maps, tasks, cache rules and connected registries: list and get; cache rules also delete."""
+        items: dict[str, dict[str, Any]] = getattr(self.state, _SATELLITES[kind])
+        if self.method == "DELETE" and kind == "cacherules" and name is not None:
+            # az acr cache delete: CacheRules.begin_delete, an LRO (azure-mgmt-containerregistry); locks refuse it
+            # as they refuse any child delete (not verified on a real registry for cache rules)
+            if name not in items:
+                raise ArmError(404, "ResourceNotFound", f"The resource {name} could not be found.")
+            self._check_locks(write=False, what=f"{self.state.resource_id}/cacheRules/{name}")
+            with self.state.lock:
+                del items[name]
+            return self._lro("cacherules")
         if self.method != "GET":
             raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
-        items: dict[str, dict[str, Any]] = getattr(self.state, _SATELLITES[kind])
         if name is None:
             return _json(200, {"value": list(items.values())})
         item = items.get(name)

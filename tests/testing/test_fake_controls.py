@@ -178,3 +178,21 @@ def test_a_lock_above_the_registry_refuses_deleting_its_private_endpoint_connect
             mgmt(srv).private_endpoint_connections.begin_delete(RG, "contoso", name).result()
         assert arm_code(err.value)[:2] == (409, "ScopeLocked")
     assert name in state.private_endpoint_connections
+
+
+def test_a_cache_rule_is_deleted_as_az_acr_cache_delete_asks_and_a_lock_refuses_it(state: FakeRegistry) -> None:
+    state.add_cache_rule("hub-nginx", "docker.io/library/nginx", "hub/nginx")
+    state.add_cache_rule("hub-redis", "docker.io/library/redis", "hub/redis")
+    with serve_fake_acr(state) as srv:
+        srv.lro_retry_after = 0
+        client = mgmt(srv)
+        client.cache_rules.begin_delete(RG, "contoso", "hub-nginx").result()
+        assert [r.name for r in client.cache_rules.list(RG, "contoso")] == ["hub-redis"]
+        with pytest.raises(HttpResponseError) as missing:
+            client.cache_rules.begin_delete(RG, "contoso", "hub-nginx").result()
+        assert arm_code(missing.value)[:2] == (404, "ResourceNotFound")
+        state.add_lock("guard", "CanNotDelete", "registry")
+        with pytest.raises(HttpResponseError) as locked:
+            client.cache_rules.begin_delete(RG, "contoso", "hub-redis").result()
+        assert arm_code(locked.value)[:2] == (409, "ScopeLocked")
+    assert list(state.cache_rules) == ["hub-redis"]
