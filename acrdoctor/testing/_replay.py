@@ -134,7 +134,7 @@ def _denials(error: CollectionError) -> list[ReplayedDenial]:
     for entry in entries:
         keys = {str(k).lower(): v for k, v in entry.items()}
         action, kind, name = keys.get("action"), keys.get("type"), keys.get("name")
-        if not isinstance(action, str) or (kind not in (None, "repository")):
+        if not isinstance(action, str) or (kind is not None and str(kind).lower() != "repository"):
             continue
         repo = name if isinstance(name, str) and name else error.repository
         assert repo is not None
