@@ -41,11 +41,39 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     p.add_argument("--identity", default="acrdoctor-demo-identity",
                    help="name of the managed identity the token endpoint signs in")
+    p.add_argument("--no-replay", dest="replay", action="store_false",
+                   help="do not answer the snapshot's recorded 401s and 429s again, and reclaim nothing")
+    p.add_argument("--retry-after-scale", type=_scale, default=DEFAULT_RETRY_AFTER_SCALE, metavar="FACTOR",
+                   help="factor on recorded Retry-After waits (default %(default)s: the demo's 60 s become 3 s)")
+    p.add_argument("--deny-identity", action="store_true",
+                   help="refuse the served identity the recorded denied actions too (by default only other "
+                        "callers are refused: the identity holds AcrDelete so that the printed fixes can run)")
     return p
 
 
-def _state(demo: str | bool | None, snapshot: Path | None, identity: str) -> Any:
-    """The fake's state for the source, prepared as the demo's own collection saw it."""
+#: The command's factor on recorded ``Retry-After``: a one-minute trial should not sit out a recorded minute.
+DEFAULT_RETRY_AFTER_SCALE = 0.05
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a factor (a number from 0)")
+    return value
+
+
+def _state(demo: str | bool | None, snapshot: Path | None, identity: str, *, replay: bool = True,
+           retry_after_scale: float = DEFAULT_RETRY_AFTER_SCALE, deny_identity: bool = False) -> Any:
+    """The fake's state for the source, prepared as the demo's own collection saw it.
+
+    With ``replay`` it answers the snapshot's recorded refusals and throttles again (``FakeRegistry.replay``).
+    The served identity is exempt from the replayed denials unless ``deny_identity``: it is granted AcrDelete on the
+    registry so that the printed fixes can run, and a refusal its own role assignment contradicts could not be
+    diagnosed from what the fake serves.
+    """
     from acrdoctor.testing._credentials import default_object_id
     from acrdoctor.testing._state import FakeRegistry
 
@@ -58,7 +86,9 @@ def _state(demo: str | bool | None, snapshot: Path | None, identity: str) -> Any
 
         assert snapshot is not None
         snap = load_snapshot(snapshot)
-    state = FakeRegistry.from_snapshot(snap)
+    state = FakeRegistry.from_snapshot(snap, replay=replay, retry_after_scale=retry_after_scale)
+    if not deny_identity:
+        state.replay.exempt.add(identity)
     rules = snap.registry.network_rule_set
     if rules and rules.ip_rules:  # the caller stands inside the firewall, as the snapshot's collector did
         state.client_ip = rules.ip_rules[0].split("/")[0]
@@ -72,7 +102,8 @@ def _serve(args: argparse.Namespace) -> int:
     from acrdoctor.testing._session import LOGIN_SERVER_SUFFIX, session_for, shell_lines
 
     try:
-        state = _state(args.demo, args.snapshot, args.identity)
+        state = _state(args.demo, args.snapshot, args.identity, replay=args.replay,
+                       retry_after_scale=args.retry_after_scale, deny_identity=args.deny_identity)
     except InputError as e:
         _fail(str(e))
     except OSError as e:

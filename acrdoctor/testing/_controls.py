@@ -31,13 +31,14 @@ BUILTIN_ROLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 _YAML_STEP = "  - cmd: {cmd}\n    disableWorkingDirectoryOverride: true\n    timeout: 3600\n"
 
 
-def _sid(value: str) -> str:
+def id_key(value: str) -> str:
+    """An ARM id or scope as ARM compares them: case-insensitively, without a trailing slash."""
     return value.rstrip("/").lower()
 
 
 def within(path: str, scope: str) -> bool:
     """Whether ARM scope ``path`` is ``scope`` or below it (ids compare case-insensitively)."""
-    p, s = _sid(path), _sid(scope)
+    p, s = id_key(path), id_key(scope)
     return p == s or p.startswith(s + "/")
 
 
@@ -107,6 +108,18 @@ class ControlsMixin:
         """What listing locks at ``path`` returns: the locks above it (inherited) and at or below it."""
         return [self.lock_json(lk) for lk in self.locks
                 if within(path, self.scope_id(lk["scope"])) or within(self.scope_id(lk["scope"]), path)]
+
+    def delete_lock(self, scope_path: str, name: str) -> bool:
+        """Remove the lock ``name`` set at exactly ``scope_path`` (an ARM id); whether there was one.
+
+        Locks never protect themselves: ARM lets a lock be deleted under any lock, with only the
+        ``Microsoft.Authorization/locks/delete`` permission (not modelled), which is how a lock is ever removed.
+        """
+        for lk in self.locks:
+            if id_key(self.scope_id(lk["scope"])) == id_key(scope_path) and lk["name"].lower() == name.lower():
+                self.locks.remove(lk)
+                return True
+        return False
 
     def blocking_lock(self, write: bool) -> dict[str, Any] | None:
         """The lock that stops a delete (any level) or a write (ReadOnly) of the registry or anything below it."""
@@ -258,6 +271,40 @@ class ControlsMixin:
         self.connected_registries[name] = cr
         return cr
 
+    def sync_token_of(self, token_name: str) -> dict[str, Any] | None:
+        """The connected registry that syncs with token ``token_name``, if any."""
+        for cr in self.connected_registries.values():
+            token_id = ((cr["properties"].get("parent") or {}).get("syncProperties") or {}).get("tokenId") or ""
+            if token_id.rstrip("/").rsplit("/", 1)[-1].lower() == token_name.lower():
+                return cr
+        return None
+
+    def _seed_sync_tokens(self) -> None:
+        """A connected registry's sync token and its scope map, where the snapshot did not list them.
+
+        ARM cannot hold a connected registry without its sync token (``syncProperties.tokenId`` names it), and
+        ``az acr connected-registry delete --cleanup`` reads the token to find its scope map. Named and filled as
+        ``az acr connected-registry create`` makes them: the scope map is named after the connected registry and
+        grants its gateway ``config`` and ``message`` read/write (azure-cli 2.91 ``acr/connected_registry.py``).
+        """
+        for name, cr in list(self.connected_registries.items()):
+            token_id = ((cr["properties"].get("parent") or {}).get("syncProperties") or {}).get("tokenId")
+            token_name = token_id.rstrip("/").rsplit("/", 1)[-1] if token_id else None
+            if not token_name or token_name in self.registry_tokens:
+                continue
+            sm = self.scope_maps.get(name) or self.add_scope_map(
+                name, [f"gateway/{name.lower()}/{a}" for a in ("config/read", "config/write", "message/read",
+                                                               "message/write")])
+            self.add_token(token_name, sm["id"], "enabled", token_id)
+
+    def delete_child(self, kind: str, name: str) -> bool:
+        """Remove a connected registry, token, scope map or cache rule (``kind`` as in ``_SATELLITES``); whether it
+        existed."""
+        items: dict[str, dict[str, Any]] = {"connectedregistries": self.connected_registries,
+                                            "tokens": self.registry_tokens, "scopemaps": self.scope_maps,
+                                            "cacherules": self.cache_rules}[kind]
+        return items.pop(name, None) is not None
+
     def add_deleted_manifest(self, repository: str, digest: str, *, deleted_at: str, tags: Iterable[str] = (),
                              media_type: str | None = None, image_size: int | None = None) -> dict[str, Any]:
         item: dict[str, Any] = {"repository": repository, "digest": digest, "deletedAt": deleted_at}
@@ -275,8 +322,9 @@ class ControlsMixin:
 
     # -- seeding from a snapshot --------------------------------------------------------------------------
 
-    def seed_controls(self, snapshot: Snapshot) -> None:
-        """Every schema-2 part the snapshot collected, as ARM objects the fake serves."""
+    def seed_controls(self, snapshot: Snapshot, *, sync_tokens: bool = False) -> None:
+        """Every schema-2 part the snapshot collected, as ARM objects the fake serves; with ``sync_tokens``, also
+        the sync tokens its connected registries name that it did not list (:meth:`_seed_sync_tokens`)."""
         for lk in snapshot.resource_locks or ():
             self.add_lock(lk.name, lk.level, lk.scope, lk.notes)
         access = snapshot.access
@@ -321,6 +369,8 @@ class ControlsMixin:
             self.add_connected_registry(cr.name, cr.mode or "ReadWrite", connection_state=cr.connection_state or "",
                                         provisioning_state=cr.provisioning_state or "", sync_token_id=cr.sync_token_id,
                                         client_token_ids=cr.client_token_ids, parent_id=cr.parent_id, rid=cr.id)
+        if sync_tokens:
+            self._seed_sync_tokens()
         for d in snapshot.deleted_artifacts or ():
             self.add_deleted_manifest(d.repository, d.digest, deleted_at=d.deleted or self.creation_date,
                                       tags=d.tags, media_type=d.media_type, image_size=d.image_size)

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from acrdoctor.testing._arm import cloud_metadata, import_image, is_arm_path, not_found, subscription_answer
+from acrdoctor.testing._controls import id_key
 from acrdoctor.testing._credentials import identity_of
 from acrdoctor.testing._identity import IDENTITY_PATH, identity_answer
 from acrdoctor.testing._registry_auth import ANONYMOUS, Principal
@@ -399,6 +400,11 @@ class _Ctx:
         scope, action = _scope_for(route, params, self.method)
         self._authenticate(scope, action, params.get("repo"))
         self._maybe_fault()
+        with st.lock:
+            replayed = st.replay.throttled(self.method, route, params.get("repo"), st.clock())
+        if replayed is not None:  # a 429 the snapshot recorded (acrdoctor.testing._replay)
+            throttle, wait = replayed
+            raise AcrError(429, throttle.code, throttle.message, headers={"Retry-After": str(wait)})
         if st.throttle is not None:
             category = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "DELETE": "delete"}.get(self.method, "write")
             with st.lock:
@@ -445,6 +451,9 @@ class _Ctx:
             raise self._unauthorized(scope, detail, "insufficient_scope")
         if repo is not None and action and self.state.is_denied(identity, repo, action):
             raise self._unauthorized(scope, detail, "insufficient_scope")
+        recorded = self.state.replay.denied(identity, repo, action) if repo is not None and action else None
+        if recorded is not None:  # a 401 the snapshot recorded, with its detail as recorded
+            raise self._unauthorized(scope, [dict(x) for x in recorded], "insufficient_scope")
 
     def _basic_grant(self, auth: str, scope: str | None) -> tuple[str, str] | None:
         """HTTP Basic straight on a registry call, as az sends admin credentials (notes §b step 5): the identity and
@@ -1020,11 +1029,13 @@ class _Ctx:
     def _arm_authorization(self) -> _Response:
         """Microsoft.Authorization at any scope: locks, role assignments (``assignedTo()``), role definitions."""
         st = self.state
-        if self.method != "GET":
-            raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
         low = self.path.lower()
         cut = low.index("/providers/microsoft.authorization/")
         scope, tail = self.path[:cut], low[cut + len("/providers/microsoft.authorization/"):].strip("/").split("/")
+        if self.method == "DELETE" and len(tail) == 2 and tail[0] == "locks":
+            return self._delete_lock(scope, self.path.rstrip("/").rsplit("/", 1)[-1])
+        if self.method != "GET":
+            raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
         if tail == ["locks"]:
             return _json(200, {"value": st.locks_at(scope)})
         if tail == ["roleassignments"]:
@@ -1039,20 +1050,38 @@ class _Ctx:
             return _json(200, d)
         raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
 
+    def _delete_lock(self, scope: str, name: str) -> _Response:
+        """``az lock delete``: 200 when the lock was there, 204 when not (ARM locks REST reference, 2016-09-01);
+        404 for a scope other than the three the fake serves. No lock refuses deleting a lock."""
+        st = self.state
+        if id_key(scope) not in {id_key(st.scope_id(s)) for s in ("registry", "resourceGroup", "subscription")}:
+            raise ArmError(404, "ResourceNotFound", f"The scope '{scope}' could not be found.")
+        return _Response(200) if st.delete_lock(scope, name) else _Response(204)
+
+    def _delete_child(self, kind: str, name: str) -> _Response:
+        """DELETE of a connected registry, token, scope map or cache rule: refused under any lock (409
+        ``ScopeLocked``), a sync token while its connected registry exists (409, docs; code not verified), 204 when
+        absent, else an LRO."""
+        st = self.state
+        items: dict[str, dict[str, Any]] = getattr(st, _SATELLITES[kind])
+        self._check_locks(write=False, what=(items.get(name) or {}).get("id") or f"{st.resource_id}/{kind}/{name}")
+        if kind == "tokens" and name in items and st.sync_token_of(name) is not None:
+            # overview-connected-registry-access.md: "The sync token cannot be deleted until the connected registry
+            # associated with the token is deleted."
+            raise ArmError(409, "Conflict", f"The token '{name}' is the sync token of connected registry "
+                           f"'{st.sync_token_of(name)['name']}'. Delete the connected registry first.")
+        if not st.delete_child(kind, name):
+            return _Response(204)
+        return self._lro(kind)
+
     def _arm_satellite(self, kind: str, name: str | None) -> _Response:
-        """Tokens, scope maps, tasks, cache rules and connected registries: list and get; cache rules also delete."""
-        items: dict[str, dict[str, Any]] = getattr(self.state, _SATELLITES[kind])
-        if self.method == "DELETE" and kind == "cacherules" and name is not None:
-            # az acr cache delete: CacheRules.begin_delete, an LRO (azure-mgmt-containerregistry); locks refuse it
-            # as they refuse any child delete (not verified on a real registry for cache rules)
-            if name not in items:
-                raise ArmError(404, "ResourceNotFound", f"The resource {name} could not be found.")
-            self._check_locks(write=False, what=f"{self.state.resource_id}/cacheRules/{name}")
-            with self.state.lock:
-                del items[name]
-            return self._lro("cacherules")
+        """Tokens, scope maps, tasks, cache rules and connected registries: list and get; connected registries,
+        tokens, scope maps and cache rules also DELETE."""
+        if self.method == "DELETE" and name is not None and kind in _DELETABLE:
+            return self._delete_child(kind, name)
         if self.method != "GET":
             raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
+        items: dict[str, dict[str, Any]] = getattr(self.state, _SATELLITES[kind])
         if name is None:
             return _json(200, {"value": list(items.values())})
         item = items.get(name)
@@ -1107,6 +1136,10 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
 #: Registry sub-resources the fake lists and gets, by lower-cased ARM type segment: the FakeRegistry attribute.
 _SATELLITES = {"tokens": "registry_tokens", "scopemaps": "scope_maps", "tasks": "tasks", "cacherules": "cache_rules",
                "connectedregistries": "connected_registries"}
+#: The ones a DELETE removes (what ``az acr connected-registry delete --cleanup`` deletes).
+#: az acr cache delete is CacheRules.begin_delete, an LRO like the others (azure-mgmt-containerregistry); locks
+#: refuse it as they refuse any child delete (not verified on a real registry for cache rules).
+_DELETABLE = frozenset({"connectedregistries", "tokens", "scopemaps", "cacherules"})
 
 
 def _route(method: str, path: str) -> tuple[str | None, dict[str, str]]:

@@ -28,6 +28,7 @@ from acrdoctor.manifest_body import ManifestRenderer
 from acrdoctor.model import INDEX_MEDIA_TYPES, Snapshot
 from acrdoctor.testing._controls import ControlsMixin
 from acrdoctor.testing._registry_auth import RegistryAuthMixin
+from acrdoctor.testing._replay import Replay
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -43,6 +44,13 @@ SKU_SIZE_LIMITS = {"Basic": 10_737_418_240, "Standard": 107_374_182_400, "Premiu
 
 #: Annotation that keeps re-hashed snapshot manifests distinct and traceable to their snapshot digest.
 SOURCE_DIGEST_ANNOTATION = "org.acrdoctor.fake.snapshot-digest"
+
+#: How long ACR takes to reclaim freed space when nothing else references it: the FAQ says "within a few minutes"
+#: (container-registry-faq.yml; notes acr-semantics-and-peers.md §4 item 2). Five minutes is the fake's reading of
+#: "a few"; the real lag is not verified.
+RECLAIM_LAG_SECONDS = 300.0
+#: The key under which a snapshot's unaccounted bytes wait for reclaim (never a blob digest).
+_UNACCOUNTED = "unaccounted"
 
 
 def sha256_digest(data: bytes) -> str:
@@ -338,6 +346,8 @@ class FakeRegistry(ControlsMixin, RegistryAuthMixin):
         #: the wire (no recording), modelled on the image-lock documentation.
         self.repo_delete_respects_image_locks = True
         self._reclaiming: list[tuple[float, dict[str, int]]] = []
+        #: The snapshot's recorded refusals and throttles, answered again (empty unless ``from_snapshot(replay=True)``).
+        self.replay = Replay()
         self._uploads: dict[str, bytearray] = {}
         self._refresh_tokens: dict[str, str] = {}
         self._access_tokens: dict[str, tuple[str, str]] = {}
@@ -657,10 +667,17 @@ class FakeRegistry(ControlsMixin, RegistryAuthMixin):
     def is_denied(self, identity: str, repo: str, action: str) -> bool:
         return (repo, action) in self.denied_actions or (identity, repo, action) in self.denied_actions
 
+    def pend_reclaim(self, size: int) -> None:
+        """Bytes in ``Size`` that no manifest accounts for leave it once the reclaim lag has passed, as space freed
+        before the snapshot was taken would (a negative figure, pushes not yet counted, catches up the same way)."""
+        with self.lock:
+            self._reclaiming.append((self.clock(), {_UNACCOUNTED: size}))
+
     # -- snapshot import --------------------------------------------------------------------------------
 
     @classmethod
-    def from_snapshot(cls, snapshot: Snapshot, *, rehash: bool = True) -> FakeRegistry:
+    def from_snapshot(cls, snapshot: Snapshot, *, rehash: bool = True, replay: bool = False,
+                      retry_after_scale: float = 1.0, clock: Callable[[], float] | None = None) -> FakeRegistry:
         """Build fake state from a snapshot: settings, usage, private endpoints, replications, content, and the
         schema-2 parts (locks, role assignments, tokens, tasks, cache rules, connected registries, soft-deleted
         manifests; :meth:`seed_controls`).
@@ -677,11 +694,21 @@ class FakeRegistry(ControlsMixin, RegistryAuthMixin):
         NAME_UNKNOWN trap). A repository whose manifests were not collected is created empty.
         A snapshot ``Size`` usage different from the computed deduplicated total is kept as
         ``unaccounted_bytes`` so ``listUsages`` starts at the snapshot's figure.
+
+        ``replay=True`` makes the fake go on as the registry would have after the snapshot: its recorded 401s and
+        429s are answered again (``state.replay``, :mod:`acrdoctor.testing._replay`; every ``Retry-After`` times
+        ``retry_after_scale``), deleted bytes leave ``Size`` after :data:`RECLAIM_LAG_SECONDS`, and so do the
+        unaccounted bytes, but for what the snapshot's soft-deleted artifacts hold (their ``imageSize``, which
+        stays billed until autopurge), and a connected registry's sync token that the snapshot did not list is
+        added, so that deleting it with ``--cleanup`` works as on ARM. ``clock`` replaces ``state.clock`` before
+        anything is seeded (the reclaim lag runs from the moment of seeding).
         """
         reg = snapshot.registry
         st = cls(name=reg.name, sku=reg.sku or "Standard", resource_group=reg.resource_group or "rg",
                  subscription_id=reg.subscription_id or "00000000-0000-0000-0000-000000000000",
                  location=reg.location or "westeurope")
+        if clock is not None:
+            st.clock = clock
         if reg.public_network_access:
             st.public_network_access = reg.public_network_access
         if reg.network_rule_set:
@@ -724,10 +751,19 @@ class FakeRegistry(ControlsMixin, RegistryAuthMixin):
         if size_row is not None:
             st.size_limit = size_row.limit
             st.unaccounted_bytes = size_row.current - st.stored_bytes()
+            if replay:
+                st.reclaim_delay_seconds = RECLAIM_LAG_SECONDS
+                held = sum(d.image_size or 0 for d in snapshot.deleted_artifacts or ())
+                kept = min(max(st.unaccounted_bytes, 0), held)
+                st.pend_reclaim(st.unaccounted_bytes - kept)
+                st.unaccounted_bytes = kept
         for u in snapshot.usage or ():
             if u.name not in ("Size", "MaximumStorageCapacity"):
                 st.usage_counts[u.name] = u.current
-        st.seed_controls(snapshot)
+        st.seed_controls(snapshot, sync_tokens=replay)
+        if replay:
+            st.replay = Replay.from_errors(snapshot.errors, retry_after_scale)
+            st.reclaim_delay_seconds = RECLAIM_LAG_SECONDS
         return st
 
 

@@ -1,8 +1,7 @@
 """The real Azure CLI against the fake: the printed setup, ``az login --identity``, reads and a delete.
 
 Needs the ``azcli`` extra (skipped without it, required under ``.ci/run`` where ``ACRDOCTOR_REQUIRE_AZCLI=1``).
-``az`` runs as a subprocess with the environment :func:`acrdoctor.testing._session.session_for` prints, and every
-proxy pointing at a closed loopback port, so nothing reaches the internet.
+``az`` runs as :mod:`tests.testing.azcli` sets it up: the printed environment, and no way to the internet.
 """
 
 from __future__ import annotations
@@ -13,13 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from acrdoctor.testing import FakeRegistry, serve_fake_acr
+from acrdoctor.testing import FakeRegistry
 from acrdoctor.testing._server import FakeAcrServer
 from acrdoctor.testing._session import LOGIN_SERVER_SUFFIX
-from tests.testing.az_session import az as _az
-from tests.testing.az_session import require_az, signed_in_environment
-
-require_az()
+from tests.testing.azcli import az as _az
+from tests.testing.azcli import az_session
 
 
 @pytest.fixture
@@ -28,9 +25,8 @@ def fake(tmp_path: Path) -> Iterator[tuple[FakeAcrServer, dict[str, str]]]:
     state.push_image("apps/web", ["1.0", "latest"], [("base", 100), ("web", 20)])
     state.push_image("apps/api", ["2.0"], [("base", 100), ("api", 30)])
     state.add_repository("empty", orphaned=True)
-    with serve_fake_acr(state, login_server_suffix=LOGIN_SERVER_SUFFIX, managed_identity="mi-az") as srv:
-        env, _ = signed_in_environment(srv, tmp_path)
-        yield srv, env
+    with az_session(state, tmp_path, "mi-az") as served:
+        yield served
 
 
 def test_az_signs_in_with_the_identity_and_reads_and_deletes(fake: tuple[FakeAcrServer, dict[str, str]]) -> None:

@@ -28,9 +28,7 @@ from acrdoctor.testing import FakeRegistry, serve_fake_acr
 from acrdoctor.testing.__main__ import _state as demo_state
 from acrdoctor.testing._server import FakeAcrServer
 from acrdoctor.testing._session import LOGIN_SERVER_SUFFIX, Session
-from tests.testing.az_session import require_az, shell, signed_in_environment
-
-require_az()
+from tests.testing.azcli import shell, signed_in_environment
 
 IDENTITY = "acrdoctor-demo-identity"
 ROUNDS = 3
