@@ -1,35 +1,24 @@
 """The real Azure CLI against the fake: the printed setup, ``az login --identity``, reads and a delete.
 
-Needs the ``azcli`` extra (skipped without it, required under ``.ci/run`` where ``ACRDOCTOR_REQUIRE_AZCLI=1``).
-``az`` runs as a subprocess with the environment :func:`acrdoctor.testing._session.session_for` prints, and every
-proxy pointing at a closed loopback port, so nothing reaches the internet.
+Needs the ``azcli`` extra (skipped without it, required under ``.ci/run`` where ``ACRDOCTOR_REQUIRE_AZCLI=1``);
+how az is found, run and kept offline is :mod:`tests.testing.azcli`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shlex
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from acrdoctor.testing import FakeRegistry, serve_fake_acr
+from acrdoctor.testing import FakeRegistry
 from acrdoctor.testing._server import FakeAcrServer
-from acrdoctor.testing._session import LOGIN_SERVER_SUFFIX, session_for
+from acrdoctor.testing._session import LOGIN_SERVER_SUFFIX
+from tests.testing.azcli import az_ok, require_az, signed_in
 
-AZ = shutil.which("az", path=str(Path(sys.executable).parent))
-if AZ is None:
-    if os.environ.get("ACRDOCTOR_REQUIRE_AZCLI"):
-        pytest.fail("ACRDOCTOR_REQUIRE_AZCLI is set but the azcli extra's az is not installed", pytrace=False)
-    pytest.skip("the azcli extra (azure-cli) is not installed in this environment", allow_module_level=True)
-
-OFFLINE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
-           "NO_PROXY": f"127.0.0.1,localhost,{LOGIN_SERVER_SUFFIX}"}
+require_az()
+_az = az_ok
 
 
 @pytest.fixture
@@ -38,21 +27,8 @@ def fake(tmp_path: Path) -> Iterator[tuple[FakeAcrServer, dict[str, str]]]:
     state.push_image("apps/web", ["1.0", "latest"], [("base", 100), ("web", 20)])
     state.push_image("apps/api", ["2.0"], [("base", 100), ("api", 30)])
     state.add_repository("empty", orphaned=True)
-    with serve_fake_acr(state, login_server_suffix=LOGIN_SERVER_SUFFIX, managed_identity="mi-az") as srv:
-        session = session_for(srv, tmp_path)
-        env = {k: v for k, v in os.environ.items() if k not in session.unset and not k.endswith("_PROXY")}
-        env.update(session.environment)
-        env.update(OFFLINE)
-        env["PATH"] = str(Path(AZ).parent) + os.pathsep + env.get("PATH", "")  # type: ignore[arg-type]
-        for line in session.az_setup:
-            _az(env, *shlex.split(line)[1:])
-        yield srv, env
-
-
-def _az(env: dict[str, str], *args: str) -> str:
-    r = subprocess.run([str(AZ), *args], env=env, capture_output=True, text=True, timeout=180, check=False)
-    assert r.returncode == 0, f"az {' '.join(args)}: {r.stderr}"
-    return r.stdout
+    with signed_in(state, tmp_path, "mi-az") as pair:
+        yield pair
 
 
 def test_az_signs_in_with_the_identity_and_reads_and_deletes(fake: tuple[FakeAcrServer, dict[str, str]]) -> None:
