@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from acrdoctor.testing import FakeCredential, FakeRegistry, runs_of, serve_fake_acr
+from acrdoctor.testing import OCI_MANIFEST, FakeCredential, FakeRegistry, runs_of, serve_fake_acr
 from acrdoctor.testing._runs import LOG_ROOT, cmd_steps
 from acrdoctor.testing._server import FakeAcrServer
 from tests.testing.azcli import run_az, signed_in
@@ -57,6 +57,9 @@ def _registry() -> FakeRegistry:
     for n, (day, repo, tags, attrs) in enumerate(plan):
         clock.now = start + day * DAY
         st.push_image(repo, tags, [(f"layer-{n}", 1000 + n)], attributes=attrs)
+    clock.now = start + 3 * DAY  # an old untagged signature of v1: a referrer, which acr purge leaves to ACR
+    v1 = st.repositories[REPO].tags["v1"].digest
+    st.push_image(REPO, [], [("signature", 10)], media_type=OCI_MANIFEST, subject=v1)
     clock.now = start + 12 * DAY  # a tagged index whose two untagged children are old: they stay
     kids = [st.push_image(REPO, [], [(f"kid-{a}", 500)], architecture=a) for a in ("amd64", "arm64")]
     st.push_index(REPO, kids, ["multi"])
@@ -72,12 +75,13 @@ def _age_cutoff(st: FakeRegistry, days: float) -> str:
 
 
 def _old_untagged(st: FakeRegistry, repo: str, days: float) -> set[str]:
-    """Recount of ``--untagged-only --ago Nd``: untagged, older than the cutoff, unlocked, no tagged index over it."""
+    """Recount of ``--untagged-only --ago Nd``: untagged, older than the cutoff, unlocked, not a referrer, no tagged
+    index over it."""
     r = st.repositories[repo]
     cutoff = _age_cutoff(st, days)
     children = {d["digest"] for m in r.manifests.values() if r.tags_of(m.digest) for d in m.references}
     return {m.digest for m in r.manifests.values()
-            if not r.tags_of(m.digest) and m.updated < cutoff and m.digest not in children
+            if not r.tags_of(m.digest) and m.updated < cutoff and m.digest not in children and m.subject is None
             and m.attributes.get("writeEnabled", True) and m.attributes.get("deleteEnabled", True)}
 
 
@@ -192,9 +196,10 @@ def test_include_locked_unlocks_the_locked_manifest_and_deletes_it_too(srv: Fake
     r = st.repositories[REPO]
     locked = {d for d, m in r.manifests.items() if not m.attributes.get("writeEnabled", True)}
     expected = _old_untagged(st, REPO, 7) | locked
+    before = set(r.manifests)
     run, lines = _run(srv, f"acr purge --filter '{REPO}:.*' --ago 7d --untagged-only --include-locked")
     assert run["properties"]["status"] == "Succeeded" and len(locked) == 1
-    assert not expected & set(r.manifests) and _count(lines, "Number of deleted manifests") == len(expected)
+    assert set(r.manifests) == before - expected and _count(lines, "Number of deleted manifests") == len(expected)
     assert [line.rsplit("@", 1)[1] for line in lines if line.startswith("Unlocked ")] == sorted(locked)
 
 
