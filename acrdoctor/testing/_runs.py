@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 #: Where run logs are served: the path-style storage "account" segment. It cannot clash with a data-plane path
 #: (those start with /v2, /acr or /oauth2) nor with ARM's (/subscriptions, /providers, /tenants …).
 LOG_ROOT = "/acrdoctor-run-logs"
-#: The blob name inside a run's container (a real run's log blob is also ``…/rawtext.log``; the rest is the fake's).
+#: The blob name inside a run's container (the fake's choice: az reads whatever URL listLogSasUrl gives).
 LOG_BLOB = "rawtext.log"
 #: The storage service version the fake announces (the one azure-storage-blob 12.29 sends is echoed when present).
 _STORAGE_VERSION = "2025-01-05"
