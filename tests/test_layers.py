@@ -48,6 +48,9 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "__main__": frozenset({"cli"}),
     "data": frozenset(),  # the demo snapshot as a package resource: no code
 }
+#: (module, unit) pairs allowed against :data:`MAY_IMPORT`, each for a reason its module gives. The fake's
+#: ``az acr run`` executes ``acr purge`` with the pre-flight's own selection, as issue 15 asks (lazy import).
+EXCEPTIONS: frozenset[tuple[str, str]] = frozenset({("acrdoctor.testing._runs", "preflight")})
 
 
 @cache
@@ -177,7 +180,7 @@ def test_every_unit_imports_only_what_its_layer_allows() -> None:
     assert units <= set(MAY_IMPORT), f"units without a rule: {sorted(units - set(MAY_IMPORT))}"
     bad = sorted({f"{unit(m)} -> {unit(t)} ({m} imports {t})" for m, targets in graph().items() for t in targets
                   if unit(m) != "acrdoctor" and unit(t) not in (unit(m), "acrdoctor")
-                  and unit(t) not in MAY_IMPORT[unit(m)]})
+                  and unit(t) not in MAY_IMPORT[unit(m)] and (m, unit(t)) not in EXCEPTIONS})
     assert bad == []
 
 
@@ -186,4 +189,5 @@ def test_the_layer_rules_are_not_vacuous() -> None:
     assert "collect" not in MAY_IMPORT["checks"] and "fix" not in MAY_IMPORT["actions"]
     assert "cli" not in MAY_IMPORT["fix"] and "azure" not in MAY_IMPORT["checks"]
     uses = {(unit(m), unit(t)) for m, ts in graph().items() for t in ts}
+    assert all(u in {unit(t) for t in graph()[m]} for m, u in EXCEPTIONS), "an exception nothing needs any more"
     assert ("checks", "check_api") in uses and ("fix", "azure") in uses and ("collect", "azure") in uses

@@ -20,10 +20,12 @@ See ``docs/fake-acr.md`` for the behaviours modelled and where each comes from (
 documentation only).
 
 It may import only the snapshot model (``model``, ``manifest_body``, ``builder``…): the fake stands in for Azure,
-so it must not share code with the clients it is used to test.
+so it must not share code with the clients it is used to test. The one exception is ``_runs`` (``az acr run`` of an
+``acr purge``), which uses the pre-flight's purge selection on purpose; its docstring says why.
 """
 
 from acrdoctor.testing._credentials import AsyncFakeCredential, FakeCredential
+from acrdoctor.testing._runs import FakeRun, runs_of
 from acrdoctor.testing._server import FakeAcrServer, RequestRecord, serve_fake_acr
 from acrdoctor.testing._state import (
     DOCKER_LIST,
@@ -53,9 +55,11 @@ __all__ = [
     "FakeManifest",
     "FakeRegistry",
     "FakeRepository",
+    "FakeRun",
     "FakeTag",
     "Faults",
     "RequestRecord",
     "Throttle",
+    "runs_of",
     "serve_fake_acr",
 ]

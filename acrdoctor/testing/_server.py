@@ -34,6 +34,7 @@ from acrdoctor.testing._controls import id_key
 from acrdoctor.testing._credentials import identity_of
 from acrdoctor.testing._identity import IDENTITY_PATH, identity_answer
 from acrdoctor.testing._registry_auth import ANONYMOUS, Principal
+from acrdoctor.testing._runs import is_log_path, log_blob_answer, runs_answer
 from acrdoctor.testing._state import (
     SKU_SIZE_LIMITS,
     UNAUTHORIZED_MESSAGE,
@@ -346,6 +347,9 @@ class _Ctx:
             if self.path == "/metadata/endpoints" and self.method == "GET":
                 suffix = self.h.server.owner.login_server_suffix or ".azurecr.io"
                 return _json(200, cloud_metadata(f"https://{self.host}", suffix))
+            if is_log_path(self.path):  # a run's log blob (storage, not the registry): no firewall, no token
+                status, body, headers = log_blob_answer(self.state, self.method, self.path, self.query, self.h.headers)
+                return _Response(status, body, headers, content_type=None, head=self.method == "HEAD")
             if self.arm:
                 return self._arm()
             return self._data_plane()
@@ -905,6 +909,11 @@ class _Ctx:
             if sub == ["importimage"] and self.method == "POST":
                 import_image(st, self.body)
                 return self._lro("importimage")
+            if sub[0] in ("schedulerun", "runs"):
+                run = runs_answer(st, self.method, rest[2:], self.body, f"https://{self.host}",
+                                  self.h.server.owner.login_server_for(st.name, self.host))
+                if run is not None:
+                    return _json(200, run)
             if sub == ["listusages"] and self.method in ("GET", "POST"):
                 return _json(200, {"value": self._usages()})
             if sub[0] == "privateendpointconnections":

@@ -16,7 +16,11 @@ import pytest
 from acrdoctor.demo import load_demo
 from acrdoctor.engine import diagnose
 from acrdoctor.testing.__main__ import _state
-from tests.testing.azcli import az, az_session, run_az
+from tests.testing.azcli import az_ok as az
+from tests.testing.azcli import require_az, run_az
+from tests.testing.azcli import signed_in as az_session
+
+require_az()
 
 IDENTITY = "mi-demo"
 

@@ -1,7 +1,7 @@
 """The real Azure CLI against the fake: the printed setup, ``az login --identity``, reads and a delete.
 
-Needs the ``azcli`` extra (skipped without it, required under ``.ci/run`` where ``ACRDOCTOR_REQUIRE_AZCLI=1``).
-``az`` runs as :mod:`tests.testing.azcli` sets it up: the printed environment, and no way to the internet.
+Needs the ``azcli`` extra (skipped without it, required under ``.ci/run`` where ``ACRDOCTOR_REQUIRE_AZCLI=1``);
+how az is found, run and kept offline is :mod:`tests.testing.azcli`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ import pytest
 from acrdoctor.testing import FakeRegistry
 from acrdoctor.testing._server import FakeAcrServer
 from acrdoctor.testing._session import LOGIN_SERVER_SUFFIX
-from tests.testing.azcli import az as _az
-from tests.testing.azcli import az_session
+from tests.testing.azcli import az_ok, require_az, signed_in
+
+require_az()
+_az = az_ok
 
 
 @pytest.fixture
@@ -25,8 +27,8 @@ def fake(tmp_path: Path) -> Iterator[tuple[FakeAcrServer, dict[str, str]]]:
     state.push_image("apps/web", ["1.0", "latest"], [("base", 100), ("web", 20)])
     state.push_image("apps/api", ["2.0"], [("base", 100), ("api", 30)])
     state.add_repository("empty", orphaned=True)
-    with az_session(state, tmp_path, "mi-az") as served:
-        yield served
+    with signed_in(state, tmp_path, "mi-az") as pair:
+        yield pair
 
 
 def test_az_signs_in_with_the_identity_and_reads_and_deletes(fake: tuple[FakeAcrServer, dict[str, str]]) -> None:

@@ -28,7 +28,9 @@ from acrdoctor.testing import FakeRegistry, serve_fake_acr
 from acrdoctor.testing.__main__ import _state as demo_state
 from acrdoctor.testing._server import FakeAcrServer
 from acrdoctor.testing._session import LOGIN_SERVER_SUFFIX, Session
-from tests.testing.azcli import shell, signed_in_environment
+from tests.testing.azcli import require_az, shell, signed_in_environment
+
+require_az()
 
 IDENTITY = "acrdoctor-demo-identity"
 ROUNDS = 3
