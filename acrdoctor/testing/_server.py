@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ipaddress
 import json
 import re
 import socket
@@ -1241,7 +1242,23 @@ def _unsupported() -> AcrError:
     return AcrError(405, "UNSUPPORTED", "The operation is unsupported.")
 
 
+def _check_ip_rules(doc: Mapping[str, Any]) -> None:
+    """An IP rule must be an IPv4 address or range: a printed rule whose IP lookup failed arrives empty, and must
+    change nothing (ARM validates the value; its exact status and code are not verified on a real registry)."""
+    nrs = (doc.get("properties") or {}).get("networkRuleSet") or {}
+    for rule in nrs.get("ipRules") or []:
+        value = rule.get("value") or rule.get("ipAddressOrRange") if isinstance(rule, Mapping) else None
+        try:
+            ok = isinstance(value, str) and ipaddress.ip_network(value, strict=False).version == 4
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ArmError(400, "BadRequest",
+                           f"The IP rule value '{value or ''}' is not a valid IPv4 address or range.")
+
+
 def _apply_registry_patch(st: FakeRegistry, doc: Mapping[str, Any]) -> None:
+    _check_ip_rules(doc)
     sku = (doc.get("sku") or {}).get("name")
     if sku:
         st.sku = sku

@@ -194,3 +194,17 @@ def test_a_cache_rule_is_deleted_as_az_acr_cache_delete_asks_and_a_lock_refuses_
             client.cache_rules.begin_delete(RG, "contoso", "hub-redis").result()
         assert arm_code(locked.value)[:2] == (409, "ScopeLocked")
     assert list(state.cache_rules) == ["hub-redis"]
+
+
+@pytest.mark.parametrize("value", ["", "not-an-ip", "2001:db8::1", "203.0.113.300"])
+def test_an_ip_rule_that_is_no_ipv4_address_is_refused_and_changes_nothing(state: FakeRegistry, value: str) -> None:
+    """What a printed network rule sends when its IP lookup failed (an empty value) must not become a rule."""
+    state.ip_rules = ["198.51.100.7"]
+    with serve_fake_acr(state) as srv:
+        response = mgmt(srv).send_request(HttpRequest(
+            "PATCH", f"{state.resource_id}?api-version=2025-11-01",
+            json={"tags": {"changed": "yes"}, "properties": {"networkRuleSet": {
+                "defaultAction": "Deny", "ipRules": [{"action": "Allow", "value": "198.51.100.7"},
+                                                     {"action": "Allow", "value": value}]}}}))
+        assert response.status_code == 400
+    assert state.ip_rules == ["198.51.100.7"] and state.network_default_action == "Allow" and state.tags == {}
