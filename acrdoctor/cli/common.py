@@ -173,11 +173,12 @@ def live_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
                      help="Where to cache manifest bodies (default: the platform cache directory)."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
-        click.option("--arm-endpoint", metavar="URL",
-                     help="Azure Resource Manager URL, for sovereign clouds (default: the public cloud)."),
+        click.option("--arm-endpoint", metavar="URL", envvar="ACRDOCTOR_ARM_ENDPOINT",
+                     help="Azure Resource Manager URL, for sovereign clouds (default: $ACRDOCTOR_ARM_ENDPOINT, "
+                          "else the public cloud)."),
         click.option("--ca-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-                     callback=_checked_ca_file,
-                     help="CA bundle to trust, e.g. behind a TLS-inspecting proxy."),
+                     callback=_checked_ca_file, envvar="ACRDOCTOR_CA_FILE",
+                     help="CA bundle to trust, e.g. behind a TLS-inspecting proxy (default: $ACRDOCTOR_CA_FILE)."),
         click.option("--max-wait", type=click.FloatRange(min=0), default=DEFAULT_MAX_WAIT, show_default=True,
                      metavar="SECONDS", help="Longest wait for a throttled Azure (Retry-After); past it, stop."),
     ]

@@ -79,6 +79,9 @@ def session_for(srv: FakeAcrServer, root: Path) -> Session:
         "PYTHONPATH": str(site) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else ""),
         HOSTS_VARIABLE: srv.login_server_suffix or LOGIN_SERVER_SUFFIX,
         "AZURE_SUBSCRIPTION_ID": st.subscription_id,
+        # every acrdoctor command in this shell (the printed preflight commands too) reads ARM and trusts the fake
+        "ACRDOCTOR_ARM_ENDPOINT": arm,
+        "ACRDOCTOR_CA_FILE": srv.ca_pem,
         "AZURE_CORE_COLLECT_TELEMETRY": "false",
         "AZURE_CORE_SURVEY_MESSAGE": "false",
     }
