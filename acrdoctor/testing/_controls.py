@@ -27,6 +27,15 @@ BUILTIN_ROLES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "AcrPush": ("8311e382-0749-4cb8-b61a-304f252e45ec", ("Microsoft.ContainerRegistry/registries/pull/read",
                                                          "Microsoft.ContainerRegistry/registries/push/write"), ()),
     "Reader": ("acdd72a7-3385-48ef-bd42-f606fba81ae7", ("*/read",), ()),
+    # ABAC repository roles (ACR "ABAC repository permissions" docs list their data actions). The Contributor GUID
+    # is the one published in role listings (unverified on a Microsoft page); the Catalog Lister's is the fake's own.
+    "Container Registry Repository Contributor": (
+        "2efddaa5-3f1f-4df3-97df-af3f13818f4c", (),
+        tuple(f"Microsoft.ContainerRegistry/registries/repositories/{a}"
+              for a in ("content/read", "metadata/read", "content/write", "metadata/write", "content/delete"))),
+    "Container Registry Repository Catalog Lister": (
+        str(uuid.uuid5(uuid.NAMESPACE_URL, "fake-acr:role:catalog-lister")), (),
+        ("Microsoft.ContainerRegistry/registries/catalog/read",)),
 }
 _YAML_STEP = "  - cmd: {cmd}\n    disableWorkingDirectoryOverride: true\n    timeout: 3600\n"
 
@@ -171,6 +180,15 @@ class ControlsMixin:
         if guid not in self.role_definitions:
             self.add_role_definition(guid, role, actions=actions, data_actions=data_actions)
         return self.add_role_assignment(principal_id, guid, scope=scope)
+
+    def define_builtin_role(self, role_name: str) -> None:
+        """Define a built-in role (:data:`BUILTIN_ROLES`, by name, case-insensitive) unless some definition has that
+        name already: ARM knows every built-in role at every scope, the fake only those a test asked for."""
+        if any(d["properties"]["roleName"].lower() == role_name.lower() for d in self.role_definitions.values()):
+            return
+        for name, (guid, actions, data_actions) in BUILTIN_ROLES.items():
+            if name.lower() == role_name.lower():
+                self.add_role_definition(guid, name, actions=actions, data_actions=data_actions)
 
     def role_assignments_at(self, path: str, principal_id: str | None) -> list[dict[str, Any]]:
         """``assignedTo('<oid>')`` at ``path``: the principal's assignments at that scope and above it."""
@@ -345,7 +363,10 @@ class ControlsMixin:
             for ra in access.role_assignments or ():
                 guid = ra.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
                 if guid not in self.role_definitions:
-                    self.add_role_definition(guid, ra.role_name or guid)
+                    # not collected: a built-in role gets the permissions ARM would serve, anything else none
+                    known = next(((n, a, da) for n, (g, a, da) in BUILTIN_ROLES.items() if g == guid), None)
+                    name, actions, data_actions = known or (ra.role_name or guid, (), ())
+                    self.add_role_definition(guid, name, actions=actions, data_actions=data_actions)
                 principal = ra.principal_id or access.caller.principal_id or ""
                 self.add_role_assignment(principal, ra.role_definition_id, scope=ra.scope,
                                          principal_type=ra.principal_type or access.caller.principal_type or "User",

@@ -920,6 +920,9 @@ class _Ctx:
             if sub[0] == "privateendpointconnections":
                 return self._arm_pec(rest[3] if len(rest) > 3 else None)
             if sub[0] in _SATELLITES:
+                if sub[0] == "tasks" and sub[2:] == ["listdetails"] and self.method == "POST":
+                    # az acr task update/show reads the task with its credentials through listDetails first
+                    return self._arm_satellite(sub[0], rest[3], method="GET")
                 return self._arm_satellite(sub[0], rest[3] if len(rest) > 3 else None)
             if sub[0] == "replications" and self.method == "GET":
                 if len(rest) == 3:
@@ -1044,6 +1047,8 @@ class _Ctx:
         scope, tail = self.path[:cut], low[cut + len("/providers/microsoft.authorization/"):].strip("/").split("/")
         if self.method == "DELETE" and len(tail) == 2 and tail[0] == "locks":
             return self._delete_lock(scope, self.path.rstrip("/").rsplit("/", 1)[-1])
+        if self.method == "PUT" and len(tail) == 2 and tail[0] == "roleassignments":
+            return self._put_role_assignment(scope, self.path.rstrip("/").rsplit("/", 1)[-1])
         if self.method != "GET":
             raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
         if tail == ["locks"]:
@@ -1051,6 +1056,14 @@ class _Ctx:
         if tail == ["roleassignments"]:
             m = re.search(r"assignedTo\('([^']*)'\)", self.query.get("$filter", ""), re.IGNORECASE)
             return _json(200, {"value": st.role_assignments_at(scope, m.group(1) if m else None)})
+        if tail == ["roledefinitions"]:
+            # az role assignment create --role NAME: roleDefinitions?$filter=roleName eq 'NAME' at the scope
+            m = re.search(r"roleName\s+eq\s+'([^']*)'", self.query.get("$filter", ""), re.IGNORECASE)
+            if m is not None:
+                st.define_builtin_role(m.group(1))
+            found = [d for d in st.role_definitions.values()
+                     if m is None or d["properties"]["roleName"].lower() == m.group(1).lower()]
+            return _json(200, {"value": found})
         if len(tail) == 2 and tail[0] == "roledefinitions":
             d = st.role_definitions.get(tail[1])
             if d is None:
@@ -1059,6 +1072,47 @@ class _Ctx:
                                f"'{tail[1]}' does not exist.")
             return _json(200, d)
         raise ArmError(404, "InvalidResourceType", "The resource type could not be found.")
+
+    def _patch_task(self, name: str) -> _Response:
+        """``az acr task update``: PATCH tasks/{name} with TaskUpdateParameters, merged into the task as ARM merges a
+        PATCH (objects key by key, everything else replaced); 200 with the task. A ReadOnly lock refuses it."""
+        st = self.state
+        task = st.tasks.get(name)
+        if task is None:
+            raise ArmError(404, "ResourceNotFound", f"The resource {name} could not be found.")
+        self._check_locks(write=True, what=task.get("id"))
+        doc = json.loads(self.body or b"{}") or {}
+        with st.lock:
+            _merge(task, {k: v for k, v in doc.items() if k in ("properties", "identity", "tags")})
+        return _json(200, task)
+
+    def _put_role_assignment(self, scope: str, name: str) -> _Response:
+        """``az role assignment create``: PUT roleAssignments/{new guid} at the scope (Azure RBAC REST reference).
+
+        201 with the assignment; the same principal, role and scope again is 409 ``RoleAssignmentExists``, which az
+        turns into a listing (azure-cli role ``custom.py``); an unknown role definition is 400
+        ``RoleDefinitionDoesNotExist`` (code as documented; status not verified). A lock does not stop it here.
+        """
+        st = self.state
+        props = (json.loads(self.body or b"{}") or {}).get("properties") or {}
+        rd_id, principal = str(props.get("roleDefinitionId") or ""), str(props.get("principalId") or "")
+        guid = rd_id.rstrip("/").rsplit("/", 1)[-1].lower()
+        if not principal or guid not in st.role_definitions:
+            raise ArmError(400, "RoleDefinitionDoesNotExist" if principal else "InvalidPrincipalId",
+                           f"The role definition '{rd_id}' or principal '{principal}' is not valid.")
+        for ra in st.role_assignments:
+            p = ra["properties"]
+            if (id_key(p["scope"]), p["principalId"], p["roleDefinitionId"].rsplit("/", 1)[-1].lower()) == \
+                    (id_key(scope), principal, guid):
+                raise ArmError(409, "RoleAssignmentExists", "The role assignment already exists.")
+        with st.lock:
+            ra = st.add_role_assignment(principal, rd_id, scope=scope,
+                                        principal_type=str(props.get("principalType") or "User"),
+                                        condition=props.get("condition"),
+                                        condition_version=props.get("conditionVersion"),
+                                        assignment_id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}")
+        ra["name"] = name
+        return _json(201, ra)
 
     def _delete_lock(self, scope: str, name: str) -> _Response:
         """``az lock delete``: 200 when the lock was there, 204 when not (ARM locks REST reference, 2016-09-01);
@@ -1084,12 +1138,14 @@ class _Ctx:
             return _Response(204)
         return self._lro(kind)
 
-    def _arm_satellite(self, kind: str, name: str | None) -> _Response:
+    def _arm_satellite(self, kind: str, name: str | None, method: str | None = None) -> _Response:
         """Tokens, scope maps, tasks, cache rules and connected registries: list and get; connected registries,
         tokens, scope maps and cache rules also DELETE."""
         if self.method == "DELETE" and name is not None and kind in _DELETABLE:
             return self._delete_child(kind, name)
-        if self.method != "GET":
+        if self.method == "PATCH" and name is not None and kind == "tasks":
+            return self._patch_task(name)
+        if (method or self.method) != "GET":
             raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
         items: dict[str, dict[str, Any]] = getattr(self.state, _SATELLITES[kind])
         if name is None:
@@ -1240,6 +1296,17 @@ def _ordered(items: list[Any], orderby: str | None, name_key: Any) -> list[Any]:
 
 def _unsupported() -> AcrError:
     return AcrError(405, "UNSUPPORTED", "The operation is unsupported.")
+
+
+def _merge(into: dict[str, Any], patch: Mapping[str, Any]) -> None:
+    """A JSON merge patch without deletions: objects merged key by key, other values (lists too) replaced."""
+    for key, value in patch.items():
+        if value is None:
+            continue
+        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = json.loads(json.dumps(value))
 
 
 def _check_ip_rules(doc: Mapping[str, Any]) -> None:

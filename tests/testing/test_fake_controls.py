@@ -208,3 +208,45 @@ def test_an_ip_rule_that_is_no_ipv4_address_is_refused_and_changes_nothing(state
                                                      {"action": "Allow", "value": value}]}}}))
         assert response.status_code == 400
     assert state.ip_rules == ["198.51.100.7"] and state.network_default_action == "Allow" and state.tags == {}
+
+
+def test_a_role_assignment_is_created_as_az_role_assignment_create_sends_it(state: FakeRegistry) -> None:
+    """Role name → definition through ``$filter=roleName eq``, then PUT roleAssignments/{guid}; the collector's
+    ``assignedTo()`` listing then returns it; the same assignment again is 409 RoleAssignmentExists."""
+    rid = state.resource_id
+    oid = "8d2f4a6b-1c3e-4d5f-8a7b-9c0d1e2f3a4b"
+    with serve_fake_acr(state) as srv:
+        found = get(srv, f"{rid}/providers/Microsoft.Authorization/roleDefinitions?$filter="
+                         "roleName eq 'Container Registry Repository Catalog Lister'&api-version=2022-04-01")["value"]
+        (definition,) = found
+        assert definition["properties"]["permissions"][0]["dataActions"] == [
+            "Microsoft.ContainerRegistry/registries/catalog/read"]
+        assert get(srv, f"{rid}/providers/Microsoft.Authorization/roleDefinitions?$filter="
+                        "roleName eq 'No Such Role'&api-version=2022-04-01")["value"] == []
+        url = f"{rid}/providers/Microsoft.Authorization/roleAssignments/{'1' * 8}-0000-0000-0000-{'2' * 12}"
+        body = {"properties": {"roleDefinitionId": definition["id"], "principalId": oid,
+                               "principalType": "ServicePrincipal"}}
+        put = mgmt(srv).send_request(HttpRequest("PUT", f"{url}?api-version=2022-04-01", json=body))
+        assert put.status_code == 201 and put.json()["properties"]["scope"] == rid
+        again = mgmt(srv).send_request(HttpRequest("PUT", f"{url[:-1]}3?api-version=2022-04-01", json=body))
+        assert again.status_code == 409 and again.json()["error"]["code"] == "RoleAssignmentExists"
+        listed = get(srv, f"{rid}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo('{oid}')"
+                          "&api-version=2022-04-01")["value"]
+        assert [ra["properties"]["roleDefinitionId"] for ra in listed] == [definition["id"]]
+
+
+def test_a_task_update_is_merged_into_the_task_and_list_details_reads_it(state: FakeRegistry) -> None:
+    state.add_task("nightly", ["acr purge --filter 'a:.*' --ago 1d"])
+    tid = f"{state.resource_id}/tasks/nightly"
+    with serve_fake_acr(state) as srv:
+        patch = {"properties": {"credentials": {"sourceRegistry": {"identity": "[system]"}}},
+                 "identity": {"type": "SystemAssigned"}}
+        r = mgmt(srv).send_request(HttpRequest("PATCH", f"{tid}?api-version=2025-03-01-preview", json=patch))
+        assert r.status_code == 200
+        details = mgmt(srv).send_request(HttpRequest("POST", f"{tid}/listDetails?api-version=2025-03-01-preview"))
+        props = details.json()["properties"]
+        assert props["credentials"]["sourceRegistry"]["identity"] == "[system]"
+        assert props["step"] == state.tasks["nightly"]["properties"]["step"]  # what the patch did not name stays
+        state.add_lock("freeze", "ReadOnly", "registry")
+        refused = mgmt(srv).send_request(HttpRequest("PATCH", f"{tid}?api-version=2025-03-01-preview", json=patch))
+        assert refused.status_code == 409

@@ -108,16 +108,7 @@ def describe(rounds: list[Round]) -> str:
     return "\n".join(lines)
 
 
-#: Variants whose printed fixes the fake cannot run yet: strict, so closing the gap makes the test say so.
-FAKE_GAPS = {
-    "abac": "the fake has no PUT of Microsoft.Authorization/roleAssignments (az role assignment create) and no "
-            "PATCH of tasks (az acr task update --source-acr-auth-id)",
-}
-
-
-@pytest.mark.parametrize("variant", [
-    pytest.param(v, marks=pytest.mark.xfail(strict=True, reason=FAKE_GAPS[v])) if v in FAKE_GAPS else v
-    for v in variant_names()])
+@pytest.mark.parametrize("variant", variant_names())
 def test_every_printed_fix_runs_and_only_standing_findings_remain(variant: str, tmp_path: Path) -> None:
     state = demo_state(True if variant == MAIN_VARIANT else variant, None, IDENTITY)
     rounds = prove(state, tmp_path)
