@@ -42,9 +42,8 @@ def _fold(fix: Fix, finding: Finding, owners: dict[str, Finding]) -> Fix:
     notes: list[str] = []
     for action in fix.actions:
         commands = action.commands()
-        owner = next((owners[c] for c in commands if c in owners), None)
-        if commands and all(c in owners for c in commands) and owner is not None:
-            notes.append(_owner_note(commands, owner, action.describe()))
+        if commands and all(c in owners for c in commands):
+            notes.append(_owner_note(commands, owners[commands[0]], action.describe()))
             continue
         actions.append(action)
         for c in commands:

@@ -20,6 +20,8 @@ from acrdoctor.storage import Entry
 from acrdoctor.times import pushed_at
 from acrdoctor.units import human_bytes, plural
 
+from .dangling_manifests import is_locked
+
 _DOCS = (
     "https://learn.microsoft.com/azure/container-registry/container-registry-delete",
     "https://learn.microsoft.com/azure/container-registry/container-registry-manage-artifact",
@@ -104,7 +106,7 @@ def orphaned_referrers(by_digest: dict[str, Manifest]) -> list[Manifest]:
     return [m for _, m in result]
 
 
-def _left_behind(repo: Repository, index: Manifest, parents: dict[str, set[str]],
+def _left_behind(repo: Repository, by_digest: dict[str, Manifest], index: Manifest, parents: dict[str, set[str]],
                  tags: dict[str, list[str]]) -> list[Manifest]:
     """The index's present children that deleting it would leave dangling: untagged, listed by no other manifest,
     and deletable (a locked child is a deliberate pin and stays).
@@ -112,13 +114,10 @@ def _left_behind(repo: Repository, index: Manifest, parents: dict[str, set[str]]
     ACR does not delete an index's children with it (notes fact 16), so without these deletes the fix that removes
     a broken index leaves its platform manifests for a second round of dangling-manifests.
     """
-    by_digest = repo.manifest_by_digest()
     out = []
     for digest in dict.fromkeys(index.references):
         child = by_digest.get(digest)
-        if child is None or tags.get(digest) or parents.get(digest, set()) - {index.digest}:
-            continue
-        if child.attributes.blocks_delete or not repo.attributes.write_enabled:
+        if child is None or tags.get(digest) or parents.get(digest, set()) - {index.digest} or is_locked(repo, child):
             continue
         out.append(child)
     return out
@@ -171,7 +170,7 @@ class BrokenIndexReferences(Check):
                 continue
             present = sorted({p for c in m.references if c in by_digest and (p := platform(by_digest[c]))})
             reached_by = reaching_tags(m.digest, parents, tags)
-            left = _left_behind(repo, m, parents, tags)
+            left = _left_behind(repo, by_digest, m, parents, tags)
             via = {0: "a tag", 1: "tag "}.get(len(reached_by), "tags ") + ", ".join(reached_by)
             still = f"; it still serves {', '.join(present)}" if present else "; none of its children is left"
             fix = Fix(

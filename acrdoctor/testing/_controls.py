@@ -45,6 +45,11 @@ def id_key(value: str) -> str:
     return value.rstrip("/").lower()
 
 
+def id_name(value: str) -> str:
+    """The last segment of an ARM id: a resource's name, a role definition's GUID."""
+    return value.rstrip("/").rsplit("/", 1)[-1]
+
+
 def within(path: str, scope: str) -> bool:
     """Whether ARM scope ``path`` is ``scope`` or below it (ids compare case-insensitively)."""
     p, s = id_key(path), id_key(scope)
@@ -157,7 +162,7 @@ class ControlsMixin:
                             principal_type: str = "User", condition: str | None = None,
                             condition_version: str | None = None, assignment_id: str | None = None) -> dict[str, Any]:
         """Assign the role definition ``definition`` (a GUID or a full id) to ``principal_id`` at ``scope``."""
-        guid = definition.rstrip("/").rsplit("/", 1)[-1]
+        guid = id_name(definition)
         rd_id = definition if "/" in definition else (
             f"/subscriptions/{self.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{guid}")
         at = self.scope_id(scope)
@@ -293,7 +298,7 @@ class ControlsMixin:
         """The connected registry that syncs with token ``token_name``, if any."""
         for cr in self.connected_registries.values():
             token_id = ((cr["properties"].get("parent") or {}).get("syncProperties") or {}).get("tokenId") or ""
-            if token_id.rstrip("/").rsplit("/", 1)[-1].lower() == token_name.lower():
+            if id_name(token_id).lower() == token_name.lower():
                 return cr
         return None
 
@@ -307,7 +312,7 @@ class ControlsMixin:
         """
         for name, cr in list(self.connected_registries.items()):
             token_id = ((cr["properties"].get("parent") or {}).get("syncProperties") or {}).get("tokenId")
-            token_name = token_id.rstrip("/").rsplit("/", 1)[-1] if token_id else None
+            token_name = id_name(token_id) if token_id else None
             if not token_name or token_name in self.registry_tokens:
                 continue
             sm = self.scope_maps.get(name) or self.add_scope_map(
@@ -348,7 +353,7 @@ class ControlsMixin:
         access = snapshot.access
         if access is not None:
             for d in access.role_definitions:
-                guid = d.id.rstrip("/").rsplit("/", 1)[-1]
+                guid = id_name(d.id)
                 perm = d.permissions[0] if d.permissions else None
                 self.add_role_definition(guid, d.role_name, actions=perm.actions if perm else (),
                                          data_actions=perm.data_actions if perm else (),
@@ -361,7 +366,7 @@ class ControlsMixin:
                          "dataActions": list(p.data_actions), "notDataActions": list(p.not_data_actions)}
                         for p in d.permissions]
             for ra in access.role_assignments or ():
-                guid = ra.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+                guid = id_name(ra.role_definition_id).lower()
                 if guid not in self.role_definitions:
                     # not collected: a built-in role gets the permissions ARM would serve, anything else none
                     known = next(((n, a, da) for n, (g, a, da) in BUILTIN_ROLES.items() if g == guid), None)

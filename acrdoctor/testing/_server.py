@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from acrdoctor.testing._arm import cloud_metadata, import_image, is_arm_path, not_found, subscription_answer
-from acrdoctor.testing._controls import id_key
+from acrdoctor.testing._controls import id_key, id_name
 from acrdoctor.testing._credentials import identity_of
 from acrdoctor.testing._identity import IDENTITY_PATH, identity_answer
 from acrdoctor.testing._registry_auth import ANONYMOUS, Principal
@@ -922,7 +922,7 @@ class _Ctx:
             if sub[0] in _SATELLITES:
                 if sub[0] == "tasks" and sub[2:] == ["listdetails"] and self.method == "POST":
                     # az acr task update/show reads the task with its credentials through listDetails first
-                    return self._arm_satellite(sub[0], rest[3], method="GET")
+                    return _json(200, self._satellite_item(sub[0], rest[3]))
                 return self._arm_satellite(sub[0], rest[3] if len(rest) > 3 else None)
             if sub[0] == "replications" and self.method == "GET":
                 if len(rest) == 3:
@@ -1046,9 +1046,9 @@ class _Ctx:
         cut = low.index("/providers/microsoft.authorization/")
         scope, tail = self.path[:cut], low[cut + len("/providers/microsoft.authorization/"):].strip("/").split("/")
         if self.method == "DELETE" and len(tail) == 2 and tail[0] == "locks":
-            return self._delete_lock(scope, self.path.rstrip("/").rsplit("/", 1)[-1])
+            return self._delete_lock(scope, id_name(self.path))
         if self.method == "PUT" and len(tail) == 2 and tail[0] == "roleassignments":
-            return self._put_role_assignment(scope, self.path.rstrip("/").rsplit("/", 1)[-1])
+            return self._put_role_assignment(scope, id_name(self.path))
         if self.method != "GET":
             raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
         if tail == ["locks"]:
@@ -1077,9 +1077,7 @@ class _Ctx:
         """``az acr task update``: PATCH tasks/{name} with TaskUpdateParameters, merged into the task as ARM merges a
         PATCH (objects key by key, everything else replaced); 200 with the task. A ReadOnly lock refuses it."""
         st = self.state
-        task = st.tasks.get(name)
-        if task is None:
-            raise ArmError(404, "ResourceNotFound", f"The resource {name} could not be found.")
+        task = self._satellite_item("tasks", name)
         self._check_locks(write=True, what=task.get("id"))
         doc = json.loads(self.body or b"{}") or {}
         with st.lock:
@@ -1096,13 +1094,13 @@ class _Ctx:
         st = self.state
         props = (json.loads(self.body or b"{}") or {}).get("properties") or {}
         rd_id, principal = str(props.get("roleDefinitionId") or ""), str(props.get("principalId") or "")
-        guid = rd_id.rstrip("/").rsplit("/", 1)[-1].lower()
+        guid = id_name(rd_id).lower()
         if not principal or guid not in st.role_definitions:
             raise ArmError(400, "RoleDefinitionDoesNotExist" if principal else "InvalidPrincipalId",
                            f"The role definition '{rd_id}' or principal '{principal}' is not valid.")
         for ra in st.role_assignments:
             p = ra["properties"]
-            if (id_key(p["scope"]), p["principalId"], p["roleDefinitionId"].rsplit("/", 1)[-1].lower()) == \
+            if (id_key(p["scope"]), p["principalId"], id_name(p["roleDefinitionId"]).lower()) == \
                     (id_key(scope), principal, guid):
                 raise ArmError(409, "RoleAssignmentExists", "The role assignment already exists.")
         with st.lock:
@@ -1138,22 +1136,25 @@ class _Ctx:
             return _Response(204)
         return self._lro(kind)
 
-    def _arm_satellite(self, kind: str, name: str | None, method: str | None = None) -> _Response:
+    def _satellite_item(self, kind: str, name: str) -> dict[str, Any]:
+        items: dict[str, dict[str, Any]] = getattr(self.state, _SATELLITES[kind])
+        item = items.get(name)
+        if item is None:
+            raise ArmError(404, "ResourceNotFound", f"The resource {name} could not be found.")
+        return item
+
+    def _arm_satellite(self, kind: str, name: str | None) -> _Response:
         """Tokens, scope maps, tasks, cache rules and connected registries: list and get; connected registries,
         tokens, scope maps and cache rules also DELETE."""
         if self.method == "DELETE" and name is not None and kind in _DELETABLE:
             return self._delete_child(kind, name)
         if self.method == "PATCH" and name is not None and kind == "tasks":
             return self._patch_task(name)
-        if (method or self.method) != "GET":
+        if self.method != "GET":
             raise ArmError(405, "MethodNotAllowed", "The method is not allowed.")
-        items: dict[str, dict[str, Any]] = getattr(self.state, _SATELLITES[kind])
         if name is None:
-            return _json(200, {"value": list(items.values())})
-        item = items.get(name)
-        if item is None:
-            raise ArmError(404, "ResourceNotFound", f"The resource {name} could not be found.")
-        return _json(200, item)
+            return _json(200, {"value": list(getattr(self.state, _SATELLITES[kind]).values())})
+        return _json(200, self._satellite_item(kind, name))
 
     def _lro(self, kind: str) -> _Response:
         """202 + absolute Location; the first poll answers 202 again, the second 200 (notes §b, §3.1)."""
