@@ -9,7 +9,7 @@ the Azure SDKs and aiohttp inside functions.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -59,7 +59,7 @@ async def async_registry_client(login_server: str, credential: Any, *, connectio
 
 
 def registry_client(login_server: str, credential: Any, *, waits: Waits, retry_total: int = 3,
-                    connection_verify: str | bool = True) -> Any:
+                    connection_verify: str | bool = True, policies: Sequence[Any] = ()) -> Any:
     """A sync client that retries 429 (Retry-After up to the cap of ``waits``) and 5xx ``retry_total`` times.
 
     Without token reuse every SDK call pays a 401 challenge and a token request: 12 requests a delete step
@@ -70,7 +70,37 @@ def registry_client(login_server: str, credential: Any, *, waits: Waits, retry_t
 
     return ContainerRegistryClient(endpoint_url(login_server), credential, connection_verify=connection_verify,
                                    retry_policy=CappedRetryPolicy(waits, retry_total=retry_total),
-                                   per_retry_policies=[SyncTokenReusePolicy()])
+                                   per_retry_policies=[SyncTokenReusePolicy(), *policies])
+
+
+class _Pages:
+    """One raw listing's paging, for the async and the sync client alike: items so far and the next URL.
+
+    Iterating yields each URL to GET; :meth:`take` reads its response. A next link seen before ends the listing
+    (a server repeating itself must not loop a client), and so does ``max_pages``.
+    """
+
+    def __init__(self, path: str, key: str, max_pages: int) -> None:
+        self.key, self.max_pages = key, max_pages
+        self.items: list[Any] = []
+        self._next: str | None = path
+        self._seen: set[str] = set()
+
+    def __iter__(self) -> Iterator[str]:
+        while self._next is not None and self._next not in self._seen and len(self._seen) < self.max_pages:
+            self._seen.add(self._next)
+            yield self._next
+
+    def take(self, response: Any) -> None:
+        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+
+        if response.status_code != 200:
+            raise (ResourceNotFoundError if response.status_code == 404 else HttpResponseError)(response=response)
+        data = response.json() if response.content else {}
+        page = data.get(self.key) if isinstance(data, dict) else None
+        self.items.extend(page if isinstance(page, list) else [])
+        link = response.headers.get("Link") or ""
+        self._next = link[link.index("<") + 1:link.index(">")] if "<" in link and ">" in link else None
 
 
 async def raw_pages(client: Any, path: str, key: str, max_pages: int = 10_000) -> list[Any]:
@@ -78,25 +108,27 @@ async def raw_pages(client: Any, path: str, key: str, max_pages: int = 10_000) -
 
     For ACR's ``/acr/v1/_deleted/…`` listings (azure-cli ``acr/manifest.py`` reads them with plain HTTP too).
     The request goes through the async client's own pipeline (its ``send_request``), so the challenge, token reuse
-    and the caller's policies (the scan's rate limiter) apply. A next link seen before ends the listing.
+    and the caller's policies (the scan's rate limiter) apply.
     """
-    from azure.core.exceptions import HttpResponseError
     from azure.core.rest import HttpRequest
 
-    items: list[Any] = []
-    seen: set[str] = set()
-    url: str | None = path
-    for _ in range(max_pages):
-        if url is None or url in seen:
-            break
-        seen.add(url)
+    pages = _Pages(path, key, max_pages)
+    for url in pages:
         response = await client._client.send_request(HttpRequest("GET", url))
         await response.read()
-        if response.status_code != 200:
-            raise HttpResponseError(response=response)
-        data = response.json() if response.content else {}
-        page = data.get(key) if isinstance(data, dict) else None
-        items.extend(page if isinstance(page, list) else [])
-        link = response.headers.get("Link") or ""
-        url = link[link.index("<") + 1:link.index(">")] if "<" in link and ">" in link else None
-    return items
+        pages.take(response)
+    return pages.items
+
+
+def raw_pages_sync(client: Any, path: str, key: str, max_pages: int = 10_000) -> list[Any]:
+    """:func:`raw_pages` for the sync client: one listing decoded from its JSON, without the SDK's models.
+
+    ``acrdoctor fix --apply`` re-reads a repository's manifests from one listing before deleting them; 100 items
+    a page, so re-checking 100 deletes costs one request instead of 100 GETs. A 404 raises ResourceNotFoundError.
+    """
+    from azure.core.rest import HttpRequest
+
+    pages = _Pages(path, key, max_pages)
+    for url in pages:
+        pages.take(client._client.send_request(HttpRequest("GET", url)))
+    return pages.items

@@ -88,3 +88,22 @@ def throttle_reason(status: int, method: str, url: str, retry_after: float | Non
     after = f" (Retry-After {retry_after:g})" if retry_after is not None else ""
     return f"{service} answered {answer} for {method} {parts.path}{after}"
 
+
+def back_off_together(method: str, url: str, retry_after: float | None, code: str | None, waits: Waits,
+                      pause: Callable[[float], bool], stop: Callable[[Exception], None]) -> float:
+    """A 429 seen by one worker of many: pause them all for the ``Retry-After`` (1 s if none), announced once.
+
+    A wait past the cap of ``waits`` stops them all instead (``stop``), and raises :class:`WaitTooLong` here:
+    a run ends with the reason rather than hanging. ``pause`` returns whether the pause grew (say so then).
+    """
+    wait = retry_after or 1.0
+    reason = throttle_reason(429, method, url, wait, code)
+    try:
+        waits.check(wait, reason)
+    except WaitTooLong as err:
+        stop(err)
+        raise
+    if pause(wait):
+        waits.announce(wait, reason)
+    return wait
+

@@ -28,7 +28,7 @@ from azure.core.pipeline.policies import AsyncHTTPPolicy
 
 from acrdoctor.azure.dataplane_client import raw_pages
 from acrdoctor.azure.failures import describe, error_code, error_doc, load_error_body
-from acrdoctor.azure.waits import Waits, WaitTooLong, throttle_reason
+from acrdoctor.azure.waits import Waits, back_off_together
 from acrdoctor.collect.cache import ManifestCache
 from acrdoctor.collect.control_shapes import deleted_rows
 from acrdoctor.collect.paging import ListingStopped, PageRecorder
@@ -77,20 +77,13 @@ class RateLimitPolicy(AsyncHTTPPolicy):  # type: ignore[misc]
         await self.limiter.acquire()
         self.stats.requests += 1
         response = await self.next.send(request)
-        if response.http_response.status_code == 429:
-            wait = parse_retry_after(response.http_response.headers.get("Retry-After")) or 1.0
+        http = response.http_response
+        if http.status_code == 429:
             self.stats.throttled += 1
+            wait = back_off_together(request.http_request.method, request.http_request.url,
+                                     parse_retry_after(http.headers.get("Retry-After")), error_code(http), self.waits,
+                                     self.limiter.pause_for, self.limiter.stop)
             self.stats.max_retry_after = max(self.stats.max_retry_after, wait)
-            http = response.http_response
-            reason = throttle_reason(429, request.http_request.method, request.http_request.url, wait,
-                                     error_code(http))
-            try:
-                self.waits.check(wait, reason)
-            except WaitTooLong as err:
-                self.limiter.stop(err)
-                raise
-            if self.limiter.pause_for(wait):
-                self.waits.announce(wait, reason)
         return response
 
 

@@ -93,15 +93,23 @@ class RateLimiter:
 
         Waiters re-check after each sleep, so a pause that starts while they sleep holds them too.
         """
-        while True:
-            if self.stopped is not None:
-                raise self.stopped
-            wait = self._try_take()
-            if wait <= 0:
-                return
+        while (wait := self._next_wait()) > 0:
             await self._sleep(wait)
+
+    def acquire_blocking(self, sleep: Callable[[float], object] = time.sleep) -> None:
+        """:meth:`acquire` for threads (``acrdoctor fix --apply``'s workers): the same bucket, pause and stop."""
+        while (wait := self._next_wait()) > 0:
+            sleep(wait)
+
+    def _next_wait(self) -> float:
+        """0 when a token was taken, else the wait before trying again (counted as waited); raises once stopped."""
+        if self.stopped is not None:
+            raise self.stopped
+        wait = self._try_take()
+        if wait > 0:
             with self._lock:
                 self.waited_seconds += wait
+        return wait
 
     async def sleep(self, seconds: float) -> None:
         """Sleep on the limiter's (injectable) clock: one caller's own backoff after a 5xx.

@@ -6,7 +6,8 @@ Order of events (docs/fix.md):
    nothing else can even be read;
 2. every other step's object is read again and compared with the plan; any difference stops the run
    before anything else changes, and the differences are reported;
-3. the steps run in plan order. A step whose prerequisite did not succeed is not run; a delete is checked
+3. the steps run in plan order, runs of manifest deletes by a pool of workers at the registry's pace
+   (:mod:`acrdoctor.fix.bulk`). A step whose prerequisite did not succeed is not run; a delete is checked
    once more just before it runs (a new tag on a manifest or a new image in a repository makes it skip);
    an error (429 after retries, 5xx, 405 from a lock set meanwhile) fails that step only.
 
@@ -22,6 +23,7 @@ from typing import Any
 
 from acrdoctor.azure.waits import WaitTooLong
 from acrdoctor.fix import appliers
+from acrdoctor.fix.bulk import DEFAULT_CONCURRENCY, FRESH_SECONDS, BulkDeleter, Listings, is_bulk, segments
 from acrdoctor.fix.journal import SUCCEEDED, Journal
 from acrdoctor.fix.model import FixPlan, Step
 from acrdoctor.fix.sdk import ApplyError, FixClients
@@ -115,10 +117,12 @@ class Applier:
 
     def __init__(self, plan: FixPlan, clients: FixClients, journal: Journal, *,
                  done: dict[int, dict[str, Any]] | None = None, resumed: bool = False,
-                 on_step: Callable[[Step, Outcome], None] | None = None) -> None:
+                 on_step: Callable[[Step, Outcome], None] | None = None,
+                 concurrency: int = DEFAULT_CONCURRENCY, fresh: float = FRESH_SECONDS) -> None:
         self.plan, self.c, self.journal = plan, clients, journal
         self.resumed = resumed
         self.on_step = on_step
+        self.concurrency, self.fresh = concurrency, fresh
         self.result = ApplyResult()
         for n, doc in (done or {}).items():
             if doc.get("result") in SUCCEEDED:
@@ -130,11 +134,16 @@ class Applier:
     def check(self, steps: list[Step]) -> list[Change]:
         """Read every step's object again and compare with the plan."""
         changes: list[Change] = []
+        # Manifest deletes are compared with one listing per repository, taken once for this check.
+        listings = Listings(self.c.manifest_states, float("inf"))
         for step in self._todo(steps):
             if step.expect is None:
                 continue
             try:
-                state = appliers.observe(step.action, self.c)
+                if is_bulk(step):
+                    state = listings.state(step.action.repository, step.action.digest)  # type: ignore[attr-defined]
+                else:
+                    state = appliers.observe(step.action, self.c)
             except Exception as err:  # noqa: BLE001 - cannot verify: treat as changed, never guess
                 changes.append(Change(step.number, step.subject, [f"could not be read: {error_text(error_info(err))}"]))
                 continue
@@ -154,8 +163,11 @@ class Applier:
                 self.result.changes = changes
                 self.journal.write("changed", changes=[c.__dict__ for c in changes])
                 return self.result
-            for step in self._todo(group):
-                self._record(step, self._run(step))
+            for bulk, run in segments(self._todo(group)):
+                if bulk:
+                    BulkDeleter(self, self.concurrency, self.fresh).run(run)
+                else:
+                    self._record(run[0], self._run(run[0]))
         return self.result
 
     def _record(self, step: Step, outcome: Outcome) -> None:

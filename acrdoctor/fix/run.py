@@ -12,6 +12,7 @@ from typing import Any
 from acrdoctor import __version__
 from acrdoctor.engine import Catalogue
 from acrdoctor.fix.apply import Applier, ApplyResult, Outcome, error_info, error_text
+from acrdoctor.fix.bulk import DEFAULT_CONCURRENCY
 from acrdoctor.fix.digest import plan_digest
 from acrdoctor.fix.journal import SUCCEEDED, Journal
 from acrdoctor.fix.model import FixPlan, Step
@@ -75,9 +76,10 @@ def start_journal(journal: Journal, plan: FixPlan, confirmed_by: str, *, resumed
 
 def execute(plan: FixPlan, clients: FixClients, journal: Journal, catalogue: Catalogue, *,
             recollect: Recollect | None = None, done: dict[int, dict[str, Any]] | None = None,
-            resumed: bool = False, on_step: Callable[[Step, Outcome], None] | None = None) -> FixRun:
+            resumed: bool = False, on_step: Callable[[Step, Outcome], None] | None = None,
+            concurrency: int = DEFAULT_CONCURRENCY) -> FixRun:
     """Apply a confirmed plan (the journal already holds it), then verify; KeyboardInterrupt is journaled."""
-    applier = Applier(plan, clients, journal, done=done, resumed=resumed, on_step=on_step)
+    applier = Applier(plan, clients, journal, done=done, resumed=resumed, on_step=on_step, concurrency=concurrency)
     try:
         applied = applier.run()
     except KeyboardInterrupt:

@@ -10,8 +10,9 @@ comparison. Clients are opened through :mod:`acrdoctor.azure`, as the collector'
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acrdoctor.azure import session
 from acrdoctor.azure.session import NO_ASYNC_CREDENTIAL, GivenCredentials
@@ -20,6 +21,12 @@ from acrdoctor.fix.placeholder import OCI_MANIFEST, PLACEHOLDER_CONFIG, PLACEHOL
 from acrdoctor.fix.state import lock_state
 from acrdoctor.model import Registry
 from acrdoctor.snapshot_io import parse_registry
+
+if TYPE_CHECKING:
+    from acrdoctor.fix.pace import Pace
+
+#: Makes the run's buckets once the registry's SKU is known (``Pace.for_sku`` with the user's options).
+PaceFor = Callable[[str | None], "Pace"]
 
 
 class ApplyError(Exception):
@@ -41,6 +48,8 @@ class FixClients:
     data: Any
     arm: Any
     polling_interval: float | None = None
+    #: The request buckets every data-plane request of this run waits for (None: not paced, as in tests).
+    pace: Pace | None = None
     _registry: Registry | None = field(default=None, repr=False)
     _catalog: set[str] | None = field(default=None, repr=False)
 
@@ -98,6 +107,31 @@ class FixClients:
             state["tags"] = sorted(p.tags or [])
         return state
 
+    def manifest_states(self, repository: str) -> dict[str, dict[str, Any]]:
+        """Every manifest of a repository in :meth:`lock_state`'s shape, from one paged listing (100 a page).
+
+        What a bulk delete re-checks before it deletes: one request per hundred manifests instead of one GET per
+        manifest. An unknown repository lists nothing (every planned manifest then reads as gone).
+        """
+        # Imported here for start-up speed: azure-core is only needed once a fix is applied.
+        from azure.core.exceptions import ResourceNotFoundError
+
+        from acrdoctor.azure.dataplane_client import raw_pages_sync
+
+        try:
+            items = raw_pages_sync(self.data, f"/acr/v1/{repository}/_manifests?n=100", "manifests")
+        except ResourceNotFoundError:
+            return {}
+        out: dict[str, dict[str, Any]] = {}
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("digest"), str):
+                continue
+            attrs = item.get("changeableAttributes") or {}
+            state = lock_state(True, attrs.get("writeEnabled"), attrs.get("deleteEnabled"))
+            state["tags"] = sorted(t for t in item.get("tags") or () if isinstance(t, str))
+            out[item["digest"]] = state
+        return out
+
     def connection_state(self, connection: str) -> dict[str, Any]:
         # Imported here for start-up speed: azure-core is only needed once a fix is applied.
         from azure.core.exceptions import ResourceNotFoundError
@@ -123,6 +157,21 @@ class FixClients:
         self.arm.private_endpoint_connections.begin_delete(self.resource_group, self.name, connection,
                                                            **self._poll()).result()
 
+    def delete_manifest(self, repository: str, digest: str) -> int:
+        """DELETE one manifest and return the status: 202 deleted, 404 already gone; anything else raises.
+
+        Sent through the client's pipeline (token reuse, pacing, retries) but not through the SDK method, which
+        hides a 404: the status itself says whether this request deleted it, so no GET is needed to confirm.
+        """
+        # Imported here for start-up speed: azure-core is only needed once a fix is applied.
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+
+        response = self.data._client.send_request(HttpRequest("DELETE", f"/v2/{repository}/manifests/{digest}"))
+        if response.status_code in (200, 202, 404):
+            return int(response.status_code)
+        raise HttpResponseError(response=response)
+
     def push_placeholder(self, repository: str, tag: str) -> str:
         """Blob uploads and a manifest put: the smallest real image, so ACR knows the repository again."""
         self._catalog = None
@@ -140,7 +189,8 @@ class FixClients:
 
 def connect(target: Any, *, subscription: str | None = None, resource_group: str | None = None,
             arm_endpoint: str | None = None, connection_verify: str | bool = True, credential: Any = None,
-            polling_interval: float | None = None, retry_total: int = 3, waits: Waits | None = None) -> FixClients:
+            polling_interval: float | None = None, retry_total: int = 3, waits: Waits | None = None,
+            pace: PaceFor | None = None) -> FixClients:
     """Resolve the registry through ARM (as the collector does) and open both clients.
 
     The data-plane client retries 429 (honouring Retry-After up to the cap of ``waits``) and 5xx
@@ -156,6 +206,14 @@ def connect(target: Any, *, subscription: str | None = None, resource_group: str
     arm = arm_client(sync_credential, sub, waits=waits, endpoint=arm_endpoint, connection_verify=connection_verify)
     rg, reg = locate_registry(arm, target.name, resource_group, target.resource_group)
     login = reg.login_server or target.login_server or f"{target.name}.azurecr.io"
+    policies: list[Any] = []
+    paced = None
+    if pace is not None:
+        from acrdoctor.fix.pace import PacingPolicy
+
+        sku = getattr(getattr(reg, "sku", None), "name", None)
+        paced = pace(str(sku) if sku else None)
+        policies.append(PacingPolicy(paced, waits))
     data = registry_client(login, sync_credential, waits=waits, retry_total=retry_total,
-                           connection_verify=connection_verify)
-    return FixClients(target.name, rg, sub, login, data, arm, polling_interval)
+                           connection_verify=connection_verify, policies=policies)
+    return FixClients(target.name, rg, sub, login, data, arm, polling_interval, pace=paced)

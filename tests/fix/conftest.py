@@ -92,7 +92,7 @@ def interrupted_journal(read: Callable[..., Snapshot], clients: FixClients, cata
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        execute(plan, clients, journal, catalogue, on_step=stop)
+        execute(plan, clients, journal, catalogue, on_step=stop, concurrency=1)  # one at a time: stops at 4
     journal.close()
     return plan
 

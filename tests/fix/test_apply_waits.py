@@ -54,7 +54,8 @@ def _run(srv, demo, read, catalogue, waits: Waits, state, delete_per_minute: flo
                               burst=1)
     clients = _clients(srv, demo, waits)
     try:
-        return plan, apply_plan(plan, clients, Journal(None))
+        # One worker: these tests are about one request's retries, not about workers sharing a bucket.
+        return plan, apply_plan(plan, clients, Journal(None), concurrency=1)
     finally:
         clients.close()
 
