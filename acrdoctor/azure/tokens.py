@@ -319,15 +319,57 @@ class TokenReusePolicy(_CountersMixin, AsyncHTTPPolicy[Any, Any]):
 
 
 class SyncTokenReusePolicy(_CountersMixin, HTTPPolicy[Any, Any]):
-    """The sync twin of :class:`TokenReusePolicy`, for ``azure.containerregistry.ContainerRegistryClient``."""
+    """The sync twin of :class:`TokenReusePolicy`, for ``azure.containerregistry.ContainerRegistryClient``.
 
-    def __init__(self, cache: ScopedTokenCache | None = None, *, clock: Callable[[], float] = time.time) -> None:
+    Single flight per scope too: ``acrdoctor fix --apply``'s workers start on a repository together, and without
+    it each would pay its own 401 and token call for the delete scope.
+    """
+
+    def __init__(self, cache: ScopedTokenCache | None = None, *, clock: Callable[[], float] = time.time,
+                 wait_seconds: float = SINGLE_FLIGHT_WAIT_SECONDS) -> None:
         super().__init__()
         self.cache = cache if cache is not None else ScopedTokenCache(clock=clock)
+        self.wait_seconds = wait_seconds
+        self._guard = threading.Lock()
+        self._inflight: dict[tuple[str, str], threading.Event] = {}
+        self.waited = 0
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         http = request.http_request
+        key = self.cache._key(http.method, http.url)
+        leader = False
+        if key is not None and "Authorization" not in http.headers and self.cache.token_for(http.method,
+                                                                                                 http.url) is None:
+            with self._guard:
+                event = self._inflight.get(key)
+                if event is None:
+                    self._inflight[key] = threading.Event()
+                    leader = True
+                else:
+                    self.waited += 1
+            if not leader:
+                event.wait(self.wait_seconds)
         injected = self.cache.before_send(http.method, http.url, http.headers)
-        response = self.next.send(request)
-        self.cache.after_response(http.method, http.url, http.headers, response.http_response.status_code, injected)
+        status = None
+        try:
+            response = self.next.send(request)
+            status = response.http_response.status_code
+        finally:
+            if leader and status != 401:
+                self._release(key)
+        self.cache.after_response(http.method, http.url, http.headers, status, injected)
+        if key is not None and "Authorization" in http.headers:
+            self._release(key)
+        elif leader and status == 401:
+            timer = threading.Timer(self.wait_seconds, self._release, (key,))
+            timer.daemon = True
+            timer.start()
         return response
+
+    def _release(self, key: tuple[str, str] | None) -> None:
+        if key is None:
+            return
+        with self._guard:
+            event = self._inflight.pop(key, None)
+        if event is not None:
+            event.set()

@@ -7,6 +7,7 @@ Parses, asks for confirmation and renders; planning, applying, journaling and th
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import acrdoctor.cli.common as common
 from acrdoctor.azure.waits import Waits
 from acrdoctor.engine import Catalogue
 from acrdoctor.errors import InputError
+from acrdoctor.fix.bulk import DEFAULT_CONCURRENCY
 from acrdoctor.fix.digest import check_digest, parse_digest, plan_digest
 from acrdoctor.fix.inputs import bind_endpoints, default_journal_path, parse_caller_ip, resume_endpoints
 from acrdoctor.fix.journal import Journal, read_journal
@@ -70,6 +72,11 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
                    "plan from --from-plan or --resume.")
 @click.option("--inspect", "inspect_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Show what a journal says happened; reads nothing else.")
+@click.option("--concurrency", type=click.IntRange(1, 32), default=DEFAULT_CONCURRENCY, show_default=True,
+              help="Manifest deletes sent at once (every request still waits for the rate limits).")
+@click.option("--max-deletes-per-minute", "max_deletes", type=click.FloatRange(min=1.0), metavar="N",
+              help="Pace deletes at N a minute (default: the registry SKU's documented per-identity limit, 500 on "
+                   "Basic/Standard and 2,000 on Premium). Lower it when other jobs delete with the same identity.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Report format (json: docs/fix.md).")
 @click.option("--verbose", "-v", is_flag=True, help="List every step, result and left-out item in the console.")
@@ -77,8 +84,8 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
 def fix_cmd(demo: str | None, snapshot_path: Path | None, registry: str | None, checks: tuple[str, ...],
             in_use: Path | None, relock: bool, enable_retention: bool, caller_ip: str | None, do_apply: bool,
             yes: bool, journal_path: Path | None, plan_out: Path | None, from_plan: Path | None,
-            resume_path: Path | None, pinned: str | None, inspect_path: Path | None, output: str, verbose: bool,
-            no_plugins: bool, **live: Any) -> None:
+            resume_path: Path | None, pinned: str | None, inspect_path: Path | None, concurrency: int,
+            max_deletes: float | None, output: str, verbose: bool, no_plugins: bool, **live: Any) -> None:
     """Show the fix plan for the findings; with --apply, apply it, journal it and check the result.
 
     Nothing changes without --apply and a confirmation (--yes for automation). Exit codes: 0 plan shown,
@@ -150,7 +157,8 @@ def fix_cmd(demo: str | None, snapshot_path: Path | None, registry: str | None, 
             console.print("\nNothing to apply.")
         return
     confirmed_by = _confirm(plan, yes)
-    run, path = _apply(plan, catalogue, confirmed_by, journal_path or resume_path, state, live)
+    pacing = Pacing(concurrency, max_deletes, quiet=bool(live.get("quiet")) or output == "json")
+    run, path = _apply(plan, catalogue, confirmed_by, journal_path or resume_path, state, live, pacing)
     if output == "json":
         click.echo(render_json(plan, run, str(path), pretty=sys.stdout.isatty()), nl=False)
     else:
@@ -176,9 +184,20 @@ def _new_plan(demo: str | None, snapshot_path: Path | None, registry: str | None
                      enable_retention=enable_retention, caller_ip=ip)
 
 
+@dataclass(frozen=True)
+class Pacing:
+    """How fast to apply: workers, the delete rate, and whether to draw a progress bar."""
+
+    concurrency: int
+    max_deletes: float | None
+    quiet: bool
+
+
 def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path: Path | None, state: Any,
-           live: dict[str, Any]) -> tuple[FixRun, Path]:
+           live: dict[str, Any], pacing: Pacing) -> tuple[FixRun, Path]:
     from acrdoctor.collect.live import Target
+    from acrdoctor.collect.progress import Progress
+    from acrdoctor.fix.pace import Pace
     from acrdoctor.fix.sdk import connect
 
     target = Target(plan.registry, plan.subscription, plan.resource_group, plan.login_server)
@@ -186,7 +205,11 @@ def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path:
                       resource_group=live["resource_group"] or plan.resource_group,
                       arm_endpoint=live["arm_endpoint"],
                       connection_verify=str(live["ca_file"]) if live["ca_file"] else True,
-                      waits=Waits(live["max_wait"]))
+                      waits=Waits(live["max_wait"]),
+                      pace=lambda sku: Pace.for_sku(sku, max_deletes_per_minute=pacing.max_deletes))
+    progress = Progress.for_terminal(quiet=pacing.quiet)
+    left = len(plan.steps) - (len(state.succeeded()) if state is not None else 0)
+    progress.start("applying", left)
     path = journal_path or default_journal_path(plan.registry)
     journal = Journal(path)
     resumed = state is not None
@@ -204,11 +227,13 @@ def _apply(plan: FixPlan, catalogue: Catalogue, confirmed_by: str, journal_path:
 
     try:
         run = execute(plan, clients, journal, catalogue, recollect=recollect,
-                      done=state.results if state is not None else None, resumed=resumed)
+                      done=state.results if state is not None else None, resumed=resumed,
+                      on_step=lambda step, outcome: progress.advance("applying"), concurrency=pacing.concurrency)
     except KeyboardInterrupt:
         common.fail(f"interrupted; nothing more was changed. The journal {path} says what was done; finish "
                     f"with: acrdoctor fix --resume {path}", common.EXIT_INTERRUPTED)
     finally:
+        progress.close()
         journal.close()
         clients.close()
     return run, path

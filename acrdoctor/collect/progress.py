@@ -1,4 +1,4 @@
-"""Progress of a live scan: a rich bar with counts and ETA on a terminal, silence everywhere else.
+"""Progress of a live scan or an applied fix: a rich bar with counts, rate and ETA on a terminal, silence elsewhere.
 
 Progress goes to stderr so that ``--output json`` on stdout stays clean when both are on a terminal.
 """
@@ -36,11 +36,18 @@ class Progress:
 
 class RichProgress(Progress):
     def __init__(self, console: Any) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, ProgressColumn, TextColumn, TimeRemainingColumn
         from rich.progress import Progress as Bar
+        from rich.text import Text
 
-        self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=console, transient=True)
+        class PerMinute(ProgressColumn):  # type: ignore[misc]
+            """Items a minute, the unit ACR's request limits are documented in."""
+
+            def render(self, task: Any) -> Text:
+                return Text(f"{task.speed * 60:,.0f}/min" if task.speed else "", style="progress.data.speed")
+
+        self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), PerMinute(),
+                        TimeRemainingColumn(), console=console, transient=True)
         self._tasks: dict[str, Any] = {}
         self._bar.start()
 

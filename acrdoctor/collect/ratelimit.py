@@ -133,6 +133,16 @@ class RateLimiter:
             self._paused_until = max(self._paused_until, until)
             return grew
 
+    def drain(self) -> None:
+        """Empty the bucket and keep it from saving up a burst again (capacity one token).
+
+        After a 429 the registry's own bucket is empty and may hold less than ours: what follows the pause is
+        the steady rate, one request at a time, not the burst that accrued meanwhile.
+        """
+        with self._lock:
+            self._tokens = 0.0
+            self.capacity = 1.0
+
     def stop(self, err: Exception) -> None:
         """Refuse every further request with ``err``: the scan stops together, as it pauses together."""
         with self._lock:

@@ -69,6 +69,9 @@ class Pace:
         with self._lock:
             self.throttled += 1
         grew = [b.pause_for(seconds) for b in self.buckets.values()]
+        # The registry's bucket is empty: resume at the steady rate, not with the burst saved up meanwhile.
+        for b in self.buckets.values():
+            b.drain()
         return any(grew)
 
     def stop(self, err: Exception) -> None:
