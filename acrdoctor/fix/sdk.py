@@ -212,6 +212,7 @@ def connect(target: Any, *, subscription: str | None = None, resource_group: str
         from acrdoctor.fix.pace import PacingPolicy
 
         sku = getattr(getattr(reg, "sku", None), "name", None)
+        sku = getattr(sku, "value", sku)  # the SDK's SkuName enum: str() would say "SkuName.PREMIUM"
         paced = pace(str(sku) if sku else None)
         policies.append(PacingPolicy(paced, waits))
     data = registry_client(login, sync_credential, waits=waits, retry_total=retry_total,

@@ -139,3 +139,14 @@ def test_a_stopped_pace_refuses_every_request() -> None:
     for method in ("GET", "DELETE", "PUT"):
         with pytest.raises(RuntimeError, match="past the cap"):
             pace.take(method)
+
+
+@pytest.mark.parametrize(("sku", "deletes"), [("Premium", 2_000), ("Standard", 500), ("Basic", 500)])
+def test_the_pace_follows_the_sku_arm_reports(sku: str, deletes: int) -> None:
+    state = bulk_state(1, 2)
+    state.sku = sku
+    with serve_fake_acr(state, port=0) as srv:
+        clients = clients_for(endpoints(srv, state), pace=lambda s: Pace.for_sku(s))
+        clients.close()
+    assert clients.pace is not None
+    assert clients.pace.per_minute(Category.DATAPLANE_DELETE) == pytest.approx(deletes)
