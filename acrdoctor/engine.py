@@ -198,13 +198,15 @@ def _skip_reason(check: type[Check], snapshot: Snapshot) -> str | None:
     return f"{text} ({why})" if why else text
 
 
-def run_checks(snapshot: Snapshot, checks: Sequence[type[Check]]) -> tuple[CheckResult, ...]:
+def run_checks(snapshot: Snapshot, checks: Sequence[type[Check]],
+               context: Context | None = None) -> tuple[CheckResult, ...]:
     """Run each check; missing data skips it, an exception marks it errored, and the run goes on.
 
     Data collected for only some repositories turns an empty result into ``incomplete`` and marks
-    findings as a lower bound, naming what the check could not see.
+    findings as a lower bound, naming what the check could not see. ``context`` (of this snapshot) lets a
+    caller reuse what the checks computed, such as the storage index a fix plan needs again.
     """
-    ctx = Context(snapshot)
+    ctx = context if context is not None and context.snapshot is snapshot else Context(snapshot)
     coverage = Coverage(snapshot)
     results = []
     for cls in checks:

@@ -72,20 +72,23 @@ def _confirm(plan: FixPlan, yes: bool) -> str:
                    "plan from --from-plan or --resume.")
 @click.option("--inspect", "inspect_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Show what a journal says happened; reads nothing else.")
-@click.option("--concurrency", type=click.IntRange(1, 32), default=DEFAULT_CONCURRENCY, show_default=True,
-              help="Manifest deletes sent at once (every request still waits for the rate limits).")
+@click.option("--delete-workers", "delete_workers", type=click.IntRange(1, 32), default=DEFAULT_CONCURRENCY,
+              show_default=True, help="Manifest deletes in flight at once (each still waits for the rate limits).")
 @click.option("--max-deletes-per-minute", "max_deletes", type=click.FloatRange(min=1.0), metavar="N",
               help="Pace deletes at N a minute (default: the registry SKU's documented per-identity limit, 500 on "
                    "Basic/Standard and 2,000 on Premium). Lower it when other jobs delete with the same identity.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="Report format (json: docs/fix.md).")
 @click.option("--verbose", "-v", is_flag=True, help="List every step, result and left-out item in the console.")
+@click.option("--expand", is_flag=True,
+              help="With -o json: list every step in full with its command (default: deletes grouped per repository).")
 @click.option("--no-plugins", is_flag=True, help="Ignore checks installed by other packages.")
 def fix_cmd(demo: str | None, snapshot_path: Path | None, registry: str | None, checks: tuple[str, ...],
             in_use: Path | None, relock: bool, enable_retention: bool, caller_ip: str | None, do_apply: bool,
             yes: bool, journal_path: Path | None, plan_out: Path | None, from_plan: Path | None,
-            resume_path: Path | None, pinned: str | None, inspect_path: Path | None, concurrency: int,
-            max_deletes: float | None, output: str, verbose: bool, no_plugins: bool, **live: Any) -> None:
+            resume_path: Path | None, pinned: str | None, inspect_path: Path | None, delete_workers: int,
+            max_deletes: float | None, output: str, verbose: bool, expand: bool, no_plugins: bool,
+            **live: Any) -> None:
     """Show the fix plan for the findings; with --apply, apply it, journal it and check the result.
 
     Nothing changes without --apply and a confirmation (--yes for automation). Exit codes: 0 plan shown,
@@ -142,7 +145,7 @@ def fix_cmd(demo: str | None, snapshot_path: Path | None, registry: str | None, 
 
     if not (do_apply or resume_path):
         if output == "json":
-            click.echo(render_json(plan, pretty=sys.stdout.isatty()), nl=False)
+            click.echo(render_json(plan, pretty=sys.stdout.isatty(), expand=expand), nl=False)
         else:
             render_plan(plan, console, verbose=verbose)
             if plan.steps:
@@ -157,10 +160,10 @@ def fix_cmd(demo: str | None, snapshot_path: Path | None, registry: str | None, 
             console.print("\nNothing to apply.")
         return
     confirmed_by = _confirm(plan, yes)
-    pacing = Pacing(concurrency, max_deletes, quiet=bool(live.get("quiet")) or output == "json")
+    pacing = Pacing(delete_workers, max_deletes, quiet=bool(live.get("quiet")) or output == "json")
     run, path = _apply(plan, catalogue, confirmed_by, journal_path or resume_path, state, live, pacing)
     if output == "json":
-        click.echo(render_json(plan, run, str(path), pretty=sys.stdout.isatty()), nl=False)
+        click.echo(render_json(plan, run, str(path), pretty=sys.stdout.isatty(), expand=expand), nl=False)
     else:
         from acrdoctor.fix.render import render_applied
 

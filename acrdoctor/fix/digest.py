@@ -19,28 +19,81 @@ import json
 import re
 from typing import Any
 
+from acrdoctor.actions import DeleteManifest
 from acrdoctor.errors import InputError
-from acrdoctor.fix.model import FixPlan, action_to_dict
+from acrdoctor.fix.model import FixPlan, Step, action_to_dict, runs
 
 PREFIX = "sha256:"
 DIGEST_FORM = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-def _canonical(plan: FixPlan) -> dict[str, Any]:
+def _step(s: Step) -> dict[str, Any]:
+    return {"number": s.number, "phase": s.phase, "action": action_to_dict(s.action), "after": list(s.after),
+            "expect": s.expect, "allow": s.allow}
+
+
+def _canonical(plan: FixPlan, *, with_steps: bool = True) -> dict[str, Any]:
     endpoints = {k: v for k, v in plan.endpoints.items() if v is not None}
     return {
         # Only when set, so that a plan for the public cloud keeps the digest it had before endpoints were bound.
         **({"endpoints": endpoints} if endpoints else {}),
         "registry": plan.registry, "resource_group": plan.resource_group, "subscription": plan.subscription,
         "login_server": plan.login_server,
-        "steps": [{"number": s.number, "phase": s.phase, "action": action_to_dict(s.action), "after": list(s.after),
-                   "expect": s.expect, "allow": s.allow} for s in plan.steps],
+        **({"steps": [_step(s) for s in plan.steps]} if with_steps else {}),
     }
 
 
+def reference_text(plan: FixPlan) -> str:
+    """The canonical text encoded in one piece: what :func:`canonical_text` must equal (for tests)."""
+    return json.dumps(_canonical(plan), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+#: One encoder for every piece: ``json.dumps`` with these options builds a new encoder on each call.
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+
+
+def canonical_text(plan: FixPlan) -> str:
+    """The text the digest hashes: :func:`_canonical` encoded with sorted keys, compact, ASCII.
+
+    Built piecewise because a plan holds up to hundreds of thousands of manifest deletes: the part of their
+    encoding that one repository's deletes share is encoded once per group (:func:`acrdoctor.fix.model.runs`),
+    and only the digest, the expected state and the number per step. The result is the same text as encoding
+    :func:`_canonical` whole (tests/fix/test_plan_binding.py compares the two on every demo's plans).
+    """
+    doc = _canonical(plan, with_steps=False)
+    head = _ENCODE({**doc, "steps": []})
+    marker = '"steps":[]'
+    at = head.index(marker) + len(marker) - 1
+    return head[:at] + ",".join(_steps_text(plan)) + head[at:]
+
+
+def _steps_text(plan: FixPlan) -> list[str]:
+    out: list[str] = []
+    for run in runs(plan.steps):
+        first = run[0]
+        if len(run) == 1:
+            out.append(_ENCODE(_step(first)))
+            continue
+        a = first.action
+        assert isinstance(a, DeleteManifest)
+        action_rest = _ENCODE(action_to_dict(a))
+        # {"digest":"…","kind":…} → everything after the digest's value
+        tail_of_action = action_rest[action_rest.index(',"kind":'):]
+        middle = f'{tail_of_action},"after":{_ENCODE(list(first.after))},"allow":{{}},"expect":'
+        phase = f',"phase":{_ENCODE(first.phase)}}}'
+        for s in run:
+            digest = s.action.digest  # type: ignore[attr-defined]
+            out.append(f'{{"action":{{"digest":{_ENCODE(digest)}{middle}{_ENCODE(s.expect)},"number":{s.number}'
+                       f'{phase}')
+    return out
+
+
 def plan_digest(plan: FixPlan) -> str:
-    text = json.dumps(_canonical(plan), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    memo = plan.digest_memo.get(PREFIX)
+    if memo is None:
+        text = canonical_text(plan)
+        memo = plan.digest_memo[PREFIX] = PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return memo
 
 
 def parse_digest(value: str) -> str:

@@ -40,7 +40,11 @@ def endpoints_form(doc: Any) -> bool:
 
 
 PLAN_KIND = "acrdoctor-fix-plan"
-PLAN_VERSION = 1
+#: 2: runs of manifest deletes in one repository are written as one group (docs/fix.md); version 1 files still read.
+PLAN_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+#: The ``group`` value of a run of manifest deletes written together.
+DELETE_GROUP = "delete-manifests"
 
 
 @functools.cache
@@ -138,6 +142,81 @@ class Step:
                    dict(doc.get("allow") or {}), str(doc.get("impact") or ""))
 
 
+def _group_key(step: Step) -> tuple[Any, ...] | None:
+    """Steps with the same key, numbered one after another, are written as one group (only manifest deletes)."""
+    a = step.action
+    if type(a) is not _actions.DeleteManifest or step.allow:
+        return None
+    return (step.phase, a.registry, a.repository, step.findings, step.after)
+
+
+def runs(steps: tuple[Step, ...] | list[Step]) -> list[list[Step]]:
+    """Consecutive steps split into groups (two or more manifest deletes of one repository) and single steps."""
+    out: list[list[Step]] = []
+    key_of_last: tuple[Any, ...] | None = None
+    for step in steps:
+        key = _group_key(step)
+        if key is not None and key == key_of_last and out and step.number == out[-1][-1].number + 1:
+            out[-1].append(step)
+        else:
+            out.append([step])
+        key_of_last = key
+    return out
+
+
+def group_to_dict(run: list[Step]) -> dict[str, Any]:
+    """Registry, repository, findings and prerequisites once; digests, expectations that differ and impacts listed.
+
+    ``expect`` is the state most steps expect (the first step's); ``expect_except`` maps a digest's position to its
+    own where it differs. ``command`` is the first step's command with the digest as ``{digest}``: every step's
+    command is that text with its digest put in (digests need no quoting).
+    """
+    first = run[0]
+    a = first.action
+    assert isinstance(a, _actions.DeleteManifest)
+    common = first.expect
+    command = a.commands()[0].replace(a.digest, "{digest}")
+    return {"group": DELETE_GROUP, "first": first.number, "phase": first.phase,
+            "registry": {"name": a.registry.name, "resource_group": a.registry.resource_group},
+            "repository": a.repository, "findings": list(first.findings), "after": list(first.after),
+            "command": command, "expect": common,
+            "expect_except": {str(i): s.expect for i, s in enumerate(run) if s.expect != common},
+            "digests": [s.action.digest for s in run],  # type: ignore[attr-defined]
+            "impacts": [s.impact for s in run]}
+
+
+def group_from_dict(doc: dict[str, Any]) -> list[Step]:
+    if doc.get("group") != DELETE_GROUP:
+        raise InputError(f"unknown step group {doc.get('group')!r} in the plan")
+    reg = doc["registry"]
+    ref = RegistryRef(reg["name"], reg.get("resource_group"))
+    digests, impacts = doc["digests"], doc.get("impacts") or [""] * len(doc["digests"])
+    if not (isinstance(digests, list) and isinstance(impacts, list) and len(impacts) == len(digests)):
+        raise InputError("a step group in the plan needs lists of digests and impacts of the same length")
+    first, phase, repository = int(doc["first"]), str(doc["phase"]), doc["repository"]
+    findings, after, common = tuple(doc.get("findings") or ()), tuple(doc.get("after") or ()), doc.get("expect")
+    exceptions = dict(doc.get("expect_except") or {})
+    return [Step(first + i, phase, _actions.DeleteManifest(ref, repository, digest), findings,
+                 exceptions.get(str(i), common), after, {}, str(impacts[i])) for i, digest in enumerate(digests)]
+
+
+def steps_to_json(steps: tuple[Step, ...], *, expand: bool = False) -> list[dict[str, Any]]:
+    """The plan's steps as written: grouped (the default), or every step in full with its command (``expand``)."""
+    if expand:
+        return [s.to_dict() for s in steps]
+    return [group_to_dict(run) if len(run) > 1 else run[0].to_dict() for run in runs(steps)]
+
+
+def steps_from_json(docs: list[Any]) -> tuple[Step, ...]:
+    out: list[Step] = []
+    for doc in docs:
+        if isinstance(doc, dict) and "group" in doc:
+            out.extend(group_from_dict(doc))
+        else:
+            out.append(Step.from_dict(doc))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class ManualStep:
     """A fix command acrdoctor does not run itself (a role assignment, an SKU change, a purge task)."""
@@ -193,6 +272,9 @@ class FixPlan:
     #: for plans made from a file). Part of the plan, so the digest binds them: a saved plan or a journal edited to
     #: send a resume (and its ARM token) to another endpoint is refused like an edited step.
     endpoints: dict[str, str | None] = field(default_factory=dict)
+    #: The digest, once computed (``acrdoctor.fix.digest``): a 200,000-step plan is hashed once, not per use.
+    #: Not an init field, so ``dataclasses.replace`` (new endpoints) starts without it.
+    digest_memo: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def step(self, number: int) -> Step:
         for s in self.steps:
@@ -204,12 +286,13 @@ class FixPlan:
     def touched_repositories(self) -> tuple[str, ...]:
         return tuple(sorted({r for s in self.steps if (r := getattr(s.action, "repository", None))}))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, expand: bool = False) -> dict[str, Any]:
+        """The plan as written to files and reports; ``expand`` lists every step in full instead of groups."""
         return {
             "kind": PLAN_KIND, "version": PLAN_VERSION, "registry": self.registry,
             "resource_group": self.resource_group, "subscription": self.subscription,
             "login_server": self.login_server, "created_at": self.created_at, "checks": list(self.checks),
-            "findings": [f.to_dict() for f in self.findings], "steps": [s.to_dict() for s in self.steps],
+            "findings": [f.to_dict() for f in self.findings], "steps": steps_to_json(self.steps, expand=expand),
             "manual": [m.to_dict() for m in self.manual], "left_out": [x.to_dict() for x in self.left_out],
             "freed_bytes": self.freed_bytes, "bytes_exact": self.bytes_exact, "options": self.options,
             **({"endpoints": self.endpoints} if self.endpoints else {}),
@@ -219,16 +302,16 @@ class FixPlan:
     def from_dict(cls, doc: Any) -> FixPlan:
         if not isinstance(doc, dict) or doc.get("kind") != PLAN_KIND:
             raise InputError("not an acrdoctor fix plan (expected \"kind\": \"acrdoctor-fix-plan\")")
-        if doc.get("version") != PLAN_VERSION:
+        if doc.get("version") not in READABLE_VERSIONS:
             raise InputError(f"fix plan version {doc.get('version')!r} is not supported (this acrdoctor reads "
-                             f"version {PLAN_VERSION})")
+                             f"versions {' and '.join(map(str, READABLE_VERSIONS))})")
         try:
             plan = cls(
                 registry=str(doc["registry"]), resource_group=doc.get("resource_group"),
                 subscription=doc.get("subscription"), login_server=str(doc["login_server"]),
                 created_at=str(doc["created_at"]), checks=tuple(doc.get("checks") or ()),
                 findings=tuple(PlannedFinding(**f) for f in doc.get("findings") or ()),
-                steps=tuple(Step.from_dict(s) for s in doc.get("steps") or ()),
+                steps=steps_from_json(doc.get("steps") or []),
                 manual=tuple(ManualStep(m["finding"], tuple(m["commands"]), m["reason"])
                              for m in doc.get("manual") or ()),
                 left_out=tuple(LeftOut(**x) for x in doc.get("left_out") or ()),

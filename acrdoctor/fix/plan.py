@@ -31,7 +31,7 @@ from acrdoctor.actions import (
     SetRetentionPolicy,
     ShellExpr,
 )
-from acrdoctor.check_api import Finding, Status
+from acrdoctor.check_api import Context, Finding, Status
 from acrdoctor.checks.storage_accounting import after_delete
 from acrdoctor.engine import Catalogue, CheckResult, run_checks
 from acrdoctor.fix.model import PHASES, FixPlan, LeftOut, ManualStep, PlannedFinding, Step
@@ -59,9 +59,16 @@ def finding_key(f: Finding) -> str:
     return f"{f.check} {f.resource}"
 
 
+_PHASE_OF_TYPE: dict[type, str] = {}
+
+
 def _phase(action: Action) -> str:
     """The phase of the action's kind (a subclass, say from a plug-in, takes its base's); others run as deletes."""
-    return next((_PHASE_OF[c] for c in type(action).__mro__ if c in _PHASE_OF), "delete")
+    kind = type(action)
+    phase = _PHASE_OF_TYPE.get(kind)
+    if phase is None:
+        phase = _PHASE_OF_TYPE[kind] = next((_PHASE_OF[c] for c in kind.__mro__ if c in _PHASE_OF), "delete")
+    return phase
 
 
 def unlocked_view(snapshot: Snapshot, unlocks: Iterable[SetAttributes]) -> Snapshot:
@@ -207,12 +214,17 @@ class _OwnBytes:
 
     def __init__(self, storage: StorageIndex) -> None:
         self.refcount, self.sizes = storage.refcount, storage.sizes
+        #: A blob's size when exactly one reference to it exists, else 0: summed in C for the usual manifest.
+        self.alone = [size if count == 1 else 0 for size, count in zip(self.sizes, self.refcount, strict=True)]
 
     def __call__(self, m: Manifest) -> int:
-        counts: dict[int, int] = {}
-        for b in m.blob_indexes():
-            counts[b] = counts.get(b, 0) + 1
         refcount, sizes = self.refcount, self.sizes
+        blobs = (m.config, *(m.layers or ())) if m.config is not None else tuple(m.layers or ())
+        if len(set(blobs)) == len(blobs):  # the usual case: each blob once, so "only this manifest" is a count of 1
+            return sum(map(self.alone.__getitem__, blobs))
+        counts: dict[int, int] = {}
+        for b in blobs:
+            counts[b] = counts.get(b, 0) + 1
         return sum(sizes[b] for b, c in counts.items() if refcount[b] == c)
 
 
@@ -273,10 +285,11 @@ def make_plan(snapshot: Snapshot, catalogue: Catalogue, checks: Sequence[str] | 
     reg = snapshot.registry
     uses = InUse.parse(in_use, reg.login_server) if in_use is not None else None
 
-    results: list[CheckResult] = list(run_checks(snapshot, [c for c in selected if c.slug == LOCKS]))
+    context = Context(snapshot)  # its storage index serves the checks and, below, the plan's byte figures
+    results: list[CheckResult] = list(run_checks(snapshot, [c for c in selected if c.slug == LOCKS], context))
     unlocks = [a for r in results for f in r.findings if f.fix for a in f.fix.actions if isinstance(a, SetAttributes)]
     view = unlocked_view(snapshot, unlocks)
-    results += run_checks(view, [c for c in selected if c.slug != LOCKS])
+    results += run_checks(view, [c for c in selected if c.slug != LOCKS], context)
     builder = _Builder(snapshot, view, uses, caller_ip)
     planned: list[PlannedFinding] = []
     skipped: dict[str, str] = {}
@@ -293,7 +306,8 @@ def make_plan(snapshot: Snapshot, catalogue: Catalogue, checks: Sequence[str] | 
     if enable_retention:
         _plan_retention(snapshot, ref, builder)
     return _assemble(snapshot, builder, tuple(c.slug for c in selected), planned, skipped,
-                     relock=relock, enable_retention=enable_retention, in_use=uses, now=now)
+                     relock=relock, enable_retention=enable_retention, in_use=uses, now=now,
+                     storage=context.storage)
 
 
 def _plan_retention(snapshot: Snapshot, ref: RegistryRef, builder: _Builder) -> None:
@@ -314,21 +328,22 @@ def _plan_retention(snapshot: Snapshot, ref: RegistryRef, builder: _Builder) -> 
 
 def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], planned: list[PlannedFinding],
               skipped: dict[str, str], *, relock: bool, enable_retention: bool, in_use: InUse | None,
-              now: datetime | None) -> FixPlan:
-    storage = StorageIndex(snapshot)
-    view_manifests = {(r.name, m.digest): m for r in builder.view.repositories or () for m in r.manifests or ()}
+              now: datetime | None, storage: StorageIndex) -> FixPlan:
+    in_view = Lookup(builder.view)
 
-    def order(item: tuple[int, Action]) -> tuple[int, int, str, int, int]:
-        i, a = item
+    def order(item: tuple[int, tuple[Action, list[str]]]) -> tuple[int, int, str, int, int]:
+        i, (a, _) = item
         phase = _PHASE_RANK[_phase(a)]
         repo = getattr(a, "repository", "")
         if isinstance(a, DeleteManifest):
-            return (phase, 0, repo, _delete_group(view_manifests.get((repo, a.digest))), i)
+            return (phase, 0, repo, _delete_group(in_view.manifest(repo, a.digest)), i)
         return (phase, 1 if isinstance(a, DeleteRepository) else 0, repo, 0, i)
 
-    ordered = [a for _, a in sorted(enumerate(builder.actions), key=order)]
+    pairs = [pair for _, pair in sorted(enumerate(builder.actions.items()), key=order)]
+    ordered = [a for a, _ in pairs]
+    keys_of = [tuple(keys) for _, keys in pairs]  # in the order of ``ordered``: no second hash of each action
     lookup = Lookup(snapshot)
-    gone = _deleted_by(ordered, Lookup(builder.view))
+    gone = _deleted_by(ordered, in_view)
     relocks = [r for a in ordered if isinstance(a, SetAttributes) and (r := _relock(snapshot, a, lookup)) is not None
                and r != a and not gone(a)] if relock else []
     own = _OwnBytes(storage)
@@ -354,9 +369,8 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
         if is_relock:
             steps.append(Step(n, phase, action, (), None, (), {}, "restores the flags it had before this plan"))
             continue
-        steps.append(Step(n, phase, action, tuple(builder.actions.get(action, ())),
-                          planned_state(action, snapshot, lookup), tuple(after), allow,
-                          _impact(action, lookup, own)))
+        steps.append(Step(n, phase, action, keys_of[n - 1], planned_state(action, snapshot, lookup), tuple(after),
+                          allow, _impact(action, lookup, own)))
         if isinstance(action, SetAttributes):
             unlocks.setdefault(repo, []).append((action, n))
         elif isinstance(action, ImportPlaceholder):
@@ -365,8 +379,8 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
     for s in steps:
         if isinstance(s.action, DeleteManifest):
             wanted.setdefault(s.action.repository, set()).add(s.action.digest)
-    deletes: list[Entry] = [(ri, m) for ri, r in enumerate(storage.repositories) if r.name in wanted
-                            for m in r.manifests or () if m.digest in wanted[r.name]]
+    deletes: list[Entry] = [(ri, m) for ri, r in enumerate(storage.repositories)
+                            if (digests := wanted.get(r.name)) for m in r.manifests or () if m.digest in digests]
     reg = snapshot.registry
     when = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     used = {k for s in steps for k in s.findings} | {m.finding for m in builder.manual}

@@ -11,12 +11,13 @@ from acrdoctor import __version__
 from acrdoctor.fix.apply import ApplyResult, Outcome
 from acrdoctor.fix.digest import plan_digest
 from acrdoctor.fix.journal import JournalState
-from acrdoctor.fix.model import FixPlan, Step
+from acrdoctor.fix.model import FixPlan, Step, runs
 from acrdoctor.fix.run import FixRun
 from acrdoctor.textsafe import markup
 from acrdoctor.units import human_bytes, plural
 
-FIX_SCHEMA_VERSION = 1
+#: 2: the plan inside is plan version 2 (manifest deletes grouped per repository; ``--expand`` lists each step).
+FIX_SCHEMA_VERSION = 2
 #: The console lists this many steps of each phase; a plan of 100,000 deletes stays readable.
 SHOWN_PER_PHASE = 25
 _MARK = {"done": "[green]✓[/]", "already": "[green]=[/]", "failed": "[red]✗[/]", "skipped": "[yellow]![/]",
@@ -40,13 +41,19 @@ def render_plan(plan: FixPlan, console: Console, *, verbose: bool = False) -> No
     for slug, why in (plan.options.get("skipped_checks") or {}).items():
         console.print(f"  [yellow]![/] {markup(slug)} skipped: {markup(why)}")
     shown: dict[str, int] = {}
-    for step in plan.steps:
-        shown[step.phase] = shown.get(step.phase, 0) + 1
-        if verbose or shown[step.phase] <= SHOWN_PER_PHASE:
-            _plan_step(step, console)
-        elif shown[step.phase] == SHOWN_PER_PHASE + 1:
-            rest = sum(1 for s in plan.steps if s.phase == step.phase) - SHOWN_PER_PHASE
-            console.print(f"\n  … and {rest:,} more {step.phase} steps (--verbose or -o json lists every one)")
+    groups = runs(plan.steps)
+    for run in groups:
+        phase = run[0].phase
+        shown[phase] = shown.get(phase, 0) + 1
+        if verbose or shown[phase] <= SHOWN_PER_PHASE:
+            if len(run) == 1:
+                _plan_step(run[0], console)
+            else:
+                _plan_group(run, console, verbose)
+        elif shown[phase] == SHOWN_PER_PHASE + 1:
+            rest = [r for r in groups if r[0].phase == phase][SHOWN_PER_PHASE:]
+            console.print(f"\n  … and {sum(map(len, rest)):,} more {phase} steps in {plural(len(rest), 'group')} "
+                          "(--verbose or -o json --expand lists every one)")
     freed = _freed(plan)
     if freed:
         billing = plan.options.get("after_delete")
@@ -75,6 +82,26 @@ def _plan_step(step: Step, console: Console) -> None:
         console.print(f"       impact: {markup(step.impact)}", style="dim")
     if step.after:
         console.print(f"       runs only if step {', '.join(map(str, step.after))} succeeded", style="dim")
+
+
+#: Commands shown under a group of deletes without --verbose.
+SHOWN_PER_GROUP = 3
+
+
+def _plan_group(run: list[Step], console: Console, verbose: bool) -> None:
+    """Deletes of one repository: the repository once, then each step's command (the first few, or all)."""
+    first, last = run[0], run[-1]
+    repository = getattr(first.action, "repository", "")
+    console.print(f"\n  {first.number:>3}–{last.number}. [bold]delete {len(run):,} manifests of "
+                  f"{markup(repository)}[/]  [dim]({first.phase})[/]")
+    for step in run if verbose else run[:SHOWN_PER_GROUP]:
+        for c in step.action.commands():
+            console.print(f"       {markup(c)}", style="cyan", soft_wrap=True)
+    if not verbose and len(run) > SHOWN_PER_GROUP:
+        console.print(f"       … and {len(run) - SHOWN_PER_GROUP:,} more, the same command for each digest "
+                      "(--verbose lists them)", style="dim")
+    if first.after:
+        console.print(f"       each runs only if step {', '.join(map(str, first.after))} succeeded", style="dim")
 
 
 def render_applied(run: FixRun, console: Console, *, verbose: bool = False) -> None:
@@ -154,9 +181,10 @@ def render_journal(state: JournalState, console: Console) -> None:
     console.print(f"The run {state_word}; {len(state.succeeded())} of {len(plan.steps)} steps succeeded.")
 
 
-def to_dict(plan: FixPlan, run: FixRun | None = None, journal: str | None = None) -> dict[str, Any]:
+def to_dict(plan: FixPlan, run: FixRun | None = None, journal: str | None = None, *,
+            expand: bool = False) -> dict[str, Any]:
     doc: dict[str, Any] = {"schema_version": FIX_SCHEMA_VERSION, "tool": {"name": "acrdoctor", "version": __version__},
-                           "plan": plan.to_dict(), "plan_digest": plan_digest(plan), "applied": None,
+                           "plan": plan.to_dict(expand=expand), "plan_digest": plan_digest(plan), "applied": None,
                            "journal": journal}
     if run is not None:
         doc["applied"] = {
@@ -170,6 +198,7 @@ def to_dict(plan: FixPlan, run: FixRun | None = None, journal: str | None = None
     return doc
 
 
-def render_json(plan: FixPlan, run: FixRun | None = None, journal: str | None = None, pretty: bool = True) -> str:
-    doc = to_dict(plan, run, journal)
+def render_json(plan: FixPlan, run: FixRun | None = None, journal: str | None = None, pretty: bool = True, *,
+                expand: bool = False) -> str:
+    doc = to_dict(plan, run, journal, expand=expand)
     return (json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))) + "\n"

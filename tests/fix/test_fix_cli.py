@@ -53,10 +53,19 @@ def test_plan_only_changes_nothing_and_says_how_to_apply() -> None:
 
 
 def test_plan_as_json_is_the_plan_document() -> None:
-    doc = json.loads(run("--demo", "-o", "json").stdout)
+    doc = json.loads(run("--demo", "-o", "json", "--expand").stdout)
     assert doc["applied"] is None and doc["plan"]["kind"] == "acrdoctor-fix-plan"
     assert [s["phase"] for s in doc["plan"]["steps"]].count("delete") == 14
     assert doc["plan"]["freed_bytes"] == 858089311
+    grouped = json.loads(run("--demo", "-o", "json").stdout)
+    groups = [s for s in grouped["plan"]["steps"] if s.get("group") == "delete-manifests"]
+    assert groups and len(grouped["plan"]["steps"]) < len(doc["plan"]["steps"])
+    assert grouped["plan_digest"] == doc["plan_digest"]
+    # Each grouped step's printed command is the group's command with its digest put in.
+    by_number = {s["number"]: s for s in doc["plan"]["steps"]}
+    for g in groups:
+        for i, digest in enumerate(g["digests"]):
+            assert by_number[g["first"] + i]["commands"] == [g["command"].replace("{digest}", digest)]
 
 
 @pytest.mark.parametrize(("args", "fragments"), [

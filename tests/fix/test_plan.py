@@ -567,24 +567,39 @@ def test_a_plan_survives_a_json_round_trip(demo: Snapshot, catalogue: Catalogue)
     assert plan.manual and plan.left_out and plan.options["in_use_references"] == 1
     assert {s.phase for s in plan.steps} == set(PHASES) - {"policy"}
     doc = json.loads(json.dumps(plan.to_dict()))
-    assert doc["kind"] == "acrdoctor-fix-plan" and doc["version"] == 1
+    assert doc["kind"] == "acrdoctor-fix-plan" and doc["version"] == 2
+    assert any(s.get("group") == "delete-manifests" for s in doc["steps"]), "the deletes of a repository are grouped"
     again = FixPlan.from_dict(doc)
     assert again == plan
     assert again.to_dict() == plan.to_dict()
+    expanded = json.loads(json.dumps(plan.to_dict(expand=True)))
+    assert len(expanded["steps"]) == len(plan.steps) > len(doc["steps"])
+    assert FixPlan.from_dict(expanded) == plan
+    # Version 1 (every step in full) is still read.
+    assert FixPlan.from_dict({**expanded, "version": 1}) == plan
     assert again.created_at == "2026-11-20T10:00:00Z"
 
 
 def _valid_doc(catalogue: Catalogue) -> dict[str, Any]:
+    """A single delete step first, then a group of two deletes in another repository."""
     b = SnapshotBuilder()
     repo = b.repository("app")
     repo.image(["v1"])
     repo.image(layers=[("old", 1)])
+    web = b.repository("web")
+    web.image(["v1"])
+    web.image(layers=[("old-a", 1)])
+    web.image(layers=[("old-b", 1)])
     return json.loads(json.dumps(make_plan(b.build(), catalogue, now=NOW).to_dict()))
+
+
+def _group(doc: dict[str, Any]) -> dict[str, Any]:
+    return next(s for s in doc["steps"] if s.get("group") == "delete-manifests")
 
 
 @pytest.mark.parametrize(("break_it", "message"), [
     (lambda d: d.update(kind="acrdoctor-report"), "not an acrdoctor fix plan"),
-    (lambda d: d.update(version=2), "fix plan version 2 is not supported"),
+    (lambda d: d.update(version=3), "fix plan version 3 is not supported"),
     (lambda d: d.pop("version"), "fix plan version None is not supported"),
     (lambda d: d.pop("registry"), "the fix plan is malformed: KeyError: 'registry'"),
     (lambda d: d["steps"][0].pop("number"), "the fix plan is malformed: KeyError: 'number'"),
@@ -592,6 +607,12 @@ def _valid_doc(catalogue: Catalogue) -> dict[str, Any]:
     (lambda d: d["steps"][0]["action"].update(kind="Action"), "unknown action kind 'Action'"),
     (lambda d: d["steps"][0]["action"].pop("digest"), "action DeleteManifest in the plan is malformed"),
     (lambda d: d["findings"][0].update(extra=1), "the fix plan is malformed: TypeError"),
+    (lambda d: _group(d).update(group="drop-everything"), "unknown step group 'drop-everything'"),
+    (lambda d: _group(d).update(digests="sha256:abc"), "a step group in the plan needs lists of digests"),
+    (lambda d: _group(d)["impacts"].pop(), "a step group in the plan needs lists of digests"),
+    (lambda d: _group(d).pop("repository"), "the fix plan is malformed: KeyError: 'repository'"),
+    (lambda d: _group(d).update(first="x"), "the fix plan is malformed: ValueError"),
+    (lambda d: _group(d)["digests"].append(7) or _group(d)["impacts"].append(""), "the fix plan is malformed"),
 ])
 def test_a_malformed_plan_is_an_input_error(catalogue: Catalogue, break_it: Any, message: str) -> None:
     doc = _valid_doc(catalogue)

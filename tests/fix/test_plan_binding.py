@@ -40,11 +40,13 @@ def _tagged_manifest(state: FakeRegistry, repository: str) -> str:
 def _add_a_delete(line: dict[str, Any], state: FakeRegistry) -> tuple[str, str]:
     """Edit a plan line as someone bending it would: one more manifest delete, with no expectation to trip on."""
     steps = line["plan"]["steps"]
-    template = next(s for s in steps if s["action"]["kind"] == "DeleteManifest")
-    repository = template["action"]["repository"]
+    group = next(s for s in steps if s.get("group") == "delete-manifests")
+    repository = group["repository"]
     digest = _tagged_manifest(state, repository)
-    steps.append({**template, "number": max(s["number"] for s in steps) + 1, "expect": None, "after": [],
-                  "action": {**template["action"], "digest": digest}})
+    last = max(s["first"] + len(s["digests"]) - 1 if "group" in s else s["number"] for s in steps)
+    steps.append({"number": last + 1, "phase": "delete", "expect": None, "after": [], "findings": group["findings"],
+                  "action": {"kind": "DeleteManifest", "registry": group["registry"], "repository": repository,
+                             "digest": digest}})
     return repository, digest
 
 
@@ -71,7 +73,8 @@ def test_the_digest_survives_a_round_trip_and_ignores_volatile_fields(demo, cata
     plan = make_plan(demo, catalogue)
     again = FixPlan.from_dict(json.loads(json.dumps(plan.to_dict())))
     assert plan_digest(again) == plan_digest(plan)
-    doc = plan.to_dict()
+    doc = plan.to_dict(expand=True)
+    assert plan_digest(FixPlan.from_dict(doc)) == plan_digest(plan), "grouped or expanded, the same steps"
     doc["created_at"], doc["freed_bytes"] = "2099-01-01T00:00:00Z", 1
     doc["steps"][0]["describe"] = doc["steps"][0]["impact"] = "something else"
     assert plan_digest(FixPlan.from_dict(doc)) == plan_digest(plan)
@@ -128,6 +131,26 @@ def test_a_saved_plan_runs_against_the_endpoints_it_was_made_with(srv, demo, tmp
     lambda d: d.update(registry="fabrikam"),
 ])
 def test_any_change_to_what_runs_changes_the_digest(demo, catalogue, bend) -> None:
+    plan = make_plan(demo, catalogue)
+    doc = plan.to_dict(expand=True)
+    bend(doc)
+    assert plan_digest(FixPlan.from_dict(doc)) != plan_digest(plan)
+
+
+def _group(doc: dict[str, Any]) -> dict[str, Any]:
+    return next(s for s in doc["steps"] if s.get("group") == "delete-manifests")
+
+
+@pytest.mark.parametrize("bend", [
+    lambda d: _group(d)["digests"].append("sha256:" + "0" * 64) or _group(d)["impacts"].append(""),
+    lambda d: _group(d)["digests"].reverse(),
+    lambda d: _group(d).update(repository="other/repo"),
+    lambda d: _group(d).update(expect=None),
+    lambda d: _group(d).update(expect_except={"0": None}),
+    lambda d: _group(d).update(after=[1]),
+    lambda d: _group(d).update(first=_group(d)["first"] + 1),
+])
+def test_any_change_to_a_group_of_deletes_changes_the_digest(demo, catalogue, bend) -> None:
     plan = make_plan(demo, catalogue)
     doc = plan.to_dict()
     bend(doc)
@@ -259,7 +282,7 @@ def _start_and_interrupt(srv: Any, demo: Any, journal: Path, monkeypatch: pytest
             if step.number == 4:
                 raise KeyboardInterrupt
 
-        return real(*args, on_step=stop, **kwargs)
+        return real(*args, **{**kwargs, "on_step": stop, "concurrency": 1})
 
     monkeypatch.setattr(command, "execute", interrupted)
     reg = demo.registry
