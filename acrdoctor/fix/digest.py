@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from acrdoctor.actions import DeleteManifest
@@ -48,8 +49,24 @@ def reference_text(plan: FixPlan) -> str:
     return json.dumps(_canonical(plan), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-#: One encoder for every piece: ``json.dumps`` with these options builds a new encoder on each call.
-_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+def _encoder() -> Callable[[Any], str]:
+    """One encoder for every piece: ``json.dumps`` with these options builds a new encoder on each call, and
+    ``JSONEncoder.encode`` a new C encoder; this keeps one C encoder (the same output, ``_json``'s own)."""
+    from json import encoder
+
+    plain = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    make = encoder.c_make_encoder
+    if make is None:  # an interpreter without the _json accelerator
+        return plain.encode
+    one = make(None, plain.default, encoder.encode_basestring_ascii, None, ":", ",", True, False, True)
+
+    def encode(value: Any) -> str:
+        return encoder.encode_basestring_ascii(value) if isinstance(value, str) else "".join(one(value, 0))
+
+    return encode
+
+
+_ENCODE = _encoder()
 
 
 def canonical_text(plan: FixPlan) -> str:
