@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,3 +152,23 @@ def test_the_pace_follows_the_sku_arm_reports(sku: str, deletes: int) -> None:
         clients.close()
     assert clients.pace is not None
     assert clients.pace.per_minute(Category.DATAPLANE_DELETE) == pytest.approx(deletes)
+
+
+def test_the_progress_bar_shows_a_rate_a_minute() -> None:
+    """The apply's bar: count, rate in the unit ACR's limits use, ETA (drawn on a terminal only)."""
+    import io
+
+    from rich.console import Console
+
+    from acrdoctor.collect.progress import RichProgress
+
+    out = io.StringIO()
+    bar = RichProgress(Console(file=out, force_terminal=True, width=100))
+    bar.start("applying", 1_000)
+    for _ in range(40):
+        bar.advance("applying")
+        time.sleep(0.005)
+    bar._bar.refresh()
+    bar.close()
+    text = out.getvalue()
+    assert "applying" in text and "40/1000" in text and re.search(r"[\d,]+/min", text), text[-300:]
