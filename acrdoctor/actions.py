@@ -190,6 +190,11 @@ class DeleteManifest(Action):
     def settled(self, state: dict[str, Any]) -> str | None:
         return None if state.get("present") else "the manifest no longer exists"
 
+    def __hash__(self) -> int:
+        # A plan keys hundreds of thousands of these: the digest alone nearly identifies one, and hashing two
+        # strings (their hashes cached) is much cheaper than the generated hash of every field with the registry.
+        return hash((self.repository, self.digest))
+
 
 @dataclass(frozen=True, slots=True)
 class ImportPlaceholder(Action):

@@ -24,14 +24,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from acrdoctor.actions import DeleteManifest
-from acrdoctor.fix.journal import SUCCEEDED
+from acrdoctor.fix.journal import SUCCEEDED, Journal
 from acrdoctor.fix.model import Step
-
-if TYPE_CHECKING:
-    from acrdoctor.fix.apply import Applier, Outcome
+from acrdoctor.fix.outcome import Outcome, differences, error_info
+from acrdoctor.fix.sdk import FixClients
 
 #: How old a repository's listing may be when a delete is checked against it.
 FRESH_SECONDS = 30.0
@@ -75,10 +74,23 @@ class Listings:
         self._taken.pop(repository, None)
 
 
+class Runner(Protocol):
+    """What the pool needs of :class:`acrdoctor.fix.apply.Applier` (named here, so this module need not import it)."""
+
+    c: FixClients
+    journal: Journal
+    result: Any
+
+    def _record(self, step: Step, outcome: Outcome) -> None: ...
+
+    def _end(self, n: int, step: Step, before: dict[str, Any] | None, result: str, detail: str,
+             error: dict[str, Any] | None = None) -> Outcome: ...
+
+
 class BulkDeleter:
     """Runs one segment of manifest deletes for an :class:`~acrdoctor.fix.apply.Applier` (its journal, outcomes)."""
 
-    def __init__(self, applier: Applier, concurrency: int = DEFAULT_CONCURRENCY, fresh: float = FRESH_SECONDS) -> None:
+    def __init__(self, applier: Runner, concurrency: int = DEFAULT_CONCURRENCY, fresh: float = FRESH_SECONDS) -> None:
         self.a = applier
         self.concurrency = max(1, concurrency)
         #: Deletes sent or queued at once: one per worker plus one waiting each, so a worker never idles while the
@@ -126,8 +138,6 @@ class BulkDeleter:
 
     def _prepare(self, step: Step) -> Outcome | None:
         """The outcome when the step must not be sent (blocked, gone, changed), else None after its start line."""
-        from acrdoctor.fix.apply import differences, error_info
-
         a, n, action = self.a, step.number, step.action
         assert isinstance(action, DeleteManifest)
         outcomes = a.result.outcomes
@@ -154,8 +164,6 @@ class BulkDeleter:
 
     def _delete(self, step: Step) -> Outcome:
         """In a worker: the DELETE, and the step's end line as soon as the answer is back."""
-        from acrdoctor.fix.apply import error_info
-
         a, n, action = self.a, step.number, step.action
         assert isinstance(action, DeleteManifest)
         before = self._before.pop(n, None)

@@ -229,13 +229,14 @@ class _OwnBytes:
 
 
 def _impact(action: Action, lookup: Lookup, own: _OwnBytes) -> str:
-    if isinstance(action, DeleteManifest):
+    if type(action) is DeleteManifest or isinstance(action, DeleteManifest):
         m = lookup.manifest(action.repository, action.digest)
         if m is None:
             return ""
         what = "index" if m.is_index else "referrer" if m.subject else "image"
-        tags = f"; also deletes tags {', '.join(m.tags)}" if m.tags else "; untagged"
-        return f"{what}{tags}; its own blobs {human_bytes(own(m))}"
+        if m.tags:
+            return f"{what}; also deletes tags {', '.join(m.tags)}; its own blobs {human_bytes(own(m))}"
+        return f"{what}; untagged; its own blobs {human_bytes(own(m))}"
     if isinstance(action, ImportPlaceholder):
         return f"adds a 2-blob placeholder image ({PLACEHOLDER_DIGEST[:19]}…) that the delete after it removes"
     if isinstance(action, DeleteRepository):

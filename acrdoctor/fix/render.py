@@ -8,10 +8,11 @@ from typing import Any
 from rich.console import Console
 
 from acrdoctor import __version__
-from acrdoctor.fix.apply import ApplyResult, Outcome
+from acrdoctor.fix.apply import ApplyResult
 from acrdoctor.fix.digest import plan_digest
 from acrdoctor.fix.journal import JournalState
 from acrdoctor.fix.model import FixPlan, Step, runs
+from acrdoctor.fix.outcome import Outcome
 from acrdoctor.fix.run import FixRun
 from acrdoctor.textsafe import markup
 from acrdoctor.units import human_bytes, plural

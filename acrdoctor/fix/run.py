@@ -11,11 +11,12 @@ from typing import Any
 
 from acrdoctor import __version__
 from acrdoctor.engine import Catalogue
-from acrdoctor.fix.apply import Applier, ApplyResult, Outcome, error_info, error_text
+from acrdoctor.fix.apply import Applier, ApplyResult
 from acrdoctor.fix.bulk import DEFAULT_CONCURRENCY
 from acrdoctor.fix.digest import plan_digest
 from acrdoctor.fix.journal import SUCCEEDED, Journal
 from acrdoctor.fix.model import FixPlan, Step
+from acrdoctor.fix.outcome import Outcome, error_info, error_text
 from acrdoctor.fix.sdk import FixClients
 from acrdoctor.fix.verify import FindingStatus, verify
 from acrdoctor.model import Snapshot
