@@ -365,14 +365,15 @@ class DataPlaneScanner:
     # -- manifest bodies ------------------------------------------------------------------------------
 
     async def _bodies(self, repos: list[dict[str, Any]]) -> None:
-        summaries: dict[str, dict[str, Any]] = {}
+        # One batched lookup for the whole scan (cache.py): 100,000 single gets cost a quarter of a warm re-scan.
+        summaries: dict[str, dict[str, Any]] = (
+            self.cache.get_many(m["digest"] for repo in repos for m in repo.get("manifests") or ())
+            if self.cache else {})
         todo: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for repo in repos:
             for m in repo.get("manifests") or ():
-                summary = self.cache.get(m["digest"]) if self.cache else None
-                if summary is not None:
+                if m["digest"] in summaries:
                     self.result.stats.bodies_cached += 1
-                    summaries[m["digest"]] = summary
                 else:
                     todo.append((repo, m))
         self.progress.start("manifest bodies", len(todo))
@@ -392,6 +393,8 @@ class DataPlaneScanner:
                 self.progress.advance("manifest bodies")
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(todo)) or 1)))
+        if self.cache:
+            self.cache.flush()  # the batched puts and the hits' "last used" times
         # One ordered pass, so the blob table does not depend on which fetch finished first.
         for repo in repos:
             for m in repo.get("manifests") or ():
