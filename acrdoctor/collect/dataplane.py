@@ -10,14 +10,16 @@ rather than by the client (acr-semantics notes §5.1):
   pay a 401 challenge and a token request for every call;
 * manifest bodies are immutable, so they come from the on-disk cache when their digest was seen before.
 
-Listings are read raw (``raw_response_hook``) because the SDK's models drop ``mediaType`` and
-``references`` (notes azure-sdk §1.3). Any part that fails is recorded as a collection error and the
+Listings are read raw because the SDK's models drop ``mediaType`` and ``references`` (notes azure-sdk §1.3):
+the catalog through the SDK's ``raw_response_hook``, manifests and tags page by page without the SDK's models
+(:mod:`acrdoctor.collect.raw_listing`, issue 16). Any part that fails is recorded as a collection error and the
 scan goes on; only a failure to list repositories at all leaves the data plane uncollected.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,6 +36,7 @@ from acrdoctor.collect.control_shapes import deleted_rows
 from acrdoctor.collect.paging import ListingStopped, PageRecorder
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_after
+from acrdoctor.collect.raw_listing import read_listing
 from acrdoctor.manifest_body import parse_manifest_body
 from acrdoctor.model import Part
 
@@ -280,12 +283,8 @@ class DataPlaneScanner:
         async def read() -> list[dict[str, Any]]:
             nonlocal recorder
             recorder = new_recorder()  # a retry starts the record afresh
-            lister = (self.client.list_manifest_properties if key == "manifests" else self.client.list_tag_properties)
-            try:
-                async for _ in lister(repo, results_per_page=PAGE_SIZE, raw_response_hook=recorder):
-                    pass
-            except ListingStopped:
-                pass  # recorded below; the items read before the stop are kept
+            with contextlib.suppress(ListingStopped):  # recorded below; the items read before the stop are kept
+                await self._read_pages(repo, key, recorder)
             return [i for i in recorder.items if isinstance(i, dict)]
 
         self.result.operations.add(f"list_{key}")
@@ -304,6 +303,10 @@ class DataPlaneScanner:
             self.result.errors.append(error_doc(part, err, repository=repo, operation=f"list_{key}"))
             self.result.partial.add(part.value)
             return None
+
+    async def _read_pages(self, repo: str, key: str, recorder: PageRecorder) -> None:
+        """Every page of one manifest or tag listing into ``recorder``: raw JSON, no SDK models (raw_listing.py)."""
+        await read_listing(self.client, repo, key, PAGE_SIZE, recorder.page)
 
     # -- soft-deleted artifacts ------------------------------------------------------------------------
 
