@@ -39,6 +39,7 @@ from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_
 from acrdoctor.collect.raw_listing import read_listing
 from acrdoctor.manifest_body import parse_manifest_body
 from acrdoctor.model import Part
+from acrdoctor.snapshot_io import gc_paused
 
 T = TypeVar("T")
 
@@ -274,13 +275,16 @@ class DataPlaneScanner:
         if Part.MANIFESTS in self.parts:
             manifests = await self._listing(name, "manifests", Part.MANIFESTS, doc.get("manifestCount"))
             if manifests is not None:
-                doc["manifests"] = [manifest_doc(m) for m in manifests]
-                self.result.stats.manifests += len(manifests)
-                if self.cache and Part.MANIFEST_BODIES in self.parts:
-                    # Now, while the other listings wait for the rate limiter, not all at once after them: the
-                    # lookups of a 100,000-manifest re-scan then cost no wall time (docs/benchmarks.md, issue 16).
-                    self._cached.update(self.cache.get_many(
-                        d for m in doc["manifests"] if (d := m.get("digest")) is not None))
+                # Bulk allocation with no cycles: with the collector on, each pass of its oldest generation walks
+                # every manifest already listed (snapshot_io.gc_paused).
+                with gc_paused():
+                    doc["manifests"] = [manifest_doc(m) for m in manifests]
+                    self.result.stats.manifests += len(manifests)
+                    if self.cache and Part.MANIFEST_BODIES in self.parts:
+                        # Now, while the other listings wait for the rate limiter, not all at once after them: the
+                        # lookups of a 100,000-manifest re-scan then cost no wall time (docs/benchmarks.md).
+                        self._cached.update(self.cache.get_many(
+                            d for m in doc["manifests"] if (d := m.get("digest")) is not None))
         if Part.TAGS in self.parts:
             tags = await self._listing(name, "tags", Part.TAGS, doc.get("tagCount"))
             if tags is not None:
@@ -414,11 +418,12 @@ class DataPlaneScanner:
         if self.cache:
             self.cache.flush()  # the batched puts and the hits' "last used" times
         # One ordered pass, so the blob table does not depend on which fetch finished first.
-        for repo in repos:
-            for m in repo.get("manifests") or ():
-                summary = summaries.get(m["digest"])
-                if summary is not None:
-                    self._apply(m, summary)
+        with gc_paused():  # see _repository
+            for repo in repos:
+                for m in repo.get("manifests") or ():
+                    summary = summaries.get(m["digest"])
+                    if summary is not None:
+                        self._apply(m, summary)
 
     async def _body(self, repo: dict[str, Any], m: dict[str, Any]) -> dict[str, Any] | None:
         name, digest = repo["name"], m["digest"]
