@@ -19,6 +19,10 @@ Other modes:
   the server is the bottleneck.
 * ``--compare``: on a smaller registry (``--compare-repos`` x ``--manifests``), the straightforward
   synchronous SDK script (``bench/naive_sync.py``) against the collector, same fake, same limit.
+* ``--fill-unthrottled``: the warm re-scan without the 7-minute wait for a paced cold scan. The cold scan runs
+  with no throttle and no client limit (it only fills the cache; its rate is not a result), then the throttle
+  is set to ``--rate`` again, with a full bucket, and the warm scan is timed as usual. ``--profile`` then
+  profiles the warm scan.
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ UNLIMITED = 1e9
 TARGET_PER_BODY = 1.05
 TARGET_RATE_SHARE = 0.90
 TARGET_WARM_SHARE = 0.02
+#: Issue 16: a warm re-scan of 500 x 200 manifests in at most this wall time and client CPU time.
+TARGET_WARM_SECONDS = 15.0
+TARGET_WARM_CPU = 8.0
 
 
 # -- the registry -----------------------------------------------------------------------------------------
@@ -329,13 +336,18 @@ def verdicts(cold: Row, warm: Row) -> list[str]:
     def v(ok: bool) -> str:
         return "met" if ok else "MISSED"
 
-    return [
-        f"requests per body fetched (cold): {per_body:.3f} (target <= {TARGET_PER_BODY}) {v(per_body <= 1.05)}",
-        f"achieved rate (cold): {share:.1%} of the allowed rate (target >= {TARGET_RATE_SHARE:.0%}) "
-        f"{v(share >= TARGET_RATE_SHARE)}",
+    lines = [f"requests per body fetched (cold): {per_body:.3f} (target <= {TARGET_PER_BODY}) {v(per_body <= 1.05)}"]
+    if cold.rate:  # an unthrottled cold scan (--fill-unthrottled) has no allowed rate to reach
+        lines.append(f"achieved rate (cold): {share:.1%} of the allowed rate (target >= {TARGET_RATE_SHARE:.0%}) "
+                     f"{v(share >= TARGET_RATE_SHARE)}")
+    lines += [
         f"warm body requests: {warm_share:.2%} of cold (target <= {TARGET_WARM_SHARE:.0%}) "
         f"{v(warm_share <= TARGET_WARM_SHARE)}",
+        f"warm re-scan: {warm.seconds:.1f} s wall (target <= {TARGET_WARM_SECONDS:.0f}) "
+        f"{v(warm.seconds <= TARGET_WARM_SECONDS)}, {warm.client_cpu:.1f} s client CPU "
+        f"(target <= {TARGET_WARM_CPU:.0f}) {v(warm.client_cpu <= TARGET_WARM_CPU)}",
     ]
+    return lines
 
 
 def print_machine(args: argparse.Namespace) -> None:
@@ -351,12 +363,15 @@ def main_scan(args: argparse.Namespace) -> int:
     print(f"building the fake: {args.repos} x {args.manifests} ...", file=sys.stderr, flush=True)
     with FakeProcess(args.repos, args.manifests) as fake, tempfile.TemporaryDirectory(prefix="acrd-bench-") as tmp:
         print(f"built {fake.info['manifests']:,} manifests in {fake.info['build_seconds']} s", file=sys.stderr)
-        fake.call("throttle", args.rate, args.burst)
         rows = []
         for scan in ("cold", "warm"):
-            print(f"{scan} scan at {args.rate:,} requests/minute ...", file=sys.stderr, flush=True)
-            profile = args.profile if scan == "cold" else None
-            rows.append(run_collector(fake, scan, args.rate, Path(tmp), args.tls, profile))
+            # --fill-unthrottled: the cold scan only fills the cache, as fast as the machine goes.
+            rate = None if scan == "cold" and args.fill_unthrottled else args.rate
+            fake.call("throttle", rate, args.burst)  # also a full bucket for each scan
+            print(f"{scan} scan at {'no limit' if rate is None else f'{rate:,} requests/minute'} ...",
+                  file=sys.stderr, flush=True)
+            profile = args.profile if (scan == "warm") == args.fill_unthrottled else None
+            rows.append(run_collector(fake, scan, rate, Path(tmp), args.tls, profile))
     cold, warm = rows
     print(f"registry: {args.repos} repositories x {args.manifests} manifests; fake read throttle and collector "
           f"limit: {args.rate:,} requests/minute (server burst: {args.burst or args.rate:,.0f})")
@@ -421,7 +436,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", action="store_true", help="naive sync SDK script vs the collector")
     ap.add_argument("--compare-repos", type=int, default=50, help="repositories for --compare")
     ap.add_argument("--capacity", action="store_true", help="measure the fake + collector with no limit at all")
-    ap.add_argument("--profile", metavar="FILE", help="cProfile the collector's (cold) scan into FILE")
+    ap.add_argument("--profile", metavar="FILE",
+                    help="cProfile the collector's cold scan (warm with --fill-unthrottled) into FILE")
+    ap.add_argument("--fill-unthrottled", action="store_true",
+                    help="fill the cache with an unlimited cold scan, then time the warm scan at --rate")
     ap.add_argument("--json", action="store_true", help="print the raw figures as JSON too")
     ap.add_argument("--tls", choices=("store", "ca-file"), default="store",
                     help="how the collector trusts the fake: 'store' puts its CA in the default trust store "

@@ -204,8 +204,11 @@ def collect_live(registry: str, checks: Sequence[type[Check]], live: Mapping[str
         progress=Progress.for_terminal(quiet=live["quiet"]), arm_endpoint=live["arm_endpoint"],
         connection_verify=str(live["ca_file"]) if live["ca_file"] else True, waits=Waits(live["max_wait"]),
     )
-    result = collect(opts)
-    cache.prune()
+    try:
+        result = collect(opts)
+        cache.prune()
+    finally:
+        cache.close()  # writes what is still pending (the scanner flushes; a failed scan may not have)
     return result
 
 

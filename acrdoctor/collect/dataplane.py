@@ -10,14 +10,16 @@ rather than by the client (acr-semantics notes §5.1):
   pay a 401 challenge and a token request for every call;
 * manifest bodies are immutable, so they come from the on-disk cache when their digest was seen before.
 
-Listings are read raw (``raw_response_hook``) because the SDK's models drop ``mediaType`` and
-``references`` (notes azure-sdk §1.3). Any part that fails is recorded as a collection error and the
+Listings are read raw because the SDK's models drop ``mediaType`` and ``references`` (notes azure-sdk §1.3):
+the catalog through the SDK's ``raw_response_hook``, manifests and tags page by page without the SDK's models
+(:mod:`acrdoctor.collect.raw_listing`, issue 16). Any part that fails is recorded as a collection error and the
 scan goes on; only a failure to list repositories at all leaves the data plane uncollected.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -34,8 +36,10 @@ from acrdoctor.collect.control_shapes import deleted_rows
 from acrdoctor.collect.paging import ListingStopped, PageRecorder
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_after
+from acrdoctor.collect.raw_listing import read_listing
 from acrdoctor.manifest_body import parse_manifest_body
 from acrdoctor.model import Part
+from acrdoctor.snapshot_io import gc_paused
 
 T = TypeVar("T")
 
@@ -87,9 +91,14 @@ class RateLimitPolicy(AsyncHTTPPolicy):  # type: ignore[misc]
         return response
 
 
-@dataclass
+@dataclass(repr=False)
 class ScanResult:
-    """Snapshot-shaped output: repository documents, the blob table, collection errors."""
+    """Snapshot-shaped output: repository documents, the blob table, collection errors.
+
+    No generated repr: ``asyncio.run`` formats the repr of its main task, result included, when it restores the
+    SIGINT handler (``signal._int_to_enum`` builds an Enum ValueError message from the handler, a partial holding
+    the task). With every manifest in it, that repr took 0.18 s of a 20,000-manifest warm scan (issue 16 profile).
+    """
 
     repositories: list[dict[str, Any]] | None = None
     #: Blob digest -> index into ``blob_sizes``: the snapshot's blob table, filled as bodies arrive.
@@ -104,6 +113,10 @@ class ScanResult:
     deleted_artifacts: list[dict[str, Any]] | None = None
     #: Snapshot ``listings`` (the paging record); None when not collected.
     listings: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return (f"ScanResult(repositories={len(self.repositories or ())}, blobs={len(self.blobs)}, "
+                f"errors={len(self.errors)})")
 
     def blob(self, digest: str, size: int) -> int:
         idx = self.blobs.get(digest)
@@ -171,6 +184,8 @@ class DataPlaneScanner:
         self.progress = progress or Progress.null()
         self.result = ScanResult(stats=stats or ScanStats())
         self.retry = retry or Retrying(self.result.stats)
+        #: Cached body summaries by digest, looked up as each repository's manifests are listed.
+        self._cached: dict[str, dict[str, Any]] = {}
 
     # -- orchestration --------------------------------------------------------------------------------
 
@@ -253,8 +268,16 @@ class DataPlaneScanner:
         if Part.MANIFESTS in self.parts:
             manifests = await self._listing(name, "manifests", Part.MANIFESTS, doc.get("manifestCount"))
             if manifests is not None:
-                doc["manifests"] = [manifest_doc(m) for m in manifests]
-                self.result.stats.manifests += len(manifests)
+                # Bulk allocation with no cycles: with the collector on, each pass of its oldest generation walks
+                # every manifest already listed (snapshot_io.gc_paused).
+                with gc_paused():
+                    doc["manifests"] = [manifest_doc(m) for m in manifests]
+                    self.result.stats.manifests += len(manifests)
+                    if self.cache and Part.MANIFEST_BODIES in self.parts:
+                        # Now, while the other listings wait for the rate limiter, not all at once after them: the
+                        # lookups of a 100,000-manifest re-scan then cost no wall time (docs/benchmarks.md).
+                        self._cached.update(self.cache.get_many(
+                            d for m in doc["manifests"] if (d := m.get("digest")) is not None))
         if Part.TAGS in self.parts:
             tags = await self._listing(name, "tags", Part.TAGS, doc.get("tagCount"))
             if tags is not None:
@@ -273,12 +296,8 @@ class DataPlaneScanner:
         async def read() -> list[dict[str, Any]]:
             nonlocal recorder
             recorder = new_recorder()  # a retry starts the record afresh
-            lister = (self.client.list_manifest_properties if key == "manifests" else self.client.list_tag_properties)
-            try:
-                async for _ in lister(repo, results_per_page=PAGE_SIZE, raw_response_hook=recorder):
-                    pass
-            except ListingStopped:
-                pass  # recorded below; the items read before the stop are kept
+            with contextlib.suppress(ListingStopped):  # recorded below; the items read before the stop are kept
+                await self._read_pages(repo, key, recorder)
             return [i for i in recorder.items if isinstance(i, dict)]
 
         self.result.operations.add(f"list_{key}")
@@ -297,6 +316,10 @@ class DataPlaneScanner:
             self.result.errors.append(error_doc(part, err, repository=repo, operation=f"list_{key}"))
             self.result.partial.add(part.value)
             return None
+
+    async def _read_pages(self, repo: str, key: str, recorder: PageRecorder) -> None:
+        """Every page of one manifest or tag listing into ``recorder``: raw JSON, no SDK models (raw_listing.py)."""
+        await read_listing(self.client, repo, key, PAGE_SIZE, recorder.page)
 
     # -- soft-deleted artifacts ------------------------------------------------------------------------
 
@@ -358,14 +381,14 @@ class DataPlaneScanner:
     # -- manifest bodies ------------------------------------------------------------------------------
 
     async def _bodies(self, repos: list[dict[str, Any]]) -> None:
-        summaries: dict[str, dict[str, Any]] = {}
+        # Batched lookups, one per repository, made as the listings arrived (_repository): 100,000 single gets from
+        # files cost a quarter of a warm re-scan.
+        summaries: dict[str, dict[str, Any]] = dict(self._cached)
         todo: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for repo in repos:
             for m in repo.get("manifests") or ():
-                summary = self.cache.get(m["digest"]) if self.cache else None
-                if summary is not None:
+                if m["digest"] in summaries:
                     self.result.stats.bodies_cached += 1
-                    summaries[m["digest"]] = summary
                 else:
                     todo.append((repo, m))
         self.progress.start("manifest bodies", len(todo))
@@ -385,12 +408,15 @@ class DataPlaneScanner:
                 self.progress.advance("manifest bodies")
 
         await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(todo)) or 1)))
+        if self.cache:
+            self.cache.flush()  # the batched puts and the hits' "last used" times
         # One ordered pass, so the blob table does not depend on which fetch finished first.
-        for repo in repos:
-            for m in repo.get("manifests") or ():
-                summary = summaries.get(m["digest"])
-                if summary is not None:
-                    self._apply(m, summary)
+        with gc_paused():  # see _repository
+            for repo in repos:
+                for m in repo.get("manifests") or ():
+                    summary = summaries.get(m["digest"])
+                    if summary is not None:
+                        self._apply(m, summary)
 
     async def _body(self, repo: dict[str, Any], m: dict[str, Any]) -> dict[str, Any] | None:
         name, digest = repo["name"], m["digest"]

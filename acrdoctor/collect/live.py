@@ -39,7 +39,7 @@ from acrdoctor.collect.ratelimit import RateLimiter
 from acrdoctor.errors import InputError
 from acrdoctor.limits import default_read_rate
 from acrdoctor.model import Part, Snapshot
-from acrdoctor.snapshot_io import KIND, SCHEMA_VERSION, snapshot_from_dict
+from acrdoctor.snapshot_io import KIND, SCHEMA_VERSION, gc_paused, snapshot_from_dict
 
 ARM_PARTS = frozenset({Part.USAGE, Part.PRIVATE_ENDPOINT_CONNECTIONS, Part.REPLICATIONS})
 DATA_PARTS = frozenset({Part.REPOSITORIES, Part.MANIFESTS, Part.TAGS, Part.MANIFEST_BODIES, Part.LISTINGS,
@@ -220,4 +220,6 @@ def collect(opts: LiveOptions) -> LiveResult:
     document = {"schema_version": SCHEMA_VERSION, "kind": KIND,
                 "collected_at": iso_stamp(opts.clock()), "source": "live", **doc,
                 "errors": errors}
-    return LiveResult(snapshot_from_dict(document), stats, rpm)
+    with gc_paused():  # a large registry's documents: bulk allocation, no cycles (snapshot_io.gc_paused)
+        snapshot = snapshot_from_dict(document)
+    return LiveResult(snapshot, stats, rpm)

@@ -38,6 +38,17 @@ def link_next(header: str | None) -> str | None:
     return header[header.index("<") + 1:header.index(">")]
 
 
+def sdk_next_link(header: str | None) -> str | None:
+    """The next page as azure-containerregistry 1.2.0 reads a ``Link`` header (``_helpers._parse_next_link``).
+
+    Kept character for character, so a listing read raw pages exactly as the SDK's pager did: from the second
+    character to the first ``>``, and None only for a missing or empty header.
+    """
+    if not header:
+        return None
+    return header[1:header.find(">")]
+
+
 def cursor_of(url: str | None) -> str | None:
     """The ``last=`` value of a next-page URL (ACR and the Distribution spec page with it)."""
     if not url:
@@ -67,6 +78,7 @@ class PageRecorder:
         self._cursors: list[str] = []
 
     def __call__(self, response: PipelineResponse) -> None:
+        """The SDK's ``raw_response_hook``: every response of the listing, challenges and 429s included."""
         http = response.http_response
         if http.status_code != 200:
             return
@@ -74,6 +86,10 @@ class PageRecorder:
             data = json.loads(http.text())
         except ValueError:
             return
+        self.page(data, http.headers.get("Link"))
+
+    def page(self, data: Any, link: str | None) -> None:
+        """One 200 page: its decoded JSON body and its ``Link`` header. Raises ListingStopped (see the module)."""
         items = data.get(self.key) if isinstance(data, dict) else None
         if not isinstance(items, list):
             items = []  # ACR leaves the key out of an empty listing's page
@@ -86,7 +102,7 @@ class PageRecorder:
             raise ListingStopped(self.reason)
         self._seen.update(n for n in names if n is not None)
         self.items.extend(items)
-        cursor = cursor_of(link_next(http.headers.get("Link")))
+        cursor = cursor_of(link_next(link))
         if cursor is None:
             return
         if cursor in self._cursors or (not self.by_time and self._cursors and cursor <= self._cursors[-1]):

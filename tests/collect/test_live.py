@@ -38,13 +38,18 @@ def demo() -> Snapshot:
     return load_demo()
 
 
-@pytest.fixture
-def demo_server(demo: Snapshot) -> Iterator:
+def demo_state(demo: Snapshot) -> FakeRegistry:
+    """The fake of the demo registry that a live scan reads completely."""
     state = FakeRegistry.from_snapshot(demo)
     state.client_ip = ALLOWED_IP
     state.quarantine_readers = {"alice"}  # the demo's quarantined image: its body is read like the others
     state.grant(FakeCredential().object_id, "AcrDelete")  # the scanning identity may delete, as a cleanup's would
-    with serve_fake_acr(state, port=0) as srv:
+    return state
+
+
+@pytest.fixture
+def demo_server(demo: Snapshot) -> Iterator:
+    with serve_fake_acr(demo_state(demo), port=0) as srv:
         yield srv
 
 

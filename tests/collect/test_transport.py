@@ -1,4 +1,4 @@
-"""Transport layer of the live collector: token reuse, the shared rate limiter, limits, the manifest cache.
+"""Transport layer of the live collector: token reuse, the shared rate limiter, limits (the cache: test_cache.py).
 
 The token policy is tested twice: as a unit (a stub next-policy) and end to end with the real
 azure-containerregistry clients (sync and aio) against a tiny HTTPS server on loopback that speaks the
@@ -13,7 +13,6 @@ import base64
 import heapq
 import itertools
 import json
-import os
 import random
 import ssl
 import threading
@@ -21,7 +20,6 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote
 
@@ -43,7 +41,6 @@ from acrdoctor.azure.tokens import (
     jwt_expiry,
     scope_for,
 )
-from acrdoctor.collect.cache import ManifestCache, default_cache_dir, is_valid_digest
 from acrdoctor.collect.ratelimit import (
     RateLimiter,
     backoff_delay,
@@ -695,168 +692,3 @@ def test_documented_limits() -> None:
     for sku in limits.LIMITS.values():
         for lim in sku.limits.values():
             assert lim.per_identity is None or lim.per_identity <= lim.per_registry
-
-
-# ---------------------------------------------------------------------------------------------------
-# Manifest cache
-
-D1 = "sha256:" + "a1" * 32
-D2 = "sha256:" + "b2" * 32
-D3 = "sha512:" + "c3" * 64
-
-
-def test_cache_round_trip_and_layout(tmp_path: Path) -> None:
-    cache = ManifestCache(tmp_path)
-    summary = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": [["sha256:x", 10]]}
-    assert cache.get(D1) is None
-    assert cache.put(D1, summary) is True
-    assert cache.put(D3, {"k": 1}) is True
-    assert cache.get(D1) == summary
-    assert cache.get(D3) == {"k": 1}
-    assert (tmp_path / "sha256" / "a1" / ("a1" * 32 + ".json")).is_file()
-    assert (tmp_path / "sha512" / "c3" / ("c3" * 64 + ".json")).is_file()
-    assert (cache.hits, cache.misses, cache.writes) == (2, 1, 2)
-    # A second cache object (the next run) sees the same data.
-    assert ManifestCache(tmp_path).get(D1) == summary
-
-
-def test_cache_prunes_least_recently_used(tmp_path: Path) -> None:
-    cache = ManifestCache(tmp_path, max_bytes=10**9)
-    digests = [f"sha256:{i:064x}" for i in range(6)]
-    for i, d in enumerate(digests):
-        cache.put(d, {"pad": "x" * 200})
-        os.utime(cache.path_for(d), (1000 + i, 1000 + i))
-    size = cache.path_for(digests[0]).stat().st_size
-    assert cache.get(digests[0]) is not None  # touched: now the most recently used
-    cache.max_bytes = size * 3
-    assert cache.prune() == 3
-    left = {d for d in digests if cache.path_for(d).exists()}
-    assert left == {digests[0], digests[4], digests[5]}
-    assert cache.prune() == 0
-
-
-def test_cache_prune_removes_stale_temp_files(tmp_path: Path) -> None:
-    cache = ManifestCache(tmp_path)
-    cache.put(D1, {})
-    stale = cache.path_for(D1).parent / ".tmp-crashed.json"
-    stale.write_text("{")
-    os.utime(stale, (1, 1))
-    cache.prune()
-    assert not stale.exists()
-    assert cache.path_for(D1).exists()
-
-
-@pytest.mark.parametrize(
-    "content",
-    [b"{not json", b"\xff\xfe", b"[]", b'{"format": 1, "digest": "sha256:other", "summary": {}}', b""],
-)
-def test_cache_corrupt_file_is_a_miss_and_deleted(tmp_path: Path, content: bytes) -> None:
-    cache = ManifestCache(tmp_path)
-    cache.put(D1, {"a": 1})
-    cache.path_for(D1).write_bytes(content)
-    assert cache.get(D1) is None
-    assert not cache.path_for(D1).exists()
-    assert (cache.misses, cache.corrupt) == (1, 1)
-    assert cache.enabled
-
-
-@pytest.mark.parametrize(
-    "digest",
-    [
-        "sha256:../../../etc/passwd",
-        "sha256:" + "a" * 63,
-        "sha256:" + "A" * 64,
-        "sha256:" + "a" * 64 + "/../x",
-        "sha512:" + "a" * 64,
-        "md5:" + "a" * 32,
-        "../sha256:" + "a" * 64,
-        "sha256:" + "a" * 64 + "\n",
-        "",
-    ],
-)
-def test_cache_rejects_malformed_digests(tmp_path: Path, digest: str) -> None:
-    root = tmp_path / "root"
-    cache = ManifestCache(root)
-    assert not is_valid_digest(digest)
-    with pytest.raises(ValueError):
-        cache.path_for(digest)
-    assert cache.put(digest, {"x": 1}) is False
-    assert cache.get(digest) is None
-    assert cache.rejected == 2
-    assert list(tmp_path.rglob("*")) == []  # nothing written anywhere, inside root or out
-
-
-def test_cache_disabled_does_nothing(tmp_path: Path) -> None:
-    cache = ManifestCache(tmp_path / "c", enabled=False)
-    assert cache.put(D1, {"a": 1}) is False
-    assert cache.get(D1) is None
-    assert cache.prune() == 0
-    assert (cache.hits, cache.misses, cache.writes) == (0, 0, 0)
-    assert not (tmp_path / "c").exists()
-
-
-def test_cache_os_error_disables_it_quietly(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    cache = ManifestCache(blocker / "cache")
-    assert cache.put(D1, {"a": 1}) is False
-    assert not cache.enabled
-    assert cache.errors == 1
-    assert cache.disabled_reason
-    assert cache.put(D2, {"a": 1}) is False
-    assert cache.get(D1) is None
-    assert cache.errors == 1
-    assert cache.stats()["enabled"] is False
-
-
-def test_cache_read_only_disk_disables_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """EROFS/EACCES on the rename (works as root too, where chmod would not stop us)."""
-    cache = ManifestCache(tmp_path)
-    assert cache.put(D1, {"a": 1})
-
-    def refuse(src: str, dst: str) -> None:
-        raise OSError(30, "Read-only file system")
-
-    monkeypatch.setattr(os, "replace", refuse)
-    assert cache.put(D2, {"b": 2}) is False
-    assert not cache.enabled
-    assert "Read-only" in (cache.disabled_reason or "")
-    assert not [p for p in tmp_path.rglob(".tmp-*")]  # the temp file was cleaned up
-
-
-def test_cache_unreadable_entry_disables_it(tmp_path: Path) -> None:
-    cache = ManifestCache(tmp_path)
-    cache.path_for(D1).mkdir(parents=True)  # reading it raises IsADirectoryError
-    assert cache.get(D1) is None
-    assert not cache.enabled
-    assert cache.errors == 1
-
-
-def test_cache_concurrent_puts_are_safe(tmp_path: Path) -> None:
-    cache = ManifestCache(tmp_path)
-    digests = [f"sha256:{i % 40:064x}" for i in range(800)]
-
-    def work(d: str) -> None:
-        assert cache.put(d, {"digest": d, "pad": "y" * 500})
-        got = cache.get(d)
-        assert got is not None and got["digest"] == d  # never a torn file
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(work, digests))
-    assert cache.writes == 800
-    assert cache.corrupt == 0
-    assert cache.hits == 800
-    files = list(tmp_path.rglob("*"))
-    assert not [f for f in files if f.name.startswith(".tmp-")]
-    assert len([f for f in files if f.is_file()]) == 40
-
-
-def test_default_cache_dir() -> None:
-    assert default_cache_dir({"ACRDOCTOR_CACHE_DIR": "/x/y"}, "linux") == Path("/x/y")
-    assert default_cache_dir({"HOME": "/h"}, "linux") == Path("/h/.cache/acrdoctor/manifests")
-    assert default_cache_dir({"HOME": "/h", "XDG_CACHE_HOME": "/xdg"}, "linux") == Path("/xdg/acrdoctor/manifests")
-    assert default_cache_dir({"HOME": "/h", "XDG_CACHE_HOME": "rel"}, "linux") == Path("/h/.cache/acrdoctor/manifests")
-    assert default_cache_dir({"HOME": "/h"}, "darwin") == Path("/h/Library/Caches/acrdoctor/manifests")
-    win = default_cache_dir({"HOME": "/h", "LOCALAPPDATA": "/appdata"}, "win32")
-    assert win == Path("/appdata/acrdoctor/manifests")
-    assert ManifestCache(None).root == default_cache_dir()

@@ -1,0 +1,89 @@
+"""Manifest and tag listings read as raw JSON pages, with the requests the SDK's pager would send.
+
+Why (issue 16): half of a warm re-scan's CPU went into azure-containerregistry turning every listed manifest and
+tag into model objects (msrest deserialisation, then ``ArtifactManifestProperties``), objects the scanner threw
+away: it keeps the raw items its paging record saw, because the models drop ``mediaType`` and ``references``
+(notes azure-sdk §1.3). Here each page goes through the client's own pipeline (so the challenge, token reuse,
+the scan's rate limiter and 429 handling apply as before) and its body is the JSON that azure-core's
+``ContentDecodePolicy`` already decoded, so nothing is parsed twice and no model is built.
+
+What is copied from the SDK (azure-containerregistry 1.2.0, ``aio/_async_container_registry_client.py``,
+``list_manifest_properties`` and ``list_tag_properties``), so the requests, the paging and the errors are the
+pager's: the path template and the quoting of the repository name by the client's serializer, ``n`` as the only
+query parameter of the first page, ``Accept: application/json``, the next page from the ``Link`` header
+(:func:`~acrdoctor.collect.paging.sdk_next_link`, an empty next link requesting the first page again), and on a
+status other than 200 the same exception (``map_error`` for 401/404/409, else ``HttpResponseError`` with ACR's
+error model). ``tests/collect/test_raw_listing.py`` checks the snapshot against the SDK path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from acrdoctor.collect.paging import sdk_next_link
+
+#: The listings this reads, by the key of their items in a page (ACR's ``/acr/v1`` paths).
+LISTING_PATHS = {"manifests": "/acr/v1/{name}/_manifests", "tags": "/acr/v1/{name}/_tags"}
+
+#: A page whose body is not JSON: the paging record does not count it (as when it read the SDK's responses).
+_NOT_JSON = object()
+
+
+def page_body(pipeline_response: Any) -> Any:
+    """A 200 page's decoded body: what ``ContentDecodePolicy`` left in the context, else the text parsed here."""
+    data = pipeline_response.context.get("deserialized_data")
+    if isinstance(data, dict | list):
+        return data
+    try:
+        return json.loads(pipeline_response.http_response.text())
+    except ValueError:
+        return _NOT_JSON
+
+
+async def read_listing(client: Any, repository: str, key: str, page_size: int,
+                       on_page: Callable[[Any, str | None], None]) -> None:
+    """Every page of ``repository``'s ``key`` listing, handed to ``on_page(body, link_header)`` in order.
+
+    ``client`` is the aio ``ContainerRegistryClient``. Raises what the SDK's pager raises for a refused page, and
+    whatever ``on_page`` raises (the paging record's ListingStopped).
+    """
+    # Imported here for start-up speed, as everywhere the SDK is used.
+    from azure.containerregistry._generated.models import AcrErrors
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        map_error,
+    )
+
+    generated = client._client  # the generated ContainerRegistry: the SDK's own serializer and pipeline client
+    pipeline_client = generated._client
+    serialize = generated._serialize
+    path_args = {"url": serialize.url("self._client._config.url", generated._config.url, "str", skip_quote=True),
+                 "name": serialize.url("name", repository, "str")}
+    headers = {"Accept": serialize.header("accept", "application/json", "str")}
+    error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
+    next_link: str | None = None
+    while True:
+        if not next_link:
+            url = pipeline_client.format_url(LISTING_PATHS[key], **path_args)
+            request = pipeline_client.get(url, {"n": serialize.query("n", page_size, "int")}, headers)
+        else:
+            request = pipeline_client.get(pipeline_client.format_url(next_link, **path_args), {}, headers)
+        pipeline_response = await pipeline_client._pipeline.run(request, stream=False)
+        response = pipeline_response.http_response
+        if response.status_code != 200:
+            error = generated._deserialize.failsafe_deserialize(AcrErrors, response)
+            map_error(status_code=response.status_code, response=response, error_map=error_map)
+            raise HttpResponseError(response=response, model=error)
+        link = response.headers.get("Link")
+        body = page_body(pipeline_response)
+        if body is not _NOT_JSON:
+            on_page(body, link)
+        # The SDK's pager: a Link header (even an empty one) means another page; no header ends the listing.
+        next_link = sdk_next_link(link) if link is not None else None
+        if next_link is None:
+            return
