@@ -174,9 +174,14 @@ class DeleteManifest(Action):
     digest: str
 
     def commands(self) -> tuple[str, ...]:
-        argv = ["az", "acr", "repository", "delete", "--name", self.registry.name,
-                "--image", shell_word(self.repository, "@", self.digest), "--yes"]
-        return (shell_join(argv),)
+        return (shell_join(self.argv(self.registry, self.repository, self.digest)),)
+
+    @staticmethod
+    def argv(registry: RegistryRef, repository: Arg, digest: Arg) -> list[Arg]:
+        """The command's argv; a shell variable for ``digest`` gives the template a grouped delete loops over
+        (:mod:`acrdoctor.grouping`), so the one-by-one and the grouped form cannot drift apart."""
+        return ["az", "acr", "repository", "delete", "--name", registry.name,
+                "--image", shell_word(repository, "@", digest), "--yes"]
 
     def describe(self) -> str:
         return f"delete manifest {self.repository}@{self.digest}"
