@@ -69,18 +69,19 @@ class ManifestDeletes:
 Step = Action | ManifestDeletes
 
 
-def _groupable(action: Action) -> bool:
-    """Only deletes naming data: a name that is a shell expression (explain's ``"$REPOSITORY"``) is left alone."""
-    return (type(action) is DeleteManifest and isinstance(action.registry.name, str)
-            and isinstance(action.repository, str))
-
-
 def group_deletes(actions: Iterable[Action]) -> list[Step]:
-    """``actions`` with each run of at least :data:`MIN_GROUP` consecutive groupable deletes of the same repository
-    replaced by one :class:`ManifestDeletes`; the order of everything, digests included, is kept (it matters:
-    referrers go before their subjects, indexes before their children)."""
+    """``actions`` with each run of at least :data:`MIN_GROUP` consecutive deletes of the same repository of the same
+    registry replaced by one :class:`ManifestDeletes`; the order of everything, digests included, is kept (it matters:
+    referrers go before their subjects, indexes before their children). Only deletes naming data are grouped: a
+    name that is a shell expression (explain's ``"$REPOSITORY"``) is left alone.
+
+    Runs once per fix over every action, 200,000 on a large registry: the loop compares the shared
+    :class:`RegistryRef` by identity before equality and checks types exactly.
+    """
     out: list[Step] = []
     run: list[DeleteManifest] = []
+    registry: RegistryRef | None = None
+    repository: object = None
 
     def flush() -> None:
         if len(run) >= MIN_GROUP:
@@ -91,10 +92,13 @@ def group_deletes(actions: Iterable[Action]) -> list[Step]:
         run.clear()
 
     for action in actions:
-        if _groupable(action):
-            assert isinstance(action, DeleteManifest)
-            if run and (action.registry != run[0].registry or action.repository != run[0].repository):
+        if (type(action) is DeleteManifest and type(action.repository) is str
+                and type(action.registry.name) is str):
+            if run and (action.repository != repository
+                        or (action.registry is not registry and action.registry != registry)):
                 flush()
+            if not run:
+                registry, repository = action.registry, action.repository
             run.append(action)
             continue
         flush()

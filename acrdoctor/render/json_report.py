@@ -17,6 +17,10 @@ from acrdoctor.model import CollectionError
 REPORT_SCHEMA_VERSION = 3
 
 
+#: Values the JSON encoder writes as they are (``bool`` is a subclass of ``int`` but ``type()`` tells them apart).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def fix_to_dict(fix: Fix, grouped: bool = True) -> dict[str, Any]:
     """Deletes of several manifests of one repository are one group object unless ``grouped`` is false
     (:mod:`acrdoctor.grouping`); the other commands are strings."""
@@ -46,6 +50,8 @@ def finding_to_dict(f: Finding, grouped: bool = True) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
+    if type(value) is list and set(map(type, value)) <= _PLAIN:  # digest lists of 100,000s: checked in C
+        return value
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
