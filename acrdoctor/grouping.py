@@ -8,8 +8,8 @@ The per-manifest commands stay one call away (:meth:`ManifestDeletes.expand`, :f
 report, ``--commands full`` on the command line), and the fix actions themselves are unchanged: only how reports
 print them is grouped (``acrdoctor fix`` plans its steps on its own).
 
-Every value from data stays quoted: the template is :meth:`DeleteManifest.argv` with a :class:`ShellExpr` for the
-digest, and a loop quotes each digest like any other argument.
+Every value from data stays quoted: the template is :meth:`DeleteManifest.command_line` with a :class:`ShellExpr`
+for the digest, and a loop quotes each digest like any other argument.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from acrdoctor.actions import Action, DeleteManifest, RegistryRef
-from acrdoctor.shellquote import quote, shell_join, variable
+from acrdoctor.shellquote import quote, variable
 
 #: The ``action`` of a group in the JSON report (docs/output.md).
 GROUP_ACTION = "delete-manifests"
@@ -39,7 +39,7 @@ class ManifestDeletes:
 
     def template(self) -> str:
         """The delete of one manifest with ``"$digest"`` in place of its digest."""
-        return shell_join(DeleteManifest.argv(self.registry, self.repository, variable(DIGEST_VARIABLE)))
+        return DeleteManifest.command_line(self.registry, self.repository, variable(DIGEST_VARIABLE))
 
     def loop(self, digests: Sequence[str] | None = None) -> str:
         """A runnable one-line ``for`` loop over ``digests`` (all of the group's by default), each digest quoted."""
