@@ -107,23 +107,19 @@ def group_deletes(actions: Iterable[Action]) -> list[Step]:
     return out
 
 
-def step_commands(steps: Iterable[Step], grouped: bool = True) -> list[str | ManifestDeletes]:
-    """The commands to print, in order: a group stays whole when ``grouped``, otherwise it is expanded."""
+def printed(actions: Iterable[Action], extra: Iterable[str] = (), grouped: bool = True) -> list[str | ManifestDeletes]:
+    """What a report prints for these actions (a fix's or a related entry's), in order, then ``extra`` commands:
+    groups of deletes kept whole when ``grouped``, otherwise every action's own commands (``--commands full``)."""
+    if not grouped:
+        return [*(c for a in actions for c in a.commands()), *extra]
     out: list[str | ManifestDeletes] = []
-    for step in steps:
+    for step in group_deletes(actions):
         if isinstance(step, ManifestDeletes):
-            if grouped:
-                out.append(step)
-            else:
-                out.extend(step.expand())
+            out.append(step)
         else:
             out.extend(step.commands())
+    out.extend(extra)
     return out
-
-
-def printed(actions: Iterable[Action], extra: Iterable[str] = (), grouped: bool = True) -> list[str | ManifestDeletes]:
-    """What a report prints for these actions (a fix's or a related entry's), then ``extra`` commands as they are."""
-    return [*step_commands(group_deletes(actions), grouped), *extra]
 
 
 @dataclass(frozen=True, slots=True)
