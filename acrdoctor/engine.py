@@ -22,6 +22,7 @@ from acrdoctor.completeness import Coverage, Gap, describe_gaps
 from acrdoctor.errors import InputError, UnknownCheckError
 from acrdoctor.model import Snapshot
 from acrdoctor.printed_once import print_each_command_once
+from acrdoctor.snapshot_io import gc_paused
 
 ENTRY_POINT_GROUP = "acrdoctor.checks"
 
@@ -245,4 +246,8 @@ def diagnose(snapshot: Snapshot, slugs: Iterable[str] | None = None, skip: Itera
     """The library entry point behind ``acrdoctor diagnose``."""
     cat = catalogue or Catalogue.load()
     checks = cat.select(slugs, skip)
-    return Report(snapshot, print_each_command_once(run_checks(snapshot, checks)), tuple(cat.warnings))
+    # The checks create hundreds of thousands of small acyclic objects on a large registry (findings, one delete
+    # action per dangling manifest); the cyclic collector rescanning them cost about a fifth of the checks' time
+    # (0.65 s of 3.3 s CPU at 200,000 manifests, 1.1 s at 400,000). Reference counting still frees them.
+    with gc_paused():
+        return Report(snapshot, print_each_command_once(run_checks(snapshot, checks)), tuple(cat.warnings))

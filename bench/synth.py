@@ -60,6 +60,8 @@ SIZES: dict[str, Size] = {
     "medium": Size("medium", repositories=300, manifests=50_000),
     # The target from the design brief: 1,000 repositories, 200,000 manifests, ~2,000,000 layer refs.
     "large": Size("large", repositories=1_000, manifests=200_000),
+    # Twice the target (issue 16): whether diagnose, preflight and usage stay linear past it.
+    "xlarge": Size("xlarge", repositories=2_000, manifests=400_000),
 }
 
 

@@ -30,9 +30,11 @@ azure_cli_core = pytest.importorskip("azure.cli.core", reason="the azcli extra (
 from acrdoctor.builder import SnapshotBuilder, locked  # noqa: E402
 from acrdoctor.controls import CacheRule  # noqa: E402
 from acrdoctor.demo import load_demo  # noqa: E402
-from acrdoctor.engine import Catalogue, diagnose  # noqa: E402
+from acrdoctor.engine import Catalogue, Report, diagnose  # noqa: E402
+from acrdoctor.grouping import expand_commands, group_from_json  # noqa: E402
 from acrdoctor.model import NetworkRuleSet, Part, Policy, Snapshot  # noqa: E402
 from acrdoctor.preflight.run import preflight, safe_plan_script  # noqa: E402
+from acrdoctor.render.json_report import report_to_dict  # noqa: E402
 
 ARGUMENT_ERRORS = ("unrecognized arguments", "the following arguments are required", "invalid choice",
                    "expected one argument", "not allowed with argument")
@@ -95,11 +97,13 @@ def printed_commands() -> list[str]:
     out: list[str] = []
     catalogue = Catalogue.load(plugins=False)
     for snap in variant_snapshots().values():
-        for f in diagnose(snap, catalogue=catalogue).findings():
+        report = diagnose(snap, catalogue=catalogue)
+        for f in report.findings():
             if f.fix is None:
                 continue
             out += f.fix.commands
             out += [c for rel in f.fix.related for c in rel.commands]
+        out += json_report_commands(report)
     from acrdoctor.explain import explain
     from tests.explain.test_explain_cli import explain_texts
     from tests.explain.test_recognise_locks import TEXTS as LOCK_TEXTS
@@ -122,6 +126,20 @@ def printed_commands() -> list[str]:
         plan = preflight(command, demo)
         out += [line for line in safe_plan_script(plan, demo, " ".join(command)).splitlines()
                 if line.startswith("az ")]
+    return out
+
+
+def json_report_commands(report: Report) -> list[str]:
+    """The commands of the JSON report as a script reads them: groups of deletes expanded, and each group's template
+    with a digest in place of ``"$digest"`` (acrdoctor.grouping)."""
+    out: list[str] = []
+    for result in report_to_dict(report)["results"]:
+        for f in result["findings"]:
+            items = [*f["fix"]["commands"], *(c for rel in f["fix"]["related"] for c in rel["commands"])] if f["fix"] \
+                else []
+            out += expand_commands(items)
+            out += [group_from_json(g).template().replace("$digest", "sha256:" + "d" * 64)
+                    for g in items if isinstance(g, dict)]
     return out
 
 

@@ -269,7 +269,7 @@ def test_unknown_command_and_option_are_one_line() -> None:
 def test_internal_error_is_one_line_with_exit_70(clean_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import acrdoctor.render.json_report as json_report
 
-    def broken(report: object, pretty: bool = True) -> str:
+    def broken(report: object, pretty: bool = True, grouped: bool = True) -> str:
         raise KeyError("oops")
 
     monkeypatch.setattr(json_report, "render_json", broken)

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from acrdoctor.checks import CATALOGUE_ORDER
 from acrdoctor.cli import cli
+from acrdoctor.grouping import expand_commands
 
 REQUIRED_SLUGS = {
     "empty-repository", "private-endpoints-block-registry-delete", "network-access-denied", "locked-artifacts",
@@ -26,6 +27,11 @@ def demo_report() -> dict:
     result = CliRunner().invoke(cli, ["diagnose", "--demo", "--output", "json", "--no-plugins"])
     assert result.exit_code == 1, result.output
     return json.loads(result.output)
+
+
+def every_command(fix: dict) -> list[str]:
+    """A fix's commands and its related ones, groups of deletes expanded to one command per manifest."""
+    return expand_commands([*fix["commands"], *(c for rel in fix["related"] for c in rel["commands"])])
 
 
 def test_every_required_slug_fails_on_the_demo_with_a_fix() -> None:
@@ -63,7 +69,7 @@ def test_every_printed_command_is_a_parsable_az_command() -> None:
             fix = f["fix"]
             if not fix:
                 continue
-            for cmd in [*fix["commands"], *(c for rel in fix["related"] for c in rel["commands"])]:
+            for cmd in every_command(fix):
                 argv = shlex.split(cmd)
                 # acrdoctor's own read-only commands (a pre-flight, a fresh collection) sit next to the az ones;
                 # test_every_printed_preflight_command_runs_on_the_demo runs the pre-flights.
@@ -86,7 +92,7 @@ def demo_preflight_commands() -> list[list[str]]:
     for r in demo_report()["results"]:
         for f in r["findings"]:
             fix = f["fix"]
-            for cmd in [*fix["commands"], *(c for rel in fix["related"] for c in rel["commands"])] if fix else []:
+            for cmd in every_command(fix) if fix else []:
                 argv = shlex.split(cmd)
                 if argv[:2] != ["acrdoctor", "preflight"]:
                     continue

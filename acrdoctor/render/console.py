@@ -1,11 +1,14 @@
 """The doctor-style terminal report: one line per check, then what, why and the fix.
 
 Big registries produce thousands of findings, so the console shows at most ``max_findings`` per
-check and ``max_commands`` per finding and says how many it left out; ``--verbose`` lifts the caps
+check and ``max_commands`` per finding (a loop over the deletes of one repository counts as one command and shows
+at most ``max_commands`` of its digests) and says how many it left out; ``--verbose`` lifts the caps
 and the JSON output always has everything.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.text import Text
@@ -13,6 +16,7 @@ from rich.text import Text
 from acrdoctor.actions import shell_join
 from acrdoctor.check_api import Finding, Status
 from acrdoctor.engine import CheckResult, Report
+from acrdoctor.grouping import ManifestDeletes, printed, shown_commands
 from acrdoctor.render.json_report import summary
 from acrdoctor.textsafe import visible
 
@@ -39,16 +43,20 @@ def _header(report: Report) -> Text:
     return Text("acrdoctor diagnose · " + visible(" · ".join(bits)), style="bold")
 
 
-def _commands(console: Console, commands: tuple[str, ...], max_commands: int | None) -> None:
-    shown = commands if max_commands is None else commands[:max_commands]
-    for cmd in shown:
+def _commands(console: Console, items: Sequence[str | ManifestDeletes], max_commands: int | None) -> None:
+    shown = shown_commands(items, max_commands)
+    for (cmd,) in shown.commands:
         console.print(Text("        $ ", style="dim") + Text(visible(cmd), style="green"), soft_wrap=True)
-    if len(commands) > len(shown):
-        console.print(Text(f"        … {len(commands) - len(shown)} more commands (--verbose or --output json)",
+    if shown.digests_left:
+        console.print(Text(f"        … {shown.digests_left:,} more digest{'s' if shown.digests_left != 1 else ''} "
+                           "to loop over (--verbose or --output json)", style="dim"))
+    if shown.commands_left:
+        console.print(Text(f"        … {shown.commands_left} more commands (--verbose or --output json)",
                            style="dim"))
 
 
-def _finding(console: Console, f: Finding, show_cause: bool, show_docs: bool, max_commands: int | None) -> None:
+def _finding(console: Console, f: Finding, show_cause: bool, show_docs: bool, max_commands: int | None,
+             grouped: bool) -> None:
     line = Text("    ")
     line.append("✗ ", style=SEVERITY_STYLE.get(f.severity.value, ""))
     line.append(f"[{f.severity.value}] ", style=SEVERITY_STYLE.get(f.severity.value, ""))
@@ -61,10 +69,10 @@ def _finding(console: Console, f: Finding, show_cause: bool, show_docs: bool, ma
     if f.fix is None:
         return
     console.print(Text("      fix: ", style="dim") + Text(visible(f.fix.summary)))
-    _commands(console, f.fix.commands, max_commands)
+    _commands(console, printed(f.fix.actions, f.fix.extra_commands, grouped), max_commands)
     for rel in f.fix.related:
         console.print(Text(visible(f"      {rel.label}: "), style="dim") + Text(visible(rel.summary)))
-        _commands(console, rel.commands, max_commands)
+        _commands(console, printed(rel.actions, (), grouped), max_commands)
     for note in f.fix.notes:
         console.print(Text("      • ", style="dim") + Text(visible(note)))
     if show_docs:
@@ -72,7 +80,8 @@ def _finding(console: Console, f: Finding, show_cause: bool, show_docs: bool, ma
             console.print(Text("      docs: ", style="dim") + Text(url, style="underline"), soft_wrap=True)
 
 
-def _result(console: Console, r: CheckResult, max_findings: int | None, max_commands: int | None) -> None:
+def _result(console: Console, r: CheckResult, max_findings: int | None, max_commands: int | None,
+            grouped: bool) -> None:
     mark, style = MARKS[r.status]
     line = Text()
     line.append(mark + " ", style=style)
@@ -100,7 +109,7 @@ def _result(console: Console, r: CheckResult, max_findings: int | None, max_comm
         for url in next(iter(docs)):
             console.print(Text("    docs: ", style="dim") + Text(url, style="underline"), soft_wrap=True)
     for f in shown:
-        _finding(console, f, not shared_cause, not shared_docs, max_commands)
+        _finding(console, f, not shared_cause, not shared_docs, max_commands, grouped)
     if len(r.findings) > len(shown):
         console.print(Text(f"    … {len(r.findings) - len(shown)} more findings for {r.slug} "
                            "(--verbose shows all, --output json has every detail)", style="dim"))
@@ -122,11 +131,13 @@ def _collection_errors(console: Console, report: Report, max_errors: int | None)
 
 
 def render_console(report: Report, console: Console, verbose: bool = False, max_findings: int = 5,
-                   max_commands: int = 4, max_errors: int = 10) -> None:
+                   max_commands: int = 4, max_errors: int = 10, grouped: bool = True) -> None:
+    """``grouped``: deletes of several manifests of one repository as one loop (:mod:`acrdoctor.grouping`), its
+    digests capped like commands; false prints one command per manifest."""
     console.print(_header(report))
     console.print()
     for r in report.results:
-        _result(console, r, None if verbose else max_findings, None if verbose else max_commands)
+        _result(console, r, None if verbose else max_findings, None if verbose else max_commands, grouped)
         if verbose and r.trace:
             for trace_line in r.trace.splitlines():
                 console.print(Text(visible(trace_line), style="dim"))

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from acrdoctor import __version__
 from acrdoctor.check_api import Finding, Status
 from acrdoctor.engine import CheckResult, Report
+from acrdoctor.grouping import printed, shown_commands
 from acrdoctor.render.json_report import summary
 from acrdoctor.textsafe import visible
 from acrdoctor.units import plural
@@ -126,7 +127,7 @@ def _table(report: Report) -> list[str]:
     return [*lines, ""]
 
 
-def _finding(n: int, f: Finding, show_cause: bool, max_commands: int | None) -> list[str]:
+def _finding(n: int, f: Finding, show_cause: bool, max_commands: int | None, grouped: bool) -> list[str]:
     out = [
         f"#### {n}. {escape(f.resource.kind.value)} {code(f.resource.name)} ({f.severity.value})",
         "",
@@ -138,17 +139,18 @@ def _finding(n: int, f: Finding, show_cause: bool, max_commands: int | None) -> 
     if f.fix is None:
         return out
     out += [f"**Fix:** {escape(f.fix.summary)}", ""]
-    commands = list(f.fix.commands)
-    shown = commands if max_commands is None else commands[:max_commands]
-    if shown:
-        out += [*fenced(shown, "bash"), ""]
-    if len(commands) > len(shown):
-        out += [f"_{plural(len(commands) - len(shown), 'more command')} not shown; "
-                "`--verbose` or `--output json` lists them all._", ""]
+    shown = shown_commands(printed(f.fix.actions, f.fix.extra_commands, grouped), max_commands, multiline=True)
+    if shown.commands:
+        out += [*fenced([line for cmd in shown.commands for line in cmd], "bash"), ""]
+    left = [plural(n, what) for n, what in ((shown.commands_left, "more command"),
+                                            (shown.digests_left, "more digest")) if n]
+    if left:
+        out += [f"_{' and '.join(left)} not shown; `--verbose` or `--output json` lists them all._", ""]
     for rel in f.fix.related:
         out += [f"**{escape(rel.label.capitalize())}:** {escape(rel.summary)}", ""]
-        if rel.commands:
-            out += [*fenced(list(rel.commands), "bash"), ""]
+        related = shown_commands(printed(rel.actions, (), grouped), None, multiline=True).commands
+        if related:
+            out += [*fenced([line for cmd in related for line in cmd], "bash"), ""]
     for note in f.fix.notes:
         out.append(f"- {escape(note)}")
     for url in f.fix.docs:
@@ -158,7 +160,7 @@ def _finding(n: int, f: Finding, show_cause: bool, max_commands: int | None) -> 
     return out
 
 
-def _section(r: CheckResult, max_findings: int | None, max_commands: int | None) -> list[str]:
+def _section(r: CheckResult, max_findings: int | None, max_commands: int | None, grouped: bool) -> list[str]:
     out = [f"### {EMOJI[r.status]} {code(r.slug)}: {escape(r.check.title)}", ""]
     shown = r.findings if max_findings is None else r.findings[:max_findings]
     causes = {f.cause for f in r.findings}
@@ -168,7 +170,7 @@ def _section(r: CheckResult, max_findings: int | None, max_commands: int | None)
     if shared:
         out += [f"**Why:** {escape(next(iter(causes)))}", ""]
     for i, f in enumerate(shown, 1):
-        out += _finding(i, f, not shared, max_commands)
+        out += _finding(i, f, not shared, max_commands, grouped)
     left = len(r.findings) - len(shown)
     if left:
         out += [f"_{plural(left, 'more finding')} for {code(r.slug)} left out of this report "
@@ -207,13 +209,15 @@ def _collection_errors(report: Report, max_errors: int | None) -> list[str]:
 
 
 def render_markdown(report: Report, verbose: bool = False, max_findings: int = MAX_FINDINGS,
-                    max_commands: int = MAX_COMMANDS) -> str:
+                    max_commands: int = MAX_COMMANDS, grouped: bool = True) -> str:
+    """``grouped``: deletes of several manifests of one repository as one ``for`` loop, one digest a line, capped
+    like commands (:mod:`acrdoctor.grouping`); false prints one command per manifest."""
     lines = _header(report)
     lines += [_verdict(report), ""]
     lines += _table(report)
     for r in report.results:
         if r.status is Status.FAILED:
-            lines += _section(r, None if verbose else max_findings, None if verbose else max_commands)
+            lines += _section(r, None if verbose else max_findings, None if verbose else max_commands, grouped)
     lines += _incomplete(report, verbose)
     lines += _collection_errors(report, None if verbose else max_findings)
     if report.plugin_warnings:

@@ -20,8 +20,9 @@ from typing import Any
 from acrdoctor import __version__
 from acrdoctor.check_api import Finding, ResourceKind, Severity, Status
 from acrdoctor.engine import CheckResult, Report
+from acrdoctor.grouping import ManifestDeletes, printed, shown_commands
 from acrdoctor.model import CollectionError, Registry
-from acrdoctor.render.json_report import _jsonable, error_to_dict
+from acrdoctor.render.json_report import _jsonable, error_to_dict, fix_to_dict
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -95,27 +96,35 @@ def _rule(r: CheckResult) -> dict[str, Any]:
     return rule
 
 
-def _message(f: Finding) -> dict[str, str]:
-    """Plain text for every viewer and markdown for those that render it; both carry the commands."""
+def _lines(items: list[str | ManifestDeletes], multiline: bool) -> list[str]:
+    return [line for cmd in shown_commands(items, None, multiline).commands for line in cmd]
+
+
+def _message(f: Finding, grouped: bool) -> dict[str, str]:
+    """Plain text for every viewer and markdown for those that render it; both carry the commands (a group of
+    deletes as one ``for`` loop, :mod:`acrdoctor.grouping`)."""
     text = [f"{f.resource.kind.value} {f.resource.name}: {f.message}", f"Why: {f.cause}"]
     md = [f"{f.resource.kind.value} `{f.resource.name}`: {f.message}", "", f"**Why:** {f.cause}"]
     if f.fix is not None:
+        items = printed(f.fix.actions, f.fix.extra_commands, grouped)
         text.append(f"Fix: {f.fix.summary}")
-        text.extend(f"  $ {cmd}" for cmd in f.fix.commands)
+        text.extend(f"  $ {cmd}" for cmd in _lines(items, multiline=False))
         text.extend(f"  * {note}" for note in f.fix.notes)
         md += ["", f"**Fix:** {f.fix.summary}"]
-        if f.fix.commands:
+        if items:
+            block = _lines(items, multiline=True)
             fence = "```"
-            while any(fence in cmd for cmd in f.fix.commands):
+            while any(fence in line for line in block):
                 fence += "`"
-            md += ["", fence + "bash", *f.fix.commands, fence]
+            md += ["", fence + "bash", *block, fence]
         md += [f"* {note}" for note in f.fix.notes]
         for rel in f.fix.related:
+            related = printed(rel.actions, (), grouped)
             text.append(f"{rel.label.capitalize()}: {rel.summary}")
-            text.extend(f"  $ {cmd}" for cmd in rel.commands)
+            text.extend(f"  $ {cmd}" for cmd in _lines(related, multiline=False))
             md += ["", f"**{rel.label.capitalize()}:** {rel.summary}"]
-            if rel.commands:
-                md += ["", "```bash", *rel.commands, "```"]
+            if related:
+                md += ["", "```bash", *_lines(related, multiline=True), "```"]
     return {"text": "\n".join(text), "markdown": "\n".join(md)}
 
 
@@ -125,21 +134,18 @@ def _fingerprint(f: Finding) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _result(f: Finding, rule_index: int, registry: Registry, lower_bound: bool) -> dict[str, Any]:
+def _result(f: Finding, rule_index: int, registry: Registry, lower_bound: bool, grouped: bool) -> dict[str, Any]:
     props: dict[str, Any] = {"severity": f.severity.value, "security-severity": SECURITY_SEVERITY[f.severity],
                              "lowerBound": lower_bound}
     if f.fix is not None:
-        props["fix"] = {"summary": f.fix.summary, "commands": list(f.fix.commands), "notes": list(f.fix.notes),
-                        "docs": list(f.fix.docs),
-                        "related": [{"label": r.label, "summary": r.summary, "commands": list(r.commands)}
-                                    for r in f.fix.related]}
+        props["fix"] = fix_to_dict(f.fix, grouped)
     if f.details:
         props["details"] = _jsonable(f.details)
     return {
         "ruleId": f.check,
         "ruleIndex": rule_index,
         "level": LEVELS[f.severity],
-        "message": _message(f),
+        "message": _message(f, grouped),
         "locations": [{
             "logicalLocations": [{
                 "kind": f.resource.kind.value,
@@ -171,13 +177,14 @@ def _collection_error(e: CollectionError) -> dict[str, Any]:
             "properties": {"collectionError": error_to_dict(e)}}
 
 
-def report_to_sarif(report: Report) -> dict[str, Any]:
-    """The SARIF log as a dict, for callers that post-process it before writing."""
+def report_to_sarif(report: Report, grouped: bool = True) -> dict[str, Any]:
+    """The SARIF log as a dict, for callers that post-process it before writing; ``grouped`` as for the JSON report
+    (:func:`acrdoctor.render.json_report.render_json`)."""
     registry = report.snapshot.registry
     rules = [_rule(r) for r in report.results]
     index = {r.slug: i for i, r in enumerate(report.results)}
     results = [
-        _result(f, index[r.slug], registry, r.lower_bound)
+        _result(f, index[r.slug], registry, r.lower_bound, grouped)
         for r in report.results if r.status is Status.FAILED
         for f in r.findings
     ]
@@ -215,5 +222,5 @@ def report_to_sarif(report: Report) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-def render_sarif(report: Report) -> str:
-    return json.dumps(report_to_sarif(report), indent=2) + "\n"
+def render_sarif(report: Report, grouped: bool = True) -> str:
+    return json.dumps(report_to_sarif(report, grouped), indent=2) + "\n"

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from acrdoctor.demo.variants import MAIN_VARIANT, variant_names
+from acrdoctor.grouping import expand_commands
 from acrdoctor.testing import FakeRegistry, serve_fake_acr
 from acrdoctor.testing.__main__ import _state as demo_state
 from acrdoctor.testing._server import FakeAcrServer
@@ -75,7 +76,7 @@ def findings_and_commands(report: dict[str, Any]) -> tuple[set[tuple[str, str, s
     for result in report["results"]:
         for f in result["findings"]:
             findings.add((f["check"], f["resource"], f["severity"]))
-            commands += f["fix"]["commands"] if f.get("fix") else []
+            commands += expand_commands(f["fix"]["commands"]) if f.get("fix") else []
     return findings, commands
 
 
