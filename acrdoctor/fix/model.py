@@ -14,6 +14,7 @@ from typing import Any
 from acrdoctor import actions as _actions
 from acrdoctor.actions import EXPRESSIONS, Action, RegistryRef, ShellExpr
 from acrdoctor.errors import InputError
+from acrdoctor.shellquote import variable
 from acrdoctor.typed_json import WrongType, check_mapping, check_types
 
 #: Phases in the order they run. Network first (the data plane may be unreachable until then), unlocks
@@ -168,14 +169,16 @@ def group_to_dict(run: list[Step]) -> dict[str, Any]:
     """Registry, repository, findings and prerequisites once; digests, expectations that differ and impacts listed.
 
     ``expect`` is the state most steps expect (the first step's); ``expect_except`` maps a digest's position to its
-    own where it differs. ``command`` is the first step's command with the digest as ``{digest}``: every step's
-    command is that text with its digest put in (digests need no quoting).
+    own where it differs. ``command`` is the delete with the shell variable ``$digest`` for the digest, the template
+    ``diagnose`` prints for the same group (:mod:`acrdoctor.grouping`): ``for digest in …; do COMMAND; done``.
     """
+    from acrdoctor.grouping import DIGEST_VARIABLE
+
     first = run[0]
     a = first.action
     assert isinstance(a, _actions.DeleteManifest)
     common = first.expect
-    command = a.commands()[0].replace(a.digest, "{digest}")
+    command = a.command_line(a.registry, a.repository, variable(DIGEST_VARIABLE))
     return {"group": DELETE_GROUP, "first": first.number, "phase": first.phase,
             "registry": {"name": a.registry.name, "resource_group": a.registry.resource_group},
             "repository": a.repository, "findings": list(first.findings), "after": list(first.after),

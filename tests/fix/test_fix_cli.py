@@ -12,8 +12,10 @@ from click.testing import CliRunner, Result
 
 import acrdoctor.azure.session as session
 import acrdoctor.cli.fix as command
+from acrdoctor.actions import RegistryRef
 from acrdoctor.cli import cli
 from acrdoctor.fix.journal import read_journal
+from acrdoctor.grouping import ManifestDeletes
 from acrdoctor.testing import AsyncFakeCredential, FakeCredential
 from tests.fix.conftest import interrupted_journal, writes
 from tests.fix.test_apply import _tag
@@ -61,11 +63,13 @@ def test_plan_as_json_is_the_plan_document() -> None:
     groups = [s for s in grouped["plan"]["steps"] if s.get("group") == "delete-manifests"]
     assert groups and len(grouped["plan"]["steps"]) < len(doc["plan"]["steps"])
     assert grouped["plan_digest"] == doc["plan_digest"]
-    # Each grouped step's printed command is the group's command with its digest put in.
+    # A group's command is diagnose's template for the same deletes; the steps in full print each command.
     by_number = {s["number"]: s for s in doc["plan"]["steps"]}
     for g in groups:
-        for i, digest in enumerate(g["digests"]):
-            assert by_number[g["first"] + i]["commands"] == [g["command"].replace("{digest}", digest)]
+        deletes = ManifestDeletes(RegistryRef(g["registry"]["name"], g["registry"]["resource_group"]),
+                                  g["repository"], tuple(g["digests"]))
+        assert g["command"] == deletes.template() and "$digest" in g["command"]
+        assert [by_number[g["first"] + i]["commands"][0] for i in range(len(g["digests"]))] == list(deletes.expand())
 
 
 @pytest.mark.parametrize(("args", "fragments"), [
