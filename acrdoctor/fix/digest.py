@@ -23,6 +23,7 @@ from typing import Any
 from acrdoctor.actions import DeleteManifest
 from acrdoctor.errors import InputError
 from acrdoctor.fix.model import FixPlan, Step, action_to_dict, runs
+from acrdoctor.snapshot_io import gc_paused
 
 PREFIX = "sha256:"
 DIGEST_FORM = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -108,7 +109,8 @@ def _steps_text(plan: FixPlan) -> list[str]:
 def plan_digest(plan: FixPlan) -> str:
     memo = plan.digest_memo.get(PREFIX)
     if memo is None:
-        text = canonical_text(plan)
+        with gc_paused():  # hundreds of thousands of small objects, none in a cycle
+            text = canonical_text(plan)
         memo = plan.digest_memo[PREFIX] = PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()
     return memo
 

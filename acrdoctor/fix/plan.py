@@ -39,6 +39,7 @@ from acrdoctor.fix.placeholder import PLACEHOLDER_DIGEST
 from acrdoctor.fix.state import Lookup, planned_state
 from acrdoctor.model import Attributes, Manifest, Repository, Snapshot
 from acrdoctor.preflight.inuse import InUse
+from acrdoctor.snapshot_io import gc_paused
 from acrdoctor.storage import Entry, StorageIndex
 from acrdoctor.units import human_bytes
 
@@ -280,7 +281,19 @@ def _deleted_by(actions: Sequence[Action], view: Lookup) -> Callable[[SetAttribu
 def make_plan(snapshot: Snapshot, catalogue: Catalogue, checks: Sequence[str] | None = None, *,
               in_use: str | None = None, relock: bool = False, enable_retention: bool = False,
               caller_ip: str | None = None, now: datetime | None = None) -> FixPlan:
-    """The library entry point behind ``acrdoctor fix`` (without ``--apply``): a plan, nothing changed."""
+    """The library entry point behind ``acrdoctor fix`` (without ``--apply``): a plan, nothing changed.
+
+    Runs with the cyclic collector paused, as diagnose, the pre-flight and usage do: a large plan allocates
+    hundreds of thousands of acyclic objects (actions, steps, expectations), and each collection of the old
+    generation would walk them all again. Reference counting still frees them.
+    """
+    with gc_paused():
+        return _make_plan(snapshot, catalogue, checks, in_use=in_use, relock=relock,
+                          enable_retention=enable_retention, caller_ip=caller_ip, now=now)
+
+
+def _make_plan(snapshot: Snapshot, catalogue: Catalogue, checks: Sequence[str] | None, *, in_use: str | None,
+               relock: bool, enable_retention: bool, caller_ip: str | None, now: datetime | None) -> FixPlan:
     named = list(checks) if checks else [s for s in DEFAULT_CHECKS if s in catalogue.slugs()]
     selected = catalogue.select(named)
     reg = snapshot.registry

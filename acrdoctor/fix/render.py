@@ -14,6 +14,7 @@ from acrdoctor.fix.journal import JournalState
 from acrdoctor.fix.model import FixPlan, Step, runs
 from acrdoctor.fix.outcome import Outcome
 from acrdoctor.fix.run import FixRun
+from acrdoctor.snapshot_io import gc_paused
 from acrdoctor.textsafe import markup
 from acrdoctor.units import human_bytes, plural
 
@@ -201,5 +202,6 @@ def to_dict(plan: FixPlan, run: FixRun | None = None, journal: str | None = None
 
 def render_json(plan: FixPlan, run: FixRun | None = None, journal: str | None = None, pretty: bool = True, *,
                 expand: bool = False) -> str:
-    doc = to_dict(plan, run, journal, expand=expand)
-    return (json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))) + "\n"
+    with gc_paused():  # a large plan's document is hundreds of thousands of acyclic lists and dicts
+        doc = to_dict(plan, run, journal, expand=expand)
+        return (json.dumps(doc, indent=2) if pretty else json.dumps(doc, separators=(",", ":"))) + "\n"
