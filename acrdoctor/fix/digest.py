@@ -68,6 +68,8 @@ def _encoder() -> Callable[[Any], str]:
 
 
 _ENCODE = _encoder()
+#: A string's JSON (ASCII, as ``ensure_ascii`` writes it): what ``_ENCODE`` does for a ``str``, without the dispatch.
+_ENCODE_STR: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
 
 def canonical_text(plan: FixPlan) -> str:
@@ -99,10 +101,8 @@ def _steps_text(plan: FixPlan) -> list[str]:
         tail_of_action = action_rest[action_rest.index(',"kind":'):]
         middle = f'{tail_of_action},"after":{_ENCODE(list(first.after))},"allow":{{}},"expect":'
         phase = f',"phase":{_ENCODE(first.phase)}}}'
-        for s in run:
-            digest = s.action.digest  # type: ignore[attr-defined]
-            out.append(f'{{"action":{{"digest":{_ENCODE(digest)}{middle}{_ENCODE(s.expect)},"number":{s.number}'
-                       f'{phase}')
+        out.extend([f'{{"action":{{"digest":{_ENCODE_STR(s.action.digest)}{middle}'  # type: ignore[attr-defined]
+                    f'{_ENCODE(s.expect)},"number":{s.number}{phase}' for s in run])
     return out
 
 

@@ -343,7 +343,8 @@ def _plan_retention(snapshot: Snapshot, ref: RegistryRef, builder: _Builder) -> 
 def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], planned: list[PlannedFinding],
               skipped: dict[str, str], *, relock: bool, enable_retention: bool, in_use: InUse | None,
               now: datetime | None, storage: StorageIndex) -> FixPlan:
-    in_view = Lookup(builder.view)
+    lookup = Lookup(snapshot)
+    in_view = lookup if builder.view is snapshot else Lookup(builder.view)  # no unlocks: one table, built once
 
     def order(i: int, a: Action) -> tuple[int, int, str, int, int]:
         phase = _PHASE_RANK[_phase(a)]
@@ -361,7 +362,6 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
     pairs = [pairs[i] for i in sorted(range(len(pairs)), key=sort_keys.__getitem__)]
     ordered = [a for a, _ in pairs]
     keys_of = [tuple(keys) for _, keys in pairs]  # in the order of ``ordered``: no second hash of each action
-    lookup = Lookup(snapshot)
     gone = _deleted_by(ordered, in_view)
     relocks = [r for a in ordered if isinstance(a, SetAttributes) and (r := _relock(snapshot, a, lookup)) is not None
                and r != a and not gone(a)] if relock else []
