@@ -190,8 +190,8 @@ def test_fix_apply_and_the_printed_plan_leave_the_same_registry(
     for step in steps:
         # A group of manifest deletes is one command with "$digest": run it in a loop over the digests, as printed
         # by diagnose (docs/fix.md), so the template itself goes through bash and az.
-        commands = ([f"for digest in {' '.join(step['digests'])}; do {step['command']} || exit 1; done"] if "group" in step
-                    else step["commands"])
+        loop = f"for digest in {' '.join(step.get('digests', []))}; do {step.get('command')} || exit 1; done"
+        commands = [loop] if "group" in step else step["commands"]
         for command in commands:
             ran = shell(az_env, command)
             assert ran.returncode == 0, f"{command}: {ran.stderr}"
