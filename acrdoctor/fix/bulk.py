@@ -61,17 +61,23 @@ class Listings:
     def __init__(self, read: Callable[[str], dict[str, dict[str, Any]]], fresh: float = FRESH_SECONDS,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.read, self.fresh, self.clock = read, fresh, clock
-        self._taken: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._taken: dict[str, tuple[float, dict[str, dict[str, Any]] | Exception]] = {}
 
     def state(self, repository: str, digest: str) -> dict[str, Any]:
+        """The manifest's state from its repository's listing; a listing that failed fails again until it is stale
+        (a refused repository costs one listing per ``fresh`` seconds, not one per planned delete)."""
         now = self.clock()
         taken = self._taken.get(repository)
         if taken is None or now - taken[0] > self.fresh:
-            taken = self._taken[repository] = (now, self.read(repository))
-        return taken[1].get(digest) or {"present": False}
-
-    def forget(self, repository: str) -> None:
-        self._taken.pop(repository, None)
+            try:
+                taken = (now, self.read(repository))
+            except Exception as err:  # noqa: BLE001 - kept and raised again for the repository's other steps
+                taken = (now, err)
+            self._taken[repository] = taken
+        listing = taken[1]
+        if isinstance(listing, Exception):
+            raise listing
+        return listing.get(digest) or {"present": False}
 
 
 class Runner(Protocol):
@@ -137,7 +143,7 @@ class BulkDeleter:
             self.a._record(step, future.result())
 
     def _prepare(self, step: Step) -> Outcome | None:
-        """The outcome when the step must not be sent (blocked, gone, changed), else None after its start line."""
+        """The outcome when the step must not be sent (blocked, gone, changed, unreadable), else None."""
         a, n, action = self.a, step.number, step.action
         assert isinstance(action, DeleteManifest)
         outcomes = a.result.outcomes

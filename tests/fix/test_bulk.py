@@ -19,7 +19,7 @@ from acrdoctor.fix.model import FixPlan
 from acrdoctor.fix.pace import Pace
 from acrdoctor.fix.run import execute, start_journal
 from acrdoctor.limits import Category
-from acrdoctor.testing import FakeAcrServer, FakeRegistry, Throttle, serve_fake_acr
+from acrdoctor.testing import FakeAcrServer, FakeRegistry, Faults, Throttle, serve_fake_acr
 from tests.fix.bulk_registry import bulk_state, clients_for, endpoints, plan_for
 
 
@@ -172,3 +172,20 @@ def test_the_progress_bar_shows_a_rate_a_minute() -> None:
     bar.close()
     text = out.getvalue()
     assert "applying" in text and "40/1000" in text and re.search(r"[\d,]+/min", text), text[-300:]
+
+
+def test_a_refused_listing_fails_its_repository_s_deletes_with_one_request(bulk) -> None:
+    """A repository whose listing is refused: its deletes fail with the reason, one listing is asked for (not one per
+    delete), nothing in it is deleted, and the other repositories' deletes go on."""
+    state, srv, info, plan = bulk
+    victim = "team/service1"
+    state.faults = Faults(error_rate_5xx=1.0, error_status=403, path_pattern=f"^/acr/v1/{victim}/_manifests")
+    clients = clients_for(info, retry_total=0, pace=lambda sku: Pace.for_sku(sku, max_deletes_per_minute=60_000))
+    srv.reset_log()
+    run = execute(plan, clients, Journal(None), Catalogue.load(plugins=False), concurrency=8)
+    clients.close()
+    # The check before applying reads the listing first and stops: nothing is deleted anywhere.
+    assert run.applied.stopped and {c.subject.split("@")[0] for c in run.applied.changes} == {f"manifest {victim}"}
+    assert not any(r.method == "DELETE" for r in srv.requests)
+    listings = [r for r in srv.requests if r.path.startswith(f"/acr/v1/{victim}/_manifests") and r.status != 401]
+    assert len(listings) == 1
