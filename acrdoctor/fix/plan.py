@@ -36,7 +36,7 @@ from acrdoctor.checks.storage_accounting import after_delete
 from acrdoctor.engine import Catalogue, CheckResult, run_checks
 from acrdoctor.fix.model import PHASES, FixPlan, LeftOut, ManualStep, PlannedFinding, Step
 from acrdoctor.fix.placeholder import PLACEHOLDER_DIGEST
-from acrdoctor.fix.state import Lookup, planned_state
+from acrdoctor.fix.state import Lookup, manifest_state, planned_state
 from acrdoctor.model import Attributes, Manifest, Repository, Snapshot
 from acrdoctor.preflight.inuse import InUse
 from acrdoctor.snapshot_io import gc_paused
@@ -385,9 +385,7 @@ def _assemble(snapshot: Snapshot, builder: _Builder, checks: tuple[str, ...], pl
                 steps.append(Step(n, "delete", action, keys_of[n - 1], planned_state(action, snapshot, lookup),
                                   after_, {}, ""))
                 continue
-            attrs = m.attributes
-            expect = {"present": True, "write_enabled": attrs.write_enabled is not False,
-                      "delete_enabled": attrs.delete_enabled is not False, "tags": sorted(m.tags) if m.tags else []}
+            expect = manifest_state(m)
             what = "index" if m.is_index else "referrer" if m.subject else "image"
             tagged = f"also deletes tags {', '.join(m.tags)}" if m.tags else "untagged"
             steps.append(Step(n, "delete", action, keys_of[n - 1], expect, after_, {},
