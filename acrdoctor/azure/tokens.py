@@ -256,7 +256,62 @@ class _CountersMixin:
         return self.cache.invalidations
 
 
-class TokenReusePolicy(_CountersMixin, AsyncHTTPPolicy[Any, Any]):
+class _SingleFlight(_CountersMixin):
+    """Single flight per scope, for both policies: many workers starting on a new repository share one challenge.
+
+    The policies run after the SDK's challenge policy, so the first bare request of a scope comes back 401 and the
+    token only appears on the challenge policy's resend. Other requests for the scope wait (bounded) until that
+    token is learned, instead of each paying a 401 + token call. The subclasses differ only in how they wait and
+    schedule (an event loop, or threads); the claiming and releasing is here.
+    """
+
+    cache: ScopedTokenCache
+
+    def _start_flights(self, wait_seconds: float, new_event: Callable[[], Any]) -> None:
+        self.wait_seconds = wait_seconds
+        self._new_event = new_event
+        self._guard = threading.Lock()
+        #: Scopes whose first bare request is out, fetching the token everyone else will reuse.
+        self._inflight: dict[tuple[str, str], Any] = {}
+        self.waited = 0
+
+    def _claim(self, http: Any) -> tuple[tuple[str, str] | None, bool, Any]:
+        """(the request's scope key, whether it leads the flight, the event to wait for when it follows)."""
+        key = self.cache._key(http.method, http.url)
+        if key is None or "Authorization" in http.headers or self.cache.token_for(http.method, http.url) is not None:
+            return key, False, None
+        with self._guard:
+            event = self._inflight.get(key)
+            if event is None:
+                self._inflight[key] = self._new_event()
+                return key, True, None
+            self.waited += 1
+            return key, False, event
+
+    def _after(self, http: Any, key: tuple[str, str] | None, leader: bool, status: int | None,
+               injected: str | None) -> bool:
+        """Learn or forget the token; True when the leader got its 401 and the release must be scheduled.
+
+        The leader keeps the scope claimed through its 401: its resend (with the new token) releases it, and if the
+        challenge flow never comes back with a token, waiters go on after ``wait_seconds``.
+        """
+        self.cache.after_response(http.method, http.url, http.headers, status, injected)
+        if key is not None and "Authorization" in http.headers:
+            # An authenticated attempt ended the challenge flow, with a token learned or refused: let waiters go.
+            self._release(key)
+            return False
+        return leader and status == 401
+
+    def _release(self, key: tuple[str, str] | None) -> None:
+        if key is None:
+            return
+        with self._guard:
+            event = self._inflight.pop(key, None)
+        if event is not None:
+            event.set()
+
+
+class TokenReusePolicy(_SingleFlight, AsyncHTTPPolicy[Any, Any]):
     """Async policy for ``azure.containerregistry.aio.ContainerRegistryClient(per_retry_policies=[...])``.
 
     Pass ``cache=`` to share tokens with other policies (e.g. a sync twin); ``clock`` is the wall clock
@@ -267,88 +322,45 @@ class TokenReusePolicy(_CountersMixin, AsyncHTTPPolicy[Any, Any]):
                  wait_seconds: float = SINGLE_FLIGHT_WAIT_SECONDS) -> None:
         super().__init__()
         self.cache = cache if cache is not None else ScopedTokenCache(clock=clock)
-        self.wait_seconds = wait_seconds
-        #: Scopes whose first bare request is out, fetching the token everyone else will reuse.
-        self._inflight: dict[tuple[str, str], asyncio.Event] = {}
-        self.waited = 0
+        self._start_flights(wait_seconds, asyncio.Event)
 
     async def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
-        """Single flight per scope: many workers starting on a new repository share one challenge.
-
-        This policy runs after the SDK's challenge policy, so the first bare request of a scope comes
-        back 401 and the token only appears on the challenge policy's resend. Other requests for the
-        scope wait (bounded) until that token is learned, instead of each paying a 401 + token call.
-        """
         http = request.http_request
-        key = self.cache._key(http.method, http.url)
-        leader = False
-        if key is not None and "Authorization" not in http.headers and self.cache.token_for(http.method,
-                                                                                                 http.url) is None:
-            event = self._inflight.get(key)
-            if event is None:
-                self._inflight[key] = asyncio.Event()
-                leader = True
-            else:
-                self.waited += 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(event.wait(), self.wait_seconds)
+        key, leader, event = self._claim(http)
+        if event is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), self.wait_seconds)
         injected = self.cache.before_send(http.method, http.url, http.headers)
         status = None
         try:
             response = await self.next.send(request)
             status = response.http_response.status_code
         finally:
-            # The leader keeps the scope claimed through its 401: its resend (with the new token) releases it.
             if leader and status != 401:
                 self._release(key)
-        self.cache.after_response(http.method, http.url, http.headers, status, injected)
-        if key is not None and "Authorization" in http.headers:
-            # An authenticated attempt ended the challenge flow, with a token learned or refused: let waiters go.
-            self._release(key)
-        elif leader and status == 401:
-            # If the challenge flow never comes back with a token, waiters go on after wait_seconds.
+        if self._after(http, key, leader, status, injected):
             asyncio.get_running_loop().call_later(self.wait_seconds, self._release, key)
         return response
 
-    def _release(self, key: tuple[str, str] | None) -> None:
-        if key is None:
-            return
-        event = self._inflight.pop(key, None)
-        if event is not None:
-            event.set()
 
-
-class SyncTokenReusePolicy(_CountersMixin, HTTPPolicy[Any, Any]):
+class SyncTokenReusePolicy(_SingleFlight, HTTPPolicy[Any, Any]):
     """The sync twin of :class:`TokenReusePolicy`, for ``azure.containerregistry.ContainerRegistryClient``.
 
-    Single flight per scope too: ``acrdoctor fix --apply``'s workers start on a repository together, and without
-    it each would pay its own 401 and token call for the delete scope.
+    Single flight too: ``acrdoctor fix --apply``'s workers start on a repository together, and without it each
+    would pay its own 401 and token call for the delete scope.
     """
 
     def __init__(self, cache: ScopedTokenCache | None = None, *, clock: Callable[[], float] = time.time,
                  wait_seconds: float = SINGLE_FLIGHT_WAIT_SECONDS) -> None:
         super().__init__()
         self.cache = cache if cache is not None else ScopedTokenCache(clock=clock)
-        self.wait_seconds = wait_seconds
-        self._guard = threading.Lock()
-        self._inflight: dict[tuple[str, str], threading.Event] = {}
-        self.waited = 0
+        self._start_flights(wait_seconds, threading.Event)
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         http = request.http_request
-        key = self.cache._key(http.method, http.url)
-        leader = False
-        if key is not None and "Authorization" not in http.headers and self.cache.token_for(http.method,
-                                                                                                 http.url) is None:
-            with self._guard:
-                event = self._inflight.get(key)
-                if event is None:
-                    self._inflight[key] = threading.Event()
-                    leader = True
-                else:
-                    self.waited += 1
-            if not leader:
-                event.wait(self.wait_seconds)
+        key, leader, event = self._claim(http)
+        if event is not None:
+            event.wait(self.wait_seconds)
         injected = self.cache.before_send(http.method, http.url, http.headers)
         status = None
         try:
@@ -357,19 +369,8 @@ class SyncTokenReusePolicy(_CountersMixin, HTTPPolicy[Any, Any]):
         finally:
             if leader and status != 401:
                 self._release(key)
-        self.cache.after_response(http.method, http.url, http.headers, status, injected)
-        if key is not None and "Authorization" in http.headers:
-            self._release(key)
-        elif leader and status == 401:
+        if self._after(http, key, leader, status, injected):
             timer = threading.Timer(self.wait_seconds, self._release, (key,))
             timer.daemon = True
             timer.start()
         return response
-
-    def _release(self, key: tuple[str, str] | None) -> None:
-        if key is None:
-            return
-        with self._guard:
-            event = self._inflight.pop(key, None)
-        if event is not None:
-            event.set()
