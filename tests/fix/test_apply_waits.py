@@ -14,19 +14,7 @@ from acrdoctor.fix.journal import Journal
 from acrdoctor.fix.plan import make_plan
 from acrdoctor.fix.sdk import FixClients, connect
 from acrdoctor.testing import FakeCredential, Throttle
-
-
-class Clock:
-    """The fake registry's clock, moved only by the sleeps acrdoctor asks for."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
+from tests.fix.conftest import Clock
 
 
 @pytest.fixture

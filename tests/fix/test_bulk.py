@@ -21,6 +21,7 @@ from acrdoctor.fix.run import execute, start_journal
 from acrdoctor.limits import Category
 from acrdoctor.testing import FakeAcrServer, FakeRegistry, Faults, Throttle, serve_fake_acr
 from tests.fix.bulk_registry import bulk_state, clients_for, endpoints, plan_for
+from tests.fix.conftest import Clock
 
 
 @pytest.fixture
@@ -89,17 +90,6 @@ def test_steps_split_into_bulk_runs_and_single_steps(bulk) -> None:
     assert [(b, len(r)) for b, r in runs] == [(True, 144)]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.mark.parametrize(("sku", "deletes", "reads"), [("Standard", 500, 5_000), ("Basic", 500, 5_000),
                                                       ("Premium", 2_000, 10_000), (None, 500, 5_000)])
 def test_the_buckets_are_the_documented_per_identity_limits(sku: str | None, deletes: int, reads: int) -> None:
@@ -110,7 +100,7 @@ def test_the_buckets_are_the_documented_per_identity_limits(sku: str | None, del
 
 
 def test_deletes_are_paced_at_the_rate_and_reads_are_not_held_by_them() -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     pace = Pace.for_sku("Standard", max_deletes_per_minute=60, clock=clock, sleep=clock.sleep)  # one a second
     for _ in range(12):
         pace.take("DELETE")
@@ -124,7 +114,7 @@ def test_deletes_are_paced_at_the_rate_and_reads_are_not_held_by_them() -> None:
 
 
 def test_a_429_pauses_every_bucket_at_once() -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     pace = Pace.for_sku("Premium", clock=clock, sleep=clock.sleep)
     assert pace.pause(30.0) is True
     assert pace.pause(10.0) is False  # a shorter pause from another worker changes nothing
