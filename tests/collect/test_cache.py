@@ -20,21 +20,12 @@ from acrdoctor.collect.cache import (
     default_cache_dir,
     is_valid_digest,
 )
+from tests.virtual_clock import Clock
 
 D1 = "sha256:" + "a1" * 32
 D2 = "sha256:" + "b2" * 32
 D3 = "sha512:" + "c3" * 64
 TABLE = "summaries_v1"
-
-
-class Clock:
-    """Epoch seconds that move only when a test says so."""
-
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def rows(root: Path) -> dict[str, tuple[str, float, int]]:

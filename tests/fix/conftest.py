@@ -107,15 +107,3 @@ def writes(server: FakeAcrServer) -> list[tuple[str, str]]:
             if r.method in ("PUT", "PATCH", "DELETE", "POST") and not r.path.startswith("/oauth2/")
             and r.status != 401]
 
-
-class Clock:
-    """A clock moved only by the sleeps acrdoctor asks for (the fake registry's, or a pace's)."""
-
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds

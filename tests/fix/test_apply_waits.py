@@ -14,7 +14,7 @@ from acrdoctor.fix.journal import Journal
 from acrdoctor.fix.plan import make_plan
 from acrdoctor.fix.sdk import FixClients, connect
 from acrdoctor.testing import FakeCredential, Throttle
-from tests.fix.conftest import Clock
+from tests.virtual_clock import Clock
 
 
 @pytest.fixture

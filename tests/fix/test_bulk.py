@@ -21,7 +21,7 @@ from acrdoctor.fix.run import execute, start_journal
 from acrdoctor.limits import Category
 from acrdoctor.testing import FakeAcrServer, FakeRegistry, Faults, Throttle, serve_fake_acr
 from tests.fix.bulk_registry import bulk_state, clients_for, endpoints, plan_for
-from tests.fix.conftest import Clock
+from tests.virtual_clock import Clock
 
 
 @pytest.fixture
