@@ -106,17 +106,13 @@ class BulkDeleter:
         #: The state each submitted step was checked against, for its end line (written by the worker).
         self._before: dict[int, dict[str, Any]] = {}
 
-    def _stopped(self) -> Exception | None:
-        pace = self.a.c.pace
-        return next((b.stopped for b in pace.buckets.values() if b.stopped is not None), None) if pace else None
-
     def run(self, steps: list[Step]) -> None:
         a = self.a
         inflight: dict[Future[Outcome], Step] = {}
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="acrdoctor-delete")
         try:
             for step in steps:
-                stopped = self._stopped()
+                stopped = a.c.pace.stopped if a.c.pace is not None else None
                 if stopped is not None:
                     a._record(step, a._end(step.number, step, None, "not-run", f"not run: {stopped}"))
                     continue

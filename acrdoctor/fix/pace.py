@@ -74,6 +74,11 @@ class Pace:
             b.drain()
         return any(grew)
 
+    @property
+    def stopped(self) -> Exception | None:
+        """The error that stopped the run's requests (a wait past the cap), or None."""
+        return next((b.stopped for b in self.buckets.values() if b.stopped is not None), None)
+
     def stop(self, err: Exception) -> None:
         for b in self.buckets.values():
             b.stop(err)
