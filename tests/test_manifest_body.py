@@ -41,7 +41,7 @@ def test_parsed_body_gives_back_what_the_snapshot_records() -> None:
     parsed = parse_manifest_body(json.loads(r.body(img)))
     blobs = snap.blobs
     assert parsed["config"] == [blobs[img.config].digest, 7]
-    assert parsed["layers"] == [[blobs[i].digest, blobs[i].size] for i in img.layers]
+    assert parsed["layers"] == [v for i in img.layers for v in (blobs[i].digest, blobs[i].size)]
     parsed_idx = parse_manifest_body(json.loads(r.body(idx)))
     assert [c["digest"] for c in parsed_idx["manifests"]] == [img.digest]
     assert parsed_idx["manifests"][0]["platform"] == {"architecture": "amd64", "os": "linux"}

@@ -9,11 +9,16 @@ the Azure SDKs and aiohttp inside functions.
 
 from __future__ import annotations
 
+import os
+import platform
+import urllib.request
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from acrdoctor.azure.retry import CappedRetryPolicy
+from acrdoctor.azure.token_fetch import Prefetch, exchange_client_of
 from acrdoctor.azure.tokens import SyncTokenReusePolicy, TokenReusePolicy
 from acrdoctor.azure.waits import Waits
 
@@ -23,17 +28,42 @@ def endpoint_url(login_server: str) -> str:
     return login_server if login_server.startswith("https://") else f"https://{login_server}"
 
 
+def environment_settings_in_use() -> bool:
+    """Whether aiohttp's ``trust_env`` would change a request here: a proxy setting or a netrc file.
+
+    Why ask: with ``trust_env`` on, aiohttp looks up proxies and parses the netrc file again for every request,
+    each time on a worker thread; on a warm re-scan of 100,000 manifests that was 1.3 s of 10.3 s CPU
+    (docs/benchmarks.md). Where neither exists, turning it off changes nothing but the cost. The proxies are
+    asked of the standard library as aiohttp asks them (environment variables; the system's settings on macOS
+    and Windows), and the netrc file is the one aiohttp reads (``NETRC``, else ``~/.netrc`` or ``~/_netrc``).
+    """
+    if urllib.request.getproxies():
+        return True
+    named = os.environ.get("NETRC")
+    if named:
+        return Path(named).is_file()
+    try:
+        home = Path.home()
+    except RuntimeError:  # no home directory to find: aiohttp finds no netrc either
+        return False
+    return (home / ("_netrc" if platform.system() == "Windows" else ".netrc")).is_file()
+
+
 @asynccontextmanager
 async def async_registry_client(login_server: str, credential: Any, *, connection_verify: str | bool = True,
                                 policies: Sequence[Any] = ()) -> AsyncIterator[Any]:
     """An open async client that reuses tokens and then runs ``policies``; it does not retry by itself.
+
+    Each scope's token is bought before the scope's first request once the registry's first challenge has named
+    its service (:mod:`acrdoctor.azure.token_fetch`): one request less per repository.
 
     Retries are left to ``policies`` (the scan's rate limiter waits and retries with the whole scan in view).
     """
     # Imported here for start-up speed: the SDK is only needed once Azure is reached.
     from azure.containerregistry.aio import ContainerRegistryClient
 
-    kwargs: dict[str, Any] = {"connection_verify": connection_verify}
+    trust_env = environment_settings_in_use()
+    kwargs: dict[str, Any] = {"connection_verify": connection_verify, "use_env_settings": trust_env}
     session = None
     if isinstance(connection_verify, str):
         # azure-core builds a new SSLContext per request when connection_verify is a path, and aiohttp keys
@@ -46,10 +76,14 @@ async def async_registry_client(login_server: str, credential: Any, *, connectio
         from azure.core.pipeline.transport import AioHttpTransport
 
         context = ssl.create_default_context(cafile=connection_verify)
-        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context))
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context), trust_env=trust_env)
         kwargs = {"connection_verify": True, "transport": AioHttpTransport(session=session, session_owner=False)}
+    tokens = TokenReusePolicy()
     client = ContainerRegistryClient(endpoint_url(login_server), credential, retry_total=0,
-                                     per_retry_policies=[TokenReusePolicy(), *policies], **kwargs)
+                                     per_retry_policies=[tokens, *policies], **kwargs)
+    exchange = exchange_client_of(client)
+    if exchange is not None:
+        tokens.prefetch = Prefetch(exchange)
     try:
         async with client:
             yield client

@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from azure.core.pipeline import PipelineRequest, PipelineResponse
@@ -43,6 +43,7 @@ from azure.core.pipeline.policies import AsyncHTTPPolicy, HTTPPolicy
 
 __all__ = [
     "EXPIRY_MARGIN_SECONDS",
+    "Prefetcher",
     "ScopedTokenCache",
     "SyncTokenReusePolicy",
     "TokenReusePolicy",
@@ -229,10 +230,27 @@ class ScopedTokenCache:
         with self._lock:
             self._entries[key] = _Entry(token, expires_at)
 
+    def store(self, key: tuple[str, str], token: str) -> None:
+        """Keep a token bought for this (host, scope) before its request went out (token_fetch)."""
+        exp = jwt_expiry(token)
+        expires_at = None if exp is None else exp - EXPIRY_MARGIN_SECONDS
+        with self._lock:
+            self._entries[key] = _Entry(token, expires_at)
+
     def clear(self) -> None:
         """Forget every token (e.g. when the identity changes)."""
         with self._lock:
             self._entries.clear()
+
+
+class Prefetcher(Protocol):
+    """Buys a scope's token before its first request (:class:`acrdoctor.azure.token_fetch.Prefetch`)."""
+
+    def learn(self, host: str, scope: str, header: str | None) -> None:
+        """A bare request to ``host`` for ``scope`` was answered 401 with this ``WWW-Authenticate`` header."""
+
+    async def token(self, host: str, scope: str) -> str | None:
+        """A fresh access token for ``scope`` on ``host``, or None when it should not or could not be bought."""
 
 
 class _CountersMixin:
@@ -319,10 +337,13 @@ class TokenReusePolicy(_SingleFlight, AsyncHTTPPolicy[Any, Any]):
     """
 
     def __init__(self, cache: ScopedTokenCache | None = None, *, clock: Callable[[], float] = time.time,
-                 wait_seconds: float = SINGLE_FLIGHT_WAIT_SECONDS) -> None:
+                 wait_seconds: float = SINGLE_FLIGHT_WAIT_SECONDS, prefetch: Prefetcher | None = None) -> None:
         super().__init__()
         self.cache = cache if cache is not None else ScopedTokenCache(clock=clock)
         self._start_flights(wait_seconds, asyncio.Event)
+        #: Buys a scope's token before its first request instead of after that request's 401 (token_fetch).
+        self.prefetch = prefetch
+        self.prefetched = 0
 
     async def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
         http = request.http_request
@@ -331,6 +352,8 @@ class TokenReusePolicy(_SingleFlight, AsyncHTTPPolicy[Any, Any]):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), self.wait_seconds)
         injected = self.cache.before_send(http.method, http.url, http.headers)
+        if injected is None and leader and key is not None and self.prefetch is not None:
+            injected = await self._prefetched(http, key)
         status = None
         try:
             response = await self.next.send(request)
@@ -338,9 +361,22 @@ class TokenReusePolicy(_SingleFlight, AsyncHTTPPolicy[Any, Any]):
         finally:
             if leader and status != 401:
                 self._release(key)
+        if status == 401 and key is not None and self.prefetch is not None and "Authorization" not in http.headers:
+            self.prefetch.learn(key[0], key[1], response.http_response.headers.get("WWW-Authenticate"))
         if self._after(http, key, leader, status, injected):
             asyncio.get_running_loop().call_later(self.wait_seconds, self._release, key)
         return response
+
+    async def _prefetched(self, http: Any, key: tuple[str, str]) -> str | None:
+        """Attach a token bought now for the request's scope; None (the request goes bare) when none was."""
+        assert self.prefetch is not None
+        token = await self.prefetch.token(*key)
+        if token is None:
+            return None
+        self.cache.store(key, token)
+        http.headers["Authorization"] = f"Bearer {token}"
+        self.prefetched += 1
+        return token
 
 
 class SyncTokenReusePolicy(_SingleFlight, HTTPPolicy[Any, Any]):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -190,6 +191,13 @@ class DataPlaneScanner:
     # -- orchestration --------------------------------------------------------------------------------
 
     async def run(self) -> ScanResult:
+        try:
+            return await self._run()
+        finally:
+            # The documents frozen as each repository was listed (_repository) go back to the collector's care.
+            gc.unfreeze()
+
+    async def _run(self) -> ScanResult:
         names = await self._repository_names()
         if names is None:
             return self.result
@@ -278,6 +286,9 @@ class DataPlaneScanner:
                         # lookups of a 100,000-manifest re-scan then cost no wall time (docs/benchmarks.md).
                         self._cached.update(self.cache.get_many(
                             d for m in doc["manifests"] if (d := m.get("digest")) is not None))
+                    # Documents kept to the end of the scan: out of every later collection's walk until run()
+                    # unfreezes them (0.5 s of a 100,000-manifest warm re-scan, docs/benchmarks.md).
+                    gc.freeze()
         if Part.TAGS in self.parts:
             tags = await self._listing(name, "tags", Part.TAGS, doc.get("tagCount"))
             if tags is not None:
@@ -455,39 +466,56 @@ def _iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else str(value)
 
 
+_FLAG_KEYS = ("deleteEnabled", "writeEnabled", "readEnabled", "listEnabled")
+_MANIFEST_KEYS = ("digest", "mediaType", "imageSize", "createdTime", "lastUpdateTime", "architecture", "os")
+
+
+def _locked_flags(raw: dict[str, Any]) -> dict[str, bool] | None:
+    """The item's changeable attributes when one of them is False (a lock), else None: unlocked is the default.
+
+    Called for every listed manifest and tag, so the common case (no attributes false) is four lookups.
+    """
+    attrs = raw.get("changeableAttributes")
+    if type(attrs) is not dict:
+        return None
+    values = (attrs.get("deleteEnabled"), attrs.get("writeEnabled"), attrs.get("readEnabled"),
+              attrs.get("listEnabled"))
+    if False not in values or not any(v is False for v in values):  # `in` also matches 0, so ask `is` after
+        return None
+    return {k: v for k, v in zip(_FLAG_KEYS, values, strict=True) if isinstance(v, bool)}
+
+
 def manifest_doc(raw: dict[str, Any]) -> dict[str, Any]:
-    """A snapshot manifest from a raw ``_manifests`` listing item (= ``az acr manifest list-metadata`` items)."""
-    attrs = raw.get("changeableAttributes") if isinstance(raw.get("changeableAttributes"), dict) else {}
-    refs = raw.get("references")
-    doc: dict[str, Any] = {
-        "digest": raw.get("digest"),
-        "mediaType": raw.get("mediaType"),
-        "imageSize": raw.get("imageSize"),
-        "createdTime": raw.get("createdTime"),
-        "lastUpdateTime": raw.get("lastUpdateTime"),
-        "architecture": raw.get("architecture"),
-        "os": raw.get("os"),
-        "tags": raw.get("tags") or None,
-        "quarantineState": attrs.get("quarantineState"),
-        "references": [r["digest"] for r in refs if isinstance(r, dict) and "digest" in r] if refs else None,
-    }
-    flags = {k: attrs[k] for k in ("deleteEnabled", "writeEnabled", "readEnabled", "listEnabled")
-             if isinstance(attrs.get(k), bool)}
-    if flags and not all(flags.values()):
+    """A snapshot manifest from a raw ``_manifests`` listing item (= ``az acr manifest list-metadata`` items).
+
+    Keys whose value is None are left out, as everywhere in a snapshot.
+    """
+    get = raw.get
+    doc = {k: v for k in _MANIFEST_KEYS if (v := get(k)) is not None}
+    tags = get("tags")
+    if tags:
+        doc["tags"] = tags
+    attrs = get("changeableAttributes")
+    if type(attrs) is dict and (quarantine := attrs.get("quarantineState")) is not None:
+        doc["quarantineState"] = quarantine
+    refs = get("references")
+    if refs:
+        doc["references"] = [r["digest"] for r in refs if isinstance(r, dict) and "digest" in r]
+    flags = _locked_flags(raw)
+    if flags is not None:
         doc["changeableAttributes"] = flags
-    return {k: v for k, v in doc.items() if v is not None}
+    return doc
 
 
 def tag_doc(raw: dict[str, Any]) -> dict[str, Any]:
     """A snapshot tag from a raw ``_tags`` listing item (= ``az acr repository show-tags --detail`` items)."""
-    attrs = raw.get("changeableAttributes") if isinstance(raw.get("changeableAttributes"), dict) else {}
     doc: dict[str, Any] = {"name": raw.get("name"), "digest": raw.get("digest"),
                            "createdTime": raw.get("createdTime"), "lastUpdateTime": raw.get("lastUpdateTime")}
-    flags = {k: attrs[k] for k in ("deleteEnabled", "writeEnabled", "readEnabled", "listEnabled")
-             if isinstance(attrs.get(k), bool)}
-    if flags and not all(flags.values()):
+    doc = {k: v for k, v in doc.items() if v is not None}
+    flags = _locked_flags(raw)
+    if flags is not None:
         doc["changeableAttributes"] = flags
-    return {k: v for k, v in doc.items() if v is not None}
+    return doc
 
 
 def apply_body(m: dict[str, Any], summary: dict[str, Any], blob: Callable[[str, int], int]) -> None:
@@ -497,7 +525,8 @@ def apply_body(m: dict[str, Any], summary: dict[str, Any], blob: Callable[[str, 
         m["config"] = blob(cfg[0], cfg[1])
     layers = summary.get("layers")
     if layers is not None:
-        m["layers"] = [blob(d, s) for d, s in layers]
+        pairs = iter(layers)  # flat: digest, size, digest, size, ...
+        m["layers"] = [blob(d, s) for d, s in zip(pairs, pairs, strict=True)]
     elif summary.get("manifests") is not None:
         m["layers"] = []
     if summary.get("manifests") and not m.get("references"):

@@ -19,13 +19,14 @@ from acrdoctor.collect.cache import (
     check_digest,
     default_cache_dir,
     is_valid_digest,
+    row_key,
 )
 from tests.virtual_clock import Clock
 
 D1 = "sha256:" + "a1" * 32
 D2 = "sha256:" + "b2" * 32
 D3 = "sha512:" + "c3" * 64
-TABLE = "summaries_v1"
+TABLE = "summaries_v2"
 
 
 def rows(root: Path) -> dict[str, tuple[str, float, int]]:
@@ -40,7 +41,7 @@ def digest(i: int) -> str:
 
 def test_round_trip_in_one_database(tmp_path: Path) -> None:
     cache = ManifestCache(tmp_path)
-    summary = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": [["sha256:x", 10]]}
+    summary = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "layers": ["sha256:x", 10]}
     assert cache.get(D1) is None
     assert cache.put(D1, summary) is True
     assert cache.put(D3, {"k": 1}) is True
@@ -269,6 +270,43 @@ def test_prune_deletes_the_old_per_file_layout(tmp_path: Path) -> None:
     assert sorted(p.name for p in old.iterdir()) == ["notes.txt"]
     assert cache.get(D1) is None  # old entries are not read
     assert cache.get(D2) == {"b": 2}
+
+
+def test_digests_sharing_a_row_key_never_answer_for_each_other(tmp_path: Path) -> None:
+    # Rows are keyed by 60 bits mixed from both ends of the digest; two digests with the same mix share a key
+    # (astronomically rare for real digests, forced here). The later put wins; the other is a miss, never the
+    # wrong summary.
+    first = "sha256:" + "0" * 15 + "a" * 34 + "0" * 15
+    second = "sha256:" + "f" * 15 + "b" * 34 + "f" * 15
+    assert row_key(first) == row_key(second)
+    cache = ManifestCache(tmp_path)
+    cache.put(first, {"which": "first"})
+    cache.flush()
+    assert ManifestCache(tmp_path).get(first) == {"which": "first"}
+    cache.put(second, {"which": "second"})
+    cache.close()
+    cache = ManifestCache(tmp_path)
+    assert cache.get_many([first, second]) == {second: {"which": "second"}}
+    assert cache.get(first) is None
+    assert set(rows(tmp_path)) == {second}
+
+
+def test_an_earlier_versions_table_is_never_read_and_is_dropped(tmp_path: Path) -> None:
+    # A v1 database (layers as [digest, size] pairs), as the cache wrote it before summaries became flat.
+    with sqlite3.connect(tmp_path / DATABASE_NAME) as db:
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE summaries_v1 (digest TEXT PRIMARY KEY, summary TEXT NOT NULL, "
+                   "last_used REAL NOT NULL, size INTEGER NOT NULL) WITHOUT ROWID")
+        db.execute("INSERT INTO summaries_v1 VALUES (?, ?, 0, 10)", (D1, json.dumps({"layers": [["sha256:x", 1]]})))
+    cache = ManifestCache(tmp_path)
+    assert cache.get(D1) is None  # a miss: the old encoding would be misread as flat layers
+    with sqlite3.connect(tmp_path / DATABASE_NAME) as db:
+        tables = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {TABLE}
+    assert cache.put(D1, {"layers": ["sha256:x", 1]})
+    cache.flush()
+    assert ManifestCache(tmp_path).get(D1) == {"layers": ["sha256:x", 1]}
 
 
 def test_default_cache_dir() -> None:
