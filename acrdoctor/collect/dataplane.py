@@ -37,7 +37,7 @@ from acrdoctor.collect.control_shapes import deleted_rows
 from acrdoctor.collect.paging import ListingStopped, PageRecorder
 from acrdoctor.collect.progress import Progress
 from acrdoctor.collect.ratelimit import RateLimiter, backoff_delay, parse_retry_after
-from acrdoctor.collect.raw_listing import read_listing
+from acrdoctor.collect.raw_listing import read_listing, read_repository
 from acrdoctor.manifest_body import parse_manifest_body
 from acrdoctor.model import Part
 from acrdoctor.snapshot_io import gc_paused
@@ -185,8 +185,11 @@ class DataPlaneScanner:
         self.progress = progress or Progress.null()
         self.result = ScanResult(stats=stats or ScanStats())
         self.retry = retry or Retrying(self.result.stats)
-        #: Cached body summaries by digest, looked up as each repository's manifests are listed.
-        self._cached: dict[str, dict[str, Any]] = {}
+        #: Cached summaries of listed repositories waiting for their turn (_park): applied in repository order.
+        self._parked: dict[int, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+        self._next_to_apply = 0
+        #: id() of the manifest documents whose cached summary is applied (the documents live to the end).
+        self._applied: set[int] = set()
 
     # -- orchestration --------------------------------------------------------------------------------
 
@@ -208,7 +211,11 @@ class DataPlaneScanner:
 
         async def one(i: int, name: str) -> None:
             async with sem:
-                docs[i] = await self._repository(name)
+                ready: list[tuple[dict[str, Any], dict[str, Any]]] = []
+                try:
+                    docs[i] = await self._repository(name, ready)
+                finally:
+                    self._park(i, ready)
                 self.progress.advance("repositories")
 
         await asyncio.gather(*(one(i, n) for i, n in enumerate(names)))
@@ -255,11 +262,34 @@ class DataPlaneScanner:
             self.result.errors.append(error_doc(Part.REPOSITORIES, err, operation="list_repository_names"))
             return None
 
-    async def _repository(self, name: str) -> dict[str, Any] | None:
+    def _park(self, i: int, ready: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        """Apply the cached summaries of repository ``i`` and of every later one already listed, in order.
+
+        Why in order: the blob table's indices are handed out as summaries are applied, and a snapshot must not
+        depend on which listing finished first. Why now and not after the last listing: the decoded summaries are
+        dropped as soon as they are applied instead of living through the whole scan (0.35 s of a 100,000-manifest
+        warm re-scan, docs/benchmarks.md). Listings finish roughly in order, so little waits here.
+        """
+        self._parked[i] = ready
+        if self._next_to_apply not in self._parked:
+            return
+        with gc_paused():  # see _repository
+            while self._next_to_apply in self._parked:
+                for m, summary in self._parked.pop(self._next_to_apply):
+                    self._apply(m, summary)
+                    self._applied.add(id(m))
+                self._next_to_apply += 1
+            # Documents kept to the end of the scan: out of every later collection's walk until run() unfreezes
+            # them (0.5 s of a 100,000-manifest warm re-scan, docs/benchmarks.md). Before the collector is back on,
+            # or its first pass walks them all.
+            gc.freeze()
+
+    async def _repository(self, name: str, ready: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any] | None:
+        """The repository's document; its manifests with a cached summary are appended to ``ready`` (see _park)."""
         doc: dict[str, Any] = {"name": name}
         self.result.operations.add("get_repository_properties")
         try:
-            props = await self.retry(lambda: self.client.get_repository_properties(name))
+            props = await self.retry(lambda: self._properties(name))
         except Exception as err:  # noqa: BLE001
             await load_error_body(err)
             self.result.errors.append(
@@ -267,12 +297,7 @@ class DataPlaneScanner:
             if self.only and describe(err).code == "NAME_UNKNOWN":
                 return None  # a --repository name the registry does not have: recorded, not listed
         else:
-            doc.update({
-                "createdTime": _iso(props.created_on), "lastUpdateTime": _iso(props.last_updated_on),
-                "manifestCount": props.manifest_count, "tagCount": props.tag_count,
-                "changeableAttributes": {"deleteEnabled": props.can_delete, "writeEnabled": props.can_write,
-                                         "readEnabled": props.can_read, "listEnabled": props.can_list},
-            })
+            doc.update(props)
         if Part.MANIFESTS in self.parts:
             manifests = await self._listing(name, "manifests", Part.MANIFESTS, doc.get("manifestCount"))
             if manifests is not None:
@@ -284,16 +309,25 @@ class DataPlaneScanner:
                     if self.cache and Part.MANIFEST_BODIES in self.parts:
                         # Now, while the other listings wait for the rate limiter, not all at once after them: the
                         # lookups of a 100,000-manifest re-scan then cost no wall time (docs/benchmarks.md).
-                        self._cached.update(self.cache.get_many(
-                            d for m in doc["manifests"] if (d := m.get("digest")) is not None))
-                    # Documents kept to the end of the scan: out of every later collection's walk until run()
-                    # unfreezes them (0.5 s of a 100,000-manifest warm re-scan, docs/benchmarks.md).
+                        got = self.cache.get_many(
+                            d for m in doc["manifests"] if (d := m.get("digest")) is not None)
+                        ready += [(m, s) for m in doc["manifests"] if (s := got.get(m.get("digest"))) is not None]
+                    # Frozen before the collector is back on: otherwise its first pass walks every document just made.
                     gc.freeze()
         if Part.TAGS in self.parts:
             tags = await self._listing(name, "tags", Part.TAGS, doc.get("tagCount"))
             if tags is not None:
                 doc["tags"] = [tag_doc(t) for t in tags]
         return {k: v for k, v in doc.items() if v is not None}
+
+    async def _properties(self, name: str) -> dict[str, Any]:
+        """The repository's snapshot fields from ``GET /acr/v1/{name}``, read raw (raw_listing.read_repository)."""
+        raw = await read_repository(self.client, name)
+        attrs = raw.get("changeableAttributes")
+        attrs = attrs if isinstance(attrs, dict) else {}
+        return {"createdTime": raw.get("createdTime"), "lastUpdateTime": raw.get("lastUpdateTime"),
+                "manifestCount": raw.get("manifestCount"), "tagCount": raw.get("tagCount"),
+                "changeableAttributes": {k: attrs.get(k) for k in _FLAG_KEYS}}
 
     async def _listing(self, repo: str, key: str, part: Part, expected: Any = None) -> list[dict[str, Any]] | None:
         field_name = "digest" if key == "manifests" else "name"
@@ -392,13 +426,14 @@ class DataPlaneScanner:
     # -- manifest bodies ------------------------------------------------------------------------------
 
     async def _bodies(self, repos: list[dict[str, Any]]) -> None:
-        # Batched lookups, one per repository, made as the listings arrived (_repository): 100,000 single gets from
-        # files cost a quarter of a warm re-scan.
-        summaries: dict[str, dict[str, Any]] = dict(self._cached)
+        # Cached summaries were looked up in batches as the listings arrived and are applied already (_park): what
+        # is left is fetched here.
+        applied = self._applied
+        summaries: dict[str, dict[str, Any]] = {}
         todo: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for repo in repos:
             for m in repo.get("manifests") or ():
-                if m["digest"] in summaries:
+                if id(m) in applied:
                     self.result.stats.bodies_cached += 1
                 else:
                     todo.append((repo, m))
@@ -425,6 +460,8 @@ class DataPlaneScanner:
         with gc_paused():  # see _repository
             for repo in repos:
                 for m in repo.get("manifests") or ():
+                    if id(m) in applied:
+                        continue
                     summary = summaries.get(m["digest"])
                     if summary is not None:
                         self._apply(m, summary)
@@ -458,12 +495,6 @@ class DataPlaneScanner:
 
     def _apply(self, m: dict[str, Any], summary: dict[str, Any]) -> None:
         apply_body(m, summary, self.result.blob)
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else str(value)
 
 
 _FLAG_KEYS = ("deleteEnabled", "writeEnabled", "readEnabled", "listEnabled")

@@ -1,8 +1,9 @@
-"""Manifest and tag listings read raw (acrdoctor.collect.raw_listing) collect exactly what the SDK's pager did.
+"""Listings and repository properties read raw (acrdoctor.collect.raw_listing) collect what the SDK did.
 
-The reference is the listing path before issue 16, kept here: the SDK's ``list_manifest_properties`` /
-``list_tag_properties`` with the paging record as ``raw_response_hook``. Both collect the same fake registry and
-must give the same snapshot, send the same listing requests, and fail the same way.
+The reference is the path before issue 16, kept here: the SDK's ``list_manifest_properties`` /
+``list_tag_properties`` with the paging record as ``raw_response_hook``, and ``get_repository_properties``. Both
+collect the same fake registry and must give the same snapshot (repository timestamps compared as instants), send the
+same listing requests, and fail the same way.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -32,6 +34,18 @@ class SdkListingScanner(DataPlaneScanner):
         lister = self.client.list_manifest_properties if key == "manifests" else self.client.list_tag_properties
         async for _ in lister(repo, results_per_page=dataplane.PAGE_SIZE, raw_response_hook=recorder):
             pass
+
+    async def _properties(self, name: str) -> dict[str, Any]:
+        """Repository properties the way they were read before: the SDK's model, timestamps back to ISO strings."""
+        props = await self.client.get_repository_properties(name)
+
+        def iso(value: Any) -> str | None:
+            return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+        return {"createdTime": iso(props.created_on), "lastUpdateTime": iso(props.last_updated_on),
+                "manifestCount": props.manifest_count, "tagCount": props.tag_count,
+                "changeableAttributes": {"deleteEnabled": props.can_delete, "writeEnabled": props.can_write,
+                                         "readEnabled": props.can_read, "listEnabled": props.can_list}}
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +91,12 @@ def collect_both(srv: Any, demo: Snapshot, monkeypatch: pytest.MonkeyPatch,
         if snapshot.get("listings"):
             snapshot["listings"]["records"].sort(key=lambda r: (r["listing"], r.get("repository") or ""))
         snapshot["errors"].sort(key=lambda e: json.dumps(e, sort_keys=True))
+        # Repository timestamps: the raw path keeps ACR's string, the SDK's model kept a datetime (microseconds at
+        # most); compared as instants.
+        for repo in snapshot.get("repositories") or ():
+            for key in ("createdTime", "lastUpdateTime"):
+                if repo.get(key) is not None:
+                    repo[key] = datetime.fromisoformat(repo[key]).isoformat()
         out.append({"snapshot": snapshot, "requests": listing_requests(srv),
                     "throttled": result.stats.throttled})
     return out[0], out[1]
