@@ -213,6 +213,15 @@ _HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:r
                       r"too many requests|\b429\b)", re.IGNORECASE)
 
 
+_HUB_429_WORDS = re.compile(r"\b(?:az acr import|import\w*|cache rule\w*|artifact cache)\b[^\n]{0,200}?"
+                            r"\bDocker Hub\b[^\n]{0,200}?(?:\b429\b|too ?many ?requests)|"
+                            r"\bDocker Hub\b[^\n]{0,200}?\b(?:az acr import|import\w*|cache rule\w*)\b[^\n]{0,200}?"
+                            r"(?:\b429\b|too ?many ?requests)", re.IGNORECASE)
+#: Words that put the 429 on the Azure registry itself.
+_ACR_THROTTLE_WORDS = re.compile(r"\b(?:our|the|my) (?:Azure )?(?:container )?registry (?:is )?throttl|"
+                                 r"\bACR (?:is )?throttl|\.azurecr\.io[^\n]{0,40}\b429\b", re.IGNORECASE)
+
+
 _HUB_CONTEXT = re.compile(r"registry-1\.docker\.io|index\.docker\.io|\bdocker\.io/|Docker Hub", re.IGNORECASE)
 _ACR_CONTEXT = re.compile(r"\.azurecr\.|\bacr purge\b|\baz acr\b", re.IGNORECASE)
 
@@ -220,6 +229,9 @@ _ACR_CONTEXT = re.compile(r"\.azurecr\.|\bacr purge\b|\baz acr\b", re.IGNORECASE
 def _detect_hub(line: str, context: str, seen: Seen) -> str | None:
     low = line.lower()
     if _HUB_LIMIT.search(line) or ("docker" in low and _HUB_429.search(line)):
+        return "elsewhere:docker-hub-rate-limit"
+    # In words: an import or cache rule from Docker Hub answered 429, with nothing saying the registry throttled.
+    if "docker hub" in low and _HUB_429_WORDS.search(line) and not _ACR_THROTTLE_WORDS.search(line):
         return "elsewhere:docker-hub-rate-limit"
     # A bare 429 right after pulling from Docker Hub (FROM node:…, docker.io/library/…), with no Azure registry on it.
     if ("toomanyrequests" in low or "too many requests" in low) and ".azurecr." not in low \
@@ -273,7 +285,14 @@ _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manif
                          r"quarantin|scan pending|pending scan|waiting for (?:the )?scan", re.IGNORECASE)
 
 
+#: The pod names an image pull secret the namespace does not have (kubelet's event, the API's NotFound).
+_PULL_SECRET_MISSING = re.compile(r"Unable to retrieve some image pull secrets|"
+                                  r"\bsecrets? \"[a-z0-9][\w.-]*\" not found", re.IGNORECASE)
+
+
 def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
+    if _PULL_SECRET_MISSING.search(line):
+        return "elsewhere:kubelet-pull-secret"
     if _KUBE_OTHER.search(line) or _HUB_LIMIT.search(line):
         return None
     printed = (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _CHECK_ACR.search(line)
@@ -486,7 +505,9 @@ _HUB_LOOKUP = re.compile(r"pull access denied for (?![\w.-]+\.[\w.-]+/|[\w-]+:\d
                          re.IGNORECASE)
 #: A login server spelled wrong: ``.azurecr.com``, ``azurcr.io``, ``azureacr.io``, ``azurerc.io``…
 _TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.com|azurecr\.net|azurcr\.io|azureacr\.io|"
-                        r"azurerc\.io|azruecr\.io|azuercr\.io)\b", re.IGNORECASE)
+                        r"azurerc\.io|azruecr\.io|azuercr\.io)\b|"
+                        # the dot before azurecr.io typed as a hyphen or underscore: ``navdocker.az-azurecr.io``
+                        r"\b[a-z0-9][\w.-]{0,60}(?:-azurecr\.io|_azurecr\.io)\b", re.IGNORECASE)
 
 
 #: The command line itself was wrong: az's argument parser refusing it (an empty variable shifts the words, a
@@ -515,6 +536,7 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
 _TYPO_WORDS = ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
+               "-azurecr.io", "_azurecr.io",
                "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
@@ -621,7 +643,12 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
                          r"TypeError: Cannot read propert(?:y|ies) of (?:undefined|null)|"
                          # the client's own code calling what is not there (a dependency of the wrong version)
                          r"\bTypeError: [\w.$]+ is not a (?:function|constructor)\b|\bReferenceError: \w+ is not "
-                         r"defined\b|\bTypeError: '?NoneType'? object\b|\bNameError: name '", re.IGNORECASE)
+                         r"defined\b|\bTypeError: '?NoneType'? object\b|\bNameError: name '|"
+                         # Python's own errors in the client's code: a variable, an index, a module it lacks
+                         r"\bUnboundLocalError: (?:cannot access )?local variable|"
+                         r"\bIndexError: (?:list|tuple|string) index out of range|"
+                         r"\bModuleNotFoundError: No module named '|\bImportError: cannot import name '",
+                         re.IGNORECASE)
 
 
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
@@ -728,7 +755,7 @@ def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
 
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
-               any_of(_HUB_LIMIT, _HUB_429),
+               any_of(_HUB_LIMIT, _HUB_429, _HUB_429_WORDS),
                ("rate limit", "rate-limit", "docker hub", "dockerhub", "requests to source", "toomanyrequests",
                 "received from the docker registry",
                 "too many requests", "429"),
@@ -742,9 +769,10 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "not found", "manifest unknown", "import", "429", "too many requests", "toomanyrequests"),
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
-               any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR),
+               any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR, _PULL_SECRET_MISSING),
                ("imagepull", "to pull", "not pull", "n't pull", "pulling image", "check-acr", "attach", "kubelet",
-                "pull secret", "image pull permission", "token exchange", "managed identity exist"),
+                "pull secret", "image pull permission", "token exchange", "managed identity exist",
+                '" not found'),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
@@ -765,7 +793,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "grad", "updat", "roll",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
-                "cannot read propert", "referenceerror", "nameerror"),
+                "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
+                "modulenotfounderror", "importerror"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),

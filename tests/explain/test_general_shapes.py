@@ -210,3 +210,42 @@ def test_a_cluster_whose_other_images_pull_is_not_missing_its_pull_secret() -> N
     # without the sentence that rules the access out, the cluster's pull secret stays the first answer
     plain = "Pods of one deployment in our AKS cluster can't pull from shipreg01, the event says 401 Unauthorized."
     assert explain_ticket(plain).ranked[0].failure_mode == "elsewhere:kubelet-pull-secret"
+
+
+@pytest.mark.parametrize(("text", "mode", "ticket"), [
+    # the dot before azurecr.io typed as a hyphen: the name has no DNS record because it is misspelled
+    ("docker pull shipreg01.prod-azurecr.io/api:2\nError response from daemon: Get "
+     '"https://shipreg01.prod-azurecr.io/v2/": dial tcp: lookup shipreg01.prod-azurecr.io: no such host',
+     "elsewhere:typo", False),
+    # the pod names a pull secret its namespace does not have
+    ('Warning  FailedToRetrieveImagePullSecret  kubelet  Unable to retrieve some image pull secrets (acr-auth); '
+     "attempting to pull the image may not succeed.", "elsewhere:kubelet-pull-secret", False),
+    ("Our deployment pulls from shipreg01.azurecr.io and the pods sit in Pending; the events keep saying "
+     '`secrets "acr-auth" not found`. We never created that secret in the new namespace.',
+     "elsewhere:kubelet-pull-secret", True),
+    # Python's own errors inside az: the client's bug, whatever the registry would have said
+    ("az acr cache create -r shipreg01 -n hub-nginx --source-repo docker.io/library/nginx --target-repo nginx\n"
+     "UnboundLocalError: cannot access local variable 'cred' where it is not associated with a value",
+     "elsewhere:client-bug", False),
+    ("ModuleNotFoundError: No module named 'azure.mgmt.containerregistry.v2023_11_01_preview'",
+     "elsewhere:client-bug", False),
+    # an import from Docker Hub answered 429, told in words
+    ("Our release job runs `az acr import` for three images from Docker Hub without credentials, and a few times a "
+     "week the import fails with HTTP 429, which stops the release.", "elsewhere:docker-hub-rate-limit", True),
+])
+def test_third_round_shapes(text: str, mode: str, ticket: bool) -> None:
+    assert _top(text, ticket=ticket) == mode
+
+
+@pytest.mark.parametrize(("text", "mode"), [
+    # a correct login server with a hyphen in the registry's own name is no typo
+    ('Get "https://ship-reg01.azurecr.io/v2/": dial tcp: lookup ship-reg01.azurecr.io on 10.0.0.10:53: no such host',
+     "connectivity-dns"),
+    # a Key Vault secret that is missing is not a pull secret
+    ("(SecretNotFound) A secret with (name/id) acr-password was not found in this key vault.", None),
+    # the registry itself throttling, with Docker Hub only mentioned: not Docker Hub's limit
+    ("Pulls from shipreg01.azurecr.io get 429 too many requests during our import window; ACR is throttling us "
+     "while Docker Hub pulls are fine.", "throttling"),
+])
+def test_third_round_near_misses(text: str, mode: str | None) -> None:
+    assert _top(text) == mode
