@@ -89,6 +89,8 @@ class ScopeTokenFetcher:
         self._locks: dict[str, asyncio.Lock] = {}
         self.fetched = 0
         self.failed = 0
+        #: Token calls read raw (_raw_access_token) until the SDK turns out not to be laid out for it.
+        self._raw = True
 
     async def _refresh_token(self, service: str) -> str | None:
         lock = self._locks.setdefault(service, asyncio.Lock())
@@ -103,14 +105,22 @@ class ScopeTokenFetcher:
             self._refresh[service] = (token, None if exp is None else exp - REFRESH_MARGIN_SECONDS)
             return token
 
+    async def _access_token(self, refresh: str, service: str, scope: str) -> str | None:
+        if self._raw:
+            try:
+                return await _raw_access_token(self._exchange, refresh, service, scope)
+            except (AttributeError, ImportError):
+                self._raw = False  # another SDK layout: the public method from now on
+        token = await self._exchange.exchange_refresh_token_for_access_token(refresh, service=service, scope=scope)
+        return token if isinstance(token, str) else None
+
     async def __call__(self, service: str, scope: str) -> str | None:
         try:
             refresh = await self._refresh_token(service)
             if refresh is None:
                 self.failed += 1
                 return None
-            token = await self._exchange.exchange_refresh_token_for_access_token(refresh, service=service,
-                                                                                  scope=scope)
+            token = await self._access_token(refresh, service, scope)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - any failure: the request goes bare and the SDK's flow takes over
@@ -119,9 +129,37 @@ class ScopeTokenFetcher:
             return None
         if not token:
             self.failed += 1
+            self._refresh.pop(service, None)  # refused: the next scope starts from a new refresh token
             return None
         self.fetched += 1
         return str(token)
+
+
+async def _raw_access_token(exchange: Any, refresh: str, service: str, scope: str) -> str | None:
+    """``POST /oauth2/token`` as the exchange client's generated operation sends it, its JSON read without msrest.
+
+    Why: the operation's tracing wrapper and model deserialisation were half the client CPU of each of a scan's 500
+    token calls (py-spy, issue 16). The request is the SDK's own: its request builder (form fields, ``api-version``,
+    headers) on its pipeline. Raises AttributeError/ImportError when the SDK is not laid out as 1.2.0 is (the
+    caller then uses the public method); a refusal is None, as any failure here.
+    """
+    from azure.containerregistry._generated.operations._patch import (
+        build_exchange_acr_refresh_token_for_acr_access_token_request,
+    )
+
+    generated = exchange._client
+    pipeline_client = generated._client
+    request = build_exchange_acr_refresh_token_for_acr_access_token_request(
+        api_version=generated._config.api_version, content_type="application/x-www-form-urlencoded",
+        data={"service": service, "scope": scope, "refresh_token": refresh, "grant_type": "refresh_token"})
+    request.url = pipeline_client.format_url(
+        request.url, url=generated._serialize.url("self._config.url", generated._config.url, "str", skip_quote=True))
+    pipeline_response = await pipeline_client._pipeline.run(request, stream=False)
+    if pipeline_response.http_response.status_code != 200:
+        return None
+    body = pipeline_response.context.get("deserialized_data")
+    token = body.get("access_token") if isinstance(body, dict) else None
+    return token if isinstance(token, str) and token else None
 
 
 def exchange_client_of(client: Any) -> Any | None:

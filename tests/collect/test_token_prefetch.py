@@ -237,3 +237,27 @@ def test_the_async_session_trusts_the_environment_exactly_when_it_has_settings(
             return bool(transport.session.trust_env)
 
     assert asyncio.run(session_trust()) is with_proxy
+
+
+def test_the_raw_token_call_is_the_sdks_request_and_a_refusal_is_no_token(
+        mini_acr: tuple[_MiniAcr, str, str]) -> None:
+    from azure.containerregistry.aio._async_exchange_client import ACRExchangeClient
+
+    acr, endpoint, ca = mini_acr
+
+    async def fetch_twice() -> tuple[str | None, str | None, ScopeTokenFetcher]:
+        async with ACRExchangeClient(endpoint, _AsyncCred(), connection_verify=ca) as exchange:
+            fetch = ScopeTokenFetcher(exchange, clock=Clock(0.0))
+            good = await fetch(acr.host, "repository:hello:metadata_read")
+            acr.token_status = 401
+            try:
+                refused = await fetch(acr.host, "repository:team/db:metadata_read")
+            finally:
+                acr.token_status = 200
+            return good, refused, fetch
+
+    good, refused, fetch = asyncio.run(fetch_twice())
+    assert good is not None and acr.valid.get(good) == "repository:hello:metadata_read"
+    assert fetch._raw is True  # the raw path was used, not the fallback
+    assert refused is None
+    assert (fetch.fetched, fetch.failed) == (1, 1)

@@ -296,6 +296,8 @@ class _MiniAcr:
         self.lock = threading.Lock()
         self.serial = itertools.count(1)
         self.host = ""
+        #: The token endpoint's answer: 200 with a token, or this status refusing it.
+        self.token_status = 200
 
     def revoke_all(self) -> None:
         with self.lock:
@@ -317,6 +319,9 @@ class _MiniAcr:
             return web.json_response({"refresh_token": "refresh"})
         if path == "/oauth2/token":
             self.calls["token"] += 1
+            if self.token_status != 200:
+                return web.json_response({"errors": [{"code": "UNAUTHORIZED", "message": "refused"}]},
+                                         status=self.token_status)
             form = parse_qs((await request.read()).decode())
             token = f"access-{next(self.serial)}"
             with self.lock:
