@@ -651,9 +651,17 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
                          re.IGNORECASE)
 
 
+#: The registry's network is restricted: when another client "works against the same registry", the difference is
+#: where each runs (ACR Tasks run outside a private network), not a bug in either client.
+_RESTRICTED_NETWORK = re.compile(r"public (?:network )?access (?:is |was )?(?:disabled|off|turned off|denied)|"
+                                 r"(?:disabled|turned off|switched off) public (?:network )?access|private endpoints?|"
+                                 r"private link|selected networks|\bfirewall\b|network rules?", re.IGNORECASE)
+
+
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
     low = line.lower()
-    if ("same " in low or "previous" in low or "older" in low or "earlier" in low) and _VERSION_PROSE.search(line):
+    if ("same " in low or "previous" in low or "older" in low or "earlier" in low) and _VERSION_PROSE.search(line) \
+            and not ("same " in low and _RESTRICTED_NETWORK.search(line) and not _UPGRADE_PROSE.search(line)):
         return "elsewhere:client-bug"
     if ("grad" in low or "updat" in low or "roll" in low or "previous" in low or "older" in low
             or "earlier" in low or " but " in low or " while " in low or " whereas " in low or " yet " in low) \

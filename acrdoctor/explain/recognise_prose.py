@@ -76,6 +76,8 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\b(?:did ?n[o']?t|does ?n[o']?t|never) (?:free|reclaim|release|give back)"
     r"|\b(?:haven't|have not|hasn't|has not|did ?n[o']?t) (?:moved|changed|budged|gone down|dropped)"
     r"|\bonly (?:ever )?(?:goes|went|going) up\b|\bkeeps? (?:going up|growing)|\boverage\b"
+    r"|\bkeeps? (?:getting|becoming) (?:bigger|larger)\b|\b(?:getting|growing) (?:bigger|larger) (?:and (?:bigger|"
+    r"larger)|every (?:day|week|month|night))"
     r"|\bpast (?:its|our|the) included\b|\bincluded (?:storage|\d+ ?[GT]i?B)"
     r"|\b(?:dropped|went down|decreased|fell|shrank|freed|reclaimed|released)(?: by)? (?:only |barely |just |about |"
     r"roughly |around |a mere )?(?:a few |a couple |\d[\d.,]* ?(?:[KMGT]i?B|bytes))"
@@ -258,7 +260,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"rate[- ]limit\w*", 2.5),
     ),
     "authentication-required": (
-        _c(r"authori[sz]ation required|authentication required|\b401\b|unauthori[sz]ed", 2.5, False),
+        _c(r"authori[sz]ation required|authentication required|\b401\b|unauthori[sz]ed|unauthenticated|"
+           r"\bnot (?:logged|signed) in\b", 2.5, False),
         _c(r"token\w*[^.\n]{0,40}(?:expir\w*|no longer (?:valid|accepted)|invalid|times? out|lifetime|last longer)|"
            r"(?:expir\w*|stale)[^.\n]{0,20}token|refresh (?:it|the token)|log(?:ged)? (?:out|in again)|"
            r"az acr login[^.\n]{0,40}again|every (?:few )?(?:hours?|minutes?)|(?:3|three) hours|"
@@ -371,7 +374,8 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "manifest-not-found": re.compile(r"\bpurg\w*|\bdelet\w*", _I),
     "empty-repository": re.compile(r"\brepo(?:sitor(?:y|ies)|s)?\b", _I),
     "authentication-required": re.compile(r"authori[sz]ation required|authentication required|\b401\b|"
-                                          r"unauthori[sz]ed|\btoken\w*|log(?:ged)? (?:out|in)|\blogin\b", _I),
+                                          r"unauthori[sz]ed|unauthenticated|\btoken\w*|log(?:ged)? (?:out|in)|"
+                                          r"\blogin\b", _I),
     "purge-task-access": re.compile(r"\bABAC\b|--source-acr-auth-id|repository permissions", _I),
     "private-endpoints-block-registry-delete": re.compile(r"private[ -]?endpoint|private link|privatelink", _I),
     "connectivity-dns": re.compile(r"\bdns\b|resolv|nslookup|no such host", _I),
@@ -384,6 +388,7 @@ _FAILURE = re.compile(r"fail|error|denied|refus|forbidden|\b40[13459]\b|\b429\b|
                       r"(?:work|let|allow)|stopped working|broken|stuck|hangs?\b|times? out|timed out|no longer|"
                       r"greyed|grayed|never|dies|died|halts?|halting|unpullable|too many|throttl|rate[- ]limit|expir|"
                       r"nobody|only (?:has|have)|lack|missing|\bnot\b|n't\b|\bno\b|nothing|required\b|unauthori|"
+                      r"unauthenticated|"
                       r"time limit|exceed", _I)
 #: The registry is what the text is about (a storage directory of a test run is not).
 _REGISTRY_TALK = re.compile(r"registr|\bacr\b|azurecr|image|repo|manifest|purg|untag|show-usage|portal|container|"

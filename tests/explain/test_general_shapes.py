@@ -249,3 +249,29 @@ def test_third_round_shapes(text: str, mode: str, ticket: bool) -> None:
 ])
 def test_third_round_near_misses(text: str, mode: str | None) -> None:
     assert _top(text) == mode
+
+
+@pytest.mark.parametrize(("ticket", "mode"), [
+    # refused as not signed in, in the word people use
+    ("Every few hours our developers' pulls from the registry come back unauthenticated and they have to run "
+     "`az acr login` again before anything works.", "authentication-required"),
+    # growth with tags moved by re-pushes: the old manifests stay, untagged
+    ("Our container registry keeps getting bigger every week even though our pipeline re-pushes the same tags "
+     "each night and we never add new ones.", "dangling-manifests"),
+    # another client against the same registry works, on a registry that only its own network may reach
+    ("Our registry has public network access disabled and only private endpoints. `az acr build` fails every time, "
+     "while docker push from a VM in our VNet to the same registry works.", "network-access-denied"),
+])
+def test_third_round_ticket_shapes(ticket: str, mode: str) -> None:
+    assert _top(ticket, ticket=True) == mode
+
+
+@pytest.mark.parametrize(("ticket", "mode"), [
+    # the same contrast without any network restriction: the client that fails is the suspect
+    ("Since this morning `oras push` to our registry fails, while docker push from the same machine to the same "
+     "registry works.", "elsewhere:client-bug"),
+    # growth in words, with nothing about a registry
+    ("Our team keeps getting bigger every month and onboarding takes longer each time we hire.", None),
+])
+def test_third_round_ticket_near_misses(ticket: str, mode: str | None) -> None:
+    assert _top(ticket, ticket=True) == mode
