@@ -42,6 +42,25 @@ def page_body(pipeline_response: Any) -> Any:
         return _NOT_JSON
 
 
+def _base_url(generated: Any) -> str:
+    """The endpoint as the generated client formats its ``{url}`` path argument."""
+    return generated._serialize.url("self._config.url", generated._config.url, "str", skip_quote=True)
+
+
+def _raise_refusal(generated: Any, answer: Any, error_map: dict[int, Any]) -> None:
+    """Raise what the SDK raises for a non-200 ``answer`` (a response, or the pipeline response holding it).
+
+    ``map_error``'s exception for the statuses in ``error_map``, else ``HttpResponseError`` with ACR's error model.
+    """
+    from azure.containerregistry._generated.models import AcrErrors
+    from azure.core.exceptions import HttpResponseError, map_error
+
+    response = getattr(answer, "http_response", answer)
+    error = generated._deserialize.failsafe_deserialize(AcrErrors, answer)
+    map_error(status_code=response.status_code, response=response, error_map=error_map)
+    raise HttpResponseError(response=response, model=error)
+
+
 async def read_listing(client: Any, repository: str, key: str, page_size: int,
                        on_page: Callable[[Any, str | None], None]) -> None:
     """Every page of ``repository``'s ``key`` listing, handed to ``on_page(body, link_header)`` in order.
@@ -50,20 +69,16 @@ async def read_listing(client: Any, repository: str, key: str, page_size: int,
     whatever ``on_page`` raises (the paging record's ListingStopped).
     """
     # Imported here for start-up speed, as everywhere the SDK is used.
-    from azure.containerregistry._generated.models import AcrErrors
     from azure.core.exceptions import (
         ClientAuthenticationError,
-        HttpResponseError,
         ResourceExistsError,
         ResourceNotFoundError,
-        map_error,
     )
 
     generated = client._client  # the generated ContainerRegistry: the SDK's own serializer and pipeline client
     pipeline_client = generated._client
     serialize = generated._serialize
-    path_args = {"url": serialize.url("self._client._config.url", generated._config.url, "str", skip_quote=True),
-                 "name": serialize.url("name", repository, "str")}
+    path_args = {"url": _base_url(generated), "name": serialize.url("name", repository, "str")}
     headers = {"Accept": serialize.header("accept", "application/json", "str")}
     error_map = {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError}
     next_link: str | None = None
@@ -76,9 +91,7 @@ async def read_listing(client: Any, repository: str, key: str, page_size: int,
         pipeline_response = await pipeline_client._pipeline.run(request, stream=False)
         response = pipeline_response.http_response
         if response.status_code != 200:
-            error = generated._deserialize.failsafe_deserialize(AcrErrors, response)
-            map_error(status_code=response.status_code, response=response, error_map=error_map)
-            raise HttpResponseError(response=response, model=error)
+            _raise_refusal(generated, response, error_map)
         link = response.headers.get("Link")
         body = page_body(pipeline_response)
         if body is not _NOT_JSON:
@@ -98,7 +111,6 @@ async def read_repository(client: Any, repository: str) -> dict[str, Any]:
     (``map_error`` for 304/401/404/409, else ``HttpResponseError`` with ACR's error model). Timestamps stay the
     strings ACR sends, as the listings' do.
     """
-    from azure.containerregistry._generated.models import AcrErrors
     from azure.containerregistry._generated.operations._operations import (
         build_container_registry_get_properties_request,
     )
@@ -108,23 +120,19 @@ async def read_repository(client: Any, repository: str) -> dict[str, Any]:
         ResourceExistsError,
         ResourceNotFoundError,
         ResourceNotModifiedError,
-        map_error,
     )
 
     generated = client._client
     pipeline_client = generated._client
     request = build_container_registry_get_properties_request(name=repository,
                                                               api_version=generated._config.api_version)
-    request.url = pipeline_client.format_url(
-        request.url, url=generated._serialize.url("self._config.url", generated._config.url, "str", skip_quote=True))
+    request.url = pipeline_client.format_url(request.url, url=_base_url(generated))
     pipeline_response = await pipeline_client._pipeline.run(request, stream=False)
     response = pipeline_response.http_response
     if response.status_code != 200:
-        map_error(status_code=response.status_code, response=response,
-                  error_map={401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError,
-                             304: ResourceNotModifiedError})
-        raise HttpResponseError(response=response,
-                                model=generated._deserialize.failsafe_deserialize(AcrErrors, pipeline_response))
+        _raise_refusal(generated, pipeline_response,
+                       {401: ClientAuthenticationError, 404: ResourceNotFoundError, 409: ResourceExistsError,
+                        304: ResourceNotModifiedError})
     body = page_body(pipeline_response)
     if not isinstance(body, dict):
         raise HttpResponseError(response=response, message="repository properties: the body is not a JSON object")
