@@ -123,7 +123,7 @@ def test_a_lock_added_between_plan_and_delete_fails_that_delete_only(srv, state,
         if step.number == first.number:
             state.repositories[victim.repository].manifests[victim.digest].attributes["deleteEnabled"] = False
 
-    result = apply_plan(plan, clients, Journal(None), on_step=lock_after_first_delete)
+    result = apply_plan(plan, clients, Journal(None), on_step=lock_after_first_delete, concurrency=1)
     failed = [n for n, o in result.outcomes.items() if o.result == "failed"]
     assert failed == [deletes[-1].number]
     assert "405" in result.outcomes[failed[0]].detail and "REGISTRY_DISALLOWED_OPERATION" in \
@@ -134,7 +134,11 @@ def test_a_lock_added_between_plan_and_delete_fails_that_delete_only(srv, state,
 
 def test_a_repository_lock_added_between_plan_and_delete_fails_its_deletes_only(srv, state, read, clients,
                                                                               catalogue) -> None:
-    """writeEnabled=false on the repository (acr-semantics notes, attributes fact 11) blocks every manifest in it."""
+    """writeEnabled=false on the repository (acr-semantics notes, attributes fact 11) blocks every manifest in it.
+
+    One worker: with several, a delete in the victim repository can already be in flight when the hook locks it,
+    and whether it lands first is up to the scheduler (CI saw that once).
+    """
     plan = plan_everything(read(), catalogue)
     deletes = [s for s in plan.steps if isinstance(s.action, DeleteManifest)]
     first = deletes[0]
@@ -145,12 +149,27 @@ def test_a_repository_lock_added_between_plan_and_delete_fails_its_deletes_only(
         if step.number == first.number:
             state.repositories[victim_repo].attributes["writeEnabled"] = False
 
-    result = apply_plan(plan, clients, Journal(None), on_step=lock_repository_after_first_delete)
+    result = apply_plan(plan, clients, Journal(None), on_step=lock_repository_after_first_delete, concurrency=1)
     failed = sorted(n for n, o in result.outcomes.items() if o.result == "failed")
     assert failed == sorted(in_victim)
     assert all("405" in result.outcomes[n].detail for n in failed)
     kept = {s.action.digest for s in deletes if s.number in failed}
     assert kept <= set(state.repositories[victim_repo].manifests)
+
+
+def test_a_repository_locked_before_a_concurrent_apply_fails_its_deletes_and_no_other(srv, state, read, clients,
+                                                                                     catalogue) -> None:
+    """The concurrent form of the lock case: locked before the workers start, so no timing decides the outcome."""
+    plan = plan_everything(read(), catalogue)
+    deletes = [s for s in plan.steps if isinstance(s.action, DeleteManifest)]
+    victim_repo = deletes[-1].action.repository
+    in_victim = [s.number for s in deletes if s.action.repository == victim_repo]
+    state.repositories[victim_repo].attributes["writeEnabled"] = False
+    result = apply_plan(plan, clients, Journal(None), concurrency=4)
+    failed = sorted(n for n, o in result.outcomes.items() if o.result == "failed")
+    assert failed == sorted(in_victim)
+    assert all("405" in result.outcomes[n].detail for n in failed)
+    assert {s.action.digest for s in deletes if s.number in failed} <= set(state.repositories[victim_repo].manifests)
 
 
 @pytest.mark.parametrize("same_repository", [False, True])
