@@ -498,16 +498,54 @@ _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could 
                           r"repository name must be lowercase|repository name must be canonical|"
                           r"invalid repository name|not a valid repository/tag|"
                           # docker push/tag of a name that was never tagged locally: the name typed is not the image's
-                          r"An image does not exist locally with the tag|\bNo such image: |tag does not exist: ",
+                          r"An image does not exist locally with the tag|\bNo such image: |tag does not exist: |"
+                          # a URL scheme or a transport prefix where the host goes (``skopeo login docker://x``,
+                          # ``helm registry login oci://x``): the client looks up "docker" or "https" as the host
+                          r"\blookup (?:docker|https?|oci)(?: on [\d.:\[\]a-f]+)?: no such host",
                           re.IGNORECASE)
 #: ``pull access denied for NAME`` where NAME has no registry host: the pull went to Docker Hub, not to ACR.
 _HUB_LOOKUP = re.compile(r"pull access denied for (?![\w.-]+\.[\w.-]+/|[\w-]+:\d+/)[\w./-]+, repository does not exist",
                          re.IGNORECASE)
-#: A login server spelled wrong: ``.azurecr.com``, ``azurcr.io``, ``azureacr.io``, ``azurerc.io``…
-_TYPO_HOST = re.compile(r"\b[a-z0-9]{5,50}\.(?:azurecr\.com|azurecr\.net|azurcr\.io|azureacr\.io|"
-                        r"azurerc\.io|azruecr\.io|azuercr\.io)\b|"
-                        # the dot before azurecr.io typed as a hyphen or underscore: ``navdocker.az-azurecr.io``
-                        r"\b[a-z0-9][\w.-]{0,60}(?:-azurecr\.io|_azurecr\.io)\b", re.IGNORECASE)
+#: The dot before azurecr.io typed as a hyphen or underscore: ``navdocker.az-azurecr.io`` (a domain typed wrong
+#: otherwise is :func:`misspelt_login_domain`'s).
+_TYPO_HOST = re.compile(r"\b[a-z0-9][\w.-]{0,60}(?:-azurecr\.io|_azurecr\.io)\b", re.IGNORECASE)
+
+
+#: A login server whose domain is a letter or two off ``azurecr.io`` (``azureacr.io``, ``azurcr.io``, ``azurerc.io``,
+#: ``azure.cr.io``) or ``azurecr`` under another top-level domain (``.com``, ``.net``, ``.i``): no registry answers
+#: there, whatever the error that follows (a DNS failure, a 503 from whoever owns the name, a refused login).
+_NEAR_SUFFIX = re.compile(r"(?<=[\w\]\}>)$-])[._-](?P<label>(?:azure[.-])?[a-z]{0,9}(?:cr\.io|rc\.io|cr\.oi|rc\.oi|"
+                          r"cr\.co|rc\.co|cr\.net|rc\.net|cr\.org|cr\.i|cr\.ip))(?![\w-])|"
+                          r"(?<=[\w\]\}>)$-])[._-](?P<other>azurecr\.[a-z]{1,4})(?![\w-])", re.IGNORECASE)
+_LOGIN_DOMAINS = frozenset({"azurecr.io", "azurecr.cn", "azurecr.us", "azurecr.de"})
+
+
+def _distance(a: str, b: str) -> int:
+    """Edits (insert, delete, change, swap two neighbours) from ``a`` to ``b``: how a hand types a name wrong."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                d = min(d, prev2[j - 2] + 1)
+            cur.append(d)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def misspelt_login_domain(line: str) -> str | None:
+    """The login server's domain as typed, when it is near ``azurecr.io`` but is not an Azure registry domain."""
+    for m in _NEAR_SUFFIX.finditer(line):
+        typed = (m.group("label") or m.group("other")).lower()
+        if typed in _LOGIN_DOMAINS:
+            continue
+        label, _, tld = typed.rpartition(".")
+        if label.replace(".", "").replace("-", "") == "azurecr" or \
+                (tld in ("io", "oi") and 0 < _distance(label.replace(".", "").replace("-", ""), "azurecr") <= 2):
+            return typed
+    return None
 
 
 #: The command line itself was wrong: az's argument parser refusing it (an empty variable shifts the words, a
@@ -535,9 +573,8 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
-_TYPO_WORDS = ("invalid", "valid repository", "could not parse", "must be", "urecr.com", "urecr.net", "urcr.io",
-               "-azurecr.io", "_azurecr.io",
-               "ureacr.io", "urerc.io", "ruecr.io", "uercr.io", "privatelink.azurecr",
+_TYPO_WORDS = ("invalid", "valid repository", "could not parse", "must be", "-azurecr.io", "_azurecr.io",
+               "privatelink.azurecr", "no such host",
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
                "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
@@ -565,6 +602,10 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
         low = context.lower()
         hit = "docker.io/" in low or (".azurecr." not in low and "push" in low and not _ACR_DENIED_CODE.search(context))
     return "elsewhere:typo" if hit else None
+
+
+def _detect_typo_domain(line: str, context: str, seen: Seen) -> str | None:
+    return "elsewhere:typo" if misspelt_login_domain(line) else None
 
 
 def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
@@ -610,6 +651,33 @@ _VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)
                             r"credentials)\b[^\n]{0,40}?\bsame (?:registry|identity|token|credentials)\b|"
                             r"\b(?:works|succeeds|goes through)\b[^\n]{0,80}?\bsame (?:registry|identity|token|"
                             r"credentials)\b", re.IGNORECASE)
+#: Prose: another client tool works against the same registry with the same sign-in ("docker push of the same
+#: image works, the maven plugin gets unauthorized", "docker and podman log in with the same token"): the registry
+#: and the identity are fine, the failing client handles ACR's token flow wrong. Read inside one sentence; another
+#: machine or network working instead (a laptop, an agent, a VNet) points at that environment, not at a client.
+_TOOL = (r"(?:docker|podman|nerdctl|crane|skopeo|oras|helm|regctl|buildah|kaniko|jib|maven|mvn|gradle|harbor|curl|"
+         r"the portal|azure cli|powershell|ctr|crictl|buildkit|buildx)")
+_SAME_THING = (r"\bsame (?:[\w-]+ ){0,2}?(?:registry|registries|acr|identity|token|credentials?|login|password|"
+               r"service principal|sp|account|user(?:name)?|secret|pat|key|image)\b")
+_WORKS = (r"\b(?:works?|worked|pass(?:es|ed)?|succeed(?:s|ed)?|goes through|went through|fine(?!-)|"
+          r"without (?:any )?(?:problems?|issues?|errors?))\b")
+_OTHER_CLIENT_WORKS = re.compile(
+    rf"\b{_TOOL}\b[^.!?\n]{{0,80}}?{_SAME_THING}[^.!?\n]{{0,60}}?{_WORKS}|"
+    rf"\b{_TOOL}\b[^.!?\n]{{0,80}}?{_WORKS}[^.!?\n]{{0,80}}?{_SAME_THING}|"
+    rf"{_SAME_THING}[^.!?\n]{{0,60}}?\b{_TOOL}\b[^.!?\n]{{0,60}}?{_WORKS}", re.IGNORECASE)
+_ELSEWHERE_WORKS = re.compile(r"(?<!same )\b(?:laptop|machine|computer|pc|vm|agent|runner|node|cluster|network|"
+                              r"vnet|office|home|locally|on-prem\w*|subnet|proxy|vpn)\b", re.IGNORECASE)
+
+
+def _other_client_works(line: str) -> bool:
+    return any(not _ELSEWHERE_WORKS.search(m.group(0)) for m in _OTHER_CLIENT_WORKS.finditer(line))
+
+
+def _contrast_blames_client(line: str) -> bool:
+    """Another release or another client works where this one fails, on the same machine and network."""
+    return any(not _ELSEWHERE_WORKS.search(m.group(0)) for m in _VERSION_PROSE.finditer(line))
+
+
 #: Prose: it broke with a new release of the client, or an older release works ("worked with the previous version
 #: of the CLI", "after upgrading Docker Desktop it fails", "downgrading fixed it"). A guess from words: 0.6.
 #: The client named: the tool upgraded, not the registry's tier, the cluster or an image.
@@ -660,8 +728,10 @@ _RESTRICTED_NETWORK = re.compile(r"public (?:network )?access (?:is |was )?(?:di
 
 def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
     low = line.lower()
-    if ("same " in low or "previous" in low or "older" in low or "earlier" in low) and _VERSION_PROSE.search(line) \
+    if ("same " in low or "previous" in low or "older" in low or "earlier" in low) and _contrast_blames_client(line) \
             and not ("same " in low and _RESTRICTED_NETWORK.search(line) and not _UPGRADE_PROSE.search(line)):
+        return "elsewhere:client-bug"
+    if "same " in low and _other_client_works(line) and not _RESTRICTED_NETWORK.search(line):
         return "elsewhere:client-bug"
     if ("grad" in low or "updat" in low or "roll" in low or "previous" in low or "older" in low
             or "earlier" in low or " but " in low or " while " in low or " whereas " in low or " yet " in low) \
@@ -695,7 +765,8 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
              "in the meantime."),
         (DOCS_AZ_ISSUES,),
         # Another release or another client working with the same registry and credentials rules ACR out: 0.8.
-        confidence=max(0.8 if _VERSION_PROSE.search(h.line) else 0.6 if _UPGRADE_PROSE.search(h.line) else
+        confidence=max(0.8 if _contrast_blames_client(h.line) else 0.7 if _other_client_works(h.line) else
+                       0.6 if _UPGRADE_PROSE.search(h.line) else
                        0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
                        _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
                                  0.65) for h in hits),
@@ -794,8 +865,13 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                # named against each other need is on a few.
                (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point"),
                confidence=0.8),
+    Recogniser("typo-domain", ("elsewhere:typo",), _detect_typo_domain, _build_typo, _NEAR_SUFFIX,
+               ("cr.io", "rc.io", "cr.oi", "rc.oi", "cr.co", "rc.co", "cr.net", "rc.net", "cr.org", "cr.i",
+                "azurecr."),
+               confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
-               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _UPGRADE_PROSE, _TRACEBACK),
+               any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _OTHER_CLIENT_WORKS,
+                      _UPGRADE_PROSE, _TRACEBACK),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
                 "grad", "updat", "roll",

@@ -585,13 +585,19 @@ _ELSEWHERE_AUTH = re.compile(r"\bsource registry\b|\baz acr import\b|--source\b|
                              re.IGNORECASE)
 
 
+#: A 401 from the identity provider, not from the registry: Azure AD's own libraries (ADAL, MSAL) raising it, its
+#: sign-in host, or an AADSTS code beside it. The sign-in failed before any registry token was asked for.
+_IDP_401 = re.compile(r"\b(?:Adal|Msal)(?:Service|UiRequired|Client)?Exception\b|login\.microsoftonline\.|"
+                      r"\bAADSTS\d{5,7}\b", re.IGNORECASE)
+
+
 #: A debug trace's response line (oras --debug, regclient): the 401 challenge every token flow starts with.
 _TRACE_401 = re.compile(r"Response Status:\s*\"?401\b|^\s*<?\s*Www-Authenticate:", re.IGNORECASE)
 
 
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
-            _TRACE_401.search(line):
+            _TRACE_401.search(line) or _IDP_401.search(context):
         return None
     if _missing(line):
         return "delete-permission"
@@ -754,7 +760,7 @@ def _detect_status(line: str, context: str, seen: Seen) -> str | None:
         if _unsupported(line):
             return None
         return _detect_disallowed("operation not allowed, HTTP status: 405", context, seen)
-    return "authentication-required" if code == "401" else None
+    return "authentication-required" if code == "401" and not _IDP_401.search(context) else None
 
 
 def _build_status(mode: str, hits: Sequence[Hit]) -> Built:

@@ -275,3 +275,53 @@ def test_third_round_ticket_shapes(ticket: str, mode: str) -> None:
 ])
 def test_third_round_ticket_near_misses(ticket: str, mode: str | None) -> None:
     assert _top(ticket, ticket=True) == mode
+
+
+@pytest.mark.parametrize(("text", "mode", "ticket"), [
+    # a 401 raised by Azure AD's own library, its AADSTS code on the line before: the sign-in failed, not ACR
+    ("Microsoft.Identity.Client.MsalServiceException: AADSTS7000215: Invalid client secret provided.\n"
+     "   ---> System.Net.Http.HttpRequestException: Response status code does not indicate success: 401 "
+     "(Unauthorized).", "elsewhere:local-credentials", False),
+    # a login server's domain typed a letter or two off, whatever error follows it
+    ("docker push shipreg01.azurcr.io/web:3\nThe push refers to repository [shipreg01.azurcr.io/web]\n"
+     "Get https://shipreg01.azurcr.io/v2/: dial tcp: lookup shipreg01.azurcr.io: no such host", "elsewhere:typo",
+     False),
+    ("Error response from daemon: Get \"https://<registry>.azurecr.net/v2/\": service unavailable", "elsewhere:typo",
+     False),
+    ("helm pull oci://shipreg01.azure.cr.io/charts/web --version 1.2.0\nError: failed to do request: Head "
+     "\"https://shipreg01.azure.cr.io/v2/charts/web/manifests/1.2.0\": dial tcp: lookup shipreg01.azure.cr.io: "
+     "no such host", "elsewhere:typo", False),
+    # a transport prefix where the host goes: the client looks up "docker" as a host
+    ("$ skopeo login docker://shipreg01.azurecr.io -u shipreg01\nFATA[0002] error authenticating creds for "
+     "\"docker:\": error pinging docker registry docker:: Get \"https://docker/v2/\": dial tcp: lookup docker on "
+     "10.0.0.10:53: no such host", "elsewhere:typo", False),
+    # another client tool works with the same registry and sign-in: the failing client is the suspect
+    ("Our Gradle Jib build can't push to shipreg01.azurecr.io: it always gets 401. Docker and crane log in with the "
+     "same service principal and push fine.", "elsewhere:client-bug", True),
+    ("We replicate from our on-prem registry product to ACR and every job fails with a strange error. Pushing to "
+     "the same ACR from docker with the same admin user credentials works.", "elsewhere:client-bug", True),
+])
+def test_fourth_round_shapes(text: str, mode: str, ticket: bool) -> None:
+    assert _top(text, ticket=ticket) == mode
+
+
+@pytest.mark.parametrize(("text", "mode", "ticket"), [
+    # ACR's own 401 with no identity provider in sight stays ACR's
+    ("Response status code does not indicate success: 401 (Unauthorized) from https://shipreg01.azurecr.io/v2/",
+     "authentication-required", False),
+    # the right domains are not typos: the US and China clouds, the data endpoint, other registries
+    ('Get "https://shipreg01.azurecr.us/v2/": dial tcp: lookup shipreg01.azurecr.us on 10.0.0.10:53: no such host',
+     "connectivity-dns", False),
+    ('Get "https://shipreg01.westeurope.data.azurecr.io/v2/": dial tcp: lookup '
+     'shipreg01.westeurope.data.azurecr.io on 10.0.0.10:53: no such host', "connectivity-dns", False),
+    ('Error response from daemon: Get "https://ghcr.io/v2/": net/http: request canceled', None, False),
+])
+def test_fourth_round_near_misses(text: str, mode: str | None, ticket: bool) -> None:
+    assert _top(text, ticket=ticket) == mode
+
+
+def test_the_same_sign_in_working_on_another_machine_does_not_blame_the_client() -> None:
+    """The environment differs (a laptop against a build agent), not the tool: no client bug is claimed."""
+    ticket = ("docker push to shipreg01.azurecr.io works from my laptop with the same credentials but the build agent "
+              "gets unauthorized.")
+    assert _top(ticket, ticket=True) != "elsewhere:client-bug"
