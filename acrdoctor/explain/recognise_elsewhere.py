@@ -98,7 +98,7 @@ _SOURCE_PHRASE = re.compile(
     r"refused|denied|unauthori[sz]ed|could not|can ?not|is not|was not)|(?:The )?source container registry can not"
     r" be found|Source cannot be found|unable to access (?:the )?source|(?:from|source) '[^']*' for cache rule|"
     r"\bupstream (?:registry )?(?:returned|responded|refused|denied|unauthori[sz]ed|authentication|credentials?|"
-    r"error|failed|status)|credential set \S+ (?:is )?unhealthy|Error copying blobs|"
+    r"error|failed|status)|Error copying blobs|"
     r"(?:unauthori[sz]ed|denied|refused|forbidden|401|403)[^\n]{0,40}\bfrom (?:the )?source\b|"
     # ARM's linked-access check of an import: the caller may import but may not read the source registry
     r"does not have permission to perform action '[^']*' on the linked scope",
@@ -300,9 +300,16 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
         return None  # words only, and the words rule the cluster's access out: leave the line to the prose reader
     if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line) or _CHECK_ACR.search(line):
         return "elsewhere:kubelet-pull-secret"
-    if _KUBE_PULL.search(line):
+    if _KUBE_PULL.search(line) and not _TRANSPORT_FAILURE.search(line):
         return "elsewhere:kubelet-pull-secret"
     return None
+
+
+#: A pull that failed in transport (the connection dropped, timed out or never resolved): no credential was judged,
+#: so it says nothing about the cluster's pull secret; the network recognisers read it.
+_TRANSPORT_FAILURE = re.compile(r": EOF\b|\bEOF\s*$|i/o timeout|connection (?:refused|reset)|no such host|"
+                                r"TLS handshake timeout|context deadline exceeded|network is unreachable|x509:|"
+                                r"Client\.Timeout exceeded", re.IGNORECASE)
 
 
 #: The writer has ruled the cluster's pull access out: other images of the same registry pull on the same nodes, or
@@ -658,7 +665,8 @@ _VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)
 _TOOL = (r"(?:docker|podman|nerdctl|crane|skopeo|oras|helm|regctl|buildah|kaniko|jib|maven|mvn|gradle|harbor|curl|"
          r"the portal|azure cli|powershell|ctr|crictl|buildkit|buildx)")
 _SAME_THING = (r"\bsame (?:[\w-]+ ){0,2}?(?:registry|registries|acr|identity|token|credentials?|login|password|"
-               r"service principal|sp|account|user(?:name)?|secret|pat|key|image)\b")
+               r"service principal|sp|account|user(?:name)?|secret|pat|key|keys|id|image|repository|repo|chart|"
+               r"job|pipeline|step|machine|dockerfile)\b")
 _WORKS = (r"\b(?:works?|worked|pass(?:es|ed)?|succeed(?:s|ed)?|goes through|went through|fine(?!-)|"
           r"without (?:any )?(?:problems?|issues?|errors?))\b")
 _OTHER_CLIENT_WORKS = re.compile(
@@ -673,9 +681,31 @@ def _other_client_works(line: str) -> bool:
     return any(not _ELSEWHERE_WORKS.search(m.group(0)) for m in _OTHER_CLIENT_WORKS.finditer(line))
 
 
+#: It worked before an upgrade of the client ("the same access ID worked before the upgrade", "since we moved Argo CD
+#: to 2.7.8 … fails", "since we started deploying with the pipeline task … rejected"): the change was the client's.
+_CLIENT_CHANGED = re.compile(
+    r"\b(?:worked|was working|were working|was fine|used to work)\b[^.\n]{0,40}?\bbefore (?:the|our|we|I|this)\b"
+    r"[^.\n]{0,30}?\b(?:upgrad|updat)\w*|"
+    r"\b(?:after|since) (?:we |I )?(?:moved|bumped|switched|went|migrated|upgraded|updated)\b(?P<what>[^.\n]{0,40}?)"
+    r"\bto (?:v(?:ersion)? ?)?\d+\.\d+(?:\.\d+)?\b[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|"
+    r"stopped|unhealthy|errors?|crash\w*|refused|rejected)\b|"
+    r"\b(?:after|since) (?:we |I )?(?:started|began|switched to|moved to) (?:using|deploying with|running|"
+    r"building with|to use)\b(?P<tool>[^.\n]{0,80}?\b(?:task|plugin|action|extension|provider|module|operator|"
+    r"controller|tool|sdk|library)\b)[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|stopped|"
+    r"rejected|refused|unauthori[sz]ed)\b", re.IGNORECASE)
+#: What an upgrade of is not a client's: the cluster, its nodes, the registry's tier.
+_NOT_A_CLIENT = re.compile(r"\b(?:cluster|aks|kubernetes|k8s|nodes?|node ?pools?|sku|tier|premium|standard|"
+                           r"registry|acr)\b", re.IGNORECASE)
+
+
 def _contrast_blames_client(line: str) -> bool:
     """Another release or another client works where this one fails, on the same machine and network."""
     return any(not _ELSEWHERE_WORKS.search(m.group(0)) for m in _VERSION_PROSE.finditer(line))
+
+
+def _client_changed(line: str) -> bool:
+    return any(not _NOT_A_CLIENT.search(m.group("what") or m.group("tool") or "")
+               for m in _CLIENT_CHANGED.finditer(line))
 
 
 #: Prose: it broke with a new release of the client, or an older release works ("worked with the previous version
@@ -715,8 +745,16 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
                          # Python's own errors in the client's code: a variable, an index, a module it lacks
                          r"\bUnboundLocalError: (?:cannot access )?local variable|"
                          r"\bIndexError: (?:list|tuple|string) index out of range|"
-                         r"\bModuleNotFoundError: No module named '|\bImportError: cannot import name '",
+                         r"\bModuleNotFoundError: No module named '|\bImportError: cannot import name '|"
+                         # Python's TypeError quoted without its name ("ends in 'NoneType' object is not callable")
+                         r"'NoneType' object is not (?:callable|subscriptable|iterable)|"
+                         # a client that cannot read the token the registry answered with (it expected another field)
+                         r"\b(?:malformed|unexpected|invalid|unable to (?:parse|decode)|failed to (?:parse|decode|"
+                         r"unmarshal))\b[^\n]{0,60}?\b(?:json|response|token)\b[^\n]{0,40}?\"(?:access_token|refresh_token)\"",
                          re.IGNORECASE)
+#: A ticket saying the client printed a traceback or stack trace (its own crash, in words).
+_CRASH_PROSE = re.compile(r"\b(?:a |with a |prints? a |printed a |shows? a |throws? a |python |long )(?:python )?"
+                          r"(?:traceback|stacktrace|stack trace)\b", re.IGNORECASE)
 
 
 #: The registry's network is restricted: when another client "works against the same registry", the difference is
@@ -733,14 +771,18 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:client-bug"
     if "same " in low and _other_client_works(line) and not _RESTRICTED_NETWORK.search(line):
         return "elsewhere:client-bug"
+    if ("before" in low or "since" in low or "after" in low) and _client_changed(line):
+        return "elsewhere:client-bug"
     if ("grad" in low or "updat" in low or "roll" in low or "previous" in low or "older" in low
             or "earlier" in low or " but " in low or " while " in low or " whereas " in low or " yet " in low) \
             and _UPGRADE_PROSE.search(line):
         return "elsewhere:client-bug"
     if ("unexpected error" in low or "panic" in low or "invalid memory" in low) and _BUG_STRONG.search(line):
         return "elsewhere:client-bug"
-    if ("error" in low or "exception" in low or "reference" in low or "segment" in low) \
-            and _BUG_MEDIUM.search(line):
+    if ("error" in low or "exception" in low or "reference" in low or "segment" in low or "object is not" in low
+            or "_token" in low) and _BUG_MEDIUM.search(line):
+        return "elsewhere:client-bug"
+    if ("traceback" in low or "stack" in low) and _CRASH_PROSE.search(line):
         return "elsewhere:client-bug"
     if "traceback" in low and _TRACEBACK.search(line):
         return "elsewhere:client-bug"
@@ -765,7 +807,9 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
              "in the meantime."),
         (DOCS_AZ_ISSUES,),
         # Another release or another client working with the same registry and credentials rules ACR out: 0.8.
-        confidence=max(0.8 if _contrast_blames_client(h.line) else 0.7 if _other_client_works(h.line) else
+        confidence=max(0.8 if _contrast_blames_client(h.line) or _other_client_works(h.line) else
+                       # the words only say the client changed before it failed: a guess, below the floor
+                       0.7 if _client_changed(h.line) else
                        0.6 if _UPGRADE_PROSE.search(h.line) else
                        0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
                        _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
@@ -782,7 +826,15 @@ _NET_STRONG = re.compile(r"\bproxyconnect tcp\b|Proxy Authentication Required|\b
                          + LOCAL_RESOLVER_DOWN + "|"
                          # Docker Hub itself unreachable from the client: its network, not any Azure registry
                          r"registry-1\.docker\.io[^\n]*?(?:Client\.Timeout exceeded|i/o timeout|connection refused|"
-                         r"TLS handshake timeout|no such host)", re.IGNORECASE)
+                         r"TLS handshake timeout|no such host)|"
+                         # Azure's global endpoints (the same for every customer) not resolving or not reachable:
+                         # the client's DNS or network is broken, whatever registry it meant
+                         r"(?:ENOTFOUND|getaddrinfo|no such host|Name or service not known|Could not resolve host|"
+                         r"Temporary failure in name resolution|Failed to resolve)[^\n]{0,80}?"
+                         r"(?:management\.azure\.com|login\.microsoftonline\.com|management\.core\.windows\.net|graph\.microsoft\.com)|"
+                         r"(?:management\.azure\.com|login\.microsoftonline\.com)[^\n]{0,80}?(?:ENOTFOUND|getaddrinfo "
+                         r"failed|no such host|Name or service not known|Temporary failure in name resolution)",
+                         re.IGNORECASE)
 #: Layers come from the registry's storage (``*.blob.core.windows.net``) or data endpoint: a client that reaches the
 #: login server but not those is blocked on its own side (firewall/proxy rules missing the storage host).
 _STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open: failed to do request|"
@@ -871,20 +923,22 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _OTHER_CLIENT_WORKS,
-                      _UPGRADE_PROSE, _TRACEBACK),
+                      _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
                 "grad", "updat", "roll",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
-                "modulenotfounderror", "importerror"),
+                "modulenotfounderror", "importerror", "object is not", "access_token", "refresh_token",
+                "stack trace", "stacktrace", "before", "since", "after"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
                ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
-                "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob"),
+                "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
+                "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft"),
                confidence=0.75),
 )
 

@@ -124,7 +124,43 @@ def _build_rule_refused(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
+# --- a credential set the registry cannot read --------------------------------------------------------------------
+
+#: A credential set reported unhealthy: the registry's identity cannot read its Key Vault secrets (expired or rotated
+#: secrets, access to the vault removed), so pulls through the rule fail for anything not yet cached. The registry's
+#: own configuration, not the upstream's answer (troubleshoot-artifact-cache: "Unhealthy Credential Set").
+_CRED_SET_UNHEALTHY = re.compile(r"\bcredential ?sets?\b[^.\n]{0,80}?\bunhealthy\b|\bunhealthy credential ?sets?\b",
+                                 re.IGNORECASE)
+
+
+def _detect_cred_set(line: str, context: str, seen: Seen) -> str | None:
+    return "artifact-cache" if _CRED_SET_UNHEALTHY.search(line) else None
+
+
+def _build_cred_set(mode: str, hits: Sequence[Hit]) -> Built:
+    ref = _ref(hits)
+    return Built(
+        "The cache rule's credential set is unhealthy",
+        "A credential set of the registry's artifact cache is reported unhealthy",
+        "A credential set holds the upstream's username and password as Key Vault secret URIs, read by the "
+        "registry's managed identity at pull time. It turns unhealthy when a secret is expired, disabled or rotated "
+        "to a new version the set does not name, or when the identity lost get access to the vault; then every "
+        "pull of something not yet cached fails, while cached tags still pull.",
+        Step("List the credential sets (their health and identity) and the rules that use them.",
+             (ListCredentialSets(ref), ListCacheRules(ref))),
+        Step("Renew the secrets in Key Vault (or point the set at their current versions), and give the set's "
+             "identity get permission on the vault's secrets again; then pull once to check.",
+             notes=("az acr credential-set update with --username-id/--password-id points the set at new Key Vault "
+                    "secret ids; a Key Vault Secrets User role assignment for the set's identity (or an access "
+                    "policy with get on secrets) restores its access.",)),
+        (DOCS_CACHE_TROUBLESHOOT, DOCS_CACHE),
+        confidence=0.85,
+    )
+
+
 RECOGNISERS: tuple[Recogniser, ...] = (
+    Recogniser("credential-set-unhealthy", ("artifact-cache",), _detect_cred_set, _build_cred_set,
+               _CRED_SET_UNHEALTHY, ("unhealthy",)),
     Recogniser("cache-rule-refused", ("artifact-cache",), _detect_rule_refused, _build_rule_refused, _RULE_REFUSED,
                ("enforcedockerauthentication", "cannot create")),
     Recogniser("cache-rule-conflict", ("artifact-cache",), _detect_conflict, _build_conflict, _CONFLICT,

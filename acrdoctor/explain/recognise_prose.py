@@ -25,11 +25,15 @@ from . import recognise_access, recognise_content, recognise_elsewhere, recognis
 from .actions import (
     BundleScript,
     CheckHealth,
+    ListCacheRules,
+    ListCredentialSets,
     ListPrivateEndpointConnections,
+    ListRepositories,
     ListRoleAssignments,
     ShowRegistry,
     ShowRepository,
     ShowSoftDelete,
+    ShowTags,
     ShowUsage,
 )
 from .model import Step
@@ -272,6 +276,12 @@ CUES: dict[str, tuple[Cue, ...]] = {
            3),
         _c(r"(?:after|runs? for|takes?) (?:about |roughly |~|a few |several |some )?\d* ?(?:minutes|mins|hours|h)\b|"
            r"long(?:er)? (?:\w+ )?(?:runs?|jobs?|builds?|uploads?|pushes)", 1.5, False),
+        # The refusal on a push or a pull itself (not on a delete, a listing or an admin call).
+        _c(r"\b(?:push\w*|pull\w*|upload\w*)\b[^.\n]{0,60}(?:unauthori[sz]ed|\b401\b|authentication required)|"
+           r"(?:unauthori[sz]ed|\b401\b|authentication required)[^.\n]{0,60}\b(?:push\w*|pull\w*|upload\w*)\b", 1,
+           False),
+        # The registry's admin user: its password regenerated or typed wrong where it is stored.
+        _c(r"\badmin (?:account|user|credentials?|password|login)\b", 1),
     ),
     "delete-permission": (
         _c(r"\bAcrDelete\b|Container Registry Repository Contributor|content/delete|"
@@ -286,6 +296,11 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\bAcrPush\b|\bAcrPull\b|\bcontributor\b|\bReader\b|\bscope[- ]map|\bABAC\b|role assignment", 1),
         _c(r"not authori[sz]ed to (?:perform|do|delete)|does not have authorization|AuthorizationFailed|"
            r"permission denied", 2.5, False),
+        # A scope map's built-in or custom grants: pull (content/read) does not list tags (metadata/read).
+        _c(r"\b_repositories_(?:pull|push|admin)\b|\b(?:content|metadata)/(?:read|write|delete)\b", 2, False),
+        _c(r"(?:list(?:ing)? (?:of |the )?tags|tags? list|catalog)[^.\n]{0,60}(?:\b401\b|unauthori[sz]ed|denied|"
+           r"fail\w*)|(?:\b401\b|unauthori[sz]ed|denied)[^.\n]{0,60}(?:list(?:ing)? (?:of |the )?tags|tags? list)",
+           1.5, False),
     ),
     "network-access-denied": (
         _c(r"\bfirewall\b|network rules?|selected networks|public (?:network )?access|ip (?:allow ?list|whitelist|"
@@ -333,6 +348,13 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"(?:a |the |our |any |this )?(?:cache|caching) rule|"
            r"(?:cache|caching) rules?[^.\n]{0,80}(?:already exists?|exists already)", 3, False),
         _c(r"(?:came|come|comes|coming) back|reappear\w*|re-?appear\w*|keeps? (?:coming back|reappearing)", 1, False),
+        # The registry's own side of a rule: its credential set (Key Vault secrets read by the registry's identity)
+        # unhealthy, or a repository a rule owns refusing content put in by hand.
+        _c(r"credential ?sets?\b[^.\n]{0,80}\b(?:unhealthy|degraded|key ?vault|secrets? (?:expired|rotated))|"
+           r"\bunhealthy\b[^.\n]{0,60}\bcredential ?sets?\b", 3, False),
+        _c(r"cache rule[^.\n]{0,120}\b(?:push\w*|import\w*|cop(?:y|ies|ied)|populat\w*|put (?:content|images?))\b|"
+           r"\b(?:push\w*|import\w*|cop(?:y|ies|ied)|populat\w*)\b[^.\n]{0,80}\brepo\w*[^.\n]{0,40}cache rule",
+           2, False),
     ),
     "connected-registries": (
         _c(r"connected registr(?:y|ies)|sync tokens?|\bon-?prem(?:ises)? registry (?:synced|syncing)", 3.5),
@@ -417,7 +439,8 @@ _VETO: dict[str, re.Pattern[str]] = {
                              r"source registry", _I),
     # The upstream refusing a cache rule is the source registry's failure (elsewhere:source-registry), not ACR's.
     "artifact-cache": re.compile(r"upstream[^.\n]{0,40}(?:refus|denied|401|403|429|unauthori|rate)|source registry|"
-                                 r"credential set|credentials? (?:for|of) the (?:cache|upstream)", _I),
+                                 r"credential set\b(?![^.\n]{0,80}\b(?:unhealthy|degraded|key ?vault|secrets? "
+                                 r"(?:expired|rotated)))|credentials? (?:for|of) the (?:cache|upstream)", _I),
 }
 #: The lowest score a mode needs to be reported.
 THRESHOLD = 3.0
@@ -508,13 +531,26 @@ _SENTENCE = re.compile(r"(?:\b[A-Za-z'’]+\b[ ,;:]+){5}")
 
 
 #: What a program prints, not a person: such a line is left to the recognisers of error codes and bodies.
-_PRINTED = re.compile(r"\b[A-Z]{3,}_[A-Z_]{3,}\b|\b(?:DENIED|UNAUTHORIZED|TOOMANYREQUESTS|ScopeLocked)\b|"
+_PRINTED = re.compile(r"\b(?:DENIED|UNAUTHORIZED|TOOMANYREQUESTS|ScopeLocked)\b|"
                       r"[\"']code[\"']\s*:|\b(?:ERROR|fatal|FATAL)\b\s*[:=]|\bError: [A-Z]|Correlation ID|"
                       r"Status ?[Cc]ode[:=]|HTTP status:|rpc error|Error response from daemon|"
                       r"^\s*(?:denied|unauthorized|toomanyrequests|Error|WARNING|ERROR|#|\$|>|\[)|"
                       r"\b(?:Exception|RestError|ResponseError)\b|Traceback|^\d{4}[-/]\d\d[-/]\d\d|"
                       r"^\s*\(\w+\) |The push refers to|Looks like you|Please refer to|aka\.ms/|run 'az |"
                       r"for more information")
+
+
+#: An upper-case code (``NAME_UNKNOWN``) marks a printed line, unless the line is a paragraph someone wrote: two
+#: sentences and a person in them ("… the app setting WEBSITE_PULL_IMAGE_OVER_VNET is set to true. The app still …").
+_CODE_TOKEN = re.compile(r"\b[A-Z]{3,}_[A-Z_]{3,}\b")
+_PARAGRAPH = re.compile(r"[a-z)]{2}[.?!] +[A-Z][^.?!\n]{10,}?[a-z)]{2}[.?!](?: |$)")
+_PERSON = re.compile(r"\b(?:we|our|us|I|my)\b", _I)
+
+
+def _printed(line: str) -> bool:
+    if _PRINTED.search(line):
+        return True
+    return bool(_CODE_TOKEN.search(line)) and not (_PARAGRAPH.search(line) and _PERSON.search(line))
 
 
 _OTHERS: list[Recogniser] = []
@@ -537,7 +573,7 @@ MAX_PROSE_LINE = 4000
 def _detect(line: str, context: str, seen: Seen) -> str | None:
     # A ticket paragraph is not 4000 characters of one line (a base64 blob, minified JSON): not scored.
     if not 40 <= len(line) <= MAX_PROSE_LINE or not _TRIGGER.search(line) or not _SENTENCE.search(line, 0, 400) \
-            or _PRINTED.search(line):
+            or _printed(line):
         return None
     found = classify(context)
     # The line itself must speak for the answer: in a log, the lines before a sentence may be about anything.
@@ -552,6 +588,12 @@ def _next_step(mode: str, ref: RegistryRef, repo: str | None) -> Step:
         reads.append(ShowUsage(ref))
         if mode == "soft-delete":
             reads.append(ShowSoftDelete(ref))
+    elif mode == "artifact-cache":
+        reads += [ListCacheRules(ref), ListCredentialSets(ref)]
+    elif mode == "tag-not-found":
+        reads.append(ShowTags(ref, repo))
+    elif mode == "repository-not-found":
+        reads.append(ListRepositories(ref))
     elif mode in ("locked-artifacts", "quarantined-images", "empty-repository"):
         reads.append(ShowRepository(ref, repo, query="changeableAttributes" if mode != "empty-repository" else None))
     elif mode in ("delete-permission", "purge-task-access"):
@@ -611,6 +653,16 @@ def _generic(mode: str, hits: Sequence[Hit]) -> Built:
                                        "(/oauth2/exchange); a 5xx there is the service's answer, not a missing "
                                        "role. check-health shows which step fails; if it persists for some "
                                        "accounts only, open a support case with the correlation id."),
+        "artifact-cache": ("A cache rule does not serve what is expected",
+                           "An artifact cache rule maps a target repository in this registry to a source "
+                           "repository upstream: a wrong source path (Docker Hub's official images live under "
+                           "library/), an unhealthy credential set (its Key Vault secrets expired or rotated, or the "
+                           "registry's identity lost access to the vault), or a rule owning a repository that "
+                           "content is pushed or imported into by hand each stop the pull-through."),
+        "connected-registries": ("A connected registry's leftovers or sync settings",
+                                 "A connected registry syncs through its own token and scope map: deleting it "
+                                 "without --cleanup leaves them behind, and a repository outside the scope map is "
+                                 "not synced."),
         "storage-limit": ("Registry at its storage limit",
                           "A registry at its maximum storage refuses pushes with 405 until space is freed."),
     }
@@ -627,6 +679,7 @@ _BORROW = {
     "broken-index-references": _build_manifest_unknown, "manifest-not-found": _build_manifest_unknown,
     "authentication-required": _build_unauthorized,
     "private-endpoints-block-registry-delete": _build_pe,
+    "repository-not-found": _build_name_unknown, "tag-not-found": _build_manifest_unknown,
 }
 
 

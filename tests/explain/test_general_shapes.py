@@ -325,3 +325,65 @@ def test_the_same_sign_in_working_on_another_machine_does_not_blame_the_client()
     ticket = ("docker push to shipreg01.azurecr.io works from my laptop with the same credentials but the build agent "
               "gets unauthorized.")
     assert _top(ticket, ticket=True) != "elsewhere:client-bug"
+
+
+@pytest.mark.parametrize(("text", "mode", "ticket"), [
+    # a kubelet pull that failed in transport says nothing about the pull secret
+    ('Warning  Failed  kubelet  Failed to pull image "shipreg01.azurecr.io/web:3": rpc error: code = Unknown desc = '
+     'failed to pull and unpack image: failed to do request: Head "https://shipreg01.azurecr.io/v2/web/manifests/3": '
+     'dial tcp 10.1.2.3:443: i/o timeout', "connectivity-unreachable", False),
+    # Azure's global endpoints not resolving: the machine's DNS, whatever registry was meant
+    ("request to https://management.azure.com/subscriptions/x/providers/Microsoft.ContainerRegistry/registries "
+     "failed, reason: getaddrinfo ENOTFOUND management.azure.com", "elsewhere:network-client-side", False),
+    # a client's own crash quoted in words, and a client that cannot read the token the registry sent
+    ("Our pipeline's az acr build step stops at once with a Python traceback ending in \"'NoneType' object is not "
+     "callable\", before any build output appears.", "elsewhere:client-bug", True),
+    ('Malformed JSON response: {"access_token":"[redacted]"}', "elsewhere:client-bug", False),
+    # the client changed just before it failed
+    ("Since we moved our deploy tool to 3.4.1, charts that depend on oci://shipreg01.azurecr.io/helm no longer "
+     "render.", "elsewhere:client-bug", True),
+    ("Replication to our Azure registry stopped after the update of our on-prem registry product; the same access "
+     "ID and secret worked before the upgrade.", "elsewhere:client-bug", True),
+    # a setting's upper-case name inside a paragraph someone wrote does not make it printed output
+    ("We run the web app on our private network with VNet integration. We also set WEBSITE_PULL_IMAGE_OVER_VNET to "
+     "true, and the registry only has a private endpoint. The app still cannot pull the image.",
+     "network-access-denied", True),
+    # a push refused as unauthorized, in words
+    ("Building our modules works, but the push step fails with 'unauthorized' errors when it uploads the images to "
+     "our registry.", "authentication-required", True),
+    # a scope map that lets an identity pull but not list tags
+    ("Our token uses the _repositories_pull scope map. Pulling the chart works, but helm dependency update fails "
+     "with 401 while listing the tags.", "delete-permission", True),
+    # the registry's own credential set, printed or in words
+    ("Error: credential set dockerhub-creds is unhealthy", "artifact-cache", False),
+    ("The credential set behind our Docker Hub cache rule shows Unhealthy since security rotated the key vault "
+     "secrets, and new pulls through the cache fail.", "artifact-cache", True),
+])
+def test_fifth_round_shapes(text: str, mode: str, ticket: bool) -> None:
+    assert _top(text, ticket=ticket) == mode
+
+
+@pytest.mark.parametrize(("text", "mode", "ticket"), [
+    # an upgrade of the cluster is not a client's: no client bug claimed
+    ("Since we upgraded the cluster to 1.29, pods fail to pull from our registry with 401 unauthorized.",
+     "elsewhere:kubelet-pull-secret", True),
+    # the upstream refusing a cache rule is still the source registry's answer
+    ("Error response from daemon: unauthorized: authentication required with source registry for cache rule "
+     "'docker-io'", "elsewhere:source-registry", False),
+    # a registry's own host not resolving stays the registry's DNS
+    ('Get "https://shipreg01.azurecr.io/v2/": dial tcp: lookup shipreg01.azurecr.io on 10.0.0.10:53: no such host',
+     "connectivity-dns", False),
+])
+def test_fifth_round_near_misses(text: str, mode: str | None, ticket: bool) -> None:
+    assert _top(text, ticket=ticket) == mode
+
+
+def test_every_mode_the_ticket_reader_can_answer_has_a_title_of_its_own() -> None:
+    """A prose answer is never titled with its slug ("artifact-cache · artifact-cache")."""
+    from acrdoctor.explain.names import Names
+    from acrdoctor.explain.recognise_prose import CUES, _build
+    from acrdoctor.explain.recognisers import Hit
+
+    for mode in CUES:
+        built = _build(mode, [Hit(1, "Our registry fails.", Names(), "Our registry fails.")])
+        assert built.title != mode and built.cause != mode, mode
