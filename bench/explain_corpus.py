@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acrdoctor.explain.scoring import Score, load_cases, score, select  # noqa: E402
+from acrdoctor.explain.scoring import HALVES, Score, load_cases, score, select  # noqa: E402
 
 CORPUS = ROOT / "tests" / "explain" / "corpus" / "cases"
 
@@ -54,7 +54,7 @@ def table(result: Score, title: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--half", choices=["tune", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "all"], default="tune")
+    ap.add_argument("--half", choices=[*HALVES, "all"], default="tune")
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--misses", action="store_true", help="list the cases not answered right")
     ap.add_argument("--json", action="store_true")

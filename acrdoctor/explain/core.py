@@ -17,7 +17,7 @@ from typing import BinaryIO
 from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
 from .model import MAX_EVIDENCE, Explanation, Match, Step
 from .names import Names, around, client_ip_in, correlation_in, login_server_in, registry_in
-from .next_steps import with_next_steps
+from .next_steps import OPERATIONS_HEAD, operations_in, unrecognised_step, with_next_steps
 from .reading import logical_lines, stream_chunks, string_chunks
 from .recognise_elsewhere import ELSEWHERE
 from .recognisers import Hit, Recogniser, fold
@@ -144,6 +144,9 @@ class _Scan:
         self.correlation_id: str | None = None
         self.client_ip: str | None = None
         self.lines = 0
+        #: What the text's beginning speaks of (push, delete, sign-in…), for the next step when nothing matches.
+        self.operations: set[str] = set()
+        self.head = 0
 
     def line(self, index: int, line: str) -> None:
         self.lines = index + 1
@@ -153,6 +156,9 @@ class _Scan:
         entry = _Seen(index, line)
         self.window.append(entry)
         low = fold(line)
+        if self.head < OPERATIONS_HEAD:
+            self.head += len(line) + 1
+            self.operations.update(operations_in(low))
         if line and _GATE_PATTERN.search(low):
             self._detect(entry, low)
         if self.registry is None and _holds_any(low, _REGISTRY_WORDS):
@@ -241,6 +247,8 @@ class _Scan:
             lines_of[id(matches[-1][2])] = frozenset(h.index for h in hits)
         matches.sort(key=lambda m: m[:2])
         ordered = prefer_elsewhere([m for _, _, m in matches], lines_of)
+        if not ordered:
+            return Explanation((), self.lines, unrecognised_step(self.registry, frozenset(self.operations)))
         return Explanation(tuple(with_next_steps(ordered)), self.lines)
 
 

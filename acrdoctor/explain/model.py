@@ -81,6 +81,8 @@ class Explanation:
 
     matches: tuple[Match, ...]
     lines: int
+    #: When nothing was recognised: what to collect, from the operation the text speaks of (else None).
+    next_step: Step | None = None
 
     @property
     def recognised(self) -> bool:

@@ -9,6 +9,7 @@ gets a ``next_step``: the exact ``acrdoctor bundle-script`` that gathers the reg
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -16,6 +17,7 @@ from acrdoctor.actions import Action, RegistryRef
 
 from .actions import BundleScript, CheckHealth, ListManifestMetadata, ListRoleAssignments, ShowRegistry, ShowUsage
 from .model import Match, Step
+from .names import placeholder
 
 #: Below this confidence the text alone does not settle the cause.
 SURE = 0.7
@@ -72,3 +74,44 @@ def with_next_steps(matches: Sequence[Match]) -> list[Match]:
             m = replace(m, next_step=next_step_for(m, rivals))
         out.append(m)
     return out
+
+
+# --- nothing recognised ------------------------------------------------------------------------------------------
+
+#: What a text that matched nothing is about, read from its beginning (a ticket, a pasted error): the operation that
+#: failed decides which reads settle it. Tested on the folded line.
+_OPERATIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("sign-in", re.compile(r"\blog ?in\b(?! ?server)|\bsign(?:ed|ing)? ?in\b|\b401\b|unauthori|authenticat|"
+                           r"\btokens?\b|credential|\bdenied\b|forbidden|\b403\b")),
+    ("push or pull", re.compile(r"\bpush|\bpull|\bupload|\bdownload|imagepull")),
+    ("delete or storage", re.compile(r"\bdelet|\bremov|\bpurg|\buntag|\bstorage\b|\busage\b|\d ?[gt]i?b\b|"
+                                     r"\bretention\b|\bclean ?up")),
+    ("network", re.compile(r"time ?out|timed out|no such host|\bresolv|\bdns\b|firewall|private endpoint|\bproxy|"
+                           r"x509|certificate|connection (?:refused|reset)")),
+)
+#: How much of a text's beginning is read for the operation (a build log's first part; a whole ticket).
+OPERATIONS_HEAD = 64 * 1024
+
+
+def operations_in(folded: str) -> frozenset[str]:
+    """The operations a folded line speaks of (see :data:`_OPERATIONS`)."""
+    return frozenset(op for op, pattern in _OPERATIONS if pattern.search(folded))
+
+
+def unrecognised_step(registry: str | None, operations: frozenset[str]) -> Step:
+    """What to collect when nothing was recognised: the registry's own checks for what the text was doing, then the
+    bundle that gathers the rest. Only reads, like every next step."""
+    ref = RegistryRef(registry if registry else placeholder("registry"))
+    actions: list[Action] = []
+    if operations & {"sign-in", "push or pull", "network"} or not operations:
+        actions.append(CheckHealth(ref))
+    if "delete or storage" in operations:
+        actions.append(ShowUsage(ref))
+    actions.append(BundleScript(ref))
+    about = (" The text speaks of " + ", ".join(op for op, _ in _OPERATIONS if op in operations) + "."
+             if operations else "")
+    notes = () if registry else ("The text did not name the registry: set REGISTRY=… (its name, without "
+                                 ".azurecr.io) first.",)
+    return Step("Nothing in the text names a known failure." + about + " Paste the exact error the command printed "
+                "(its whole output, with --debug for az), and collect the registry's side (these only read).",
+                tuple(actions), notes)

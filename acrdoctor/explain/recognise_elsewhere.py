@@ -376,6 +376,11 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
                           r"authentication unavailable", re.IGNORECASE)
 _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY device|"
+                          # the sign-in worked and saving it failed: the client's credential store, in words
+                          r"\b(?:fails?|failed|failing|errors?|breaks?|broke)\b[^.\n]{0,80}?\b(?:login|credentials?|"
+                          r"password|token)\b[^.\n]{0,20}?\b(?:is|are|was|were|gets?) being (?:saved|stored|written)\b|"
+                          r"\b(?:fails?|failed|failing|errors?)\b[^.\n]{0,40}?\b(?:saving|storing|writing) "
+                          r"(?:the |my |our )?(?:login|credentials?|password)\b|"
                           r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
                           r"az login (?:session )?(?:has )?expired|az login again|"
                           r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
@@ -508,7 +513,12 @@ _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could 
                           r"An image does not exist locally with the tag|\bNo such image: |tag does not exist: |"
                           # a URL scheme or a transport prefix where the host goes (``skopeo login docker://x``,
                           # ``helm registry login oci://x``): the client looks up "docker" or "https" as the host
-                          r"\blookup (?:docker|https?|oci)(?: on [\d.:\[\]a-f]+)?: no such host",
+                          r"\blookup (?:docker|https?|oci)(?: on [\d.:\[\]a-f]+)?: no such host|"
+                          # a reference of the login server alone: parsed as a Docker Hub repository named after it
+                          r"\blibrary/[\w-]+\.azurecr\.(?:io|cn|us)\b|"
+                          # the parse failure told in words
+                          r"\b(?:can ?not|can't|could ?n[o']?t|unable to|fails? to|failed to) parse (?:the |my |our )?"
+                          r"(?:image )?reference\b",
                           re.IGNORECASE)
 #: ``pull access denied for NAME`` where NAME has no registry host: the pull went to Docker Hub, not to ACR.
 _HUB_LOOKUP = re.compile(r"pull access denied for (?![\w.-]+\.[\w.-]+/|[\w-]+:\d+/)[\w./-]+, repository does not exist",
@@ -581,7 +591,7 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
 _TYPO_WORDS = ("invalid", "valid repository", "could not parse", "must be", "-azurecr.io", "_azurecr.io",
-               "privatelink.azurecr", "no such host",
+               "privatelink.azurecr", "no such host", "library/", "parse",
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
                "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
@@ -689,6 +699,8 @@ _CLIENT_CHANGED = re.compile(
     r"\b(?:after|since) (?:we |I )?(?:moved|bumped|switched|went|migrated|upgraded|updated)\b(?P<what>[^.\n]{0,40}?)"
     r"\bto (?:v(?:ersion)? ?)?\d+\.\d+(?:\.\d+)?\b[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|"
     r"stopped|unhealthy|errors?|crash\w*|refused|rejected)\b|"
+    r"\b(?:after|since)\b(?P<newer>[^.\n]{0,50}?\b(?:newer|new|latest) (?:[\w.-]+ ){0,2}?(?:release|version|build)s?)"
+    r"\b[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|stopped|rejected|refused)\b|"
     r"\b(?:after|since) (?:we |I )?(?:started|began|switched to|moved to) (?:using|deploying with|running|"
     r"building with|to use)\b(?P<tool>[^.\n]{0,80}?\b(?:task|plugin|action|extension|provider|module|operator|"
     r"controller|tool|sdk|library)\b)[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|stopped|"
@@ -704,7 +716,7 @@ def _contrast_blames_client(line: str) -> bool:
 
 
 def _client_changed(line: str) -> bool:
-    return any(not _NOT_A_CLIENT.search(m.group("what") or m.group("tool") or "")
+    return any(not _NOT_A_CLIENT.search(m.group("what") or m.group("tool") or m.group("newer") or "")
                for m in _CLIENT_CHANGED.finditer(line))
 
 
@@ -907,7 +919,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("cred", "aadsts", "refresh token", "az login", "non tty", "interactionrequired", "secret",
+               ("cred", "aadsts", "refresh token", "az login", "non tty", "interactionrequired", "secret", "saved",
+                "stored", "written", "saving", "storing", "writing",
                 "interaction_required", "interactive auth", "stub received", "d-bus", "pass not", "gpg:"),
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,

@@ -56,6 +56,7 @@ def explanation_to_dict(e: Explanation, ticket: bool = False) -> dict[str, Any]:
         "lines": e.lines,
         "matches": [match_to_dict(m, i) for i, m in enumerate(e.ranked, 1)],
         "suggestion": None if e.recognised else NOTHING,
+        "next_step": _step(e.next_step) if e.next_step else None,
     }
 
 
@@ -111,11 +112,20 @@ def _match(console: Console, m: Match) -> None:
         console.print(Text("    (explain-only failure mode; see docs/explain.md)", style="dim"))
 
 
+def _nothing(console: Console, e: Explanation) -> None:
+    console.print(Text("• " + NOTHING, style="bold yellow"))
+    if e.next_step:
+        console.print(Text("    next: ", style="dim") + Text(visible(e.next_step.summary)))
+        _commands(console, e.next_step.commands)
+        for note in e.next_step.notes:
+            console.print(Text("      ! ", style="yellow") + Text(visible(note), style="yellow"))
+
+
 def render_console(e: Explanation, console: Console) -> None:
     console.print(Text(f"acrdoctor explain · {e.lines} line{'s' if e.lines != 1 else ''} read", style="bold"))
     console.print()
     if not e.matches:
-        console.print(Text("• " + NOTHING, style="bold yellow"))
+        _nothing(console, e)
         return
     for m in e.ranked:
         _match(console, m)
@@ -133,7 +143,7 @@ def render_ticket(e: Explanation, console: Console) -> None:
     console.print()
     top = e.most_likely
     if top is None:
-        console.print(Text("• " + NOTHING, style="bold yellow"))
+        _nothing(console, e)
         return
     console.print(Text(f"Most likely: {top.failure_mode} ({_percent(top)}) · ", style="bold")
                   + Text(visible(top.title), style="bold"))

@@ -53,6 +53,33 @@ def test_nothing_recognised_exits_1_and_suggests_diagnose() -> None:
     assert data["matches"] == [] and "acrdoctor diagnose" in data["suggestion"]
 
 
+def test_nothing_recognised_says_what_to_collect_for_what_the_text_was_doing() -> None:
+    """A push with no error text: the sign-in check and the bundle for the registry the text names; a delete: usage."""
+    data = json.loads(run("--ticket", "Our docker push to shipreg01.azurecr.io is rejected and nothing gets "
+                          "uploaded; the image builds fine locally.", "-o", "json").output)
+    step = data["next_step"]
+    assert data["recognised"] is False and "push or pull" in step["summary"]
+    assert step["commands"] == ["az acr check-health --name shipreg01 --ignore-errors --yes",
+                                "acrdoctor bundle-script --registry shipreg01"]
+    assert step["notes"] == []
+    data = json.loads(run("We removed half of the old images last week and the number in the portal looks odd "
+                          "to us.", "-o", "json").output)
+    step = data["next_step"]
+    assert "delete or storage" in step["summary"] and "push or pull" not in step["summary"]
+    assert step["commands"] == ['az acr show-usage --name "$REGISTRY" --output table',
+                                'acrdoctor bundle-script --registry "$REGISTRY"']
+    assert "REGISTRY=" in step["notes"][0]
+    console = run("We removed half of the old images last week and the number in the portal looks odd to us.").output
+    assert "next:" in console and "az acr show-usage" in console and "REGISTRY=" in console
+
+
+def test_a_login_server_is_not_a_sign_in() -> None:
+    """'login server' names the host, not a sign-in: the reads follow the push, not an auth failure."""
+    data = json.loads(run("I tagged the image with the registry's login server name and the upload never finishes.",
+                          "-o", "json").output)
+    assert "sign-in" not in data["next_step"]["summary"] and "push or pull" in data["next_step"]["summary"]
+
+
 def test_unreadable_input_exits_2(tmp_path: Path) -> None:
     r = run(str(tmp_path))
     assert r.exit_code == 2

@@ -387,3 +387,33 @@ def test_every_mode_the_ticket_reader_can_answer_has_a_title_of_its_own() -> Non
     for mode in CUES:
         built = _build(mode, [Hit(1, "Our registry fails.", Names(), "Our registry fails.")])
         assert built.title != mode and built.cause != mode, mode
+
+
+@pytest.mark.parametrize(("text", "mode", "ticket"), [
+    # the login server alone given as the reference: the client parsed it as a Docker Hub repository
+    ("Server error: url https://index.docker.io/v2/library/shipreg01.azurecr.io/blobs/uploads/, code: 401, message: "
+     '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}', "elsewhere:typo", False),
+    # the reference parse failure told in words
+    ("The scan step in our pipeline fails at once saying it cannot parse the image reference we pass for our "
+     "registry's image.", "elsewhere:typo", True),
+    # a newer client release picked up just before the failure
+    ("Since our build agents picked up a newer Helm release, every chart install from our registry fails with a 401 "
+     "while downloading the archive.", "elsewhere:client-bug", True),
+    # the sign-in worked and saving it failed: the client's credential store, in words
+    ("az acr login into our registry now fails every time from the dev container: the error comes right after the "
+     "token is obtained, when the login is being saved.", "elsewhere:local-credentials", True),
+])
+def test_sixth_round_shapes(text: str, mode: str, ticket: bool) -> None:
+    assert _top(text, ticket=ticket) == mode
+
+
+@pytest.mark.parametrize(("text", "mode", "ticket"), [
+    # secrets kept in a key vault are not a failing credential store
+    ("The username and token for our cache rule are stored as secrets in our key vault, and the credential set "
+     "shows Unhealthy since Monday.", "artifact-cache", True),
+    # a newer release of the cluster is not a client's
+    ("Since the cluster moved to a newer Kubernetes version, pods fail to pull from our registry with 401.",
+     "elsewhere:kubelet-pull-secret", True),
+])
+def test_sixth_round_near_misses(text: str, mode: str | None, ticket: bool) -> None:
+    assert _top(text, ticket=ticket) == mode
