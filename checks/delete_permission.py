@@ -73,6 +73,10 @@ _JSON_OBJECT = re.compile(r"\{[^{}]*\}")
 _KEY = re.compile(r"[\"']?(type|name|action)[\"']?\s*[:=]\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
 _LACKING = re.compile(r"lacking ([\w/, *-]+?) (?:repository )?permissions", re.IGNORECASE)
 _ARM_ACTION = re.compile(r"perform action '([^']+)'", re.IGNORECASE)
+#: ACR's detail as Go clients print a decoded JSON map (crane, oras, helm): ``[map[Action:delete Name:team/web
+#: Type:repository]]``; a map value never holds a space or a bracket.
+_GO_MAP = re.compile(r"\bmap\[((?:\w+:[^\s\[\]]*\s?)+)\]")
+_GO_PAIR = re.compile(r"(\w+):([^\s\[\]]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,10 @@ def _from_message(message: str) -> Iterator[Missing]:
         keys = {k.lower(): v for k, v in _KEY.findall(block)}
         if keys.get("action"):
             yield Missing(keys["action"], keys.get("type"), keys.get("name"))
+    for block in _GO_MAP.findall(text):
+        pairs = {k.lower(): v for k, v in _GO_PAIR.findall(block)}
+        if pairs.get("action"):
+            yield Missing(pairs["action"], pairs.get("type") or None, pairs.get("name") or None)
     for match in _LACKING.finditer(text):
         for action in re.split(r"[,\s]+", match.group(1)):
             if action and action.lower() not in ("and", "or"):

@@ -139,7 +139,7 @@ _IMAGE_REF = re.compile(
 _ACR_PATH = re.compile(rf"/acr/v1/(?!_catalog|_deleted)({_REPO})(?:/_tags/({_TAG})|/_manifests/(sha256(?::|%3A)"
                        r"[0-9a-f]{64}))?", re.IGNORECASE)
 _V2_PATH = re.compile(
-    rf"/v2/(?!_catalog)({_REPO})/(?:manifests|blobs|tags)(?:/({_TAG}|sha256(?::|%3A)[0-9a-f]{{64}}))?", re.IGNORECASE)
+    rf"/v2/(?!_catalog)({_REPO})/(?:manifests|blobs|tags)(?:/(sha256(?::|%3A)[0-9a-f]{{64}}|{_TAG}))?", re.IGNORECASE)
 _DETAIL_NAME = re.compile(rf"{_Q}detail{_Q}\s*:\s*\{{\s*{_Q}name{_Q}\s*:\s*{_Q}({_REPO}){_Q}", re.IGNORECASE)
 _REVISION = re.compile(rf"{_Q}Name{_Q}\s*:\s*{_Q}({_REPO}){_Q}\s*,\s*{_Q}Revision{_Q}", re.IGNORECASE)
 #: A quoted image with no registry host after push/pull: "Unable to push 'web-api:1.2' to registry …".

@@ -266,7 +266,7 @@ _KUBE_PULL = re.compile(r"Failed to pull image|ErrImagePull|ImagePullBackOff|fai
                         r"Back-off pulling image|Error: ImagePull", re.IGNORECASE)
 _KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|failed to fetch anonymous token|"
                         r"failed to authorize|no basic auth credentials|pull access denied|failed to fetch oauth token|"
-                        r"\b403 Forbidden\b|insufficient_scope|may require authorization", re.IGNORECASE)
+                        r"insufficient_scope|may require authorization", re.IGNORECASE)
 #: Pods said (in prose) to fail pulling: the symptom, not its cause.
 _PODS_PROSE = (r"\b(?:pods?|AKS|cluster|nodes?|node ?pools?|kubelet|deployments?)\b[^\n]{0,80}?"
                r"(?:fail(?:s|ed|ing)? to pull|"
@@ -309,7 +309,9 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
 #: so it says nothing about the cluster's pull secret; the network recognisers read it.
 _TRANSPORT_FAILURE = re.compile(r": EOF\b|\bEOF\s*$|i/o timeout|connection (?:refused|reset)|no such host|"
                                 r"TLS handshake timeout|context deadline exceeded|network is unreachable|x509:|"
-                                r"Client\.Timeout exceeded", re.IGNORECASE)
+                                r"Client\.Timeout exceeded|"
+                                # the registry's network rules refusing the node (ACR's 403), not its credentials
+                                r"\b403 Forbidden\b", re.IGNORECASE)
 
 
 #: The writer has ruled the cluster's pull access out: other images of the same registry pull on the same nodes, or
@@ -621,8 +623,17 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     return "elsewhere:typo" if hit else None
 
 
+#: What lets a line reach :func:`misspelt_login_domain`: the common slips (a letter dropped, doubled, swapped or
+#: added; another top-level domain), none of which a correct login server contains. "cr.io" itself would let every
+#: line naming the registry through (thousands in a build log), so rarer slips are left unread.
+_TYPO_DOMAIN_STEMS = ("azureacr", "azurcr", "azuercr", "azurerc", "azruecr", "auzrecr", "azuecr", "azrecr", "azurecrr",
+                      "azzurecr", "azurec.io", "azure.cr.", "azure-cr.", ".azurecr.co", ".azurecr.net", ".azurecr.org",
+                      ".azurecr.oi")
+_TYPO_DOMAIN = re.compile("|".join(re.escape(s) for s in _TYPO_DOMAIN_STEMS), re.IGNORECASE)
+
+
 def _detect_typo_domain(line: str, context: str, seen: Seen) -> str | None:
-    return "elsewhere:typo" if misspelt_login_domain(line) else None
+    return "elsewhere:typo" if _TYPO_DOMAIN.search(line) and misspelt_login_domain(line) else None
 
 
 def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
@@ -695,14 +706,15 @@ def _other_client_works(line: str) -> bool:
 #: to 2.7.8 … fails", "since we started deploying with the pipeline task … rejected"): the change was the client's.
 _CLIENT_CHANGED = re.compile(
     r"\b(?:worked|was working|were working|was fine|used to work)\b[^.\n]{0,40}?\bbefore (?:the|our|we|I|this)\b"
-    r"[^.\n]{0,30}?\b(?:upgrad|updat)\w*|"
+    r"[^.\n]{0,30}?\b(?:upgrad\w*|updat\w*|new version)|"
     r"\b(?:after|since) (?:we |I )?(?:moved|bumped|switched|went|migrated|upgraded|updated)\b(?P<what>[^.\n]{0,40}?)"
     r"\bto (?:v(?:ersion)? ?)?\d+\.\d+(?:\.\d+)?\b[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|"
     r"stopped|unhealthy|errors?|crash\w*|refused|rejected)\b|"
-    r"\b(?:after|since)\b(?P<newer>[^.\n]{0,50}?\b(?:newer|new|latest) (?:[\w.-]+ ){0,2}?(?:release|version|build)s?)"
+    r"\b(?:after|since)\b(?P<newer>[^.\n]{0,50}?\bnewer (?:[\w.-]+ ){0,2}?(?:release|version|build)s?)"
     r"\b[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|stopped|rejected|refused)\b|"
-    r"\b(?:after|since) (?:we |I )?(?:started|began|switched to|moved to) (?:using|deploying with|running|"
-    r"building with|to use)\b(?P<tool>[^.\n]{0,80}?\b(?:task|plugin|action|extension|provider|module|operator|"
+    r"\b(?:after|since) (?:we |I )?(?:started using|started deploying with|started building with|began using|"
+    r"switched to using|moved to using)\b"
+    r"(?P<tool>[^.\n]{0,80}?\b(?:task|plugin|action|extension|provider|module|operator|"
     r"controller|tool|sdk|library)\b)[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|stopped|"
     r"rejected|refused|unauthori[sz]ed)\b", re.IGNORECASE)
 #: What an upgrade of is not a client's: the cluster, its nodes, the registry's tier.
@@ -930,10 +942,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                # named against each other need is on a few.
                (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point"),
                confidence=0.8),
-    Recogniser("typo-domain", ("elsewhere:typo",), _detect_typo_domain, _build_typo, _NEAR_SUFFIX,
-               ("cr.io", "rc.io", "cr.oi", "rc.oi", "cr.co", "rc.co", "cr.net", "rc.net", "cr.org", "cr.i",
-                "azurecr."),
-               confidence=0.8),
+    Recogniser("typo-domain", ("elsewhere:typo",), _detect_typo_domain, _build_typo, _TYPO_DOMAIN,
+               _TYPO_DOMAIN_STEMS, confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _OTHER_CLIENT_WORKS,
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE),
@@ -944,7 +954,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
                 "modulenotfounderror", "importerror", "object is not", "access_token", "refresh_token",
-                "stack trace", "stacktrace", "before", "since", "after"),
+                "stack trace", "stacktrace", "moved", "bumped", "switched", "went", "migrat", "newer",
+                "started using", "started deploying", "started building", "began using", "new version"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),

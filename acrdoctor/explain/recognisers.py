@@ -195,7 +195,11 @@ _REPO_IS_NOT_FOUND = re.compile(r"\brepository\W{1,4}[\w./:-]+\W{1,4}(?:is |was 
                                 re.IGNORECASE)
 _DELETE_CONTEXT = re.compile(r"\bdelet|DELETE /acr/v1/|\bremov", re.IGNORECASE)
 _READ_CONTEXT = re.compile(r"\b(?:pull|Pulling|repository show|show-tags|GET /|list-metadata|acr purge|"
-                           r"repository not found)\b", re.IGNORECASE)
+                           r"repository not found)\b|"
+                           # a read request or an SDK getter (crane and the Go SDK print the request they made)
+                           r"\b(?-i:GET|HEAD) (?:/|\"?https?://)|/tags/list\b|\b(?:get|list)_\w+\(|"
+                           r"\b(?:Get|List)\w+?(?:Async)?\(|\bmanifest (?:fetch|get|show)\b|\brepo (?:tags|ls)\b|"
+                           r"\bcrane (?:manifest|ls|digest|config)\b", re.IGNORECASE)
 
 
 def _detect_name_unknown(line: str, context: str, seen: Seen) -> str | None:
@@ -381,16 +385,22 @@ def _build_manifest_unknown(mode: str, hits: Sequence[Hit]) -> Built:
 # --- a reference that does not resolve (containerd, oras) --------------------------------------------------
 
 #: containerd and oras say "REG/REPO:TAG: not found" when the registry has no such tag (or repository).
-_REF_NOT_FOUND = re.compile(r"\b[\w.-]+\.azurecr\.(?:io|cn|us)(?::\d+)?/[\w./-]+:[\w.-]+: not found\b", re.IGNORECASE)
+_REF_NOT_FOUND = re.compile(r"\b[\w.-]+\.azurecr\.(?:io|cn|us)(?::\d+)?/[\w./-]+(?::[\w.-]+|@sha256:[0-9a-f]{64}): "
+                            r"not found\b", re.IGNORECASE)
 
 
 def _detect_ref_not_found(line: str, context: str, seen: Seen) -> str | None:
-    return "tag-not-found" if _REF_NOT_FOUND.search(line) and not _MANIFEST_UNKNOWN.search(line) else None
+    m = _REF_NOT_FOUND.search(line)
+    if not m or _MANIFEST_UNKNOWN.search(line):
+        return None
+    # containerd names the reference it resolved: a digest there is a manifest the registry does not have.
+    return "manifest-not-found" if "@sha256:" in m.group(0).lower() else "tag-not-found"
 
 
 def _build_ref_not_found(mode: str, hits: Sequence[Hit]) -> Built:
     # The tag, or the repository, is not there; a misspelt name reads the same: the confirm step tells them apart.
-    return replace(_build_tag_unknown(mode, hits), confidence=0.7)
+    built = _build_manifest_unknown(mode, hits) if mode == "manifest-not-found" else _build_tag_unknown(mode, hits)
+    return replace(built, confidence=0.7)
 
 
 # --- 405 disallowed ----------------------------------------------------------------------------------------
@@ -729,8 +739,8 @@ def _build_denied(mode: str, hits: Sequence[Hit]) -> Built:
 # --- an HTTP status with its request: 404 on a manifest or repository, 401, 405 ----------------------------
 
 _STATUS = re.compile(r"(?:\b(?:RESPONSE|HTTP/[\d.]+|Status(?: [Cc]ode)?:?|status(?: code)?:?|"
-                     r"returned|response(?: status)?|statusCode)[ :(]{1,3}(?P<a>401|404|405)\b|\b(?P<b>401|404|405) "
-                     r"\(?(?:Not Found|Unauthorized|Method Not Allowed)\b)")
+                     r"returned|response(?: status)?|statusCode)[ :(]{1,3}(?P<a>401|403|404|405)\b|"
+                     r"\b(?P<b>401|403|404|405) \(?(?:Not Found|Unauthorized|Method Not Allowed|Forbidden)\b)")
 _MANIFEST_PATH = re.compile(r"/v2/(?P<repo>[\w./-]+?)/manifests/(?P<ref>[\w.:-]+)")
 _TAG_PATH = re.compile(r"/acr/v1/[\w./-]+/_tags/[\w.-]+")
 _REPO_PATH = re.compile(r"/acr/v1/[\w./-]+|/v2/[\w./-]+/tags/list")
@@ -760,7 +770,15 @@ def _detect_status(line: str, context: str, seen: Seen) -> str | None:
         if _unsupported(line):
             return None
         return _detect_disallowed("operation not allowed, HTTP status: 405", context, seen)
+    if code == "403":
+        # A bare 403 from the registry (no body: containerd, helm and the SDKs print only the status): ACR answers
+        # 403 for a caller its network rules refuse; a missing permission is a 401 with a detail.
+        return None if _BLOB_HOST.search(line) else "network-access-denied"
     return "authentication-required" if code == "401" and not _IDP_401.search(context) else None
+
+
+#: Layers come from the registry's storage: a 403 there is the storage account's or a proxy's answer, not ACR's.
+_BLOB_HOST = re.compile(r"blob\.core\.windows\.net|\.blob\.|x-ms-request-id", re.IGNORECASE)
 
 
 def _build_status(mode: str, hits: Sequence[Hit]) -> Built:
@@ -770,6 +788,8 @@ def _build_status(mode: str, hits: Sequence[Hit]) -> Built:
         built = _build_manifest_unknown(mode, hits)
     elif mode == "authentication-required":
         built = _build_unauthorized(mode, hits)
+    elif mode == "network-access-denied":
+        return replace(_build_firewall(mode, hits), confidence=0.7)  # the status alone: the likeliest 403
     else:
         built = _build_disallowed(mode, hits)
     return replace(built, confidence=0.75)  # the status and the request, without ACR's error code
@@ -1106,7 +1126,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                _detect_manifest_unknown,
                _build_manifest_unknown, _MANIFEST_UNKNOWN,
                ("manifest_unknown", "manifest unknown", "manifest sha256:")),
-    Recogniser("reference-not-found", ("tag-not-found",), _detect_ref_not_found, _build_ref_not_found,
+    Recogniser("reference-not-found", ("tag-not-found", "manifest-not-found"), _detect_ref_not_found,
+               _build_ref_not_found,
                _REF_NOT_FOUND, (": not found",)),
     Recogniser("disallowed", ("locked-artifacts", "quarantined-images", "storage-limit"), _detect_disallowed,
                _build_disallowed, _DISALLOWED, ("disallowed", "not allowed", "statuscode=405")),
@@ -1118,9 +1139,11 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("denied", ("delete-permission",), _detect_denied, _build_denied, _DENIED,
                ("denied", "insufficient_scope", "retrieving permissions")),
     Recogniser("http-status", ("manifest-not-found", "tag-not-found", "empty-repository", "repository-not-found",
-                               "authentication-required", "locked-artifacts", "quarantined-images", "storage-limit"),
+                               "authentication-required", "locked-artifacts", "quarantined-images", "storage-limit",
+                               "network-access-denied"),
                _detect_status, _build_status, _STATUS,
-               ("response", "http/", "status", "returned", "not found", "unauthorized", "method not allowed")),
+               ("response", "http/", "status", "returned", "not found", "unauthorized", "method not allowed",
+                "forbidden")),
     Recogniser("throttled", ("throttling",), _detect_throttled, _build_throttled, _THROTTLED,
                ("toomanyrequests", "too many", "429")),
     Recogniser("check-health", _HEALTH_MODES, _detect_health, _build_health, _HEALTH_ANY,

@@ -1,0 +1,59 @@
+"""Each client's wording of each registry failure, read as the same failure.
+
+``client_wordings.jsonl`` holds one line per (client, failure): ``verbatim`` lines are what a program printed in a
+public issue (``evidence`` names it); ``composed`` lines join a client's own format string (its source file is the
+evidence) to ACR's documented error body, names filled in. Gathered 2026-12-03 for issue 13 by a helper who never
+saw the recognisers. ``expect`` is the failure the wording shows; where explain's rules read it otherwise on purpose,
+``why`` says which rule (a cluster's 401 is its pull secret, an import's 404 is the source's, …).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from acrdoctor.explain import explain
+
+ROWS = [json.loads(line) for line in (Path(__file__).parent / "client_wordings.jsonl").read_text("utf-8").splitlines()
+        if line.strip()]
+
+
+def test_the_table_covers_many_clients_and_every_failure_it_names() -> None:
+    assert len(ROWS) >= 80
+    assert len({r["client"] for r in ROWS}) >= 12
+    assert {r["expect"] for r in ROWS} >= {"authentication-required", "delete-permission", "repository-not-found",
+                                           "tag-not-found", "locked-artifacts", "throttling", "network-access-denied",
+                                           "connectivity-dns", "elsewhere:network-client-side",
+                                           "elsewhere:docker-hub-rate-limit"}
+    assert all(r["evidence"] and r["kind"] in ("verbatim", "composed") for r in ROWS)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r['client']}:{r['expect']}")
+def test_each_clients_wording_names_its_failure(row: dict) -> None:
+    found = explain(row["text"]).ranked
+    assert found and found[0].failure_mode == row["expect"], row.get("why", "")
+
+
+def test_a_digest_in_a_request_path_is_a_digest_not_a_tag_named_sha256() -> None:
+    """``/v2/team/web/manifests/sha256:…`` (crane, oras, the Go SDK print the request): the tag pattern used to stop
+    at the colon and report tag ``sha256``."""
+    from acrdoctor.explain.names import from_line
+
+    digest = "sha256:" + "a2e844a1cd201d2048e897dedb7b3bb48fe3c5bc7de10bb36e59687471a600b5"
+    for path in (digest, digest.replace(":", "%3A")):
+        names = from_line(f"Error: DELETE https://shipreg01.azurecr.io/v2/team/web/manifests/{path}: UNAUTHORIZED")
+        assert (names.repository, names.tag, names.digest) == ("team/web", None, digest)
+    assert from_line("GET https://shipreg01.azurecr.io/v2/team/web/manifests/1.4.2: x").tag == "1.4.2"
+
+
+def test_go_printed_detail_names_the_missing_action() -> None:
+    """Go clients print ACR's detail as a decoded map: ``[map[Action:delete Name:team/web Type:repository]]``."""
+    from acrdoctor.checks.delete_permission import Missing, missing_permissions
+    from acrdoctor.model import CollectionError
+
+    message = ("UNAUTHORIZED: authentication required, visit https://aka.ms/acr/authorization for more information.; "
+               "[map[Action:delete Name:team/web Type:repository] map[Action:pull Name:team/web Type:repository]]")
+    assert missing_permissions(CollectionError("explain", 401, "UNAUTHORIZED", message)) == [
+        Missing("delete", "repository", "team/web"), Missing("pull", "repository", "team/web")]
