@@ -246,7 +246,7 @@ class _Scan:
             )))
             lines_of[id(matches[-1][2])] = frozenset(h.index for h in hits)
         matches.sort(key=lambda m: m[:2])
-        ordered = prefer_elsewhere([m for _, _, m in matches], lines_of)
+        ordered = prefer_elsewhere(prefer_named_action([m for _, _, m in matches], lines_of), lines_of)
         if not ordered:
             return Explanation((), self.lines, unrecognised_step(self.registry, frozenset(self.operations)))
         return Explanation(tuple(with_next_steps(ordered)), self.lines)
@@ -265,6 +265,31 @@ def _cut(line: str) -> str:
 
 def _near(a: frozenset[int], b: frozenset[int]) -> bool:
     return any(abs(i - j) <= SAME_LINES for i in a for j in b)
+
+
+#: An error block's lines: an SDK prints the message, the status, the code, then the body (.NET: eight lines).
+SAME_ERROR_LINES = 8
+
+
+def prefer_named_action(matches: list[Match], lines_of: dict[int, frozenset[int]]) -> list[Match]:
+    """Rank a missing permission above "not signed in" when both come from one error: the body's detail names the
+    action the 401 refused (an SDK prints "authentication required" first and the detail lines below it)."""
+    named = [m for m in matches if m.failure_mode == "delete-permission" and m.confidence >= FIX_CONFIDENCE]
+    if not named:
+        return matches
+    out: list[Match] = []
+    for m in matches:
+        if m.failure_mode == "authentication-required":
+            mine = lines_of.get(id(m), frozenset())
+            over = [d for d in named if any(abs(i - j) <= SAME_ERROR_LINES for i in mine
+                                            for j in lines_of.get(id(d), frozenset()))]
+            if over:
+                cap = round(max(d.confidence for d in over) - 0.05, 2)
+                m2 = replace(m, confidence=min(m.confidence, cap))
+                lines_of[id(m2)] = mine
+                m = m2
+        out.append(m)
+    return out
 
 
 def _withheld(m: Match, cause: str) -> Match:
