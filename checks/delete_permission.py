@@ -75,7 +75,7 @@ _LACKING = re.compile(r"lacking ([\w/, *-]+?) (?:repository )?permissions", re.I
 _ARM_ACTION = re.compile(r"perform action '([^']+)'", re.IGNORECASE)
 #: ACR's detail as Go clients print a decoded JSON map (crane, oras, helm): ``[map[Action:delete Name:team/web
 #: Type:repository]]``; a map value never holds a space or a bracket.
-_GO_MAP = re.compile(r"\bmap\[((?:\w+:[^\s\[\]]*\s?)+)\]")
+_GO_MAP = re.compile(r"\bmap\[(\w+:[^\s\[\]]*(?: \w+:[^\s\[\]]*)*)\]")
 _GO_PAIR = re.compile(r"(\w+):([^\s\[\]]*)")
 
 

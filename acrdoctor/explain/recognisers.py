@@ -306,7 +306,9 @@ _CHILD_MISSING = re.compile(r"manifest for \S+:[\w.-]+ not found\W+manifest unkn
                             r"|\bsha256:[0-9a-f]{64}\b[^\n]{0,40}(?:is not found|not found|manifest unknown)",
                             re.IGNORECASE)
 #: A pull of a tag the repository does not have: "manifest for REG/REPO:TAG not found: manifest unknown".
-_TAG_NOT_THERE = re.compile(r"manifest for \S+:[\w.-]+ not found|\S+:[\w.-]+: not found\b", re.IGNORECASE)
+#: Each alternative starts where its token does (a lookbehind, not a leading ``\S+``): a long token of colons would
+#: otherwise be rescanned from every position in it (quadratic on a hostile line).
+_TAG_NOT_THERE = re.compile(r"manifest for \S+:[\w.-]+ not found|(?<=\S:)[\w.-]+: not found\b", re.IGNORECASE)
 
 
 #: skopeo's read of a tag: "reading manifest TAG in REG/REPO: manifest unknown".
@@ -385,8 +387,8 @@ def _build_manifest_unknown(mode: str, hits: Sequence[Hit]) -> Built:
 # --- a reference that does not resolve (containerd, oras) --------------------------------------------------
 
 #: containerd and oras say "REG/REPO:TAG: not found" when the registry has no such tag (or repository).
-_REF_NOT_FOUND = re.compile(r"\b[\w.-]+\.azurecr\.(?:io|cn|us)(?::\d+)?/[\w./-]+(?::[\w.-]+|@sha256:[0-9a-f]{64}): "
-                            r"not found\b", re.IGNORECASE)
+_REF_NOT_FOUND = re.compile(r"(?<![\w.-])[\w.-]+\.azurecr\.(?:io|cn|us)(?::\d+)?/[\w./-]+(?::[\w.-]+|"
+                            r"@sha256:[0-9a-f]{64}): not found\b", re.IGNORECASE)
 
 
 def _detect_ref_not_found(line: str, context: str, seen: Seen) -> str | None:
@@ -977,7 +979,9 @@ _NET = re.compile(r"no such host|name or service not known|temporary failure in 
                   r"request canceled while waiting for connection", re.IGNORECASE)
 _NET_DNS = re.compile(r"no such host|name or service not known|name resolution|getaddrinfo", re.IGNORECASE)
 #: The registry's host on the line: the failure is reaching it (not Docker Hub, not a storage blob endpoint).
-_REGISTRY_HOST = re.compile(r"(?:\b[a-z0-9][\w-]*|" + PLACEHOLDER + r")\.azurecr\.(?:io|cn|us)\b", re.IGNORECASE)
+#: From a token's start only (a lookbehind, not ``\b``): from every hyphen of a long token it was quadratic.
+_REGISTRY_HOST = re.compile(r"(?:(?<![\w-])[a-z0-9][\w-]*|" + PLACEHOLDER + r")\.azurecr\.(?:io|cn|us)\b",
+                            re.IGNORECASE)
 #: The machine's own resolver (127.0.0.x / ::1, port 53) not answering: local DNS, not the registry's name. Its
 #: "no such host" is an answer (the name has no record; systemd-resolved's stub on 127.0.0.53 relays every
 #: lookup), so only a resolver that did not answer counts.
