@@ -698,8 +698,14 @@ _ELSEWHERE_WORKS = re.compile(r"(?<!same )\b(?:laptop|machine|computer|pc|vm|age
                               r"vnet|office|home|locally|on-prem\w*|subnet|proxy|vpn)\b", re.IGNORECASE)
 
 
+def _contrast_here(pattern: re.Pattern[str], line: str) -> bool:
+    """A contrast ("another client works", "the previous release works") made on the same machine and network: one
+    naming another machine or network (a laptop against an agent) points at that environment, not at a client."""
+    return any(not _ELSEWHERE_WORKS.search(m.group(0)) for m in pattern.finditer(line))
+
+
 def _other_client_works(line: str) -> bool:
-    return any(not _ELSEWHERE_WORKS.search(m.group(0)) for m in _OTHER_CLIENT_WORKS.finditer(line))
+    return _contrast_here(_OTHER_CLIENT_WORKS, line)
 
 
 #: It worked before an upgrade of the client ("the same access ID worked before the upgrade", "since we moved Argo CD
@@ -723,8 +729,7 @@ _NOT_A_CLIENT = re.compile(r"\b(?:cluster|aks|kubernetes|k8s|nodes?|node ?pools?
 
 
 def _contrast_blames_client(line: str) -> bool:
-    """Another release or another client works where this one fails, on the same machine and network."""
-    return any(not _ELSEWHERE_WORKS.search(m.group(0)) for m in _VERSION_PROSE.finditer(line))
+    return _contrast_here(_VERSION_PROSE, line)
 
 
 def _client_changed(line: str) -> bool:
