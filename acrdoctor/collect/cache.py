@@ -218,13 +218,32 @@ class ManifestCache:
             raise
         return db
 
+    def _connect_waiting(self) -> sqlite3.Connection:
+        """:meth:`_connect`, tried again while another connection is creating the same new database.
+
+        Why: switching a new file to WAL needs the only lock on it, and SQLite answers "locked" at once, without
+        its busy timeout, when two connections both hold a read lock and want it (waiting could deadlock). Two
+        scans starting on an empty cache met this about once in 200 starts. The second one waits for the first
+        to finish the schema (then it finds the table and takes no lock), up to the same timeout as a write.
+        """
+        deadline = time.monotonic() + self.timeout
+        pause = 0.005
+        while True:
+            try:
+                return self._connect()
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
+
     def _open(self) -> sqlite3.Connection:
         """The open connection; raises OSError or sqlite3.Error, which callers turn into a disabled cache."""
         if self._db is not None:
             return self._db
         self.root.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = self._connect()
+            self._db = self._connect_waiting()
         except sqlite3.OperationalError:
             raise  # locked, read-only, unopenable: not ours to repair
         except sqlite3.DatabaseError:

@@ -258,6 +258,54 @@ def test_two_scans_write_one_database_at_once(tmp_path: Path) -> None:
     assert len(ManifestCache(tmp_path).get_many(digest(i) for i in range(2 * per_scan))) == 2 * per_scan
 
 
+def test_a_new_database_being_set_up_by_another_scan_is_waited_for(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite answers "locked" at once (no busy wait) when two connections switch one new file to WAL together.
+
+    The CI saw it once in ~600 starts of the test above; here the other scan's set-up is staged: two refusals,
+    then the table exists.
+    """
+    real = ManifestCache._connect
+    refusals = []
+
+    def busy_twice(self: ManifestCache) -> sqlite3.Connection:
+        if len(refusals) < 2:
+            refusals.append(1)
+            raise sqlite3.OperationalError("database is locked")
+        return real(self)
+
+    monkeypatch.setattr(ManifestCache, "_connect", busy_twice)
+    cache = ManifestCache(tmp_path, timeout=5.0)
+    assert cache.put(D1, {"a": 1}) is True
+    cache.close()
+    assert cache.enabled and cache.errors == 0 and len(refusals) == 2
+    assert set(rows(tmp_path)) == {D1}
+
+
+def test_a_set_up_that_never_finishes_gives_up_at_the_timeout(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    def always_busy(self: ManifestCache) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(ManifestCache, "_connect", always_busy)
+    cache = ManifestCache(tmp_path, timeout=0.05)
+    assert cache.put(D1, {"a": 1}) is False
+    assert not cache.enabled and "locked" in (cache.disabled_reason or "")
+
+
+def test_other_open_errors_are_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def read_only(self: ManifestCache) -> sqlite3.Connection:
+        calls.append(1)
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(ManifestCache, "_connect", read_only)
+    cache = ManifestCache(tmp_path, timeout=5.0)
+    assert cache.put(D1, {"a": 1}) is False
+    assert len(calls) == 1 and not cache.enabled
+
+
 def test_prune_deletes_the_old_per_file_layout(tmp_path: Path) -> None:
     old = tmp_path / "sha256" / "a1"
     old.mkdir(parents=True)
