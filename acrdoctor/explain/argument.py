@@ -49,11 +49,11 @@ def explain_argument(arg: str, stdin: BinaryIO, progress_to: TextIO, *, as_text:
     before = TICKET_CONTEXT_LINES if ticket else CONTEXT_LINES
     if arg == "-" and not as_text:
         with ReadProgress(progress_to) as progress:
-            return explain_stream(stdin, progress, before=before)
+            return explain_stream(stdin, progress, before=before, paragraphs=ticket)
     if not arg.strip():
         raise InputError("nothing to explain: give the error text, a log file, or - to read standard input")
     if as_text:
-        return explain(arg, before=before)
+        return explain(arg, before=before, paragraphs=ticket)
     path = Path(arg)
     if "\n" not in arg and len(arg) < _MAX_PATH and path.exists():
         if path.is_dir():
@@ -61,9 +61,9 @@ def explain_argument(arg: str, stdin: BinaryIO, progress_to: TextIO, *, as_text:
         try:
             # A log may hold a stray byte in another encoding (read as U+FFFD); the errors around it still count.
             with ReadProgress(progress_to, path.stat().st_size) as progress:
-                return explain_file(path, progress, before=before)
+                return explain_file(path, progress, before=before, paragraphs=ticket)
         except OSError as exc:
             raise InputError(f"cannot read {arg}: {exc.strerror or exc}") from None
     if looks_like_path(arg):
         raise InputError(f"no such file: {arg} (to explain these words as error text, add --text)")
-    return explain(arg, before=before)
+    return explain(arg, before=before, paragraphs=ticket)

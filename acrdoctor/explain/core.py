@@ -18,6 +18,7 @@ from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
 from .model import MAX_EVIDENCE, Explanation, Match, Step
 from .names import Names, around, client_ip_in, correlation_in, login_server_in, registry_in
 from .next_steps import OPERATIONS_HEAD, operations_in, unrecognised_step, with_next_steps
+from .paragraphs import paragraph_joined
 from .reading import logical_lines, stream_chunks, string_chunks
 from .recognise_elsewhere import ELSEWHERE
 from .recognisers import Hit, Recogniser, fold
@@ -328,36 +329,40 @@ def prefer_elsewhere(matches: list[Match], lines_of: dict[int, frozenset[int]]) 
             for m in out]
 
 
-def explain_chunks(chunks: Iterable[str], *, before: int = CONTEXT_LINES) -> Explanation:
+def explain_chunks(chunks: Iterable[str], *, before: int = CONTEXT_LINES, paragraphs: bool = False) -> Explanation:
     """Find every known ACR failure in a text that arrives in pieces of any size (time linear, memory bounded).
 
-    ``before`` is how many lines before a hit classify and name it (wider for a ticket)."""
+    ``before`` is how many lines before a hit classify and name it (wider for a ticket); ``paragraphs`` reads the
+    text's hand-wrapped paragraphs as one line each (a ticket's prose, :mod:`~acrdoctor.explain.paragraphs`; not a
+    log's lines, which read as sentences too)."""
     scan = _Scan(before)
-    for index, line in enumerate(logical_lines(chunks)):
+    lines = logical_lines(chunks)
+    for index, line in enumerate(paragraph_joined(lines) if paragraphs else lines):
         scan.line(index, line)
     return scan.finish()
 
 
-def explain(text: str, *, before: int = CONTEXT_LINES) -> Explanation:
+def explain(text: str, *, before: int = CONTEXT_LINES, paragraphs: bool = False) -> Explanation:
     """Find every known ACR failure in ``text`` (an error message, a log, a pasted command and its output)."""
-    return explain_chunks(string_chunks(text), before=before)
+    return explain_chunks(string_chunks(text), before=before, paragraphs=paragraphs)
 
 
 def explain_ticket(text: str) -> Explanation:
     """A whole support ticket (prose plus pasted logs) explained as one answer: ``most_likely`` first, then the
     rest of ``ranked``. The same recognisers as :func:`explain`, with a wider window before each hit
-    (:data:`TICKET_CONTEXT_LINES`), so the ticket's prose classifies and names the error pasted below it."""
-    return explain_chunks(string_chunks(text), before=TICKET_CONTEXT_LINES)
+    (:data:`TICKET_CONTEXT_LINES`), so the ticket's prose classifies and names the error pasted below it, and its
+    hand-wrapped paragraphs read whole."""
+    return explain_chunks(string_chunks(text), before=TICKET_CONTEXT_LINES, paragraphs=True)
 
 
 def explain_stream(stream: BinaryIO, progress: Callable[[int], None] | None = None, *,
-                   before: int = CONTEXT_LINES) -> Explanation:
+                   before: int = CONTEXT_LINES, paragraphs: bool = False) -> Explanation:
     """Explain a byte stream (a log file, stdin) read incrementally as UTF-8; ``progress`` gets bytes read."""
-    return explain_chunks(stream_chunks(stream, progress), before=before)
+    return explain_chunks(stream_chunks(stream, progress), before=before, paragraphs=paragraphs)
 
 
 def explain_file(path: str | Path, progress: Callable[[int], None] | None = None, *,
-                 before: int = CONTEXT_LINES) -> Explanation:
+                 before: int = CONTEXT_LINES, paragraphs: bool = False) -> Explanation:
     """Explain a log file without reading it whole; ``progress`` gets the bytes read so far."""
     with open(path, "rb") as fh:
-        return explain_stream(fh, progress, before=before)
+        return explain_stream(fh, progress, before=before, paragraphs=paragraphs)

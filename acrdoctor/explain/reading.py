@@ -9,9 +9,11 @@ line bounds the work of every pattern run over it.
 The steps are those ``explain`` always took, one line at a time:
 
 1. newlines: CRLF and lone CR count as LF (also when a chunk ends between the CR and the LF);
-2. quotes: ``\\u0027``, ``\\u0022`` and ``\\"`` read as plain quotes (:func:`~acrdoctor.explain.names.normalise`);
-3. a JSON object or array spread over several lines (at most :data:`MAX_JOIN`) is joined into one line;
-4. a status line that belongs with the next one (check-health's ``An error occurred: CODE``, an SDK's
+2. what pasting added is taken off (:mod:`~acrdoctor.explain.pasted`: CI timestamps, ``>`` quotes, colours,
+   non-breaking spaces, curly quotes, HTML entities);
+3. quotes: ``\\u0027``, ``\\u0022`` and ``\\"`` read as plain quotes (:func:`~acrdoctor.explain.names.normalise`);
+4. a JSON object or array spread over several lines (at most :data:`MAX_JOIN`) is joined into one line;
+5. a status line that belongs with the next one (check-health's ``An error occurred: CODE``, an SDK's
    ``Operation returned an invalid status '…'``) is joined with it.
 """
 
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from .names import normalise
+from .pasted import _PREFIX_START, clean_text, strip_prefix
 
 #: Longest line examined whole; longer ones keep their first and last halves.
 MAX_LINE_CHARS = 16_384
@@ -34,6 +37,15 @@ CHUNK_CHARS = 1 << 20
 
 _HALF = MAX_LINE_CHARS // 2
 
+#: Widths a console breaks long lines at: conhost's 80 and 120, xterm's 80 and 132, and round sizes people set.
+WRAP_WIDTHS = frozenset((80, 100, 120, 132, 160, 200))
+#: How a line that is not the rest of the one before it starts: blank or indented, a date, a bracket, a prompt or
+#: comment sign, a level word, a klog header (``E0501 10:00``), a stack frame.
+_STARTS_ANEW = re.compile(r"\s\s|\t|\d{4}[-/]\d\d[-/]\d\d|\d\d:\d\d:\d\d|\+ |[\[#>$]|[EWIF]\d{4} |"
+                          r"(?:Error|ERROR|error|Warning|WARNING|warning|INFO|DEBUG|Caused by|at|Step|time=|level=|"
+                          r"PS )\b")
+#: A capitalised word (``Access``): what starts a line more often than the rest of a word broken by a console.
+_NEW_WORD = re.compile(r"[A-Z][a-z]")
 #: A check-health title line ("An error occurred: CODE") and an SDK status line ("Operation returned an
 #: invalid status 'Not Found'") belong with the line after them: one error, not two.
 _JOIN_NEXT = re.compile(r"(?:An error occurred: [A-Z_]+|Operation returned an invalid status '[^']*'|"
@@ -59,6 +71,16 @@ def _quotes(text: str) -> str:
     return normalise(text) if "\\" in text else text
 
 
+def _unprefixed(text: str) -> tuple[str, int]:
+    """The line without what a CI system or a reply put before it, in one quoting style, and its width as a
+    console showed it (before ``\\"`` became ``"``): without the prefix when that is a console's width (a reply
+    quoting a wrapped paste), else with it (a tool printing ``##[debug]`` into a console)."""
+    raw = len(text)
+    if text[:1] in _PREFIX_START:
+        text = strip_prefix(text)
+    return _quotes(text), len(text) if len(text) in WRAP_WIDTHS else raw
+
+
 class _Line:
     """The physical line being read: its text (two ends once long) and its JSON depth over all of it."""
 
@@ -80,15 +102,17 @@ class _Line:
                 self.head = text[:_HALF]
             self.parts, self.size = [text[-_HALF:]], _HALF
 
-    def text(self) -> str:
+    def text(self) -> tuple[str, int]:
+        """The line and its width (a line cut in two ends is wider than any console: never a wrap)."""
         body = "".join(self.parts)
         if self.head is None:
-            return _quotes(bounded(body))
-        return _quotes(self.head) + SEAM + _quotes(body[-_HALF:])
+            return _unprefixed(bounded(body))
+        return _unprefixed(self.head)[0] + SEAM + _quotes(body[-_HALF:]), self.size + len(self.head)
 
 
-def physical_lines(chunks: Iterable[str]) -> Iterator[tuple[str, int]]:
-    """Each line of the text as (text, JSON depth change), like ``text.split("\\n")`` after newline translation.
+def physical_lines(chunks: Iterable[str]) -> Iterator[tuple[str, int, int]]:
+    """Each line of the text as (text, JSON depth change, width as a console showed it), like ``text.split("\\n")``
+    after newline translation.
 
     Like ``split``, a text ending in a newline ends with an empty line, and an empty text is one empty line.
     """
@@ -102,20 +126,62 @@ def physical_lines(chunks: Iterable[str]) -> Iterator[tuple[str, int]]:
             chunk = chunk[:-1]
         if "\r" in chunk:
             chunk = chunk.replace("\r\n", "\n").replace("\r", "\n")
+        # What pasting added inside lines, taken off the whole chunk at once (a colour code or an entity cut by the
+        # chunk's end, once in a megabyte, stays).
+        chunk = clean_text(chunk)
         pieces = chunk.split("\n")
         if len(pieces) > 1:  # the first piece ends the line in progress; the middle ones are whole lines
             if pieces[0]:
                 line.add(pieces[0])
-            yield line.text(), line.depth
+            text, width = line.text()
+            yield text, line.depth, width
             line = _Line()
-            for piece in pieces[1:-1]:
-                yield _quotes(bounded(piece)), _depth(piece)
+            for piece in pieces[1:-1]:  # the hot loop: _unprefixed, bounded and _depth written out
+                text = piece if len(piece) <= MAX_LINE_CHARS else bounded(piece)
+                if text[:1] in _PREFIX_START:
+                    text = strip_prefix(text)
+                width = len(text) if len(text) in WRAP_WIDTHS else len(piece)
+                if "\\" in text:
+                    text = normalise(text)
+                yield text, piece.count("{") + piece.count("[") - piece.count("}") - piece.count("]"), width
         if pieces[-1]:
             line.add(pieces[-1])
     if held_cr:
-        yield line.text(), line.depth
+        text, width = line.text()
+        yield text, line.depth, width
         line = _Line()
-    yield line.text(), line.depth
+    text, width = line.text()
+    yield text, line.depth, width
+
+
+def wrap_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, int]]:
+    """Lines, with one that a console broke at its width joined again with its rest.
+
+    Why: a console (conhost, xterm, Cloud Shell at its default size) breaks a long line at exactly its width, in the
+    middle of a word, and a copy keeps the break: ``MANIFEST_UN`` / ``KNOWN``. Only a line exactly as long as a
+    common width (:data:`WRAP_WIDTHS`) is joined, and only to a line that does not start like a new one (blank,
+    indented, a timestamp, a level word, a prompt) nor with the same three characters as the line before (the
+    next line of a log in one format: one in ten lines of a build log is 80 characters long). Two lines glued by
+    mistake still hold every word they had.
+    """
+    held: tuple[str, int] | None = None
+    for text, change, width in lines:
+        if held is not None:
+            if (text and not _STARTS_ANEW.match(text) and not text.startswith(held[0][:3])
+                    and len(held[0]) < MAX_LINE_CHARS):
+                # A word that starts a sentence, after a sentence's end, was a line of its own that happened to be
+                # as long as a console: joined with a space, as two lines are everywhere else.
+                glue = " " if _NEW_WORD.match(text) or held[0].endswith((".", "!", "?", ":")) else ""
+                text, change = held[0] + glue + text, held[1] + change
+            else:
+                yield held
+            held = None
+        if width in WRAP_WIDTHS:
+            held = (text, change)
+            continue
+        yield text, change
+    if held is not None:
+        yield held
 
 
 def json_joined(lines: Iterable[tuple[str, int]]) -> Iterator[str]:
@@ -155,7 +221,7 @@ def status_joined(lines: Iterable[str]) -> Iterator[str]:
 
 def logical_lines(chunks: Iterable[str]) -> Iterator[str]:
     """The logical lines of a text that arrives in ``chunks`` (pieces of any size)."""
-    return status_joined(json_joined(physical_lines(chunks)))
+    return status_joined(json_joined(wrap_joined(physical_lines(chunks))))
 
 
 def string_chunks(text: str) -> Iterator[str]:
