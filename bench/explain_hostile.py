@@ -24,14 +24,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acrdoctor.explain import explain  # noqa: E402
+from acrdoctor.explain import explain, explain_ticket  # noqa: E402
 
 MODULES = ("recognisers", "recognise_elsewhere", "recognise_prose", "recognise_access", "recognise_content",
-           "recognise_locks", "recognise_policy", "names", "next_steps", "reading", "core")
+           "recognise_locks", "recognise_policy", "names", "next_steps", "reading", "core", "pasted", "paragraphs")
 UNITS = ("a:", "a ", "a.", "a-", "a/", "aa", "the registry ", "same registry works ", "azurecr.", "x.azurecr.io/",
          "/v2/a/", "sha256:", "map[a:b ", "fail ", "since we ", "docker push ", "401 ", "after we moved to 1.2 ",
          '{"a":', '\\"', "a=", "$A", "${A}", "'a'", '"a" ', "<a>", "our registry contoso ", "http://", "1.2.3.",
-         "lookup a on ", "azure.cr.", "AADSTS12345 ", "x509: ", "unauthorized ", "not found ", "credential set ")
+         "lookup a on ", "azure.cr.", "AADSTS12345 ", "x509: ", "unauthorized ", "not found ", "credential set ",
+         "> ", ">", "##[error]", "#1 0.1 ", "&quot;", "&", "\x1b[0m", "\x1b]", "2024-05-01T10:00:00Z ", "- ", "--a ")
+#: The hostile ticket: this many lines of this many characters.
+TICKET_LINES, TICKET_WIDTH = 200, 1000
 #: Words that open the keyword prefilter for many recognisers, appended to a hostile line.
 OPENERS = ("", " not found", " unauthorized: authentication required", " denied", " 401", " we cannot push")
 
@@ -87,6 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'unit':<24} {'s':>8} {'KiB/s':>10}")
     for took, unit in rows[: args.top]:
         print(f"{unit!r:<24} {took:>8.3f} {len(OPENERS) * args.length / 1024 / max(took, 1e-9):>10,.0f}")
+
+    # Ticket mode reads 40 lines before each sentence and joins wrapped paragraphs: many long lines of sentence
+    # words are its worst case (each line a sentence to score).
+    ticket_rows: list[tuple[float, str]] = []
+    for unit in (*UNITS, "We tried ", "unauthorized. The ", "our storage did not go down "):
+        line = (unit * (TICKET_WIDTH // len(unit) + 1))[:TICKET_WIDTH]
+        start = time.perf_counter()
+        explain_ticket("\n".join([line] * TICKET_LINES))
+        ticket_rows.append((time.perf_counter() - start, unit))
+    ticket_rows.sort(reverse=True)
+    size = TICKET_LINES * (TICKET_WIDTH + 1) / 1024
+    print()
+    print(f"explain --ticket on {TICKET_LINES} lines of {TICKET_WIDTH} characters per unit ({size:,.0f} KiB each), "
+          f"slowest {args.top}")
+    print(f"{'unit':<24} {'s':>8} {'KiB/s':>10}")
+    for took, unit in ticket_rows[: args.top]:
+        print(f"{unit!r:<24} {took:>8.3f} {size / max(took, 1e-9):>10,.0f}")
     return 0
 
 

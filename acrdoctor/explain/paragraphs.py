@@ -44,7 +44,7 @@ def _written(line: str) -> bool:
     """Whether the line reads as a sentence a person wrote (after a list marker, if any)."""
     bullet = _BULLET.match(line)
     body = line[bullet.end():] if bullet else line
-    return (len(body) >= 20 and _WORDS_START.match(body) is not None
+    return (20 <= len(body) <= MAX_PROSE_LINE and _WORDS_START.match(body) is not None
             and _WORDS.search(body, 0, 400) is not None and not _LOG_WORD.search(body) and not _printed(body))
 
 

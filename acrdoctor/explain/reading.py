@@ -46,6 +46,7 @@ _STARTS_ANEW = re.compile(r"\s\s|\t|\d{4}[-/]\d\d[-/]\d\d|\d\d:\d\d:\d\d|\+ |[\[
                           r"PS )\b")
 #: A capitalised word (``Access``): what starts a line more often than the rest of a word broken by a console.
 _NEW_WORD = re.compile(r"[A-Z][a-z]")
+_SENTENCE_END = frozenset(".!?:;")
 #: A check-health title line ("An error occurred: CODE") and an SDK status line ("Operation returned an
 #: invalid status 'Not Found'") belong with the line after them: one error, not two.
 _JOIN_NEXT = re.compile(r"(?:An error occurred: [A-Z_]+|Operation returned an invalid status '[^']*'|"
@@ -154,6 +155,16 @@ def physical_lines(chunks: Iterable[str]) -> Iterator[tuple[str, int, int]]:
     yield text, line.depth, width
 
 
+def _ended_before(held: str, text: str) -> bool:
+    """Whether the wide line ended where the next one begins anew: after a sentence's end, or before a capitalised
+    word. A console that broke there would have left the space between them at one end or the other (the rest
+    of a wrapped line that starts with one space is joined); without it the two were separate lines, or a
+    CamelCase name broken at its hump, the one wrap this gives up."""
+    if not text[:1].isalnum():
+        return False
+    return held[-1:] in _SENTENCE_END or (held[-1:].isalnum() and _NEW_WORD.match(text) is not None)
+
+
 def wrap_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, int]]:
     """Lines, with one that a console broke at its width joined again with its rest.
 
@@ -168,11 +179,8 @@ def wrap_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, in
     for text, change, width in lines:
         if held is not None:
             if (text and not _STARTS_ANEW.match(text) and not text.startswith(held[0][:3])
-                    and len(held[0]) < MAX_LINE_CHARS):
-                # A word that starts a sentence, after a sentence's end, was a line of its own that happened to be
-                # as long as a console: joined with a space, as two lines are everywhere else.
-                glue = " " if _NEW_WORD.match(text) or held[0].endswith((".", "!", "?", ":")) else ""
-                text, change = held[0] + glue + text, held[1] + change
+                    and len(held[0]) < MAX_LINE_CHARS and not _ended_before(held[0], text)):
+                text, change = held[0] + text, held[1] + change
             else:
                 yield held
             held = None

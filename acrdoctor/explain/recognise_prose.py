@@ -463,13 +463,23 @@ def _affirmed(cue: Cue, text: str) -> bool:
 def scores(text: str) -> dict[str, float]:
     """Every mode's score on ``text`` (only modes with some cue affirmed appear)."""
     out: dict[str, float] = {}
-    storage = bool(_STORAGE_SYMPTOM.search(text) and _REGISTRY_TALK.search(text))
+    # Several modes share one anchor or requirement (the failure words, the storage symptom): each pattern is
+    # searched once per text, which on a long ticket was most of the time spent here.
+    seen: dict[re.Pattern[str], bool] = {}
+
+    def holds(pattern: re.Pattern[str]) -> bool:
+        found = seen.get(pattern)
+        if found is None:
+            found = seen[pattern] = pattern.search(text) is not None
+        return found
+
+    storage = holds(_STORAGE_SYMPTOM) and holds(_REGISTRY_TALK)
     for mode, cues in CUES.items():
         anchor, needs = _ANCHORS.get(mode), _ALSO_NEEDS.get(mode)
-        if (anchor is not None and not anchor.search(text)) or (needs is not None and not needs.search(text)):
+        if (anchor is not None and not holds(anchor)) or (needs is not None and not holds(needs)):
             continue
         veto = _VETO.get(mode)
-        if veto is not None and veto.search(text):
+        if veto is not None and holds(veto):
             continue
         total = sum(c.weight for c in cues if _affirmed(c, text))
         if storage and mode in ("dangling-manifests", "shared-layers", "storage-accounting"):
@@ -570,12 +580,22 @@ def _explained_elsewhere(line: str, context: str, seen: Seen) -> bool:
 MAX_PROSE_LINE = 4000
 
 
+#: The most of the lines before a sentence that are scored with it. A ticket's window is 40 lines, and 40 long lines
+#: of cue words made each sentence cost a second (ticket mode read 2 KiB/s of "We tried …"); what a ticket says
+#: about its error sits in the few paragraphs before it (the corpus's longest ticket is 1,250 characters).
+MAX_PROSE_CONTEXT = 4000
+
+
+def _recent(context: str) -> str:
+    return context if len(context) <= MAX_PROSE_CONTEXT else context[-MAX_PROSE_CONTEXT:]
+
+
 def _detect(line: str, context: str, seen: Seen) -> str | None:
     # A ticket paragraph is not 4000 characters of one line (a base64 blob, minified JSON): not scored.
     if not 40 <= len(line) <= MAX_PROSE_LINE or not _TRIGGER.search(line) or not _SENTENCE.search(line, 0, 400) \
             or _printed(line):
         return None
-    found = classify(context)
+    found = classify(_recent(context))
     # The line itself must speak for the answer: in a log, the lines before a sentence may be about anything.
     if not found or found[0] not in scores(line) or _explained_elsewhere(line, context, seen):
         return None
@@ -684,7 +704,7 @@ _BORROW = {
 
 
 def _build(mode: str, hits: Sequence[Hit]) -> Built:
-    found = classify(hits[0].context)
+    found = classify(_recent(hits[0].context))
     conf = confidence(found[1]) if found else 0.45
     n = hits[0].names
     builder = _BORROW.get(mode)

@@ -85,9 +85,12 @@ def test_a_line_as_wide_as_a_console_is_joined_only_with_its_rest() -> None:
         assert first == eighty and len(rest) == 1
     # A line that is not 80, 100, 120, 132, 160 or 200 wide is never joined.
     assert list(logical_lines(string_chunks("x" * 79 + "\nyz"))) == ["x" * 79, "yz"]
-    # The rest of a word: glued; a capitalised word after it: a space between (two lines, as anywhere else).
+    # The rest of a word: glued; the rest after a space kept at its start: glued with it.
     assert list(logical_lines(string_chunks("a" * 77 + "UNK\nNOWN rest"))) == ["a" * 77 + "UNKNOWN rest"]
-    assert list(logical_lines(string_chunks("a" * 80 + "\nAccess denied"))) == ["a" * 80 + " Access denied"]
+    assert list(logical_lines(string_chunks("a" * 80 + "\n Access denied"))) == ["a" * 80 + " Access denied"]
+    # No space at either end, and a sentence's end or a capitalised word between: two lines, not a wrap.
+    assert list(logical_lines(string_chunks("a" * 80 + "\nAccess denied"))) == ["a" * 80, "Access denied"]
+    assert list(logical_lines(string_chunks("a" * 79 + ".\nthen more"))) == ["a" * 79 + ".", "then more"]
 
 
 TICKET = ("Since Monday our nightly cleanup job in Azure DevOps fails. It runs acr purge against contosoreg with a "
