@@ -47,6 +47,7 @@ _STARTS_ANEW = re.compile(r"\s\s|\t|\d{4}[-/]\d\d[-/]\d\d|\d\d:\d\d:\d\d|\+ |[\[
 #: A capitalised word (``Access``): what starts a line more often than the rest of a word broken by a console.
 _NEW_WORD = re.compile(r"[A-Z][a-z]")
 _SENTENCE_END = frozenset(".!?:;")
+_DATED = re.compile(r"\d{4}[-/]\d\d[-/]\d\d|\d\d:\d\d:\d\d")
 #: A check-health title line ("An error occurred: CODE") and an SDK status line ("Operation returned an
 #: invalid status 'Not Found'") belong with the line after them: one error, not two.
 _JOIN_NEXT = re.compile(r"(?:An error occurred: [A-Z_]+|Operation returned an invalid status '[^']*'|"
@@ -155,14 +156,22 @@ def physical_lines(chunks: Iterable[str]) -> Iterator[tuple[str, int, int]]:
     yield text, line.depth, width
 
 
-def _ended_before(held: str, text: str) -> bool:
-    """Whether the wide line ended where the next one begins anew: after a sentence's end, or before a capitalised
-    word. A console that broke there would have left the space between them at one end or the other (the rest
-    of a wrapped line that starts with one space is joined); without it the two were separate lines, or a
-    CamelCase name broken at its hump, the one wrap this gives up."""
-    if not text[:1].isalnum():
+def _wrap_continues(held: str, text: str) -> bool:
+    """Whether ``text`` is the rest of ``held``, a line exactly as wide as a console.
+
+    A wide line that ends in a space was broken between words: anything but an indented or dated line goes on
+    (``rpc `` / ``error: code = …``). Otherwise the next line must not start like a new one (:data:`_STARTS_ANEW`,
+    or the wide line's own first three characters), nor be a capitalised word right after a word or a sentence's
+    end: a console that broke there would have kept the space between them at one end or the other, so the two
+    were separate lines (or a CamelCase name broken at its hump, the one wrap this gives up).
+    """
+    if not text or len(held) >= MAX_LINE_CHARS:
         return False
-    return held[-1:] in _SENTENCE_END or (held[-1:].isalnum() and _NEW_WORD.match(text) is not None)
+    if held.endswith(" "):
+        return not text[:1].isspace() and _DATED.match(text) is None
+    if _STARTS_ANEW.match(text) or text.startswith(held[:3]):
+        return False
+    return not (_NEW_WORD.match(text) and (held[-1:].isalnum() or held[-1:] in _SENTENCE_END))
 
 
 def wrap_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, int]]:
@@ -178,8 +187,7 @@ def wrap_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, in
     held: tuple[str, int] | None = None
     for text, change, width in lines:
         if held is not None:
-            if (text and not _STARTS_ANEW.match(text) and not text.startswith(held[0][:3])
-                    and len(held[0]) < MAX_LINE_CHARS and not _ended_before(held[0], text)):
+            if _wrap_continues(held[0], text):
                 text, change = held[0] + text, held[1] + change
             else:
                 yield held

@@ -90,7 +90,16 @@ def test_a_line_as_wide_as_a_console_is_joined_only_with_its_rest() -> None:
     assert list(logical_lines(string_chunks("a" * 80 + "\n Access denied"))) == ["a" * 80 + " Access denied"]
     # No space at either end, and a sentence's end or a capitalised word between: two lines, not a wrap.
     assert list(logical_lines(string_chunks("a" * 80 + "\nAccess denied"))) == ["a" * 80, "Access denied"]
-    assert list(logical_lines(string_chunks("a" * 79 + ".\nthen more"))) == ["a" * 79 + ".", "then more"]
+    assert list(logical_lines(string_chunks("a" * 79 + ".\nThen more"))) == ["a" * 79 + ".", "Then more"]
+    # A host name broken at a dot is one name again.
+    host = "pulling " + "x" * 60 + " contosoreg."
+    assert len(host) == 80
+    assert list(logical_lines(string_chunks(f"{host}\nazurecr.io/app"))) == [f"{host}azurecr.io/app"]
+    # A wide line ending in a space was broken between words: a level word or a bracket goes on with it.
+    rpc = "Failed to pull image \"contosoreg.azurecr.io/app:v2\": " + "x" * 22 + " rpc "
+    assert len(rpc) == 80
+    assert list(logical_lines(string_chunks(rpc + "\nerror: code = Unknown"))) == [rpc + "error: code = Unknown"]
+    assert len(list(logical_lines(string_chunks(rpc + "\n2026-12-03 10:00:00 next")))) == 2
 
 
 TICKET = ("Since Monday our nightly cleanup job in Azure DevOps fails. It runs acr purge against contosoreg with a "
