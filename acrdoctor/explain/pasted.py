@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_line", "clean_text", "strip_prefix"]
+__all__ = ["PREFIX_START", "clean_text", "strip_prefix"]
 
 #: Characters a web page or word processor puts where a terminal printed ASCII.
 _ASCII_FOR = str.maketrans({
@@ -47,7 +47,7 @@ _PREFIX = re.compile(
     r"){1,6}"
 )
 #: First characters a prefix can start with (after up to 8 blanks): anything else skips the regex.
-_PREFIX_START = frozenset(">#0123456789 \t")
+PREFIX_START = frozenset(">#0123456789 \t")
 
 
 def _entity(m: re.Match[str]) -> str:
@@ -72,13 +72,8 @@ def strip_prefix(line: str) -> str:
     # Most log lines start with a date that is not an ISO timestamp ("2026/11/30 …", "2024-05-01 10:00"): no regex.
     if first.isdigit() and line[10:11] != "T":
         return line
-    if first in _PREFIX_START:
+    if first in PREFIX_START:
         m = _PREFIX.match(line)
         if m is not None and m.end():
             return line[m.end():]
     return line
-
-
-def clean_line(line: str) -> str:
-    """The line as the program printed it, as far as that can be told from the line alone."""
-    return strip_prefix(clean_text(line)) if line else line

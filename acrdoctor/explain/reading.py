@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from .names import normalise
-from .pasted import _PREFIX_START, clean_text, strip_prefix
+from .pasted import PREFIX_START, clean_text, strip_prefix
 
 #: Longest line examined whole; longer ones keep their first and last halves.
 MAX_LINE_CHARS = 16_384
@@ -41,13 +41,14 @@ _HALF = MAX_LINE_CHARS // 2
 WRAP_WIDTHS = frozenset((80, 100, 120, 132, 160, 200))
 #: How a line that is not the rest of the one before it starts: blank or indented, a date, a bracket, a prompt or
 #: comment sign, a level word, a klog header (``E0501 10:00``), a stack frame.
-_STARTS_ANEW = re.compile(r"\s\s|\t|\d{4}[-/]\d\d[-/]\d\d|\d\d:\d\d:\d\d|\+ |[\[#>$]|[EWIF]\d{4} |"
+#: A date or a time of day: a log line's start, whatever came before it.
+_DATED = re.compile(r"\d{4}[-/]\d\d[-/]\d\d|\d\d:\d\d:\d\d")
+_STARTS_ANEW = re.compile(rf"\s\s|\t|{_DATED.pattern}|\+ |[\[#>$]|[EWIF]\d{{4}} |"
                           r"(?:Error|ERROR|error|Warning|WARNING|warning|INFO|DEBUG|Caused by|at|Step|time=|level=|"
                           r"PS )\b")
 #: A capitalised word (``Access``): what starts a line more often than the rest of a word broken by a console.
 _NEW_WORD = re.compile(r"[A-Z][a-z]")
 _SENTENCE_END = frozenset(".!?:;")
-_DATED = re.compile(r"\d{4}[-/]\d\d[-/]\d\d|\d\d:\d\d:\d\d")
 #: A check-health title line ("An error occurred: CODE") and an SDK status line ("Operation returned an
 #: invalid status 'Not Found'") belong with the line after them: one error, not two.
 _JOIN_NEXT = re.compile(r"(?:An error occurred: [A-Z_]+|Operation returned an invalid status '[^']*'|"
@@ -78,8 +79,7 @@ def _unprefixed(text: str) -> tuple[str, int]:
     console showed it (before ``\\"`` became ``"``): without the prefix when that is a console's width (a reply
     quoting a wrapped paste), else with it (a tool printing ``##[debug]`` into a console)."""
     raw = len(text)
-    if text[:1] in _PREFIX_START:
-        text = strip_prefix(text)
+    text = strip_prefix(text)
     return _quotes(text), len(text) if len(text) in WRAP_WIDTHS else raw
 
 
@@ -140,7 +140,7 @@ def physical_lines(chunks: Iterable[str]) -> Iterator[tuple[str, int, int]]:
             line = _Line()
             for piece in pieces[1:-1]:  # the hot loop: _unprefixed, bounded and _depth written out
                 text = piece if len(piece) <= MAX_LINE_CHARS else bounded(piece)
-                if text[:1] in _PREFIX_START:
+                if text[:1] in PREFIX_START:  # strip_prefix's own first test, without the call
                     text = strip_prefix(text)
                 width = len(text) if len(text) in WRAP_WIDTHS else len(piece)
                 if "\\" in text:
