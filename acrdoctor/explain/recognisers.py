@@ -708,7 +708,8 @@ _DENIED = re.compile(r"[\"']code[\"']\s*:\s*[\"']DENIED[\"']|\bDENIED\b[^\n]{0,2
 _DENIED_ELSEWHERE = re.compile(r"docker\.io/|\bsource registry\b|\baz acr import\b|cache rule|upstream|"
                                r"repository does not exist or may require", re.IGNORECASE)
 #: This registry in sight: its host, or ACR's own error body.
-_ACR_HOST = re.compile(r"azurecr\.(?:io|cn|us)|[\"']code[\"']\s*:\s*[\"']DENIED|ERROR CODE: DENIED|\(DENIED\)",
+_ACR_HOST = re.compile(r"azurecr\.(?:io|cn|us)|-AzContainerRegistry\w+|"
+                       r"[\"']code[\"']\s*:\s*[\"']DENIED|ERROR CODE: DENIED|\(DENIED\)",
                        re.IGNORECASE)
 
 
@@ -742,10 +743,17 @@ def _build_denied(mode: str, hits: Sequence[Hit]) -> Built:
 
 _STATUS = re.compile(r"(?:\b(?:RESPONSE|HTTP/[\d.]+|Status(?: [Cc]ode)?:?|status(?: code)?:?|"
                      r"returned|response(?: status)?|statusCode)[ :(]{1,3}(?P<a>401|403|404|405)\b|"
-                     r"\b(?P<b>401|403|404|405) \(?(?:Not Found|Unauthorized|Method Not Allowed|Forbidden)\b)")
+                     r"\b(?P<b>401|403|404|405) \(?(?:Not Found|Unauthorized|Method Not Allowed|Forbidden)\b|"
+                     # .NET's HttpStatusCode by name: AutoRest clients and Az PowerShell print "Operation returned an
+                     # invalid status code 'NotFound'".
+                     r"\bstatus ?code:? ?'?(?P<c>NotFound|Unauthorized|Forbidden|MethodNotAllowed)\b)")
+_STATUS_NAMES = {"NotFound": "404", "Unauthorized": "401", "Forbidden": "403", "MethodNotAllowed": "405"}
 _MANIFEST_PATH = re.compile(r"/v2/(?P<repo>[\w./-]+?)/manifests/(?P<ref>[\w.:-]+)")
-_TAG_PATH = re.compile(r"/acr/v1/[\w./-]+/_tags/[\w.-]+")
-_REPO_PATH = re.compile(r"/acr/v1/[\w./-]+|/v2/[\w./-]+/tags/list")
+#: The tag, manifest or repository asked for, by URL or by Az PowerShell's cmdlet (Get-AzContainerRegistryTag).
+_TAG_PATH = re.compile(r"/acr/v1/[\w./-]+/_tags/[\w.-]+|\b(?:Get|Remove|Update)-AzContainerRegistryTag\b")
+_PS_MANIFEST = re.compile(r"\b(?:Get|Remove|Update)-AzContainerRegistryManifest\b")
+_REPO_PATH = re.compile(r"/acr/v1/[\w./-]+|/v2/[\w./-]+/tags/list|"
+                        r"\b(?:Get|Remove|Update)-AzContainerRegistryRepository\b")
 
 
 #: Lines another recogniser explains from ACR's own words: the status next to them adds nothing.
@@ -756,11 +764,13 @@ def _detect_status(line: str, context: str, seen: Seen) -> str | None:
     m = _STATUS.search(line)
     if not m or _ELSEWHERE_AUTH.search(context) or "BaseClient#" in line or any(p.search(line) for p in _WORDED):
         return None
-    code = m.group("a") or m.group("b")
+    code = m.group("a") or m.group("b") or _STATUS_NAMES[m.group("c")]
     if code == "404":
         path = _MANIFEST_PATH.search(line) or _MANIFEST_PATH.search(context)
         if path:
             return "manifest-not-found" if path.group("ref").startswith("sha256:") else "tag-not-found"
+        if _PS_MANIFEST.search(context):
+            return "manifest-not-found"
         if _TAG_PATH.search(context):
             return "tag-not-found"
         if _REPO_PATH.search(context):

@@ -76,3 +76,21 @@ def test_go_printed_detail_names_the_missing_action() -> None:
                "[map[Action:delete Name:team/web Type:repository] map[Action:pull Name:team/web Type:repository]]")
     assert missing_permissions(CollectionError("explain", 401, "UNAUTHORIZED", message)) == [
         Missing("delete", "repository", "team/web"), Missing("pull", "repository", "team/web")]
+
+
+@pytest.mark.parametrize(("text", "expect"), [
+    ("PS> Get-AzContainerRegistryTag -RegistryName shipreg01 -RepositoryName team/web -Name 1.4.2\n"
+     "Get-AzContainerRegistryTag: Operation returned an invalid status code 'NotFound'", "tag-not-found"),
+    ("PS> Remove-AzContainerRegistryManifest -RegistryName shipreg01 -RepositoryName team/web -Manifest sha256:ab\n"
+     "Remove-AzContainerRegistryManifest: Operation returned an invalid status code 'NotFound'", "manifest-not-found"),
+    ("PS> Remove-AzContainerRegistryRepository -RegistryName shipreg01 -Name team/web\n"
+     "Remove-AzContainerRegistryRepository: Operation returned an invalid status code 'MethodNotAllowed'",
+     "locked-artifacts"),
+    # The same words from another Azure service's cmdlet are not the registry's answer.
+    ("PS> Get-AzWebApp -Name shop -ResourceGroupName rg\nOperation returned an invalid status code 'NotFound'", None),
+    ("PS> Get-AzKeyVaultSecret -VaultName kv -Name x\nOperation returned an invalid status code 'Forbidden'", None),
+])
+def test_a_status_code_by_its_dotnet_name_is_read_with_the_cmdlet_that_asked(text: str, expect: str | None) -> None:
+    """AutoRest clients and Az PowerShell name the status (``'NotFound'``) instead of printing its number."""
+    found = explain(text).ranked
+    assert (found[0].failure_mode if found else None) == expect
