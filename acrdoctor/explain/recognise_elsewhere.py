@@ -373,6 +373,13 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"Cannot autolaunch D-Bus|pass not initiali[sz]ed|gpg: decryption failed|"
                           # the Azure SDKs' client-side credential chain found no usable identity on this machine
                           r"DefaultAzureCredential failed to retrieve a token|CredentialUnavailableError|"
+                          # the same in .NET, Java, JavaScript and Go: Azure.Identity's exceptions, the chain's
+                          # refusal, and the sign-in each credential asks for (Connect-AzAccount, az login)
+                          r"\bCredentialUnavailableException\b|\bIdentity\.AuthenticationFailedException\b|"
+                          r"\bAggregateAuthenticationError\b|\bChainedTokenCredential (?:failed|authentication failed)|"
+                          r"\bDefaultAzureCredential:? (?:failed|could not|couldn't|was unable|unable)\b[^\n]{0,40}?"
+                          r"\btoken|Please run ['\"]?Connect-AzAccount|Azure (?:CLI|PowerShell) authentication "
+                          r"(?:timed out|failed)|"
                           # az's broker (WAM) sign-in needing the user again
                           r"Status_InteractionRequired|\binteraction_required\b|"
                           r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
@@ -518,6 +525,11 @@ _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could 
                           r"\blookup (?:docker|https?|oci)(?: on [\d.:\[\]a-f]+)?: no such host|"
                           # a reference of the login server alone: parsed as a Docker Hub repository named after it
                           r"\blibrary/[\w-]+\.azurecr\.(?:io|cn|us)\b|"
+                          # a registry name ACR does not allow: az's and Terraform's checks (an empty variable, a
+                          # login server's prefix or a hyphen where the name goes)
+                          r"\bRegistry names may contain only alpha ?numeric|"
+                          r"\balpha ?numeric characters only are allowed in \"name\"|"
+                          r"\bThe login server suffix is not valid for the current cloud|"
                           # the parse failure told in words
                           r"\b(?:can ?not|can't|could ?n[o']?t|unable to|fails? to|failed to) parse (?:the |my |our )?"
                           r"(?:image )?reference\b",
@@ -592,7 +604,8 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
-_TYPO_WORDS = ("invalid", "valid repository", "could not parse", "must be", "-azurecr.io", "_azurecr.io",
+_TYPO_WORDS = ("invalid", "valid repository", "alpha numeric", "alphanumeric", "not valid for the current cloud",
+               "could not parse", "must be", "-azurecr.io", "_azurecr.io",
                "privatelink.azurecr", "no such host", "library/", "parse",
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
@@ -714,7 +727,8 @@ _CLIENT_CHANGED = re.compile(
     r"\b(?:worked|was working|were working|was fine|used to work)\b[^.\n]{0,40}?\bbefore (?:the|our|we|I|this)\b"
     r"[^.\n]{0,30}?\b(?:upgrad\w*|updat\w*|new version)|"
     r"\b(?:after|since) (?:we |I )?(?:moved|bumped|switched|went|migrated|upgraded|updated)\b(?P<what>[^.\n]{0,40}?)"
-    r"\bto (?:v(?:ersion)? ?)?\d+\.\d+(?:\.\d+)?\b[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|"
+    r"\bto (?:[A-Za-z][\w-]* ){0,3}?(?:v(?:ersion)? ?)?\d+\.\d+(?:\.\d+)?\b"
+    r"[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|"
     r"stopped|unhealthy|errors?|crash\w*|refused|rejected)\b|"
     r"\b(?:after|since)\b(?P<newer>[^.\n]{0,50}?\bnewer (?:[\w.-]+ ){0,2}?(?:release|version|build)s?)"
     r"\b[^\n]{0,160}?\b(?:fails?|failing|failed|broke|broken|no longer|stopped|rejected|refused)\b|"
@@ -754,6 +768,9 @@ _UPGRADE_PROSE = re.compile(
                for v in ("upgrad", "updat")) + "|"
     r"\b(?:downgrad\w*|roll(?:ing|ed)? back)\b (?:to |the |our )?(?:[\w.-]+ ){0,2}?(?:" + _CLIENT
     + r"|v?\d+\.\d+)[^\n]{0,60}?\b(?:fix\w*|works?|worked|solv\w*|resolv\w*|helped)\b|"
+    # "installing CLI 2.5.1 on the same agent makes it work again": another release of the client cures it
+    r"\b(?:install\w*|going back to|went back to|switch\w* back to) (?:the |an? )?(?:[A-Za-z][\w.-]* ){0,3}?"
+    r"v?\d+\.\d+(?:\.\d+)?\b[^.\n]{0,80}?\b(?:works? again|work(?:s|ed|ing)? again|fix\w*|solv\w*|resolv\w*)\b|"
     # "upgrading the azurerm provider fixed it": a newer client cured it, so the older one had the bug
     r"\b(?:upgrad|updat)\w* (?:to |the |our )?(?:[\w.-]+ ){0,2}?(?:" + _CLIENT
     + r"|v?\d+\.\d+)[^\n]{0,40}?\b(?:fixed|solved|resolved|cured|helped)\b|"
