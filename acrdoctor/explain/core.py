@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
+from . import recognise_prose
 from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
 from .model import MAX_EVIDENCE, Explanation, Match, Step
 from .names import Names, around, client_ip_in, correlation_in, login_server_in, registry_in
@@ -42,6 +43,9 @@ ELSEWHERE_HINT = 0.5
 FIX_CONFIDENCE = 0.9
 #: Distinct hits kept per failure mode to build its explanation (targets, notes); every hit is counted.
 MAX_KEPT_HITS = 100
+#: How much of a ticket's beginning is also read as one text (:meth:`_Scan.whole_ticket`): a ticket's symptom, the
+#: output it pasted and its question are often on different lines, none of which says enough alone.
+WHOLE_TICKET_CHARS = 16_384
 
 _RANK = {rec: i for i, rec in enumerate(RECOGNISERS)}
 #: Each keyword with the ranks of the recognisers that hold it.
@@ -133,8 +137,11 @@ class _Group:
 class _Scan:
     """The state of one pass over the logical lines."""
 
-    def __init__(self, before: int = CONTEXT_LINES) -> None:
+    def __init__(self, before: int = CONTEXT_LINES, whole: bool = False) -> None:
         self.before = before
+        #: A ticket's first lines (up to :data:`WHOLE_TICKET_CHARS`), kept to read it as one text at the end.
+        self.ticket: list[str] | None = [] if whole else None
+        self.ticket_chars = 0
         self.window: deque[_Seen] = deque(maxlen=before + 1 + AFTER_LINES)
         self.pending: deque[tuple[int, Recogniser, str, str]] = deque()
         self.groups: dict[tuple[Recogniser, str], _Group] = {}
@@ -151,6 +158,9 @@ class _Scan:
 
     def line(self, index: int, line: str) -> None:
         self.lines = index + 1
+        if self.ticket is not None and self.ticket_chars < WHOLE_TICKET_CHARS and len(self.ticket) == index:
+            self.ticket.append(line)
+            self.ticket_chars += len(line) + 1
         for pattern in _MEMORY:
             if pattern not in self.seen and pattern.search(line):
                 self.seen.add(pattern)
@@ -221,9 +231,33 @@ class _Scan:
             fill["client_ip"] = self.client_ip
         return replace(hit, names=replace(hit.names, **fill)) if fill else hit
 
+    def whole_ticket(self) -> None:
+        """Read a ticket's beginning as one text: the cause its lines support together, answered on the line that
+        speaks for it most, when no line found it alone ("I get a 401 and this header:", the header, then "am I
+        missing a step?"). Its confidence comes from the whole text's score, so it ranks against the other prose
+        answers by what the whole ticket says."""
+        if not self.ticket:
+            return
+        text = "\n".join(self.ticket)
+        found = recognise_prose.classify(text)
+        if found is None:
+            return
+        mode = found[0]
+        if any(m == mode for _, m in self.groups):
+            return
+        support = [recognise_prose.scores(line).get(mode, 0.0) if 40 <= len(line) <= recognise_prose.MAX_PROSE_LINE
+                   else 0.0 for line in self.ticket]
+        at = max(range(len(support)), key=lambda i: (support[i], -i))
+        rec = recognise_prose.RECOGNISERS[0]
+        names = around(self.ticket, at, len(self.ticket), len(self.ticket),
+                       objects_nearby=mode not in REGISTRY_LEVEL)
+        group = self.groups[(rec, mode)] = _Group(rec, mode)
+        group.add(Hit(at, self.ticket[at], names, text))
+
     def finish(self) -> Explanation:
         while self.pending:
             self._resolve()
+        self.whole_ticket()
         catalogue = _catalogue_slugs()
         matches: list[tuple[int, int, Match]] = []
         lines_of: dict[int, frozenset[int]] = {}
@@ -335,7 +369,7 @@ def explain_chunks(chunks: Iterable[str], *, before: int = CONTEXT_LINES, paragr
     ``before`` is how many lines before a hit classify and name it (wider for a ticket); ``paragraphs`` reads the
     text's hand-wrapped paragraphs as one line each (a ticket's prose, :mod:`~acrdoctor.explain.paragraphs`; not a
     log's lines, which read as sentences too)."""
-    scan = _Scan(before)
+    scan = _Scan(before, whole=paragraphs)
     lines = logical_lines(chunks)
     for index, line in enumerate(paragraph_joined(lines) if paragraphs else lines):
         scan.line(index, line)

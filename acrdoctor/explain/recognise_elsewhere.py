@@ -278,7 +278,7 @@ _CHECK_ACR = re.compile(r"Validating image pull permission: FAILED|rejected toke
 _KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr|kubelet ?identity|"
                          r"kubeletidentity|pull secret|" + _PODS_PROSE, re.IGNORECASE)
 _PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
-_KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|"
+_KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|\b404\b|"
                          r"<Code>Authorization|"
                          r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName|"
                          # the registry's quarantine holds the image: a pull secret would not change it
@@ -402,10 +402,18 @@ _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY d
                           r"\bexpired (?:client |sp |service principal )?secret", re.IGNORECASE)
 
 
+#: Signing in again was tried and changed nothing: the local sign-in is not what fails.
+_RELOGIN_NO_HELP = re.compile(r"\b(?:az login|log(?:ged)? ?in|sign(?:ed)? ?in)\b[^.\n]{0,20}\bagain\b[^.\n]{0,60}?"
+                              r"\b(?:same (?:error|result|message)|still (?:fails?|failing|the same|get)|"
+                              r"did ?n[o']?t (?:help|change|fix)|no (?:luck|change|difference))", re.IGNORECASE)
+
+
 def _detect_cred(line: str, context: str, seen: Seen) -> str | None:
     if _ACR_CODES.search(line):
         return None
-    if _CRED_STRONG.search(line) or _CRED_MEDIUM.search(line):
+    if _CRED_STRONG.search(line):
+        return "elsewhere:local-credentials"
+    if _CRED_MEDIUM.search(line) and not _RELOGIN_NO_HELP.search(line):
         return "elsewhere:local-credentials"
     return None
 
@@ -604,7 +612,7 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
-_TYPO_WORDS = ("invalid", "valid repository", "alpha numeric", "alphanumeric", "not valid for the current cloud",
+_TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "not valid for the current cloud",
                "could not parse", "must be", "-azurecr.io", "_azurecr.io",
                "privatelink.azurecr", "no such host", "library/", "parse",
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
@@ -711,10 +719,16 @@ _ELSEWHERE_WORKS = re.compile(r"(?<!same )\b(?:laptop|machine|computer|pc|vm|age
                               r"vnet|office|home|locally|on-prem\w*|subnet|proxy|vpn)\b", re.IGNORECASE)
 
 
+#: What only seems to work ("az acr login to the same registry appears to succeed, but pushes fail afterwards")
+#: is the same flow failing later, not another client working.
+_LOGIN_ONLY = re.compile(r"\b(?:appears?|seems?) to (?:succeed|work)", re.IGNORECASE)
+
+
 def _contrast_here(pattern: re.Pattern[str], line: str) -> bool:
     """A contrast ("another client works", "the previous release works") made on the same machine and network: one
     naming another machine or network (a laptop against an agent) points at that environment, not at a client."""
-    return any(not _ELSEWHERE_WORKS.search(m.group(0)) for m in pattern.finditer(line))
+    return any(not _ELSEWHERE_WORKS.search(m.group(0)) and not _LOGIN_ONLY.search(m.group(0))
+               for m in pattern.finditer(line))
 
 
 def _other_client_works(line: str) -> bool:
@@ -953,7 +967,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("cred", "aadsts", "refresh token", "az login", "non tty", "interactionrequired", "secret", "saved",
+               ("cred", "aadsts", "authenticationfailed", "aggregateauthentication", "connect-azaccount",
+                " authentication", "refresh token", "az login", "non tty", "interactionrequired", "secret", "saved",
                 "stored", "written", "saving", "storing", "writing",
                 "interaction_required", "interactive auth", "stub received", "d-bus", "pass not", "gpg:"),
                confidence=0.85),
@@ -971,7 +986,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
-                "grad", "updat", "roll",
+                "grad", "updat", "roll", "install", "back to",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",

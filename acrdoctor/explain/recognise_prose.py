@@ -37,6 +37,7 @@ from .actions import (
     ShowUsage,
 )
 from .model import Step
+from .negation import affirmed
 from .recognisers import (
     _STORAGE,
     FIRST_CATALOGUE,
@@ -56,14 +57,6 @@ from .recognisers import (
 # --- cues ----------------------------------------------------------------------------------------------------
 
 _I = re.IGNORECASE
-#: A negation whose clause a cue sits in: "nothing is locked", "no firewall", "isn't quarantined".
-_NEGATION = re.compile(r"\b(?:not|no|nothing|never|none|neither|nor|without)\b|n't\b|n’t\b", _I)
-#: What ends a clause: a negation before it does not reach past it.
-_CLAUSE_END = re.compile(r"[.;:!?,()]|\b(?:but|and|yet|though|however)\b", _I)
-
-#: A negation after the cue: "soft delete is off", "the firewall is disabled", "locks are not set".
-_OFF_AFTER = re.compile(r"\s*(?:policy\s+|rules?\s+)?(?:is|was|are|were)\s+(?:off|disabled|not\b|never\b)", _I)
-
 #: The storage symptom: space not given back (the first catalogue's pattern, plus more ways to say it).
 _STORAGE_SYMPTOM = re.compile(
     _STORAGE.pattern
@@ -133,6 +126,13 @@ _STORAGE_MODES = ("dangling-manifests", "shared-layers", "storage-accounting", "
 #: Per failure mode, what speaks for it. Weights: 3 = names the cause, 2 = a strong hint, 1 = consistent with it.
 CUES: dict[str, tuple[Cue, ...]] = {
     "dangling-manifests": (
+        # Counted: a repository's manifests far outnumber its tags (az acr repository show), one tag pushed over and
+        # over ("pushes `latest` about 50 times a day"), tags deleted through an SDK (delete_tag).
+        _c(r"manifestCount\W{1,4}\d{3,}\D{1,40}tagCount\W{1,4}\d{1,2}\b|tagCount\W{1,4}\d{1,2}\D{1,40}"
+           r"manifestCount\W{1,4}\d{3,}|\bpush\w*\b[^.\n]{0,60}\b(?:dozens of|hundreds of|many|multiple|\d+) times|"
+           r"\bonly (?:about |around |~ ?)?\d+ tags\b|\bnever keep (?:any )?(?:other|old) tags|\bdelete[_ ]tag\b|"
+           r"\boverwrit\w* (?:the |a |our )?same tag|\b(?:remov|delet)\w* (?:maybe|approximately|roughly|like|"
+           r"~ ?)\s*\d[\d,]* tags", 2.5, False),
         _c(r"\buntag(?:ged|ging|s)?\b", 1.5),
         _c(r"\bre-?push\w*|\bre-?publish\w*|\bsame tags?\b|\bpush\w* the same tag|"
            r"\bpush\w*\b[^.\n]{0,40}\bagain\b|same tag again|"
@@ -155,6 +155,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\bdangling\b|\borphan\w*", 2),
     ),
     "shared-layers": (
+        _c(r"\bsame (?:[\w.-]+ ){1,4}?base\b|\bbuilt (?:on|from) (?:the )?same\b", 3),
         _c(r"\bbase image|\bsame base\b|\bFROM the same\b|\bshared? (?:the )?layers|\blayers? (?:are |were )?shared|"
            r"common layers|\bshare (?:a |the )?(?:common|base)", 3),
         _c(r"\badd up to\b|\bsum of\b|\beach (?:one |image )?(?:is |was |shows )?(?:about |roughly |around |~)?"
@@ -179,11 +180,17 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"no shared layers", 2.5, False),
     ),
     "retention-policy": (
+        # The policy by what it does, not its name: "the untagged-cleanup policy", "automatic cleanup of untagged".
+        _c(r"\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|deletion|delete|removal)\b[^.\n]{0,20}"
+           r"\b(?:policy|feature|setting|rule|option)|\bautomatic (?:cleanup|clean-up|deletion|purge|removal) of "
+           r"(?:old )?untagged", 5),
         _c(r"\bretention\b(?!\s+(?:job|script|task|pipeline|process|tool|run))", 6),
         _c(r"untagged (?:manifests?)?[^.\n]{0,60}(?:never|not|n't) (?:cleaned|removed|deleted|purged)|"
            r"(?:never|not|n't) (?:cleaned|removed|deleted|purged)[^.\n]{0,30}untagged", 1.5, False),
     ),
     "soft-delete": (
+        _c(r"\bmanifest restore\b|\blist-deleted\b|\brecovery (?:window|period|days)\b|"
+           r"\bdeletion[- ]recovery\b|\bundelete\b", 3),
         _c(r"soft[- ]?delet\w*", 2.5),
         _c(r"deleted artifacts|scheduled purge date|\brestore\w*|recycle bin|\brecover\w*", 2),
         _c(r"count(?:s|ed)? (?:against|toward)|still (?:billed|charged|counted)|purge them (?:early|now)|"
@@ -193,6 +200,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\bconflict\w*|mutually exclusive|not supported (?:with|on)", 2, False),
     ),
     "locked-artifacts": (
+        _c(r"[\"'“]?read[- ]only[\"'”]?[^.\n]{0,30}\b(?:tags?|images?|repo\w*|digests?)\b", 2.5),
         _c(r"(?:--)?(?:write|delete)[- ]?enabled(?:[ =]+|\s+(?:set to|to|is|was|=)\s*)false|"
            r"(?:write|delete)Enabled\W+false|(?:write|delete)-(?:protected|disabled)|disabl\w* (?:delete|write)s?\b|"
            r"(?:delete|write)s? (?:is |are |was |were )?disabled", 3.5, False),
@@ -213,6 +221,13 @@ CUES: dict[str, tuple[Cue, ...]] = {
            False),
     ),
     "quarantined-images": (
+        # A refusal that clears by itself some time after the push: the scan finished.
+        _c(r"\b(?:for |about |around )*(?:an|one|\d+|a few|several) (?:hours?|minutes?|mins?) after (?:the |a |each )?"
+           r"push|\b(?:starts?|begins?) (?:to )?work\w* (?:again )?(?:by itself|on its own)|"
+           r"\bworks? again (?:by itself|on its own)", 3, False),
+        _c(r"\bquarantineState\b|\bafter (?:the )?scan\w*[^.\n]{0,15}\b(?:finish|complet|done|pass)|"
+           r"\b(?:must|have to|need to|should) be scanned\b|\bscann(?:er|ing)(?: service)? (?:holds?|blocks?|gates?)|"
+           r"\b(?:holds?|blocks?|gates?) new (?:pushes|images)", 3.5, False),
         _c(r"quarantin\w*", 4),
         _c(r"\bdefender\b|\bscan(?:ned|ner|ning)?\b", 1),
         # The symptom in words: pushed images held until a scan they wait for finishes.
@@ -224,11 +239,15 @@ CUES: dict[str, tuple[Cue, ...]] = {
            1, False),
     ),
     "storage-limit": (
+        _c(r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+|\b(?:39|40|99|100)(?:[.,]\d+)? ?Ti?B\b", 2.5),
+        _c(r"\bpush\w*\b[^.\n]{0,40}\bfail\w*", 1, False),
         _c(r"storage (?:quota|limit|cap\b|capacity)|(?:quota|limit|capacity) (?:exceeded|reached|hit)|"
            r"\bregistry (?:is )?full\b|maximum storage|out of (?:storage|space)|\b(?:40|100|20) ?TiB\b", 3),
         _c(r"push(?:es)? (?:now )?(?:fail|are refused|are rejected|get refused)\w*|can(?:no|')t push", 1.5, False),
     ),
     "broken-index-references": (
+        _c(r"\bWindows (?:Server|nodes?|hosts?)\b|\bLinux nodes?\b|\barm/v\d\b|\bx86\b|\bRaspberry Pi\b",
+           2.5),
         _c(r"multi-?arch\w*|manifest list|image index|\bindex(?:es)?\b|--platform|\bplatforms?\b|buildx|"
            r"\b(?:arm64|amd64|linux/\w+|Apple Silicon|Graviton)\b", 2.5),
         _c(r"\bsign(?:ed|ature|atures)?\b|cosign|notation|\bsbom\b|attestation|referrer\w*", 1.5),
@@ -254,6 +273,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
            2, False),
     ),
     "connectivity-refresh-token": (
+        _c(r"Access to registry (?:'[^'\n]*' )?was denied|Unable to get admin user credentials|"
+           r"\brefresh token\b[^.\n]{0,40}(?:fail|error|denied|refused)|ARM audience|azureADAuthenticationAsArmPolicy",
+           3.5, False),
         # Signing in fails on the service's side: the token exchange behind az acr login answers 5xx.
         _c(r"(?:az acr login|docker login|\blog(?:ging)? ?in(?:to)?\b|sign(?:ing)? ?in)[^.\n]{0,80}"
            r"(?:internal server error|\b50[0234]\b|server error|service unavailable)", 3, False),
@@ -264,6 +286,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"rate[- ]limit\w*", 2.5),
     ),
     "authentication-required": (
+        # The registry's challenge: a client that stops at it never asked for a token.
+        _c(r"\bWww-Authenticate\b[^\n]{0,20}\bBearer\b|\bBearer realm=", 3, False),
         _c(r"authori[sz]ation required|authentication required|\b401\b|unauthori[sz]ed|unauthenticated|"
            r"\bnot (?:logged|signed) in\b", 2.5, False),
         _c(r"token\w*[^.\n]{0,40}(?:expir\w*|no longer (?:valid|accepted)|invalid|times? out|lifetime|last longer)|"
@@ -303,6 +327,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
            1.5, False),
     ),
     "network-access-denied": (
+        # It works from one place and not from another: the registry's network rules allow by address.
+        _c(r"\b(?:another|different|other) (?:country|office|location|site|city)\b|\bfrom (?:the|our) office\b|"
+           r"\boffice network\b|\bhome network\b|\bfrom home\b", 2),
         _c(r"\bfirewall\b|network rules?|selected networks|public (?:network )?access|ip (?:allow ?list|whitelist|"
            r"rules?|range|address(?:es)?)|allowed ip|\bnot allowed access|service endpoint|trusted services|"
            r"client ip|ip (?:address )?(?:is |was )?not allowed|public endpoint|\bvnet\b|virtual network|"
@@ -312,6 +339,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
            1, False),
     ),
     "private-endpoints-block-registry-delete": (
+        _c(r"\bprivate access\b|\bprivately[- ]networked\b|\bprivate networking\b|\bnetworking (?:blade|tab)\b|"
+           r"\b(?:approved |pending )?connections? (?:from|in) (?:the |another |other )?(?:hub|spoke|subscriptions?|"
+           r"vnets?)\b", 2.5),
         _c(r"private[ -]?endpoints?\b|private link|privatelink", 2.5),
         _c(r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*)"
            r"[^.\n]{0,30}(?:registry|acr|resource group)|(?:registry|acr)[^.\n]{0,60}"
@@ -332,14 +362,18 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"another subscription|az account set", 3),
     ),
     "connectivity-dns": (
+        _c(r"\bcheck-health\b[^.\n]{0,60}\bdns\b|\bdns (?:error|step|check|lookup) (?:fail|error)", 2, False),
         _c(r"\bdns\b|does(?:n't| not) resolve|no such host|nslookup|name resolution|could not resolve", 3, False),
     ),
     "resource-locks": (
+        _c(r"\blanding zone\b|\binherited (?:\w+ )?(?:settings?|locks?|polic\w*)", 2),
+        _c(r"\b(?:conflict|409)\b", 1.5, False),
         _c(r"resource lock|CanNotDelete|ScopeLocked|\block on the (?:resource group|subscription|registry)|"
            r"management lock|az lock|\bscope (?:is |was |being |has been )?locked|\blocked scope|"
            r"\b(?:resource group|subscription)s? (?:is |are |was |were |being |has been )?locked", 4),
     ),
     "artifact-cache": (
+        _c(r"\bcache_rule\b|\b(?:through|via|from) (?:the |our |a )?(?:\w+ )?cache\b|\bregistry cache\b", 3),
         _c(r"cache rules?|artifact cache|pull-?through|cached (?:image|repo\w*|tag)s?|caching rule", 3),
         _c(r"manifest unknown|not found|stale|old(?:er)? (?:version|digest)|(?:does ?n[o']?t|never) (?:update|refresh)|"
            r"delet\w*", 1, False),
@@ -357,15 +391,39 @@ CUES: dict[str, tuple[Cue, ...]] = {
            2, False),
     ),
     "connected-registries": (
+        _c(r"\bsync[- ]tokens?\b|\bsync[- ]scope[- ]maps?\b|\bconnected-registry\b|\bon-?prem(?:ises)? (?:mirror|"
+           r"registry|registries)\b|\bedge registr\w*|\btoken is (?:still )?in use\b", 3.5),
         _c(r"connected registr(?:y|ies)|sync tokens?|\bon-?prem(?:ises)? registry (?:synced|syncing)", 3.5),
         _c(r"scope[- ]maps?|\bsync\w*|parent registry|ReadOnly mode|read-only mode", 1),
     ),
+    "connectivity-challenge": (
+        _c(r"(?:did ?n[o']?t|does ?n[o']?t|not|never|no) (?:issue|return|send|give)\w* (?:a |any )?challenge|"
+           r"\bchallenge\b[^.\n]{0,30}\b(?:fail\w*|error|missing)|\bfail\w* (?:at|on|in) (?:the )?(?:step of )?"
+           r"challenge", 3.5, False),
+    ),
+    "connectivity-aad-login": (
+        _c(r"\bBasic realm\b|(?:azure ad|\baad\b|entra(?: id)?)[^.\n]{0,40}\b(?:login|sign-?in|auth\w*)\b[^.\n]{0,40}"
+           r"\b(?:not (?:being )?supported|unsupported|error|fail\w*)|\b(?:login|sign-?in)\b[^.\n]{0,30}not (?:being )?"
+           r"supported", 3.5, False),
+    ),
+    "connectivity-access-token": (
+        _c(r"\bCONNECTIVITY_ACCESS_TOKEN_ERROR\b|\baccess token\b[^.\n]{0,40}(?:fail|error|denied|refused)", 3.5,
+           False),
+    ),
+    "connectivity-unreachable": (
+        _c(r"(?:/v2/|login server|registry|azurecr\.io)[^.\n]{0,40}\b(?:times? out|timed out|timeouts?|connection "
+           r"refused|unreachable)\b|\b(?:times? out|timed out|timeouts?|connection refused)\b[^.\n]{0,40}"
+           r"(?:/v2/|login server|azurecr\.io)", 3, False),
+    ),
     "repository-not-found": (
+        _c(r"\b(?:repo(?:sitory)?|name) (?:is |was )?unknown\b|\bname unknown\b|\bnot known to (?:the )?registry\b|"
+           r"\brepository[^.\n]{0,30}\bunknown\b", 3, False),
         _c(r"repo(?:sitory)? (?:\S+ )?(?:does ?n[o']?t|does not|no longer) exists?|repo(?:sitory)? (?:is )?not found|"
            r"(?:can(?:no|')t|could(?:n't| not)) find (?:the |our |that )?repo(?:sitory)?|no such repo(?:sitory)?", 3,
            False),
     ),
     "tag-not-found": (
+        _c(r"\btag[^.\n]{0,20}\b(?:can(?:no|')t|could(?:n't| not)) be found|\btag (?:is )?unknown\b", 3, False),
         _c(r"\btag (?:\S+ )?(?:does ?n[o']?t|does not|no longer) exists?|\btag (?:is )?(?:missing|not found|gone)|"
            r"no such tag|(?:can(?:no|')t|could(?:n't| not)) find (?:the |that )?tag|"
            r"tag (?:was )?never (?:pushed|built)",
@@ -376,6 +434,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"access denied", 1.5, False),
     ),
     "purge-task-access": (
+        # A long purge whose requests turn 401 after about three hours: its token expires (Azure/acr-cli#641).
+        _c(r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg", 6, False),
         _c(r"\bABAC\b|--source-acr-auth-id|repository permissions|AbacRepositoryPermissions", 2),
         _c(r"\b(?:acr )?purge (?:task|job)|scheduled (?:acr )?purge|az acr task|acr task", 1, False),
         _c(r"\b401\b|unauthori[sz]ed|token", 1, False),
@@ -388,8 +448,11 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
                                      r"untagged (?:images|manifests)|more manifests than tags|dangling", _I),
     "shared-layers": _STORAGE_SYMPTOM,
     "storage-accounting": _STORAGE_SYMPTOM,
-    "retention-policy": re.compile(r"\bretention\b", _I),
-    "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts", _I),
+    "retention-policy": re.compile(r"\bretention\b|\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|"
+                                   r"deletion|delete|removal)\b", _I),
+    "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts|\bmanifest restore\b|\blist-deleted\b|"
+                              r"\brecovery (?:window|period|days)\b|\bdeletion[- ]recovery\b|"
+                              r"\bundelete\b", _I),
     "broken-index-references": re.compile(
         r"(?:manifest unknown|not found|(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|"
         r"pull\w* fails?|pull\w*\b[^.\n]{0,40}\bfail\w*|fail\w* to pull)", _I),
@@ -398,10 +461,15 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "authentication-required": re.compile(r"authori[sz]ation required|authentication required|\b401\b|"
                                           r"unauthori[sz]ed|unauthenticated|\btoken\w*|log(?:ged)? (?:out|in)|"
                                           r"\blogin\b", _I),
-    "purge-task-access": re.compile(r"\bABAC\b|--source-acr-auth-id|repository permissions", _I),
-    "private-endpoints-block-registry-delete": re.compile(r"private[ -]?endpoint|private link|privatelink", _I),
+    "purge-task-access": re.compile(r"\bABAC\b|--source-acr-auth-id|repository permissions|"
+                                    r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg",
+                                    _I),
+    "private-endpoints-block-registry-delete": re.compile(
+        r"private[ -]?endpoint|private link|privatelink|\bprivate access\b|\bprivately[- ]networked\b|"
+        r"\bprivate networking\b|\bnetworking (?:blade|tab)\b|\bconnections? (?:from|in) (?:the |another |other )?"
+        r"(?:hub|spoke|subscriptions?|vnets?)\b", _I),
     "connectivity-dns": re.compile(r"\bdns\b|resolv|nslookup|no such host", _I),
-    "locked-artifacts": re.compile(r"lock|protect|enabled|disallowed|not allowed|405|greyed|grayed|read[- ]only|"
+    "locked-artifacts": re.compile(r"lock|protect|enabled?\b|disallowed|not allowed|405|greyed|grayed|read[- ]only|"
                                    r"immutable", _I),
 }
 #: Something failed: a refusal is only a refusal when the text says something did not work.
@@ -448,16 +516,7 @@ THRESHOLD = 3.0
 
 def _affirmed(cue: Cue, text: str) -> bool:
     """Whether the cue occurs at least once outside a negated clause."""
-    for m in cue.pattern.finditer(text):
-        if not cue.negatable:
-            return True
-        start = m.start()
-        before = text[max(0, start - 40):start]
-        cut = [e.end() for e in _CLAUSE_END.finditer(before)]
-        clause = before[cut[-1]:] if cut else before
-        if not _NEGATION.search(clause) and not _OFF_AFTER.match(text, m.end()):
-            return True
-    return False
+    return cue.pattern.search(text) is not None if not cue.negatable else affirmed(cue.pattern, text)
 
 
 def scores(text: str) -> dict[str, float]:
@@ -623,7 +682,7 @@ def _next_step(mode: str, ref: RegistryRef, repo: str | None) -> Step:
     elif mode == "private-endpoints-block-registry-delete":
         reads.append(ListPrivateEndpointConnections(ref))
     elif mode in ("authentication-required", "throttling", "connectivity-dns", "login-server-not-found",
-                  "connectivity-refresh-token"):
+                  "connectivity-refresh-token") or mode.startswith("connectivity-"):
         reads.append(CheckHealth(ref))
     return Step("The ticket describes the symptom in words: paste the exact error text, or collect the registry's "
                 "state (read-only) and run acrdoctor diagnose on it, to be sure.", tuple(reads))
@@ -683,6 +742,24 @@ def _generic(mode: str, hits: Sequence[Hit]) -> Built:
                                  "A connected registry syncs through its own token and scope map: deleting it "
                                  "without --cleanup leaves them behind, and a repository outside the scope map is "
                                  "not synced."),
+        "connectivity-challenge": ("The registry did not answer with a sign-in challenge",
+                                   "A registry's /v2/ answers 401 with a Bearer challenge naming its token endpoint; "
+                                   "an HTML page, a 5xx or no challenge means something between the client and "
+                                   "ACR answered instead (a proxy, a gateway), or the service had an incident. "
+                                   "check-health shows the step."),
+        "connectivity-aad-login": ("Signing in with Entra ID is not supported by this registry",
+                                   "A registry whose challenge is Basic, not Bearer, does not take Entra ID tokens: "
+                                   "az acr login falls back to the admin user or asks for credentials. check-health "
+                                   "names the step; the registry's SKU and age decide it."),
+        "connectivity-access-token": ("The registry refused the access token for the repository",
+                                      "After the refresh token, the client asks /oauth2/token for a token scoped to "
+                                      "the repository and action; a 401/403 there is the identity's role or a "
+                                      "token's scope map not covering that repository."),
+        "connectivity-unreachable": ("The registry's endpoint does not answer from this network",
+                                     "The name resolves but the connection to the login server times out or is "
+                                     "refused: a firewall or route between this network and the registry (or its "
+                                     "private endpoint) drops it. check-health shows the step; try from another "
+                                     "network to tell the client's side from the registry's."),
         "storage-limit": ("Registry at its storage limit",
                           "A registry at its maximum storage refuses pushes with 405 until space is freed."),
     }

@@ -71,6 +71,7 @@ from .actions import (
 )
 from .model import Step
 from .names import Names, placeholder
+from .negation import affirmed
 
 DOCS_LOCK = "https://learn.microsoft.com/azure/container-registry/container-registry-image-lock"
 DOCS_FAQ = "https://learn.microsoft.com/azure/container-registry/container-registry-faq"
@@ -199,7 +200,11 @@ _READ_CONTEXT = re.compile(r"\b(?:pull|Pulling|repository show|show-tags|GET /|l
                            # a read request or an SDK getter (crane and the Go SDK print the request they made)
                            r"\b(?-i:GET|HEAD) (?:/|\"?https?://)|/tags/list\b|\b(?:get|list)_\w+\(|"
                            r"\b(?:Get|List)\w+?(?:Async)?\(|\bmanifest (?:fetch|get|show)\b|\brepo (?:tags|ls)\b|"
-                           r"\bcrane (?:manifest|ls|digest|config)\b", re.IGNORECASE)
+                           r"\bcrane (?:manifest|ls|digest|config)\b|"
+                           # an SDK getter or a client's read named in words ("calls getProperties on each")
+                           r"\b(?:get|list)_?(?:properties|tag_properties|manifest_properties|tags|manifests)\b|"
+                           r"\b(?:helm|oras|docker|podman|nerdctl|skopeo|crane|regctl) (?:pull|inspect|show|copy)\b|"
+                           r"\brepository (?:list|show)\b|\bshow-manifests\b", re.IGNORECASE)
 
 
 def _detect_name_unknown(line: str, context: str, seen: Seen) -> str | None:
@@ -416,10 +421,17 @@ _DISALLOWED = re.compile(r"\bREGISTRY_DISALLOWED_OPERATION\b|operation is disall
 #: Words that rank the documented causes of the same 405 (ACR FAQ "Why does my pull or push request fail with
 #: disallowed operation?", container-registry-faq.yml: locks, quarantine, storage limit, Classic SKU). The 405 body is
 #: the same for all of them, so only the text around it can tell them apart; a lock stays the default reading.
-_QUARANTINE_WORDS = re.compile(r"quarantin", re.IGNORECASE)
+_QUARANTINE_WORDS = re.compile(r"quarantin|"
+                               # the scanner that holds new pushes, and the refusal that clears by itself once it
+                               # has looked ("for an hour after the push, then it starts working by itself")
+                               r"\bscan(?:s|ned|ner|ners|ning)?\b|\b(?:works?|working|pulls?) (?:again )?(?:by itself|"
+                               r"on its own)|\bby itself\b", re.IGNORECASE)
 _STORAGE_LIMIT_WORDS = re.compile(r"storage (?:quota|limit|capacity|is full)|quota (?:exceeded|reached)|"
                                   r"\bexceed(?:s|ed)?\b[^.\n]{0,40}\b(?:storage|size|quota|capacity)|"
-                                  r"MaximumStorageCapacity|registry (?:is )?full", re.IGNORECASE)
+                                  r"MaximumStorageCapacity|registry (?:is )?full|"
+                                  # show-usage's figure at its limit, or a size at the largest registries' cap
+                                  r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+|"
+                                  r"\b(?:39|40|99|100)(?:[.,]\d+)? ?Ti?B\b", re.IGNORECASE)
 
 
 #: A 405 whose code says the operation is not supported at all (OCI's UNSUPPORTED), not refused for this object:
@@ -434,9 +446,10 @@ def _unsupported(line: str) -> bool:
 def _detect_disallowed(line: str, context: str, seen: Seen) -> str | None:
     if not _DISALLOWED.search(line) or _unsupported(line):
         return None
-    if _QUARANTINE_WORDS.search(context):
+    # Words a ticket denies ("we do NOT use quarantine", "nowhere near the storage limit") rank nothing.
+    if affirmed(_QUARANTINE_WORDS, context):
         return "quarantined-images"
-    if _STORAGE_LIMIT_WORDS.search(context):
+    if affirmed(_STORAGE_LIMIT_WORDS, context):
         return "storage-limit"
     return "locked-artifacts"
 
@@ -1025,6 +1038,8 @@ _REGISTRY_DELETE = re.compile(r"az acr delete\b|delet\w* (?:the |this |a )?(?:co
 def _detect_pe(line: str, context: str, seen: Seen) -> str | None:
     if not _PE.search(line) or re.search(r"private-endpoint-connection (?:delete|list|show)", line):
         return None
+    if not affirmed(_PE, line):
+        return None  # "there are no private endpoints": ruled out by the writer
     return "private-endpoints-block-registry-delete" if _REGISTRY_DELETE.search(context) else None
 
 
