@@ -278,6 +278,9 @@ _CHECK_ACR = re.compile(r"Validating image pull permission: FAILED|rejected toke
 _KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr|kubelet ?identity|"
                          r"kubeletidentity|pull secret|" + _PODS_PROSE, re.IGNORECASE)
 _PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
+#: The cluster said to try a pull (in words) and be refused: "unauthorized when the cluster tries to fetch images".
+_KUBE_TRIES = re.compile(r"\b(?:pods?|cluster|nodes?|kubelet)\b[^.\n]{0,40}?\b(?:tries|trying|tried|attempts?|"
+                         r"attempting) to (?:pull|fetch|download)", re.IGNORECASE)
 _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|\b404\b|"
                          r"<Code>Authorization|"
                          r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName|"
@@ -299,6 +302,8 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
     if not printed and PULL_ACCESS_RULED_OUT.search(line):
         return None  # words only, and the words rule the cluster's access out: leave the line to the prose reader
     if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line) or _CHECK_ACR.search(line):
+        return "elsewhere:kubelet-pull-secret"
+    if _KUBE_TRIES.search(line) and _KUBE_AUTH.search(line):
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_PULL.search(line) and not _TRANSPORT_FAILURE.search(line):
         return "elsewhere:kubelet-pull-secret"
@@ -693,7 +698,9 @@ _BUG_STRONG = re.compile(r"The command failed with an unexpected error\. Here is
 #: A blob pushed in one request larger than the registry accepts: the client's upload strategy (chunking), not ACR's.
 _TOO_LARGE = re.compile(r"\b413 Request Entity Too Large|status code:? 413\b|\bHTTP 413\b", re.IGNORECASE)
 #: Prose: another release or another client works with the same registry and credentials.
-_VERSION_PROSE = re.compile(r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)? back|revert\w*)\b[^\n]{0,60}?"
+_VERSION_PROSE = re.compile(r"\b(?:one|a|an|two) (?:version|release)s? (?:older|behind|earlier|back)\b[^\n]{0,40}?"
+                            r"\b(?:works?|working|is fine|ok)\b|"
+                            r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)? back|revert\w*)\b[^\n]{0,60}?"
                             r"\b(?:previous|older|earlier)(?: [\w.-]+)? (?:release|version)|"
                             r"\bsame (?:registry|identity|token|credentials)\b[^\n]{0,60}?\b(?:works|pass|succeed)|"
                             r"\b(?:pass(?:es)?|works|succeeds)\b[^\n]{0,60}?\bsame (?:registry|identity|token|"
@@ -771,14 +778,18 @@ def _client_changed(line: str) -> bool:
 _CLIENT = (r"(?:az\b|azure[- ]cli|(?:the )?cli\b|docker(?: desktop| engine| cli)?\b|desktop\b|oras\b|sdk\b|client\b|"
            r"helm\b|buildx\b|acr-cli\b|extension\b|plugin\b|terraform\b|(?:azurerm )?provider\b|skopeo\b|crane\b|"
            r"podman\b|containerd\b|notation\b|regctl\b|azure-containerregistry\b|package\b)")
+#: "After I do brew upgrade of azure-cli": the upgrade as run through a package manager.
+_MANAGER = r"(?:do |did |ran |run )?(?:a )?(?:brew |pip |apt |apt-get |choco |winget |npm |yum |dnf )?"
 _UPGRADE_PROSE = re.compile(
     r"\b(?:worked|works|working|used to work|was fine|were fine|succeeded)\b[^\n]{0,60}?\b(?:previous|older|"
     r"earlier)(?: [\w.-]+)? (?:release|version|build) of (?:the |our )?" + _CLIENT + "|"
-    + "|".join(rf"\b(?:after|since) (?:we |I )?{v}\w* (?:to )?(?:the |our |to )?(?:[\w.-]+ ){{0,2}}?{_CLIENT}"
+    + "|".join(rf"\b(?:after|since) (?:we |I )?{_MANAGER}{v}\w* "
+               rf"(?:to |of )?(?:the |our |to )?(?:[\w.-]+ ){{0,2}}?{_CLIENT}"
                rf"[^\n]{{0,80}}?\b(?:fails?|failing|failed|broke|broken|crash\w*|errors?|stopped working|"
                rf"no longer works?|hangs?)\b|"
                rf"\b(?:fails?|failing|failed|broke|broken|crash\w*|stopped working|no longer works?)\b[^\n]{{0,80}}?"
-               rf"\b(?:after|since) (?:we |I )?{v}\w* (?:to )?(?:the |our |to )?(?:[\w.-]+ ){{0,2}}?{_CLIENT}"
+               rf"\b(?:after|since) (?:we |I )?{_MANAGER}{v}\w* "
+               rf"(?:to |of )?(?:the |our |to )?(?:[\w.-]+ ){{0,2}}?{_CLIENT}"
                for v in ("upgrad", "updat")) + "|"
     r"\b(?:downgrad\w*|roll(?:ing|ed)? back)\b (?:to |the |our )?(?:[\w.-]+ ){0,2}?(?:" + _CLIENT
     + r"|v?\d+\.\d+)[^\n]{0,60}?\b(?:fix\w*|works?|worked|solv\w*|resolv\w*|helped)\b|"
@@ -814,7 +825,11 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
                          re.IGNORECASE)
 #: A ticket saying the client printed a traceback or stack trace (its own crash, in words).
 _CRASH_PROSE = re.compile(r"\b(?:a |with a |prints? a |printed a |shows? a |throws? a |python |long )(?:python )?"
-                          r"(?:traceback|stacktrace|stack trace)\b", re.IGNORECASE)
+                          r"(?:traceback|stacktrace|stack trace)\b|"
+                          # the client's own exception named in words: "the SDK raises a TypeError from its paging"
+                          r"\b(?:raises?|raised|throws?|threw|thrown)\b[^.\n]{0,20}?\b(?:a |an )?(?:TypeError|"
+                          r"AttributeError|KeyError|IndexError|NullReferenceException|NullPointerException)\b|"
+                          r"\bfail\w* with (?:a |an )?python exception", re.IGNORECASE)
 
 
 #: The registry's network is restricted: when another client "works against the same registry", the difference is
@@ -834,7 +849,8 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
     if ("before" in low or "since" in low or "after" in low) and _client_changed(line):
         return "elsewhere:client-bug"
     if ("grad" in low or "updat" in low or "roll" in low or "previous" in low or "older" in low
-            or "earlier" in low or " but " in low or " while " in low or " whereas " in low or " yet " in low) \
+            or "earlier" in low or "install" in low or "back to" in low or " but " in low or " while " in low
+            or " whereas " in low or " yet " in low) \
             and _UPGRADE_PROSE.search(line):
         return "elsewhere:client-bug"
     if ("unexpected error" in low or "panic" in low or "invalid memory" in low) and _BUG_STRONG.search(line):
@@ -842,7 +858,7 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
     if ("error" in low or "exception" in low or "reference" in low or "segment" in low or "object is not" in low
             or "_token" in low) and _BUG_MEDIUM.search(line):
         return "elsewhere:client-bug"
-    if ("traceback" in low or "stack" in low) and _CRASH_PROSE.search(line):
+    if ("traceback" in low or "stack" in low or "error" in low or "exception" in low) and _CRASH_PROSE.search(line):
         return "elsewhere:client-bug"
     if "traceback" in low and _TRACEBACK.search(line):
         return "elsewhere:client-bug"
@@ -913,7 +929,12 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b|"
                          r"certificate has expired or is not yet valid|SSL: WRONG_VERSION_NUMBER|wrong version number|"
                          r"Unable to connect to (?:the )?proxy|Cannot connect to (?:the )?proxy|"
-                         r"behind (?:a|our|the) (?:corporate |company |web )?proxy", re.IGNORECASE)
+                         r"behind (?:a|our|the) (?:corporate |company |web )?proxy|"
+                         # in words: the layers' storage blocked from here, or only the VPN breaks it
+                         r"\bstorage endpoints?\b[^.\n]{0,60}\b(?:blocked|not allowed|denied)|\b(?:blocks?|blocked|"
+                         r"block\w*)\b[^.\n]{0,60}\bstorage endpoints?\b|\b(?:hangs?|hanging|stuck)\b[^.\n]{0,30}"
+                         r"\bDownloading\b|\bvpn\b[^.\n]{0,80}\b(?:no such host|fail\w*|can(?:no|')t|time[sd]? out)\b|"
+                         r"\bwhen (?:the )?vpn is (?:off|disconnected)\b", re.IGNORECASE)
 
 
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
@@ -960,8 +981,9 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "not found", "manifest unknown", "import", "429", "too many requests", "toomanyrequests"),
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
-               any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR, _PULL_SECRET_MISSING),
-               ("imagepull", "to pull", "not pull", "n't pull", "pulling image", "check-acr", "attach", "kubelet",
+               any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR, _PULL_SECRET_MISSING, _KUBE_TRIES),
+               ("imagepull", "to pull", "to fetch", "to download", "tries", "trying", "tried", "attempt",
+                "not pull", "n't pull", "pulling image", "check-acr", "attach", "kubelet",
                 "pull secret", "image pull permission", "token exchange", "managed identity exist",
                 '" not found'),
                confidence=0.8),
@@ -986,7 +1008,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
-                "grad", "updat", "roll", "install", "back to",
+                "grad", "updat", "roll", "install", "back", "behind", "python exception",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
@@ -999,7 +1021,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
-                "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft"),
+                "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
+                "storage endpoint", "downloading", "vpn"),
                confidence=0.75),
 )
 

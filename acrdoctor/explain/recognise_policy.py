@@ -60,7 +60,8 @@ def _build_conflict(mode: str, hits: Sequence[Hit]) -> Built:
 # --- manifest unknown on a cached repository ------------------------------------------------------------------
 
 _MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b", re.IGNORECASE)
-_CACHE = re.compile(r"\bartifact[ -]cache\b|\bcache[ -]?rules?\b|\bcached\b|\bacr cache\b|\bcacheRules/",
+_CACHE = re.compile(r"\bartifact[ -]cache\b|\bcache[ -_]?rules?\b|\bcached\b|\bacr cache\b|\bcacheRules/|"
+                    r"\bregistry cache\b|\b(?:through|via) (?:the |our |a )?(?:registry |acr )?cache\b",
                     re.IGNORECASE)
 
 

@@ -73,6 +73,9 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\b(?:did ?n[o']?t|does ?n[o']?t|never) (?:free|reclaim|release|give back)"
     r"|\b(?:haven't|have not|hasn't|has not|did ?n[o']?t) (?:moved|changed|budged|gone down|dropped)"
     r"|\bonly (?:ever )?(?:goes|went|going) up\b|\bkeeps? (?:going up|growing)|\boverage\b"
+    # growth and small changes told with their numbers: "storage has climbed to 800 GB", "went from 300 GB to 298 GB"
+    r"|\b(?:storage|usage|size|space)\b[^.\n]{0,30}\b(?:climbed|grew|has grown|went up|increased|rose|risen|jumped|"
+    r"ballooned)\b|\bwent from [\d.,]+ ?[KMGT]i?B to [\d.,]+ ?[KMGT]i?B"
     r"|\bkeeps? (?:getting|becoming) (?:bigger|larger)\b|\b(?:getting|growing) (?:bigger|larger) (?:and (?:bigger|"
     r"larger)|every (?:day|week|month|night))"
     r"|\bpast (?:its|our|the) included\b|\bincluded (?:storage|\d+ ?[GT]i?B)"
@@ -100,7 +103,7 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\bstill count\w* (?:against|toward)"
     r"|\b(?:cost|footprint|bill\w*|invoice|consumption|consumed storage|storage|usage|size)\b[^.\n]{0,40}"
     r"\b(?:did ?n[o']?t|does ?n[o']?t|not|never|barely|hardly|has ?n[o']?t)\b[^.\n]{0,25}?"
-    r"\b(?:go(?:ne|es)? down|went down|decrease|drop|reduc|chang|shrink|budge|move)"
+    r"\b(?:go(?:ne|es|ing)? down|went down|decrease|drop|reduc|chang|shrink|budge|move)"
     r"|\b(?:storage|usage|size|bill|invoice)\b[^.\n]{0,30}\b(?:is|was|remains?|stay(?:s|ed)?|looks?) "
     r"(?:exactly |still )?unchanged\b"
     r"|\bbloat\w*|\bhang(?:s|ing)? around|\bpil(?:e|es|ing) up"
@@ -343,8 +346,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\b(?:approved |pending )?connections? (?:from|in) (?:the |another |other )?(?:hub|spoke|subscriptions?|"
            r"vnets?)\b", 2.5),
         _c(r"private[ -]?endpoints?\b|private link|privatelink", 2.5),
-        _c(r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*)"
-           r"[^.\n]{0,30}(?:registry|acr|resource group)|(?:registry|acr)[^.\n]{0,60}"
+        _c(r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*|decommission\w*)"
+           r"[^.\n]{0,30}(?:registry|registries|acr|resource group)|(?:registry|acr)[^.\n]{0,60}"
            r"(?:delet\w*|remov\w*|tear\w* down|destroy\w*)|\bstuck\b|'Deleting'|\bDeleting\b|times? out", 2, False),
     ),
     "empty-repository": (
@@ -357,6 +360,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"(?:remov|delet)\w* it\b", 1.5, False),
     ),
     "login-server-not-found": (
+        _c(r"\bretriev\w* (?:the )?login server|\blogin server\b[^.\n]{0,30}\b(?:not found|could not|cannot|"
+           r"can't|unable)", 3, False),
         _c(r"could not be found in subscription|resource with name [^.\n]{0,80}could not be found|"
            r"--suffix|dnl ?scope|auto-?generated (?:domain|suffix)|random(?:-| )suffix|wrong subscription|"
            r"another subscription|az account set", 3),
@@ -373,14 +378,14 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\b(?:resource group|subscription)s? (?:is |are |was |were |being |has been )?locked", 4),
     ),
     "artifact-cache": (
-        _c(r"\bcache_rule\b|\b(?:through|via|from) (?:the |our |a )?(?:\w+ )?cache\b|\bregistry cache\b", 3),
+        _c(r"cache_rules?\b|\b(?:through|via|from) (?:the |our |a )?(?:\w+ )?cache\b|\bregistry cache\b", 3),
         _c(r"cache rules?|artifact cache|pull-?through|cached (?:image|repo\w*|tag)s?|caching rule", 3),
         _c(r"manifest unknown|not found|stale|old(?:er)? (?:version|digest)|(?:does ?n[o']?t|never) (?:update|refresh)|"
            r"delet\w*", 1, False),
         # A rule that cannot be created over an existing repository, or cached images that come back.
         _c(r"(?:can(?:no|')t|could(?:n't| not)|unable to|fails? to|won't|will not) (?:create|add|set up) "
            r"(?:a |the |our |any |this )?(?:cache|caching) rule|"
-           r"(?:cache|caching) rules?[^.\n]{0,80}(?:already exists?|exists already)", 3, False),
+           r"(?:cache|caching)[_ ]rules?[^.\n]{0,80}(?:already exists?|exists already)", 3, False),
         _c(r"(?:came|come|comes|coming) back|reappear\w*|re-?appear\w*|keeps? (?:coming back|reappearing)", 1, False),
         # The registry's own side of a rule: its credential set (Key Vault secrets read by the registry's identity)
         # unhealthy, or a repository a rule owns refusing content put in by hand.
@@ -491,8 +496,8 @@ _ALSO_NEEDS: dict[str, re.Pattern[str]] = {
     **{mode: _FAILURE for mode in _REFUSALS},
     **{mode: _REGISTRY_TALK for mode in _STORAGE_MODES},
     "private-endpoints-block-registry-delete": re.compile(
-        r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*)[^.\n]{0,30}"
-        r"(?:the |our |a |this |test )*(?:container )?(?:registry|acr|resource group)\b|"
+        r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*|decommission\w*)[^.\n]{0,30}"
+        r"(?:the |our |a |this |test |\d+ )*(?:container )?(?:registry|registries|acr|resource group)\b|"
         r"(?:registry|acr)\b[^.\n]{0,30}(?:delet\w*|tear\w* down|destroy\w*)|'Deleting'|stuck in deleting", _I),
 }
 #: Where a refusal is someone else's: an import's or a cache rule's source, Kubernetes' pull secret, the local login.
@@ -503,6 +508,9 @@ _ELSEWHERE_WORDS = (r"upstream|source registry|credential set|az acr import|imag
 _VETO: dict[str, re.Pattern[str]] = {
     "authentication-required": re.compile(_ELSEWHERE_WORDS, _I),
     "delete-permission": re.compile(_ELSEWHERE_WORDS, _I),
+    # The writer says the name resolves: "DNS ok (resolves to public IP)", "DNS lookup step is OK".
+    "connectivity-dns": re.compile(r"\bdns(?: lookup)?(?: step)? (?:is |was )?(?:ok|okay|fine|works|passe[sd])\b|"
+                                   r"\bresolves (?:fine|ok|correctly|to (?:a |the |its )?(?:public|private) ip)", _I),
     "throttling": re.compile(r"docker ?hub|docker\.io|pull rate limit|anonymous pulls?|mcr\.microsoft|upstream|"
                              r"source registry", _I),
     # The upstream refusing a cache rule is the source registry's failure (elsewhere:source-registry), not ACR's.

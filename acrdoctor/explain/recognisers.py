@@ -620,9 +620,14 @@ _IDP_401 = re.compile(r"\b(?:Adal|Msal)(?:Service|UiRequired|Client)?Exception\b
 _TRACE_401 = re.compile(r"Response Status:\s*\"?401\b|^\s*<?\s*Www-Authenticate:", re.IGNORECASE)
 
 
+#: A Kubernetes pull secret in sight: a 401 beside it is the cluster's credential (the kubelet recogniser's answer).
+_PULL_SECRET_WORDS = re.compile(r"imagePullSecrets?|\bpull secrets?\b|kubectl create secret docker-registry",
+                                re.IGNORECASE)
+
+
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
-            _TRACE_401.search(line) or _IDP_401.search(context):
+            _TRACE_401.search(line) or _IDP_401.search(context) or _PULL_SECRET_WORDS.search(context):
         return None
     if _missing(line):
         return "delete-permission"
