@@ -369,6 +369,45 @@ def _build_kube(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
+# --- a hosting service's pull (Container Apps, Container Instances) ---------------------------------------------
+
+#: The service pulls with the registry credentials or identity configured on it, not the caller's: Container Apps'
+#: and Container Instances' own refusal texts (azure-container-apps#50; ACI's InaccessibleImage).
+_PLATFORM_PULL = re.compile(r"Error pulling the container image\. Please check the image name or any registry "
+                            r"credentials|\bInaccessibleImage\b|"
+                            r"is not accessible\. Please check the image and registry credential", re.IGNORECASE)
+
+
+def _detect_platform(line: str, context: str, seen: Seen) -> str | None:
+    return "elsewhere:kubelet-pull-secret" if _PLATFORM_PULL.search(line) else None
+
+
+def _build_platform(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    app, group = variable("APP"), variable("RESOURCE_GROUP")
+    aci = any(re.search(r"InaccessibleImage|container group", h.line, re.IGNORECASE) for h in hits)
+    show = (ReadCommand(("az", "container", "show", "--name", app, "--resource-group", group, "--query",
+                         "imageRegistryCredentials"), "show the container group's registry credentials") if aci else
+            ReadCommand(("az", "containerapp", "registry", "list", "--name", app, "--resource-group", group),
+                        "show the registries and credentials the app pulls with"))
+    return Built(
+        "The hosting service cannot pull with the registry credentials configured on it",
+        "The service that runs the container was refused the image"
+        + (f" from {n.registry}" if n.registry else "")
+        + ": it pulls with its own configured registry credentials or identity",
+        "Container Apps and Container Instances pull the image themselves, with the registry server, username and "
+        "password or the managed identity set on the app, not with your sign-in. Missing credentials (no "
+        "--registry-server), an identity without AcrPull on the registry, or an expired password all read as "
+        "this; the image and the registry are usually fine.",
+        Step("See which registry credentials the service uses (read only).", (show,)),
+        Step("Give the service pull access: set its registry with a managed identity that holds AcrPull on the "
+             "registry (az containerapp registry set --identity), or with working credentials.",
+             notes=("An identity needs the AcrPull role on the registry; a service principal's password expires.",)),
+        (DOCS_AKS,),
+        confidence=0.8,
+    )
+
+
 # --- local credentials (docker credential store, az login session) ----------------------------------------------
 
 _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|70008|500133)\b|"
@@ -396,6 +435,10 @@ _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY d
                           r"\b(?:fails?|failed|failing|errors?)\b[^.\n]{0,40}?\b(?:saving|storing|writing) "
                           r"(?:the |my |our )?(?:login|credentials?|password)\b|"
                           r"credential helper|credential-helper|credentialhelper|credsStore|credHelpers|"
+                          # the login reported success and the next step failed to authenticate: the credential was
+                          # stored where that step does not read it (a native store, another config, a logout)
+                          r"\blogin\b[^.\n]{0,40}\b(?:reports?|says|shows|returns?|is|was)\b[^.\n]{0,15}\bsuccess\w*"
+                          r"[^.\n]{0,120}?\bfail\w* to authenticate|"
                           r"az login (?:session )?(?:has )?expired|az login again|"
                           r"token (?:has )?expired[^\n]*az login|az login[^\n]*expired|"
                           r"AADSTS\d{5,6}|"
@@ -802,6 +845,12 @@ _UPGRADE_PROSE = re.compile(
     # two releases of one client compared: "helm 3.13 cannot push …, but helm 3.12 with the same login works"
     r"\b" + _CLIENT + r" ?v?\d+\.\d+(?:\.\d+)?\b[^\n]{0,160}?\b(?:but|while|whereas|yet)\b[^\n]{0,40}?"
     r"\bv?\d+\.\d+(?:\.\d+)?\b[^\n]{0,60}?\b(?:works|worked|is fine|was fine|succeeds|passes)\b", re.IGNORECASE)
+#: The same command works in a fresh shell or session and not after another in the same one: the client keeps
+#: state (a cached token or context) between calls (Azure/azure-powershell#14849).
+_FRESH_SESSION = re.compile(r"\b(?:a |the )?(?:brand[- ]new|new|fresh) (?:PowerShell |pwsh |terminal |shell |"
+                            r"console )?(?:window|session|shell|terminal|console|tab)\b[^.\n]{0,80}?\b(?:it )?(?:works|"
+                            r"worked|succeeds|succeeded|is fine)\b", re.IGNORECASE)
+
 #: A Python traceback by itself: every SDK exception prints one, ACR's refusals included, so it only hints (0.5,
 #: below the floor at which a cause elsewhere outranks ACR answers on the same lines).
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)", re.IGNORECASE)
@@ -859,6 +908,8 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
             or "_token" in low) and _BUG_MEDIUM.search(line):
         return "elsewhere:client-bug"
     if ("traceback" in low or "stack" in low or "error" in low or "exception" in low) and _CRASH_PROSE.search(line):
+        return "elsewhere:client-bug"
+    if ("new " in low or "fresh " in low) and _FRESH_SESSION.search(line):
         return "elsewhere:client-bug"
     if "traceback" in low and _TRACEBACK.search(line):
         return "elsewhere:client-bug"
@@ -987,9 +1038,12 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "pull secret", "image pull permission", "token exchange", "managed identity exist",
                 '" not found'),
                confidence=0.8),
+    Recogniser("platform-pull", ("elsewhere:kubelet-pull-secret",), _detect_platform, _build_platform,
+               _PLATFORM_PULL, ("error pulling the container image", "inaccessibleimage", "is not accessible"),
+               confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("cred", "aadsts", "authenticationfailed", "aggregateauthentication", "connect-azaccount",
+               ("cred", "aadsts", "login", "authenticationfailed", "aggregateauthentication", "connect-azaccount",
                 " authentication", "refresh token", "az login", "non tty", "interactionrequired", "secret", "saved",
                 "stored", "written", "saving", "storing", "writing",
                 "interaction_required", "interactive auth", "stub received", "d-bus", "pass not", "gpg:"),
@@ -1005,10 +1059,10 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                _TYPO_DOMAIN_STEMS, confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _OTHER_CLIENT_WORKS,
-                      _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE),
+                      _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
-                "grad", "updat", "roll", "install", "back", "behind", "python exception",
+                "grad", "updat", "roll", "install", "back", "behind", "python exception", "new", "fresh",
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",

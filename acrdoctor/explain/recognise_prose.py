@@ -203,6 +203,11 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\bconflict\w*|mutually exclusive|not supported (?:with|on)", 2, False),
     ),
     "locked-artifacts": (
+        # The repository's or image's attributes changed just before ("Update-AzContainerRegistryRepository
+        # -DeleteEnable $true", az acr repository update): the flags set with it lock reads or writes.
+        _c(r"\bUpdate-AzContainerRegistry(?:Repository|Manifest|Tag)\b|\b(?:repository|manifest) update\b|"
+           r"-(?:Delete|Write|Read|List)Enabled?\b|--(?:delete|write|read|list)-enabled\b", 1.5),
+        _c(r"(?:can(?:no|')t|could(?:n't| not)|unable to)[^.\n]{0,20}\b(?:read|list)\b", 1.5, False),
         _c(r"[\"'“]?read[- ]only[\"'”]?[^.\n]{0,30}\b(?:tags?|images?|repo\w*|digests?)\b", 2.5),
         _c(r"(?:--)?(?:write|delete)[- ]?enabled(?:[ =]+|\s+(?:set to|to|is|was|=)\s*)false|"
            r"(?:write|delete)Enabled\W+false|(?:write|delete)-(?:protected|disabled)|disabl\w* (?:delete|write)s?\b|"
@@ -284,7 +289,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"(?:internal server error|\b50[0234]\b|server error|service unavailable)", 3, False),
     ),
     "throttling": (
-        _c(r"\b429\b|too many requests|TOOMANYREQUESTS|\bthrottl\w*", 3.5, False),
+        _c(r"\b429\b|too many requests|TOOMANYREQUESTS|\bthrottl\w*", 5, False),
         _c(r"rate[- ]limit\w*|in parallel|concurren\w*|\bburst", 1),
         _c(r"rate[- ]limit\w*", 2.5),
     ),
