@@ -279,8 +279,9 @@ _KUBE_PROSE = re.compile(r"imagePullSecrets?|\bcheck-acr\b|attach-acr|attach acr
                          r"kubeletidentity|pull secret|" + _PODS_PROSE, re.IGNORECASE)
 _PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
 #: The cluster said to try a pull (in words) and be refused: "unauthorized when the cluster tries to fetch images".
-_KUBE_TRIES = re.compile(r"\b(?:pods?|cluster|nodes?|kubelet)\b[^.\n]{0,40}?\b(?:tries|trying|tried|attempts?|"
-                         r"attempting) to (?:pull|fetch|download)", re.IGNORECASE)
+_KUBE_TRIES = re.compile(r"\b(?:pods?|cluster|nodes?|kubelet)\b[^.\n]{0,40}?\b(?:" + "|".join(
+    f"{verb} to {what}" for verb in ("tries", "trying", "tried", "attempts", "attempt", "attempting")
+    for what in ("pull", "fetch", "download")) + ")", re.IGNORECASE)
 _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|\b404\b|"
                          r"<Code>Authorization|"
                          r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName|"
@@ -422,8 +423,9 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"\bCredentialUnavailableException\b|\bIdentity\.AuthenticationFailedException\b|"
                           r"\bAggregateAuthenticationError\b|\bChainedTokenCredential (?:failed|authentication failed)|"
                           r"\bDefaultAzureCredential:? (?:failed|could not|couldn't|was unable|unable)\b[^\n]{0,40}?"
-                          r"\btoken|Please run ['\"]?Connect-AzAccount|Azure (?:CLI|PowerShell) authentication "
-                          r"(?:timed out|failed)|"
+                          r"\btoken|Please run ['\"]?Connect-AzAccount|Azure CLI authentication timed out|"
+                          r"Azure CLI authentication failed|Azure PowerShell authentication timed out|"
+                          r"Azure PowerShell authentication failed|"
                           # az's broker (WAM) sign-in needing the user again
                           r"Status_InteractionRequired|\binteraction_required\b|"
                           r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
@@ -741,7 +743,7 @@ _BUG_STRONG = re.compile(r"The command failed with an unexpected error\. Here is
 #: A blob pushed in one request larger than the registry accepts: the client's upload strategy (chunking), not ACR's.
 _TOO_LARGE = re.compile(r"\b413 Request Entity Too Large|status code:? 413\b|\bHTTP 413\b", re.IGNORECASE)
 #: Prose: another release or another client works with the same registry and credentials.
-_VERSION_PROSE = re.compile(r"\b(?:one|a|an|two) (?:version|release)s? (?:older|behind|earlier|back)\b[^\n]{0,40}?"
+_VERSION_PROSE = re.compile(r"\b(?:one|a|an|two) (?:version|release)s? (?:older|earlier)\b[^\n]{0,40}?"
                             r"\b(?:works?|working|is fine|ok)\b|"
                             r"\b(?:pinning|pinned|pin|downgrad\w*|roll(?:ing|ed)? back|revert\w*)\b[^\n]{0,60}?"
                             r"\b(?:previous|older|earlier)(?: [\w.-]+)? (?:release|version)|"
@@ -836,8 +838,8 @@ _UPGRADE_PROSE = re.compile(
                for v in ("upgrad", "updat")) + "|"
     r"\b(?:downgrad\w*|roll(?:ing|ed)? back)\b (?:to |the |our )?(?:[\w.-]+ ){0,2}?(?:" + _CLIENT
     + r"|v?\d+\.\d+)[^\n]{0,60}?\b(?:fix\w*|works?|worked|solv\w*|resolv\w*|helped)\b|"
-    # "installing CLI 2.5.1 on the same agent makes it work again": another release of the client cures it
-    r"\b(?:install\w*|going back to|went back to|switch\w* back to) (?:the |an? )?(?:[A-Za-z][\w.-]* ){0,3}?"
+    # "going back to CLI 2.5.1 on the same agent makes it work again": another release of the client cures it
+    r"\b(?:going|went|switch\w*|gone) back to (?:the |an? )?(?:[A-Za-z][\w.-]* ){0,3}?"
     r"v?\d+\.\d+(?:\.\d+)?\b[^.\n]{0,80}?\b(?:works? again|work(?:s|ed|ing)? again|fix\w*|solv\w*|resolv\w*)\b|"
     # "upgrading the azurerm provider fixed it": a newer client cured it, so the older one had the bug
     r"\b(?:upgrad|updat)\w* (?:to |the |our )?(?:[\w.-]+ ){0,2}?(?:" + _CLIENT
@@ -847,9 +849,10 @@ _UPGRADE_PROSE = re.compile(
     r"\bv?\d+\.\d+(?:\.\d+)?\b[^\n]{0,60}?\b(?:works|worked|is fine|was fine|succeeds|passes)\b", re.IGNORECASE)
 #: The same command works in a fresh shell or session and not after another in the same one: the client keeps
 #: state (a cached token or context) between calls (Azure/azure-powershell#14849).
-_FRESH_SESSION = re.compile(r"\b(?:a |the )?(?:brand[- ]new|new|fresh) (?:PowerShell |pwsh |terminal |shell |"
-                            r"console )?(?:window|session|shell|terminal|console|tab)\b[^.\n]{0,80}?\b(?:it )?(?:works|"
-                            r"worked|succeeds|succeeded|is fine)\b", re.IGNORECASE)
+_SESSION_WORDS = tuple(f"{a} {b}" for a in ("new", "fresh")
+                       for b in ("powershell", "pwsh", "terminal", "shell", "console", "window", "session", "tab"))
+_FRESH_SESSION = re.compile(r"\b(?:" + "|".join(_SESSION_WORDS) + r")\b[^.\n]{0,80}?\b(?:it )?(?:works|worked|"
+                            r"succeeds|succeeded|is fine)\b", re.IGNORECASE)
 
 #: A Python traceback by itself: every SDK exception prints one, ACR's refusals included, so it only hints (0.5,
 #: below the floor at which a cause elsewhere outranks ACR answers on the same lines).
@@ -983,8 +986,8 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          r"behind (?:a|our|the) (?:corporate |company |web )?proxy|"
                          # in words: the layers' storage blocked from here, or only the VPN breaks it
                          r"\bstorage endpoints?\b[^.\n]{0,60}\b(?:blocked|not allowed|denied)|\b(?:blocks?|blocked|"
-                         r"block\w*)\b[^.\n]{0,60}\bstorage endpoints?\b|\b(?:hangs?|hanging|stuck)\b[^.\n]{0,30}"
-                         r"\bDownloading\b|\bvpn\b[^.\n]{0,80}\b(?:no such host|fail\w*|can(?:no|')t|time[sd]? out)\b|"
+                         r"block\w*)\b[^.\n]{0,60}\bstorage endpoints?\b|"
+                         r"\bvpn\b[^.\n]{0,80}\b(?:no such host|fail\w*|can(?:no|')t|time[sd]? out)\b|"
                          r"\bwhen (?:the )?vpn is (?:off|disconnected)\b", re.IGNORECASE)
 
 
@@ -1033,7 +1036,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
                any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR, _PULL_SECRET_MISSING, _KUBE_TRIES),
-               ("imagepull", "to pull", "to fetch", "to download", "tries", "trying", "tried", "attempt",
+               ("imagepull", "to pull", "to fetch", "to download",
                 "not pull", "n't pull", "pulling image", "check-acr", "attach", "kubelet",
                 "pull secret", "image pull permission", "token exchange", "managed identity exist",
                 '" not found'),
@@ -1043,8 +1046,9 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("cred", "aadsts", "login", "authenticationfailed", "aggregateauthentication", "connect-azaccount",
-                " authentication", "refresh token", "az login", "non tty", "interactionrequired", "secret", "saved",
+               ("cred", "aadsts", "to authenticate", "authenticationfailed", "aggregateauthentication",
+                "connect-azaccount", "cli authentication", "powershell authentication", "refresh token", "az login",
+                "non tty", "interactionrequired", "secret", "saved",
                 "stored", "written", "saving", "storing", "writing",
                 "interaction_required", "interactive auth", "stub received", "d-bus", "pass not", "gpg:"),
                confidence=0.85),
@@ -1062,7 +1066,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
-                "grad", "updat", "roll", "install", "back", "behind", "python exception", "new", "fresh",
+                "grad", "updat", "roll", "back to", "python exception", *_SESSION_WORDS,
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
@@ -1076,7 +1080,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
                 "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
-                "storage endpoint", "downloading", "vpn"),
+                "storage endpoint", "vpn"),
                confidence=0.75),
 )
 

@@ -207,7 +207,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         # -DeleteEnable $true", az acr repository update): the flags set with it lock reads or writes.
         _c(r"\bUpdate-AzContainerRegistry(?:Repository|Manifest|Tag)\b|\b(?:repository|manifest) update\b|"
            r"-(?:Delete|Write|Read|List)Enabled?\b|--(?:delete|write|read|list)-enabled\b", 1.5),
-        _c(r"(?:can(?:no|')t|could(?:n't| not)|unable to)[^.\n]{0,20}\b(?:read|list)\b", 1.5, False),
+        _c(r"(?:can(?:no|')t|can no longer|could(?:n't| not)|unable to|no longer able to)[^.\n]{0,20}"
+           r"\b(?:read|list)\b", 1.5, False),
         _c(r"[\"'“]?read[- ]only[\"'”]?[^.\n]{0,30}\b(?:tags?|images?|repo\w*|digests?)\b", 2.5),
         _c(r"(?:--)?(?:write|delete)[- ]?enabled(?:[ =]+|\s+(?:set to|to|is|was|=)\s*)false|"
            r"(?:write|delete)Enabled\W+false|(?:write|delete)-(?:protected|disabled)|disabl\w* (?:delete|write)s?\b|"
