@@ -158,15 +158,15 @@ class _Scan:
 
     def line(self, index: int, line: str) -> None:
         self.lines = index + 1
+        low = fold(line)
         if self.ticket is not None and self.ticket_chars < WHOLE_TICKET_CHARS and len(self.ticket) == index:
             self.ticket.append(line)
             self.ticket_chars += len(line) + 1
-        for pattern in _MEMORY:
-            if pattern not in self.seen and pattern.search(line):
+        for pattern, word in _MEMORY:
+            if pattern not in self.seen and word in low and pattern.search(line):
                 self.seen.add(pattern)
         entry = _Seen(index, line)
         self.window.append(entry)
-        low = fold(line)
         if self.head < OPERATIONS_HEAD:
             self.head += len(line) + 1
             self.operations.update(operations_in(low))

@@ -978,6 +978,7 @@ _STORAGE_FETCH = re.compile(r"httpReadSeeker: failed open: failed to do request|
                             r"AuthorizationSourceIPMismatch)</Code>|"
                             r"blob\.core\.windows\.net[^\n]*?(?:: EOF\b|i/o timeout|"
                             r"connection reset|connection refused|no such host|TLS handshake timeout)", re.IGNORECASE)
+_VPN_WORDS = ("the vpn", "our vpn", "a vpn", "my vpn", "company vpn", "corporate vpn")
 _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFICATE_VERIFY_FAILED|"
                          r"certificate verify failed|\bbad handshake\b|"
                          r"corporate (?:proxy|firewall|network)|\bHTTPS?_PROXY\b|"
@@ -987,8 +988,9 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          # in words: the layers' storage blocked from here, or only the VPN breaks it
                          r"\bstorage endpoints?\b[^.\n]{0,60}\b(?:blocked|not allowed|denied)|\b(?:blocks?|blocked|"
                          r"block\w*)\b[^.\n]{0,60}\bstorage endpoints?\b|"
-                         r"\bvpn\b[^.\n]{0,80}\b(?:no such host|fail\w*|can(?:no|')t|time[sd]? out)\b|"
-                         r"\bwhen (?:the )?vpn is (?:off|disconnected)\b", re.IGNORECASE)
+                         # (the VPN named with a word before it: three letters alone turn up inside base64 blobs)
+                         r"\b(?:" + "|".join(_VPN_WORDS) + r")\b[^.\n]{0,80}\b(?:no such host|fail\w*|can(?:no|')t|"
+                         r"time[sd]? out)\b|\bwhen the vpn is (?:off|disconnected)\b", re.IGNORECASE)
 
 
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
@@ -1080,7 +1082,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
                 "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
-                "storage endpoint", "vpn"),
+                "storage endpoint", *_VPN_WORDS),
                confidence=0.75),
 )
 

@@ -194,7 +194,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("connected-registry-cleanup", (ConnectedRegistries.slug,), _detect_cr_cleanup, _build_cr_cleanup,
                any_of(_CR_NO_CLEANUP, _CLEANUP_COMMAND),
                ("please cleanup your sync tokens", "token delete -n", "scope-map delete -n"),
-               remembers=(_CR_NO_CLEANUP,)),
+               remembers=((_CR_NO_CLEANUP, "connected registry"),)),
 )
 
 #: Both are about the registry (or a scope above it): repository names on nearby lines are not theirs.

@@ -167,7 +167,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("cache-rule-conflict", ("artifact-cache",), _detect_conflict, _build_conflict, _CONFLICT,
                ("targetrepositoryprefixmatchesexistingregistries",)),
     Recogniser("cached-manifest-unknown", ("artifact-cache",), _detect_cached_unknown, _build_cached_unknown,
-               _MANIFEST_UNKNOWN, ("manifest_unknown", "manifest unknown"), remembers=(_CACHE,)),
+               _MANIFEST_UNKNOWN, ("manifest_unknown", "manifest unknown"), remembers=((_CACHE, "cache"),)),
 )
 
 #: Failure modes about the registry as a whole: none here (both name the repositories they are about).

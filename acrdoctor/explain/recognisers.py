@@ -131,7 +131,8 @@ class Recogniser:
     log) is not examined further, for the price of a few substring tests instead of a regex per recogniser.
     tests/explain/test_streaming.py checks the keywords against every alternative of the trigger.
     ``remembers`` lists patterns whose occurrence anywhere before (or on) a line ``detect`` may ask about,
-    through ``seen``.
+    through ``seen``, each with a word (lower case) every match of it holds: every line of a text is tested for
+    them, and the word first makes that a substring test on almost every line.
     """
 
     name: str
@@ -140,7 +141,7 @@ class Recogniser:
     build: Callable[[str, Sequence[Hit]], Built]
     trigger: re.Pattern[str]
     keywords: tuple[str, ...]
-    remembers: tuple[re.Pattern[str], ...] = ()
+    remembers: tuple[tuple[re.Pattern[str], str], ...] = ()
     #: How sure a match of this recogniser is, unless its builder says otherwise (Built.confidence).
     confidence: float = 0.9
 
@@ -1192,7 +1193,7 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
     Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,
-               ("number of deleted manifests",), remembers=(_PURGE_DELETED_TAGS,)),
+               ("number of deleted manifests",), remembers=((_PURGE_DELETED_TAGS, "number of deleted tags"),)),
 )
 
 #: Failure modes about the registry as a whole in the first catalogue: names of objects on nearby lines are not

@@ -222,6 +222,15 @@ def test_every_way_a_trigger_can_match_holds_a_keyword(rec: Any) -> None:
         assert any(k in r.lower() for k in rec.keywords for r in runs), f"{rec.name}: no keyword in {text!r}"
 
 
+@pytest.mark.parametrize("rec", [r for r in RECOGNISERS if r.remembers], ids=lambda r: r.name)
+def test_every_way_a_remembered_pattern_can_match_holds_its_word(rec: Any) -> None:
+    from re import _parser  # type: ignore[attr-defined]
+
+    for pattern, word in rec.remembers:
+        for runs in _mandatory_runs(_parser.parse(pattern.pattern, pattern.flags)):
+            assert any(word in r.lower() for r in runs), f"{rec.name}: {word!r} not in {runs!r}"
+
+
 def test_fold_reads_every_character_a_case_insensitive_pattern_reads_as_an_ascii_letter() -> None:
     letters = {ch: re.compile(ch, re.IGNORECASE) for ch in "abcdefghijklmnopqrstuvwxyz"}
     for cp in [*range(0x80, 0x3000), 0x212A, 0x212B, 0xFB05, 0xFB06]:
