@@ -289,6 +289,11 @@ _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manif
                          r"quarantin|scan pending|pending scan|waiting for (?:the )?scan", re.IGNORECASE)
 
 
+#: A cluster's pull in the lines before a refusal ("We re-created our AKS cluster … pulls fail: … 401").
+_CLUSTER_NEAR = re.compile(r"\bAKS cluster\b|\bnode ?pools?\b|\bkubelet\b|imagePullSecrets?|\bpull secrets?\b",
+                           re.IGNORECASE)
+
+
 #: The pod names an image pull secret the namespace does not have (kubelet's event, the API's NotFound).
 _PULL_SECRET_MISSING = re.compile(r"Unable to retrieve some image pull secrets|"
                                   r"\bsecrets? \"[a-z0-9][\w.-]*\" not found", re.IGNORECASE)
@@ -305,6 +310,8 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
     if (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _KUBE_PROSE.search(line) or _CHECK_ACR.search(line):
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_TRIES.search(line) and _KUBE_AUTH.search(line):
+        return "elsewhere:kubelet-pull-secret"
+    if _KUBE_AUTH.search(line) and _CLUSTER_NEAR.search(context) and not _TRANSPORT_FAILURE.search(line):
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_PULL.search(line) and not _TRANSPORT_FAILURE.search(line):
         return "elsewhere:kubelet-pull-secret"
@@ -455,7 +462,10 @@ _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY d
 #: Signing in again was tried and changed nothing: the local sign-in is not what fails.
 _RELOGIN_NO_HELP = re.compile(r"\b(?:az login|log(?:ged)? ?in|sign(?:ed)? ?in)\b[^.\n]{0,20}\bagain\b[^.\n]{0,60}?"
                               r"\b(?:same (?:error|result|message)|still (?:fails?|failing|the same|get)|"
-                              r"did ?n[o']?t (?:help|change|fix)|no (?:luck|change|difference))", re.IGNORECASE)
+                              r"did ?n[o']?t (?:help|change|fix)|no (?:luck|change|difference)|"
+                              r"(?:I|we) (?:have )?already (?:did|done|tried|ran)|"
+                              r"already (?:did|tried|ran) (?:that|it))",
+                              re.IGNORECASE)
 
 
 def _detect_cred(line: str, context: str, seen: Seen) -> str | None:
@@ -463,7 +473,8 @@ def _detect_cred(line: str, context: str, seen: Seen) -> str | None:
         return None
     if _CRED_STRONG.search(line):
         return "elsewhere:local-credentials"
-    if _CRED_MEDIUM.search(line) and not _RELOGIN_NO_HELP.search(line):
+    # check-health's own advice ("run az login again") beside its error code is not the cause either.
+    if _CRED_MEDIUM.search(line) and not _RELOGIN_NO_HELP.search(line) and not _ACR_CODES.search(context):
         return "elsewhere:local-credentials"
     return None
 
@@ -641,7 +652,10 @@ def misspelt_login_domain(line: str) -> str | None:
 #: quote splits one), or a pipeline variable that was never set reaching a name as its literal text
 #: (``Image tag $(gitCommitHash)-qa does not exist``, Azure DevOps' unset-variable syntax; ``${TAG}``, ``$REPO``).
 _BAD_COMMAND_LINE = re.compile(r"\bunrecognized arguments:|\bthe following arguments are required:|"
-                               r"\bexpected one argument\b", re.IGNORECASE)
+                               r"\bexpected one argument\b|"
+                               # az naming a command that its group does not have ("'purge' is not in the 'az acr'
+                               # command group": acr purge runs inside a task, az acr run --cmd)
+                               r"\bis not in the '[\w -]+' command group\b", re.IGNORECASE)
 _UNSET_VARIABLE = re.compile(r"(?:\$\(\w[\w.]*\)|\$\{\w+\}|\$[A-Z][A-Z0-9_]{2,})[^\n]{0,80}?"
                              r"\b(?:does ?n[o']?t exist|not found|is not found|invalid|unknown|denied|not known)|"
                              r"\b(?:invalid|not found|does not exist|unknown)\b[^\n]{0,40}?"
@@ -662,7 +676,8 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
-_TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "not valid for the current cloud",
+_TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "command group",
+               "not valid for the current cloud",
                "could not parse", "must be", "-azurecr.io", "_azurecr.io",
                "privatelink.azurecr", "no such host", "library/", "parse",
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
@@ -681,7 +696,7 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:typo"
     if "access denied" in low and _ACCESS_DENIED.search(line) and _HOSTLESS_COMMAND.search(context):
         return "elsewhere:typo"
-    if ("argument" in low and _BAD_COMMAND_LINE.search(line)) or (
+    if (("argument" in low or "command group" in low) and _BAD_COMMAND_LINE.search(line)) or (
             "$" in line and _UNSET_VARIABLE.search(line)):
         return "elsewhere:typo"
     hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
@@ -858,6 +873,8 @@ _FRESH_SESSION = re.compile(r"\b(?:" + "|".join(_SESSION_WORDS) + r")\b[^.\n]{0,
 #: below the floor at which a cause elsewhere outranks ACR answers on the same lines).
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)", re.IGNORECASE)
 _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bKeyError: '|"
+                         # az's SDK and its API profile out of step: a build of the CLI, not the registry
+                         r"\bValueError: API version [\w.-]+ does not have operation group|"
                          r"\bTypeError: \w+\(\) (?:got|missing|takes)|NullReferenceException|"
                          r"Object reference not set to an instance of an object|"
                          r"java\.lang\.NullPointerException|\bSegmentation fault\b|SIGSEGV: segmentation violation|"
@@ -985,6 +1002,8 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          r"certificate has expired or is not yet valid|SSL: WRONG_VERSION_NUMBER|wrong version number|"
                          r"Unable to connect to (?:the )?proxy|Cannot connect to (?:the )?proxy|"
                          r"behind (?:a|our|the) (?:corporate |company |web )?proxy|"
+                         # Java's trust store without the interceptor's root: PKIX / SSLHandshakeException
+                         r"\bPKIX path building failed\b|unable to find valid certification path|"
                          # in words: the layers' storage blocked from here, or only the VPN breaks it
                          r"\bstorage endpoints?\b[^.\n]{0,60}\b(?:blocked|not allowed|denied)|\b(?:blocks?|blocked|"
                          r"block\w*)\b[^.\n]{0,60}\bstorage endpoints?\b|"
@@ -1068,7 +1087,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
-                "grad", "updat", "roll", "back to", "python exception", *_SESSION_WORDS,
+                "grad", "updat", "roll", "back to", "python exception", "operation group", *_SESSION_WORDS,
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
@@ -1082,7 +1101,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
                 "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
-                "storage endpoint", *_VPN_WORDS),
+                "storage endpoint", "pkix", "certification path", *_VPN_WORDS),
                confidence=0.75),
 )
 

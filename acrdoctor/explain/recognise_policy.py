@@ -65,10 +65,15 @@ _CACHE = re.compile(r"\bartifact[ -]cache\b|\bcache[ -_]?rules?\b|\bcached\b|\ba
                     re.IGNORECASE)
 
 
+#: A pull-through rule by that name ("populated by a Docker Hub pull-through rule").
+_PULL_THROUGH = re.compile(r"\bpull-?through\b", re.IGNORECASE)
+
+
 def _detect_cached_unknown(line: str, context: str, seen: Seen) -> str | None:
     if not _MANIFEST_UNKNOWN.search(line):
         return None
-    return "artifact-cache" if _CACHE.search(context) or _CACHE in seen else None
+    cached = _CACHE.search(context) or _CACHE in seen or _PULL_THROUGH.search(context) or _PULL_THROUGH in seen
+    return "artifact-cache" if cached else None
 
 
 def _build_cached_unknown(mode: str, hits: Sequence[Hit]) -> Built:
@@ -167,7 +172,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("cache-rule-conflict", ("artifact-cache",), _detect_conflict, _build_conflict, _CONFLICT,
                ("targetrepositoryprefixmatchesexistingregistries",)),
     Recogniser("cached-manifest-unknown", ("artifact-cache",), _detect_cached_unknown, _build_cached_unknown,
-               _MANIFEST_UNKNOWN, ("manifest_unknown", "manifest unknown"), remembers=((_CACHE, "cache"),)),
+               _MANIFEST_UNKNOWN, ("manifest_unknown", "manifest unknown"),
+               remembers=((_CACHE, "cache"), (_PULL_THROUGH, "through"))),
 )
 
 #: Failure modes about the registry as a whole: none here (both name the repositories they are about).

