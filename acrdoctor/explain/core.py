@@ -46,6 +46,8 @@ MAX_KEPT_HITS = 100
 #: How much of a ticket's beginning is also read as one text (:meth:`_Scan.whole_ticket`): a ticket's symptom, the
 #: output it pasted and its question are often on different lines, none of which says enough alone.
 WHOLE_TICKET_CHARS = 16_384
+#: How many distinct lines that named no registry are remembered, so a repeated one is not parsed again.
+MAX_REMEMBERED_LINES = 4096
 
 _RANK = {rec: i for i, rec in enumerate(RECOGNISERS)}
 #: Each keyword with the ranks of the recognisers that hold it.
@@ -147,6 +149,8 @@ class _Scan:
         self.groups: dict[tuple[Recogniser, str], _Group] = {}
         self.seen: set[re.Pattern[str]] = set()
         self.registry: str | None = None
+        #: Lines that named no registry (bounded): not parsed again when they repeat.
+        self.no_registry: set[str] = set()
         self.login_server: str | None = None
         #: The one correlation id / client IP the text names ("" once it names two different ones: then no guess).
         self.correlation_id: str | None = None
@@ -172,8 +176,12 @@ class _Scan:
             self.operations.update(operations_in(low))
         if line and _GATE_PATTERN.search(low):
             self._detect(entry, low)
-        if self.registry is None and _holds_any(low, _REGISTRY_WORDS):
+        if self.registry is None and _holds_any(low, _REGISTRY_WORDS) and line not in self.no_registry:
             self.registry = registry_in(line)
+            if self.registry is None and len(self.no_registry) < MAX_REMEMBERED_LINES:
+                # A log whose registry is masked repeats the same lines ("az acr login --name ***" on every job):
+                # each is parsed once.
+                self.no_registry.add(line)
         if self.login_server is None and "azurecr." in low:
             self.login_server = login_server_in(line)
         if self.correlation_id != "" and "correlation" in low:

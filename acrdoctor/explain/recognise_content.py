@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from acrdoctor.actions import (
     ListDeletedManifests,
@@ -46,6 +47,8 @@ _QUARANTINE_CODE = re.compile(r"IMAGE_QUARANTINED|image is quarantined", re.IGNO
 #: A push, not a pull: quarantine holds back pulls, so the same words on a push are a lock or a full registry.
 _PUSH = re.compile(r"\bdocker push\b|The push refers to|\bpush(?:ing|ed)?\b|\bPUT \S*/manifests/", re.IGNORECASE)
 _PULL = re.compile(r"\bpull", re.IGNORECASE)
+#: Pulls said to work: no pull failed.
+_PULLS_FINE = re.compile(r"\bpull\w*\b[^.\n]{0,30}?\b(?:still )?(?:work\w*|fine|ok)\b", re.IGNORECASE)
 
 
 def _detect_quarantine_pull(line: str, context: str, seen: Seen) -> str | None:
@@ -53,7 +56,7 @@ def _detect_quarantine_pull(line: str, context: str, seen: Seen) -> str | None:
         return None
     if _QUARANTINE_CODE.search(line):
         return "quarantined-images"
-    if _PUSH.search(context) and not _PULL.search(context):
+    if _PUSH.search(context) and not _PULL.search(_PULLS_FINE.sub(" ", context)):
         # Read as the 405 it is: lock by default, quarantine or storage limit when the words say so.
         return _detect_disallowed("operation not allowed, HTTP status: 405", context, seen)
     return "quarantined-images"
@@ -67,7 +70,16 @@ def _build_quarantine_pull(mode: str, hits: Sequence[Hit]) -> Built:
     coded = any(_QUARANTINE_CODE.search(h.line) for h in hits)
     if mode != "quarantined-images" or (
             not coded and all(_PUSH.search(h.context) and not _PULL.search(h.context) for h in hits)):
-        return _build_disallowed(mode, hits)
+        built = _build_disallowed(mode, hits)
+        if mode != "locked-artifacts":
+            return built
+        # The bare "unknown: The operation is disallowed." is not the lock's own sentence ("… on this registry,
+        # repository or image."): a lock is one reading of three (a full registry, quarantine), so the unlock is
+        # shown to run once the confirm step has shown the flags.
+        fix = built.fix
+        return replace(built, confidence=0.7, fix=Step(
+            fix.summary + " (The message does not name a lock: confirm first.)", (),
+            (*fix.notes, *("Once confirmed: " + c for c in fix.commands))))
     n = hits[0].names
     ref, repo = _ref(n), n.get("repository")
     read = ShowManifestMetadata(ref, repo, digest=n.digest or placeholder("digest"))

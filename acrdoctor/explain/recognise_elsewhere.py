@@ -125,7 +125,9 @@ _SOURCE_WORDS = re.compile(r"source|upstream|credential set|copying blobs|manife
 _IMPORT_PROSE = re.compile(r"\baz acr import\b[^\n]{0,200}?\b(?:fail|error|unauthori[sz]ed|denied|refus|break)|"
                            # "importing images from quay.io into our registry fails with 401"
                            r"\bimport(?:s|ed|ing)?\b[^\n]{0,40}?\bfrom\b[^\n]{0,120}?\b(?:fail|error|"
-                           r"unauthori[sz]ed|denied|refus|401|403|not found)", re.IGNORECASE)
+                           r"unauthori[sz]ed|denied|refus|401|403|not found)|"
+                           # the import's --source named, and a refusal after it
+                           r"--source\b[^\n]{0,300}?\b(?:401|403|unauthori[sz]ed|denied)\b", re.IGNORECASE)
 
 
 #: A build step pulling its base image from another registry (``Step 1/11 : FROM mcr.microsoft.com/…``): a refusal
@@ -270,7 +272,8 @@ _KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|fa
 #: Pods said (in prose) to fail pulling: the symptom, not its cause.
 _PODS_PROSE = (r"\b(?:pods?|AKS|cluster|nodes?|node ?pools?|kubelet|deployments?)\b[^\n]{0,80}?"
                r"(?:fail(?:s|ed|ing)? to pull|"
-               r"can ?not pull|can't pull|could not pull|unable to pull|not able to pull)")
+               r"can ?not pull|can't pull|could not pull|unable to pull|not able to pull|"
+               r"pulls fail with|pull fails with|pulls failed with|pull failed with|pulls from the registry fail)")
 #: ``az aks check-acr`` output: the cluster's own verdict on its pull access.
 _CHECK_ACR = re.compile(r"Validating image pull permission: FAILED|rejected token exchange|"
                         r"Validating managed identity existance: FAILED|Validating managed identity existence: FAILED",
@@ -282,7 +285,7 @@ _PODS = re.compile(_PODS_PROSE, re.IGNORECASE)
 _KUBE_TRIES = re.compile(r"\b(?:pods?|cluster|nodes?|kubelet)\b[^.\n]{0,40}?\b(?:" + "|".join(
     f"{verb} to {what}" for verb in ("tries", "trying", "tried", "attempts", "attempt", "attempting")
     for what in ("pull", "fetch", "download")) + ")", re.IGNORECASE)
-_KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot found\b|manifest unknown|no such host|\b404\b|"
+_KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot[- ]found\b|manifest unknown|no such host|\b404\b|"
                          r"<Code>Authorization|"
                          r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName|"
                          # the registry's quarantine holds the image: a pull secret would not change it
@@ -333,7 +336,7 @@ _TRANSPORT_FAILURE = re.compile(r": EOF\b|\bEOF\s*$|i/o timeout|connection (?:re
 #: missing pull secret.
 PULL_ACCESS_RULED_OUT = re.compile(
     r"\b(?:other|all (?:the )?other|the rest of the|every other)\b[^.\n]{0,30}\b(?:images?|tags?|deployments?|"
-    r"pods?|apps?)\b[^.\n]{0,60}\b(?:pull|work|run|start|are|is)\w*\b[^.\n]{0,20}\b(?:fine|ok|okay|normally|"
+    r"pods?|apps?|services|workloads|charts)\b[^.\n]{0,60}\b(?:pull|work|run|start|are|is)\w*\b[^.\n]{0,20}\b(?:fine|ok|okay|normally|"
     r"without (?:a |any )?(?:problem|issue)s?)\b|"
     r"\bonly (?:this|that|one|a single) (?:image|deployment|pod|tag|app)\b", re.IGNORECASE)
 
@@ -430,7 +433,7 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"\bCredentialUnavailableException\b|\bIdentity\.AuthenticationFailedException\b|"
                           r"\bAggregateAuthenticationError\b|\bChainedTokenCredential (?:failed|authentication failed)|"
                           r"\bDefaultAzureCredential:? (?:failed|could not|couldn't|was unable|unable)\b[^\n]{0,40}?"
-                          r"\btoken|Please run ['\"]?Connect-AzAccount|Azure CLI authentication timed out|"
+                          r"\btoken|\brun ['\"]?Connect-AzAccount|Azure CLI authentication timed out|"
                           r"Azure CLI authentication failed|Azure PowerShell authentication timed out|"
                           r"Azure PowerShell authentication failed|"
                           # az's broker (WAM) sign-in needing the user again
@@ -456,7 +459,8 @@ _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY d
                           r"(?:created|issued|generated|made|set up) (?:a|one|two|three|several|a few|many|over a|"
                           r"more than a|\d+) "
                           r"years? ago)|"
-                          r"\bexpired (?:client |sp |service principal )?secret", re.IGNORECASE)
+                          r"\bexpired (?:client |sp |service principal )?secret|"
+                          r"\bauthenticates with a certificate\b[^.\n]{0,30}\bexpired", re.IGNORECASE)
 
 
 #: Signing in again was tried and changed nothing: the local sign-in is not what fails.
@@ -656,6 +660,9 @@ _BAD_COMMAND_LINE = re.compile(r"\bunrecognized arguments:|\bthe following argum
                                # az naming a command that its group does not have ("'purge' is not in the 'az acr'
                                # command group": acr purge runs inside a task, az acr run --cmd)
                                r"\bis not in the '[\w -]+' command group\b", re.IGNORECASE)
+#: A login server where az wants a repository or image name (``--repository x.azurecr.io/web``).
+_SERVER_AS_NAME = re.compile(r"\baz acr \w+\b[^\n]*?--(?:repository|image)[ =]['\"]?[\w.-]+\.azurecr\.(?:io|cn|us)/",
+                             re.IGNORECASE)
 _UNSET_VARIABLE = re.compile(r"(?:\$\(\w[\w.]*\)|\$\{\w+\}|\$[A-Z][A-Z0-9_]{2,})[^\n]{0,80}?"
                              r"\b(?:does ?n[o']?t exist|not found|is not found|invalid|unknown|denied|not known)|"
                              r"\b(?:invalid|not found|does not exist|unknown)\b[^\n]{0,40}?"
@@ -676,7 +683,7 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
-_TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "command group",
+_TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "command group", "az acr",
                "not valid for the current cloud",
                "could not parse", "must be", "-azurecr.io", "_azurecr.io",
                "privatelink.azurecr", "no such host", "library/", "parse",
@@ -695,6 +702,8 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     if _TYPO_STRONG.search(line):
         return "elsewhere:typo"
     if "access denied" in low and _ACCESS_DENIED.search(line) and _HOSTLESS_COMMAND.search(context):
+        return "elsewhere:typo"
+    if "az acr" in low and _SERVER_AS_NAME.search(line):
         return "elsewhere:typo"
     if (("argument" in low or "command group" in low) and _BAD_COMMAND_LINE.search(line)) or (
             "$" in line and _UNSET_VARIABLE.search(line)):
@@ -856,6 +865,8 @@ _UPGRADE_PROSE = re.compile(
     # "going back to CLI 2.5.1 on the same agent makes it work again": another release of the client cures it
     r"\b(?:going|went|switch\w*|gone) back to (?:the |an? )?(?:[A-Za-z][\w.-]* ){0,3}?"
     r"v?\d+\.\d+(?:\.\d+)?\b[^.\n]{0,80}?\b(?:works? again|work(?:s|ed|ing)? again|fix\w*|solv\w*|resolv\w*)\b|"
+    # "rolling Azure.Core back to 1.32.0 makes it work again"
+    r"\broll(?:ing|ed)? [\w.-]+ back to v?\d+\.\d+[^\n]{0,80}?\b(?:fix\w*|works?|worked|work again)\b|"
     # "upgrading the azurerm provider fixed it": a newer client cured it, so the older one had the bug
     r"\b(?:upgrad|updat)\w* (?:to |the |our )?(?:[\w.-]+ ){0,2}?(?:" + _CLIENT
     + r"|v?\d+\.\d+)[^\n]{0,40}?\b(?:fixed|solved|resolved|cured|helped)\b|"
@@ -898,7 +909,12 @@ _CRASH_PROSE = re.compile(r"\b(?:a |with a |prints? a |printed a |shows? a |thro
                           # the client's own exception named in words: "the SDK raises a TypeError from its paging"
                           r"\b(?:raises?|raised|throws?|threw|thrown)\b[^.\n]{0,20}?\b(?:a |an )?(?:TypeError|"
                           r"AttributeError|KeyError|IndexError|NullReferenceException|NullPointerException)\b|"
-                          r"\bfail\w* with (?:a |an )?python exception", re.IGNORECASE)
+                          r"\bfail\w* with (?:a |an )?python exception|"
+                          r"\bthrows?\b[^.\n]{0,20}\b\w+Exception\b[^.\n]{0,30}\bfrom inside\b|"
+                          # the client says it worked when the run failed
+                          r"\b(?:exits|exit|exited) with (?:code 0|status 0)\b[^.\n]{0,60}\b(?:fail|error)|"
+                          r"\balways reports? success\b",
+                          re.IGNORECASE)
 
 
 #: The registry's network is restricted: when another client "works against the same registry", the difference is
@@ -1004,6 +1020,9 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          r"behind (?:a|our|the) (?:corporate |company |web )?proxy|"
                          # Java's trust store without the interceptor's root: PKIX / SSLHandshakeException
                          r"\bPKIX path building failed\b|unable to find valid certification path|"
+                         # the client's own name resolution overridden, or the layers' storage host blocked by it
+                         r"\bhosts file\b|\betc[\\/]hosts\b|\b(?:blocks?|blocked|blocking)\b[^.\n]{0,30}"
+                         r"blob\.core\.windows\.net|"
                          # in words: the layers' storage blocked from here, or only the VPN breaks it
                          r"\bstorage endpoints?\b[^.\n]{0,60}\b(?:blocked|not allowed|denied)|\b(?:blocks?|blocked|"
                          r"block\w*)\b[^.\n]{0,60}\bstorage endpoints?\b|"
@@ -1057,7 +1076,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.9),
     Recogniser("kubelet-pull", ("elsewhere:kubelet-pull-secret",), _detect_kube, _build_kube,
                any_of(_KUBE_PULL, _KUBE_PROSE, _CHECK_ACR, _PULL_SECRET_MISSING, _KUBE_TRIES),
-               ("imagepull", "to pull", "to fetch", "to download",
+               ("imagepull", "to pull", "to fetch", "to download", "pull fail", "pulls fail",
+                "pulls from the registry fail",
                 "not pull", "n't pull", "pulling image", "check-acr", "attach", "kubelet",
                 "pull secret", "image pull permission", "token exchange", "managed identity exist",
                 '" not found'),
@@ -1067,8 +1087,9 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
-               ("cred", "aadsts", "to authenticate", "authenticationfailed", "aggregateauthentication",
-                "connect-azaccount", "cli authentication", "powershell authentication", "refresh token", "az login",
+               ("cred", "aadsts", "to authenticate", "with a certificate", "authenticationfailed",
+                "aggregateauthentication", "connect-azaccount", "cli authentication", "powershell authentication",
+                "refresh token", "az login",
                 "non tty", "interactionrequired", "secret", "saved",
                 "stored", "written", "saving", "storing", "writing",
                 "interaction_required", "interactive auth", "stub received", "d-bus", "pass not", "gpg:"),
@@ -1087,7 +1108,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
-                "grad", "updat", "roll", "back to", "python exception", "operation group", *_SESSION_WORDS,
+                "grad", "updat", "roll", "back to", "python exception", "operation group", "from inside",
+                "code 0", "status 0", "always report", *_SESSION_WORDS,
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
@@ -1101,7 +1123,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
                 "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
-                "storage endpoint", "pkix", "certification path", *_VPN_WORDS),
+                "storage endpoint", "pkix", "certification path", "hosts", *_VPN_WORDS),
                confidence=0.75),
 )
 

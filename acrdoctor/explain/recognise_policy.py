@@ -59,14 +59,15 @@ def _build_conflict(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- manifest unknown on a cached repository ------------------------------------------------------------------
 
-_MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b", re.IGNORECASE)
+_MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b|"
+                               r"\bmanifest tagged by \"[^\"]+\" is not found", re.IGNORECASE)
 _CACHE = re.compile(r"\bartifact[ -]cache\b|\bcache[ -_]?rules?\b|\bcached\b|\bacr cache\b|\bcacheRules/|"
                     r"\bregistry cache\b|\b(?:through|via) (?:the |our |a )?(?:registry |acr )?cache\b",
                     re.IGNORECASE)
 
 
 #: A pull-through rule by that name ("populated by a Docker Hub pull-through rule").
-_PULL_THROUGH = re.compile(r"\bpull-?through\b", re.IGNORECASE)
+_PULL_THROUGH = re.compile(r"\bpull-?through\b|\bthrough (?:our|the) (?:registry|acr)\b", re.IGNORECASE)
 
 
 def _detect_cached_unknown(line: str, context: str, seen: Seen) -> str | None:
@@ -172,7 +173,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("cache-rule-conflict", ("artifact-cache",), _detect_conflict, _build_conflict, _CONFLICT,
                ("targetrepositoryprefixmatchesexistingregistries",)),
     Recogniser("cached-manifest-unknown", ("artifact-cache",), _detect_cached_unknown, _build_cached_unknown,
-               _MANIFEST_UNKNOWN, ("manifest_unknown", "manifest unknown"),
+               _MANIFEST_UNKNOWN, ("manifest_unknown", "manifest unknown", "manifest tagged by"),
                remembers=((_CACHE, "cache"), (_PULL_THROUGH, "through"))),
 )
 

@@ -73,6 +73,8 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\b(?:did ?n[o']?t|does ?n[o']?t|never) (?:free|reclaim|release|give back)"
     r"|\b(?:haven't|have not|hasn't|has not|did ?n[o']?t) (?:moved|changed|budged|gone down|dropped)"
     r"|\bonly (?:ever )?(?:goes|went|going) up\b|\bkeeps? (?:going up|growing)|\boverage\b"
+    r"|\b(?:shrunk|shrank|dropped|went down|decreased|fell) by only\b|\bwent down by (?:only |about |just )?\d+ ?%"
+    r"|\b(?:went|go(?:es)?|dropped|fell) from [\d.,]+ ?[KMGT]i?B to (?:only |just )?[\d.,]+ ?[KMGT]i?B"
     r"|\bchange[sd]? (?:only|just|by only|by just) [\d.,]+ ?[KMGT]i?B|\b(?:storage|usage|size)\b (?:\w+ )?unchanged\b"
     r"|\bstill (?:\w+ ){0,2}(?:the )?old (?:total|figure|number|value|size)\b"
     r"|\b\d+(?:\.\d+)? ?(?:x|times) (?:what|more than|higher than|bigger than)\b"
@@ -132,6 +134,9 @@ _STORAGE_MODES = ("dangling-manifests", "shared-layers", "storage-accounting", "
 #: Per failure mode, what speaks for it. Weights: 3 = names the cause, 2 = a strong hint, 1 = consistent with it.
 CUES: dict[str, tuple[Cue, ...]] = {
     "dangling-manifests": (
+        _c(r"\b\d+ tags? but [\d,]+ manifests\b|\b[\d,]+ manifests\b[^.\n]{0,30}\bonly \d+ tags\b|"
+           r"\bwith (?:the )?tag :?[\w.-]+ and nothing else\b|"
+           r"\bonly (?:ever )?(?:push|use)\w* (?:the )?(?:one |a single )?tag\b", 3, False),
         # Counted: a repository's manifests far outnumber its tags (az acr repository show), one tag pushed over and
         # over ("pushes `latest` about 50 times a day"), tags deleted through an SDK (delete_tag).
         _c(r"manifestCount\W{1,4}\d{3,}\D{1,40}tagCount\W{1,4}\d{1,2}\b|tagCount\W{1,4}\d{1,2}\D{1,40}"
@@ -163,7 +168,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "shared-layers": (
         _c(r"\bLayer already exists\b|\bsum\w*\b[^.\n]{0,60}\bimageSize|\bimageSize\b[^.\n]{0,60}\b(?:sum|add)|"
            r"\bgolden image\b|\bFROM (?:our|the|a|an) (?:[\w-]+ ){0,3}?(?:image|base)\b", 3),
-        _c(r"\bsame (?:[\w.-]+ ){1,4}?base\b|\bbuilt (?:on|from) (?:the )?same\b", 3),
+        _c(r"\bsame (?:[\w./-]+ ){1,4}?base\b|\bbuilt (?:on|from) (?:the )?same\b|\badds? up the (?:manifest|image) "
+           r"sizes\b|\bsum of (?:the )?(?:manifest|image) sizes\b", 3),
         _c(r"\bbase image|\bsame base\b|\bFROM the same\b|\bshared? (?:the )?layers|\blayers? (?:are |were )?shared|"
            r"common layers|\bshare (?:a |the )?(?:common|base)", 3),
         _c(r"\badd up to\b|\bsum of\b|\beach (?:one |image )?(?:is |was |shows )?(?:about |roughly |around |~)?"
@@ -172,6 +178,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"only (?:went down|dropped|decreased|fell|freed|reclaimed)|small fraction|a few hundred", 1.5, False),
     ),
     "storage-accounting": (
+        _c(r"\bkept (?:reporting|showing|saying)\b|\bfor hours\b", 2, False),
         _c(r"\bstill (?:\w+ ){0,2}(?:the )?old (?:total|figure|number|value|size)\b|\b\d+(?:\.\d+)? ?(?:x|times) "
            r"(?:what|more than|higher than)\b", 2, False),
         _c(r"geo-?replica\w*|\breplica(?:s|tion|ted)?\b|\bregions?\b", 2.5),
@@ -194,7 +201,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|deletion|delete|removal)\b[^.\n]{0,20}"
            r"\b(?:policy|feature|setting|rule|option)|\bautomatic (?:cleanup|clean-up|deletion|purge|removal) of "
            r"(?:old )?untagged", 5),
-        _c(r"\bretention\b(?!\s+(?:job|script|task|pipeline|process|tool|run))", 6),
+        _c(r"\bretention(?![a-z])(?!\s+(?:job|script|task|pipeline|process|tool|run))", 6),
+        _c(r"\buntagged[- ]cleanup\b", 3),
         _c(r"untagged (?:manifests?)?[^.\n]{0,60}(?:never|not|n't) (?:cleaned|removed|deleted|purged)|"
            r"(?:never|not|n't) (?:cleaned|removed|deleted|purged)[^.\n]{0,30}untagged", 1.5, False),
     ),
@@ -239,10 +247,12 @@ CUES: dict[str, tuple[Cue, ...]] = {
            False),
     ),
     "quarantined-images": (
+        _c(r"\bexcept (?:the |our )?(?:[\w-]+ ){0,4}?(?:scann\w*|vendor)\b|\b(?:every|any|all) (?:image|tag)s? pushed "
+           r"since\b|\bby digest\b[^.\n]{0,20}\bdisallowed\b", 3, False),
         # new pushes refused while older images pull, for a while after each push
         _c(r"\b(?:new|fresh|brand-new|newly pushed|just pushed) (?:pushes|images|tags|builds|versions)\b[^.\n]{0,60}"
            r"(?:can(?:no|')t|fail\w*|disallowed|\b405\b|refused)|\bpushed before\b[^.\n]{0,40}\b(?:pulls?|works?)\b"
-           r"[^.\n]{0,10}\bfine\b|\b\d+\s*(?:-\s*\d+\s*)?min\w*,? then (?:ok|fine|it works)\b", 2.5, False),
+           r"[^.\n]{0,10}\bfine\b|\b\d+\s*(?:-\s*\d+\s*)?min\w*,? then (?:ok|fine|it works)\b", 3, False),
         # A refusal that clears by itself some time after the push: the scan finished.
         _c(r"\b(?:for |about |around )*(?:an|one|\d+|a few|several) (?:hours?|minutes?|mins?) after (?:the |a |each )?"
            r"push|\b(?:starts?|begins?) (?:to )?work\w* (?:again )?(?:by itself|on its own)|"
@@ -261,6 +271,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            1, False),
     ),
     "storage-limit": (
+        _c(r"\b(?:39|4\d|9\d|1\d\d),\d{3},\d{3},\d{3},\d{3}\b|\blimit of exactly the same\b|\b(?:storage|usage) "
+           r"(?:bar|gauge|meter)\b[^.\n]{0,40}\b(?:red|full)\b", 3, False),
         # show-usage's current value equal to its limit ("Size 43980465111040 43980465111040 Bytes"), a registry
         # "at 100%", or a ceiling asked to be raised
         _c(r"\bSize\s+([\d,]{6,})\s+\1\b|\b(?:at|is|reached) 100 ?%|\b100 ?% (?:full|used)|\bceiling\b", 3),
@@ -272,6 +284,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"push(?:es)? (?:now )?(?:fail|are refused|are rejected|get refused)\w*|can(?:no|')t push", 1.5, False),
     ),
     "broken-index-references": (
+        _c(r"\bWindows (?:workloads|pods|apps)\b|\bmulti-OS\b|\bLinux ones\b", 2.5),
         _c(r"\bM[1-4](?:/M[1-4])* Macs?\b|\bx64\b|\bwithout (?:a |any )?tags?\b", 2),
         _c(r"\bWindows (?:Server|nodes?|hosts?)\b|\bLinux nodes?\b|\barm/v\d\b|\bx86\b|\bRaspberry Pi\b",
            2.5),
@@ -397,6 +410,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"(?:remov|delet)\w* it\b", 1.5, False),
     ),
     "login-server-not-found": (
+        _c(r"\bGet-AzContainerRegistry\b[^.\n]{0,120}\bResourceNotFound\b|\bof type Microsoft\.ContainerRegistry/"
+           r"registries could not be found", 3, False),
         _c(r"\bretriev\w* (?:the )?login server|\blogin server\b[^.\n]{0,30}\b(?:not found|could not|cannot|"
            r"can't|unable)", 3, False),
         _c(r"could not be found in subscription|resource with name [^.\n]{0,80}could not be found|"
@@ -433,7 +448,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"credential ?sets?\b[^.\n]{0,80}\b(?:unhealthy|degraded|key ?vault|secrets? (?:expired|rotated))|"
            r"\bunhealthy\b[^.\n]{0,60}\bcredential ?sets?\b", 3, False),
         _c(r"cache rule[^.\n]{0,120}\b(?:push\w*|import\w*|cop(?:y|ies|ied)|populat\w*|put (?:content|images?))\b|"
-           r"\b(?:push\w*|import\w*|cop(?:y|ies|ied)|populat\w*)\b[^.\n]{0,80}\brepo\w*[^.\n]{0,40}cache rule",
+           r"\b(?:push\w*|import\w*|cop(?:y|ies|ied)|populat\w*)\b[^.\n]{0,80}\brepo\w*[^.\n]{0,40}"
+           r"(?:cache|pull-?through) rule",
            2, False),
     ),
     "connected-registries": (
@@ -444,7 +460,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "connectivity-ssl": (
         _c(r"\bSSL error|\bTLS handshake (?:error|fail\w*|timeout)|\bsecure connection\b|\b(?:ssl|tls)\b[^.\n]{0,20}"
-           r"\b(?:error|fail\w*)", 3.5, False),
+           r"\b(?:error|fail\w*)|\bprotocol[_ ](?:alert|version)\b|\bfatal alert\b|\bhandshake\b[^.\n]{0,30}\bfail",
+           3.5, False),
     ),
     "connectivity-challenge": (
         _c(r"(?:did ?n[o']?t|does ?n[o']?t|not|never|no) (?:issue|return|send|give)\w* (?:a |any )?challenge|"
@@ -454,19 +471,22 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "connectivity-aad-login": (
         _c(r"\bBasic realm\b|(?:azure ad|\baad\b|entra(?: id)?)[^.\n]{0,40}\b(?:login|sign-?in|auth\w*)\b[^.\n]{0,40}"
            r"\b(?:not (?:being )?supported|unsupported|error|fail\w*)|\b(?:login|sign-?in)\b[^.\n]{0,30}not (?:being )?"
-           r"supported|(?:not|n't) support\w* (?:azure ad|aad|entra)", 3.5, False),
+           r"supported|(?:not|n't) support\w* (?:azure ad|aad|entra)|(?:azure ad|\baad\b|entra)[^.\n]{0,20}\b(?:login|"
+           r"sign-?in)\b[^.\n]{0,10}\b(?:is ?n[o']?t|not) (?:being )?supported", 3.5, False),
     ),
     "connectivity-access-token": (
         _c(r"\bCONNECTIVITY_ACCESS_TOKEN_ERROR\b|\baccess token\b[^.\n]{0,40}(?:fail|error|denied|refused)|"
            r"\baccess token step\b|\bfails? (?:on|at) (?:the )?access token\b", 3.5, False),
     ),
     "connectivity-unreachable": (
+        _c(r"\bcontext deadline exceeded\b|\bi/o timeout\b", 2.5, False),
         _c(r"\bdial tcp [\d.]+:443: i/o timeout|\b(?:tcp )?connection (?:just )?never opens", 3, False),
         _c(r"(?:/v2/|login server|registry|azurecr\.io)[^.\n]{0,40}\b(?:times? out|timed out|timeouts?|connection "
            r"refused|unreachable)\b|\b(?:times? out|timed out|timeouts?|connection refused)\b[^.\n]{0,40}"
            r"(?:/v2/|login server|azurecr\.io)", 3, False),
     ),
     "repository-not-found": (
+        _c(r"\bno longer has anything under\b|\bnothing (?:left )?under\b", 3, False),
         _c(r"\b(?:repo(?:sitory)?|name) (?:is |was )?unknown\b|\bname unknown\b|\bnot known to (?:the )?registry\b|"
            r"\brepository[^.\n]{0,30}\bunknown\b", 3, False),
         _c(r"repo(?:sitory)? (?:\S+ )?(?:does ?n[o']?t|does not|no longer) exists?|repo(?:sitory)? (?:is )?not found|"
@@ -474,6 +494,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
            False),
     ),
     "tag-not-found": (
+        _c(r"\b(?:get_tag_properties|getTagProperties|GetTagProperties)\b[^.\n]{0,80}\b(?:ResourceNotFound\w*|not "
+           r"found|404)|\b(?:do ?n[o']?t|NOT|no longer|never) (?:push|build|publish)\w* (?:a |the |any )?latest\b", 3,
+           False),
         _c(r"\btag[^.\n]{0,30}\bnever (?:arriv\w*|made it|reach\w*|got (?:there|pushed)|landed)|"
            r"\b(?:image|tag) [\w./:-]+ is not found\b", 3, False),
         _c(r"\btag[^.\n]{0,20}\b(?:can(?:no|')t|could(?:n't| not)) be found|\btag (?:is )?unknown\b", 3, False),
@@ -487,6 +510,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"access denied", 1.5, False),
     ),
     "purge-task-access": (
+        _c(r"\bacr-cli:\d|\bold (?:acr-cli|acr purge) image|\baz acr run\b[^\n]{0,40}\bacr purge\b", 2.5, False),
         _c(r"\bpermission (?:model|mode)\b|\bnew (?:permission|role) mode\b", 2),
         _c(r"\b(?:scheduled|nightly|weekly) (?:registry )?(?:cleanup|clean-up|purge) (?:job|task)|"
            r"\bruns as a (?:scheduled )?task\b|\btask inside the registry\b", 1.5, False),
@@ -504,7 +528,7 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
                                      r"untagged (?:images|manifests)|more manifests than tags|dangling", _I),
     "shared-layers": _STORAGE_SYMPTOM,
     "storage-accounting": _STORAGE_SYMPTOM,
-    "retention-policy": re.compile(r"\bretention\b|\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|"
+    "retention-policy": re.compile(r"\bretention(?![a-z])|\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|"
                                    r"deletion|delete|removal)\b", _I),
     "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts|\bmanifest restore\b|\blist-deleted\b|"
                               r"\brecovery (?:window|period|days)\b|\bdeletion[- ]recovery\b|\brestor\w* instead\b|"
@@ -518,7 +542,8 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "authentication-required": re.compile(r"authori[sz]ation required|authentication required|\b401\b|"
                                           r"unauthori[sz]ed|unauthenticated|\btoken\w*|log(?:ged)? (?:out|in)|"
                                           r"\blogin\b", _I),
-    "purge-task-access": re.compile(r"\bABAC\b|--source-acr-auth-id|repository permissions|"
+    "purge-task-access": re.compile(r"\bABAC\b|--source-acr-auth-id|repository permissions|per-repository (?:role|"
+                                    r"permission)|"
                                     r"\bpermission (?:model|mode)\b|"
                                     r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg",
                                     _I),
@@ -569,6 +594,7 @@ _VETO: dict[str, re.Pattern[str]] = {
                              r"source registry", _I),
     # The upstream refusing a cache rule is the source registry's failure (elsewhere:source-registry), not ACR's.
     "artifact-cache": re.compile(r"upstream[^.\n]{0,40}(?:refus|denied|401|403|429|unauthori|rate)|source registry|"
+                                 r"(?:refus\w*|denied|\b401\b|\b403\b|unauthori\w*)[^.\n]{0,40}\bupstream\b|"
                                  r"credential set\b(?![^.\n]{0,80}\b(?:unhealthy|degraded|key ?vault|secrets? "
                                  r"(?:expired|rotated)))|credentials? (?:for|of) the (?:cache|upstream)", _I),
 }

@@ -298,7 +298,8 @@ def _build_tag_unknown(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- MANIFEST_UNKNOWN --------------------------------------------------------------------------------------
 
-_MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b|manifest sha256:[0-9a-f]{64} is not found",
+_MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b|"
+                               r"manifest sha256:[0-9a-f]{4,}(?:\.\.\.|…)?[0-9a-f]* is not found",
                                re.IGNORECASE)
 _PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manifest list|multi-?arch|\bplatform\b|"
                            r"\bindex\b|ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
@@ -434,7 +435,8 @@ _STORAGE_LIMIT_WORDS = re.compile(r"storage (?:quota|limit|capacity|is full)|quo
                                   # show-usage's figure at its limit, or a size at the largest registries' cap
                                   r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+|"
                                   r"(?<!of )\b(?:39|4\d|9\d|1\d\d)(?:[.,]\d+)? ?(?:Ti?B|TB)\b|"
-                                  r"\bSize\s+([\d,]{6,})\s+\1\b|\b(?:at|is|reached) 100 ?%|\bceiling\b",
+                                  r"\bSize\s+([\d,]{6,})\s+\1\b|\b(?:at|is|reached) 100 ?%|\bceiling\b|"
+                                  r"\b(?:storage|usage) (?:bar|gauge|meter)\b[^.\n]{0,40}\b(?:red|full)\b",
                                   re.IGNORECASE)
 
 

@@ -5,7 +5,9 @@ label definitions and the documented symptom of each failure mode (each row's ``
 frustrated, non-native, with pasted output, with a command, with numbers, with negations …). The rows split by
 the SHA-256 of their text (``bench/explain_wordings.py --half``): rules were first widened from the tune half's
 misses only, and the holdout half scored blind before and after (52 then 58 of 103: what the tuning generalised);
-its misses then taught more shapes too, so neither half is blind any more (docs/explain.md).
+its misses then taught more shapes too, so neither half is blind any more. ``ticket_wordings2.jsonl`` (205 rows,
+a second helper, the same brief with more services and a "chat" style) was then scored blind once: 130/205; its
+tune half's misses taught more shapes (63 → 89 of 104) and its holdout half moved 67 → 68 of 101 (docs/explain.md).
 
 The shape tests below are texts written here, each rule with the near miss it must not take.
 """
@@ -23,9 +25,11 @@ from acrdoctor.explain.scoring import ELSEWHERE_LABELS, Case, changes_something,
 from bench.explain_wordings import half_of, load
 
 TABLE = Path(__file__).parent / "ticket_wordings.jsonl"
+SECOND = Path(__file__).parent / "ticket_wordings2.jsonl"
 ROWS = [json.loads(line) for line in TABLE.read_text("utf-8").splitlines() if line.strip()]
-#: Right answers per half, measured 2026-12-03 (blind first: tune 42/94, holdout 52/103): a floor.
-FLOORS = {"tune": 92, "holdout": 92}
+#: Right answers per table and half, measured 2026-12-03 (blind first: 42/94 and 52/103; the second table 63/104 and
+#: 67/101): a floor.
+FLOORS = {(TABLE, "tune"): 92, (TABLE, "holdout"): 92, (SECOND, "tune"): 89, (SECOND, "holdout"): 68}
 
 
 def _top(text: str, ticket: bool = True) -> str | None:
@@ -43,13 +47,13 @@ def test_the_table_covers_every_failure_mode_in_many_styles() -> None:
     assert {half_of(r["text"]) for r in ROWS} == {"tune", "holdout"}
 
 
-@pytest.mark.parametrize("half", ["tune", "holdout"])
-def test_explain_keeps_its_figures_on_each_half_of_the_table(half: str) -> None:
-    cases: list[Case] = load(TABLE, "ticket", half)
+@pytest.mark.parametrize(("table", "half"), sorted(FLOORS), ids=lambda v: getattr(v, "stem", v))
+def test_explain_keeps_its_figures_on_each_half_of_each_table(table: Path, half: str) -> None:
+    cases: list[Case] = load(table, "ticket", half)
     result = score(cases)
     assert not result.crashes
     assert not result.wrong_fixes, [(o.case.id, o.predicted) for o in result.wrong_fixes]
-    assert sum(o.right for o in result.outcomes) >= FLOORS[half]
+    assert sum(o.right for o in result.outcomes) >= FLOORS[(table, half)]
 
 
 @pytest.mark.parametrize(("text", "mode"), [
@@ -160,3 +164,53 @@ def test_a_hosting_services_pull_prints_no_acr_fix() -> None:
                     "to access if required. shipreg01.azurecr.io/web:1").ranked
     assert found[0].title.startswith("The hosting service")
     assert not any(changes_something(m) for m in found)
+
+
+@pytest.mark.parametrize(("text", "mode", "ticket"), [
+    # show-usage's current value equal to its limit beside the 405
+    ("`az acr show-usage -n shipreg01 -o table` gives:\nSize      43980465111040    43980465111040    Bytes\n"
+     "and docker push is refused: The operation is disallowed on this registry, repository or image.",
+     "storage-limit", False),
+    # the refused action named in words beside a 401
+    ("az acr repository delete returns 401 UNAUTHORIZED and the detail names Action 'delete' on the repository.",
+     "delete-permission", True),
+    # az naming a command its group does not have
+    ("az: 'purge' is not in the 'az acr' command group. See 'az acr --help'.", "elsewhere:typo", False),
+    # Java's trust store without the inspecting proxy's root
+    ("Jib: PKIX path building failed: unable to find valid certification path to requested target",
+     "elsewhere:network-client-side", False),
+    # a repository filled by a pull-through rule answering manifest unknown
+    ("The repository is populated by a Docker Hub pull-through rule.\n"
+     "Error response from daemon: manifest for shipreg01.azurecr.io/hub/nginx:1.25 not found: manifest unknown: "
+     "manifest unknown", "artifact-cache", True),
+    # az's SDK and API profile out of step
+    ("ValueError: API version 2025-03-01-preview does not have operation group 'registries'",
+     "elsewhere:client-bug", False),
+    # a cluster in the lines before an anonymous-token 401
+    ("We re-created our AKS cluster on Friday. Since then pulls fail:\nfailed to authorize: failed to fetch anonymous "
+     "token: unexpected status: 401 Unauthorized", "elsewhere:kubelet-pull-secret", True),
+    # check-health's advice to sign in again, beside its own code, is not the cause
+    ("I did az login five minutes ago.\nAn error occurred: CONNECTIVITY_REFRESH_TOKEN_ERROR\n"
+     "It suggests to run az login again, which I already did twice.", "connectivity-refresh-token", True),
+])
+def test_shapes_from_the_holdout_half(text: str, mode: str, ticket: bool) -> None:
+    assert _top(text, ticket=ticket) == mode
+
+
+def test_forty_tags_are_not_zero_tags() -> None:
+    """"lists 40 tags" once read as "0 tags", the empty-repository trap's symptom."""
+    text = ("Today `az acr repository show-tags -n shipprod --repository billing` says the repository name is unknown, "
+            "while the same command against shipdev lists 40 tags.")
+    assert _top(text) == "repository-not-found"
+
+
+def test_a_bare_disallowed_on_a_push_does_not_print_the_unlock() -> None:
+    """"unknown: The operation is disallowed." is not the lock's own sentence: on a push (pulls said to work) it reads
+    as a lock, a full registry or quarantine, so the unlock waits for the confirm step; a red storage bar ranks the
+    full registry first."""
+    text = ("Every push task fails with `unknown: The operation is disallowed.` Pulls from those repos still work.")
+    found = explain_ticket(text).ranked
+    assert found[0].failure_mode == "locked-artifacts"
+    assert not changes_something(found[0])
+    red = text + " The storage bar on the registry's Overview page is completely red."
+    assert _top(red) == "storage-limit"
