@@ -272,7 +272,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "storage-limit": (
         _c(r"\b(?:39|4\d|9\d|1\d\d),\d{3},\d{3},\d{3},\d{3}\b|\blimit of exactly the same\b|\b(?:storage|usage) "
-           r"(?:bar|gauge|meter)\b[^.\n]{0,40}\b(?:red|full)\b", 3, False),
+           r"(?:bar|gauge|meter)\b[^.\n]{0,60}\b(?:red|full)\b", 3, False),
         # show-usage's current value equal to its limit ("Size 43980465111040 43980465111040 Bytes"), a registry
         # "at 100%", or a ceiling asked to be raised
         _c(r"\bSize\s+([\d,]{6,})\s+\1\b|\b(?:at|is|reached) 100 ?%|\b100 ?% (?:full|used)|\bceiling\b", 3),

@@ -436,7 +436,7 @@ _STORAGE_LIMIT_WORDS = re.compile(r"storage (?:quota|limit|capacity|is full)|quo
                                   r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+|"
                                   r"(?<!of )\b(?:39|4\d|9\d|1\d\d)(?:[.,]\d+)? ?(?:Ti?B|TB)\b|"
                                   r"\bSize\s+([\d,]{6,})\s+\1\b|\b(?:at|is|reached) 100 ?%|\bceiling\b|"
-                                  r"\b(?:storage|usage) (?:bar|gauge|meter)\b[^.\n]{0,40}\b(?:red|full)\b",
+                                  r"\b(?:storage|usage) (?:bar|gauge|meter)\b[^.\n]{0,60}\b(?:red|full)\b",
                                   re.IGNORECASE)
 
 
