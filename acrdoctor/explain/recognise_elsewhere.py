@@ -472,8 +472,13 @@ _RELOGIN_NO_HELP = re.compile(r"\b(?:az login|log(?:ged)? ?in|sign(?:ed)? ?in)\b
                               re.IGNORECASE)
 
 
+#: docker's standard advice after a login that worked: not a failing credential store.
+_UNENCRYPTED_WARNING = re.compile(r"Configure a credential helper to remove this warning|"
+                                  r"Your password will be stored unencrypted", re.IGNORECASE)
+
+
 def _detect_cred(line: str, context: str, seen: Seen) -> str | None:
-    if _ACR_CODES.search(line):
+    if _ACR_CODES.search(line) or _UNENCRYPTED_WARNING.search(line):
         return None
     if _CRED_STRONG.search(line):
         return "elsewhere:local-credentials"
@@ -884,6 +889,8 @@ _FRESH_SESSION = re.compile(r"\b(?:" + "|".join(_SESSION_WORDS) + r")\b[^.\n]{0,
 #: below the floor at which a cause elsewhere outranks ACR answers on the same lines).
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)", re.IGNORECASE)
 _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bKeyError: '|"
+                         # az reporting docker's warning after a login that worked as an error (az acr login exits 1)
+                         r"\bERROR: docker: WARNING!|"
                          # az's SDK and its API profile out of step: a build of the CLI, not the registry
                          r"\bValueError: API version [\w.-]+ does not have operation group|"
                          r"\bTypeError: \w+\(\) (?:got|missing|takes)|NullReferenceException|"
@@ -1108,7 +1115,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
-                "grad", "updat", "roll", "back to", "python exception", "operation group", "from inside",
+                "grad", "updat", "roll", "back to", "python exception", "operation group", "from inside", "docker: warning",
                 "code 0", "status 0", "always report", *_SESSION_WORDS,
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",

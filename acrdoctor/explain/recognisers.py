@@ -631,6 +631,11 @@ _PULL_SECRET_WORDS = re.compile(r"imagePullSecrets?|\bpull secrets?\b|kubectl cr
                                 r"\bAKS cluster\b|\bnode ?pools?\b|\bkubelet\b", re.IGNORECASE)
 
 
+#: The registry's challenge without ``error="insufficient_scope"`` (curl -v prints the headers): the request carried
+#: no token it accepted, so the detail's action is what was asked, not a missing permission.
+_BARE_CHALLENGE = re.compile(r"\bWww-Authenticate: Bearer realm=(?![^\n]*insufficient_scope)", re.IGNORECASE)
+
+
 #: The refused action named in words beside the 401 ("the detail names Action 'delete' on the repository").
 _ACTION_DELETE = re.compile(r"\bAction:? ?['\"]?delete\b", re.IGNORECASE)
 
@@ -639,7 +644,7 @@ def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
             _TRACE_401.search(line) or _IDP_401.search(context) or _PULL_SECRET_WORDS.search(context):
         return None
-    if _missing(line) or _ACTION_DELETE.search(line):
+    if (_missing(line) or _ACTION_DELETE.search(line)) and not _BARE_CHALLENGE.search(context):
         return "delete-permission"
     # As a program prints it (docker's "unauthorized:", ACR's code, a status line's "Unauthorized"); a sentence's
     # lower-case "unauthorized" is left to the ticket reader, which weighs the rest of the sentence.
