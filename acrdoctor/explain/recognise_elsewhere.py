@@ -297,6 +297,10 @@ _CLUSTER_NEAR = re.compile(r"\bAKS cluster\b|\bnode ?pools?\b|\bkubelet\b|imageP
                            re.IGNORECASE)
 
 
+#: A token request answered 403 (``failed to fetch anonymous token: unexpected status: 403 Forbidden``).
+_FORBIDDEN_ONLY = re.compile(r"\b403 Forbidden\b")
+
+
 #: The pod names an image pull secret the namespace does not have (kubelet's event, the API's NotFound).
 _PULL_SECRET_MISSING = re.compile(r"Unable to retrieve some image pull secrets|"
                                   r"\bsecrets? \"[a-z0-9][\w.-]*\" not found", re.IGNORECASE)
@@ -307,6 +311,8 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_OTHER.search(line) or _HUB_LIMIT.search(line):
         return None
+    if _FORBIDDEN_ONLY.search(line) and not re.search(r"\b401\b|unauthori[sz]ed", line, re.IGNORECASE):
+        return None  # ACR's 403 is its network rules refusing the node (the status recogniser's answer)
     printed = (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _CHECK_ACR.search(line)
     if not printed and PULL_ACCESS_RULED_OUT.search(line):
         return None  # words only, and the words rule the cluster's access out: leave the line to the prose reader
@@ -595,6 +601,7 @@ _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could 
                           # an endpoint given without its scheme (a login server where a URL is expected)
                           r"\bno Host in request URL\b|\bunsupported protocol scheme\b|"
                           r"repository name must be lowercase|repository name must be canonical|"
+                          r"\bname must use only lowercase\b|\bname must be lowercase\b|\bname must be all lowercase\b|"
                           r"invalid repository name|not a valid repository/tag|"
                           # docker push/tag of a name that was never tagged locally: the name typed is not the image's
                           r"An image does not exist locally with the tag|\bNo such image: |tag does not exist: |"
@@ -664,7 +671,11 @@ _BAD_COMMAND_LINE = re.compile(r"\bunrecognized arguments:|\bthe following argum
                                r"\bexpected one argument\b|"
                                # az naming a command that its group does not have ("'purge' is not in the 'az acr'
                                # command group": acr purge runs inside a task, az acr run --cmd)
-                               r"\bis not in the '[\w -]+' command group\b", re.IGNORECASE)
+                               r"\bis not in the '[\w -]+' command group\b|"
+                               # az acr login needing a docker daemon where there is none: --expose-token was meant
+                               r"\brequires running the docker daemon, which is not supported in Azure Cloud Shell|"
+                               # ACR Tasks refusing the build request's values (an upper-case image name)
+                               r"\bSome of the properties of 'buildRequest' are invalid", re.IGNORECASE)
 #: A login server where az wants a repository or image name (``--repository x.azurecr.io/web``).
 _SERVER_AS_NAME = re.compile(r"\baz acr \w+\b[^\n]*?--(?:repository|image)[ =]['\"]?[\w.-]+\.azurecr\.(?:io|cn|us)/",
                              re.IGNORECASE)
@@ -688,7 +699,8 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
-_TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "command group", "az acr",
+_TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "command group", "az acr", "cloud shell",
+               "lowercase", "lower case",
                "not valid for the current cloud",
                "could not parse", "must be", "-azurecr.io", "_azurecr.io",
                "privatelink.azurecr", "no such host", "library/", "parse",
@@ -710,7 +722,8 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:typo"
     if "az acr" in low and _SERVER_AS_NAME.search(line):
         return "elsewhere:typo"
-    if (("argument" in low or "command group" in low) and _BAD_COMMAND_LINE.search(line)) or (
+    if (("argument" in low or "command group" in low or "cloud shell" in low or "buildrequest" in low)
+            and _BAD_COMMAND_LINE.search(line)) or (
             "$" in line and _UNSET_VARIABLE.search(line)):
         return "elsewhere:typo"
     hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
@@ -1115,8 +1128,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
-                "grad", "updat", "roll", "back to", "python exception", "operation group", "from inside", "docker: warning",
-                "code 0", "status 0", "always report", *_SESSION_WORDS,
+                "grad", "updat", "roll", "back to", "python exception", "operation group", "from inside",
+                "docker: warning", "code 0", "status 0", "always report", *_SESSION_WORDS,
                 "unexpected error", "panic", "invalid memory", "attributeerror", "keyerror", "typeerror",
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
