@@ -12,11 +12,13 @@ import re
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 # JSON or form fields that carry credentials, with a non-empty value that is not a redaction marker. A prompt
 # followed by a JSON-escaped line break (``Enter Password:\nDEBU…`` in a recorded log) or a mask (``...``, ``***``,
-# ``<password>``) carries none.
+# ``<password>``) carries none, nor does an error message's refusal word where the value would be (skopeo's
+# ``invalid username/password: unauthorized: authentication required``).
 _FIELD = re.compile(
     r"""(?ix)
     ["']?(access_token|refresh_token|password|client_secret|id_token)["']?
-    \s*[:=]\s*["']?(?!REDACTED|["'&,}\s]|null|none|\\[nrt]|\.\.\.|\*\*\*|…|<)([^"'&,}\s]{4,})
+    \s*[:=]\s*["']?(?!REDACTED|["'&,}\s]|null|none|\\[nrt]|\.\.\.|\*\*\*|…|<
+                    |(?:unauthori[sz]ed|denied|invalid|incorrect|required|failed)\b)([^"'&,}\s]{4,})
     """
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+(?!REDACTED)([A-Za-z0-9._~+/=-]{16,})")
