@@ -253,7 +253,7 @@ class _Scan:
         mode = found[0]
         if any(m == mode for _, m in self.groups):
             return
-        support = [recognise_prose.scores(line).get(mode, 0.0) if 40 <= len(line) <= recognise_prose.MAX_PROSE_LINE
+        support = [recognise_prose.support(mode, line) if 40 <= len(line) <= recognise_prose.MAX_PROSE_LINE
                    else 0.0 for line in self.ticket]
         at = max(range(len(support)), key=lambda i: (support[i], -i))
         rec = recognise_prose.RECOGNISERS[0]

@@ -677,8 +677,8 @@ _BAD_COMMAND_LINE = re.compile(r"\bunrecognized arguments:|\bthe following argum
                                # ACR Tasks refusing the build request's values (an upper-case image name)
                                r"\bSome of the properties of 'buildRequest' are invalid", re.IGNORECASE)
 #: A login server where az wants a repository or image name (``--repository x.azurecr.io/web``).
-_SERVER_AS_NAME = re.compile(r"\baz acr \w+\b[^\n]*?--(?:repository|image)[ =]['\"]?[\w.-]+\.azurecr\.(?:io|cn|us)/",
-                             re.IGNORECASE)
+_SERVER_AS_NAME = re.compile(r"\baz acr \w+\b[^\n]*?(?:--repository |--repository=|--image |--image=)['\"]?"
+                             r"[\w.-]+\.azurecr\.(?:io|cn|us)/", re.IGNORECASE)
 _UNSET_VARIABLE = re.compile(r"(?:\$\(\w[\w.]*\)|\$\{\w+\}|\$[A-Z][A-Z0-9_]{2,})[^\n]{0,80}?"
                              r"\b(?:does ?n[o']?t exist|not found|is not found|invalid|unknown|denied|not known)|"
                              r"\b(?:invalid|not found|does not exist|unknown)\b[^\n]{0,40}?"
@@ -699,7 +699,8 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
-_TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "command group", "az acr", "cloud shell",
+_TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "command group", "--repository ",
+               "--repository=", "--image ", "--image=", "cloud shell",
                "lowercase", "lower case",
                "not valid for the current cloud",
                "could not parse", "must be", "-azurecr.io", "_azurecr.io",
@@ -720,7 +721,7 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:typo"
     if "access denied" in low and _ACCESS_DENIED.search(line) and _HOSTLESS_COMMAND.search(context):
         return "elsewhere:typo"
-    if "az acr" in low and _SERVER_AS_NAME.search(line):
+    if ("--repository" in low or "--image" in low) and _SERVER_AS_NAME.search(line):
         return "elsewhere:typo"
     if (("argument" in low or "command group" in low or "cloud shell" in low or "buildrequest" in low)
             and _BAD_COMMAND_LINE.search(line)) or (

@@ -651,6 +651,12 @@ def scores(text: str) -> dict[str, float]:
     return out
 
 
+def support(mode: str, text: str) -> float:
+    """How much the text's own words speak for one mode: its cues alone, without anchors or vetoes (cheaper than
+    :func:`scores` when the mode is already chosen and only the line that shows it best is wanted)."""
+    return sum(c.weight for c in CUES.get(mode, ()) if _affirmed(c, text))
+
+
 def classify(text: str) -> tuple[str, float] | None:
     """The most likely failure mode of a ticket text and its score, or None below :data:`THRESHOLD`."""
     s = scores(text)

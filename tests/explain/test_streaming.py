@@ -296,3 +296,33 @@ def test_the_keyword_gate_pattern_matches_exactly_where_a_keyword_occurs() -> No
         text = "".join(r.choice(alphabet) for _ in range(r.randint(0, 12)))
         assert bool(pattern.search(text)) == any(w in text for w in words), text
     assert all(core._GATE_PATTERN.search(k) for k in core.KEYWORDS)
+
+
+@pytest.mark.parametrize("registry", ["contosoreg", "***"])
+def test_few_lines_of_a_build_log_reach_a_recogniser(registry: str) -> None:
+    """The keywords gate: a word common in build logs (``login``, ``install``, ``az acr``) as a keyword sent one line
+    in ten of the generated log to the recognisers and made a 50 MB log take 27 s (docs/benchmarks.md). Counted, not
+    timed: the share of lines that pass the gate and run a recogniser."""
+    import sys
+    from pathlib import Path
+
+    from acrdoctor.explain import core
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import buildlog  # type: ignore[import-not-found]
+
+    scan = core._Scan()
+    calls = 0
+    detect = scan._detect
+
+    def counting(entry: Any, low: str) -> None:
+        nonlocal calls
+        calls += 1
+        detect(entry, low)
+
+    scan._detect = counting  # type: ignore[method-assign]
+    n = 0
+    for n, line in enumerate(buildlog.lines(2_000_000, registry=registry)):
+        scan.line(n, line.rstrip("\n"))
+    assert n > 20_000
+    assert calls / n < 0.03, f"{calls} of {n} lines reached a recogniser"
