@@ -207,11 +207,41 @@ def _split_image(value: str) -> tuple[str | None, str | None, str | None]:
     return (repo or None), (tag or None), (digest if digest and DIGEST.fullmatch(digest) else None)
 
 
+#: An Az.ContainerRegistry cmdlet (``Get-AzContainerRegistryTag -RegistryName r -RepositoryName web -Name 1.4``)
+#: and its named parameters.
+_CMDLET = re.compile(r"\b(?:Get|Remove|Update|New|Import|Connect)-AzContainerRegistry(?P<noun>\w*)\b(?P<args>[^\n]*)",
+                     re.IGNORECASE)
+_CMDLET_PARAM = re.compile(r"(?:^|\s)-(?P<name>[A-Za-z]+)\s+(?P<value>'[^']*'|\"[^\"]*\"|[^\s|;]+)")
+
+
+def _from_cmdlet(line: str) -> Names:
+    """Names from an Az PowerShell cmdlet: -RegistryName, -RepositoryName (or -Repository), -Tag, -Manifest, and
+    -Name as the cmdlet's noun says (a tag for …Tag, a repository for …Repository, the registry for the registry)."""
+    m = _CMDLET.search(line) if "azcontainerregistry" in line.lower() else None
+    if m is None:
+        return Names()
+    noun = m.group("noun").lower()
+    found: dict[str, str] = {}
+    for p in _CMDLET_PARAM.finditer(m.group("args")):
+        name, value = p.group("name").lower(), p.group("value").strip("'\"")
+        if name == "registryname" or (name == "name" and noun == ""):
+            found.setdefault("registry", value.lower())
+        elif name in ("repositoryname", "repository") or (name == "name" and noun == "repository"):
+            found.setdefault("repository", value)
+        elif name == "tag" or (name == "name" and noun == "tag"):
+            found.setdefault("tag", value)
+        elif name == "manifest" and value.startswith("sha256:"):
+            found.setdefault("digest", value)
+    if "registry" in found and not re.fullmatch(_REG_NAME, found["registry"]):
+        del found["registry"]
+    return Names(**found)
+
+
 def from_command(line: str) -> Names:
-    """Names from an ``az acr …`` or ``acr purge …`` command pasted into the text."""
+    """Names from an ``az acr …`` or ``acr purge …`` command pasted into the text (or an Az PowerShell cmdlet)."""
     match = _COMMAND_START.search(line)
     if not match:
-        return Names()
+        return _from_cmdlet(line)
     command = match.group(1)
     if match.start(1) > 0 and line[match.start(1) - 1] == "`":
         command = command.split("`", 1)[0]  # a command quoted inside a sentence ends at its closing backtick

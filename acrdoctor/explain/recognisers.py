@@ -831,6 +831,10 @@ def _build_status(mode: str, hits: Sequence[Hit]) -> Built:
         built = _build_name_unknown(mode, hits)
     elif mode in ("manifest-not-found", "tag-not-found"):
         built = _build_manifest_unknown(mode, hits)
+        # Said from the status and the request alone: the message must not quote an error code nobody printed.
+        code = "TAG_UNKNOWN \"the specified tag does not exist\"" if mode == "tag-not-found" else "MANIFEST_UNKNOWN"
+        built = replace(built, message=built.message.replace(f"ACR answered 404 {code}",
+                                                             "The registry answered 404 Not Found (the status only)"))
     elif mode == "authentication-required":
         built = _build_unauthorized(mode, hits)
     elif mode == "network-access-denied":

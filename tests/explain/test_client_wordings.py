@@ -94,3 +94,21 @@ def test_a_status_code_by_its_dotnet_name_is_read_with_the_cmdlet_that_asked(tex
     """AutoRest clients and Az PowerShell name the status (``'NotFound'``) instead of printing its number."""
     found = explain(text).ranked
     assert (found[0].failure_mode if found else None) == expect
+
+
+def test_an_az_powershell_cmdlet_names_what_it_asked_for() -> None:
+    """-RegistryName, -RepositoryName and -Name (a tag for …Tag, a repository for …Repository) are the cmdlet's names;
+    the answer quotes the status it saw, not an error code nobody printed."""
+    from acrdoctor.explain.names import from_command
+
+    names = from_command("PS> Get-AzContainerRegistryTag -RegistryName ShipReg01 -RepositoryName team/web -Name 1.4.2")
+    assert (names.registry, names.repository, names.tag) == ("shipreg01", "team/web", "1.4.2")
+    names = from_command("Remove-AzContainerRegistryRepository -RegistryName shipreg01 -Name 'team/web'")
+    assert (names.registry, names.repository, names.tag) == ("shipreg01", "team/web", None)
+    assert from_command("Get-AzContainerRegistry -ResourceGroupName rg -Name shipreg01").registry == "shipreg01"
+    assert from_command("Get-AzWebApp -Name shop -ResourceGroupName rg") == from_command("")
+    found = explain("PS> Get-AzContainerRegistryTag -RegistryName shipreg01 -RepositoryName team/web -Name 1.4.2\n"
+                    "Get-AzContainerRegistryTag: Operation returned an invalid status code 'NotFound'").ranked[0]
+    assert "TAG_UNKNOWN" not in found.message and "404 Not Found" in found.message
+    assert found.confirm.commands[0] == ("az acr repository show-tags --name shipreg01 --repository team/web --detail "
+                                         "--output table")
