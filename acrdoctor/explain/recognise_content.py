@@ -33,7 +33,7 @@ from acrdoctor.checks.soft_delete import DOCS_SD, READ_ACTION, RESTORE_ACTION, S
 from .actions import ListReplications, ShowRegistry, ShowSoftDelete, registry_id_expr
 from .model import Step
 from .names import Names, placeholder
-from .recognisers import Built, Hit, Recogniser, Seen, _build_disallowed, _detect_disallowed
+from .recognisers import Built, Hit, Recogniser, Seen, _build_disallowed, _detect_disallowed, confirm_first
 
 # --- quarantined image pulled by digest ---------------------------------------------------------------------
 
@@ -76,10 +76,8 @@ def _build_quarantine_pull(mode: str, hits: Sequence[Hit]) -> Built:
         # The bare "unknown: The operation is disallowed." is not the lock's own sentence ("… on this registry,
         # repository or image."): a lock is one reading of three (a full registry, quarantine), so the unlock is
         # shown to run once the confirm step has shown the flags.
-        fix = built.fix
-        return replace(built, confidence=0.7, fix=Step(
-            fix.summary + " (The message does not name a lock: confirm first.)", (),
-            (*fix.notes, *("Once confirmed: " + c for c in fix.commands))))
+        return replace(built, confidence=0.7, fix=confirm_first(
+            built.fix, built.fix.summary + " (The message does not name a lock: confirm first.)"))
     n = hits[0].names
     ref, repo = _ref(n), n.get("repository")
     read = ShowManifestMetadata(ref, repo, digest=n.digest or placeholder("digest"))

@@ -52,6 +52,7 @@ from .recognisers import (
     _build_storage,
     _build_throttled,
     _build_unauthorized,
+    confirm_first,
 )
 
 # --- cues ----------------------------------------------------------------------------------------------------
@@ -889,10 +890,8 @@ def _build(mode: str, hits: Sequence[Hit]) -> Built:
     next_step = _next_step(mode, RegistryRef(n.get("registry")), n.repository)
     if builder:
         # From words alone nothing is certain: the borrowed fix is shown as notes, to run once confirmed.
-        fix = built.fix
-        built = replace(built, fix=Step(
-            fix.summary + " (From a description only: confirm first.)", (),
-            (*fix.notes, *("Once confirmed: " + c for c in fix.commands))))
+        built = replace(built, fix=confirm_first(built.fix, built.fix.summary + " (From a description only: confirm "
+                                                                                  "first.)"))
     return replace(built, confidence=conf, next_step=next_step)
 
 

@@ -177,6 +177,12 @@ def _distinct(hits: Sequence[Hit], *keys: str, limit: int = 10) -> list[Names]:
     return list(seen.values())[:limit]
 
 
+def confirm_first(fix: Step, summary: str) -> Step:
+    """The fix with its commands kept as words ("Once confirmed: …"), when the text is not enough to run them: a
+    guess from words, a refusal that names no action, a message that is one reading of several."""
+    return Step(summary, (), (*fix.notes, *(f"Once confirmed: {c}" for c in fix.commands)))
+
+
 def _where(n: Names) -> str:
     reg = f" in registry {n.registry}" if n.registry else ""
     if n.repository and n.tag:
@@ -766,9 +772,8 @@ def _build_denied(mode: str, hits: Sequence[Hit]) -> Built:
         return replace(built, confidence=0.75, notes=notes)
     # Nothing in the text asked for a delete: granting delete would answer a question nobody asked. The grants stay
     # as words, to act on once the confirm step has shown which action and which identity.
-    once = tuple(f"Once confirmed: {c}" for c in built.fix.commands)
-    fix = Step("Find which action was refused (the command that failed, the identity it ran as) before granting "
-               "anything.", (), (*built.fix.notes, *once))
+    fix = confirm_first(built.fix, "Find which action was refused (the command that failed, the identity it ran as) "
+                                   "before granting anything.")
     return replace(built, confidence=0.6, fix=fix, notes=notes)
 
 
@@ -832,9 +837,8 @@ def _build_status(mode: str, hits: Sequence[Hit]) -> Built:
     elif mode in ("manifest-not-found", "tag-not-found"):
         built = _build_manifest_unknown(mode, hits)
         # Said from the status and the request alone: the message must not quote an error code nobody printed.
-        code = "TAG_UNKNOWN \"the specified tag does not exist\"" if mode == "tag-not-found" else "MANIFEST_UNKNOWN"
-        built = replace(built, message=built.message.replace(f"ACR answered 404 {code}",
-                                                             "The registry answered 404 Not Found (the status only)"))
+        built = replace(built, message=f"The registry answered 404 Not Found (the status only) for "
+                                       f"{_where(hits[0].names)}")
     elif mode == "authentication-required":
         built = _build_unauthorized(mode, hits)
     elif mode == "network-access-denied":
