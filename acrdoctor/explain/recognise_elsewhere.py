@@ -31,7 +31,7 @@ from acrdoctor.shellquote import variable
 from .actions import CheckHealth, ListCacheRules, ListCredentialSets
 from .model import Step
 from .names import Names
-from .recognisers import LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of, fold
+from .recognisers import CLUSTER_PULL_WORDS, LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of, fold
 
 #: Prefix of every failure mode whose cause is outside ACR (the corpus labels use the same).
 ELSEWHERE = "elsewhere:"
@@ -293,8 +293,7 @@ _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot[- ]found\b|ma
 
 
 #: A cluster's pull in the lines before a refusal ("We re-created our AKS cluster … pulls fail: … 401").
-_CLUSTER_NEAR = re.compile(r"\bAKS cluster\b|\bnode ?pools?\b|\bkubelet\b|imagePullSecrets?|\bpull secrets?\b",
-                           re.IGNORECASE)
+_CLUSTER_NEAR = re.compile(CLUSTER_PULL_WORDS, re.IGNORECASE)
 
 
 #: A token request answered 403 (``failed to fetch anonymous token: unexpected status: 403 Forbidden``).

@@ -130,6 +130,16 @@ def _c(pattern: str, weight: float, negatable: bool = True) -> Cue:
     return Cue(re.compile(pattern, _I), weight, negatable)
 
 
+#: Words a mode's cue and its anchor share (written once): soft delete by what it does, a long purge's expiring
+#: token, a registry's private networking.
+_RESTORE_INSTEAD = r"\brestor\w* instead\b|\bshould be restored\b|\brecover\w* deleted\b"
+_RECOVERY_WORDS = (r"\bmanifest restore\b|\blist-deleted\b|\brecovery (?:window|period|days)\b|"
+                   r"\bdeletion[- ]recovery\b|\bundelete\b")
+_LONG_PURGE = r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg"
+_PRIVATE_NETWORKING = (r"\bprivate access\b|\bprivately[- ]networked\b|\bprivate networking\b|\bnetworking "
+                       r"(?:blade|tab)\b|\b(?:approved |pending )?connections? (?:from|in) (?:the |another |other )?"
+                       r"(?:hub|spoke|subscriptions?|vnets?)\b")
+
 _STORAGE_MODES = ("dangling-manifests", "shared-layers", "storage-accounting", "retention-policy", "soft-delete")
 
 #: Per failure mode, what speaks for it. Weights: 3 = names the cause, 2 = a strong hint, 1 = consistent with it.
@@ -208,10 +218,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"(?:never|not|n't) (?:cleaned|removed|deleted|purged)[^.\n]{0,30}untagged", 1.5, False),
     ),
     "soft-delete": (
-        _c(r"\brestor\w* instead\b|\bshould be restored\b|\brecover\w* deleted\b|\bpreview (?:undelete|recover\w*)",
-           3, False),
-        _c(r"\bmanifest restore\b|\blist-deleted\b|\brecovery (?:window|period|days)\b|"
-           r"\bdeletion[- ]recovery\b|\bundelete\b", 3),
+        _c(_RESTORE_INSTEAD + r"|\bpreview (?:undelete|recover\w*)", 3, False),
+        _c(_RECOVERY_WORDS, 3),
         _c(r"soft[- ]?delet\w*", 2.5),
         _c(r"deleted artifacts|scheduled purge date|\brestore\w*|recycle bin|\brecover\w*", 2),
         _c(r"count(?:s|ed)? (?:against|toward)|still (?:billed|charged|counted)|purge them (?:early|now)|"
@@ -391,9 +399,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            1, False),
     ),
     "private-endpoints-block-registry-delete": (
-        _c(r"\bprivate access\b|\bprivately[- ]networked\b|\bprivate networking\b|\bnetworking (?:blade|tab)\b|"
-           r"\b(?:approved |pending )?connections? (?:from|in) (?:the |another |other )?(?:hub|spoke|subscriptions?|"
-           r"vnets?)\b", 2.5),
+        _c(_PRIVATE_NETWORKING, 2.5),
         _c(r"private[ -]?endpoints?\b|private link|privatelink", 2.5),
         _c(r"(?:delet\w*|remov\w*|tear\w* (?:it |everything )?down|teardown|destroy\w*|decommission\w*)"
            r"[^.\n]{0,60}(?:registry|registries|acr|resource group)|(?:registry|acr)[^.\n]{0,60}"
@@ -516,7 +522,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\b(?:scheduled|nightly|weekly) (?:registry )?(?:cleanup|clean-up|purge) (?:job|task)|"
            r"\bruns as a (?:scheduled )?task\b|\btask inside the registry\b", 1.5, False),
         # A long purge whose requests turn 401 after about three hours: its token expires (Azure/acr-cli#641).
-        _c(r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg", 6, False),
+        _c(_LONG_PURGE, 6, False),
         _c(r"\bABAC\b|--source-acr-auth-id|repository permissions|AbacRepositoryPermissions", 2),
         _c(r"\b(?:acr )?purge (?:task|job)|scheduled (?:acr )?purge|az acr task|acr task", 1, False),
         _c(r"\b401\b|unauthori[sz]ed|token", 1, False),
@@ -531,10 +537,7 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "storage-accounting": _STORAGE_SYMPTOM,
     "retention-policy": re.compile(r"\bretention(?![a-z])|\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|"
                                    r"deletion|delete|removal)\b", _I),
-    "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts|\bmanifest restore\b|\blist-deleted\b|"
-                              r"\brecovery (?:window|period|days)\b|\bdeletion[- ]recovery\b|\brestor\w* instead\b|"
-                              r"\bshould be restored\b|\brecover\w* deleted\b|"
-                              r"\bundelete\b", _I),
+    "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts|" + _RECOVERY_WORDS + "|" + _RESTORE_INSTEAD, _I),
     "broken-index-references": re.compile(
         r"(?:manifest unknown|not found|(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|"
         r"pull\w* fails?|pull\w*\b[^.\n]{0,40}\bfail\w*|fail\w* to pull)", _I),
@@ -545,13 +548,9 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
                                           r"\blogin\b", _I),
     "purge-task-access": re.compile(r"\bABAC\b|--source-acr-auth-id|repository permissions|per-repository (?:role|"
                                     r"permission)|"
-                                    r"\bpermission (?:model|mode)\b|"
-                                    r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg",
-                                    _I),
+                                    r"\bpermission (?:model|mode)\b|" + _LONG_PURGE, _I),
     "private-endpoints-block-registry-delete": re.compile(
-        r"private[ -]?endpoint|private link|privatelink|\bprivate access\b|\bprivately[- ]networked\b|"
-        r"\bprivate networking\b|\bnetworking (?:blade|tab)\b|\bconnections? (?:from|in) (?:the |another |other )?"
-        r"(?:hub|spoke|subscriptions?|vnets?)\b", _I),
+        r"private[ -]?endpoint|private link|privatelink|" + _PRIVATE_NETWORKING, _I),
     "connectivity-dns": re.compile(r"\bdns\b|resolv|nslookup|no such host", _I),
     "locked-artifacts": re.compile(r"lock|protect|enabled?\b|disallowed|not allowed|405|greyed|grayed|read[- ]only|"
                                    r"immutable", _I),

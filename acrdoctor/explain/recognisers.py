@@ -632,9 +632,10 @@ _IDP_401 = re.compile(r"\b(?:Adal|Msal)(?:Service|UiRequired|Client)?Exception\b
 _TRACE_401 = re.compile(r"Response Status:\s*\"?401\b|^\s*<?\s*Www-Authenticate:", re.IGNORECASE)
 
 
-#: A Kubernetes pull secret in sight: a 401 beside it is the cluster's credential (the kubelet recogniser's answer).
-_PULL_SECRET_WORDS = re.compile(r"imagePullSecrets?|\bpull secrets?\b|kubectl create secret docker-registry|"
-                                r"\bAKS cluster\b|\bnode ?pools?\b|\bkubelet\b", re.IGNORECASE)
+#: A cluster's pull in sight (its pull secret, node pools, kubelet): a 401 beside it is the cluster's credential, the
+#: kubelet recogniser's answer (recognise_elsewhere reads the same words before a refusal).
+CLUSTER_PULL_WORDS = r"\bAKS cluster\b|\bnode ?pools?\b|\bkubelet\b|imagePullSecrets?|\bpull secrets?\b"
+_PULL_SECRET_WORDS = re.compile(CLUSTER_PULL_WORDS + r"|kubectl create secret docker-registry", re.IGNORECASE)
 
 
 #: The registry's challenge without ``error="insufficient_scope"`` (curl -v prints the headers): the request carried
