@@ -40,7 +40,11 @@ from .model import Step
 from .negation import affirmed
 from .recognisers import (
     _STORAGE,
+    AGAINST_LIMIT,
     FIRST_CATALOGUE,
+    STORAGE_BAR_FULL,
+    STORAGE_NEAR_CAP,
+    USAGE_AT_LIMIT,
     Built,
     Hit,
     Recogniser,
@@ -280,13 +284,13 @@ CUES: dict[str, tuple[Cue, ...]] = {
            1, False),
     ),
     "storage-limit": (
-        _c(r"\b(?:39|4\d|9\d|1\d\d),\d{3},\d{3},\d{3},\d{3}\b|\blimit of exactly the same\b|\b(?:storage|usage) "
-           r"(?:bar|gauge|meter)\b[^.\n]{0,60}\b(?:red|full)\b", 3, False),
+        _c(r"\b(?:39|4\d|9\d|1\d\d),\d{3},\d{3},\d{3},\d{3}\b|\blimit of exactly the same\b|" + STORAGE_BAR_FULL, 3,
+           False),
         # show-usage's current value equal to its limit ("Size 43980465111040 43980465111040 Bytes"), a registry
         # "at 100%", or a ceiling asked to be raised
-        _c(r"\bSize\s+([\d,]{6,})\s+\1\b|\b(?:at|is|reached) 100 ?%|\b100 ?% (?:full|used)|\bceiling\b", 3),
-        _c(r"(?<!of )\b(?:39|4\d|9\d|1\d\d)(?:[.,]\d+)? ?(?:Ti?B|TB)\b", 2.5),
-        _c(r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+|(?<!of )\b(?:39|40|99|100)(?:[.,]\d+)? ?Ti?B\b", 2.5),
+        _c(USAGE_AT_LIMIT + r"|\b100 ?% (?:full|used)", 3),
+        _c(STORAGE_NEAR_CAP, 2.5),
+        _c(AGAINST_LIMIT + r"|(?<!of )\b(?:39|40|99|100)(?:[.,]\d+)? ?Ti?B\b", 2.5),
         _c(r"\bpush\w*\b[^.\n]{0,40}\bfail\w*", 1, False),
         _c(r"storage (?:quota|limit|cap\b|capacity)|(?:quota|limit|capacity) (?:exceeded|reached|hit)|"
            r"\bregistry (?:is )?full\b|maximum storage|out of (?:storage|space)|\b(?:40|100|20) ?TiB\b", 3),

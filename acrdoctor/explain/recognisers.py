@@ -435,14 +435,16 @@ _QUARANTINE_WORDS = re.compile(r"quarantin|"
                                # has looked ("for an hour after the push, then it starts working by itself")
                                r"\bscan(?:s|ned|ner|ners|ning)?\b|\b(?:works?|working|pulls?) (?:again )?(?:by itself|"
                                r"on its own)|\bby itself\b", re.IGNORECASE)
+#: A registry at its storage cap in words (also the ticket reader's cues): show-usage's figure against its limit or
+#: equal to it, a size at the largest registries' cap, "at 100%", a full storage bar.
+AGAINST_LIMIT = r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+"
+STORAGE_NEAR_CAP = r"(?<!of )\b(?:39|4\d|9\d|1\d\d)(?:[.,]\d+)? ?(?:Ti?B|TB)\b"
+USAGE_AT_LIMIT = r"\bSize\s+(?P<size>[\d,]{6,})\s+(?P=size)\b|\b(?:at|is|reached) 100 ?%|\bceiling\b"
+STORAGE_BAR_FULL = r"\b(?:storage|usage) (?:bar|gauge|meter)\b[^.\n]{0,60}\b(?:red|full)\b"
 _STORAGE_LIMIT_WORDS = re.compile(r"storage (?:quota|limit|capacity|is full)|quota (?:exceeded|reached)|"
                                   r"\bexceed(?:s|ed)?\b[^.\n]{0,40}\b(?:storage|size|quota|capacity)|"
                                   r"MaximumStorageCapacity|registry (?:is )?full|"
-                                  # show-usage's figure at its limit, or a size at the largest registries' cap
-                                  r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+|"
-                                  r"(?<!of )\b(?:39|4\d|9\d|1\d\d)(?:[.,]\d+)? ?(?:Ti?B|TB)\b|"
-                                  r"\bSize\s+([\d,]{6,})\s+\1\b|\b(?:at|is|reached) 100 ?%|\bceiling\b|"
-                                  r"\b(?:storage|usage) (?:bar|gauge|meter)\b[^.\n]{0,60}\b(?:red|full)\b",
+                                  + "|".join((AGAINST_LIMIT, STORAGE_NEAR_CAP, USAGE_AT_LIMIT, STORAGE_BAR_FULL)),
                                   re.IGNORECASE)
 
 
