@@ -311,3 +311,17 @@ class BundleScript(Action):
     def describe(self) -> str:
         return "print the script that collects a bundle"
 
+
+@dataclass(frozen=True, slots=True)
+class ListConnectedRegistries(Action):
+    """Each connected registry's mode (ReadOnly, once called Mirror, accepts no push) and connection state
+    (Unhealthy when its status details hold an error): what tells a connected registry's own refusals apart."""
+
+    registry: RegistryRef
+
+    def commands(self) -> tuple[str, ...]:
+        return (shell_join(["az", "acr", "connected-registry", "list", "--registry", self.registry.name,
+                            *self.registry.rg(), "--output", "table"]),)
+
+    def describe(self) -> str:
+        return "list the registry's connected registries"

@@ -14,6 +14,15 @@ Texts and sources:
   ``az acr token delete``/``az acr scope-map delete`` commands to run (azure-cli 2.91.0
   ``acr/connected_registry.py``). No public text of the service refusing a repository delete on a ReadOnly
   connected registry was found, so that case has no recogniser.
+* What a connected registry itself answers on premises, from ACR's connected-registry docs (Azure/acr
+  ``docs/preview/connected-registry/troubleshooting.md`` and ``connected-registry-error-codes.md``): a push to one
+  in Mirror (now ReadOnly) mode, ``denied: This operation is not allowed on this registry.`` (not ACR's 405 lock
+  sentence, "The operation is disallowed on this registry, repository or image."); a client token whose scope map
+  lacks the repository, ``denied: Insufficient scopes to perform the operation``; and the ``statusDetails`` codes
+  of an Unhealthy instance that cannot write its host's disk (``DISK_PERMISSION_DENIED``, ``DISK_STORAGE_FULL``,
+  ``DISK_ERROR``; ``az acr connected-registry show`` prints them as ``DiskError`` with ``"type": "Disk"``); and
+  ``ALREADY_ACTIVATED`` "Failed to activate the connected registry as it is already activated by another
+  instance" when a second instance starts with the same connection string.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from dataclasses import dataclass
 
 from acrdoctor.actions import (
     REGISTRY_RESOURCE_TYPE,
+    AddScopeMapRepositories,
     DeleteResourceLock,
     DeleteScopeMap,
     DeleteToken,
@@ -36,8 +46,9 @@ from acrdoctor.checks.connected_registries import ConnectedRegistries
 from acrdoctor.checks.resource_locks import ResourceLocks
 from acrdoctor.shellquote import Arg, variable
 
+from .actions import ListConnectedRegistries
 from .model import Step
-from .recognisers import Built, Hit, Recogniser, Seen, any_of
+from .recognisers import Built, Hit, Recogniser, Seen, any_of, confirm_first
 
 # --- 409 ScopeLocked ---------------------------------------------------------------------------------------
 
@@ -188,6 +199,78 @@ def _build_cr_cleanup(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
+# --- what a connected registry answers on premises -------------------------------------------------------------
+
+_CR_READ_ONLY = re.compile(r"\bThis operation is not allowed on this registry\b", re.IGNORECASE)
+_CR_SCOPES = re.compile(r"\bInsufficient scopes to perform the operation\b", re.IGNORECASE)
+#: The documented codes, and the Pascal-case one az printed (case-sensitive, so prose about a disk error is not one).
+_CR_DISK = any_of(re.compile(r"\bDISK_(?:PERMISSION_DENIED|STORAGE_FULL|ERROR)\b", re.IGNORECASE),
+                  re.compile(r"\bDiskError\b"))
+#: The activation the cloud refuses while another instance holds it (ACR's body, as the connected registry logs it).
+_CR_ACTIVATED = re.compile(r"\bALREADY_ACTIVATED\b|connected registry as it is already activated", re.IGNORECASE)
+_CR_ANSWERS = any_of(_CR_READ_ONLY, _CR_SCOPES, _CR_DISK, _CR_ACTIVATED)
+
+
+def _detect_cr_answer(line: str, context: str, seen: Seen) -> str | None:
+    return ConnectedRegistries.slug if _CR_ANSWERS.search(line) else None
+
+
+def _build_cr_answer(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = RegistryRef(n.get("registry"))
+    lines = " ".join(h.line for h in hits)
+    listing = Step("List the cloud registry's connected registries: MODE (ReadOnly accepts no push) and CONNECTION "
+                   "STATE (Unhealthy when its status details hold an error); az acr connected-registry show --name "
+                   "prints the statusDetails.", (ListConnectedRegistries(ref),))
+    if _CR_DISK.search(lines):
+        return Built(
+            "The connected registry cannot write to its host's disk",
+            "The connected registry on premises reports a disk error in its status details",
+            "A connected registry keeps its content on a host storage path; when the container's user may not write "
+            "there (DISK_PERMISSION_DENIED) or the disk is full (DISK_STORAGE_FULL, often the container's own logs), "
+            "it turns Unhealthy and stops syncing. The cloud registry is not at fault.",
+            listing,
+            Step("Fix it on the host: give the container's user read, write and execute on the storage path, or free "
+                 "the disk (docker keeps container logs without limit unless log-opts max-size/max-file are set).",
+                 (), ("Lowering the connected registry's log level (az acr connected-registry update --log-level "
+                      "Error) keeps its logs smaller from the next sync.",)),
+            ConnectedRegistries.docs, confidence=0.9)
+    if _CR_ACTIVATED.search(lines):
+        return Built(
+            "Another instance already holds this connected registry's activation",
+            "The cloud registry refused to activate the connected registry: it is already activated",
+            "Only one instance of a connected registry may run at a time: the cloud records the first activation, "
+            "and a second deployment with the same connection string (a re-deployed device, a second replica) is "
+            "refused until the first is deactivated.",
+            listing,
+            Step("Stop the other instance, then reset the activation so this one can activate (az acr "
+                 "connected-registry deactivate --registry REGISTRY --name NAME), and restart this instance.", ()),
+            ConnectedRegistries.docs, confidence=0.9)
+    if _CR_SCOPES.search(lines):
+        repo: Arg = n.get("repository")
+        fix = Step("Add the repository to the client token's scope map (content/read, plus content/write to push to a "
+                   "ReadWrite connected registry); it reaches the connected registry at its next sync.",
+                   (AddScopeMapRepositories(ref, variable("SCOPE_MAP"), (repo,), ("content/read",)),))
+        return Built(
+            "The connected registry's client token may not reach this repository",
+            "A connected registry refused the client token: Insufficient scopes to perform the operation",
+            "Clients of a connected registry sign in with a client token; its scope map decides which synced "
+            "repositories they may pull (and push). The repository is synced, but not in the token's scope map.",
+            Step("Find the client token's scope map.", (ListTokens(ref),),
+                 ("az acr token show --registry REGISTRY --name TOKEN --query scopeMapId names it.",)),
+            confirm_first(fix, fix.summary), ConnectedRegistries.docs, confidence=0.75)
+    return Built(
+        "A ReadOnly (mirror) connected registry refuses pushes",
+        "A connected registry refused a write: This operation is not allowed on this registry",
+        "A connected registry created in ReadOnly mode (once called Mirror) serves pulls only; its mode cannot be "
+        "changed after creation. This is not ACR's image lock, whose 405 reads \"The operation is disallowed on this "
+        "registry, repository or image\".",
+        listing,
+        Step("Push to the cloud registry instead (the connected registry syncs it down), or create a connected "
+             "registry in ReadWrite mode with a client token allowed to write.", ()),
+        ConnectedRegistries.docs, confidence=0.85)
+
+
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("scope-locked", (ResourceLocks.slug,), _detect_scope_locked, _build_scope_locked, _SCOPE_LOCKED,
                ("scopelocked", "following scope")),
@@ -195,6 +278,9 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                any_of(_CR_NO_CLEANUP, _CLEANUP_COMMAND),
                ("please cleanup your sync tokens", "token delete -n", "scope-map delete -n"),
                remembers=((_CR_NO_CLEANUP, "connected registry"),)),
+    Recogniser("connected-registry-answer", (ConnectedRegistries.slug,), _detect_cr_answer, _build_cr_answer,
+               _CR_ANSWERS, ("not allowed on this registry", "insufficient scopes", "disk_", "diskerror",
+                             "already_activated", "already activated")),
 )
 
 #: Both are about the registry (or a scope above it): repository names on nearby lines are not theirs.

@@ -38,7 +38,20 @@ CR_NO_CLEANUP = (
     "Run the following command on all ascendency to remove the deleted registry gateway access: \n\t"
     "az acr scope-map update -n <scope-map-name> -r contosoreg --remove-gateway factory-1 config/read")
 
-TEXTS = (SCOPE_LOCKED_AZ, SCOPE_LOCKED_JSON, SCOPE_LOCKED_MASKED, SCOPE_LOCKED_TF, CR_NO_CLEANUP)
+# What a connected registry answers on premises (Azure/acr docs/preview/connected-registry/troubleshooting.md and
+# connected-registry-error-codes.md; the statusDetails entry as az acr connected-registry show prints it).
+CR_READ_ONLY_PUSH = ("The push refers to repository [192.168.0.10:8080/hello-world]\n"
+                     "denied: This operation is not allowed on this registry.")
+CR_SCOPES = ("Error response from daemon: pull access denied for 192.168.0.10:8080/hello-world, repository does not "
+             "exist or may require 'docker login': denied: Insufficient scopes to perform the operation")
+CR_DISK = ('"statusDetails": [\n  {\n    "code": "DiskError",\n    "correlationId": "73a46395-b89b-49c7",\n'
+           '    "description": "Access to the path \'/var/acr/data/registry/x.txt\' is denied.",\n'
+           '    "type": "Disk"\n  }\n]')
+CR_ACTIVATED = ('Response: \'{"errors":[{"code":"ALREADY_ACTIVATED","message":"Failed to activate the connected '
+                'registry as it is already activated by another instance. Only one instance is supported at any '
+                'time."}]}\'')
+TEXTS = (SCOPE_LOCKED_AZ, SCOPE_LOCKED_JSON, SCOPE_LOCKED_MASKED, SCOPE_LOCKED_TF, CR_NO_CLEANUP, CR_READ_ONLY_PUSH,
+         CR_SCOPES, CR_DISK, CR_ACTIVATED)
 
 
 def only(text: str) -> Match:
@@ -118,3 +131,39 @@ def test_connected_registry_deleted_without_cleanup_names_what_is_left() -> None
 
 def test_token_delete_lines_alone_are_not_a_connected_registry_problem() -> None:
     assert explain("az acr token delete -n t1 -r contosoreg --yes").matches == ()
+
+
+def test_a_read_only_connected_registry_refusing_a_push_is_not_the_image_lock() -> None:
+    m = only(CR_READ_ONLY_PUSH)
+    assert m.failure_mode == "connected-registries" and "ReadOnly" in m.title
+    assert m.fix.commands == ()  # a connected registry's mode cannot be changed: nothing to run
+    assert any("connected-registry list" in c for c in m.confirm.commands)
+    # ACR's own 405 sentence stays the lock's.
+    lock = explain("unknown: The operation is disallowed on this registry, repository or image.").ranked[0]
+    assert lock.failure_mode == "locked-artifacts"
+
+
+def test_insufficient_scopes_shows_the_scope_map_change_only_as_words() -> None:
+    m = explain(CR_SCOPES).ranked[0]
+    assert m.failure_mode == "connected-registries" and "client token" in m.title
+    assert m.fix.commands == ()
+    assert any(n.startswith("Once confirmed: az acr scope-map update") for n in m.fix.notes)
+
+
+@pytest.mark.parametrize("code", ["DiskError", "DISK_PERMISSION_DENIED", "DISK_STORAGE_FULL", "DISK_ERROR"])
+def test_a_status_detail_disk_code_is_the_host_not_the_cloud_registry(code: str) -> None:
+    m = only(CR_DISK.replace("DiskError", code))
+    assert m.failure_mode == "connected-registries" and "disk" in m.title
+    assert m.fix.commands == ()
+
+
+@pytest.mark.parametrize("text", ["the build ran out of disk space: disk error while writing the layer",
+                                  "diskerror in our notes", "This operation is allowed on this registry."])
+def test_disk_and_scope_words_in_prose_are_not_a_connected_registry(text: str) -> None:
+    assert all(m.failure_mode != "connected-registries" for m in explain(text).matches)
+
+
+def test_a_second_instance_refused_activation_prints_no_command() -> None:
+    m = only(CR_ACTIVATED)
+    assert m.failure_mode == "connected-registries" and "activation" in m.title
+    assert m.fix.commands == () and "deactivate" in m.fix.summary
