@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from acrdoctor.actions import Action, Arg, RegistryRef, shell_join
 from acrdoctor.shellquote import variable
 
-from .actions import CheckHealth, ListCacheRules, ListCredentialSets
+from .actions import CheckHealth, ListCacheRules, ListCredentialSets, ListSoftDeleted
 from .model import Step
 from .names import Names
 from .recognisers import CLUSTER_PULL_WORDS, LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of, fold
@@ -391,7 +391,10 @@ def _build_kube(mode: str, hits: Sequence[Hit]) -> Built:
 #: and Container Instances' own refusal texts (azure-container-apps#50; ACI's InaccessibleImage).
 _PLATFORM_PULL = re.compile(r"Error pulling the container image\. Please check the image name or any registry "
                             r"credentials|\bInaccessibleImage\b|"
-                            r"is not accessible\. Please check the image and registry credential", re.IGNORECASE)
+                            r"is not accessible\. Please check the image and registry credential|"
+                            # VS Code's deploy to App Service, which pulls with the registry's admin credentials
+                            r"only supports running images from Azure Container Registries with admin enabled",
+                            re.IGNORECASE)
 
 
 def _detect_platform(line: str, context: str, seen: Seen) -> str | None:
@@ -864,7 +867,8 @@ def _client_changed(line: str) -> bool:
 #: The client named: the tool upgraded, not the registry's tier, the cluster or an image.
 _CLIENT = (r"(?:az\b|azure[- ]cli|(?:the )?cli\b|docker(?: desktop| engine| cli)?\b|desktop\b|oras\b|sdk\b|client\b|"
            r"helm\b|buildx\b|acr-cli\b|extension\b|plugin\b|terraform\b|(?:azurerm )?provider\b|skopeo\b|crane\b|"
-           r"podman\b|containerd\b|notation\b|regctl\b|azure-containerregistry\b|package\b)")
+           r"podman\b|containerd\b|notation\b|regctl\b|azure-containerregistry\b|package\b|argo ?cd\b|flux\b|"
+           r"kaniko\b|jib\b)")
 #: "After I do brew upgrade of azure-cli": the upgrade as run through a package manager.
 _MANAGER = r"(?:do |did |ran |run )?(?:a )?(?:brew |pip |apt |apt-get |choco |winget |npm |yum |dnf )?"
 _UPGRADE_PROSE = re.compile(
@@ -891,6 +895,33 @@ _UPGRADE_PROSE = re.compile(
     # two releases of one client compared: "helm 3.13 cannot push …, but helm 3.12 with the same login works"
     r"\b" + _CLIENT + r" ?v?\d+\.\d+(?:\.\d+)?\b[^\n]{0,160}?\b(?:but|while|whereas|yet)\b[^\n]{0,40}?"
     r"\bv?\d+\.\d+(?:\.\d+)?\b[^\n]{0,60}?\b(?:works|worked|is fine|was fine|succeeds|passes)\b", re.IGNORECASE)
+#: The client replaced under an unchanged setup, said with the upgrade as a noun or the new release as something
+#: received: "since we rolled our Argo CD upgrade", "the build agents just got a newer helm". With a failure on
+#: the same line; a guess from words like the rest of this prose (0.7).
+_NEWER_CLIENT = re.compile(
+    "|".join(r"\b(?:after|since) (?:we |I )?(?:rolled (?:out )?|did |applied |ran |installed )?(?:the |our |an? |"
+             r"this |last week's )?(?:[\w.-]+ ){0,2}?" + _CLIENT + rf" ?(?:v?\d+(?:\.\d+)+ )?{noun}\b"
+             for noun in ("upgrade", "update")) + "|"
+    r"\b(?:got|gets|get|received|picked up|pulled in|came with|were given|now (?:have|has|runs?|uses?|ships?)) "
+    r"(?:a |the )?(?:newer |new |updated )(?:version of |release of |build of )?(?:the )?" + _CLIENT,
+    re.IGNORECASE)
+_CLIENT_FAILS = re.compile(r"\b(?:fails?|failing|failed|broke|broken|no longer|stopped|unauthori[sz]ed|401|403|"
+                           r"errors? out|rejected|refused)\b", re.IGNORECASE)
+
+
+def _newer_client(line: str) -> bool:
+    return bool(_NEWER_CLIENT.search(line)) and bool(_CLIENT_FAILS.search(line))
+
+
+#: The rest of the setup said to be unchanged: with a new client the one change left is the client's (0.8, enough
+#: to rank above the registry's own 401 on the same lines).
+_NOTHING_ELSE_CHANGED = re.compile(
+    r"\bnothing (?:else )?(?:has )?changed\b|\b(?:haven't|have not|hasn't|has not|didn't|did not) (?:touch|chang)\w*|"
+    r"\b(?:same|exact|unchanged) (?:setup|config\w*|credentials?|yaml|pipeline|definition)\b|"
+    r"\bworked (?:fine )?for (?:months|years|weeks)\b|\b(?:are|is|stayed|stays|remain\w*) (?:unchanged|the same)\b|"
+    r"\bthe only (?:difference|change|thing that changed)\b", re.IGNORECASE)
+
+
 #: The same command works in a fresh shell or session and not after another in the same one: the client keeps
 #: state (a cached token or context) between calls (Azure/azure-powershell#14849).
 _SESSION_WORDS = tuple(f"{a} {b}" for a in ("new", "fresh")
@@ -965,6 +996,9 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:client-bug"
     if ("traceback" in low or "stack" in low or "error" in low or "exception" in low) and _CRASH_PROSE.search(line):
         return "elsewhere:client-bug"
+    if ("upgrade" in low or "update" in low or "newer" in low or "new " in low) \
+            and _newer_client(line):
+        return "elsewhere:client-bug"
     if ("new " in low or "fresh " in low) and _FRESH_SESSION.search(line):
         return "elsewhere:client-bug"
     if "traceback" in low and _TRACEBACK.search(line):
@@ -973,16 +1007,52 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:client-bug"
     if "413" in low and _TOO_LARGE.search(line):
         return "elsewhere:client-bug"
+    if ("api" in low or "task" in low or "httpclient" in low) and any_of(_OLD_API, _CLIENT_TIMEOUT).search(line):
+        return "elsewhere:client-bug"
     return None
 
 
+#: What the client printed of its own failure, as against words about which release of it works.
+_CRASHED = any_of(_BUG_STRONG, _BUG_MEDIUM, _TRACEBACK, _CRASH_PROSE, _DOUBLE_SUFFIX, _TOO_LARGE)
+#: ARM refusing the API version a client asked with (``NoRegisteredProviderFound … API version '2016-06-27-preview'``,
+#: ``InvalidApiVersionParameter``): the client's SDK is older (or newer) than the service it calls
+#: (wercker/wercker#364).
+_OLD_API = re.compile(r"\bNoRegisteredProviderFound\b|\bInvalidApiVersionParameter\b|"
+                      r"\bThe supported api-versions are\b", re.IGNORECASE)
+#: .NET's HttpClient giving up on its own timer (100 s unless set): a large layer upload outlives it
+#: (dotnet/sdk-container-builds#386). Said by the client, not answered by the registry.
+_CLIENT_TIMEOUT = re.compile(r"\bThe request was canceled due to the configured HttpClient\.Timeout\b|"
+                             r"\bTaskCanceledException: A task was canceled\b", re.IGNORECASE)
+#: Per kind of client-side fault: title, what the text shows, why it is the client's.
+_BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
+    (_CRASHED, "The client tool crashed (a bug in it, not a registry answer)",
+     "The command failed inside the client (a traceback or a panic), before or instead of reporting an answer "
+     "from the registry",
+     "A traceback or a Go panic is the client's own failure: a bug in that version of az / acr-cli / the SDK, "
+     "often fixed in a later release. Nothing in the registry needs to change."),
+    (_OLD_API, "The client asks Azure with an API version the service does not offer",
+     "Azure Resource Manager refused the API version the client sent",
+     "Each client pins the ARM API versions it calls; a client older than the region or the feature (or one "
+     "using a retired preview version) is refused before the registry is asked anything. A current release of the "
+     "client, or of the SDK inside it, asks with a supported version."),
+    (_CLIENT_TIMEOUT, "The client's own timeout ended the request",
+     "The client cancelled the request on its own timer (.NET's HttpClient gives up after 100 s unless told "
+     "otherwise)",
+     "A large layer upload or a slow link outlives a client-side timeout; the registry did not refuse anything. "
+     "Raise the client's timeout (or use a release that sets a longer one), or push from closer to the registry."),
+)
+
+
 def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
+    kind = next(((t, m, c) for p, t, m, c in _BUG_KINDS if any(p.search(h.line) for h in hits)),
+                ("A change in the client, not the registry, is the likely cause",
+                 "The text ties the failure to the client: it began with a new release of it, or another release or "
+                 "client works with the same registry and credentials",
+                 "When only the client changed, a regression in that release is the likelier cause (tools such as "
+                 "helm, Argo CD, kaniko and the Docker tasks have each shipped releases that broke signing in to "
+                 "ACR); the registry answers the old and the new release alike."))
     return Built(
-        "The client tool crashed (a bug in it, not a registry answer)",
-        "The command failed inside the client (a traceback or a panic), before or instead of reporting an "
-        "answer from the registry",
-        "A traceback or a Go panic is the client's own failure: a bug in that version of az / acr-cli / the SDK, "
-        "often fixed in a later release. Nothing in the registry needs to change.",
+        *kind,
         Step("Note the client's version and run the same command with --debug to see the last request it made.",
              (ReadCommand(("az", "version", "--output", "table"), "show the az and extension versions"),)),
         Step("Upgrade the client (az upgrade, a current acr-cli image), or report the traceback to the tool's "
@@ -992,9 +1062,13 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
         # Another release or another client working with the same registry and credentials rules ACR out: 0.8.
         confidence=max(0.8 if _contrast_blames_client(h.line) or _other_client_works(h.line) else
                        # the words only say the client changed before it failed: a guess, below the floor
-                       0.7 if _client_changed(h.line) else
+                       0.8 if (_client_changed(h.line) or _newer_client(h.line))
+                       and _NOTHING_ELSE_CHANGED.search(h.line) else
+                       0.7 if _client_changed(h.line) or _newer_client(h.line) else
                        0.6 if _UPGRADE_PROSE.search(h.line) else
                        0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
+                       # ARM's own code for the API version: 0.85; a client-side timeout might also be a slow link: 0.7
+                       0.85 if _OLD_API.search(h.line) else 0.7 if _CLIENT_TIMEOUT.search(h.line) else
                        _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
                                  0.65) for h in hits),
     )
@@ -1079,6 +1153,119 @@ def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
+# --- acr purge refusing a flag ---------------------------------------------------------------------------------
+
+#: The flags today's acr purge documents (acr-cli ``cmd/acr/purge.go``; the same list preflight parses, which a
+#: test holds equal). A refused flag from this list means the acr-cli that ran predates it: an old image behind
+#: the task's ``acr`` alias or a pinned tag (Azure/acr-cli#76: ``--keep`` refused until ACR Tasks updated).
+PURGE_FLAGS: frozenset[str] = frozenset({
+    "-f", "--filter", "--ago", "--keep", "--untagged", "--untagged-only", "--dry-run", "--include-locked",
+    "--concurrency", "--repository-page-size", "--filter-timeout-seconds", "--verbose", "-r", "--registry",
+    "-u", "--username", "-p", "--password", "-c", "--config"})
+#: cobra's refusal (``Error: unknown flag: --keep``, ``unknown shorthand flag: 'k' in -k``), or the same in words.
+_UNKNOWN_FLAG = re.compile(r"\bunknown flag\b|\bunknown shorthand flag\b|\bflag provided but not defined\b",
+                           re.IGNORECASE)
+_NAMED_FLAG = re.compile(r"(?:unknown flag|not defined):? ['\"]?(--?[\w-]+)|unknown shorthand flag:? '(\w)'",
+                         re.IGNORECASE)
+_PURGE_COMMAND = re.compile(r"\bacr purge\b([^\n]*)", re.IGNORECASE)
+_FLAG_TOKEN = re.compile(r"(?<![\w-])(--?[a-z][\w-]*)")
+
+
+def _purge_flag_verdict(line: str, context: str) -> str | None:
+    """client-bug when the refused flag is one acr purge documents, typo when it is not; None when not a purge."""
+    command = _PURGE_COMMAND.search(line) or _PURGE_COMMAND.search(context)
+    if command is None:
+        return None
+    named = _NAMED_FLAG.search(line)
+    if named:
+        flags = [named.group(1) or f"-{named.group(2)}"]
+    else:
+        flags = [f.split("=", 1)[0] for f in _FLAG_TOKEN.findall(command.group(1))]
+    if not flags:
+        return None
+    return "elsewhere:typo" if any(f not in PURGE_FLAGS for f in flags) else "elsewhere:client-bug"
+
+
+def _detect_purge_flag(line: str, context: str, seen: Seen) -> str | None:
+    if not _UNKNOWN_FLAG.search(line):
+        return None
+    return _purge_flag_verdict(line, context)
+
+
+def _build_purge_flag(mode: str, hits: Sequence[Hit]) -> Built:
+    h = hits[0]
+    command = _PURGE_COMMAND.search(h.line) or _PURGE_COMMAND.search(h.context)
+    named = _NAMED_FLAG.search(h.line)
+    given = [f.split("=", 1)[0] for f in _FLAG_TOKEN.findall(command.group(1) if command else "")]
+    refused = [named.group(1) or f"-{named.group(2)}"] if named else [f for f in given if f not in PURGE_FLAGS]
+    which = ", ".join(dict.fromkeys(refused or given))
+    known = "--filter, --ago, --keep, --untagged, --untagged-only, --dry-run, --include-locked, --concurrency"
+    if mode == "elsewhere:client-bug":
+        return Built(
+            "The acr purge that ran is older than a flag it was given",
+            f"acr purge refused {which}, which today's acr purge documents",
+            "ACR Tasks run acr purge from the acr-cli image behind the task's acr alias, or from the image the "
+            "task names: an older acr-cli refuses flags added since. The registry is not involved; the command "
+            "never reached it.",
+            Step("Check which acr-cli the task runs: the image in the task's cmd (az acr task show --name TASK "
+                 "--registry REGISTRY shows it) or the acr alias of the run."),
+            Step("Run the purge with a current acr-cli image (name mcr.microsoft.com/acr/acr-cli with a current tag "
+                 "in the task), or leave the flag out until the task's acr alias is updated."),
+            ("https://github.com/Azure/acr-cli",), confidence=0.75)
+    return Built(
+        "acr purge does not have that flag",
+        f"acr purge refused {which}: no acr purge flag is spelled so",
+        "The command line is wrong, not the registry: acr purge stops before it reaches the registry when a flag "
+        "is unknown.",
+        Step(f"Compare with acr purge's flags: {known} (acr purge --help lists them all)."),
+        Step("Correct the flag and run the purge again, first with --dry-run."),
+        ("https://learn.microsoft.com/azure/container-registry/container-registry-auto-purge",), confidence=0.8)
+
+
+# --- acr purge deleting more than was meant -----------------------------------------------------------------
+
+#: A purge (or a cleanup task) said to have deleted what was to be kept: tagged images, everything, production.
+#: acr purge deletes every tag its --filter matches that is older than --ago; --untagged adds the manifests left
+#: untagged, it does not restrict the purge to them (acr-cli README; Azure/acr#577). So the command line, not the
+#: registry, chose those tags.
+_PURGE_SUBJECT = r"\b(?:acr purge|purg\w*|clean-?up (?:task|job|run|script))\b"
+_OVERREACH = (r"\b(?:deleted|removed|wiped|nuked|purged|took out|killed|got rid of|erased|deleting|removing|"
+              r"wiping)\b[^.\n]{0,80}?\b(?:tagged (?:ones|images?|manifests?)|tagged\b(?! leftovers)|everything|"
+              r"every (?:image|tag|single)|all (?:the |our )?(?:images|tags|versions)|production|more than (?:we|I|"
+              r"it should|intended|expected)|images? (?:we|that we|I) (?:still )?(?:need|needed|use|used|wanted))\b")
+_PURGE_OVERREACH = re.compile(_PURGE_SUBJECT + r"[^\n]{0,300}?" + _OVERREACH + "|" + _OVERREACH
+                              + r"[^\n]{0,120}?" + _PURGE_SUBJECT + r"|\binstead of only (?:clearing|deleting|"
+                              r"removing|purging) (?:the )?(?:untagged|dangling)", re.IGNORECASE)
+
+
+#: What says the deletion was not meant: "removed all images older than 6 months with acr purge" was.
+_UNMEANT = re.compile(r"\b(?:instead|accident\w*|by mistake|mistaken\w*|unintend\w*|unexpected\w*|even|included|"
+                      r"including|too|shouldn't have|should not have|not what|surpris\w*|how did|why did|"
+                      r"now (?:failing|fail|broken|missing|gone)|(?:is|are) gone)\b", re.IGNORECASE)
+
+
+def _detect_purge_overreach(line: str, context: str, seen: Seen) -> str | None:
+    return "elsewhere:typo" if _PURGE_OVERREACH.search(line) and _UNMEANT.search(line) else None
+
+
+def _build_purge_overreach(mode: str, hits: Sequence[Hit]) -> Built:
+    n = hits[0].names
+    ref = RegistryRef(n.get("registry"))
+    return Built(
+        "The purge's filter chose those tags",
+        "A purge deleted images that were meant to stay",
+        "acr purge deletes every tag its --filter matches that is older than --ago (keeping the newest --keep); "
+        "--untagged adds the manifests left without a tag, it does not limit the purge to them. A filter such as "
+        "'repo:.*' therefore selects every tag of the repository. Only locked tags and manifests are skipped.",
+        Step("See what the exact command selects, tag by tag, before it runs again: acrdoctor preflight -- followed "
+             "by the purge command, verbatim. With soft delete on, the deleted manifests can still be listed.",
+             (ListSoftDeleted(ref, n.get("repository")),)),
+        Step("Restore what is needed (az acr manifest restore, where soft delete was on; otherwise push the images "
+             "again), then narrow the tag part of --filter, or purge only untagged manifests with --untagged-only "
+             "where the acr-cli in use has it; lock the tags that must never go (--write-enabled false)."),
+        ("https://learn.microsoft.com/azure/container-registry/container-registry-auto-purge",), confidence=0.65)
+
+
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
                any_of(_HUB_LIMIT, _HUB_429, _HUB_429_WORDS),
@@ -1103,7 +1290,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 '" not found'),
                confidence=0.8),
     Recogniser("platform-pull", ("elsewhere:kubelet-pull-secret",), _detect_platform, _build_platform,
-               _PLATFORM_PULL, ("error pulling the container image", "inaccessibleimage", "is not accessible"),
+               _PLATFORM_PULL, ("error pulling the container image", "inaccessibleimage", "is not accessible",
+                                "with admin enabled"),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
@@ -1121,11 +1309,16 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                # named against each other need is on a few.
                (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point"),
                confidence=0.8),
+    Recogniser("purge-flag", ("elsewhere:client-bug", "elsewhere:typo"), _detect_purge_flag, _build_purge_flag,
+               _UNKNOWN_FLAG, ("unknown flag", "unknown shorthand flag", "not defined"), confidence=0.8),
+    Recogniser("purge-overreach", ("elsewhere:typo",), _detect_purge_overreach, _build_purge_overreach,
+               _PURGE_OVERREACH, ("purg", "clean", "instead of only"), confidence=0.65),
     Recogniser("typo-domain", ("elsewhere:typo",), _detect_typo_domain, _build_typo, _TYPO_DOMAIN,
                _TYPO_DOMAIN_STEMS, confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _OTHER_CLIENT_WORKS,
-                      _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION),
+                      _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION, _NEWER_CLIENT,
+                      _OLD_API, _CLIENT_TIMEOUT),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
                 "grad", "updat", "roll", "back to", "python exception", "operation group", "from inside",
@@ -1135,7 +1328,9 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
                 "modulenotfounderror", "importerror", "object is not", "access_token", "refresh_token",
                 "stack trace", "stacktrace", "moved", "bumped", "switched", "went", "migrat", "newer",
-                "started using", "started deploying", "started building", "began using", "new version"),
+                "started using", "started deploying", "started building", "began using", "new version",
+                "upgrade", "update", "newer", "new ", "noregisteredproviderfound", "invalidapiversion",
+                "supported api-versions", "httpclient.timeout", "a task was canceled"),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
                any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),

@@ -247,9 +247,10 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\block(?:ed|s|ing)? (?:every|all|each|the|our|old|release|those|these)? ?(?:\w+ )?(?:tags?|images?|"
            r"manifests?|digests?)\b|\b(?:tags?|images?|manifests?) (?:are|were|is|was|get|got) locked\b|"
            r"\bpurg\w*[^.\n]{0,80}\b(?:skip\w*|leav\w*|ignor\w*|left)\b[^.\n]{0,60}\block", 2),
-        _c(r"\block(?:ed|s)?\b(?! file)|image lock|write[- ]protect\w*|read[- ]only (?:tags?|images?|repo\w*)|"
+        _c(r"\block(?:ed|s)?\b(?! file)(?!(?: \w+){0,2} down\b)|image lock|write[- ]protect\w*|"
+           r"read[- ]only (?:tags?|images?|repo\w*)|"
            r"\bimmutable\b|protected (?:release )?(?:tags?|images?)|set (?:\w+ ){0,2}read[- ]only", 2.5),
-        _c(r"\bdisallowed\b|not allowed|\b405\b", 2),
+        _c(r"\bdisallowed\b|not allowed(?! access)|\b405\b", 2),
         # ACR's own refusal, paraphrased: "the operation is not allowed"
         _c(r"operation (?:is |was )?(?:not allowed|disallowed)", 1.5, False),
         _c(r"greyed out|grayed out|disabled button|button is disabled", 1.5),
@@ -394,10 +395,11 @@ CUES: dict[str, tuple[Cue, ...]] = {
         # It works from one place and not from another: the registry's network rules allow by address.
         _c(r"\b(?:another|different|other) (?:country|office|location|site|city)\b|\bfrom (?:the|our) office\b|"
            r"\boffice network\b|\bhome network\b|\bfrom home\b", 2),
-        _c(r"\bfirewall\b|network rules?|selected networks|public (?:network )?access|ip (?:allow ?list|whitelist|"
+        _c(r"\bfirewall\b|network[- ]rules?|selected networks|public (?:network )?access|ip (?:allow ?list|whitelist|"
            r"rules?|range|address(?:es)?)|allowed ip|\bnot allowed access|service endpoint|trusted services|"
            r"client ip|ip (?:address )?(?:is |was )?not allowed|public endpoint|\bvnet\b|virtual network|"
-           r"locked (?:\w+ )?down|private network|private (?:access|network|endpoints?) only|"
+           r"locked (?:\w+ ){0,2}down|\bwhitelist\w*|\ballow-?list\w*|private network|"
+           r"private (?:access|network|endpoints?) only|"
            r"networking (?:was |has been )?changed|network settings", 3),
         _c(r"\b403\b|forbidden|\bdenied\b|agent\w*|hosted (?:agent|runner)|github actions|build (?:agent|task)",
            1, False),
