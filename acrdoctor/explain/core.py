@@ -161,7 +161,9 @@ class _Scan:
         self.head = 0
 
     def line(self, index: int, line: str) -> None:
-        self.lines = index + 1
+        # An empty line is counted once a line follows it: the empty "line" after a text's final newline is not
+        # one the user wrote (two lines ending in a newline read as 2, as wc -l counts them).
+        self.lines = index + 1 if line else index
         low = fold(line)
         if self.ticket is not None and self.ticket_chars < WHOLE_TICKET_CHARS and len(self.ticket) == index:
             self.ticket.append(line)

@@ -326,3 +326,10 @@ def test_few_lines_of_a_build_log_reach_a_recogniser(registry: str) -> None:
         scan.line(n, line.rstrip("\n"))
     assert n > 20_000
     assert calls / n < 0.03, f"{calls} of {n} lines reached a recogniser"
+
+
+@pytest.mark.parametrize(("text", "lines"), [("", 0), ("one", 1), ("one\n", 1), ("one\ntwo\n", 2), ("one\n\ntwo", 3),
+                                             ("one\n\n", 2), ("one\r\ntwo\r\n", 2)])
+def test_lines_read_count_as_wc_does_for_a_final_newline(text: str, lines: int) -> None:
+    assert explain(text).lines == lines
+    assert explain_chunks([text[:2], text[2:]]).lines == lines
