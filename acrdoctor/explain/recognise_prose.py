@@ -291,7 +291,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
         # "at 100%", or a ceiling asked to be raised
         _c(USAGE_AT_LIMIT + r"|\b100 ?% (?:full|used)", 3),
         _c(STORAGE_NEAR_CAP, 2.5),
-        _c(AGAINST_LIMIT + r"|(?<!of )\b(?:39|40|99|100)(?:[.,]\d+)? ?Ti?B\b", 2.5),
+        _c(AGAINST_LIMIT, 2.5),
         _c(r"\bpush\w*\b[^.\n]{0,40}\bfail\w*", 1, False),
         _c(r"storage (?:quota|limit|cap\b|capacity)|(?:quota|limit|capacity) (?:exceeded|reached|hit)|"
            r"\bregistry (?:is )?full\b|maximum storage|out of (?:storage|space)|\b(?:40|100|20) ?TiB\b", 3),
