@@ -1,10 +1,17 @@
-"""Access failures of the second catalogue that ``explain`` recognises on their own: purge tasks refused a token.
+"""Access failures of the second catalogue that ``explain`` recognises on their own: purge tasks refused a token,
+a registry whose admin user is off, and ``az acr build`` refused the upload of its source.
 
 On an ABAC registry an ACR task has no data-plane access unless an identity is attached with
 ``--source-acr-auth-id`` [D-ABAC appendix]; acr purge then fails getting its token. The text quoted is Azure/acr-cli#641
 (``acr.BaseClient#GetAcrAccessToken: Failure responding to request: StatusCode=401``, a purge task on an ABAC
 registry), whose own cause, the 3-hour refresh-token expiry, the explanation also names, with Azure/acr-cli#501 (old
 acr-cli images asked ABAC registries for a registry-wide token and got 401).
+
+ARM refusing credential operations while the admin user is disabled (``Cannot perform credential operations for … as
+Admin user is disabled``, az acr credential show; Azure/azure-cli#1898) is a sign-in answer:
+the registry has no username and password to give. ``Could not get SAS URL to upload.`` is az acr build failing
+to get the upload URL for its source (``listBuildSourceUploadUrl``), which the caller needs a role for
+(Azure/azure-cli#8140).
 
 A refused delete (401 naming ``delete``) is not recognised here: the first catalogue's ``unauthorized`` recogniser
 already claims that line (two recognisers of one line would report it twice); it ranks the mode-dependent fixes
@@ -21,9 +28,9 @@ from acrdoctor.checks.effective_access import CATALOG_LISTER_ROLE, CONTRIBUTOR_R
 from acrdoctor.checks.purge_task_access import PurgeTaskAccess
 from acrdoctor.shellquote import variable
 
-from .actions import ShowRegistry
+from .actions import ListRoleAssignments, ShowRegistry
 from .model import Step
-from .recognisers import DOCS_PURGE, Built, Hit, Recogniser, Seen
+from .recognisers import DOCS_PURGE, Built, Hit, Recogniser, Seen, confirm_first
 
 # --- purge task token refused ---------------------------------------------------------------------------------
 
@@ -63,9 +70,62 @@ def _build_task_token(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
+# --- the admin user is disabled ------------------------------------------------------------------------------
+
+_ADMIN_DISABLED = re.compile(r"\bas Admin user is disabled\b|\bAdmin user is disabled\. Enable Admin user\b",
+                            re.IGNORECASE)
+
+
+def _detect_admin(line: str, context: str, seen: Seen) -> str | None:
+    return "authentication-required" if _ADMIN_DISABLED.search(line) else None
+
+
+def _build_admin(mode: str, hits: Sequence[Hit]) -> Built:
+    ref = RegistryRef(hits[0].names.get("registry"))
+    enable = Step("", (), (), (shell_join(["az", "acr", "update", "--name", ref.name, "--admin-enabled", "true"]),))
+    return Built(
+        "The registry's admin user is disabled",
+        "The registry has no admin username and password to give: its admin user is off",
+        "The admin user is a shared username and password, off by default; az acr credential show, docker login "
+        "with the registry's name as the user, and services configured with admin credentials all need it on.",
+        Step("Read the setting.", (ShowRegistry(ref, "adminUserEnabled"),)),
+        confirm_first(enable, "Prefer an identity (az acr login with Entra ID, a service principal, a managed "
+                              "identity, or a repository-scoped token); turn the admin user on only where a tool "
+                              "needs a username and password."),
+        ("https://learn.microsoft.com/azure/container-registry/container-registry-authentication#admin-account",),
+        confidence=0.9)
+
+
+# --- az acr build cannot upload its source ------------------------------------------------------------------
+
+_NO_SAS = re.compile(r"\bCould not get SAS URL to upload\b", re.IGNORECASE)
+
+
+def _detect_no_sas(line: str, context: str, seen: Seen) -> str | None:
+    return "delete-permission" if _NO_SAS.search(line) else None
+
+
+def _build_no_sas(mode: str, hits: Sequence[Hit]) -> Built:
+    ref = RegistryRef(hits[0].names.get("registry"))
+    return Built(
+        "The caller may not start an ACR build (no upload URL for the source)",
+        "az acr build could not get the URL to upload its source to: the registry refused the caller",
+        "az acr build first asks the registry for an upload URL (listBuildSourceUploadUrl); a caller whose role "
+        "lacks the ACR Tasks actions (AcrPush and AcrPull do not have them) is refused there, before any build.",
+        Step("List the caller's roles on the registry.", (ListRoleAssignments(ref),)),
+        Step("Give the caller a role with the ACR Tasks actions (Contributor, or a custom role with "
+             "Microsoft.ContainerRegistry/registries/listBuildSourceUploadUrl/action and scheduleRun/action), then "
+             "sign in again."),
+        ("https://learn.microsoft.com/azure/container-registry/container-registry-roles",), confidence=0.75)
+
+
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("purge-task-token", ("purge-task-access",), _detect_task_token, _build_task_token, _TASK_TOKEN,
                ("baseclient#getacr",)),
+    Recogniser("admin-disabled", ("authentication-required",), _detect_admin, _build_admin, _ADMIN_DISABLED,
+               ("admin user is disabled",)),
+    Recogniser("build-upload-refused", ("delete-permission",), _detect_no_sas, _build_no_sas, _NO_SAS,
+               ("could not get sas url",)),
 )
 #: A task's token is about the registry as a whole: names on nearby lines are not its.
 REGISTRY_LEVEL: frozenset[str] = frozenset({"purge-task-access"})

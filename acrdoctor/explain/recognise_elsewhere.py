@@ -1165,6 +1165,8 @@ PURGE_FLAGS: frozenset[str] = frozenset({
 #: cobra's refusal (``Error: unknown flag: --keep``, ``unknown shorthand flag: 'k' in -k``), or the same in words.
 _UNKNOWN_FLAG = re.compile(r"\bunknown flag\b|\bunknown shorthand flag\b|\bflag provided but not defined\b",
                            re.IGNORECASE)
+#: acr purge refusing its --filter's text (Azure/acr#271): the command line, whatever the registry holds.
+_FILTER_UNPARSED = re.compile(r"\bunable to correctly parse filter flag\b", re.IGNORECASE)
 _NAMED_FLAG = re.compile(r"(?:unknown flag|not defined):? ['\"]?(--?[\w-]+)|unknown shorthand flag:? '(\w)'",
                          re.IGNORECASE)
 _PURGE_COMMAND = re.compile(r"\bacr purge\b([^\n]*)", re.IGNORECASE)
@@ -1187,6 +1189,8 @@ def _purge_flag_verdict(line: str, context: str) -> str | None:
 
 
 def _detect_purge_flag(line: str, context: str, seen: Seen) -> str | None:
+    if _FILTER_UNPARSED.search(line):
+        return "elsewhere:typo"
     if not _UNKNOWN_FLAG.search(line):
         return None
     return _purge_flag_verdict(line, context)
@@ -1200,6 +1204,18 @@ def _build_purge_flag(mode: str, hits: Sequence[Hit]) -> Built:
     refused = [named.group(1) or f"-{named.group(2)}"] if named else [f for f in given if f not in PURGE_FLAGS]
     which = ", ".join(dict.fromkeys(refused or given))
     known = "--filter, --ago, --keep, --untagged, --untagged-only, --dry-run, --include-locked, --concurrency"
+    if any(_FILTER_UNPARSED.search(x.line) for x in hits):
+        return Built(
+            "acr purge could not read its --filter",
+            "acr purge refused the text of its --filter",
+            "A --filter is REPOSITORY:TAG, both regular expressions, split at the first colon outside a group: a "
+            "filter without the colon, with the shell's quotes left inside it, or with a colon in a character "
+            "class is refused before the registry is asked anything.",
+            Step("Check the exact filter the task received: acrdoctor preflight -- followed by the purge command "
+                 "reads it the way acr purge splits it."),
+            Step("Write the filter as 'repository-regex:tag-regex', quoted once for the shell that runs it (az acr "
+                 "run --cmd adds one more level of quoting), then run again with --dry-run."),
+            ("https://learn.microsoft.com/azure/container-registry/container-registry-auto-purge",), confidence=0.85)
     if mode == "elsewhere:client-bug":
         return Built(
             "The acr purge that ran is older than a flag it was given",
@@ -1266,6 +1282,86 @@ def _build_purge_overreach(mode: str, hits: Sequence[Hit]) -> Built:
         ("https://learn.microsoft.com/azure/container-registry/container-registry-auto-purge",), confidence=0.65)
 
 
+# --- the client machine's own tools: docker or helm missing where az runs -----------------------------------
+
+#: az's check-health codes for the client's own tools (azure-cli acr/check_health.py; notes §a): docker missing
+#: or its daemon down, helm missing or too old. ``az acr login`` needs docker to store what it gets
+#: (Azure/azure-cli#14768: DOCKER_COMMAND_ERROR from az acr login where podman stood in for docker).
+_CLIENT_TOOL_CODE = re.compile(r"\b(?:DOCKER_COMMAND_ERROR|DOCKER_DAEMON_ERROR|DOCKER_VERSION_ERROR|"
+                               r"HELM_COMMAND_ERROR|HELM_VERSION_ERROR)\b")
+#: The same in the tools' own words, only on a line of az acr login's or check-health's run.
+_DOCKER_ABSENT = re.compile(r"Cannot connect to the Docker daemon at |Is the docker daemon running\?|"
+                            r"The command 'docker' could not be found|docker: command not found|"
+                            r"Please verify if Docker (?:client is installed|daemon is running)", re.IGNORECASE)
+_AZ_LOGIN_RUN = re.compile(r"\baz acr (?:login|check-health)\b", re.IGNORECASE)
+
+
+def _detect_client_tool(line: str, context: str, seen: Seen) -> str | None:
+    if _CLIENT_TOOL_CODE.search(line):
+        return "elsewhere:local-credentials"
+    if _DOCKER_ABSENT.search(line) and (_AZ_LOGIN_RUN.search(context) or _AZ_LOGIN_RUN in seen):
+        return "elsewhere:local-credentials"
+    return None
+
+
+def _build_client_tool(mode: str, hits: Sequence[Hit]) -> Built:
+    helm = any(re.search(r"\bHELM_", h.line) for h in hits)
+    if helm:
+        return Built(
+            "Helm is missing or too old where az runs",
+            "az acr check-health found no usable Helm client on this machine",
+            "check-health's Helm step checks the local client only (helm 2.11 or later); the registry is not "
+            "involved.",
+            Step("See which helm the shell finds.",
+                 (ReadCommand(("helm", "version", "--client"), "show helm's version"),)),
+            Step("Install or upgrade helm on this machine, or ignore the step if Helm is not used here."),
+            ("https://learn.microsoft.com/azure/container-registry/container-registry-health-error-reference",),
+            confidence=0.85)
+    return Built(
+        "Docker is missing or not running where az acr login runs",
+        "az could not use docker on this machine, so it could not store the registry's credentials for it",
+        "az acr login signs in through the local docker (it runs docker login with the token it gets); without a "
+        "docker client or a running daemon it fails before the registry matters. Podman standing in for docker, "
+        "WSL without Docker Desktop's integration, and Cloud Shell (no daemon) all end here.",
+        Step("Check the docker client and daemon this shell finds.",
+             (ReadCommand(("docker", "version"), "show the docker client and daemon"),)),
+        Step("Start (or install) docker here; or get a token without docker: az acr login --expose-token prints one "
+             "for docker login, oras, helm or podman to use (az acr login --name REGISTRY --expose-token).",
+             (), ("The registry itself is fine: a check-health run with --ignore-errors shows its own steps "
+                  "passing.",)),
+        ("https://learn.microsoft.com/azure/container-registry/container-registry-health-error-reference",),
+        confidence=0.85)
+
+
+# --- a push that references what the registry never received --------------------------------------------------
+
+#: OCI distribution codes for a push out of order: a manifest naming blobs the repository lacks, a blob upload
+#: the registry no longer knows (an expired or foreign upload session). The client's push, not a refusal
+#: (Azure/azure-sdk-for-js#25849: blobs never uploaded; Azure/azure-sdk-for-net#42293).
+_PUSH_OUT_OF_ORDER = re.compile(r"\bMANIFEST_BLOB_UNKNOWN\b|\bBLOB_UPLOAD_UNKNOWN\b|blob upload unknown to registry")
+
+
+def _detect_push_order(line: str, context: str, seen: Seen) -> str | None:
+    return "elsewhere:client-bug" if _PUSH_OUT_OF_ORDER.search(line) else None
+
+
+def _build_push_order(mode: str, hits: Sequence[Hit]) -> Built:
+    session = any(re.search(r"BLOB_UPLOAD_UNKNOWN|blob upload unknown", h.line) for h in hits)
+    return Built(
+        "The push sent what the registry had not received" if not session else
+        "The blob upload session is unknown to the registry",
+        "The registry does not have the blobs the manifest names in this repository (MANIFEST_BLOB_UNKNOWN)"
+        if not session else "The registry no longer knows the upload the client continued (BLOB_UPLOAD_UNKNOWN)",
+        "A push uploads every layer and the config first, then the manifest that names them: a manifest sent "
+        "before its blobs, or with blobs uploaded to another repository, is refused; an upload continued after "
+        "its session expired or at a location from another registry is unknown. Both are the client's push.",
+        Step("Push the same image with docker or oras: if it goes through, the failing client's push order is "
+             "the cause."),
+        Step("Upload every blob (layers and config) to this repository before its manifest, and finish each "
+             "upload in one session; upgrade the client library if it does otherwise."),
+        ("https://github.com/opencontainers/distribution-spec/blob/main/spec.md",), confidence=0.6)
+
+
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
                any_of(_HUB_LIMIT, _HUB_429, _HUB_429_WORDS),
@@ -1310,9 +1406,18 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point"),
                confidence=0.8),
     Recogniser("purge-flag", ("elsewhere:client-bug", "elsewhere:typo"), _detect_purge_flag, _build_purge_flag,
-               _UNKNOWN_FLAG, ("unknown flag", "unknown shorthand flag", "not defined"), confidence=0.8),
+               any_of(_UNKNOWN_FLAG, _FILTER_UNPARSED),
+               ("unknown flag", "unknown shorthand flag", "not defined", "parse filter flag"), confidence=0.8),
     Recogniser("purge-overreach", ("elsewhere:typo",), _detect_purge_overreach, _build_purge_overreach,
                _PURGE_OVERREACH, ("purg", "clean", "instead of only"), confidence=0.65),
+    Recogniser("client-tool", ("elsewhere:local-credentials",), _detect_client_tool, _build_client_tool,
+               any_of(_CLIENT_TOOL_CODE, _DOCKER_ABSENT),
+               ("docker_command_error", "docker_daemon_error", "docker_version_error", "helm_command_error",
+                "helm_version_error", "docker daemon", "'docker' could not be found", "docker: command not found",
+                "verify if docker"),
+               remembers=((_AZ_LOGIN_RUN, "az acr "),), confidence=0.85),
+    Recogniser("push-order", ("elsewhere:client-bug",), _detect_push_order, _build_push_order, _PUSH_OUT_OF_ORDER,
+               ("manifest_blob_unknown", "blob_upload_unknown", "blob upload unknown"), confidence=0.6),
     Recogniser("typo-domain", ("elsewhere:typo",), _detect_typo_domain, _build_typo, _TYPO_DOMAIN,
                _TYPO_DOMAIN_STEMS, confidence=0.8),
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,

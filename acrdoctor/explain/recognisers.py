@@ -1030,8 +1030,12 @@ def _build_health(mode: str, hits: Sequence[Hit]) -> Built:
 _NET = re.compile(r"no such host|name or service not known|temporary failure in name resolution|"
                   r"getaddrinfo (?:enotfound|failed)|i/o timeout|connection refused|client\.timeout exceeded|"
                   r"tls handshake timeout|connection timed out|context deadline exceeded|"
-                  r"request canceled while waiting for connection", re.IGNORECASE)
-_NET_DNS = re.compile(r"no such host|name or service not known|name resolution|getaddrinfo", re.IGNORECASE)
+                  r"request canceled while waiting for connection|"
+                  # curl's own: "(6) Could not resolve host: X", "(28) Failed to connect to X port 443 after
+                  # 21117 ms: Timed out" (its "Connection refused" is matched above)
+                  r"could not resolve host|failed to connect to [^\n]*?\btimed out", re.IGNORECASE)
+_NET_DNS = re.compile(r"no such host|name or service not known|name resolution|getaddrinfo|could not resolve host",
+                      re.IGNORECASE)
 #: The registry's host on the line: the failure is reaching it (not Docker Hub, not a storage blob endpoint).
 #: From a token's start only (a lookbehind, not ``\b``): from every hyphen of a long token it was quadratic.
 _REGISTRY_HOST = re.compile(r"(?:(?<![\w-])[a-z0-9][\w-]*|" + PLACEHOLDER + r")\.azurecr\.(?:io|cn|us)\b",
@@ -1054,8 +1058,14 @@ def _detect_net(line: str, context: str, seen: Seen) -> str | None:
 
 
 def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
-    # The same failures check-health reports by code; from the client's words alone, a little less sure.
-    return replace(_build_health(mode, hits), confidence=0.75)
+    # The same failures check-health reports by code; from the client's words alone, a little less sure, and said
+    # as the client's (check-health did not run).
+    words = _NET.search(hits[0].line)
+    said = f" ({words.group(0)})" if words else ""
+    where = _where(hits[0].names)
+    what = (f"The name of {where} did not resolve" if mode == "connectivity-dns" else
+            f"The client could not reach {where}") + said
+    return replace(_build_health(mode, hits), message=what, confidence=0.75)
 
 
 # --- registry delete blocked by private endpoints ----------------------------------------------------------
@@ -1214,7 +1224,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("network-words", ("connectivity-dns", "connectivity-unreachable"), _detect_net, _build_net, _NET,
                ("no such host", "name or service not known", "name resolution", "getaddrinfo", "i/o timeout",
                 "connection refused", "client.timeout exceeded", "handshake timeout", "connection timed out",
-                "context deadline exceeded", "request canceled while waiting")),
+                "context deadline exceeded", "request canceled while waiting", "could not resolve host",
+                "failed to connect to")),
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
     Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,

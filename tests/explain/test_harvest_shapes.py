@@ -1,0 +1,118 @@
+"""Shapes from a coverage check on 170 real outputs harvested from public threads (2026-12-03): what explain said
+nothing about, each written here in its program's format with a near miss. No text is copied from the threads.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from acrdoctor.explain import explain
+from acrdoctor.explain.scoring import changes_something
+
+
+def only_mode(text: str) -> str:
+    ranked = explain(text).ranked
+    assert ranked, "nothing recognised"
+    return ranked[0].failure_mode
+
+
+def test_admin_user_disabled_is_a_sign_in_answer_with_the_switch_only_as_words() -> None:
+    text = ("Operation failed with status: 'Bad Request'. Details: Cannot perform credential operations for "
+            "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/shipreg as "
+            "Admin user is disabled. Enable Admin user feature and try again.")
+    m = explain(text).ranked[0]
+    assert m.failure_mode == "authentication-required" and "admin" in m.title
+    assert m.fix.commands == ()  # turning the admin user on is a security choice: words, once confirmed
+    assert any("--admin-enabled true" in n for n in m.fix.notes)
+    assert any("adminUserEnabled" in c for c in m.confirm.commands)
+
+
+def test_az_acr_build_without_an_upload_url_is_a_missing_role() -> None:
+    m = explain("Sending context to registry: shipreg...\nCould not get SAS URL to upload.").ranked[0]
+    assert m.failure_mode == "delete-permission" and "build" in m.title
+    assert not any(changes_something(x) for x in explain("Could not get SAS URL to upload.").matches)
+
+
+def test_acr_purge_refusing_its_filter_is_the_command_line() -> None:
+    assert only_mode("Error: unable to correctly parse filter flag") == "elsewhere:typo"
+
+
+@pytest.mark.parametrize(("text", "mode"), [
+    ("curl: (28) Failed to connect to shipreg.azurecr.io port 443 after 21002 ms: Timed out",
+     "connectivity-unreachable"),
+    ("curl: (6) Could not resolve host: shipreg.azurecr.io", "connectivity-dns"),
+])
+def test_curls_own_words_about_the_registry(text: str, mode: str) -> None:
+    m = explain(text).ranked[0]
+    assert m.failure_mode == mode
+    assert "check-health" not in m.message  # said as the client's words, not as a check-health code
+
+
+def test_curl_failing_to_reach_another_host_is_not_the_registry() -> None:
+    assert not explain("curl: (28) Failed to connect to example.org port 443 after 21002 ms: Timed out").matches
+
+
+@pytest.mark.parametrize("text", [
+    "$ az acr login --name shipreg\nAn error occurred: DOCKER_COMMAND_ERROR\nPlease verify if Docker client is "
+    "installed and running.",
+    "$ az acr login -n shipreg\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker "
+    "daemon running?",
+])
+def test_docker_missing_where_az_acr_login_runs_is_the_machine(text: str) -> None:
+    m = explain(text).ranked[0]
+    assert m.failure_mode == "elsewhere:local-credentials" and "Docker" in m.title
+    assert "--expose-token" in m.fix.summary
+
+
+def test_a_docker_daemon_down_in_a_build_log_is_not_called_az_acr_login() -> None:
+    text = "Step 3/9 : RUN make\nCannot connect to the Docker daemon at unix:///var/run/docker.sock."
+    assert all("az acr login" not in m.title for m in explain(text).matches)
+
+
+def test_check_health_helm_code_is_the_local_helm() -> None:
+    m = explain("An error occurred: HELM_COMMAND_ERROR\nPlease verify if Helm is installed.").ranked[0]
+    assert m.failure_mode == "elsewhere:local-credentials" and "Helm" in m.title
+
+
+@pytest.mark.parametrize("code", ["MANIFEST_BLOB_UNKNOWN", "BLOB_UPLOAD_UNKNOWN"])
+def test_a_push_out_of_order_is_the_clients_push(code: str) -> None:
+    text = ('RestError: {"errors":[{"code":"' + code + '","message":"blob unknown to registry","detail":'
+            '"sha256:' + "ab" * 32 + '"}]}')
+    m = explain(text).ranked[0]
+    assert m.failure_mode == "elsewhere:client-bug" and m.confidence < 0.75
+    assert not any(changes_something(x) for x in explain(text).matches)
+
+
+def test_blob_unknown_on_a_pull_is_not_a_push_out_of_order() -> None:
+    text = 'Error response from daemon: {"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}'
+    assert all(m.failure_mode != "elsewhere:client-bug" for m in explain(text).matches)
+
+
+# --- the harvested outputs themselves ---------------------------------------------------------------------------
+
+HARVEST = Path(__file__).with_name("harvest_texts.jsonl")
+#: Outputs with some answer (a failure mode or a cause elsewhere): 107 of 152 before the night of 2026-12-03, 116 after.
+HARVEST_ANSWERED_FLOOR = 116
+
+
+def harvested() -> list[dict[str, str]]:
+    return [json.loads(line) for line in HARVEST.read_text("utf-8").splitlines() if line.strip()]
+
+
+def test_the_harvest_is_real_output_with_its_source() -> None:
+    rows = harvested()
+    assert len(rows) >= 150 and len({r["text"] for r in rows}) == len(rows)
+    assert all(r["source"].startswith("https://") and r["text"].strip() and r["client"] for r in rows)
+
+
+def test_every_harvested_output_is_read_without_a_crash_and_most_get_an_answer() -> None:
+    answered = 0
+    for row in harvested():
+        result = explain(row["text"])
+        answered += bool(result.ranked)
+        for m in result.ranked:  # whatever it says, every printed command is one line of quoted words
+            assert all("\n" not in c for c in (*m.confirm.commands, *m.fix.commands))
+    assert answered >= HARVEST_ANSWERED_FLOOR
