@@ -1,5 +1,6 @@
 """Access failures of the second catalogue that ``explain`` recognises on their own: purge tasks refused a token,
-a registry whose admin user is off, and ``az acr build`` refused the upload of its source.
+a registry whose admin user is off, ``az acr build`` refused the upload of its source, and content trust refused
+the signer.
 
 On an ABAC registry an ACR task has no data-plane access unless an identity is attached with
 ``--source-acr-auth-id`` [D-ABAC appendix]; acr purge then fails getting its token. The text quoted is Azure/acr-cli#641
@@ -30,7 +31,7 @@ from acrdoctor.shellquote import variable
 
 from .actions import ListRoleAssignments, ShowRegistry
 from .model import Step
-from .recognisers import DOCS_PURGE, Built, Hit, Recogniser, Seen, confirm_first
+from .recognisers import DOCS_PURGE, Built, Hit, Recogniser, Seen, confirm_first, on_match
 
 # --- purge task token refused ---------------------------------------------------------------------------------
 
@@ -76,10 +77,6 @@ _ADMIN_DISABLED = re.compile(r"\bas Admin user is disabled\b|\bAdmin user is dis
                             re.IGNORECASE)
 
 
-def _detect_admin(line: str, context: str, seen: Seen) -> str | None:
-    return "authentication-required" if _ADMIN_DISABLED.search(line) else None
-
-
 def _build_admin(mode: str, hits: Sequence[Hit]) -> Built:
     ref = RegistryRef(hits[0].names.get("registry"))
     enable = Step("", (), (), (shell_join(["az", "acr", "update", "--name", ref.name, "--admin-enabled", "true"]),))
@@ -101,10 +98,6 @@ def _build_admin(mode: str, hits: Sequence[Hit]) -> Built:
 _NO_SAS = re.compile(r"\bCould not get SAS URL to upload\b", re.IGNORECASE)
 
 
-def _detect_no_sas(line: str, context: str, seen: Seen) -> str | None:
-    return "delete-permission" if _NO_SAS.search(line) else None
-
-
 def _build_no_sas(mode: str, hits: Sequence[Hit]) -> Built:
     ref = RegistryRef(hits[0].names.get("registry"))
     return Built(
@@ -119,13 +112,38 @@ def _build_no_sas(mode: str, hits: Sequence[Hit]) -> Built:
         ("https://learn.microsoft.com/azure/container-registry/container-registry-roles",), confidence=0.75)
 
 
+# --- content trust: signing refused -----------------------------------------------------------------------
+
+#: docker's content trust (notary) refused the signing of a push: on ACR signing needs the AcrImageSigner role on
+#: top of push rights (container-registry-content-trust; content trust is being retired in favour of Notation).
+_SIGN_REFUSED = re.compile(r"failed to sign\W+(?:[^\n]{0,40}\W)?you are not authorized to perform this operation\b",
+                           re.IGNORECASE)
+
+
+def _build_sign(mode: str, hits: Sequence[Hit]) -> Built:
+    ref = RegistryRef(hits[0].names.get("registry"))
+    return Built(
+        "The signer may not sign images in this registry (content trust)",
+        "docker's content trust could not sign the push: the registry refused the signer",
+        "Pushing a signed image with content trust needs the AcrImageSigner role besides push rights; without it "
+        "the signing step is refused while the push itself may be allowed. ACR's content trust is being retired: "
+        "Notation signatures stored next to the image need no extra role.",
+        Step("List the signer's roles on the registry.", (ListRoleAssignments(ref),)),
+        Step("Give the signing identity the AcrImageSigner role on the registry (and check content trust is on: "
+             "az acr config content-trust show), or move to Notation."),
+        ("https://learn.microsoft.com/azure/container-registry/container-registry-content-trust",), confidence=0.8)
+
+
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("purge-task-token", ("purge-task-access",), _detect_task_token, _build_task_token, _TASK_TOKEN,
                ("baseclient#getacr",)),
-    Recogniser("admin-disabled", ("authentication-required",), _detect_admin, _build_admin, _ADMIN_DISABLED,
+    Recogniser("admin-disabled", ("authentication-required",),
+               on_match(_ADMIN_DISABLED, "authentication-required"), _build_admin, _ADMIN_DISABLED,
                ("admin user is disabled",)),
-    Recogniser("build-upload-refused", ("delete-permission",), _detect_no_sas, _build_no_sas, _NO_SAS,
-               ("could not get sas url",)),
+    Recogniser("sign-refused", ("delete-permission",), on_match(_SIGN_REFUSED, "delete-permission"), _build_sign,
+               _SIGN_REFUSED, ("failed to sign",)),
+    Recogniser("build-upload-refused", ("delete-permission",), on_match(_NO_SAS, "delete-permission"),
+               _build_no_sas, _NO_SAS, ("could not get sas url",)),
 )
 #: A task's token is about the registry as a whole: names on nearby lines are not its.
 REGISTRY_LEVEL: frozenset[str] = frozenset({"purge-task-access"})

@@ -31,7 +31,7 @@ from acrdoctor.shellquote import variable
 from .actions import CheckHealth, ListCacheRules, ListCredentialSets, ListSoftDeleted
 from .model import Step
 from .names import Names
-from .recognisers import CLUSTER_PULL_WORDS, LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of, fold
+from .recognisers import CLUSTER_PULL_WORDS, LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of, fold, on_match
 
 #: Prefix of every failure mode whose cause is outside ACR (the corpus labels use the same).
 ELSEWHERE = "elsewhere:"
@@ -393,7 +393,9 @@ _PLATFORM_PULL = re.compile(r"Error pulling the container image\. Please check t
                             r"credentials|\bInaccessibleImage\b|"
                             r"is not accessible\. Please check the image and registry credential|"
                             # VS Code's deploy to App Service, which pulls with the registry's admin credentials
-                            r"only supports running images from Azure Container Registries with admin enabled",
+                            r"only supports running images from Azure Container Registries with admin enabled|"
+                            # Container Apps pulling with the identity configured for the registry
+                            r"unable to pull image using Managed identity\b",
                             re.IGNORECASE)
 
 
@@ -449,6 +451,9 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
                           r"authentication unavailable", re.IGNORECASE)
 _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY device|"
+                          # az acr login asking for a username where no terminal can answer (a pipeline that did
+                          # not sign in first: knack's prompt raises)
+                          r"\bknack\.prompting\.NoTTYException\b|"
                           # the sign-in worked and saving it failed: the client's credential store, in words
                           r"\b(?:fails?|failed|failing|errors?|breaks?|broke)\b[^.\n]{0,80}?\b(?:login|credentials?|"
                           r"password|token)\b[^.\n]{0,20}?\b(?:is|are|was|were|gets?) being (?:saved|stored|written)\b|"
@@ -610,6 +615,9 @@ _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could 
                           # a URL scheme or a transport prefix where the host goes (``skopeo login docker://x``,
                           # ``helm registry login oci://x``): the client looks up "docker" or "https" as the host
                           r"\blookup (?:docker|https?|oci)(?: on [\d.:\[\]a-f]+)?: no such host|"
+                          # an image reference written as a URL (Pulumi: "https://REG.azurecr.io/app should not contain
+                          # a tag: //REG.azurecr.io/app"): the scheme is not part of an image's name
+                          r"\bshould not contain a tag: //|"
                           # a reference of the login server alone: parsed as a Docker Hub repository named after it
                           r"\blibrary/[\w-]+\.azurecr\.(?:io|cn|us)\b|"
                           # a registry name ACR does not allow: az's and Terraform's checks (an empty variable, a
@@ -709,6 +717,7 @@ _TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "comma
                "privatelink.azurecr", "no such host", "library/", "parse",
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
+               "should not contain a tag",
                "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
                "pulled from", "arguments", "expected one argument", "$", "no host in request", "unsupported protocol",
                "access denied")
@@ -1341,10 +1350,6 @@ def _build_client_tool(mode: str, hits: Sequence[Hit]) -> Built:
 _PUSH_OUT_OF_ORDER = re.compile(r"\bMANIFEST_BLOB_UNKNOWN\b|\bBLOB_UPLOAD_UNKNOWN\b|blob upload unknown to registry")
 
 
-def _detect_push_order(line: str, context: str, seen: Seen) -> str | None:
-    return "elsewhere:client-bug" if _PUSH_OUT_OF_ORDER.search(line) else None
-
-
 def _build_push_order(mode: str, hits: Sequence[Hit]) -> Built:
     session = any(re.search(r"BLOB_UPLOAD_UNKNOWN|blob upload unknown", h.line) for h in hits)
     return Built(
@@ -1387,14 +1392,14 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.8),
     Recogniser("platform-pull", ("elsewhere:kubelet-pull-secret",), _detect_platform, _build_platform,
                _PLATFORM_PULL, ("error pulling the container image", "inaccessibleimage", "is not accessible",
-                                "with admin enabled"),
+                                "with admin enabled", "using managed identity"),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
                ("cred", "aadsts", "to authenticate", "with a certificate", "authenticationfailed",
                 "aggregateauthentication", "connect-azaccount", "cli authentication", "powershell authentication",
                 "refresh token", "az login",
-                "non tty", "interactionrequired", "secret", "saved",
+                "non tty", "nottyexception", "interactionrequired", "secret", "saved",
                 "stored", "written", "saving", "storing", "writing",
                 "interaction_required", "interactive auth", "stub received", "d-bus", "pass not", "gpg:"),
                confidence=0.85),
@@ -1416,7 +1421,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "helm_version_error", "docker daemon", "'docker' could not be found", "docker: command not found",
                 "verify if docker"),
                remembers=((_AZ_LOGIN_RUN, "az acr "),), confidence=0.85),
-    Recogniser("push-order", ("elsewhere:client-bug",), _detect_push_order, _build_push_order, _PUSH_OUT_OF_ORDER,
+    Recogniser("push-order", ("elsewhere:client-bug",), on_match(_PUSH_OUT_OF_ORDER, "elsewhere:client-bug"),
+               _build_push_order, _PUSH_OUT_OF_ORDER,
                ("manifest_blob_unknown", "blob_upload_unknown", "blob upload unknown"), confidence=0.6),
     Recogniser("typo-domain", ("elsewhere:typo",), _detect_typo_domain, _build_typo, _TYPO_DOMAIN,
                _TYPO_DOMAIN_STEMS, confidence=0.8),

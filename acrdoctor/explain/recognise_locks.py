@@ -48,7 +48,7 @@ from acrdoctor.shellquote import Arg, variable
 
 from .actions import ListConnectedRegistries
 from .model import Step
-from .recognisers import Built, Hit, Recogniser, Seen, any_of, confirm_first
+from .recognisers import Built, Hit, Recogniser, Seen, any_of, confirm_first, on_match
 
 # --- 409 ScopeLocked ---------------------------------------------------------------------------------------
 
@@ -211,10 +211,6 @@ _CR_ACTIVATED = re.compile(r"\bALREADY_ACTIVATED\b|connected registry as it is a
 _CR_ANSWERS = any_of(_CR_READ_ONLY, _CR_SCOPES, _CR_DISK, _CR_ACTIVATED)
 
 
-def _detect_cr_answer(line: str, context: str, seen: Seen) -> str | None:
-    return ConnectedRegistries.slug if _CR_ANSWERS.search(line) else None
-
-
 def _build_cr_answer(mode: str, hits: Sequence[Hit]) -> Built:
     n = hits[0].names
     ref = RegistryRef(n.get("registry"))
@@ -278,7 +274,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                any_of(_CR_NO_CLEANUP, _CLEANUP_COMMAND),
                ("please cleanup your sync tokens", "token delete -n", "scope-map delete -n"),
                remembers=((_CR_NO_CLEANUP, "connected registry"),)),
-    Recogniser("connected-registry-answer", (ConnectedRegistries.slug,), _detect_cr_answer, _build_cr_answer,
+    Recogniser("connected-registry-answer", (ConnectedRegistries.slug,),
+               on_match(_CR_ANSWERS, ConnectedRegistries.slug), _build_cr_answer,
                _CR_ANSWERS, ("not allowed on this registry", "insufficient scopes", "disk_", "diskerror",
                              "already_activated", "already activated")),
 )

@@ -177,6 +177,13 @@ def _distinct(hits: Sequence[Hit], *keys: str, limit: int = 10) -> list[Names]:
     return list(seen.values())[:limit]
 
 
+def on_match(pattern: re.Pattern[str], mode: str) -> Callable[[str, str, Seen], str | None]:
+    """A ``detect`` for a recogniser whose one pattern settles it: the mode wherever the line matches."""
+    def detect(line: str, context: str, seen: Seen) -> str | None:
+        return mode if pattern.search(line) else None
+    return detect
+
+
 def confirm_first(fix: Step, summary: str) -> Step:
     """The fix with its commands kept as words ("Once confirmed: …"), when the text is not enough to run them: a
     guess from words, a refusal that names no action, a message that is one reading of several."""
@@ -288,7 +295,10 @@ def _build_tag_unknown(mode: str, hits: Sequence[Hit]) -> Built:
     ref, repo = _ref(n), n.get("repository")
     return Built(
         "Tag not found",
-        f"ACR answered 404 TAG_UNKNOWN \"the specified tag does not exist\" for {_where(n)}",
+        # Said as the text says it: ACR's own code where the text shows it, otherwise the client's sentence.
+        (f"ACR answered 404 TAG_UNKNOWN \"the specified tag does not exist\" for {_where(n)}"
+         if any(re.search(r"\bTAG_UNKNOWN\b|the specified tag does not exist", h.line, re.IGNORECASE) for h in hits)
+         else f"The registry has no such tag: {_where(n)} (the client's \"not found\" for the tag)"),
         "The tag is not in the repository: it was never pushed, was untagged, or went with its manifest when "
         "another tag on the same manifest was deleted (deleting by tag deletes the manifest and every tag on "
         "it). ACR also answers TAG_UNKNOWN, not NAME_UNKNOWN, when the repository itself does not exist.",
@@ -333,8 +343,16 @@ _SKOPEO_TAG = re.compile(r"reading manifest [\w.-]+ in \S+: manifest unknown", r
 _TAGGED_REF = re.compile(r"\bazurecr\.(?:io|cn|us)(?::\d+)?/[\w./-]+:[\w.-]+", re.IGNORECASE)
 
 
+#: docker's sentence for a tag its registry lacks, cut before ACR's code (a tool quoting docker's first clause,
+#: Pulumi's "warning: Error response from daemon: manifest for REG/REPO:TAG not found").
+_DOCKER_TAG_MISSING = re.compile(r"manifest for [\w.-]+\.azurecr\.(?:io|cn|us)(?::\d+)?/[^\s@:]+:[\w.-]+ not found",
+                                 re.IGNORECASE)
+
+
 def _detect_manifest_unknown(line: str, context: str, seen: Seen) -> str | None:
-    if not _MANIFEST_UNKNOWN.search(line) or _TAG_UNKNOWN.search(line):
+    if not _MANIFEST_UNKNOWN.search(line):
+        return "tag-not-found" if _DOCKER_TAG_MISSING.search(line) and not _TAG_UNKNOWN.search(line) else None
+    if _TAG_UNKNOWN.search(line):
         return None
     if _SKOPEO_TAG.search(line):
         return "tag-not-found"
@@ -1194,8 +1212,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                ("tag_unknown", "does not exist", "manifest tagged by")),
     Recogniser("manifest-unknown", ("broken-index-references", "manifest-not-found", "tag-not-found"),
                _detect_manifest_unknown,
-               _build_manifest_unknown, _MANIFEST_UNKNOWN,
-               ("manifest_unknown", "manifest unknown", "manifest sha256:")),
+               _build_manifest_unknown, any_of(_MANIFEST_UNKNOWN, _DOCKER_TAG_MISSING),
+               ("manifest_unknown", "manifest unknown", "manifest sha256:", "manifest for ")),
     Recogniser("reference-not-found", ("tag-not-found", "manifest-not-found"), _detect_ref_not_found,
                _build_ref_not_found,
                _REF_NOT_FOUND, (": not found",)),
