@@ -395,7 +395,11 @@ _PLATFORM_PULL = re.compile(r"Error pulling the container image\. Please check t
                             # VS Code's deploy to App Service, which pulls with the registry's admin credentials
                             r"only supports running images from Azure Container Registries with admin enabled|"
                             # Container Apps pulling with the identity configured for the registry
-                            r"unable to pull image using Managed identity\b",
+                            r"unable to pull image using Managed identity\b|"
+                            # az webapp / az containerapp looking up the admin credentials for the service to pull
+                            # with, on a registry whose admin user is off; the portal's words for the same
+                            r"Failed to retrieve (?:container registry )?credentials(?: for container registry)?\. "
+                            r"Please (?:either )?provide|admin credentials on the ACR are disabled",
                             re.IGNORECASE)
 
 
@@ -958,11 +962,13 @@ _BUG_MEDIUM = re.compile(r"\bAttributeError: '?\w+'? object has no attribute|\bK
                          r"\bIndexError: (?:list|tuple|string) index out of range|"
                          r"\bModuleNotFoundError: No module named '|\bImportError: cannot import name '|"
                          # Python's TypeError quoted without its name ("ends in 'NoneType' object is not callable")
-                         r"'NoneType' object is not (?:callable|subscriptable|iterable)|"
-                         # a client that cannot read the token the registry answered with (it expected another field)
-                         r"\b(?:malformed|unexpected|invalid|unable to (?:parse|decode)|failed to (?:parse|decode|"
-                         r"unmarshal))\b[^\n]{0,60}?\b(?:json|response|token)\b[^\n]{0,40}?\"(?:access_token|refresh_token)\"",
-                         re.IGNORECASE)
+                         r"'NoneType' object is not (?:callable|subscriptable|iterable)", re.IGNORECASE)
+#: A client that cannot read the token the registry answered with: it expected another field (skopeo releases that
+#: wanted "token" where ACR answers "access_token", corpus eco-002; serde's "missing field `token`").
+_TOKEN_REPLY = re.compile(r"\bmissing field [`'\"]token[`'\"]|"
+                          r"\b(?:malformed|unexpected|invalid|unable to (?:parse|decode)|failed to (?:parse|decode|"
+                          r"unmarshal))\b[^\n]{0,60}?\b(?:json|response|token)\b[^\n]{0,40}?"
+                          r"\"(?:access_token|refresh_token)\"", re.IGNORECASE)
 #: A ticket saying the client printed a traceback or stack trace (its own crash, in words).
 _CRASH_PROSE = re.compile(r"\b(?:a |with a |prints? a |printed a |shows? a |throws? a |python |long )(?:python )?"
                           r"(?:traceback|stacktrace|stack trace)\b|"
@@ -1016,7 +1022,8 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:client-bug"
     if "413" in low and _TOO_LARGE.search(line):
         return "elsewhere:client-bug"
-    if ("api" in low or "task" in low or "httpclient" in low) and any_of(_OLD_API, _CLIENT_TIMEOUT).search(line):
+    if ("api" in low or "task" in low or "httpclient" in low or "oauth" in low or "token" in low) \
+            and any_of(_OLD_API, _CLIENT_TIMEOUT, _TOKEN_400, _TOKEN_REPLY).search(line):
         return "elsewhere:client-bug"
     return None
 
@@ -1032,6 +1039,9 @@ _OLD_API = re.compile(r"\bNoRegisteredProviderFound\b|\bInvalidApiVersionParamet
 #: (dotnet/sdk-container-builds#386). Said by the client, not answered by the registry.
 _CLIENT_TIMEOUT = re.compile(r"\bThe request was canceled due to the configured HttpClient\.Timeout\b|"
                              r"\bTaskCanceledException: A task was canceled\b", re.IGNORECASE)
+#: The registry's token endpoint answering 400 to a client's request: the request itself was malformed (containerd
+#: and nerdctl releases that posted the wrong form for a username and password; corpus fb-007). 0.65: a guess.
+_TOKEN_400 = re.compile(r"failed to fetch oauth token: unexpected status: 400\b", re.IGNORECASE)
 #: Per kind of client-side fault: title, what the text shows, why it is the client's.
 _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
     (_CRASHED, "The client tool crashed (a bug in it, not a registry answer)",
@@ -1044,6 +1054,16 @@ _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
      "Each client pins the ARM API versions it calls; a client older than the region or the feature (or one "
      "using a retired preview version) is refused before the registry is asked anything. A current release of the "
      "client, or of the SDK inside it, asks with a supported version."),
+    (_TOKEN_REPLY, "The client cannot read the registry's token reply",
+     "The client failed parsing the token the registry answered with",
+     "ACR answers a token request with the fields the registry token protocol names (access_token, refresh_token); "
+     "a client built to expect another field name fails on a valid answer. A release of the client that reads "
+     "them, or another client, signs in with the same credentials."),
+    (_TOKEN_400, "The registry refused the client's token request as malformed (400)",
+     "The client's request for a registry token was answered 400 Bad Request",
+     "A wrong password is answered 401; a 400 from the token endpoint means the request itself was not one the "
+     "registry reads (a form field missing or misnamed), which is how some containerd and nerdctl releases asked. "
+     "Another client (docker, oras) signing in with the same credentials tells the two apart."),
     (_CLIENT_TIMEOUT, "The client's own timeout ended the request",
      "The client cancelled the request on its own timer (.NET's HttpClient gives up after 100 s unless told "
      "otherwise)",
@@ -1078,6 +1098,7 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
                        0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
                        # ARM's own code for the API version: 0.85; a client-side timeout might also be a slow link: 0.7
                        0.85 if _OLD_API.search(h.line) else 0.7 if _CLIENT_TIMEOUT.search(h.line) else
+                       0.65 if _TOKEN_400.search(h.line) else 0.8 if _TOKEN_REPLY.search(h.line) else
                        _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
                                  0.65) for h in hits),
     )
@@ -1269,8 +1290,23 @@ _UNMEANT = re.compile(r"\b(?:instead|accident\w*|by mistake|mistaken\w*|unintend
                       r"now (?:failing|fail|broken|missing|gone)|(?:is|are) gone)\b", re.IGNORECASE)
 
 
+_OVERREACH_WORDS = re.compile(_OVERREACH, re.IGNORECASE)
+_PURGE_WORD = re.compile(_PURGE_SUBJECT, re.IGNORECASE)
+_INSTEAD_OF_ONLY = re.compile(r"\binstead of only (?:clearing|deleting|removing|purging) (?:the )?"
+                              r"(?:untagged|dangling)", re.IGNORECASE)
+
+
+def _overreach(line: str) -> bool:
+    """What :data:`_PURGE_OVERREACH` matches, found from the deletion words outwards: a purge word searched in the
+    window around each (a line of repeated purge words costs a window per deletion, not 300 characters per word)."""
+    if _INSTEAD_OF_ONLY.search(line):
+        return True
+    return any(_PURGE_WORD.search(line, max(0, m.start() - 300), m.end() + 120)
+               for m in _OVERREACH_WORDS.finditer(line))
+
+
 def _detect_purge_overreach(line: str, context: str, seen: Seen) -> str | None:
-    return "elsewhere:typo" if _PURGE_OVERREACH.search(line) and _UNMEANT.search(line) else None
+    return "elsewhere:typo" if _UNMEANT.search(line) and _overreach(line) else None
 
 
 def _build_purge_overreach(mode: str, hits: Sequence[Hit]) -> Built:
@@ -1392,7 +1428,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.8),
     Recogniser("platform-pull", ("elsewhere:kubelet-pull-secret",), _detect_platform, _build_platform,
                _PLATFORM_PULL, ("error pulling the container image", "inaccessibleimage", "is not accessible",
-                                "with admin enabled", "using managed identity"),
+                                "with admin enabled", "using managed identity", "failed to retrieve",
+                                "admin credentials on the acr"),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
@@ -1429,7 +1466,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _OTHER_CLIENT_WORKS,
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION, _NEWER_CLIENT,
-                      _OLD_API, _CLIENT_TIMEOUT),
+                      _OLD_API, _CLIENT_TIMEOUT, _TOKEN_400, _TOKEN_REPLY),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
                 "grad", "updat", "roll", "back to", "python exception", "operation group", "from inside",
@@ -1438,7 +1475,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "nullreference", "object reference", "traceback", "nullpointerexception", "segmentation",
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
                 "modulenotfounderror", "importerror", "object is not", "access_token", "refresh_token",
-                "stack trace", "stacktrace", "moved", "bumped", "switched", "went", "migrat", "newer",
+                "stack trace", "stacktrace", "moved", "bumped", "switched", "went", "migrat", "newer", "missing field",
+                "oauth token: unexpected status: 400",
                 "started using", "started deploying", "started building", "began using", "new version",
                 "upgrade", "update", "newer", "new ", "noregisteredproviderfound", "invalidapiversion",
                 "supported api-versions", "httpclient.timeout", "a task was canceled"),

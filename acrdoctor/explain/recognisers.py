@@ -1051,9 +1051,11 @@ _NET = re.compile(r"no such host|name or service not known|temporary failure in 
                   r"request canceled while waiting for connection|"
                   # curl's own: "(6) Could not resolve host: X", "(28) Failed to connect to X port 443 after
                   # 21117 ms: Timed out" (its "Connection refused" is matched above)
-                  r"could not resolve host|failed to connect to [^\n]*?\btimed out", re.IGNORECASE)
-_NET_DNS = re.compile(r"no such host|name or service not known|name resolution|getaddrinfo|could not resolve host",
-                      re.IGNORECASE)
+                  r"could not resolve host|failed to connect to [^\n]*?\btimed out|"
+                  # Container Apps' revision error, its lookup's answer cut off or on the next line
+                  r"failed to resolve registry '", re.IGNORECASE)
+_NET_DNS = re.compile(r"no such host|name or service not known|name resolution|getaddrinfo|could not resolve host|"
+                      r"failed to resolve registry", re.IGNORECASE)
 #: The registry's host on the line: the failure is reaching it (not Docker Hub, not a storage blob endpoint).
 #: From a token's start only (a lookbehind, not ``\b``): from every hyphen of a long token it was quadratic.
 _REGISTRY_HOST = re.compile(r"(?:(?<![\w-])[a-z0-9][\w-]*|" + PLACEHOLDER + r")\.azurecr\.(?:io|cn|us)\b",
@@ -1243,7 +1245,7 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                ("no such host", "name or service not known", "name resolution", "getaddrinfo", "i/o timeout",
                 "connection refused", "client.timeout exceeded", "handshake timeout", "connection timed out",
                 "context deadline exceeded", "request canceled while waiting", "could not resolve host",
-                "failed to connect to")),
+                "failed to connect to", "failed to resolve registry")),
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
     Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,
