@@ -71,6 +71,36 @@ def _build_task_token(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
+# --- ACR Tasks not permitted: a purge task cannot run at all ---------------------------------------------------
+
+#: ARM refusing every ACR Tasks request for the registry (``TasksOperationsNotAllowed``: "ACR Tasks requests for the
+#: registry … are not permitted. Please file an Azure support request"; seen in public az acr build and VS Code
+#: threads): some subscription types have ACR Tasks turned off. A scheduled acr purge is an ACR task, so it never
+#: runs. Only read as the purge's cause where a purge is in sight; a build refused the same way is not a purge.
+_TASKS_NOT_ALLOWED = re.compile(r"\bTasksOperationsNotAllowed\b|ACR Tasks requests for the registry [^\n]{0,120}?"
+                                r"are not permitted", re.IGNORECASE)
+_PURGE_IN_SIGHT = re.compile(r"\bacr purge\b|\bpurge\b", re.IGNORECASE)
+
+
+def _detect_tasks_off(line: str, context: str, seen: Seen) -> str | None:
+    if not _TASKS_NOT_ALLOWED.search(line):
+        return None
+    return "purge-task-access" if _PURGE_IN_SIGHT.search(context) or _PURGE_IN_SIGHT in seen else None
+
+
+def _build_tasks_off(mode: str, hits: Sequence[Hit]) -> Built:
+    return Built(
+        "ACR Tasks are not permitted for this registry: the purge task cannot run",
+        "Azure refused to run an ACR task for the registry (TasksOperationsNotAllowed)",
+        "Some subscription types have ACR Tasks turned off, and a scheduled acr purge is an ACR task: it is "
+        "refused before it starts. No role on the registry changes that.",
+        Step("Confirm with the message's own advice: an Azure support request can turn ACR Tasks on for the "
+             "subscription."),
+        Step("Until then run the same purge outside ACR Tasks: the acr-cli image (mcr.microsoft.com/acr/acr-cli) "
+             "runs acr purge from any machine or pipeline signed in to the registry."),
+        tuple(dict.fromkeys((*PurgeTaskAccess.docs, DOCS_PURGE))), confidence=0.85)
+
+
 # --- the admin user is disabled ------------------------------------------------------------------------------
 
 _ADMIN_DISABLED = re.compile(r"\bas Admin user is disabled\b|\bAdmin user is disabled\. Enable Admin user\b",
@@ -137,6 +167,9 @@ def _build_sign(mode: str, hits: Sequence[Hit]) -> Built:
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("purge-task-token", ("purge-task-access",), _detect_task_token, _build_task_token, _TASK_TOKEN,
                ("baseclient#getacr",)),
+    Recogniser("tasks-not-permitted", ("purge-task-access",), _detect_tasks_off, _build_tasks_off,
+               _TASKS_NOT_ALLOWED, ("tasksoperationsnotallowed", "acr tasks requests for the registry"),
+               remembers=((_PURGE_IN_SIGHT, "purge"),)),
     Recogniser("admin-disabled", ("authentication-required",),
                on_match(_ADMIN_DISABLED, "authentication-required"), _build_admin, _ADMIN_DISABLED,
                ("admin user is disabled",)),

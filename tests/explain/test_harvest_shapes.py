@@ -173,3 +173,20 @@ def test_every_harvested_output_is_read_without_a_crash_and_most_get_an_answer()
         for m in result.ranked:  # whatever it says, every printed command is one line of quoted words
             assert all("\n" not in c for c in (*m.confirm.commands, *m.fix.commands))
     assert answered >= HARVEST_ANSWERED_FLOOR
+
+
+TASKS_OFF = ("(TasksOperationsNotAllowed) ACR Tasks requests for the registry shipreg and 0000 are not permitted. "
+             "Please file an Azure support request at http://aka.ms/azuresupport for assistance.")
+
+
+def test_tasks_not_permitted_stops_a_purge_task_before_it_starts() -> None:
+    text = ('az acr task create --name nightly --registry shipreg --cmd "acr purge --filter web:.* --ago 30d" '
+            '--schedule "0 1 * * *" --context /dev/null\n' + TASKS_OFF)
+    m = explain(text).ranked[0]
+    assert m.failure_mode == "purge-task-access" and "not permitted" in m.title
+    assert not changes_something(m)
+
+
+def test_tasks_not_permitted_for_a_build_is_not_called_a_purge() -> None:
+    text = "az acr build --registry shipreg --image web:1 .\n" + TASKS_OFF
+    assert all(m.failure_mode != "purge-task-access" for m in explain(text).matches)
