@@ -16,7 +16,8 @@ NEGATION = re.compile(r"\b(?:not|no|nothing|never|none|neither|nor|without|nowhe
 #: Where a clause ends: the negation of one clause does not reach into the next.
 CLAUSE_END = re.compile(r"[.;:!?,()]|\b(?:but|and|yet|though|however)\b", _I)
 #: A denial after the word: "the retention policy is off", "quarantine was disabled".
-OFF_AFTER = re.compile(r"\s*(?:policy\s+|rules?\s+)?(?:is|was|are|were)\s+(?:off|disabled|not\b|never\b)", _I)
+OFF_AFTER = re.compile(r"\s*(?:(?:policy|policies|rules?|features?|settings?|options?)\s+)?(?:is|was|are|were)\s+"
+                       r"(?:off|disabled|not\b|never\b)", _I)
 
 
 def denied_at(text: str, start: int, end: int) -> bool:

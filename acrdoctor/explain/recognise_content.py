@@ -116,8 +116,13 @@ _CONFLICT = re.compile(r"geo-?replicat|replicat|cache|retention", re.IGNORECASE)
 
 #: Soft delete said to be absent: "no soft delete", "soft delete is off", "we don't use soft delete".
 _SOFT_ABSENT = re.compile(rf"\b(?:no|not|without|n't \w+|never \w+)\s+(?:the\s+)?{_SOFT}\w*|"
-                          rf"{_SOFT}\w*(?:\s+policy)?\s+(?:is\s+|was\s+)?(?:off|disabled|not (?:on|enabled|used))",
+                          rf"{_SOFT}\w*(?:\s+(?:policy|policies|features?|settings?|options?))?\s+"
+                          r"(?:(?:is|was|are|were)\s+)?(?:off|disabled|not (?:on|enabled|used))",
                           re.IGNORECASE)
+#: Words of a refusal around the conflict: without them the text only shows the two settings side by side (a
+#: policy dump), and which one to give up is the writer's call.
+_REFUSED = re.compile(r"\b(?:fail\w*|errors?|cannot|can't|could not|not supported|unsupported|not allowed|"
+                      r"conflict\w*|refus\w*|reject\w*|invalid|mutually exclusive)\b", re.IGNORECASE)
 
 
 def _detect_soft_delete(line: str, context: str, seen: Seen) -> str | None:
@@ -145,6 +150,11 @@ def _build_soft_delete(mode: str, hits: Sequence[Hit]) -> Built:
         )
     conflict = all(_CONFLICT.search(h.line) and not re.search(r"\bpush", h.line, re.IGNORECASE) for h in hits)
     if conflict:
+        fix = Step("Keep one of the two: disable soft delete (the command), or remove what it cannot work with.",
+                   (SetSoftDeletePolicy(ref, enabled=False),),
+                   ("Soft delete for geo-replicated registries is on ACR's roadmap (Azure/acr#813), not available.",
+                    "The retention policy can only be enabled with soft delete off (az acr config retention update)."))
+        refused = any(_REFUSED.search(h.context) for h in hits)
         return Built(
             "Soft delete conflicts with another registry setting",
             "The text ties soft delete to geo-replication, artifact cache or the retention policy",
@@ -152,10 +162,8 @@ def _build_soft_delete(mode: str, hits: Sequence[Hit]) -> Built:
             "cannot be enabled together with the retention policy for untagged manifests.",
             Step("Read the soft-delete and retention policies and the replications.",
                  (ShowSoftDelete(ref), ShowRegistry(ref, "policies.retentionPolicy"), ListReplications(ref))),
-            Step("Keep one of the two: disable soft delete (the command), or remove what it cannot work with.",
-                 (SetSoftDeletePolicy(ref, enabled=False),),
-                 ("Soft delete for geo-replicated registries is on ACR's roadmap (Azure/acr#813), not available.",
-                  "The retention policy can only be enabled with soft delete off (az acr config retention update).")),
+            fix if refused else confirm_first(fix, "Both settings are on together, which ACR does not support: "
+                                                   "keep one of the two, as the registry's owner decides."),
             (DOCS_SD,),
         )
     digest = n.digest or placeholder("digest")

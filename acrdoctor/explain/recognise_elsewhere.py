@@ -622,6 +622,11 @@ _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could 
                           # an image reference written as a URL (Pulumi: "https://REG.azurecr.io/app should not contain
                           # a tag: //REG.azurecr.io/app"): the scheme is not part of an image's name
                           r"\bshould not contain a tag: //|"
+                          # Docker Hub's official-images prefix before a namespaced image (library/bitnami/redis):
+                          # no such repository exists there
+                          r"\bdocker\.io/library/[\w.-]+/[\w.-]+|"
+                          # a CI variable left unexpanded where the host goes (https://$(ACR_LOGIN_SERVER)/v2/)
+                          r"https?://\$(?:\(\w+\)|\{\w+\})|"
                           # a reference of the login server alone: parsed as a Docker Hub repository named after it
                           r"\blibrary/[\w-]+\.azurecr\.(?:io|cn|us)\b|"
                           # a registry name ACR does not allow: az's and Terraform's checks (an empty variable, a
@@ -713,6 +718,9 @@ _ACCESS_DENIED = re.compile(r"\b(?:push|pull) access denied\b|requested access t
 
 
 #: The typo recogniser's keywords but the registry host (which only the two-registries test needs).
+#: Client commands that name an image: a host in them is the one the client signs in to.
+_DOCKER_VERBS = tuple(f"{tool} {verb}" for tool in ("docker", "podman", "nerdctl")
+                      for verb in ("push", "pull", "tag", "run"))
 _TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "command group", "--repository ",
                "--repository=", "--image ", "--image=", "cloud shell",
                "lowercase", "lower case",
@@ -721,14 +729,24 @@ _TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "comma
                "privatelink.azurecr", "no such host", "library/", "parse",
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
-               "should not contain a tag",
+               "should not contain a tag", "://$", "uppercase characters are detected", *_DOCKER_VERBS,
                "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
                "pulled from", "arguments", "expected one argument", "$", "no host in request", "unsupported protocol",
                "access denied")
 
 
+#: A registry's host written with upper-case letters in a docker command, or az's own warning about it: az acr login
+#: stores the credentials under the lower-case host, so docker finds none for the host as typed and the push or pull
+#: is refused (az: "Uppercase characters are detected in the registry name … use all lowercase").
+_UPPER_HOST = re.compile(r"\b(?:" + "|".join(_DOCKER_VERBS) + r")\b[^\n]*?(?<![\w.-])"
+                         r"(?=[\w-]*[A-Z])[A-Za-z0-9][\w-]*\.azurecr\.(?:io|cn|us)\b|"
+                         r"Uppercase characters are detected in the registry name")
+
+
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     low = fold(line)
+    if ("docker " in low or "podman " in low or "nerdctl " in low or "uppercase" in low) and _UPPER_HOST.search(line):
+        return "elsewhere:typo"
     if not any(w in low for w in _TYPO_WORDS):
         # Only a contrast word brought the line here: two registries named against each other, or nothing.
         return "elsewhere:typo" if _two_registries(line) else None
@@ -780,6 +798,8 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
         (DOCS_REFERENCE,),
         confidence=max(0.85 if any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _HUB_LOOKUP, _BAD_COMMAND_LINE,
                                       _UNSET_VARIABLE).search(h.line) else
+                       # the case of the host alone: likely, not certain (0.7, below the floor)
+                       0.7 if _UPPER_HOST.search(h.line) else
                        0.8 if _ACCESS_DENIED.search(h.line) and _HOSTLESS_COMMAND.search(h.context) else
                        0.85 if _DOCKER_IO_PUSH.search(h.line) and "docker.io/" in h.context.lower() else
                        0.65 if _DOCKER_IO_PUSH.search(h.line) else
@@ -1152,7 +1172,12 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          r"block\w*)\b[^.\n]{0,60}\bstorage endpoints?\b|"
                          # (the VPN named with a word before it: three letters alone turn up inside base64 blobs)
                          r"\b(?:" + "|".join(_VPN_WORDS) + r")\b[^.\n]{0,80}\b(?:no such host|fail\w*|can(?:no|')t|"
-                         r"time[sd]? out)\b|\bwhen the vpn is (?:off|disconnected)\b", re.IGNORECASE)
+                         r"time[sd]? out)\b|\bwhen the vpn is (?:off|disconnected)\b|"
+                         # in words: the manifest answered, then every layer download stalls (storage blocked here)
+                         r"\b(?:every |each |all (?:the )?)?layer(?:s| downloads?| pulls?)\b[^.\n]{0,30}\b(?:then )?"
+                         r"(?:hangs?|hung|stalls?|stalled|times? out|timed out|never (?:finish|complete)s?)\b|"
+                         # Docker Desktop's own resolver inside its VM (192.168.65.x): the host resolves, docker not
+                         r"\blookup \S+ on 192\.168\.65\.\d+:53\b", re.IGNORECASE)
 
 
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
@@ -1442,7 +1467,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                confidence=0.85),
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
                any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,
-                      _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE, _CONTRAST, _ACCESS_DENIED),
+                      _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE, _CONTRAST, _ACCESS_DENIED,
+                      _UPPER_HOST),
                # A registry's host is on thousands of lines of a named build log; the contrast two registries
                # named against each other need is on a few.
                (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point"),
@@ -1487,7 +1513,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
                 "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
-                "storage endpoint", "pkix", "certification path", "hosts", *_VPN_WORDS),
+                "storage endpoint", "pkix", "certification path", "hosts", "layer", *_VPN_WORDS),
                confidence=0.75),
 )
 

@@ -138,7 +138,8 @@ def _c(pattern: str, weight: float, negatable: bool = True) -> Cue:
 #: token, a registry's private networking.
 _RESTORE_INSTEAD = r"\brestor\w* instead\b|\bshould be restored\b|\brecover\w* deleted\b"
 _RECOVERY_WORDS = (r"\bmanifest restore\b|\blist-deleted\b|\brecovery (?:window|period|days)\b|"
-                   r"\bdeletion[- ]recovery\b|\bundelete\b")
+                   r"\bdeletion[- ]recovery\b|\bundelete\b|\b\d+[- ]day recovery\b|\brecovery (?:for|of) deleted\b|"
+                   r"\bkeep(?:s|ing)? deleted (?:images|artifacts|manifests)\b")
 _LONG_PURGE = r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg"
 _PRIVATE_NETWORKING = (r"\bprivate access\b|\bprivately[- ]networked\b|\bprivate networking\b|\bnetworking "
                        r"(?:blade|tab)\b|\b(?:approved |pending )?connections? (?:from|in) (?:the |another |other )?"
@@ -205,7 +206,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"asynchron\w*|lag\w*|delay\w*", 2),
         _c(r"\bmetric\w*|StorageUsed", 1),
         # Asking when the figure will catch up: the writer expects it to, later.
-        _c(r"how long (?:until|before|does it take|will it take)|when (?:will|does|should) (?:it|the (?:usage|"
+        _c(r"how long (?:until|before|does it take|will it take|it takes)|(?:has ?n[o']?t|have ?n[o']?t|not) "
+           r"(?:changed|moved|updated|dropped|gone down|decreased) yet|when (?:will|does|should) (?:it|the (?:usage|"
            r"number|figure|size|storage)) (?:drop|update|go down|change|reflect|refresh)", 2, False),
         _c(r"soft[- ]?delet\w*", 2),
         _c(r"none of (?:their|the) layers (?:are|were) shared|(?:layers )?(?:are|were) not shared|nothing shared|"
@@ -215,7 +217,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
         # The policy by what it does, not its name: "the untagged-cleanup policy", "automatic cleanup of untagged".
         _c(r"\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|deletion|delete|removal)\b[^.\n]{0,20}"
            r"\b(?:policy|feature|setting|rule|option)|\bautomatic (?:cleanup|clean-up|deletion|purge|removal) of "
-           r"(?:old )?untagged", 5),
+           r"(?:old )?untagged|\b(?:cleanup|clean-up|deletion|removal|purging) of untagged manifests (?:is |was |got )?"
+           r"(?:enabled|turned on|switched on|configured|set up|on)\b", 5),
         _c(r"\bretention(?![a-z])(?!\s+(?:job|script|task|pipeline|process|tool|run))", 6),
         _c(r"\buntagged[- ]cleanup\b", 3),
         _c(r"untagged (?:manifests?)?[^.\n]{0,60}(?:never|not|n't) (?:cleaned|removed|deleted|purged)|"
@@ -289,7 +292,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
            False),
         # show-usage's current value equal to its limit ("Size 43980465111040 43980465111040 Bytes"), a registry
         # "at 100%", or a ceiling asked to be raised
-        _c(USAGE_AT_LIMIT + r"|\b100 ?% (?:full|used)", 3),
+        _c(USAGE_AT_LIMIT + r"|\b100 ?% (?:full|used)|\b(?:used|usage|storage)\b[^.\n]{0,20}\b(?:equals|matches|"
+           r"is at|reached|hit|has hit)\b (?:the )?(?:sku(?:'s)? |plan(?:'s)? |tier(?:'s)? |included )?"
+           r"(?:maximum|max|limit|cap|quota)\b", 3),
         _c(STORAGE_NEAR_CAP, 2.5),
         _c(AGAINST_LIMIT, 2.5),
         _c(r"\bpush\w*\b[^.\n]{0,40}\bfail\w*", 1, False),
@@ -448,7 +453,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "artifact-cache": (
         _c(r"\bmanaged by (?:a |the )?(?:cache )?rule\b|\brule\b[^.\n]{0,40}\b(?:owns|manages)\b", 3, False),
         _c(r"cache_rules?\b|\b(?:through|via|from) (?:the |our |a )?(?:\w+ )?cache\b|\bregistry cache\b", 3),
-        _c(r"cache rules?|artifact cache|pull-?through|cached (?:image|repo\w*|tag)s?|caching rule", 3),
+        _c(r"cache rules?|artifact cache|pull-?through|cached (?:image|repo\w*|tag)s?|caching rules?|"
+           r"mirroring rules?|mirror rules?", 3),
         _c(r"manifest unknown|not found|stale|old(?:er)? (?:version|digest)|(?:does ?n[o']?t|never) (?:update|refresh)|"
            r"delet\w*", 1, False),
         # A rule that cannot be created over an existing repository, or cached images that come back.
@@ -542,7 +548,8 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "shared-layers": _STORAGE_SYMPTOM,
     "storage-accounting": _STORAGE_SYMPTOM,
     "retention-policy": re.compile(r"\bretention(?![a-z])|\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|"
-                                   r"deletion|delete|removal)\b", _I),
+                                   r"deletion|delete|removal)\b|\b(?:cleanup|clean-up|deletion|removal|purging) of "
+                                   r"untagged\b", _I),
     "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts|" + _RECOVERY_WORDS + "|" + _RESTORE_INSTEAD, _I),
     "broken-index-references": re.compile(
         r"(?:manifest unknown|not found|(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|"

@@ -664,7 +664,7 @@ _BARE_CHALLENGE = re.compile(r"\bWww-Authenticate: Bearer realm=(?![^\n]*insuffi
 
 
 #: The refused action named in words beside the 401 ("the detail names Action 'delete' on the repository").
-_ACTION_DELETE = re.compile(r"\bAction:? ?['\"]?delete\b", re.IGNORECASE)
+_ACTION_DELETE = re.compile(r"\bAction:? ?['\"]?delete\b|\baction (?:as|is|was|=) ['\"]?delete\b", re.IGNORECASE)
 
 
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
@@ -1053,7 +1053,10 @@ _NET = re.compile(r"no such host|name or service not known|temporary failure in 
                   # 21117 ms: Timed out" (its "Connection refused" is matched above)
                   r"could not resolve host|failed to connect to [^\n]*?\btimed out|"
                   # Container Apps' revision error, its lookup's answer cut off or on the next line
-                  r"failed to resolve registry '", re.IGNORECASE)
+                  r"failed to resolve registry '|"
+                  # Python requests/urllib3 (az, the SDKs) and Windows socket errors for a host that never answered
+                  r"failed to establish a new connection|a connection attempt failed because the connected party did "
+                  r"not properly respond", re.IGNORECASE)
 _NET_DNS = re.compile(r"no such host|name or service not known|name resolution|getaddrinfo|could not resolve host|"
                       r"failed to resolve registry", re.IGNORECASE)
 #: The registry's host on the line: the failure is reaching it (not Docker Hub, not a storage blob endpoint).
@@ -1067,20 +1070,28 @@ LOCAL_RESOLVER_DOWN = (r"lookup \S+ on (?:\[::1\]|127\.\d+\.\d+\.\d+):53: (?:ser
                        r"(?:connection refused|i/o timeout)|dial udp [^\n]*?(?:connection refused|"
                        r"network is unreachable)|i/o timeout)")
 #: The machine's own resolver down, or a proxy in the way: the client's network (elsewhere:network-client-side).
-_LOCAL_NET = re.compile(LOCAL_RESOLVER_DOWN + r"|proxyconnect|\bproxy\b|blob\.core\.windows\.net", re.IGNORECASE)
+#: Docker Desktop's resolver inside its VM (192.168.65.x) answering for the client: a name the host itself resolves
+#: (a VPN's or a corporate split DNS) can be unknown there.
+_LOCAL_NET = re.compile(LOCAL_RESOLVER_DOWN + r"|proxyconnect|\bproxy\b|blob\.core\.windows\.net|"
+                        r"\blookup \S+ on 192\.168\.65\.\d+:53\b", re.IGNORECASE)
 
 
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
     m = _NET.search(line)
     if not m or not _REGISTRY_HOST.search(line) or _LOCAL_NET.search(line):
         return None
-    return "connectivity-dns" if _NET_DNS.search(m.group(0)) else "connectivity-unreachable"
+    # A name that did not resolve anywhere on the line is the answer, whatever wording came first ("Failed to
+    # establish a new connection: [Errno 11001] getaddrinfo failed").
+    return "connectivity-dns" if any(_NET_DNS.search(x.group(0)) for x in _NET.finditer(line)) \
+        else "connectivity-unreachable"
 
 
 def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
     # The same failures check-health reports by code; from the client's words alone, a little less sure, and said
     # as the client's (check-health did not run).
-    words = _NET.search(hits[0].line)
+    found = list(_NET.finditer(hits[0].line))
+    words = next((x for x in found if bool(_NET_DNS.search(x.group(0))) == (mode == "connectivity-dns")),
+                 found[0] if found else None)
     said = f" ({words.group(0)})" if words else ""
     where = _where(hits[0].names)
     what = (f"The name of {where} did not resolve" if mode == "connectivity-dns" else
@@ -1245,7 +1256,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                ("no such host", "name or service not known", "name resolution", "getaddrinfo", "i/o timeout",
                 "connection refused", "client.timeout exceeded", "handshake timeout", "connection timed out",
                 "context deadline exceeded", "request canceled while waiting", "could not resolve host",
-                "failed to connect to", "failed to resolve registry")),
+                "failed to connect to", "failed to resolve registry", "failed to establish a new connection",
+                "connection attempt failed")),
     Recogniser("private-endpoints", ("private-endpoints-block-registry-delete",), _detect_pe, _build_pe, _PE,
                ("private",)),
     Recogniser("storage", _STORAGE_CHECKS, _detect_storage, _build_storage, _PURGE_NO_MANIFESTS,

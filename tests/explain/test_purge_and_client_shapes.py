@@ -114,3 +114,54 @@ def test_app_service_needing_the_admin_account_is_the_hosting_service() -> None:
     text = ("Error Message: Azure App service currently only supports running images from Azure Container "
             "Registries with admin enabled")
     assert explain(text).ranked[0].failure_mode == "elsewhere:kubelet-pull-secret"
+
+
+# --- from the third ticket table's tune half (2026-12-03, night), each with its near miss -------------------------
+
+@pytest.mark.parametrize(("text", "mode"), [
+    ("All pushes to shipreg are refused since this morning, pulls OK; the portal shows storage used equals the SKU "
+     "maximum.", "storage-limit"),
+    ("From the CLI `az acr repository delete` returns 401 with authentication required and the detail lists the "
+     "action as delete; I can push and pull fine.", "delete-permission"),
+    ("The purge task deleted hundreds of images an hour ago but the Used figure on the Overview has not changed "
+     "yet. How long it takes until it updates?", "storage-accounting"),
+    ("Cleanup of untagged manifests was enabled on 2024-04-01 with 30 days, yet 4,412 untagged manifests from "
+     "before then are all still there.", "retention-policy"),
+    ("We turned on 7-day recovery for deleted images and now our registry storage never shrinks.", "soft-delete"),
+    ("Since we created a mirroring rule for mcr.microsoft.com, every copy of those modules into the registry is "
+     "rejected.", "artifact-cache"),
+])
+def test_ticket_vocabulary_of_the_third_table(text: str, mode: str) -> None:
+    assert top(text, ticket=True)[0] == mode
+
+
+@pytest.mark.parametrize(("text", "mode"), [
+    ("Imported 30 public images; three failed with UNAUTHORIZED: docker.io/library/bitnami/redis:7.2 among them.",
+     "elsewhere:typo"),
+    ("The login step shows it trying to contact https://$(ACR_LOGIN_SERVER)/v2/ and then no such host.",
+     "elsewhere:typo"),
+    ("`docker push KidsPortal.azurecr.io/centres` fails right away although `az acr login --name KidsPortal` "
+     "succeeded.", "elsewhere:typo"),
+    ("The manifest request returns 200, but every layer download then hangs; our firewall allows only "
+     "shipreg.azurecr.io:443.", "elsewhere:network-client-side"),
+    ("docker push fails with dial tcp: lookup shipreg.azurecr.io on 192.168.65.1:53: no such host, while the "
+     "browser resolves it.", "elsewhere:network-client-side"),
+    ("az acr login --name shipreg\nHTTPSConnectionPool(host='shipreg.azurecr.io', port=443): Max retries exceeded "
+     "with url: /v2/ (Caused by NewConnectionError: [WinError 10060] A connection attempt failed because the "
+     "connected party did not properly respond after a period of time)", "connectivity-unreachable"),
+])
+def test_shapes_of_the_third_table(text: str, mode: str) -> None:
+    assert top(text, ticket=True)[0] == mode
+
+
+def test_near_misses_of_the_third_table() -> None:
+    # a lower-case host, the official image under library/, a variable that was expanded, soft delete said off
+    assert all(m.failure_mode != "elsewhere:typo" for m in explain(
+        "docker push shipreg.azurecr.io/centres\nunauthorized: authentication required").matches)
+    assert all(m.failure_mode != "elsewhere:typo" for m in explain(
+        "az acr import --name shipreg --source docker.io/library/redis:7.2\nERROR: unauthorized").matches)
+    assert top("Deleting the registry fails; it has two private endpoint connections. Retention/soft delete "
+               "features are off and there are no locks.", ticket=True)[0] == "private-endpoints-block-registry-delete"
+    dump = ('"retentionPolicy": {"days": 0, "status": "enabled"},\n"softDeletePolicy": {"retentionDays": 7, '
+            '"status": "enabled"}\nUntagged manifests never get removed.')
+    assert not any(changes_something(m) for m in explain_ticket(dump).matches)  # two settings shown, no refusal

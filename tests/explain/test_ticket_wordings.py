@@ -26,10 +26,12 @@ from bench.explain_wordings import half_of, load
 
 TABLE = Path(__file__).parent / "ticket_wordings.jsonl"
 SECOND = Path(__file__).parent / "ticket_wordings2.jsonl"
+THIRD = Path(__file__).parent / "ticket_wordings3.jsonl"
 ROWS = [json.loads(line) for line in TABLE.read_text("utf-8").splitlines() if line.strip()]
 #: Right answers per table and half, measured 2026-12-03 (blind first: 42/94 and 52/103; the second table 63/104 and
-#: 67/101): a floor.
-FLOORS = {(TABLE, "tune"): 92, (TABLE, "holdout"): 92, (SECOND, "tune"): 89, (SECOND, "holdout"): 68}
+#: 67/101; the third, that night, 58/93 with 2 wrong fixes and 60/92): a floor.
+FLOORS = {(TABLE, "tune"): 92, (TABLE, "holdout"): 92, (SECOND, "tune"): 89, (SECOND, "holdout"): 68,
+          (THIRD, "tune"): 71, (THIRD, "holdout"): 60}
 
 
 def _top(text: str, ticket: bool = True) -> str | None:
@@ -219,7 +221,7 @@ def test_a_bare_disallowed_on_a_push_does_not_print_the_unlock() -> None:
 ERRORS = Path(__file__).parent / "error_texts.jsonl"
 #: Real error texts from public threads (53, a helper who never saw the recognisers, 2026-12-03): blind 15/22 and
 #: 16/31; the tune half's misses taught two shapes, the holdout half's four more (docs/explain.md). A floor.
-ERROR_FLOORS = {"tune": 17, "holdout": 21}
+ERROR_FLOORS = {"tune": 19, "holdout": 24}
 
 
 @pytest.mark.parametrize("half", sorted(ERROR_FLOORS))
