@@ -146,21 +146,27 @@ def _build_no_sas(mode: str, hits: Sequence[Hit]) -> Built:
 
 #: docker's content trust (notary) refused the signing of a push: on ACR signing needs the AcrImageSigner role on
 #: top of push rights (container-registry-content-trust; content trust is being retired in favour of Notation).
-_SIGN_REFUSED = re.compile(r"failed to sign\W+(?:[^\n]{0,40}\W)?you are not authorized to perform this operation\b",
-                           re.IGNORECASE)
+_SIGN_REFUSED = re.compile(r"failed to sign\W+(?:[^\n]{0,40}\W)?you are not authorized to perform this operation\b|"
+                           # notary's own refusal of a content-trust pull or push, without the signing step's words
+                           r"you are not authorized to perform this operation: server returned 401", re.IGNORECASE)
 
 
 def _build_sign(mode: str, hits: Sequence[Hit]) -> Built:
     ref = RegistryRef(hits[0].names.get("registry"))
+    signing = any(re.search(r"failed to sign", h.line, re.IGNORECASE) for h in hits)
     return Built(
-        "The signer may not sign images in this registry (content trust)",
-        "docker's content trust could not sign the push: the registry refused the signer",
-        "Pushing a signed image with content trust needs the AcrImageSigner role besides push rights; without it "
-        "the signing step is refused while the push itself may be allowed. ACR's content trust is being retired: "
-        "Notation signatures stored next to the image need no extra role.",
-        Step("List the signer's roles on the registry.", (ListRoleAssignments(ref),)),
-        Step("Give the signing identity the AcrImageSigner role on the registry (and check content trust is on: "
-             "az acr config content-trust show), or move to Notation."),
+        "Content trust refused the signer" if signing else "Content trust refused the caller",
+        "docker's content trust (notary) answered 401: "
+        + ("the registry refused to let this identity sign" if signing else "the trust data was refused"),
+        "With content trust on, docker talks to the registry's notary endpoint as well: pushing a signed image "
+        "needs the AcrImageSigner role besides push rights, and repository-scoped tokens cannot use content trust "
+        "at all (ACR content-trust docs). ACR's content trust is being retired: Notation signatures stored next "
+        "to the image need no extra role.",
+        Step("List the caller's roles on the registry (a token has none: it cannot use content trust).",
+             (ListRoleAssignments(ref),)),
+        Step("Give the signing identity AcrImageSigner on the registry, use an Entra identity instead of a token for "
+             "trusted pulls and pushes, or turn content trust off on the client (DOCKER_CONTENT_TRUST=0) and move to "
+             "Notation."),
         ("https://learn.microsoft.com/azure/container-registry/container-registry-content-trust",), confidence=0.8)
 
 
@@ -174,7 +180,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                on_match(_ADMIN_DISABLED, "authentication-required"), _build_admin, _ADMIN_DISABLED,
                ("admin user is disabled",)),
     Recogniser("sign-refused", ("delete-permission",), on_match(_SIGN_REFUSED, "delete-permission"), _build_sign,
-               _SIGN_REFUSED, ("failed to sign",)),
+               _SIGN_REFUSED, ("failed to sign", "not authorized to perform this operation: server returned")),
     Recogniser("build-upload-refused", ("delete-permission",), on_match(_NO_SAS, "delete-permission"),
                _build_no_sas, _NO_SAS, ("could not get sas url",)),
 )

@@ -319,7 +319,8 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_TRIES.search(line) and _KUBE_AUTH.search(line):
         return "elsewhere:kubelet-pull-secret"
-    if _KUBE_AUTH.search(line) and _CLUSTER_NEAR.search(context) and not _TRANSPORT_FAILURE.search(line):
+    if _KUBE_AUTH.search(line) and (_CLUSTER_NEAR.search(context) or _KUBE_PULL.search(context)) \
+            and not _TRANSPORT_FAILURE.search(line):
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_PULL.search(line) and not _TRANSPORT_FAILURE.search(line):
         return "elsewhere:kubelet-pull-secret"
@@ -398,6 +399,9 @@ _PLATFORM_PULL = re.compile(r"Error pulling the container image\. Please check t
                             r"unable to pull image using Managed identity\b|"
                             # az webapp / az containerapp looking up the admin credentials for the service to pull
                             # with, on a registry whose admin user is off; the portal's words for the same
+                            # Container Apps refusing the revision's image because its pull was refused
+                            r"Field 'template\.containers\.[^']*\.image' is invalid with details: 'Invalid value: "
+                            r"[^\n]{0,300}?(?:UNAUTHORIZED|unauthori[sz]ed|authentication required|\b401\b)|"
                             r"Failed to retrieve (?:container registry )?credentials(?: for container registry)?\. "
                             r"Please (?:either )?provide|admin credentials on the ACR are disabled",
                             re.IGNORECASE)
@@ -1045,6 +1049,9 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
     if ("api" in low or "task" in low or "httpclient" in low or "oauth" in low or "token" in low) \
             and any_of(_OLD_API, _CLIENT_TIMEOUT, _TOKEN_400, _TOKEN_REPLY).search(line):
         return "elsewhere:client-bug"
+    if ("accept header" in low or "authentication information" in low or "invalidauthenticationinfo" in low) \
+            and _CLIENT_REQUEST.search(line):
+        return "elsewhere:client-bug"
     return None
 
 
@@ -1062,6 +1069,13 @@ _CLIENT_TIMEOUT = re.compile(r"\bThe request was canceled due to the configured 
 #: The registry's token endpoint answering 400 to a client's request: the request itself was malformed (containerd
 #: and nerdctl releases that posted the wrong form for a username and password; corpus fb-007). 0.65: a guess.
 _TOKEN_400 = re.compile(r"failed to fetch oauth token: unexpected status: 400\b", re.IGNORECASE)
+#: ACR telling the client its request cannot carry the answer: an OCI index or artifact asked for with an Accept
+#: header that lacks their media types (az acr manifest before azure-cli PR #25353); and Azure Storage refusing a
+#: layer download that carried the registry's Authorization header into the storage redirect (Renovate, and
+#: error_texts row 23). Both are the client's request.
+_CLIENT_REQUEST = re.compile(r"\bfound, but accept header does not support\b|"
+                             r"Authentication information is not given in the correct format|"
+                             r"<Code>InvalidAuthenticationInfo</Code>", re.IGNORECASE)
 #: Per kind of client-side fault: title, what the text shows, why it is the client's.
 _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
     (_CRASHED, "The client tool crashed (a bug in it, not a registry answer)",
@@ -1079,6 +1093,12 @@ _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
      "ACR answers a token request with the fields the registry token protocol names (access_token, refresh_token); "
      "a client built to expect another field name fails on a valid answer. A release of the client that reads "
      "them, or another client, signs in with the same credentials."),
+    (_CLIENT_REQUEST, "The client's request cannot be answered as it was sent",
+     "The registry (or its storage) answered that the client's request itself is not acceptable",
+     "ACR answers an OCI index or artifact only to a client whose Accept header lists those media types (az "
+     "releases before its OCI support did not); a layer download is redirected to Azure Storage, which refuses a "
+     "request that still carries the registry's Authorization header. A current release of the client asks "
+     "correctly; nothing in the registry needs to change."),
     (_TOKEN_400, "The registry refused the client's token request as malformed (400)",
      "The client's request for a registry token was answered 400 Bad Request",
      "A wrong password is answered 401; a 400 from the token endpoint means the request itself was not one the "
@@ -1119,6 +1139,7 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
                        # ARM's own code for the API version: 0.85; a client-side timeout might also be a slow link: 0.7
                        0.85 if _OLD_API.search(h.line) else 0.7 if _CLIENT_TIMEOUT.search(h.line) else
                        0.65 if _TOKEN_400.search(h.line) else 0.8 if _TOKEN_REPLY.search(h.line) else
+                       0.8 if _CLIENT_REQUEST.search(h.line) else
                        _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
                                  0.65) for h in hits),
     )
@@ -1454,7 +1475,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("platform-pull", ("elsewhere:kubelet-pull-secret",), _detect_platform, _build_platform,
                _PLATFORM_PULL, ("error pulling the container image", "inaccessibleimage", "is not accessible",
                                 "with admin enabled", "using managed identity", "failed to retrieve",
-                                "admin credentials on the acr"),
+                                "admin credentials on the acr", "is invalid with details"),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
@@ -1492,7 +1513,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("client-bug", ("elsewhere:client-bug",), _detect_bug, _build_bug,
                any_of(_BUG_STRONG, _BUG_MEDIUM, _DOUBLE_SUFFIX, _TOO_LARGE, _VERSION_PROSE, _OTHER_CLIENT_WORKS,
                       _CLIENT_CHANGED, _UPGRADE_PROSE, _TRACEBACK, _CRASH_PROSE, _FRESH_SESSION, _NEWER_CLIENT,
-                      _OLD_API, _CLIENT_TIMEOUT, _TOKEN_400, _TOKEN_REPLY),
+                      _OLD_API, _CLIENT_TIMEOUT, _TOKEN_400, _TOKEN_REPLY, _CLIENT_REQUEST),
                ("io.azurecr.", "us.azurecr.", "cn.azurecr.", "413", "previous", "older", "earlier", "same ",
                 "but", "while", "whereas", "yet", "fixed", "solved", "resolved", "cured", "helped",
                 "grad", "updat", "roll", "back to", "python exception", "operation group", "from inside",
@@ -1502,7 +1523,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "cannot read propert", "referenceerror", "nameerror", "unboundlocalerror", "indexerror",
                 "modulenotfounderror", "importerror", "object is not", "access_token", "refresh_token",
                 "stack trace", "stacktrace", "moved", "bumped", "switched", "went", "migrat", "newer", "missing field",
-                "oauth token: unexpected status: 400",
+                "oauth token: unexpected status: 400", "accept header does not support", "authentication information",
+                "invalidauthenticationinfo",
                 "started using", "started deploying", "started building", "began using", "new version",
                 "upgrade", "update", "newer", "new ", "noregisteredproviderfound", "invalidapiversion",
                 "supported api-versions", "httpclient.timeout", "a task was canceled"),

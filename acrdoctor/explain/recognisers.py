@@ -655,6 +655,11 @@ _TRACE_401 = re.compile(r"Response Status:\s*\"?401\b|^\s*<?\s*Www-Authenticate:
 #: A cluster's pull in sight (its pull secret, node pools, kubelet): a 401 beside it is the cluster's credential, the
 #: kubelet recogniser's answer (recognise_elsewhere reads the same words before a refusal).
 CLUSTER_PULL_WORDS = r"\bAKS cluster\b|\bnode ?pools?\b|\bkubelet\b|imagePullSecrets?|\bpull secrets?\b"
+#: A kubelet's pull events: the 401 on the lines after them (a wrapped event table) is the cluster's pull.
+KUBE_PULL_EVENTS = r"Failed to pull image|ErrImagePull|ImagePullBackOff|failed to pull and unpack image"
+_KUBE_PULL_BEFORE = re.compile(KUBE_PULL_EVENTS, re.IGNORECASE)
+#: containerd's answer with the node's credentials, before it retried anonymously and got 401: the tag is missing.
+_CONTAINERD_NOT_FOUND = re.compile(r"\bcode = NotFound desc = failed to pull and unpack image\b")
 _PULL_SECRET_WORDS = re.compile(CLUSTER_PULL_WORDS + r"|kubectl create secret docker-registry", re.IGNORECASE)
 
 
@@ -669,8 +674,11 @@ _ACTION_DELETE = re.compile(r"\bAction:? ?['\"]?delete\b|\baction (?:as|is|was|=
 
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
-            _TRACE_401.search(line) or _IDP_401.search(context) or _PULL_SECRET_WORDS.search(context):
+            _TRACE_401.search(line) or _IDP_401.search(context) or _PULL_SECRET_WORDS.search(context) or \
+            _CONTAINERD_NOT_FOUND.search(line):
         return None
+    if not _KUBE_PULL_BEFORE.search(line) and _KUBE_PULL_BEFORE.search(context):
+        return None  # the 401 of a kubelet event wrapped over several lines: the cluster's pull (elsewhere)
     if (_missing(line) or _ACTION_DELETE.search(line)) and not _BARE_CHALLENGE.search(context):
         return "delete-permission"
     # As a program prints it (docker's "unauthorized:", ACR's code, a status line's "Unauthorized"); a sentence's
@@ -845,6 +853,9 @@ def _detect_status(line: str, context: str, seen: Seen) -> str | None:
         # A bare 403 from the registry (no body: containerd, helm and the SDKs print only the status): ACR answers
         # 403 for a caller its network rules refuse; a missing permission is a 401 with a detail.
         return None if _BLOB_HOST.search(line) else "network-access-denied"
+    if code == "401" and (_CONTAINERD_NOT_FOUND.search(line) or (
+            not _KUBE_PULL_BEFORE.search(line) and _KUBE_PULL_BEFORE.search(context))):
+        return None  # containerd retrying anonymously after a NotFound, or a kubelet event (see the 401 reader)
     return "authentication-required" if code == "401" and not _IDP_401.search(context) else None
 
 
