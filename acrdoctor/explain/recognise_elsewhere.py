@@ -1196,7 +1196,8 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          r"time[sd]? out)\b|\bwhen the vpn is (?:off|disconnected)\b|"
                          # in words: the manifest answered, then every layer download stalls (storage blocked here)
                          r"\b(?:every |each |all (?:the )?)?layer(?:s| downloads?| pulls?)\b[^.\n]{0,30}\b(?:then )?"
-                         r"(?:hangs?|hung|stalls?|stalled|times? out|timed out|never (?:finish|complete)s?)\b|"
+                         # ("stall" and "hang" alone are inside "install" and "change": not words to gate on)
+                         r"(?:hangs|hung|times out|time out|timed out|never finish(?:es)?|never complete[sd]?)\b|"
                          # Docker Desktop's own resolver inside its VM (192.168.65.x): the host resolves, docker not
                          r"\blookup \S+ on 192\.168\.65\.\d+:53\b", re.IGNORECASE)
 
@@ -1535,7 +1536,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
                 "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
-                "storage endpoint", "pkix", "certification path", "hosts", "layer", *_VPN_WORDS),
+                "storage endpoint", "pkix", "certification path", "hosts", "hangs", "hung", "timed out",
+                "time out", "times out", "never finish", "never complete", *_VPN_WORDS),
                confidence=0.75),
 )
 
