@@ -1419,8 +1419,8 @@ def _build_client_tool(mode: str, hits: Sequence[Hit]) -> Built:
              (ReadCommand(("docker", "version"), "show the docker client and daemon"),)),
         Step("Start (or install) docker here; or get a token without docker: az acr login --expose-token prints one "
              "for docker login, oras, helm or podman to use (az acr login --name REGISTRY --expose-token).",
-             (), ("The registry itself is fine: a check-health run with --ignore-errors shows its own steps "
-                  "passing.",)),
+             (), ("This says nothing about the registry yet: az acr check-health --ignore-errors goes on past the "
+                  "docker steps to the registry's own.",)),
         ("https://learn.microsoft.com/azure/container-registry/container-registry-health-error-reference",),
         confidence=0.85)
 
