@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from acrdoctor.actions import Action, Arg, RegistryRef, shell_join
 from acrdoctor.shellquote import variable
 
-from .actions import CheckHealth, ListCacheRules, ListCredentialSets, ListSoftDeleted
+from .actions import CheckHealth, ListCacheRules, ListCredentialSets, ListSoftDeleted, ShowImage
 from .model import Step
 from .names import Names
 from .recognisers import CLUSTER_PULL_WORDS, LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of, fold, on_match
@@ -116,8 +116,8 @@ _TARGET_REFUSAL = re.compile(r"does not have authorization to perform action|Aut
                              # the target itself refusing the write: its lock, quota, firewall or resource lock
                              r"disallowed|quota|ScopeLocked|not allowed access", re.IGNORECASE)
 #: The target registry refusing the imported image's write: ACR's own answer inside the import's wrapper.
-_TARGET_WRITE = re.compile(r"disallowed|quota|ScopeLocked|not allowed access|does not have authorization",
-                           re.IGNORECASE)
+_TARGET_WRITE = re.compile(r"disallowed|quota|ScopeLocked|not allowed access|does not have authorization|"
+                           r"already exists in (?:the )?target registry", re.IGNORECASE)
 #: Words one of the source phrases holds (a cheap test before the long pattern).
 _SOURCE_WORDS = re.compile(r"source|upstream|credential set|copying blobs|manifest digest|docker-content-digest|"
                            r"linked scope|operation registries-")
@@ -399,6 +399,11 @@ _PLATFORM_PULL = re.compile(r"Error pulling the container image\. Please check t
                             r"unable to pull image using Managed identity\b|"
                             # az webapp / az containerapp looking up the admin credentials for the service to pull
                             # with, on a registry whose admin user is off; the portal's words for the same
+                            # Container Instances refusing the group's registry credential as configured
+                            # (ACI's own spelling of one code is "Resitry")
+                            r"\b(?:AmbiguousImageResitryCredentialType|AmbiguousImageRegistryCredentialType|"
+                            r"InvalidImageRegistryIdentity|"
+                            r"InvalidImageRegistryCredentialType)\b|"
                             # Container Apps refusing the revision's image because its pull was refused
                             r"Field 'template\.containers\.[^']*\.image' is invalid with details: 'Invalid value: "
                             r"[^\n]{0,300}?(?:UNAUTHORIZED|unauthori[sz]ed|authentication required|\b401\b)|"
@@ -626,6 +631,8 @@ _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could 
                           # an image reference written as a URL (Pulumi: "https://REG.azurecr.io/app should not contain
                           # a tag: //REG.azurecr.io/app"): the scheme is not part of an image's name
                           r"\bshould not contain a tag: //|"
+                          # az acr import onto a tag the target has: it never overwrites without --force
+                          r"already exists in (?:the )?target registry|"
                           # Docker Hub's official-images prefix before a namespaced image (library/bitnami/redis):
                           # no such repository exists there
                           r"\bdocker\.io/library/[\w.-]+/[\w.-]+|"
@@ -734,6 +741,7 @@ _TYPO_WORDS = ("invalid", "valid repository", "alpha", "characters only", "comma
                "to pull", "[docker.io/", "manifest docker.io/", "requested access", "image does not exist locally",
                "no such image", "tag does not exist", "pull access denied", "typo", "misspel", "mistyped",
                "should not contain a tag", "://$", "uppercase characters are detected", *_DOCKER_VERBS,
+               "already exists in",
                "spel", "wrong", "instead of", " vs", "pushed to", "pull from", "pulls from", "pulling from",
                "pulled from", "arguments", "expected one argument", "$", "no host in request", "unsupported protocol",
                "access denied")
@@ -787,7 +795,23 @@ def _detect_typo_domain(line: str, context: str, seen: Seen) -> str | None:
     return "elsewhere:typo" if _TYPO_DOMAIN.search(line) and misspelt_login_domain(line) else None
 
 
+_TAG_TAKEN = re.compile(r"already exists in (?:the )?target registry", re.IGNORECASE)
+
+
 def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
+    if any(_TAG_TAKEN.search(h.line) for h in hits):
+        return Built(
+            "The import's target tag already exists",
+            "az acr import refused to replace a tag the target registry already has (Conflict)",
+            "az acr import never overwrites an existing tag unless it is asked to (--force); the registry kept the "
+            "image the tag points at. Nothing is wrong with either registry.",
+            Step("See what the tag points at now before replacing it.",
+                 (ShowImage(RegistryRef(_registry(hits[0].names)), hits[0].names.get("repository"),
+                            tag=hits[0].names.get("tag")),)),
+            Step("Import under another tag, or run the same az acr import again with --force to move the tag (the "
+                 "image it pointed at stays, untagged, until a cleanup removes it)."),
+            ("https://learn.microsoft.com/azure/container-registry/container-registry-import-images",),
+            confidence=0.85)
     return Built(
         "The image or registry name is malformed (a typo)",
         "The client rejected the name before asking any registry, or the registry's login server is misspelled",
@@ -1049,7 +1073,8 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
     if ("api" in low or "task" in low or "httpclient" in low or "oauth" in low or "token" in low) \
             and any_of(_OLD_API, _CLIENT_TIMEOUT, _TOKEN_400, _TOKEN_REPLY).search(line):
         return "elsewhere:client-bug"
-    if ("accept header" in low or "authentication information" in low or "invalidauthenticationinfo" in low) \
+    if ("accept header" in low or "authentication information" in low or "invalidauthenticationinfo" in low
+            or "manifest_invalid" in low) \
             and _CLIENT_REQUEST.search(line):
         return "elsewhere:client-bug"
     return None
@@ -1073,7 +1098,7 @@ _TOKEN_400 = re.compile(r"failed to fetch oauth token: unexpected status: 400\b"
 #: header that lacks their media types (az acr manifest before azure-cli PR #25353); and Azure Storage refusing a
 #: layer download that carried the registry's Authorization header into the storage redirect (Renovate, and
 #: error_texts row 23). Both are the client's request.
-_CLIENT_REQUEST = re.compile(r"\bfound, but accept header does not support\b|"
+_CLIENT_REQUEST = re.compile(r"\bfound, but accept header does not support\b|\bMANIFEST_INVALID\b|"
                              r"Authentication information is not given in the correct format|"
                              r"<Code>InvalidAuthenticationInfo</Code>", re.IGNORECASE)
 #: Per kind of client-side fault: title, what the text shows, why it is the client's.
@@ -1476,7 +1501,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("platform-pull", ("elsewhere:kubelet-pull-secret",), _detect_platform, _build_platform,
                _PLATFORM_PULL, ("error pulling the container image", "inaccessibleimage", "is not accessible",
                                 "with admin enabled", "using managed identity", "failed to retrieve",
-                                "admin credentials on the acr", "is invalid with details"),
+                                "admin credentials on the acr", "is invalid with details", "imageresitrycredential",
+                                "imageregistrycredential", "imageregistryidentity"),
                confidence=0.8),
     Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
@@ -1525,6 +1551,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "modulenotfounderror", "importerror", "object is not", "access_token", "refresh_token",
                 "stack trace", "stacktrace", "moved", "bumped", "switched", "went", "migrat", "newer", "missing field",
                 "oauth token: unexpected status: 400", "accept header does not support", "authentication information",
+                "manifest_invalid",
                 "invalidauthenticationinfo",
                 "started using", "started deploying", "started building", "began using", "new version",
                 "upgrade", "update", "newer", "new ", "noregisteredproviderfound", "invalidapiversion",

@@ -969,6 +969,11 @@ def _detect_health(line: str, context: str, seen: Seen) -> str | None:
     return found
 
 
+#: The token exchange answered 403: az's "… was denied. Response code: 403", an ACR task's "exchange API response
+#: code: 403 Forbidden".
+_EXCHANGE_403 = re.compile(r"Response code: 403\b|exchange API response code: 403\b", re.IGNORECASE)
+
+
 _HEALTH_TEXT: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "connectivity-dns": (
         "Registry name does not resolve",
@@ -1042,6 +1047,15 @@ def _build_health(mode: str, hits: Sequence[Hit]) -> Built:
     if mode in ("connectivity-refresh-token", "connectivity-access-token"):
         confirm.append(ListRoleAssignments(ref))
         fix.append(Login(ref))
+    # The exchange answered 403, not 401: ACR's network rules refuse that way too (public access disabled, a client
+    # IP or an ACR task outside the firewall's exceptions), so the firewall is read next, and a firewall message on
+    # the text's other lines outranks this one.
+    forbidden = mode == "connectivity-refresh-token" and any(_EXCHANGE_403.search(h.line) for h in hits)
+    if forbidden:
+        confirm += [ShowRegistry(ref, "networkRuleSet"), ShowRegistry(ref, "publicNetworkAccess", "tsv")]
+        notes = (*notes, "Response code 403 is also what the registry's network rules answer (ACR refuses a bad "
+                         "sign-in with 401): with public network access disabled or a firewall, sign in from an "
+                         "allowed network or add the caller to the rules.")
     if mode == "login-server-not-found":
         confirm.append(ShowRegistry(ref, "loginServer", "tsv"))
     if mode == "connectivity-dns":
@@ -1051,7 +1065,7 @@ def _build_health(mode: str, hits: Sequence[Hit]) -> Built:
     coded = any(re.search(r"\b(?:CONNECTIVITY_\w+|LOGIN_SERVER)_ERROR\b", h.line) for h in hits)
     return Built(title, f"az acr check-health: {code} for {_where(n)}", cause,
                  Step("Run every health check, without stopping at the first error.", tuple(confirm), notes),
-                 Step(fix_summary, tuple(fix)), docs, confidence=None if coded else 0.8)
+                 Step(fix_summary, tuple(fix)), docs, confidence=0.8 if forbidden or not coded else None)
 
 
 # --- the network's own words: a name that does not resolve, a server that does not answer ------------------
