@@ -110,4 +110,19 @@ def explain_texts() -> list[str]:
             b.UNAUTHORIZED_ANON, b.MANIFEST_UNKNOWN_PURGE, "Deleting the registry failed: private endpoints",
             "untagged them all and storage did not go down",
             b.PURGE_TASK_TOKEN_401, b.CACHE_RULE_CONFLICT, b.CACHED_MANIFEST_UNKNOWN,
-            *(b.health_output(c, msg) for c, msg in b.HEALTH.values()), *content_bodies.ALL]
+            *(b.health_output(c, msg) for c, msg in b.HEALTH.values()), *content_bodies.ALL, *NIGHT_SHAPES]
+
+
+#: Texts of the shapes added on 2026-12-03's night round whose answers print az commands (read or, as words, fix).
+NIGHT_SHAPES = (
+    "Operation failed with status: 'Bad Request'. Details: Cannot perform credential operations for "
+    "/subscriptions/0/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/shipreg as Admin user is "
+    "disabled. Enable Admin user feature and try again.",
+    "az acr build --registry shipreg --image web:1 .\nCould not get SAS URL to upload.",
+    "We only wanted the untagged leftovers gone, so the nightly purge ran `acr purge --untagged --filter 'web:.*' "
+    "--ago 1d` on shipreg. It wiped every image in web, tagged ones included.",
+    "az acr import -n shipreg --source shipreg.azurecr.io/web:base --image web:1.0.0\nERROR: (Conflict) Operation "
+    "registries-1 failed. Tag web:1.0.0 already exists in target registry.",
+    "An error occurred: CONNECTIVITY_REFRESH_TOKEN_ERROR\nAccess to registry 'shipreg.azurecr.io' was denied. "
+    "Response code: 403.",
+)
