@@ -136,6 +136,12 @@ def _c(pattern: str, weight: float, negatable: bool = True) -> Cue:
 
 #: Words a mode's cue and its anchor share (written once): soft delete by what it does, a long purge's expiring
 #: token, a registry's private networking.
+#: Deleted content back again after a push (soft delete restores a deleted repository when it is pushed to).
+_CAME_BACK = (r"\b(?:deleted|removed|purged)\b[^.\n]{0,120}\b(?:came|come|coming) back\b|"
+              r"\b(?:came|come) back\b[^.\n]{0,60}\b(?:after|once|when) (?:we |I )?(?:re-?)?push")
+#: ACR's 405 in words: a lock, quarantine or a full registry answer it alike, so it counts for all three and the
+#: words around it decide (as the 405 reader ranks them, recognisers._detect_disallowed).
+_REFUSED_405 = r"\bdisallowed\b|not allowed(?! access)|\b405\b"
 _RESTORE_INSTEAD = r"\brestor\w* instead\b|\bshould be restored\b|\brecover\w* deleted\b"
 _RECOVERY_WORDS = (r"\bmanifest restore\b|\blist-deleted\b|\brecovery (?:window|period|days)\b|"
                    r"\bdeletion[- ]recovery\b|\bundelete\b|\b\d+[- ]day recovery\b|\brecovery (?:for|of) deleted\b|"
@@ -227,6 +233,8 @@ CUES: dict[str, tuple[Cue, ...]] = {
     "soft-delete": (
         _c(_RESTORE_INSTEAD + r"|\bpreview (?:undelete|recover\w*)", 3, False),
         _c(_RECOVERY_WORDS, 3),
+        # deleted content back after a push: pushing to a soft-deleted repository restores it with its tags
+        _c(_CAME_BACK, 3, False),
         _c(r"soft[- ]?delet\w*", 2.5),
         _c(r"deleted artifacts|scheduled purge date|\brestore\w*|recycle bin|\brecover\w*", 2),
         _c(r"count(?:s|ed)? (?:against|toward)|still (?:billed|charged|counted)|purge them (?:early|now)|"
@@ -253,7 +261,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\block(?:ed|s)?\b(?! file)(?!(?: \w+){0,2} down\b)|image lock|write[- ]protect\w*|"
            r"read[- ]only (?:tags?|images?|repo\w*)|"
            r"\bimmutable\b|protected (?:release )?(?:tags?|images?)|set (?:\w+ ){0,2}read[- ]only", 2.5),
-        _c(r"\bdisallowed\b|not allowed(?! access)|\b405\b", 2),
+        _c(_REFUSED_405, 2),
         # ACR's own refusal, paraphrased: "the operation is not allowed"
         _c(r"operation (?:is |was )?(?:not allowed|disallowed)", 1.5, False),
         _c(r"greyed out|grayed out|disabled button|button is disabled", 1.5),
@@ -284,6 +292,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            r"\b(?:pending|awaiting|waiting for|wait for)[^.\n]{0,20}\bscan|"
            r"\buntil (?:the |a |an )?(?:\w+ )?scan\w*[^.\n]{0,20}\b(?:finish|complet|done|pass)", 3.5, False),
         _c(r"\bstuck (?:in |at |as )?(?:a )?pending|\bpending (?:state|status)", 2, False),
+        _c(_REFUSED_405, 2, False),
         _c(r"(?:can(?:no|')t|could(?:n't| not)|unable to|fails? to|not able to) (?:\w+ )?pull|\bpull\w* fails?",
            1, False),
     ),
@@ -300,7 +309,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\bpush\w*\b[^.\n]{0,40}\bfail\w*", 1, False),
         _c(r"storage (?:quota|limit|cap\b|capacity)|(?:quota|limit|capacity) (?:exceeded|reached|hit)|"
            r"\bregistry (?:is )?full\b|maximum storage|out of (?:storage|space)|\b(?:40|100|20) ?TiB\b", 3),
-        _c(r"push(?:es)? (?:now )?(?:fail|are refused|are rejected|get refused)\w*|can(?:no|')t push", 1.5, False),
+        _c(r"push(?:es)? (?:now )?(?:fail|are refused|are rejected|get refused)\w*|can(?:no|')t push|"
+           r"\bpush(?:es)? (?:is |are |was |were )?(?:denied|refused|rejected|blocked)\b", 1.5, False),
+        _c(_REFUSED_405, 2, False),
     ),
     "broken-index-references": (
         _c(r"\bWindows (?:workloads|pods|apps)\b|\bmulti-OS\b|\bLinux ones\b", 2.5),
@@ -550,7 +561,8 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "retention-policy": re.compile(r"\bretention(?![a-z])|\b(?:untagged|automatic|auto)[- ]?(?:cleanup|clean-up|purge|"
                                    r"deletion|delete|removal)\b|\b(?:cleanup|clean-up|deletion|removal|purging) of "
                                    r"untagged\b", _I),
-    "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts|" + _RECOVERY_WORDS + "|" + _RESTORE_INSTEAD, _I),
+    "soft-delete": re.compile(r"soft[- ]?delet\w*|deleted artifacts|" + _RECOVERY_WORDS + "|" + _RESTORE_INSTEAD + "|"
+                              + _CAME_BACK, _I),
     "broken-index-references": re.compile(
         r"(?:manifest unknown|not found|(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|"
         r"pull\w* fails?|pull\w*\b[^.\n]{0,40}\bfail\w*|fail\w* to pull)", _I),

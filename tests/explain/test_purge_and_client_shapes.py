@@ -165,3 +165,25 @@ def test_near_misses_of_the_third_table() -> None:
     dump = ('"retentionPolicy": {"days": 0, "status": "enabled"},\n"softDeletePolicy": {"retentionDays": 7, '
             '"status": "enabled"}\nUntagged manifests never get removed.')
     assert not any(changes_something(m) for m in explain_ticket(dump).matches)  # two settings shown, no refusal
+
+
+@pytest.mark.parametrize(("text", "mode"), [
+    # the 405 in words counts for all three of its readings; the words around it decide
+    ("Push denied with 'operation is disallowed'. No locks anywhere, no quarantine policy. The registry is huge: "
+     "41 TB according to the usage blade.", "storage-limit"),
+    ("Pushes of new tags are refused with 'operation is disallowed' for about an hour after each push, then it "
+     "works by itself.", "quarantined-images"),
+    ("Deleting the tag fails with 'operation is disallowed'; someone set write-enabled false on the release tags.",
+     "locked-artifacts"),
+    # deleted content back after a push: soft delete restores the repository
+    ("I deleted the repository tmp/test, then pushed one new image there, and all the old tags came back.",
+     "soft-delete"),
+])
+def test_the_405_family_and_soft_delete_in_words(text: str, mode: str) -> None:
+    assert top(text, ticket=True)[0] == mode
+
+
+def test_cached_images_that_come_back_stay_the_cache_rule() -> None:
+    text = ("We deleted the cached nginx tags from the repository our cache rule fills, and they came back the next "
+            "day.")
+    assert top(text, ticket=True)[0] == "artifact-cache"
