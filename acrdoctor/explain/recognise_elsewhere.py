@@ -1272,6 +1272,9 @@ _FILTER_UNPARSED = re.compile(r"\bunable to correctly parse filter flag\b", re.I
 _NAMED_FLAG = re.compile(r"(?:unknown flag|not defined):? ['\"]?(--?[\w-]+)|unknown shorthand flag:? '(\w)'",
                          re.IGNORECASE)
 _PURGE_COMMAND = re.compile(r"\bacr purge\b([^\n]*)", re.IGNORECASE)
+#: cobra's usage block printed after its refusal ("Error: unknown flag: --keep" / "Usage:" / "  acr purge [flags]"):
+#: the command is named only below the error, so the usage line is where the refusal is read.
+_PURGE_USAGE = re.compile(r"\bacr purge \[flags\]")
 _FLAG_TOKEN = re.compile(r"(?<![\w-])(--?[a-z][\w-]*)")
 
 
@@ -1293,6 +1296,12 @@ def _purge_flag_verdict(line: str, context: str) -> str | None:
 def _detect_purge_flag(line: str, context: str, seen: Seen) -> str | None:
     if _FILTER_UNPARSED.search(line):
         return "elsewhere:typo"
+    if _PURGE_USAGE.search(line):
+        named = _NAMED_FLAG.search(context)
+        if named is None:
+            return None
+        flag = named.group(1) or f"-{named.group(2)}"
+        return "elsewhere:client-bug" if flag in PURGE_FLAGS else "elsewhere:typo"
     if not _UNKNOWN_FLAG.search(line):
         return None
     return _purge_flag_verdict(line, context)
@@ -1301,7 +1310,7 @@ def _detect_purge_flag(line: str, context: str, seen: Seen) -> str | None:
 def _build_purge_flag(mode: str, hits: Sequence[Hit]) -> Built:
     h = hits[0]
     command = _PURGE_COMMAND.search(h.line) or _PURGE_COMMAND.search(h.context)
-    named = _NAMED_FLAG.search(h.line)
+    named = _NAMED_FLAG.search(h.line) or (_NAMED_FLAG.search(h.context) if _PURGE_USAGE.search(h.line) else None)
     given = [f.split("=", 1)[0] for f in _FLAG_TOKEN.findall(command.group(1) if command else "")]
     refused = [named.group(1) or f"-{named.group(2)}"] if named else [f for f in given if f not in PURGE_FLAGS]
     which = ", ".join(dict.fromkeys(refused or given))
@@ -1522,8 +1531,9 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point"),
                confidence=0.8),
     Recogniser("purge-flag", ("elsewhere:client-bug", "elsewhere:typo"), _detect_purge_flag, _build_purge_flag,
-               any_of(_UNKNOWN_FLAG, _FILTER_UNPARSED),
-               ("unknown flag", "unknown shorthand flag", "not defined", "parse filter flag"), confidence=0.8),
+               any_of(_UNKNOWN_FLAG, _FILTER_UNPARSED, _PURGE_USAGE),
+               ("unknown flag", "unknown shorthand flag", "not defined", "parse filter flag", "acr purge [flags]"),
+               confidence=0.8),
     Recogniser("purge-overreach", ("elsewhere:typo",), _detect_purge_overreach, _build_purge_overreach,
                _PURGE_OVERREACH, ("purg", "clean", "instead of only"), confidence=0.65),
     Recogniser("client-tool", ("elsewhere:local-credentials",), _detect_client_tool, _build_client_tool,

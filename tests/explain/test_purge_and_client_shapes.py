@@ -187,3 +187,14 @@ def test_cached_images_that_come_back_stay_the_cache_rule() -> None:
     text = ("We deleted the cached nginx tags from the repository our cache rule fills, and they came back the next "
             "day.")
     assert top(text, ticket=True)[0] == "artifact-cache"
+
+
+@pytest.mark.parametrize(("flag", "mode"), [("--keep", "elsewhere:client-bug"), ("--keeps", "elsewhere:typo")])
+def test_a_refusal_with_acr_purges_usage_below_it(flag: str, mode: str) -> None:
+    # cobra names the command only in the usage block it prints after the error
+    text = f"Error: unknown flag: {flag}\nUsage:\n  acr purge [flags]\n\nFlags:\n      --ago string"
+    assert top(text)[0] == mode
+
+
+def test_acr_purges_usage_alone_is_no_refusal() -> None:
+    assert not explain("Usage:\n  acr purge [flags]\n\nFlags:\n      --ago string").matches
