@@ -31,7 +31,18 @@ from acrdoctor.shellquote import variable
 from .actions import CheckHealth, ListCacheRules, ListCredentialSets, ListSoftDeleted, ShowImage
 from .model import Step
 from .names import Names
-from .recognisers import CLUSTER_PULL_WORDS, LOCAL_RESOLVER_DOWN, Built, Hit, Recogniser, Seen, any_of, fold, on_match
+from .recognisers import (
+    CLUSTER_PULL_WORDS,
+    KUBE_PULL_EVENTS,
+    LOCAL_RESOLVER_DOWN,
+    Built,
+    Hit,
+    Recogniser,
+    Seen,
+    any_of,
+    fold,
+    on_match,
+)
 
 #: Prefix of every failure mode whose cause is outside ACR (the corpus labels use the same).
 ELSEWHERE = "elsewhere:"
@@ -264,8 +275,7 @@ def _build_hub(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- kubelet / AKS pull secret -----------------------------------------------------------------------------------
 
-_KUBE_PULL = re.compile(r"Failed to pull image|ErrImagePull|ImagePullBackOff|failed to pull and unpack image|"
-                        r"Back-off pulling image|Error: ImagePull", re.IGNORECASE)
+_KUBE_PULL = re.compile(KUBE_PULL_EVENTS + r"|Back-off pulling image|Error: ImagePull", re.IGNORECASE)
 _KUBE_AUTH = re.compile(r"\b401\b|\bunauthori[sz]ed\b|authentication required|failed to fetch anonymous token|"
                         r"failed to authorize|no basic auth credentials|pull access denied|failed to fetch oauth token|"
                         r"insufficient_scope|may require authorization", re.IGNORECASE)
@@ -1101,44 +1111,53 @@ _TOKEN_400 = re.compile(r"failed to fetch oauth token: unexpected status: 400\b"
 _CLIENT_REQUEST = re.compile(r"\bfound, but accept header does not support\b|\bMANIFEST_INVALID\b|"
                              r"Authentication information is not given in the correct format|"
                              r"<Code>InvalidAuthenticationInfo</Code>", re.IGNORECASE)
-#: Per kind of client-side fault: title, what the text shows, why it is the client's.
-_BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
+#: Per kind of client-side fault: title, what the text shows, why it is the client's, and how sure its pattern makes
+#: the answer (None: a crash, whose confidence depends on which of its words matched; see _build_bug).
+_BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str, float | None], ...] = (
     (_CRASHED, "The client tool crashed (a bug in it, not a registry answer)",
      "The command failed inside the client (a traceback or a panic), before or instead of reporting an answer "
      "from the registry",
      "A traceback or a Go panic is the client's own failure: a bug in that version of az / acr-cli / the SDK, "
-     "often fixed in a later release. Nothing in the registry needs to change."),
+     "often fixed in a later release. Nothing in the registry needs to change.", None),
+    # ARM's own code for the API version
     (_OLD_API, "The client asks Azure with an API version the service does not offer",
      "Azure Resource Manager refused the API version the client sent",
      "Each client pins the ARM API versions it calls; a client older than the region or the feature (or one "
      "using a retired preview version) is refused before the registry is asked anything. A current release of the "
-     "client, or of the SDK inside it, asks with a supported version."),
+     "client, or of the SDK inside it, asks with a supported version.", 0.85),
     (_TOKEN_REPLY, "The client cannot read the registry's token reply",
      "The client failed parsing the token the registry answered with",
      "ACR answers a token request with the fields the registry token protocol names (access_token, refresh_token); "
      "a client built to expect another field name fails on a valid answer. A release of the client that reads "
-     "them, or another client, signs in with the same credentials."),
+     "them, or another client, signs in with the same credentials.", 0.8),
     (_CLIENT_REQUEST, "The client's request cannot be answered as it was sent",
      "The registry (or its storage) answered that the client's request itself is not acceptable",
      "ACR answers an OCI index or artifact only to a client whose Accept header lists those media types (az "
      "releases before its OCI support did not); a layer download is redirected to Azure Storage, which refuses a "
      "request that still carries the registry's Authorization header. A current release of the client asks "
-     "correctly; nothing in the registry needs to change."),
+     "correctly; nothing in the registry needs to change.", 0.8),
     (_TOKEN_400, "The registry refused the client's token request as malformed (400)",
      "The client's request for a registry token was answered 400 Bad Request",
      "A wrong password is answered 401; a 400 from the token endpoint means the request itself was not one the "
      "registry reads (a form field missing or misnamed), which is how some containerd and nerdctl releases asked. "
-     "Another client (docker, oras) signing in with the same credentials tells the two apart."),
+     "Another client (docker, oras) signing in with the same credentials tells the two apart.", 0.65),
+    # a client-side timeout might also be a slow link: below the floor
     (_CLIENT_TIMEOUT, "The client's own timeout ended the request",
      "The client cancelled the request on its own timer (.NET's HttpClient gives up after 100 s unless told "
      "otherwise)",
      "A large layer upload or a slow link outlives a client-side timeout; the registry did not refuse anything. "
-     "Raise the client's timeout (or use a release that sets a longer one), or push from closer to the registry."),
+     "Raise the client's timeout (or use a release that sets a longer one), or push from closer to the registry.",
+     0.7),
 )
 
 
+def _fault_confidence(line: str) -> float | None:
+    """The confidence of the first client-side fault (other than a crash) the line shows, as _BUG_KINDS gives it."""
+    return next((c for p, _, _, _, c in _BUG_KINDS if c is not None and p.search(line)), None)
+
+
 def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
-    kind = next(((t, m, c) for p, t, m, c in _BUG_KINDS if any(p.search(h.line) for h in hits)),
+    kind = next(((t, m, c) for p, t, m, c, _ in _BUG_KINDS if any(p.search(h.line) for h in hits)),
                 ("A change in the client, not the registry, is the likely cause",
                  "The text ties the failure to the client: it began with a new release of it, or another release or "
                  "client works with the same registry and credentials",
@@ -1161,12 +1180,9 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
                        0.7 if _client_changed(h.line) or _newer_client(h.line) else
                        0.6 if _UPGRADE_PROSE.search(h.line) else
                        0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
-                       # ARM's own code for the API version: 0.85; a client-side timeout might also be a slow link: 0.7
-                       0.85 if _OLD_API.search(h.line) else 0.7 if _CLIENT_TIMEOUT.search(h.line) else
-                       0.65 if _TOKEN_400.search(h.line) else 0.8 if _TOKEN_REPLY.search(h.line) else
-                       0.8 if _CLIENT_REQUEST.search(h.line) else
-                       _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX), any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8,
-                                 0.65) for h in hits),
+                       _fault_confidence(h.line) or _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX),
+                                                              any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8, 0.65)
+                       for h in hits),
     )
 
 
@@ -1278,42 +1294,39 @@ _PURGE_USAGE = re.compile(r"\bacr purge \[flags\]")
 _FLAG_TOKEN = re.compile(r"(?<![\w-])(--?[a-z][\w-]*)")
 
 
-def _purge_flag_verdict(line: str, context: str) -> str | None:
-    """client-bug when the refused flag is one acr purge documents, typo when it is not; None when not a purge."""
+def _flag(named: re.Match[str]) -> str:
+    return named.group(1) or f"-{named.group(2)}"
+
+
+def _refused_flags(line: str, context: str) -> list[str] | None:
+    """The flags acr purge refused on this line: the one cobra names, else every flag its command line gave; None
+    when the line is not acr purge refusing a flag (cobra's usage block below the error names the command)."""
+    if _PURGE_USAGE.search(line):
+        named = _NAMED_FLAG.search(context)
+        return [_flag(named)] if named else None
+    if not _UNKNOWN_FLAG.search(line):
+        return None
     command = _PURGE_COMMAND.search(line) or _PURGE_COMMAND.search(context)
     if command is None:
         return None
     named = _NAMED_FLAG.search(line)
-    if named:
-        flags = [named.group(1) or f"-{named.group(2)}"]
-    else:
-        flags = [f.split("=", 1)[0] for f in _FLAG_TOKEN.findall(command.group(1))]
-    if not flags:
+    flags = [_flag(named)] if named else [f.split("=", 1)[0] for f in _FLAG_TOKEN.findall(command.group(1))]
+    return flags or None
+
+
+def _detect_purge_flag(line: str, context: str, seen: Seen) -> str | None:
+    """client-bug when every refused flag is one acr purge documents (an older acr-cli), typo when one is not."""
+    if _FILTER_UNPARSED.search(line):
+        return "elsewhere:typo"
+    flags = _refused_flags(line, context)
+    if flags is None:
         return None
     return "elsewhere:typo" if any(f not in PURGE_FLAGS for f in flags) else "elsewhere:client-bug"
 
 
-def _detect_purge_flag(line: str, context: str, seen: Seen) -> str | None:
-    if _FILTER_UNPARSED.search(line):
-        return "elsewhere:typo"
-    if _PURGE_USAGE.search(line):
-        named = _NAMED_FLAG.search(context)
-        if named is None:
-            return None
-        flag = named.group(1) or f"-{named.group(2)}"
-        return "elsewhere:client-bug" if flag in PURGE_FLAGS else "elsewhere:typo"
-    if not _UNKNOWN_FLAG.search(line):
-        return None
-    return _purge_flag_verdict(line, context)
-
-
 def _build_purge_flag(mode: str, hits: Sequence[Hit]) -> Built:
-    h = hits[0]
-    command = _PURGE_COMMAND.search(h.line) or _PURGE_COMMAND.search(h.context)
-    named = _NAMED_FLAG.search(h.line) or (_NAMED_FLAG.search(h.context) if _PURGE_USAGE.search(h.line) else None)
-    given = [f.split("=", 1)[0] for f in _FLAG_TOKEN.findall(command.group(1) if command else "")]
-    refused = [named.group(1) or f"-{named.group(2)}"] if named else [f for f in given if f not in PURGE_FLAGS]
-    which = ", ".join(dict.fromkeys(refused or given))
+    flags = _refused_flags(hits[0].line, hits[0].context) or []
+    which = ", ".join(dict.fromkeys([f for f in flags if f not in PURGE_FLAGS] or flags))
     known = "--filter, --ago, --keep, --untagged, --untagged-only, --dry-run, --include-locked, --concurrency"
     if any(_FILTER_UNPARSED.search(x.line) for x in hits):
         return Built(

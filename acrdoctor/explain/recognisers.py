@@ -672,13 +672,18 @@ _BARE_CHALLENGE = re.compile(r"\bWww-Authenticate: Bearer realm=(?![^\n]*insuffi
 _ACTION_DELETE = re.compile(r"\bAction:? ?['\"]?delete\b|\baction (?:as|is|was|=) ['\"]?delete\b", re.IGNORECASE)
 
 
+def _kubelet_401(line: str, context: str) -> bool:
+    """A 401 that is not the registry's answer to this client: containerd's anonymous retry after its NotFound (the
+    tag is missing), or the 401 of a kubelet event wrapped over several lines (the cluster's pull, elsewhere)."""
+    return bool(_CONTAINERD_NOT_FOUND.search(line)) or (
+        not _KUBE_PULL_BEFORE.search(line) and bool(_KUBE_PULL_BEFORE.search(context)))
+
+
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
             _TRACE_401.search(line) or _IDP_401.search(context) or _PULL_SECRET_WORDS.search(context) or \
-            _CONTAINERD_NOT_FOUND.search(line):
+            _kubelet_401(line, context):
         return None
-    if not _KUBE_PULL_BEFORE.search(line) and _KUBE_PULL_BEFORE.search(context):
-        return None  # the 401 of a kubelet event wrapped over several lines: the cluster's pull (elsewhere)
     if (_missing(line) or _ACTION_DELETE.search(line)) and not _BARE_CHALLENGE.search(context):
         return "delete-permission"
     # As a program prints it (docker's "unauthorized:", ACR's code, a status line's "Unauthorized"); a sentence's
@@ -853,9 +858,8 @@ def _detect_status(line: str, context: str, seen: Seen) -> str | None:
         # A bare 403 from the registry (no body: containerd, helm and the SDKs print only the status): ACR answers
         # 403 for a caller its network rules refuse; a missing permission is a 401 with a detail.
         return None if _BLOB_HOST.search(line) else "network-access-denied"
-    if code == "401" and (_CONTAINERD_NOT_FOUND.search(line) or (
-            not _KUBE_PULL_BEFORE.search(line) and _KUBE_PULL_BEFORE.search(context))):
-        return None  # containerd retrying anonymously after a NotFound, or a kubelet event (see the 401 reader)
+    if code == "401" and _kubelet_401(line, context):
+        return None
     return "authentication-required" if code == "401" and not _IDP_401.search(context) else None
 
 
