@@ -1106,13 +1106,12 @@ _LOCAL_NET = re.compile(LOCAL_RESOLVER_DOWN + r"|proxyconnect|\bproxy\b|blob\.co
 
 
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
-    m = _NET.search(line)
-    if not m or not _REGISTRY_HOST.search(line) or _LOCAL_NET.search(line):
+    found = [m.group(0) for m in _NET.finditer(line)]
+    if not found or not _REGISTRY_HOST.search(line) or _LOCAL_NET.search(line):
         return None
     # A name that did not resolve anywhere on the line is the answer, whatever wording came first ("Failed to
     # establish a new connection: [Errno 11001] getaddrinfo failed").
-    return "connectivity-dns" if any(_NET_DNS.search(x.group(0)) for x in _NET.finditer(line)) \
-        else "connectivity-unreachable"
+    return "connectivity-dns" if any(_NET_DNS.search(w) for w in found) else "connectivity-unreachable"
 
 
 def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
