@@ -109,14 +109,17 @@ _QUOTED_REGISTRY = re.compile(rf"registry (?:login server )?['\"]({_REG_NAME})['
 #: A login server as written (not the tail of a data endpoint, nor of a doubled suffix), with its port if any.
 _LOGIN_SERVER = re.compile(r"(?<![\w.-])([A-Za-z0-9]{5,50}\.azurecr\.(?:io|cn|us)(?::\d{1,5})?)(?![\w-]|\.[a-z])",
                            re.IGNORECASE)
-#: Prose naming the registry: "our registry contosoprod", "the ACR called `teamacr01`", "registry named X".
+#: Prose naming the registry: "our registry contosoprod", "the ACR called `teamacr01`", "registry named X",
+#: "registry (contosoprod)".
 _PROSE_REGISTRY = re.compile(r"\b(?:(?:our|my)\s+(?:registry|ACR|acr)(?:\s+(?:is\s+)?(?:named|called))?|"
                              r"(?:registry|ACR|acr)\s+(?:is\s+)?(?:named|called))"
                              r"\s+[`'\"]?([a-z0-9]{5,50})[`'\"]?(?=[\s.,;:)!?]|$)|"
                              r"\b(?:registry|ACR|acr)\s+(?:`([a-z0-9]{5,50})`|([a-z]{2,40}[0-9][a-z0-9]{0,40}))"
                              r"(?=[\s.,;:)!?]|$)|"
                              # az and ARM messages: "… policy for registry contosoprod using …"
-                             r"\b(?:for|of|on) registry ([a-z0-9]{5,50})(?=[\s.,;:)!?]|$)")
+                             r"\b(?:for|of|on) registry ([a-z0-9]{5,50})(?=[\s.,;:)!?]|$)|"
+                             # the name in brackets after the word: "a Basic registry (acrpwshmods)"
+                             r"\b(?:registry|ACR|acr) \(([a-z0-9]{5,50})\)")
 #: Words that follow "registry"/"ACR" in prose without being its name.
 _NOT_A_NAME = frozenset({
     "about", "admin", "after", "again", "already", "always", "another", "anymore", "around", "based", "because",

@@ -157,6 +157,12 @@ def _from_other_registry(line: str, context: str) -> bool:
     return bool(hosts) and not any(".azurecr." in h or h.endswith("docker.io") for h in hosts)
 
 
+#: Pushes refused as well as the import, into a repository a cache rule covers: the target refuses content put in by
+#: hand (a rule owns the repository), whatever the import's source would answer (Azure/acr#845).
+_PUSH_FAILS_TOO = re.compile(r"\b(?:oras (?:copy|cp|push)|docker push|helm push|push(?:es|ed|ing)?)\b[^.\n]{0,40}?"
+                             r"\b(?:fail\w*|rejected|refused|denied|blocked)\b", re.IGNORECASE)
+
+
 def _detect_source(line: str, context: str, seen: Seen) -> str | None:
     # Substring tests first: the phrase patterns are long alternations, and most lines reaching here are plain 4xx.
     low = line.lower()
@@ -165,7 +171,8 @@ def _detect_source(line: str, context: str, seen: Seen) -> str | None:
     if (("invalid message" in low and _IMPORT_INVALID.search(line)) or (
             _SOURCE_WORDS.search(low) and _SOURCE_PHRASE.search(line))) and not _TARGET_WRITE.search(line):
         return "elsewhere:source-registry"
-    if "import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line):
+    if "import" in low and _IMPORT_PROSE.search(line) and not _TARGET_REFUSAL.search(line) \
+            and not ("cache rule" in low and _PUSH_FAILS_TOO.search(line)):
         return "elsewhere:source-registry"
     if "from" in context.lower() and _from_other_registry(line, context):
         return "elsewhere:source-registry"
@@ -765,8 +772,28 @@ _UPPER_HOST = re.compile(r"\b(?:" + "|".join(_DOCKER_VERBS) + r")\b[^\n]*?(?<![\
                          r"Uppercase characters are detected in the registry name")
 
 
+#: A Helm chart repository added at the registry's bare login server (``helm repo add x https://REG.azurecr.io`` then
+#: ``Failed to fetch https://REG.azurecr.io/index.yaml : 404``): ACR never served a chart index there; its retired
+#: Helm repository was under /helm/v1/repo, and charts are OCI artifacts now (bitnami/azure-marketplace-charts#9).
+_HELM_ROOT_INDEX = re.compile(r"\bhttps?://[\w.-]+\.azurecr\.(?:io|cn|us)/index\.yaml\b|"
+                              r"\bhttps?://[\w.-]+\.azurecr\.(?:io|cn|us)/?\"? is not a valid chart repository",
+                              re.IGNORECASE)
+
+
+#: A Docker distribution registry's 401 (its access record has a "Class" field, ACR's has none) for a one-word
+#: repository name: Docker Hub keeps its official images under library/ and answers 401, not 404, for a name it does
+#: not hold, so "gcc" where "library/gcc" was meant reads as a refusal (dotnet/docker-tools#1847). 0.7: another
+#: registry with one-word names would answer the same to missing credentials.
+_BARE_NAME_ELSEWHERE = re.compile(r'\\?"Class\\?"\s*:\s*\\?"\\?"\s*,\s*\\?"Name\\?"\s*:\s*\\?"[a-z0-9._-]+\\?"',
+                                  re.IGNORECASE)
+
+
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     low = fold(line)
+    if '"class' in low and "aka.ms/acr" not in low and _BARE_NAME_ELSEWHERE.search(line):
+        return "elsewhere:typo"
+    if ("index.yaml" in low or "chart repository" in low) and _HELM_ROOT_INDEX.search(line):
+        return "elsewhere:typo"
     if ("docker " in low or "podman " in low or "nerdctl " in low or "uppercase" in low) and _UPPER_HOST.search(line):
         return "elsewhere:typo"
     if not any(w in low for w in _TYPO_WORDS):
@@ -809,6 +836,34 @@ _TAG_TAKEN = re.compile(r"already exists in (?:the )?target registry", re.IGNORE
 
 
 def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
+    if any(_BARE_NAME_ELSEWHERE.search(h.line) for h in hits):
+        return Built(
+            "Another registry refused a one-word repository name (official images are library/NAME)",
+            "A Docker distribution registry (not ACR: its 401 carries a \"Class\" field ACR's does not) refused a "
+            "repository named without a namespace",
+            "Docker Hub keeps its official images under library/ (library/gcc, not gcc) and answers 401 "
+            "authentication required, rather than 404, for a repository it does not hold, so a name missing its "
+            "namespace reads as a refusal. The image reference (an az acr import --source, a FROM line, a cache "
+            "rule's source) needs the full name; nothing in your Azure registry refused anything.",
+            Step("Check the full name of the image at its source (docker.io/library/NAME for official images)."),
+            Step("Write the reference with its namespace: docker.io/library/NAME:TAG."),
+            (DOCS_REFERENCE,),
+            confidence=0.7)
+    if any(_HELM_ROOT_INDEX.search(h.line) for h in hits):
+        return Built(
+            "The chart repository URL is not one the registry serves",
+            "Helm looked for a chart index (index.yaml) at the registry's bare login server",
+            "ACR never served a Helm chart index at https://REGISTRY.azurecr.io/; its Helm repository (now retired) "
+            "was at https://REGISTRY.azurecr.io/helm/v1/repo, and Helm 3 keeps charts in the registry as OCI "
+            "artifacts, read with helm pull oci://REGISTRY.azurecr.io/REPOSITORY --version X. The registry is not "
+            "refusing anything.",
+            Step("List what the registry holds as charts (OCI repositories).",
+                 (ReadCommand(("az", "acr", "repository", "list", "--name", _registry(hits[0].names), "--output",
+                               "table"), "list repositories"),)),
+            Step("Use the URL the chart's publisher documents, or pull the chart as OCI: helm registry login "
+                 "REGISTRY.azurecr.io, then helm pull oci://REGISTRY.azurecr.io/REPOSITORY --version X."),
+            ("https://learn.microsoft.com/azure/container-registry/container-registry-helm-repos",),
+            confidence=0.8)
     if any(_TAG_TAKEN.search(h.line) for h in hits):
         return Built(
             "The import's target tag already exists",
@@ -1087,6 +1142,13 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
             or "manifest_invalid" in low) \
             and _CLIENT_REQUEST.search(line):
         return "elsewhere:client-bug"
+    if ("aadsts5000" in low or "invalid_resource" in low) and _WRONG_AUDIENCE.search(line):
+        return "elsewhere:client-bug"
+    if "/helm/v1/_blobs/" in low and _HELM_BLOB_PATH.search(line):
+        return "elsewhere:client-bug"
+    if ("401" in low or "unauthori" in low or "authentication required" in low or "token" in low) \
+            and _CONTEXT_FAULT.search(context):
+        return "elsewhere:client-bug"
     return None
 
 
@@ -1111,6 +1173,46 @@ _TOKEN_400 = re.compile(r"failed to fetch oauth token: unexpected status: 400\b"
 _CLIENT_REQUEST = re.compile(r"\bfound, but accept header does not support\b|\bMANIFEST_INVALID\b|"
                              r"Authentication information is not given in the correct format|"
                              r"<Code>InvalidAuthenticationInfo</Code>", re.IGNORECASE)
+#: The Microsoft identity platform refusing the registry's audience (``AADSTS50001 … Requested resource:
+#: 'https://containerregistry.azure.net'``): that resource is the public cloud's; a client asking for it in Azure
+#: Stack / Azure Local or a sovereign cloud asks for something that cloud does not have (azure-cli#33674).
+_WRONG_AUDIENCE = re.compile(r"\b(?:AADSTS500011?|invalid_resource)\b[^\n]*?containerregistry\.azure\.net",
+                             re.IGNORECASE)
+#: A chart URL with ACR's retired Helm repository path cut short (``…/helm/v1/_blobs/chart.tgz``, where the
+#: repository is ``…/helm/v1/repo``): the tool joined the repository URL and the chart's path wrongly
+#: (fluxcd/flux#1784, a trailing slash decided it).
+_HELM_BLOB_PATH = re.compile(r"\.azurecr\.(?:io|cn|us)/helm/v1/_blobs/", re.IGNORECASE)
+#: Faults told by the lines before the failing one as well as by it (the pattern reads the hit's context, which ends
+#: with the failing line).
+#: A program driving the Docker engine through a library that reads no `docker login` config (Docker.DotNet, whose
+#: exceptions print their namespace; dockerode, whose errors read "(HTTP code 500) server error") gets the registry's
+#: 401 back inside the engine's error. The engine signs in with what the caller sends (the X-Registry-Auth header),
+#: so the program sent no credentials, or not the identity token az acr login stores (testcontainers-dotnet#841,
+#: ga4gh-tes#797). App Service's own container host prints the short "DockerApiException:" for its pulls: a web
+#: app's registry settings, not a client's code, so the unqualified name is not read here.
+_ENGINE_API_401 = re.compile(r"(?:\bDocker\.DotNet\.DockerApiException\b|\(HTTP code \d{3}\) [\w ]{0,20}error\b)"
+                             r"[\s\S]{0,400}?(?:\bunauthori[sz]ed\b|authentication required|\b401\b)", re.IGNORECASE)
+#: The client says it took an anonymous token, then its write is refused: it pushed without its credentials
+#: (PSResourceGet asked anonymously when the registry allowed anonymous pull; PowerShell/PSResourceGet#1906).
+_ANONYMOUS_WRITE = re.compile(r"\banonymous (?:access |bearer )?token (?:retrieved|obtained|acquired|received|"
+                              r"fetched|granted)\b[\s\S]{0,600}?\b(?:upload|push|publish|PUT|PATCH|POST)\w*\b"
+                              r"[^\n]{0,200}?(?:\b401\b|\bunauthori[sz]ed\b)", re.IGNORECASE)
+#: Python's KeyError printed bare under a token error (``Error getting token …`` then ``'token'``): the client looked
+#: for a "token" field in the registry's token reply, which ACR names access_token (apptainer/singularity#1622).
+_TOKEN_KEY_MISSING = re.compile(r"\b(?:error|fail\w*)\b[^\n]*\btoken\b[^\n]*\n\s*['\"]token['\"]\s*$", re.IGNORECASE)
+_CONTEXT_FAULTS = (_ENGINE_API_401, _ANONYMOUS_WRITE, _TOKEN_KEY_MISSING)
+_CONTEXT_FAULT = any_of(*_CONTEXT_FAULTS)
+#: A token reply the client cannot read, said on one line or as a bare KeyError under the token error.
+_TOKEN_FIELD = any_of(_TOKEN_REPLY, _TOKEN_KEY_MISSING)
+
+
+def _shows(pattern: re.Pattern[str], line: str, context: str) -> bool:
+    """Whether a hit's text shows the fault: its line, or for faults told over several lines, its context."""
+    if pattern is _TOKEN_FIELD:
+        return bool(_TOKEN_REPLY.search(line) or _TOKEN_KEY_MISSING.search(context))
+    return bool(pattern.search(context if pattern in _CONTEXT_FAULTS else line))
+
+
 #: Per kind of client-side fault: title, what the text shows, why it is the client's, and how sure its pattern makes
 #: the answer (None: a crash, whose confidence depends on which of its words matched; see _build_bug).
 _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str, float | None], ...] = (
@@ -1125,7 +1227,7 @@ _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str, float | None], ...] = (
      "Each client pins the ARM API versions it calls; a client older than the region or the feature (or one "
      "using a retired preview version) is refused before the registry is asked anything. A current release of the "
      "client, or of the SDK inside it, asks with a supported version.", 0.85),
-    (_TOKEN_REPLY, "The client cannot read the registry's token reply",
+    (_TOKEN_FIELD, "The client cannot read the registry's token reply",
      "The client failed parsing the token the registry answered with",
      "ACR answers a token request with the fields the registry token protocol names (access_token, refresh_token); "
      "a client built to expect another field name fails on a valid answer. A release of the client that reads "
@@ -1141,6 +1243,31 @@ _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str, float | None], ...] = (
      "A wrong password is answered 401; a 400 from the token endpoint means the request itself was not one the "
      "registry reads (a form field missing or misnamed), which is how some containerd and nerdctl releases asked. "
      "Another client (docker, oras) signing in with the same credentials tells the two apart.", 0.65),
+    (_ENGINE_API_401, "The program calling the Docker engine sent it no registry credentials",
+     "The registry's 401 came back through the Docker engine's API, inside the error of the library driving it",
+     "A program that pulls through the engine's API with Docker.DotNet or dockerode must send "
+     "the registry credentials with each request; the engine does not use what `docker login` or `az acr login` "
+     "stored for the CLI. A library that sends none, or ignores the identity token az acr login writes (user "
+     "00000000-0000-0000-0000-000000000000), is refused by any private registry. Pass credentials to the library "
+     "(for a token: az acr login --expose-token), or use a release that reads the identity token.", 0.8),
+    (_ANONYMOUS_WRITE, "The client pushed with an anonymous token",
+     "The client said it took an anonymous token, then the registry refused its upload",
+     "An anonymous token can only read (and only where anonymous pull is enabled); every write needs the caller's "
+     "own credentials. The client did not use them for the push: it has none configured for this registry, or it "
+     "chose the anonymous token by mistake (PSResourceGet did so on registries with anonymous pull). Nothing in the "
+     "registry needs to change.", 0.8),
+    (_WRONG_AUDIENCE, "The client asks for the public cloud's registry audience",
+     "Microsoft Entra ID refused the resource the client asked a token for (https://containerregistry.azure.net)",
+     "containerregistry.azure.net is the registry audience of Azure's public cloud; Azure Stack Hub, Azure Local "
+     "and the sovereign clouds have their own. A client (or a release of it) that asks for the public audience "
+     "there is refused before any registry is asked. Set the client's cloud (az cloud set, or the SDK's audience "
+     "option), or use a release that takes the audience from the cloud it runs in.", 0.85),
+    (_HELM_BLOB_PATH, "The tool built a chart URL the registry does not serve",
+     "A chart was fetched from .../helm/v1/_blobs/..., which lacks the repository's /repo segment",
+     "ACR's (retired) Helm repository lives under https://REGISTRY.azurecr.io/helm/v1/repo, and its chart files "
+     "under .../helm/v1/repo/_blobs/; the tool joined the repository URL and the chart path so that /repo was lost "
+     "(a trailing slash on the repository URL decides it in several tools). Write the repository URL with a "
+     "trailing slash, or move the charts to OCI (helm push / helm pull oci://REGISTRY.azurecr.io/...).", 0.8),
     # a client-side timeout might also be a slow link: below the floor
     (_CLIENT_TIMEOUT, "The client's own timeout ended the request",
      "The client cancelled the request on its own timer (.NET's HttpClient gives up after 100 s unless told "
@@ -1151,13 +1278,13 @@ _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str, float | None], ...] = (
 )
 
 
-def _fault_confidence(line: str) -> float | None:
-    """The confidence of the first client-side fault (other than a crash) the line shows, as _BUG_KINDS gives it."""
-    return next((c for p, _, _, _, c in _BUG_KINDS if c is not None and p.search(line)), None)
+def _fault_confidence(line: str, context: str) -> float | None:
+    """The confidence of the first client-side fault (other than a crash) the hit shows, as _BUG_KINDS gives it."""
+    return next((c for p, _, _, _, c in _BUG_KINDS if c is not None and _shows(p, line, context)), None)
 
 
 def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
-    kind = next(((t, m, c) for p, t, m, c, _ in _BUG_KINDS if any(p.search(h.line) for h in hits)),
+    kind = next(((t, m, c) for p, t, m, c, _ in _BUG_KINDS if any(_shows(p, h.line, h.context) for h in hits)),
                 ("A change in the client, not the registry, is the likely cause",
                  "The text ties the failure to the client: it began with a new release of it, or another release or "
                  "client works with the same registry and credentials",
@@ -1180,7 +1307,7 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
                        0.7 if _client_changed(h.line) or _newer_client(h.line) else
                        0.6 if _UPGRADE_PROSE.search(h.line) else
                        0.5 if _TRACEBACK.search(h.line) and not any_of(_BUG_STRONG, _BUG_MEDIUM).search(h.line) else
-                       _fault_confidence(h.line) or _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX),
+                       _fault_confidence(h.line, h.context) or _strength(h.line, any_of(_BUG_STRONG, _DOUBLE_SUFFIX),
                                                               any_of(_BUG_MEDIUM, _TOO_LARGE), 0.9, 0.8, 0.65)
                        for h in hits),
     )
@@ -1243,16 +1370,48 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          r"\blookup \S+ on 192\.168\.65\.\d+:53\b", re.IGNORECASE)
 
 
+#: The registry's privatelink name resolving to its public address from a network that should reach the private
+#: endpoint: the client's DNS path skips the private DNS zone (the zone is not linked to the client's virtual
+#: network, or its own DNS servers do not forward to Azure DNS); Microsoft's troubleshooting article "Can't resolve
+#: the container registry FQDN to a private IP address". The private endpoint itself is not at fault.
+_PRIVATE_DNS_PATH = re.compile(
+    r"\bprivatelink\.azurecr\.(?:io|cn|us)\b[^.\n]{0,160}?\bresolv\w*[^.\n]{0,60}?\bpublic (?:[\d.x]+ )?(?:ip|"
+    r"address)|\bresolv\w* (?:all the way )?to (?:a|the|its) public (?:[\d.x]+ )?(?:ip|address)\b[^.\n]{0,40}?"
+    r"\b(?:instead of|rather than|not) (?:the |its |our )?(?:[\d.x]+ )?private", re.IGNORECASE)
+
+
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
     if _ACR_CODES.search(line):
         return None
     if _NET_STRONG.search(line) or _NET_MEDIUM.search(line) or _STORAGE_FETCH.search(line):
+        return "elsewhere:network-client-side"
+    if ("privatelink" in line.lower() or " public " in line.lower()) and _PRIVATE_DNS_PATH.search(line):
         return "elsewhere:network-client-side"
     return None
 
 
 def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
     n = hits[0].names
+    if any(_PRIVATE_DNS_PATH.search(h.line) for h in hits):
+        name = f"{n.registry}.azurecr.io" if n.registry else "REGISTRY.azurecr.io"
+        return Built(
+            "The client's DNS does not use the registry's private DNS zone",
+            "The registry's privatelink name resolves to its public address where the private endpoint's is expected",
+            "A private endpoint answers only at its private IP; the CNAME to privatelink.azurecr.io resolves to "
+            "that IP only through the privatelink.azurecr.io private DNS zone. When the client's virtual network is "
+            "not linked to the zone, or its own DNS servers do not forward to Azure DNS (168.63.129.16), the chain "
+            "ends at the public address, which a registry with public access disabled refuses. The private endpoint "
+            "and the registry are fine.",
+            Step("Resolve the login server from the failing machine, and list the networks linked to the zone.",
+                 (ReadCommand(("nslookup", name), "show what the client resolves"),
+                  ReadCommand(("az", "network", "private-dns", "link", "vnet", "list", "--zone-name",
+                               "privatelink.azurecr.io", "--resource-group", variable("ZONE_RESOURCE_GROUP"),
+                               "--output", "table"), "list the virtual networks linked to the zone"))),
+            Step("Link the privatelink.azurecr.io zone to the client's virtual network, or make the custom DNS "
+                 "servers forward privatelink.azurecr.io to Azure DNS (168.63.129.16) from a linked network."),
+            ("https://learn.microsoft.com/troubleshoot/azure/azure-container-registry/"
+             "cant-resolve-container-registry-fqdn-private-ip-address",),
+            confidence=0.8)
     host = f"{n.registry}.azurecr.io" if n.registry else "mcr.microsoft.com"
     return Built(
         "The client's network is in the way (proxy, TLS interception)",
@@ -1538,10 +1697,11 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("typo", ("elsewhere:typo",), _detect_typo, _build_typo,
                any_of(_TYPO_STRONG, _TYPO_HOST, _PRIVATELINK_NAME, _IMPLICIT_LATEST, _DOCKER_IO_PUSH, _HUB_LOOKUP,
                       _TYPO_PROSE, _TWO_NAMES_CONTEXT, _BAD_COMMAND_LINE, _UNSET_VARIABLE, _CONTRAST, _ACCESS_DENIED,
-                      _UPPER_HOST),
+                      _UPPER_HOST, _HELM_ROOT_INDEX, _BARE_NAME_ELSEWHERE),
                # A registry's host is on thousands of lines of a named build log; the contrast two registries
                # named against each other need is on a few.
-               (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point"),
+               (*_TYPO_WORDS, "but", "whereas", "different", "mismatch", "point", "index.yaml", "chart repository",
+                '"class'),
                confidence=0.8),
     Recogniser("purge-flag", ("elsewhere:client-bug", "elsewhere:typo"), _detect_purge_flag, _build_purge_flag,
                any_of(_UNKNOWN_FLAG, _FILTER_UNPARSED, _PURGE_USAGE),
@@ -1578,16 +1738,19 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "invalidauthenticationinfo",
                 "started using", "started deploying", "started building", "began using", "new version",
                 "upgrade", "update", "newer", "new ", "noregisteredproviderfound", "invalidapiversion",
-                "supported api-versions", "httpclient.timeout", "a task was canceled"),
+                "supported api-versions", "httpclient.timeout", "a task was canceled", "aadsts5000",
+                "invalid_resource", "/helm/v1/_blobs/", "401", "unauthori", "authentication required", "'token'",
+                '"token"'),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
-               any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH),
+               any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH, _PRIVATE_DNS_PATH),
                ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
                 "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
                 "storage endpoint", "pkix", "certification path", "hosts", "hangs", "hung", "timed out",
-                "time out", "times out", "never finish", "never complete", *_VPN_WORDS),
+                "time out", "times out", "never finish", "never complete", "privatelink", " public ",
+                *_VPN_WORDS),
                confidence=0.75),
 )
 

@@ -151,6 +151,10 @@ _PRIVATE_NETWORKING = (r"\bprivate access\b|\bprivately[- ]networked\b|\bprivate
                        r"(?:blade|tab)\b|\b(?:approved |pending )?connections? (?:from|in) (?:the |another |other )?"
                        r"(?:hub|spoke|subscriptions?|vnets?)\b")
 
+#: A pinned digest the repository does not hold, in words (a chart's default digest, an image copied by tag).
+_DIGEST_ABSENT = (r"\bdigest\b[^.\n]{0,60}?\b(?:is ?n[o']?t|isn't|not|never) (?:present|there|"
+                  r"in (?:our|the|my|your))\b|"
+                  r"\bdigest\b[^.\n]{0,40}?\b(?:does ?n[o']?t|does not|doesn't) exist")
 _STORAGE_MODES = ("dangling-manifests", "shared-layers", "storage-accounting", "retention-policy", "soft-delete")
 
 #: Per failure mode, what speaks for it. Weights: 3 = names the cause, 2 = a strong hint, 1 = consistent with it.
@@ -341,6 +345,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"--concurrency|concurrent\w*|in parallel|two (?:purge|cleanup)s?|at the same time|overlap\w*|"
            r"another (?:job|process|pipeline|run|purge)|already (?:removed|deleted|gone)", 1.5),
         _c(r"sha256|digest", 0.5, False),
+        _c(_DIGEST_ABSENT, 3, False),
         # The digest of the image's config (docker's image id) is not a manifest's: the registry has no such manifest.
         _c(r"\bconfig(?:uration)?(?:\.| blob'?s? | )digest|digest of the config|\bimage id\b|\bconfig blob\b",
            2, False),
@@ -355,8 +360,12 @@ CUES: dict[str, tuple[Cue, ...]] = {
     ),
     "throttling": (
         _c(r"\b429\b|too many requests|TOOMANYREQUESTS|\bthrottl\w*", 5, False),
-        _c(r"rate[- ]limit\w*|in parallel|concurren\w*|\bburst", 1),
+        _c(r"rate[- ]limit\w*|in parallel|concurren\w*|\bburst|at the same time|simultaneous\w*", 1),
         _c(r"rate[- ]limit\w*", 2.5),
+        # The registry cutting a client off after the same reads repeated, told in words (microsoft/fhir-server#3318).
+        _c(r"\b(?:again and again|over and over|repeatedly)\b[^.\n]{0,120}?\buntil\b[^.\n]{0,60}?\b(?:stops?|stopped|"
+           r"block\w*|refus\w*|reject\w*|cuts? (?:it|us|them) off)\b|"
+           r"\b(?:stops?|stopped) (?:letting|allowing) (?:it|us|them|the \w+) (?:read|pull|download)", 3, False),
     ),
     "authentication-required": (
         # the client's own login never done ("I never ran helm registry login first")
@@ -530,6 +539,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"\btag[^.\n]{0,30}\bnever (?:arriv\w*|made it|reach\w*|got (?:there|pushed)|landed)|"
            r"\b(?:image|tag) [\w./:-]+ is not found\b", 3, False),
         _c(r"\btag[^.\n]{0,20}\b(?:can(?:no|')t|could(?:n't| not)) be found|\btag (?:is )?unknown\b", 3, False),
+        # The build that should have pushed the tag never did: only an older tag is there.
+        _c(r"\bnever (?:actually |really )?(?:got |was |were )?push(?:ed)? (?:it|them|that tag|the tag|the image|"
+           r"that image)\b", 3, False),
         _c(r"\btag (?:\S+ )?(?:does ?n[o']?t|does not|no longer) exists?|\btag (?:is )?(?:missing|not found|gone)|"
            r"no such tag|(?:can(?:no|')t|could(?:n't| not)) find (?:the |that )?tag|"
            r"tag (?:was )?never (?:pushed|built)",
@@ -566,7 +578,7 @@ _ANCHORS: dict[str, re.Pattern[str]] = {
     "broken-index-references": re.compile(
         r"(?:manifest unknown|not found|(?:can(?:no|')t|could(?:n't| not)|no longer|un)(?:\s*be)?\s*pull\w*|"
         r"pull\w* fails?|pull\w*\b[^.\n]{0,40}\bfail\w*|fail\w* to pull)", _I),
-    "manifest-not-found": re.compile(r"\bpurg\w*|\bdelet\w*", _I),
+    "manifest-not-found": re.compile(r"\bpurg\w*|\bdelet\w*|" + _DIGEST_ABSENT, _I),
     "empty-repository": re.compile(r"\brepo(?:sitor(?:y|ies)|s)?\b", _I),
     "authentication-required": re.compile(r"authori[sz]ation required|authentication required|\b401\b|"
                                           r"unauthori[sz]ed|unauthenticated|\btoken\w*|log(?:ged)? (?:out|in)|"

@@ -679,7 +679,15 @@ def _kubelet_401(line: str, context: str) -> bool:
         not _KUBE_PULL_BEFORE.search(line) and bool(_KUBE_PULL_BEFORE.search(context)))
 
 
+#: The access record of the Docker distribution registry (Docker Hub, and registries built on it) in a 401's body:
+#: it carries a "Class" field that ACR's own body does not (ACR's names Type, Name and Action, and its message sends
+#: the reader to aka.ms/acr/authorization). Such a 401 is another registry's answer, whatever ACR's words it shares.
+DISTRIBUTION_ACCESS = re.compile(r'\\?"Class\\?"\s*:\s*\\?"')
+
+
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
+    if '"class' in line.lower() and DISTRIBUTION_ACCESS.search(line) and "aka.ms/acr" not in line.lower():
+        return None
     if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
             _TRACE_401.search(line) or _IDP_401.search(context) or _PULL_SECRET_WORDS.search(context) or \
             _kubelet_401(line, context):
