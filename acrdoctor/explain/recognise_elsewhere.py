@@ -1013,6 +1013,9 @@ _UPGRADE_PROSE = re.compile(
     # "going back to CLI 2.5.1 on the same agent makes it work again": another release of the client cures it
     r"\b(?:going|went|switch\w*|gone) back to (?:the |an? )?(?:[A-Za-z][\w.-]* ){0,3}?"
     r"v?\d+\.\d+(?:\.\d+)?\b[^.\n]{0,80}?\b(?:works? again|work(?:s|ed|ing)? again|fix\w*|solv\w*|resolv\w*)\b|"
+    # the same with the release unnumbered: "going back to the previous Skaffold release makes pushes work again"
+    r"\b(?:going|went|switch\w*|gone) back to (?:the |an? )?(?:previous|older|earlier|last) (?:[A-Za-z][\w.-]* ){0,2}?"
+    r"(?:release|version|build)\b[^.\n]{0,80}?\b(?:works? again|work(?:s|ed|ing)? again|fix\w*|solv\w*|resolv\w*)\b|"
     # "rolling Azure.Core back to 1.32.0 makes it work again"
     r"\broll(?:ing|ed)? [\w.-]+ back to v?\d+\.\d+[^\n]{0,80}?\b(?:fix\w*|works?|worked|work again)\b|"
     # "upgrading the azurerm provider fixed it": a newer client cured it, so the older one had the bug
@@ -1147,7 +1150,7 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
     if "/helm/v1/_blobs/" in low and _HELM_BLOB_PATH.search(line):
         return "elsewhere:client-bug"
     if ("401" in low or "unauthori" in low or "authentication required" in low or "token" in low) \
-            and _CONTEXT_FAULT.search(context):
+            and (_context_fault(context) or _bare_token_key(context)):
         return "elsewhere:client-bug"
     return None
 
@@ -1199,17 +1202,34 @@ _ANONYMOUS_WRITE = re.compile(r"\banonymous (?:access |bearer )?token (?:retriev
                               r"[^\n]{0,200}?(?:\b401\b|\bunauthori[sz]ed\b)", re.IGNORECASE)
 #: Python's KeyError printed bare under a token error (``Error getting token …`` then ``'token'``): the client looked
 #: for a "token" field in the registry's token reply, which ACR names access_token (apptainer/singularity#1622).
-_TOKEN_KEY_MISSING = re.compile(r"\b(?:error|fail\w*)\b[^\n]*\btoken\b[^\n]*\n\s*['\"]token['\"]\s*$", re.IGNORECASE)
-_CONTEXT_FAULTS = (_ENGINE_API_401, _ANONYMOUS_WRITE, _TOKEN_KEY_MISSING)
+_BARE_TOKEN_KEY = re.compile(r"^\s*['\"]token['\"]\s*$")
+_CONTEXT_FAULTS = (_ENGINE_API_401, _ANONYMOUS_WRITE)
 _CONTEXT_FAULT = any_of(*_CONTEXT_FAULTS)
 #: A token reply the client cannot read, said on one line or as a bare KeyError under the token error.
-_TOKEN_FIELD = any_of(_TOKEN_REPLY, _TOKEN_KEY_MISSING)
+_TOKEN_FIELD = any_of(_TOKEN_REPLY, _BARE_TOKEN_KEY)
+
+
+def _context_fault(context: str) -> bool:
+    """A fault of :data:`_CONTEXT_FAULTS` in the lines up to the hit; their words are tested first, since every 401
+    line of a log reaches here with its context."""
+    ctx = context.lower()
+    words = "docker.dotnet" in ctx or "(http code" in ctx or "anonymous" in ctx
+    return words and bool(_CONTEXT_FAULT.search(context))
+
+
+def _bare_token_key(context: str) -> bool:
+    """The hit's line is a bare 'token' and the line before it a token error (substring tests: linear on any line)."""
+    parts = context.rsplit("\n", 2)
+    if len(parts) < 2 or not _BARE_TOKEN_KEY.match(parts[-1]):
+        return False
+    before = parts[-2].lower()
+    return "token" in before and ("error" in before or "fail" in before)
 
 
 def _shows(pattern: re.Pattern[str], line: str, context: str) -> bool:
     """Whether a hit's text shows the fault: its line, or for faults told over several lines, its context."""
     if pattern is _TOKEN_FIELD:
-        return bool(_TOKEN_REPLY.search(line) or _TOKEN_KEY_MISSING.search(context))
+        return bool(_TOKEN_REPLY.search(line)) or _bare_token_key(context)
     return bool(pattern.search(context if pattern in _CONTEXT_FAULTS else line))
 
 
@@ -1528,10 +1548,13 @@ def _build_purge_flag(mode: str, hits: Sequence[Hit]) -> Built:
 #: untagged, it does not restrict the purge to them (acr-cli README; Azure/acr#577). So the command line, not the
 #: registry, chose those tags.
 _PURGE_SUBJECT = r"\b(?:acr purge|purg\w*|clean-?up (?:task|job|run|script))\b"
-_OVERREACH = (r"\b(?:deleted|removed|wiped|nuked|purged|took out|killed|got rid of|erased|deleting|removing|"
+_OVERREACH = (r"(?:\b(?:deleted|removed|wiped|nuked|purged|took out|killed|got rid of|erased|deleting|removing|"
               r"wiping)\b[^.\n]{0,80}?\b(?:tagged (?:ones|images?|manifests?)|tagged\b(?! leftovers)|everything|"
               r"every (?:image|tag|single)|all (?:the |our )?(?:images|tags|versions)|production|more than (?:we|I|"
-              r"it should|intended|expected)|images? (?:we|that we|I) (?:still )?(?:need|needed|use|used|wanted))\b")
+              r"it should|intended|expected)|images? (?:we|that we|I) (?:still )?(?:need|needed|use|used|wanted))\b|"
+              # the same told of what is left: "the tagged images were gone too, not just the untagged ones"
+              r"\btagged (?:ones|images?|manifests?|versions)\b[^.\n]{0,60}?\b(?:were|are|got|have been|had been|was) "
+              r"(?:also |all |completely )?(?:gone|deleted|removed|wiped|purged)\b)")
 _PURGE_OVERREACH = re.compile(_PURGE_SUBJECT + r"[^\n]{0,300}?" + _OVERREACH + "|" + _OVERREACH
                               + r"[^\n]{0,120}?" + _PURGE_SUBJECT + r"|\binstead of only (?:clearing|deleting|"
                               r"removing|purging) (?:the )?(?:untagged|dangling)", re.IGNORECASE)

@@ -149,3 +149,21 @@ def test_a_distribution_registrys_401_for_a_one_word_name_is_not_acrs() -> None:
            'https://aka.ms/acr/authorization for more information.","detail":[{"Type":"repository","Name":"redis",'
            '"Action":"pull"}]}]}')
     assert not top(acr).failure_mode.startswith("elsewhere:")
+
+
+def test_going_back_to_the_previous_release_unnumbered_is_the_client() -> None:
+    text = ("Since we updated kubectl-acr on the runners the push step says access is refused. Going back to the "
+            "previous plugin release makes pushes work again with the same settings.")
+    assert top(text, ticket=True).failure_mode == "elsewhere:client-bug"
+    # going back to the previous registry is not a client release
+    other = "Pushes to shipreg are refused with 401. Going back to the previous registry makes pushes work again."
+    assert all(m.failure_mode != "elsewhere:client-bug" for m in explain_ticket(other).ranked)
+
+
+def test_tagged_images_gone_after_a_purge_is_the_filter() -> None:
+    text = ("I ran acr purge with --untagged and a filter for one repository to clear the untagged manifests. "
+            "Afterwards the tagged images were gone too, not just the untagged ones. Why did that happen?")
+    assert top(text, ticket=True).failure_mode == "elsewhere:typo"
+    meant = ("We ran acr purge with --ago 30d on the app repository and the tagged images older than that were "
+             "deleted as planned, but the storage did not go down.")
+    assert top(meant, ticket=True).failure_mode != "elsewhere:typo"
