@@ -1303,21 +1303,56 @@ def _fault_confidence(line: str, context: str) -> float | None:
     return next((c for p, _, _, _, c in _BUG_KINDS if c is not None and _shows(p, line, context)), None)
 
 
+def _own_steps(pattern: re.Pattern[str] | None, n: Names) -> tuple[Step, Step] | None:
+    """How to confirm and fix the client-side faults that are not a release of az or acr-cli (their own steps: the
+    generic ones name az's version and a traceback, which a .NET program or a chart URL does not have)."""
+    if pattern is _ENGINE_API_401:
+        return (Step("Find where the program hands registry credentials to the library (Docker.DotNet's AuthConfig, "
+                     "dockerode's authconfig): a docker pull of the same image from the docker CLI on that host, "
+                     "after az acr login, tells the registry's side apart."),
+                Step("Pass the registry's credentials with each pull (a token: az acr login --name REGISTRY "
+                     "--expose-token, user 00000000-0000-0000-0000-000000000000), or use a library release that "
+                     "reads the identity token az acr login stores."))
+    if pattern is _ANONYMOUS_WRITE:
+        return (Step("See whether the registry offers anonymous pull (a client may then take the anonymous token by "
+                     "mistake), and run the client with its verbose log to see which token it asks for.",
+                     (ReadCommand(("az", "acr", "show", "--name", _registry(n), "--query", "anonymousPullEnabled",
+                                   "--output", "tsv"), "show whether anonymous pull is on"),)),
+                Step("Give the client its credentials for the push (sign in with it first), or use a release that "
+                     "does not push with the anonymous token; nothing in the registry needs to change."))
+    if pattern is _WRONG_AUDIENCE:
+        return (Step("See which cloud the client is set to.",
+                     (ReadCommand(("az", "cloud", "show", "--query", "name", "--output", "tsv"),
+                                  "show the cloud az is set to"),)),
+                Step("Register and select the cloud the registry is in (az cloud register / az cloud set), or set "
+                     "the SDK's audience for it; report the release that asks for the public audience there."))
+    if pattern is _HELM_BLOB_PATH:
+        return (Step("Compare the repository URL the tool was given with https://REGISTRY.azurecr.io/helm/v1/repo/ "
+                     "(with its trailing slash), in the tool's configuration and in its credentials file."),
+                Step("Write the repository URL with the trailing slash wherever it is configured, or move the charts "
+                     "to OCI (helm push / helm pull oci://REGISTRY.azurecr.io/...)."))
+    return None
+
+
 def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
-    kind = next(((t, m, c) for p, t, m, c, _ in _BUG_KINDS if any(_shows(p, h.line, h.context) for h in hits)),
-                ("A change in the client, not the registry, is the likely cause",
-                 "The text ties the failure to the client: it began with a new release of it, or another release or "
-                 "client works with the same registry and credentials",
-                 "When only the client changed, a regression in that release is the likelier cause (tools such as "
-                 "helm, Argo CD, kaniko and the Docker tasks have each shipped releases that broke signing in to "
-                 "ACR); the registry answers the old and the new release alike."))
-    return Built(
-        *kind,
+    shown = next(((p, t, m, c) for p, t, m, c, _ in _BUG_KINDS if any(_shows(p, h.line, h.context) for h in hits)),
+                 None)
+    pattern, *kind = shown or (None, "A change in the client, not the registry, is the likely cause",
+                               "The text ties the failure to the client: it began with a new release of it, or another "
+                               "release or client works with the same registry and credentials",
+                               "When only the client changed, a regression in that release is the likelier cause "
+                               "(tools such as helm, Argo CD, kaniko and the Docker tasks have each shipped releases "
+                               "that broke signing in to ACR); the registry answers the old and the new release alike.")
+    confirm, fix = _own_steps(pattern, hits[0].names) or (
         Step("Note the client's version and run the same command with --debug to see the last request it made.",
              (ReadCommand(("az", "version", "--output", "table"), "show the az and extension versions"),)),
         Step("Upgrade the client (az upgrade, a current acr-cli image), or report the traceback to the tool's "
              "issue tracker; retry the same operation with another client (the portal, az acr repository, oras) "
-             "in the meantime."),
+             "in the meantime."))
+    return Built(
+        *kind,
+        confirm,
+        fix,
         (DOCS_AZ_ISSUES,),
         # Another release or another client working with the same registry and credentials rules ACR out: 0.8.
         confidence=max(0.8 if _contrast_blames_client(h.line) or _other_client_works(h.line) else

@@ -34,6 +34,7 @@ def top(text: str, *, ticket: bool = False) -> Match:
 def test_a_library_driving_the_engine_sent_no_credentials(text: str) -> None:
     m = top(text)
     assert m.failure_mode == "elsewhere:client-bug" and "Docker engine" in m.title
+    assert "AuthConfig" in m.confirm.summary and not any("az version" in c for c in m.confirm.commands)
     assert not any(changes_something(x) for x in explain(text).matches)
 
 
@@ -52,6 +53,7 @@ def test_an_anonymous_token_used_for_an_upload_is_the_clients() -> None:
             "success: 401 (Unauthorized).")
     m = top(text)
     assert m.failure_mode == "elsewhere:client-bug" and "anonymous" in m.title
+    assert any("anonymousPullEnabled" in c for c in m.confirm.commands)
 
 
 def test_an_anonymous_token_then_a_refused_pull_is_not_read_as_a_push() -> None:
@@ -75,6 +77,7 @@ def test_the_public_clouds_registry_audience_refused() -> None:
             "the directory 'contoso-stack'.")
     m = top(text)
     assert m.failure_mode == "elsewhere:client-bug" and "audience" in m.title
+    assert any(c.startswith("az cloud show") for c in m.confirm.commands)
     other = "AADSTS50001: The resource 'https://vault.azure.net' is disabled or does not exist."
     assert all("audience" not in x.title for x in explain(other).matches)
 
