@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from . import recognise_prose
+from . import recognise_prose, recognise_vocabulary, vocabulary
 from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
 from .model import MAX_EVIDENCE, Explanation, Match, Step
 from .names import Names, around, client_ip_in, correlation_in, login_server_in, registry_in
@@ -264,10 +264,27 @@ class _Scan:
         group = self.groups[(rec, mode)] = _Group(rec, mode)
         group.add(Hit(at, self.ticket[at], names, text))
 
+    def by_vocabulary(self) -> None:
+        """A ticket nothing recognised: the cause its words are most like, as a guess (ranked below any rule's
+        answer, with no fix command), when they single one out."""
+        if not self.ticket or self.groups:
+            return
+        text = "\n".join(self.ticket)
+        found = vocabulary.guess(text)
+        if found is None:
+            return
+        at = recognise_vocabulary.evidence_line(self.ticket, found.words)
+        names = around(self.ticket, at, len(self.ticket), len(self.ticket),
+                       objects_nearby=found.label not in REGISTRY_LEVEL)
+        rec = recognise_vocabulary.RECOGNISER
+        group = self.groups[(rec, found.label)] = _Group(rec, found.label)
+        group.add(Hit(at, self.ticket[at], names, text))
+
     def finish(self) -> Explanation:
         while self.pending:
             self._resolve()
         self.whole_ticket()
+        self.by_vocabulary()
         catalogue = _catalogue_slugs()
         matches: list[tuple[int, int, Match]] = []
         lines_of: dict[int, frozenset[int]] = {}
@@ -281,7 +298,7 @@ class _Scan:
                 if len(quoted) >= MAX_EVIDENCE:
                     break
                 quoted.setdefault(_cut(h.line), h.index + 1)
-            matches.append((first.index, _RANK[group.rec], Match(
+            matches.append((first.index, _RANK.get(group.rec, len(_RANK)), Match(
                 failure_mode=group.mode, title=built.title, message=built.message, cause=built.cause,
                 extracted=built.extracted or first.names, confirm=built.confirm, fix=built.fix, docs=built.docs,
                 occurrences=group.count, evidence=evidence, in_catalogue=group.mode in catalogue,

@@ -54,8 +54,9 @@ def test_nothing_recognised_exits_1_and_suggests_diagnose() -> None:
 
 
 def test_nothing_recognised_says_what_to_collect_for_what_the_text_was_doing() -> None:
-    """A push with no error text: the sign-in check and the bundle for the registry the text names; a delete: usage."""
-    data = json.loads(run("--ticket", "Our docker push to shipreg01.azurecr.io is rejected and nothing gets "
+    """A push with no error text: the sign-in check and the bundle for the registry the text names; a delete: usage.
+    (Read as pasted: in ticket mode the vocabulary guesses instead, tests/explain/test_vocabulary.py.)"""
+    data = json.loads(run("Our docker push to shipreg01.azurecr.io is rejected and nothing gets "
                           "uploaded; the image builds fine locally.", "-o", "json").output)
     step = data["next_step"]
     assert data["recognised"] is False and "push or pull" in step["summary"]

@@ -1,0 +1,155 @@
+"""The last reading of a ticket that no rule recognised: which labelled tickets its words are most like.
+
+The rules (error codes, client wordings, symptom cues) are precise but each meets only the situations it was
+written from: measured blind, rules written from one table's misses answered almost none of the next table's
+(docs/explain.md). What does carry from one customer to the next is vocabulary: a ticket about a refused delete
+says "delete", "role", "pipeline" and "unauthorized" whatever else it says. So a ticket no rule recognises is
+compared, word by word, with the labelled tickets of ``tests/explain`` (the corpus's tickets and the wording tables,
+all written here): each word and word pair present votes with how much more often it occurs in one cause's tickets
+than in the others' (a smoothed log-odds ratio, as in a Bernoulli naive Bayes). The answer is a guess: it ranks
+below every rule's answer (:data:`CONFIDENCE`), never prints a command that changes anything, and says which words
+decided it, so a support engineer can see why.
+
+The counts live in ``acrdoctor/data/ticket_vocabulary.json``, built by ``bench/vocabulary.py --write`` from the
+tables (a test keeps the file equal to what the tables give, so it cannot drift from them).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from itertools import pairwise
+
+#: Where the counts are kept (in the package, so an installed wheel has them).
+DATA_FILE = "ticket_vocabulary.json"
+#: A guess from words ranks below every rule's answer (the prose reader's lowest is 0.45).
+CONFIDENCE = 0.35
+#: A word seen in fewer labelled tickets than this is a name (a registry, a repository), not vocabulary.
+MIN_ROWS = 2
+#: How much the best cause must lead (in summed log-odds) for a guess to be given, and how far ahead of the
+#: runner-up: below either, the words do not single out one cause.
+MIN_SCORE = 6.0
+MIN_MARGIN = 1.0
+#: The fewest known words a text must hold: three words of a ticket are not a ticket.
+MIN_KNOWN = 6
+#: The label of tickets about something else (an App Service outage, a crashing pod whose image pulled fine, a
+#: pricing question): when they are what a text is most like, there is no guess.
+OTHER = "none"
+#: A text that never speaks of a registry, an image or a client of one is not acrdoctor's to guess about.
+_REGISTRY_WORDS = re.compile(r"registr|\bacr\b|azurecr|\bimages?\b|\brepo(?:s|sitor)|manifest|\btags?\b|"
+                             r"\bdocker\b|\bhelm\b|\boras\b|\bpurg|\bcontainer|\bpull|\bpush|artifact|\bcharts?\b",
+                             re.IGNORECASE)
+#: How much of a ticket is read (the same beginning the whole-ticket reading uses).
+MAX_CHARS = 16_384
+
+_WORD = re.compile(r"[a-z][a-z0-9]+|\b[1-5]\d\d\b")
+#: Words every ticket holds whatever its cause: they carry no vote and only cost a lookup.
+_STOP = frozenset((
+    "the", "and", "for", "that", "with", "this", "was", "are", "have", "has", "from", "but", "when", "our",
+    "you", "your", "its", "can", "all", "any", "out", "get", "got", "how", "what", "why", "who", "which", "there",
+    "their", "them", "they", "then", "than", "into", "also", "just", "been", "being", "were", "will", "would",
+    "could", "should", "does", "did", "don't", "doesn't", "about", "after", "before",
+    "some", "more", "most", "very",
+))
+
+
+def tokens(text: str) -> frozenset[str]:
+    """The words of a text (lower case, three letters or more, and HTTP statuses) and each adjacent pair."""
+    words = [w for w in _WORD.findall(text[:MAX_CHARS].lower()) if (len(w) > 2 and w not in _STOP)]
+    return frozenset(words) | frozenset(f"{a} {b}" for a, b in pairwise(words))
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """For each label, how many labelled tickets it has; for each word, in how many of each label's it occurs."""
+
+    rows: dict[str, int]
+    counts: dict[str, dict[str, int]]
+
+    def to_json(self) -> str:
+        return json.dumps({"rows": dict(sorted(self.rows.items())),
+                           "counts": {w: dict(sorted(c.items())) for w, c in sorted(self.counts.items())}},
+                          ensure_ascii=True, separators=(",", ":"), sort_keys=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Model:
+        data = json.loads(text)
+        return cls({str(k): int(v) for k, v in data["rows"].items()},
+                   {str(w): {str(k): int(v) for k, v in c.items()} for w, c in data["counts"].items()})
+
+
+def train(rows: Iterable[tuple[str, str]]) -> Model:
+    """Count each word's tickets per label over ``(text, label)`` rows; words in fewer than :data:`MIN_ROWS`
+    tickets are dropped (names, typos), which also keeps the file small."""
+    per_label: Counter[str] = Counter()
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for text, label in rows:
+        per_label[label] += 1
+        for word in tokens(text):
+            counts[word][label] += 1
+    kept = {w: dict(c) for w, c in counts.items() if sum(c.values()) >= MIN_ROWS}
+    return Model(dict(per_label), kept)
+
+
+@dataclass(frozen=True, slots=True)
+class Guess:
+    """The label the words lean to, how strongly, by how much over the next, and the words that voted most."""
+
+    label: str
+    score: float
+    margin: float
+    runner_up: str
+    words: tuple[str, ...]
+
+
+def _weights(model: Model, word: str) -> dict[str, float]:
+    """The word's vote for each label: log(P(word | label) / P(word | other labels)), add-half smoothed."""
+    c = model.counts[word]
+    total_rows = sum(model.rows.values())
+    total = sum(c.values())
+    out = {}
+    for label, n in model.rows.items():
+        k = c.get(label, 0)
+        out[label] = math.log((k + 0.5) / (n + 1)) - math.log((total - k + 0.5) / (total_rows - n + 1))
+    return out
+
+
+def scores(model: Model, text: str) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
+    """Each label's summed vote over the text's known words, and each label's words with their votes."""
+    total: dict[str, float] = dict.fromkeys(model.rows, 0.0)
+    votes: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for word in sorted(tokens(text)):
+        if word not in model.counts:
+            continue
+        for label, w in _weights(model, word).items():
+            total[label] += w
+            if w > 0:
+                votes[label].append((w, word))
+    return total, votes
+
+
+def guess(text: str, model: Model | None = None) -> Guess | None:
+    """The cause whose labelled tickets the text's words are most like, or None when they single out none."""
+    model = model or shipped()
+    if len(model.rows) < 2 or not _REGISTRY_WORDS.search(text, 0, MAX_CHARS) \
+            or sum(1 for w in tokens(text) if w in model.counts) < MIN_KNOWN:
+        return None
+    total, votes = scores(model, text)
+    ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
+    (label, best), (second, next_best) = ranked[0], ranked[1]
+    if label == OTHER or best < MIN_SCORE or best - next_best < MIN_MARGIN:
+        return None
+    words = tuple(w for _, w in sorted(votes[label], key=lambda v: (-v[0], v[1]))[:6])
+    return Guess(label, round(best, 2), round(best - next_best, 2), second, words)
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Model:
+    """The counts in the package (read once, on the first ticket that needs them)."""
+    return Model.from_json(resources.files("acrdoctor.data").joinpath(DATA_FILE).read_text("utf-8"))
