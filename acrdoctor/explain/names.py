@@ -260,8 +260,7 @@ def from_command(line: str) -> Names:
     while i < len(argv):
         arg, value = argv[i], (argv[i + 1] if i + 1 < len(argv) else None)
         if "=" in arg and arg.startswith("--"):
-            arg, value = arg.split("=", 1)
-            i -= 1
+            arg, value = arg.split("=", 1)  # --name=VALUE: one word (the loop moves on by one word either way)
         if value is not None:
             if arg in ("--registry", "-r", "--registry-name"):
                 registry = value

@@ -112,3 +112,21 @@ def test_an_az_powershell_cmdlet_names_what_it_asked_for() -> None:
     assert "TAG_UNKNOWN" not in found.message and "404 Not Found" in found.message
     assert found.confirm.commands[0] == ("az acr repository show-tags --name shipreg01 --repository team/web --detail "
                                          "--output table")
+
+
+def test_a_flag_written_with_its_value_after_an_equals_sign() -> None:
+    """`--name=VALUE` is one word: it names the same as `--name VALUE` (the reader used to step back onto the same
+    word forever, so one `--dry-run=false` in a pasted purge hung explain)."""
+    from acrdoctor.explain.names import from_command
+
+    names = from_command("az acr repository delete --name=shipreg01 --image=team/web:1.4.2 --yes")
+    assert (names.registry, names.repository, names.tag) == ("shipreg01", "team/web", "1.4.2")
+    names = from_command("acr purge --registry=shipreg01 --filter='team-x/api:.*' --ago=30d --dry-run=false")
+    assert (names.registry, names.repository) == ("shipreg01", "team-x/api")
+    text = ("$ acr purge --registry abacreg.azurecr.io --filter 'team-x/api:.*' --ago 30d --untagged --dry-run=false\n"
+            'Error: failed to purge manifests: acr.BaseClient#DeleteManifest: Failure responding to request: '
+            'StatusCode=401 -- Original Error: autorest/azure: Service returned an error. Status=401 Code="Unknown" '
+            'Message="Unknown service error" Details=[{"errors":[{"code":"UNAUTHORIZED","detail":[{"Action":"delete",'
+            '"Name":"team-x/api","Type":"repository"}],"message":"authentication required"}]}]')
+    top = explain(text).ranked[0]
+    assert top.failure_mode == "delete-permission" and top.extracted.registry == "abacreg"
