@@ -24,10 +24,13 @@ sys.path.insert(0, str(ROOT))
 
 from acrdoctor.explain import explain_ticket, recognise_vocabulary, vocabulary  # noqa: E402
 from acrdoctor.explain.scoring import Case, changes_something, load_cases  # noqa: E402
+from bench.explain_wordings import half_of  # noqa: E402
 
 EXPLAIN = ROOT / "tests" / "explain"
 #: The wording tables the counts come from (every row a ticket with its label).
 TABLES = tuple(sorted(EXPLAIN.glob("ticket_wordings*.jsonl")))
+#: Tickets about something else (label "none"): what the vocabulary learns to leave unanswered.
+OFF_TOPIC = EXPLAIN / "off_topic_tickets.jsonl"
 OUT = ROOT / "acrdoctor" / "data" / vocabulary.DATA_FILE
 FOLDS = 5
 
@@ -41,8 +44,8 @@ def corpus_tickets() -> list[Case]:
 
 
 def training_rows() -> list[tuple[str, str]]:
-    """Every labelled ticket, in a fixed order: the tables', then the corpus's (by id)."""
-    return [row for t in TABLES for row in table_rows(t)] + [(c.text, c.label) for c in corpus_tickets()]
+    """Every labelled ticket, in a fixed order: the tables', the off-topic ones, then the corpus's (by id)."""
+    return [row for t in (*TABLES, OFF_TOPIC) for row in table_rows(t)] + [(c.text, c.label) for c in corpus_tickets()]
 
 
 def fold_of(case: Case) -> int:
@@ -63,29 +66,38 @@ def counts(model: vocabulary.Model) -> Iterator[None]:
 def judge(rows: list[tuple[str, frozenset[str]]], model: vocabulary.Model) -> dict[str, int]:
     """Right answers of the rules alone, the vocabulary alone and both, and the wrong fixes of both."""
     out = {"rows": len(rows), "rules": 0, "vocabulary": 0, "both": 0, "wrong fixes": 0, "guessed": 0}
+    def right(said: str | None, accepted: frozenset[str]) -> bool:
+        return said in accepted if said is not None else not accepted  # off topic: right when unanswered
+
     with counts(model):
         for text, accepted in rows:
             ranked = explain_ticket(text).ranked
             top = ranked[0] if ranked else None
             by_rules = top is not None and recognise_vocabulary.NOTE not in top.notes
             alone = vocabulary.guess(text, model)
-            out["rules"] += by_rules and top.failure_mode in accepted
-            out["vocabulary"] += alone is not None and alone.label in accepted
-            out["both"] += top is not None and top.failure_mode in accepted
+            out["rules"] += right(top.failure_mode if top is not None and by_rules else None, accepted)
+            out["vocabulary"] += right(alone.label if alone is not None else None, accepted)
+            out["both"] += right(top.failure_mode if top is not None else None, accepted)
             out["guessed"] += top is not None and not by_rules
-            wrong = top is not None and top.failure_mode not in accepted
-            out["wrong fixes"] += wrong and changes_something(top)
+            out["wrong fixes"] += top is not None and top.failure_mode not in accepted and changes_something(top)
     return out
 
 
 def measure() -> list[tuple[str, dict[str, int]]]:
     results = []
-    tables = {t: table_rows(t) for t in TABLES}
+    tables = {t: table_rows(t) for t in (*TABLES, OFF_TOPIC)}
     cases = corpus_tickets()
     for held in TABLES:
         rest = [r for t, rows in tables.items() if t != held for r in rows] + [(c.text, c.label) for c in cases]
         rows = [(text, frozenset({label})) for text, label in tables[held]]
         results.append((held.name, judge(rows, vocabulary.train(rest))))
+    # Off-topic tickets by halves (the SHA-256 of the text), each scored with the counts of the other half and all
+    # the rest: with none of them counted, "none" is no label the words could lean to. Right is no answer at all.
+    for half in ("tune", "holdout"):
+        rest = [r for t, rows in tables.items() if t != OFF_TOPIC for r in rows] + [(c.text, c.label) for c in cases]
+        rest += [r for r in tables[OFF_TOPIC] if half_of(r[0]) != half]
+        rows = [(text, frozenset()) for text, _ in tables[OFF_TOPIC] if half_of(text) == half]
+        results.append((f"{OFF_TOPIC.name}, {half} half", judge(rows, vocabulary.train(rest))))
     for k in range(FOLDS):
         rest = [r for rows in tables.values() for r in rows] + [(c.text, c.label) for c in cases if fold_of(c) != k]
         rows = [(c.text, frozenset(c.accepted)) for c in cases if fold_of(c) == k]

@@ -33,6 +33,7 @@ from acrdoctor.checks.soft_delete import DOCS_SD, READ_ACTION, RESTORE_ACTION, S
 from .actions import ListReplications, ShowRegistry, ShowSoftDelete, registry_id_expr
 from .model import Step
 from .names import Names, placeholder
+from .negation import denied_at
 from .recognisers import Built, Hit, Recogniser, Seen, _build_disallowed, _detect_disallowed, confirm_first
 
 # --- quarantined image pulled by digest ---------------------------------------------------------------------
@@ -112,10 +113,11 @@ _SOFT_DELETE = re.compile(
 #: SDK or template): "Cannot override non-default values of soft delete policy … using api-version …".
 _API_VERSION = re.compile(r"api-version", re.IGNORECASE)
 _CONFLICT = re.compile(r"geo-?replicat|replicat|cache|retention", re.IGNORECASE)
+_PUSH = re.compile(r"\bpush", re.IGNORECASE)
 
 
 #: Soft delete said to be absent: "no soft delete", "soft delete is off", "we don't use soft delete".
-_SOFT_ABSENT = re.compile(rf"\b(?:no|not|without|n't \w+|never \w+)\s+(?:the\s+)?{_SOFT}\w*|"
+_SOFT_ABSENT = re.compile(rf"(?:\b(?:no|not|without|never \w+)|n't \w+)\s+(?:the\s+)?{_SOFT}\w*|"
                           rf"{_SOFT}\w*(?:\s+(?:policy|policies|features?|settings?|options?))?\s+"
                           r"(?:(?:is|was|are|were)\s+)?(?:off|disabled|not (?:on|enabled|used))",
                           re.IGNORECASE)
@@ -128,9 +130,17 @@ _REFUSED = re.compile(r"\b(?:fail\w*|errors?|cannot|can't|could not|not supporte
 def _detect_soft_delete(line: str, context: str, seen: Seen) -> str | None:
     if not _SOFT_DELETE.search(line):
         return None
-    # The words are all there is to go on (no wire text recorded): a sentence that rules soft delete out is not it.
-    present = len(re.findall(_SOFT, line, re.IGNORECASE))
-    return None if present and len(_SOFT_ABSENT.findall(line)) >= present else "soft-delete"
+    # The words are all there is to go on (no wire text recorded): a sentence that rules soft delete out is not it
+    # ("no soft delete", "soft delete is off", "we don't have soft delete turned on").
+    mentions = list(re.finditer(_SOFT, line, re.IGNORECASE))
+    if mentions and (len(_SOFT_ABSENT.findall(line)) >= len(mentions)
+                     or all(denied_at(line, m.start(), m.end()) for m in mentions)):
+        return None
+    # Besides a conflicting setting or an old API version, the one refusal soft delete causes is a push of a
+    # soft-deleted digest: a sentence that only says soft delete was on and things were restored is no failure.
+    if not (_API_VERSION.search(line) or _CONFLICT.search(line) or _PUSH.search(line)):
+        return None
+    return "soft-delete"
 
 
 def _build_soft_delete(mode: str, hits: Sequence[Hit]) -> Built:

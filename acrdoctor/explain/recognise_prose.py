@@ -45,6 +45,7 @@ from .recognisers import (
     STORAGE_BAR_FULL,
     STORAGE_NEAR_CAP,
     USAGE_AT_LIMIT,
+    USAGE_EQUALS_CAP,
     Built,
     Hit,
     Recogniser,
@@ -305,9 +306,7 @@ CUES: dict[str, tuple[Cue, ...]] = {
            False),
         # show-usage's current value equal to its limit ("Size 43980465111040 43980465111040 Bytes"), a registry
         # "at 100%", or a ceiling asked to be raised
-        _c(USAGE_AT_LIMIT + r"|\b100 ?% (?:full|used)|\b(?:used|usage|storage)\b[^.\n]{0,20}\b(?:equals|matches|"
-           r"is at|reached|hit|has hit)\b (?:the )?(?:sku(?:'s)? |plan(?:'s)? |tier(?:'s)? |included )?"
-           r"(?:maximum|max|limit|cap|quota)\b", 3),
+        _c(USAGE_AT_LIMIT + r"|\b100 ?% (?:full|used)|" + USAGE_EQUALS_CAP, 3),
         _c(STORAGE_NEAR_CAP, 2.5),
         _c(AGAINST_LIMIT, 2.5),
         _c(r"\bpush\w*\b[^.\n]{0,40}\bfail\w*", 1, False),

@@ -222,8 +222,14 @@ _READ_CONTEXT = re.compile(r"\b(?:pull|Pulling|repository show|show-tags|GET /|l
 
 
 def _detect_name_unknown(line: str, context: str, seen: Seen) -> str | None:
-    if not _NAME_UNKNOWN.search(line):
+    found = _NAME_UNKNOWN.search(line)
+    if not found:
         return None
+    # What the words just before the error say was being done decides first ("we are trying to pull … Always receive
+    # 'repository name not known'"); the rest of a ticket may speak of other operations ("or was it deleted?").
+    near = line[max(0, found.start() - 160):found.end()]
+    if _READ_CONTEXT.search(near) and not _DELETE_CONTEXT.search(near):
+        return "repository-not-found"
     if _DELETE_CONTEXT.search(context):
         return "empty-repository"
     if _READ_CONTEXT.search(context) or _REPO_IS_NOT_FOUND.search(line):
@@ -317,13 +323,14 @@ def _build_tag_unknown(mode: str, hits: Sequence[Hit]) -> Built:
 _MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b|"
                                r"manifest sha256:[0-9a-f]{4,}(?:\.\.\.|…)?[0-9a-f]* is not found",
                                re.IGNORECASE)
-_PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manifest list|multi-?arch|\bplatform\b|"
-                           r"\bindex\b|ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
+# "manifest list" the image kind, not az's `manifest list-metadata` / `list-deleted` / `list-referrers`.
+_PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manifest list(?![-\w])|multi-?arch|"
+                           r"\bplatform\b|\bindex\b|ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
 
 
 #: What says the image is an index (multi-arch, signed, built with buildx): a child of it can go missing.
-_INDEX_CONTEXT = re.compile(r"multi-?arch|manifest list|image index|\bindex\b|--platform|\bplatforms?\b|buildx|"
-                            r"\bM[1-4](?:/M[1-4])* Macs?\b|Apple Silicon|\bx64\b|"
+_INDEX_CONTEXT = re.compile(r"multi-?arch|manifest list(?![-\w])|image index|\bindex\b|--platform|\bplatforms?\b|"
+                            r"buildx|\bM[1-4](?:/M[1-4])* Macs?\b|Apple Silicon|\bx64\b|"
                             r"\b(?:arm64|amd64)\b|cosign|notation|\bsign(?:ed|ature)\b", re.IGNORECASE)
 #: A pull that resolved a tag and then missed a digest: the tag's index points at a manifest that is gone.
 _CHILD_MISSING = re.compile(r"manifest for \S+:[\w.-]+ not found\W+manifest unknown\W+manifest sha256:"
@@ -457,12 +464,18 @@ _QUARANTINE_WORDS = re.compile(r"quarantin|"
 #: equal to it, a size at the largest registries' cap, "at 100%", a full storage bar.
 AGAINST_LIMIT = r"\bagainst (?:a|the|its) limit\b|\blimit of [\d,.]+"
 STORAGE_NEAR_CAP = r"(?<!of )\b(?:39|4\d|9\d|1\d\d)(?:[.,]\d+)? ?(?:Ti?B|TB)\b"
-USAGE_AT_LIMIT = r"\bSize\s+(?P<size>[\d,]{6,})\s+(?P=size)\b|\b(?:at|is|reached) 100 ?%|\bceiling\b"
+USAGE_AT_LIMIT = r"\bSize\s+(?P<size>[\d,]{6,})\s+(?:of\s+|/\s*)?(?P=size)\b|\b(?:at|is|reached) 100 ?%|\bceiling\b"
+#: Usage said to stand at the tier's maximum in words: "storage used equals the SKU's maximum", "the usage chart is
+#: flat at its maximum", "storage used at the same number as the included amount".
+USAGE_EQUALS_CAP = (r"\b(?:used|usage|storage|size)\b[^.\n]{0,60}?\b(?:equals?|equal to|matches|is at|at|reached|hit|"
+                    r"has hit|same (?:number|value|figure|amount|size) as)\b (?:the |its )?(?:sku(?:'s)? |plan(?:'s)? |"
+                    r"tier(?:'s)? |included )?(?:maximum|max|limit|cap|quota|included (?:amount|storage|size))\b")
 STORAGE_BAR_FULL = r"\b(?:storage|usage) (?:bar|gauge|meter)\b[^.\n]{0,60}\b(?:red|full)\b"
 _STORAGE_LIMIT_WORDS = re.compile(r"storage (?:quota|limit|capacity|is full)|quota (?:exceeded|reached)|"
                                   r"\bexceed(?:s|ed)?\b[^.\n]{0,40}\b(?:storage|size|quota|capacity)|"
                                   r"MaximumStorageCapacity|registry (?:is )?full|"
-                                  + "|".join((AGAINST_LIMIT, STORAGE_NEAR_CAP, USAGE_AT_LIMIT, STORAGE_BAR_FULL)),
+                                  + "|".join((AGAINST_LIMIT, STORAGE_NEAR_CAP, USAGE_AT_LIMIT, STORAGE_BAR_FULL,
+                                              USAGE_EQUALS_CAP)),
                                   re.IGNORECASE)
 
 
@@ -563,17 +576,36 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
     if purge:
         notes.insert(1, "`acr purge` skips locked tags and manifests (\"Skipped …, operation not allowed, HTTP "
                         "status: 405\"); `--include-locked` (acr-cli ≥ 0.17) unlocks and deletes them.")
+    fix = Step("Unlock what the confirm step shows as locked (writeEnabled/deleteEnabled false), then retry the "
+               "delete.", tuple(fix_actions), tuple(notes))
+    pushed = _pushed_not_deleted(hits)
+    if pushed:
+        # A registry at its storage limit refuses pushes and never deletes, so a refused push is one reading of two
+        # (or a new repository, which nothing can have locked yet): the unlock waits for the confirm step.
+        fix = confirm_first(fix, "A push refused with 405 is a lock on the tag it overwrites or a registry at its "
+                                 "storage limit: unlock only what the confirm step shows locked.")
     return Built(
+        "Push refused: the operation is disallowed (405)" if pushed else
         "Delete refused: the operation is disallowed (405)",
         message,
         LockedArtifacts.cause + " The same 405 is documented for quarantined images, a registry at its storage "
         "limit and Classic registries.",
         Step("Read the lock flags at each level (repository, manifest, tag), then the other causes: quarantine "
              "(quarantineState), usage against the storage limit, SKU.", tuple(confirm_actions)),
-        Step("Unlock what the confirm step shows as locked (writeEnabled/deleteEnabled false), then retry the "
-             "delete.", tuple(fix_actions), tuple(notes)),
+        fix,
         (*LockedArtifacts.docs, DOCS_FAQ),
     )
+
+
+_PUSHING = re.compile(r"The push refers to|(?:docker|podman|oras|helm) push|push(?:es|ed|ing)?|publish",
+                      re.IGNORECASE)
+_LOCK_WORDS = re.compile(r"lock(?:s|ed)?|write-?enabled|delete-?enabled|protected", re.IGNORECASE)
+
+
+def _pushed_not_deleted(hits: Sequence[Hit]) -> bool:
+    """Whether the 405 answered a push: a push in sight, no delete, and no lock said to be set."""
+    return any(_PUSHING.search(h.context) for h in hits) and not any(
+        _DELETE_CONTEXT.search(h.context) or affirmed(_LOCK_WORDS, h.context) for h in hits)
 
 
 # --- 403 DENIED (firewall) ---------------------------------------------------------------------------------

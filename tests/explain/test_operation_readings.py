@@ -1,0 +1,89 @@
+"""Which operation an error answered decides its reading, and a reading that is one of several prints no command.
+
+Each rule here came from a blind table of tickets (ticket_wordings4.jsonl, docs/explain.md), where the earlier
+readings printed a wrong fix; each is tested with the near miss it must keep answering as before.
+"""
+
+from __future__ import annotations
+
+from acrdoctor.explain import explain, explain_ticket
+from acrdoctor.explain.model import Match
+from acrdoctor.explain.scoring import changes_something
+
+
+def top(text: str, *, ticket: bool = True) -> Match:
+    ranked = (explain_ticket if ticket else explain)(text).ranked
+    assert ranked, text
+    return ranked[0]
+
+
+def test_the_words_just_before_name_unknown_say_it_was_a_pull() -> None:
+    """A pull answered NAME_UNKNOWN reads as a missing repository, though the ticket asks later whether it was
+    deleted; the empty-repository fix (import a placeholder, delete the repository) is not printed for it."""
+    text = ("We are trying to pull the image from our registry kxxprod, repository \"ocr-engine\", tag 4.1, and "
+            "always receive \"repository name not known to registry\". Can you say whether it never existed there "
+            "or whether it was deleted?")
+    m = top(text)
+    assert m.failure_mode == "repository-not-found" and not changes_something(m)
+    near = ("$ az acr repository delete --name kxxprod --repository ocr-engine --yes\n"
+            "repository name not known to registry")
+    assert top(near, ticket=False).failure_mode == "empty-repository"
+
+
+def test_az_manifest_list_metadata_is_not_a_manifest_list() -> None:
+    """`az acr manifest list-metadata` names a command, not a multi-arch image: a delete by digest answered
+    'is not found' stays a missing manifest (no re-import of an index printed)."""
+    text = ("I exported the untagged digests of ml/trainer with az acr manifest list-metadata and now delete them one "
+            "by one; some delete calls come back with:\n"
+            "Error: manifest sha256:" + "4b" * 32 + " is not found.")
+    m = top(text)
+    assert m.failure_mode == "manifest-not-found" and not changes_something(m)
+    near = ("docker pull shipreg01.azurecr.io/web:1.4 (a manifest list for linux/amd64 and linux/arm64)\n"
+            "Error response from daemon: manifest for shipreg01.azurecr.io/web:1.4 not found: manifest unknown: "
+            "manifest sha256:" + "4b" * 32 + " is not found")
+    assert top(near, ticket=False).failure_mode == "broken-index-references"
+
+
+def test_soft_delete_said_to_be_off_or_only_used_is_no_refused_push() -> None:
+    denied = ("The digest no longer shows in az acr manifest list-metadata; can it be recovered? We don't have soft "
+              "delete turned on as far as I know.")
+    used = ("The task deleted every tag in the repository. Luckily we had soft delete on, so we restored most of the "
+            "manifests, but it cost us a Saturday.")
+    for text in (denied, used):
+        assert all(m.title != "Push refused: the image's digest is soft-deleted" for m in explain_ticket(text).ranked)
+        assert not any(changes_something(m) for m in explain_ticket(text).ranked)
+    near = "Our docker push failed: the manifest digest is soft-deleted in team/web and cannot be pushed again."
+    m = top(near)
+    assert m.failure_mode == "soft-delete" and any("manifest restore" in c for c in m.fix.commands)
+
+
+PUSH_405 = ("$ docker push tinyreg.azurecr.io/scratch/probe:1\n"
+            "The push refers to repository [tinyreg.azurecr.io/scratch/probe]\n"
+            "5f70bf18a086: Preparing\n"
+            "denied: The operation is disallowed on this registry, repository or image.")
+
+
+def test_a_refused_push_does_not_print_an_unlock() -> None:
+    """A registry at its storage limit refuses pushes (never deletes): a 405 on a push is one reading of two, so
+    the unlock is shown as words to run once the confirm step shows a lock."""
+    m = top(PUSH_405, ticket=False)
+    assert m.failure_mode == "locked-artifacts" and m.title.startswith("Push refused")
+    assert not changes_something(m) and any("--write-enabled true" in n for n in m.fix.notes)
+    assert m.confirm.commands  # the reads that tell the readings apart stay commands
+    locked = PUSH_405.replace("$ docker push", "The tag is locked (write-enabled false) and\n$ docker push")
+    assert changes_something(top(locked, ticket=False))
+    purge = ("Deleting tags for repository: web\n"
+             "Error: failed to delete tags: tag web:1.0, operation not allowed, HTTP status: 405, "
+             "The operation is disallowed on this registry, repository or image.")
+    m = top(purge, ticket=False)
+    assert m.title.startswith("Delete refused") and changes_something(m)
+
+
+def test_usage_at_the_tiers_maximum_in_words_ranks_the_storage_limit() -> None:
+    for words in ("In the portal the Overview page shows storage used at the same number as the included amount.",
+                  "The usage chart in the portal is flat at its maximum since Monday.",
+                  "az acr show-usage says Size 107374182400 of 107374182400."):
+        text = words + "\n" + PUSH_405
+        assert top(text).failure_mode == "storage-limit", words
+    near = "The usage chart in the portal is nowhere near its maximum.\n" + PUSH_405
+    assert top(near).failure_mode != "storage-limit"
