@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 
-from .recognise_prose import MAX_PROSE_LINE, _printed
+from .recognise_prose import MAX_PROSE_LINE, printed
 
 __all__ = ["PARAGRAPH_LINES", "paragraph_joined"]
 
@@ -45,7 +45,7 @@ def _written(line: str) -> bool:
     bullet = _BULLET.match(line)
     body = line[bullet.end():] if bullet else line
     return (20 <= len(body) <= MAX_PROSE_LINE and _WORDS_START.match(body) is not None
-            and _WORDS.search(body, 0, 400) is not None and not _LOG_WORD.search(body) and not _printed(body))
+            and _WORDS.search(body, 0, 400) is not None and not _LOG_WORD.search(body) and not printed(body))
 
 
 def _rest_of(last: str, line: str, width: int) -> bool:

@@ -746,7 +746,8 @@ _PARAGRAPH = re.compile(r"[a-z)]{2}[.?!] +[A-Z][^.?!\n]{10,}?[a-z)]{2}[.?!](?: |
 _PERSON = re.compile(r"\b(?:we|our|us|I|my)\b", _I)
 
 
-def _printed(line: str) -> bool:
+def printed(line: str) -> bool:
+    """Whether a program printed the line (an error body, a log line), not a person (a ticket's sentence)."""
     if _PRINTED.search(line):
         return True
     return bool(_CODE_TOKEN.search(line)) and not (_PARAGRAPH.search(line) and _PERSON.search(line))
@@ -782,7 +783,7 @@ def _recent(context: str) -> str:
 def _detect(line: str, context: str, seen: Seen) -> str | None:
     # A ticket paragraph is not 4000 characters of one line (a base64 blob, minified JSON): not scored.
     if not 40 <= len(line) <= MAX_PROSE_LINE or not _TRIGGER.search(line) or not _SENTENCE.search(line, 0, 400) \
-            or _printed(line):
+            or printed(line):
         return None
     found = classify(_recent(context))
     # The line itself must speak for the answer: in a log, the lines before a sentence may be about anything.

@@ -41,12 +41,24 @@ MIN_KNOWN = 6
 #: The label of tickets about something else (an App Service outage, a crashing pod whose image pulled fine, a
 #: pricing question): when they are what a text is most like, there is no guess.
 OTHER = "none"
-#: A text that never speaks of a registry, an image or a client of one is not acrdoctor's to guess about.
-_REGISTRY_WORDS = re.compile(r"registr|\bacr\b|azurecr|\bimages?\b|\brepo(?:s|sitor)|manifest|\btags?\b|"
-                             r"\bdocker\b|\bhelm\b|\boras\b|\bpurg|\bcontainer|\bpull|\bpush|artifact|\bcharts?\b",
-                             re.IGNORECASE)
 #: How much of a ticket is read (the same beginning the whole-ticket reading uses).
 MAX_CHARS = 16_384
+#: Words only a text about a registry holds: its name or client, what it stores, the checks of ACR (a Cosmos DB or blob
+#: "container" is not one; a "pull request" is not a pull).
+_REGISTRY_WORDS = re.compile(
+    r"registr|\bacr\b|azurecr|\bimages?\b|repositor|\brepos?\b|manifest|\bdocker|podman|\bhelm\b|\boras\b|skopeo|"
+    r"\bcrane\b|purg|artifact|kubelet|\bpull(?!\s+requests?\b)|\bpush|\btags?\b|\bdigest|sha256:|\bcharts?\b|containerd|"
+    r"nerdctl|buildah|kaniko|check-health|CONNECTIVITY_|show-usage|geo-?replicat|\bmirror|"
+    r"cache rule|credential set|"
+    r"from (?:Basic|Standard|Premium) to (?:Basic|Standard|Premium)\b", re.IGNORECASE)
+
+
+def speaks_of_a_registry(text: str) -> bool:
+    """Whether the text's beginning names a registry, an image or one of their clients: a ticket that does not is
+    about something else, whatever error words it holds (a Cosmos DB 429, a storage account's firewall)."""
+    return _REGISTRY_WORDS.search(text, 0, MAX_CHARS) is not None
+
+
 
 _WORD = re.compile(r"[a-z][a-z0-9]+|\b[1-5]\d\d\b")
 #: Words every ticket holds whatever its cause: they carry no vote and only cost a lookup.
@@ -159,7 +171,7 @@ def scores(model: Model, text: str) -> tuple[dict[str, float], dict[str, list[tu
 def guess(text: str, model: Model | None = None) -> Guess | None:
     """The cause whose labelled tickets the text's words are most like, or None when they single out none."""
     model = model or shipped()
-    if len(model.rows) < 2 or not _REGISTRY_WORDS.search(text, 0, MAX_CHARS) \
+    if len(model.rows) < 2 or not speaks_of_a_registry(text) \
             or sum(1 for w in tokens(text) if w in model.counts) < MIN_KNOWN:
         return None
     total, votes = scores(model, text)
