@@ -309,10 +309,11 @@ class _Scan:
             lines_of[id(matches[-1][2])] = frozenset(h.index for h in hits)
         matches.sort(key=lambda m: m[:2])
         ordered = prefer_elsewhere(prefer_named_action([m for _, _, m in matches], lines_of), lines_of)
-        if self.ticket is not None and not vocabulary.speaks_of_a_registry("\n".join(self.ticket)):
-            # A ticket that never names a registry, an image or a client of one is about something else: its words
-            # ("throttled", "too many requests", "firewall", "locked") are no ACR symptom; what a program printed
-            # (an error body, an az message) still answers.
+        if self.ticket is not None and not vocabulary.speaks_of_a_registry(text := "\n".join(self.ticket)) \
+                and recognise_prose.written_by_someone(text):
+            # A ticket someone wrote that never names a registry, an image or a client of one is about something
+            # else: its words ("throttled", "too many requests", "firewall", "locked") are no ACR symptom; what a
+            # program printed in it (an error body, an az message) still answers, as does a bare paste.
             # A registry named where the words did not say so ("in shipreg01") still makes it the registry's.
             ordered = [m for m in ordered if any(recognise_prose.printed(t) for _, t in m.evidence_lines)
                        or m.extracted.registry or m.extracted.login_server]

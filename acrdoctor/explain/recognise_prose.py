@@ -746,6 +746,11 @@ _PARAGRAPH = re.compile(r"[a-z)]{2}[.?!] +[A-Z][^.?!\n]{10,}?[a-z)]{2}[.?!](?: |
 _PERSON = re.compile(r"\b(?:we|our|us|I|my)\b", _I)
 
 
+def written_by_someone(text: str) -> bool:
+    """Whether a person speaks in the text ("we", "our", "I", "my"): a ticket, not a bare paste of output."""
+    return _PERSON.search(text) is not None
+
+
 def printed(line: str) -> bool:
     """Whether a program printed the line (an error body, a log line), not a person (a ticket's sentence)."""
     if _PRINTED.search(line):

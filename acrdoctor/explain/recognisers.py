@@ -325,11 +325,13 @@ _MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b|"
                                re.IGNORECASE)
 # "manifest list" the image kind, not az's `manifest list-metadata` / `list-deleted` / `list-referrers`.
 _PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manifest list(?![-\w])|multi-?arch|"
-                           r"\bplatform\b|\bindex\b|ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
+                           r"--platform\b|\bplatforms?[=:]?\s*[\"']?(?:linux|windows)/|\bmulti-?platform|\bindex\b|"
+                           r"ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
 
 
 #: What says the image is an index (multi-arch, signed, built with buildx): a child of it can go missing.
-_INDEX_CONTEXT = re.compile(r"multi-?arch|manifest list(?![-\w])|image index|\bindex\b|--platform|\bplatforms?\b|"
+_INDEX_CONTEXT = re.compile(r"multi-?arch|manifest list(?![-\w])|image index|\bindex\b|--platform|"
+                            r"\bplatforms?[=:]?\s*[\"']?(?:linux|windows)/|\bmulti-?platform|"
                             r"buildx|\bM[1-4](?:/M[1-4])* Macs?\b|Apple Silicon|\bx64\b|"
                             r"\b(?:arm64|amd64)\b|cosign|notation|\bsign(?:ed|ature)\b", re.IGNORECASE)
 #: A pull that resolved a tag and then missed a digest: the tag's index points at a manifest that is gone.
@@ -339,7 +341,8 @@ _CHILD_MISSING = re.compile(r"manifest for \S+:[\w.-]+ not found\W+manifest unkn
 #: A pull of a tag the repository does not have: "manifest for REG/REPO:TAG not found: manifest unknown".
 #: Each alternative starts where its token does (a lookbehind, not a leading ``\S+``): a long token of colons would
 #: otherwise be rescanned from every position in it (quadratic on a hostile line).
-_TAG_NOT_THERE = re.compile(r"manifest for \S+:[\w.-]+ not found|(?<=\S:)[\w.-]+: not found\b", re.IGNORECASE)
+_TAG_NOT_THERE = re.compile(r"manifest for \S+:[\w.-]+ not found|(?<=\S:)[\w.-]+: not found\b|"
+                            r"manifest unknown (?:for|on) (?:the )?tag\b", re.IGNORECASE)
 
 
 #: skopeo's read of a tag: "reading manifest TAG in REG/REPO: manifest unknown".
@@ -1269,6 +1272,14 @@ def _build_storage(mode: str, hits: Sequence[Hit]) -> Built:
                    if mode == "dangling-manifests" else
                    "Measure before deleting more: acrdoctor diagnose computes the bytes each delete frees, "
                    "registry-wide; delete untagged manifests if it finds them.")
+    fix = Step(fix_summary, (purge,),
+               ("Other causes to rule out: " + " ".join(others),
+                "Untag (az acr repository untag) frees nothing; acr purge without --untagged/--untagged-only only "
+                "untags (Azure/acr-cli#515).",
+                "After deletes, Size in show-usage follows asynchronously; the StorageUsed metric is more current."))
+    # A purge's summary alone ("deleted tags: 2, deleted manifests: 0") is what every tags-only purge prints: it is
+    # the storage answer when the text speaks of storage, and a side note (0.7, nothing to run) when it does not.
+    complaint = any(_STORAGE_WORDS.search(h.context) for h in hits)
     return Built(
         "Storage did not go down after a delete, purge or untag",
         "The text reports that registry storage did not go down after a cleanup"
@@ -1276,13 +1287,16 @@ def _build_storage(mode: str, hits: Sequence[Hit]) -> Built:
         first + " " + check.cause,
         Step("Compare usage with what is still stored: untagged manifests, soft-deleted ones, replicas; "
              "acrdoctor diagnose measures all of it.", (*confirm, dry)),
-        Step(fix_summary, (purge,),
-             ("Other causes to rule out: " + " ".join(others),
-              "Untag (az acr repository untag) frees nothing; acr purge without --untagged/--untagged-only only "
-              "untags (Azure/acr-cli#515).",
-              "After deletes, Size in show-usage follows asynchronously; the StorageUsed metric is more current.")),
+        fix if complaint else confirm_first(fix, fix_summary + " (The text does not say storage stayed up: "
+                                                               "confirm first.)"),
         tuple(dict.fromkeys([*check.docs, DOCS_PURGE, *StorageAccounting.docs])),
+        confidence=None if complaint else 0.7,
     )
+
+
+#: Words of the storage symptom around a purge summary: without them the summary is no complaint.
+_STORAGE_WORDS = re.compile(r"\b(?:storage|usage|space|size|capacity|quota|bill\w*|cost\w*|invoice|free[sd]?|"
+                            r"reclaim\w*|show-usage)\b|\d ?(?:[KMGT]i?B)\b", re.IGNORECASE)
 
 
 #: The first catalogue's recognisers (the two support articles); acrdoctor.explain.catalogue adds the rest.

@@ -36,6 +36,10 @@ MIN_ROWS = 2
 #: runner-up: below either, the words do not single out one cause.
 MIN_SCORE = 6.0
 MIN_MARGIN = 1.0
+#: How much more (summed log-odds) a text's words must be like the tickets about a registry failure than like those
+#: about something else for a guess (:func:`on_topic`): at 0, 16 of the 160 off-topic tickets were guessed, at 2, 8,
+#: for 2 right guesses of 1,083 on-topic tickets (bench/vocabulary.py, 2026-12-04).
+ON_TOPIC = 2.0
 #: The fewest known words a text must hold: three words of a ticket are not a ticket.
 MIN_KNOWN = 6
 #: The label of tickets about something else (an App Service outage, a crashing pod whose image pulled fine, a
@@ -138,7 +142,7 @@ def on_topic(model: Model, text: str) -> float:
 
     Measured on the off-topic tickets of one half with the counts of the other: without this, the cause with the
     most registry words won for 49 of 160 of them (an App Service outage that names a container, a crashing pod);
-    with it, for 6, at the cost of 3 of 42 right guesses on the wording tables (bench/vocabulary.py)."""
+    with it, for 6, at the cost of 3 of 42 right guesses on the wording tables (bench/vocabulary.py, four tables)."""
     off_rows = model.rows.get(OTHER, 0)
     on_rows = sum(model.rows.values()) - off_rows
     if not off_rows:
@@ -177,7 +181,7 @@ def guess(text: str, model: Model | None = None) -> Guess | None:
     total, votes = scores(model, text)
     ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
     (label, best), (second, next_best) = ranked[0], ranked[1]
-    if label == OTHER or best < MIN_SCORE or best - next_best < MIN_MARGIN or on_topic(model, text) <= 0:
+    if label == OTHER or best < MIN_SCORE or best - next_best < MIN_MARGIN or on_topic(model, text) < ON_TOPIC:
         return None
     words = tuple(w for _, w in sorted(votes[label], key=lambda v: (-v[0], v[1]))[:6])
     return Guess(label, round(best, 2), round(best - next_best, 2), second, words)

@@ -117,7 +117,7 @@ def test_near_misses(text: str, not_mode: str) -> None:
      "How long until the number drops?", "storage-accounting"),
     ("I tried to delete the repository team/api and got an error that the operation is not allowed, although I "
      "own the subscription.", "locked-artifacts"),
-    ("Nobody can delete anything in registry shipreg01 any more: az answers that the scope is locked.", "resource-locks"),
+    ("Nobody can delete anything in registry shipreg01: az answers that the scope is locked.", "resource-locks"),
     ("Soft delete is on for our registry; we deleted 300 GB of images and the used storage has not gone down.",
      "soft-delete"),
     ("Every image is about 2 GB in docker images, yet deleting ten of them freed almost nothing: we got back "

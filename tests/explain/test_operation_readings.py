@@ -87,3 +87,16 @@ def test_usage_at_the_tiers_maximum_in_words_ranks_the_storage_limit() -> None:
         assert top(text).failure_mode == "storage-limit", words
     near = "The usage chart in the portal is nowhere near its maximum.\n" + PUSH_405
     assert top(near).failure_mode != "storage-limit"
+
+
+def test_a_platform_team_is_no_multi_platform_image() -> None:
+    """"the platform team" says nothing of an index: a tag that does not pull while others do is the missing tag;
+    a pull for a platform (`--platform linux/arm64`) answered manifest unknown still reads as the index's child."""
+    text = ("Hi, this is the platform team. Our AKS deployment is stuck in ImagePullBackOff and the event says not "
+            "found: manifest unknown for the tag 3.8.0-rc2, while 3.7.4 pulls fine from the same repository; in the "
+            "portal I see rc1 but no rc2 at all.")
+    m = top(text)
+    assert m.failure_mode == "tag-not-found" and not changes_something(m)
+    near = ("docker pull --platform linux/arm64 shipreg01.azurecr.io/web:1.4\n"
+            "Error response from daemon: manifest unknown: manifest sha256:" + "4b" * 32 + " is not found")
+    assert top(near, ticket=False).failure_mode == "broken-index-references"

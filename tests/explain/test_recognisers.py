@@ -261,21 +261,37 @@ def test_private_endpoint_without_names_uses_variables() -> None:
     ("Purge ran for hours on contosoreg.azurecr.io, but az acr show-usage is unchanged: storage did not go down",
      "dangling-manifests"),
     ("We untagged 300 images and the storage did not go down", "dangling-manifests"),
-    ("Number of deleted tags: 120\nNumber of deleted manifests: 0", "dangling-manifests"),
+    ("Our storage is unchanged after the nightly purge:\nNumber of deleted tags: 120\nNumber of deleted manifests: 0",
+     "dangling-manifests"),
     ("Deleted two repositories but storage used did not decrease much", "shared-layers"),
     ("We deleted the images yesterday and the usage is still the same this morning", "storage-accounting"),
 ])
 def test_storage_did_not_go_down(text: str, mode: str) -> None:
-    m = only(text)
+    m = explain(text).ranked[0]  # the purge summary under its complaint is also read as words (ranked after it)
     assert m.failure_mode == mode and m.in_catalogue
     assert any(c.startswith("az acr show-usage") for c in m.confirm.commands)
     assert any(c.startswith("acrdoctor diagnose") for c in m.confirm.commands)
-    if text.startswith("Number of deleted"):  # acr purge's own summary: the fix is certain enough to print
+    if "Number of deleted" in text:  # acr purge's own summary under the complaint: certain enough to print
         assert any("--untagged-only" in c and "--dry-run" not in c for c in m.fix.commands)
     else:  # words only: nothing that deletes is printed until the confirm step shows it applies
         assert not any("--dry-run" not in c and "purge" in c for c in m.fix.commands)
         assert any("--untagged-only" in n for n in m.fix.notes)
         assert 0.4 <= m.confidence <= 0.7 and m.next_step is not None
+
+
+def test_a_purge_summary_alone_is_no_complaint() -> None:
+    """Every tags-only purge prints "deleted manifests: 0": with no word of storage around it, it is a side note
+    (0.7) whose untagged-only purge is shown as words, and a refusal in the same log ranks first (a lock's 405)."""
+    m = only("Number of deleted tags: 120\nNumber of deleted manifests: 0")
+    assert m.failure_mode == "dangling-manifests" and m.confidence == 0.7
+    assert not any("purge" in c and "--dry-run" not in c for c in m.fix.commands)
+    assert any("--untagged-only" in n for n in m.fix.notes)
+    text = ("Deleting tags for repository: analytics/spark-job\n"
+            "Skipped analytics/spark-job:2023-golden, operation not allowed, may be locked\n"
+            "Number of deleted tags: 2\nNumber of deleted manifests: 0\n"
+            "$ az acr repository delete -n litwaredata --image analytics/spark-job:2023-golden --yes\n"
+            "ERROR: Error: The operation is disallowed on this registry, repository or image.")
+    assert explain(text).ranked[0].failure_mode == "locked-artifacts"
 
 
 def test_storage_kept_by_soft_delete_names_the_policy() -> None:
