@@ -10,9 +10,12 @@ saw the recognisers. ``expect`` is the failure the wording shows; where explain'
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acrdoctor.explain import explain
 from acrdoctor.explain.paste_forms import FORMS, composite
@@ -130,3 +133,26 @@ def test_a_flag_written_with_its_value_after_an_equals_sign() -> None:
             '"Name":"team-x/api","Type":"repository"}],"message":"authentication required"}]}]')
     top = explain(text).ranked[0]
     assert top.failure_mode == "delete-permission" and top.extracted.registry == "abacreg"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["az", "acr", "purge", "repository", "delete", "--name", "-n", "--registry",
+                                 "--image", "--filter", "--cmd", "run", "manifest", "import", "--source", "=", "x",
+                                 "team/web:1", "a=b", "--dry-run=false", "--name=", "--image=r:t", "'q'", '"', "`"]),
+                max_size=12))
+def test_the_command_reader_ends_on_any_words(words: list[str]) -> None:
+    """Whatever words a pasted command holds (flags with and without '=', quotes left open), reading it ends: the
+    reader once stepped back onto `--flag=value` forever. An alarm turns a hang into a failure."""
+    from acrdoctor.explain.names import from_command
+
+    def hung(*_: object) -> None:
+        raise TimeoutError(" ".join(words))
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(5)
+    try:
+        from_command(" ".join(words))
+        from_command("az acr " + " ".join(words))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
