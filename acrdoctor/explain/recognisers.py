@@ -729,6 +729,8 @@ def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
         return None
     if (_missing(line) or _ACTION_DELETE.search(line)) and not _BARE_CHALLENGE.search(context):
         return "delete-permission"
+    if _refused_delete_others_work(line, context):
+        return "delete-permission"
     # As a program prints it (docker's "unauthorized:", ACR's code, a status line's "Unauthorized"); a sentence's
     # lower-case "unauthorized" is left to the ticket reader, which weighs the rest of the sentence.
     if (re.search(r"authentication required|unauthorized:|UNAUTHORIZED|Unauthorized", line) or (
@@ -737,6 +739,34 @@ def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
             r"CONNECTIVITY_\w+_ERROR|refresh token, exchange API response code", line):
         return "authentication-required"
     return None
+
+
+#: The refused operation is a delete: a delete word shortly before the refusal in the same sentence, or a delete
+#: command on the lines just before it.
+_DELETE_REFUSED = re.compile(r"\b(?:delet|remov|untag|purg)\w*\b[^.\n]{0,160}?(?:unauthori[sz]ed|authentication "
+                             r"required|\b401\b|not authori[sz]ed|permission)", re.IGNORECASE)
+_DELETE_COMMAND = re.compile(r"\baz acr (?:repository|manifest) (?:delete|untag)\b|\bacr purge\b|\bDELETE /(?:v2|acr)/|"
+                             r"Remove-AzContainerRegistry", re.IGNORECASE)
+#: The same identity said to do other things with the registry: then it is signed in, and a delete refused with a
+#: bare 401 lacks the delete permission (ACR answers "authentication required" for it without naming the action).
+_OTHERS_WORK = re.compile(r"\b(?:push\w*|pull\w*|login|log in|sign(?:ed)? in|upload\w*|download\w*)\b"
+                          r"(?:[^.\n]|\.(?=\S)){0,80}?"  # a dot inside a host name does not end the sentence
+                          r"(?:\bworks?\b|\bworking\b|\bfine\b|\bsucceed\w*|:\s*OK\b|\bwithout (?:any )?"
+                          r"(?:problem|issue|error)s?\b)|\bcan (?:still )?(?:push|pull)\b|\bLogin Succeeded\b",
+                          re.IGNORECASE)
+
+
+#: A purge run as an ACR task: its own token exchange fails first (purge-task-access), whatever else works.
+_TASK_RUN = re.compile(r"\b(?:az )?acr task\b|\bACR tasks?\b|\btask run\b|\bacb_step|\bscheduled task\b", re.IGNORECASE)
+
+
+def _refused_delete_others_work(line: str, context: str) -> bool:
+    text = context if line in context else context + "\n" + line
+    if _TASK_RUN.search(text):
+        return False
+    last = context.rsplit("\n", 3)[-3:] if context else []
+    deleting = _DELETE_REFUSED.search(line) or any(_DELETE_COMMAND.search(x) for x in last)
+    return bool(deleting and _OTHERS_WORK.search(text))
 
 
 def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
@@ -798,6 +828,14 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
     notes.insert(0, "--assignee defaults to you; for a pipeline, service principal or managed identity put its "
                     "object id there instead.")
     what = ", ".join(f"'{m.action}'" + (f" on {m.type} {m.name}" if m.type and m.name else "") for m in missing)
+    # No hit names the action: the delete was inferred from what was refused and what still works (0.8); the grant
+    # waits for the confirm step's role list.
+    inferred = not any(_missing(h.line) or _ACTION_DELETE.search(h.line) or _DENIED.search(h.line) for h in hits)
+    fix = Step("Grant the missing action to the identity that made the call, then retry (role assignments can take "
+               "a few minutes to apply).", tuple(dict.fromkeys(actions)), tuple(dict.fromkeys(notes)))
+    if inferred:
+        fix = confirm_first(fix, fix.summary + " (The refusal names no action: the text says other operations work "
+                                               "and the delete is refused; confirm with the role list first.)")
     return Built(
         "Identity lacks a permission (401/403)",
         f"ACR refused the call: the identity lacks {what}"
@@ -806,10 +844,10 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
         "pull/metadata_read as well as delete (Azure/acr-cli#523).",
         Step("See which roles the identity holds on the registry, and which permission mode the registry uses.",
              (ListRoleAssignments(ref), ShowRegistry(ref, "roleAssignmentMode", "tsv"))),
-        Step("Grant the missing action to the identity that made the call, then retry (role assignments can take "
-             "a few minutes to apply).", tuple(dict.fromkeys(actions)), tuple(dict.fromkeys(notes))),
+        fix,
         DeletePermission.docs,
         extracted=n,
+        confidence=0.8 if inferred else None,
     )
 
 

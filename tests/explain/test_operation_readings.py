@@ -100,3 +100,26 @@ def test_a_platform_team_is_no_multi_platform_image() -> None:
     near = ("docker pull --platform linux/arm64 shipreg01.azurecr.io/web:1.4\n"
             "Error response from daemon: manifest unknown: manifest sha256:" + "4b" * 32 + " is not found")
     assert top(near, ticket=False).failure_mode == "broken-index-references"
+
+
+UNAUTH = "unauthorized: authentication required, visit https://aka.ms/acr/authorization for more information."
+
+
+def test_a_delete_refused_while_push_and_pull_work_lacks_the_delete_permission() -> None:
+    """ACR answers a delete the identity may not do with a bare 401 "authentication required": when the text says
+    the same identity pushes and pulls, it is signed in, and the delete permission is what it lacks (0.8, the grant
+    shown as words until the role list confirms it)."""
+    text = ("Our pipeline service principal can push and pull to the registry just fine, but "
+            f"`az acr repository delete -n buildacr --image ci/worker:pr-1881 --yes` fails with \"{UNAUTH}\"")
+    m = top(text)
+    assert m.failure_mode == "delete-permission" and m.confidence == 0.8 and not changes_something(m)
+    assert any("role assignment list" in c for c in m.confirm.commands)
+    command = ("docker push buildacr.azurecr.io/ci/worker:pr-1881 works, the push finished.\n"
+               "$ az acr repository delete -n buildacr --image ci/worker:pr-1881 --yes\n" + UNAUTH)
+    assert top(command, ticket=False).failure_mode == "delete-permission"
+    near = [f"Our docker push to buildacr.azurecr.io fails with \"{UNAUTH}\"",
+            f"We try to delete old images from buildacr and the delete fails with \"{UNAUTH}\"",
+            "Our scheduled ACR task runs acr purge; its login succeeds, then listing repositories fails with "
+            f"\"{UNAUTH}\""]
+    for text in near:
+        assert top(text).failure_mode != "delete-permission", text
