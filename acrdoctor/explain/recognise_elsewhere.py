@@ -225,7 +225,9 @@ _HUB_LIMIT = re.compile(r"rate[- ]limit\w* (?:by|from|on|at) Docker Hub|"
                         r"error response is received from the docker registry '(?:index|registry-1)\.docker\.io'|"
                         r"Docker Hub(?:'s)? (?:pull )?rate[- ]limit|"
                         r"reached your (?:unauthenticated )?pull rate limit|increase-rate-limit|download-rate-limit|"
-                        r"too ?many ?requests to source registry|\bpull rate limit\b|docker hub rate limit",
+                        r"too ?many ?requests to source registry|\bpull rate limit\b|docker hub rate limit|"
+                        # the link of Docker Hub's refusal, told in words ("a link to docker.com about rate limits")
+                        r"docker\.com[^\n]{0,40}?\brate[- ]limit|\brate[- ]limit\w*[^\n]{0,40}?\bdocker\.com",
                         re.IGNORECASE)
 _HUB_429 = re.compile(r"(?:toomanyrequests|too many requests|\b429\b)[^\n]*?(?:registry-1\.docker\.io|index\.docker"
                       r"\.io|\bdocker\.io\b|auth\.docker\.io|hub\.docker\.com)|(?:registry-1\.docker\.io|index\.docker"
@@ -1718,6 +1720,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("hub-rate-limit", ("elsewhere:docker-hub-rate-limit",), _detect_hub, _build_hub,
                any_of(_HUB_LIMIT, _HUB_429, _HUB_429_WORDS),
                ("rate limit", "rate-limit", "docker hub", "dockerhub", "requests to source", "toomanyrequests",
+                "docker.com",
                 "received from the docker registry",
                 "too many requests", "429"),
                confidence=0.9),

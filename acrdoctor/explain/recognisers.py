@@ -1021,6 +1021,9 @@ _HEALTH: tuple[tuple[str, str, str | None], ...] = (
     ("connectivity-challenge", "CONNECTIVITY_CHALLENGE_ERROR", r"did not issue a challenge"),
     ("connectivity-challenge", "CONNECTIVITY_WWW_AUTHENTICATE_ERROR",
      r"did not ask properly for a basic or a bearer authentication"),
+    # docker login's GET /v2/ answered by a gateway (5xx) instead of the registry's challenge: the step check-health
+    # names CONNECTIVITY_CHALLENGE_ERROR (something between the client and ACR answered, or an incident).
+    ("connectivity-challenge", "CONNECTIVITY_CHALLENGE_ERROR", r"/v2/ failed with status: 50[234]\b"),
     ("connectivity-aad-login", "CONNECTIVITY_AAD_LOGIN_ERROR", r"does not support AAD login"),
     # az's own wording of the same refused exchange (az acr login / repository list, Azure/acr#164).
     ("connectivity-refresh-token", "CONNECTIVITY_REFRESH_TOKEN_ERROR",
@@ -1369,6 +1372,7 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                ("toomanyrequests", "too many", "429")),
     Recogniser("check-health", _HEALTH_MODES, _detect_health, _build_health, _HEALTH_ANY,
                ("connectivity_", "login_server_error", "failed to reach dns", "secure connection to the registry",
+                "failed with status: 50",
                 "issue a challenge", "ask properly", "support aad login", "retrieving the login server",
                 "connect to the registry login server", "containerregistry/registries", "was denied. response code",
                 "acr refresh token")),

@@ -123,3 +123,22 @@ def test_a_delete_refused_while_push_and_pull_work_lacks_the_delete_permission()
             f"\"{UNAUTH}\""]
     for text in near:
         assert top(text).failure_mode != "delete-permission", text
+
+
+def test_a_gateway_answering_the_registrys_v2_is_the_challenge_step() -> None:
+    """docker login's GET /v2/ answered 502/503/504 never reached the registry's challenge (the step check-health
+    calls CONNECTIVITY_CHALLENGE_ERROR); a 401 there is the registry's own answer."""
+    text = ("Error response from daemon: login attempt to https://fourthcoffeeacr.azurecr.io/v2/ failed with status: "
+            "502 Bad Gateway")
+    assert top(text, ticket=False).failure_mode == "connectivity-challenge"
+    near = text.replace("502 Bad Gateway", "401 Unauthorized")
+    assert top(near, ticket=False).failure_mode != "connectivity-challenge"
+
+
+def test_docker_hubs_rate_limit_told_by_its_link() -> None:
+    text = ("Builds fail at \"Step 1/12 : FROM python:3.12-slim\" with \"toomanyrequests\" and a link to docker.com "
+            "about rate limits; our registry alpineskiacr itself works for pulls and pushes.")
+    assert top(text).failure_mode == "elsewhere:docker-hub-rate-limit"
+    near = ("Our nightly purge against alpineskiacr.azurecr.io hits a rate limit: toomanyrequests after 300 deletes, "
+            "see https://aka.ms/acr/faq for more.")
+    assert top(near).failure_mode == "throttling"
