@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
-from . import recognise_prose, recognise_vocabulary, vocabulary
+from . import recognise_elsewhere, recognise_prose, recognise_vocabulary, vocabulary
 from .catalogue import KEYWORDS, RECOGNISERS, REGISTRY_LEVEL
 from .model import MAX_EVIDENCE, Explanation, Match, Step
 from .names import Names, around, client_ip_in, correlation_in, login_server_in, registry_in
@@ -46,6 +46,9 @@ MAX_KEPT_HITS = 100
 #: How much of a ticket's beginning is also read as one text (:meth:`_Scan.whole_ticket`): a ticket's symptom, the
 #: output it pasted and its question are often on different lines, none of which says enough alone.
 WHOLE_TICKET_CHARS = 16_384
+#: Failures about a name, which a misspelt name causes (:meth:`_Scan.name_slip`).
+SLIP_MODES = frozenset({"connectivity-dns", "repository-not-found", "tag-not-found", "manifest-not-found",
+                        "empty-repository", "login-server-not-found", "authentication-required"})
 #: How many distinct lines that named no registry are remembered, so a repeated one is not parsed again.
 MAX_REMEMBERED_LINES = 4096
 
@@ -264,6 +267,23 @@ class _Scan:
         group = self.groups[(rec, mode)] = _Group(rec, mode)
         group.add(Hit(at, self.ticket[at], names, text))
 
+    def name_slip(self) -> None:
+        """A ticket whose failing name (a registry that does not resolve, a repository or tag not found) is one
+        typing slip from another name the ticket gives: the typo, ahead of the not-found it caused."""
+        if not self.ticket or any(mode == ELSEWHERE + "typo" for _, mode in self.groups):
+            return
+        text = "\n".join(self.ticket)
+        for (rec, mode), group in list(self.groups.items()):
+            # Only a failure a program printed names the name that failed; a sentence's guess does not.
+            if mode not in SLIP_MODES or not group.kept or rec in recognise_prose.RECOGNISERS:
+                continue
+            hit = self._named(group.kept[0])
+            if recognise_elsewhere.other_spelling(hit.names, text):
+                rec = recognise_elsewhere.NAME_SLIP
+                self.groups[(rec, ELSEWHERE + "typo")] = slip = _Group(rec, ELSEWHERE + "typo")
+                slip.add(Hit(hit.index, hit.line, hit.names, text))
+                return
+
     def by_vocabulary(self) -> None:
         """A ticket nothing recognised: the cause its words are most like, as a guess (ranked below any rule's
         answer, with no fix command), when they single one out."""
@@ -284,6 +304,7 @@ class _Scan:
         while self.pending:
             self._resolve()
         self.whole_ticket()
+        self.name_slip()
         self.by_vocabulary()
         catalogue = _catalogue_slugs()
         matches: list[tuple[int, int, Match]] = []

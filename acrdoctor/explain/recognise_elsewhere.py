@@ -628,6 +628,45 @@ def _two_registries(line: str) -> bool:
     return len(names) >= 2 and bool(_CONTRAST.search(line)) and not _TWO_ON_PURPOSE.search(line)
 
 
+#: Letters and digits a hand or an eye takes for each other: a tag typed 2.1O.0 for 2.10.0.
+_CONFUSABLE = frozenset({frozenset("o0"), frozenset("l1"), frozenset("i1")})
+_SPELLED = re.compile(r"[A-Za-z0-9][\w.-]{3,}|[A-Za-z0-9][A-Za-z0-9_-]{3,}")
+
+
+def _slip(a: str, b: str) -> bool:
+    """One typing slip (:func:`_one_slip`), or one letter read as a digit."""
+    if _one_slip(a, b):
+        return True
+    if len(a) != len(b):
+        return False
+    diff = [i for i in range(len(a)) if a[i] != b[i]]
+    return len(diff) == 1 and frozenset((a[diff[0]], b[diff[0]])) in _CONFUSABLE
+
+
+def other_spelling(names: Names, text: str) -> tuple[str, str] | None:
+    """A name the failure is about (registry, repository part, tag) and another spelling of it one slip away
+    elsewhere in the ticket ("Helm values: fabrikamprd.azurecr.io" where the registry is fabrikamprod, a tag
+    2.1O.0 beside the 2.10.0 that was pushed): the name that fails was typed wrong."""
+    registry = names.registry.lower() if names.registry and names.registry.lower() not in _NOT_A_NAME else None
+    typed = [(t.lower(), False) for t in (*(names.repository or "").split("/"), names.tag) if t and len(t) >= 4]
+    if registry and len(registry) >= 4:
+        typed.insert(0, (registry, True))
+    if not typed or len(text) > 20_000:
+        return None
+    words = {w.lower().strip("._-") for w in _SPELLED.findall(text)}
+    words |= {part for w in list(words) for part in re.split(r"[./:@]", w) if len(part) >= 4}
+    for name, is_registry in dict.fromkeys(typed):
+        for word in sorted(words):
+            # A registry's name is letters and digits only: "private-link" is no spelling of one.
+            if word != name and len(word) >= 4 and (word.isalnum() or not is_registry) and _slip(name, word):
+                return name, word
+    return None
+
+
+#: Labels of Azure's own host names that the name reader may take for a registry.
+_NOT_A_NAME = frozenset({"privatelink", "azurecr", "data", "management", "login"})
+
+
 def _two_spellings(line: str) -> bool:
     if len(line) > 2000 or not _TWO_NAMES_CONTEXT.search(line) or not _NAMES_FAIL.search(line) \
             or not _WRITER.search(line):
@@ -902,6 +941,36 @@ def _build_typo(mode: str, hits: Sequence[Hit]) -> Built:
                        and not _IMPLICIT_LATEST.search(h.line) else 0.75
                        for h in hits),
     )
+
+
+def _build_slip(mode: str, hits: Sequence[Hit]) -> Built:
+    """A ticket whose failing name has another spelling elsewhere in it (:func:`other_spelling`)."""
+    n = hits[0].names
+    typed, other = other_spelling(n, hits[0].context) or ("", "")
+    return Built(
+        "The name that fails is a misspelling of one the ticket also names",
+        f"The failure is about '{typed}'; the ticket also names '{other}', one typing slip away",
+        "A name one letter off (dropped, doubled, swapped, or a letter read as a digit) is another name to the "
+        "registry and to DNS: the registry answers for the name it was given, which does not exist. Nothing in the "
+        "registry needs to change.",
+        Step("Compare the reference the command used (its values file, pipeline variable or deployment) with the "
+             "registry's own names.",
+             (ReadCommand(("az", "acr", "repository", "list", "--name", _registry(n), "--output", "table"),
+                          "list repositories"),)),
+        Step(f"Correct the name where it is configured ('{other}' rather than '{typed}', if that is the one meant), "
+             "then retry."),
+        (DOCS_REFERENCE,),
+        confidence=0.92,
+    )
+
+
+def _never(line: str, context: str, seen: Seen) -> str | None:
+    """Never line by line: the ticket scan asks :func:`other_spelling` once, about the names that failed."""
+    return None
+
+
+#: Asked by the ticket scan, not by lines (acrdoctor.explain.core): not among :data:`RECOGNISERS`.
+NAME_SLIP = Recogniser("name-slip", ("elsewhere:typo",), _never, _build_slip, re.compile(r"(?!)"), ())
 
 
 # --- client bug -----------------------------------------------------------------------------------------------------

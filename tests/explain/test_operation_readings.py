@@ -6,6 +6,8 @@ readings printed a wrong fix; each is tested with the near miss it must keep ans
 
 from __future__ import annotations
 
+import pytest
+
 from acrdoctor.explain import explain, explain_ticket
 from acrdoctor.explain.model import Match
 from acrdoctor.explain.scoring import changes_something
@@ -142,3 +144,32 @@ def test_docker_hubs_rate_limit_told_by_its_link() -> None:
     near = ("Our nightly purge against alpineskiacr.azurecr.io hits a rate limit: toomanyrequests after 300 deletes, "
             "see https://aka.ms/acr/faq for more.")
     assert top(near).failure_mode == "throttling"
+
+
+@pytest.mark.parametrize("text", [
+    "What I checked:\n1. Pipeline variable ACR_HOST = \"fabrikamprod.azurecr.io\"\n"
+    "2. Helm values: image.repository = \"fabrikamprd.azurecr.io/orders/api\"\n"
+    "Symptom: pods fail with \"dial tcp: lookup fabrikamprd.azurecr.io on 10.0.0.10:53: no such host\".",
+    "14:00 pushed litwarecr.azurecr.io/crm/portal:2.10.0, the portal shows the tag.\n"
+    "14:11 App Service log: manifest for litwarecr.azurecr.io/crm/portal:2.1O.0 not found: manifest unknown",
+    "We cannot pull: docker pull contosoreg.azurecr.io/paymnet-service:2.1.0 answers \"repository name not known to "
+    "registry\". In the portal the repository payment-service has the tag 2.1.0.",
+])
+def test_a_failing_name_one_slip_from_another_the_ticket_gives_is_the_typo(text: str) -> None:
+    """Dropped, swapped or a letter read as a digit: the name that fails is another spelling of one the ticket also
+    names, so the typo ranks first (0.92) and nothing is fixed in the registry."""
+    m = top(text)
+    assert m.failure_mode == "elsewhere:typo" and "one typing slip away" in m.message
+    assert not any(changes_something(x) for x in explain_ticket(text).ranked)
+
+
+def test_names_that_differ_as_names_do_are_no_slip() -> None:
+    versions = ("We deploy contosoreg.azurecr.io/team/api:v1.2.4 and get \"manifest for "
+                "contosoreg.azurecr.io/team/api:v1.2.4 not found: manifest unknown\"; v1.2.3 pulls fine.")
+    assert top(versions).failure_mode == "tag-not-found"
+    zones = ("Since we moved to central private DNS zones our apps cannot pull from our ACR: "
+             "\"dial tcp: lookup contosoreg.privatelink.azurecr.io: no such host\". Which private-link zones "
+             "should exist?")
+    assert all("slip" not in m.message for m in explain_ticket(zones).ranked)
+    pasted = versions.replace("We deploy", "deploy").replace("v1.2.3 pulls fine.", "")
+    assert all("slip" not in m.message for m in explain(pasted).ranked)
