@@ -491,12 +491,40 @@ def _unsupported(line: str) -> bool:
     return bool(_UNSUPPORTED.search(line)) and "disallowed" not in line.lower()
 
 
+#: What each operation looks like on the line that failed or the command before it.
+_OPERATIONS = (
+    ("pull", re.compile(r"\bpull(?:s|ed|ing)?\b|Pulling (?:from|image)|\bdownload\w*|\bImagePull|failed to resolve|"
+                        r"\bget_?manifest|\bgetManifest|\bGET /v2/", re.IGNORECASE)),
+    ("push", re.compile(r"The push refers to|\bpush(?:es|ed|ing)?\b|\bupload\w*|\bPUT /v2/", re.IGNORECASE)),
+    ("delete", re.compile(r"\bdelet\w*|\bremov\w*|\buntag\w*|\bpurg\w*|\bDELETE /", re.IGNORECASE)),
+)
+#: Refusals across the registry, new repositories included: no lock (set per repository or image) does that.
+_REGISTRY_WIDE = re.compile(r"\b(?:every|all|any) (?:of (?:our|the) )?(?:repo(?:s|sitor(?:y|ies))?|images?)\b|"
+                            r"\b(?:brand[- ])?new (?:repo(?:s|sitory)?|repository name)\b|never existed", re.IGNORECASE)
+
+
+def refused_operation(line: str, context: str) -> str | None:
+    """The operation a refusal answered: the one the failing line names (only one), else the nearest of the three
+    lines before it that names one. A ticket's "deletes still work" is not the refused delete."""
+    def named(text: str) -> str | None:
+        found = [op for op, pattern in _OPERATIONS if pattern.search(text)]
+        return found[0] if len(found) == 1 else None
+
+    return named(line) or next((op for text in reversed(context.split("\n")[-4:-1]) if (op := named(text))), None)
+
+
 def _detect_disallowed(line: str, context: str, seen: Seen) -> str | None:
     if not _DISALLOWED.search(line) or _unsupported(line):
         return None
     # Words a ticket denies ("we do NOT use quarantine", "nowhere near the storage limit") rank nothing.
     if affirmed(_QUARANTINE_WORDS, context):
         return "quarantined-images"
+    operation = refused_operation(line, context)
+    if operation == "pull" and not affirmed(_READ_LOCK, context):
+        # A lock's flags (write, delete) do not refuse a pull; quarantine does (or readEnabled false).
+        return "quarantined-images"
+    if operation == "push" and _REGISTRY_WIDE.search(context) and not affirmed(_LOCK_WORDS, context):
+        return "storage-limit"
     if affirmed(_STORAGE_LIMIT_WORDS, context):
         return "storage-limit"
     return "locked-artifacts"
@@ -545,30 +573,41 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
             related_fix.append(SetQuarantinePolicy(registry_id_expr(ref.name), enabled=False))
             notes.append("Or, for the whole registry, turn the quarantine policy off (the fix command): new pushes "
                          "are then usable without a scan; already quarantined images may stay so.")
+        fix = Step("Have the image scanned and marked Passed by the scanner that owns the quarantine.",
+                   tuple(related_fix), tuple(notes))
+        # Told by the operation alone (a pull refused, no word of quarantine): one reading of two with readEnabled.
+        said = any(affirmed(_QUARANTINE_WORDS, h.context) for h in hits)
         return Built(
             "Operation refused: the image is quarantined (405)",
-            message + "; the text points at quarantine",
+            message + ("; the text points at quarantine" if said else "; it answered a pull, which a lock's "
+                                                                      "write and delete flags do not refuse"),
             QuarantinedImages.cause,
             Step("Read quarantineState next to the lock flags, and the registry's quarantine policy.",
                  (*quarantine_reads, ShowRegistry(ref, "policies.quarantinePolicy"))),
-            Step("Have the image scanned and marked Passed by the scanner that owns the quarantine.",
-                 tuple(related_fix), tuple(notes)),
+            fix if said else confirm_first(fix, fix.summary + " (Nothing in the text names quarantine: confirm "
+                                                              "first.)"),
             (*QuarantinedImages.docs, DOCS_FAQ),
+            confidence=None if said else 0.8,
         )
     if mode == "storage-limit":
+        fix = Step("Free space (acrdoctor diagnose ranks the cleanups that free the most), or move to Premium for a "
+                   "100 TiB maximum.", (RunAcrdoctor(ref, ("storage-limit", "dangling-manifests", "shared-layers")),
+                                        UpgradeSku(ref, "Premium")),
+                   ("Pre-flight each delete before running it: acrdoctor preflight --registry REGISTRY -- <command>.",
+                    "Space is reclaimed asynchronously after deletes; pushes work again once Size drops.",
+                    tell_apart))
+        # Told by the refusals alone (pushes refused in every repository, new ones too; no word of storage).
+        said = any(affirmed(_STORAGE_LIMIT_WORDS, h.context) for h in hits)
         return Built(
             "Operation refused: the registry is at its storage limit (405)",
-            message + "; the text points at the storage limit",
+            message + ("; the text points at the storage limit" if said else
+                       "; pushes are refused across the registry, new repositories too, which no lock does"),
             StorageLimit.cause,
             Step("Compare Size with the maximum storage (MaximumStorageCapacity where listed), and the SKU.",
                  (ShowUsage(ref), ShowRegistry(ref, "sku"))),
-            Step("Free space (acrdoctor diagnose ranks the cleanups that free the most), or move to Premium for a "
-                 "100 TiB maximum.", (RunAcrdoctor(ref, ("storage-limit", "dangling-manifests", "shared-layers")),
-                                      UpgradeSku(ref, "Premium")),
-                 ("Pre-flight each delete before running it: acrdoctor preflight --registry REGISTRY -- <command>.",
-                  "Space is reclaimed asynchronously after deletes; pushes work again once Size drops.",
-                  tell_apart)),
+            fix if said else confirm_first(fix, fix.summary + " (The text does not give the usage: confirm first.)"),
             (*StorageLimit.docs, DOCS_FAQ),
+            confidence=None if said else 0.8,
         )
     notes = [
         "Locks are set separately on the repository, on each manifest and on each tag; writeEnabled=false "
@@ -587,7 +626,9 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
         # (or a new repository, which nothing can have locked yet): the unlock waits for the confirm step.
         fix = confirm_first(fix, "A push refused with 405 is a lock on the tag it overwrites or a registry at its "
                                  "storage limit: unlock only what the confirm step shows locked.")
+    operation = next((op for h in hits if (op := refused_operation(h.line, h.context))), None)
     return Built(
+        "Pull refused: the operation is disallowed (405)" if operation == "pull" else
         "Push refused: the operation is disallowed (405)" if pushed else
         "Delete refused: the operation is disallowed (405)",
         message,
@@ -600,15 +641,19 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
-_PUSHING = re.compile(r"The push refers to|(?:docker|podman|oras|helm) push|push(?:es|ed|ing)?|publish",
+_PUSHING = re.compile(r"The push refers to|\b(?:docker|podman|oras|helm) push\b|\bpush(?:es|ed|ing)?\b|\bpublish",
                       re.IGNORECASE)
-_LOCK_WORDS = re.compile(r"lock(?:s|ed)?|write-?enabled|delete-?enabled|protected", re.IGNORECASE)
+_LOCK_WORDS = re.compile(r"\block(?:s|ed)?\b|write-?enabled|delete-?enabled|\bprotected\b", re.IGNORECASE)
+#: The flag that refuses reads: a pull refused by it is a lock, not quarantine.
+_READ_LOCK = re.compile(r"read-?enabled|readEnabled", re.IGNORECASE)
 
 
 def _pushed_not_deleted(hits: Sequence[Hit]) -> bool:
-    """Whether the 405 answered a push: a push in sight, no delete, and no lock said to be set."""
-    return any(_PUSHING.search(h.context) for h in hits) and not any(
-        _DELETE_CONTEXT.search(h.context) or affirmed(_LOCK_WORDS, h.context) for h in hits)
+    """Whether the 405 answered a push (or a pull), with no lock said to be set: then the unlock waits."""
+    return any(refused_operation(h.line, h.context) in ("push", "pull") or (
+        refused_operation(h.line, h.context) is None and _PUSHING.search(h.context)
+        and not _DELETE_CONTEXT.search(h.context)) for h in hits) and not any(
+        affirmed(_LOCK_WORDS, h.context) for h in hits)
 
 
 # --- 403 DENIED (firewall) ---------------------------------------------------------------------------------

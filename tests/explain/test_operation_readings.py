@@ -173,3 +173,28 @@ def test_names_that_differ_as_names_do_are_no_slip() -> None:
     assert all("slip" not in m.message for m in explain_ticket(zones).ranked)
     pasted = versions.replace("We deploy", "deploy").replace("v1.2.3 pulls fine.", "")
     assert all("slip" not in m.message for m in explain(pasted).ranked)
+
+
+FULL_405 = "The operation is disallowed on this registry, repository or image."
+
+
+def test_a_405_on_a_pull_is_quarantine_and_across_every_repository_the_storage_limit() -> None:
+    """A lock's write and delete flags never refuse a pull, and no lock refuses pushes to every repository, new ones
+    too: those 405s read as quarantine and the storage limit, at 0.8 with their fixes as words (nothing in the text
+    names either). The same 405 on a delete stays the lock, with its unlock."""
+    pull = ("docker pull secreg.azurecr.io/apps/portal:1.0.44\n"
+            f"Error response from daemon: unknown: {FULL_405}")
+    m = top(pull, ticket=False)
+    assert m.failure_mode == "quarantined-images" and m.confidence == 0.8 and not changes_something(m)
+    read_lock = "The tag has readEnabled set to false.\n" + pull
+    assert top(read_lock, ticket=False).failure_mode == "locked-artifacts"
+    wide = ("Every push to our registry fails since this morning, in every repo. Deletes still work.\n"
+            f"ERROR: failed to push smallshop.azurecr.io/web/shop:sha-9f1c2: unknown: {FULL_405}")
+    m = top(wide)
+    assert m.failure_mode == "storage-limit" and m.confidence == 0.8 and not changes_something(m)
+    one = ("One push fails, the others work.\n"
+           f"ERROR: failed to push smallshop.azurecr.io/web/shop:1.0: unknown: {FULL_405}")
+    assert top(one).failure_mode == "locked-artifacts" and not changes_something(top(one))
+    delete = f"$ az acr repository delete -n smallshop --image web/shop:1.0 --yes\nError: {FULL_405}"
+    m = top(delete, ticket=False)
+    assert m.failure_mode == "locked-artifacts" and m.title.startswith("Delete refused") and changes_something(m)
