@@ -244,14 +244,13 @@ class _Scan:
             fill["client_ip"] = self.client_ip
         return replace(hit, names=replace(hit.names, **fill)) if fill else hit
 
-    def whole_ticket(self) -> None:
+    def whole_ticket(self, text: str) -> None:
         """Read a ticket's beginning as one text: the cause its lines support together, answered on the line that
         speaks for it most, when no line found it alone ("I get a 401 and this header:", the header, then "am I
         missing a step?"). Its confidence comes from the whole text's score, so it ranks against the other prose
         answers by what the whole ticket says."""
         if not self.ticket:
             return
-        text = "\n".join(self.ticket)
         found = recognise_prose.classify(text)
         if found is None:
             return
@@ -267,12 +266,11 @@ class _Scan:
         group = self.groups[(rec, mode)] = _Group(rec, mode)
         group.add(Hit(at, self.ticket[at], names, text))
 
-    def name_slip(self) -> None:
+    def name_slip(self, text: str) -> None:
         """A ticket whose failing name (a registry that does not resolve, a repository or tag not found) is one
         typing slip from another name the ticket gives: the typo, ahead of the not-found it caused."""
         if not self.ticket or any(mode == ELSEWHERE + "typo" for _, mode in self.groups):
             return
-        text = "\n".join(self.ticket)
         for (rec, mode), group in list(self.groups.items()):
             # Only a failure a program printed names the name that failed; a sentence's guess does not.
             if mode not in SLIP_MODES or not group.kept or rec in recognise_prose.RECOGNISERS:
@@ -284,12 +282,11 @@ class _Scan:
                 slip.add(Hit(hit.index, hit.line, hit.names, text))
                 return
 
-    def by_vocabulary(self) -> None:
+    def by_vocabulary(self, text: str) -> None:
         """A ticket nothing recognised: the cause its words are most like, as a guess (ranked below any rule's
         answer, with no fix command), when they single one out."""
         if not self.ticket or self.groups:
             return
-        text = "\n".join(self.ticket)
         found = vocabulary.guess(text)
         if found is None:
             return
@@ -303,9 +300,11 @@ class _Scan:
     def finish(self) -> Explanation:
         while self.pending:
             self._resolve()
-        self.whole_ticket()
-        self.name_slip()
-        self.by_vocabulary()
+        # A ticket's first lines as one text, read by the three whole-ticket readings and the off-topic check.
+        text = "\n".join(self.ticket) if self.ticket else ""
+        self.whole_ticket(text)
+        self.name_slip(text)
+        self.by_vocabulary(text)
         catalogue = _catalogue_slugs()
         matches: list[tuple[int, int, Match]] = []
         lines_of: dict[int, frozenset[int]] = {}
@@ -330,7 +329,7 @@ class _Scan:
             lines_of[id(matches[-1][2])] = frozenset(h.index for h in hits)
         matches.sort(key=lambda m: m[:2])
         ordered = prefer_elsewhere(prefer_named_action([m for _, _, m in matches], lines_of), lines_of)
-        if self.ticket is not None and not vocabulary.speaks_of_a_registry(text := "\n".join(self.ticket)) \
+        if self.ticket is not None and not vocabulary.speaks_of_a_registry(text) \
                 and recognise_prose.written_by_someone(text):
             # A ticket someone wrote that never names a registry, an image or a client of one is about something
             # else: its words ("throttled", "too many requests", "firewall", "locked") are no ACR symptom; what a

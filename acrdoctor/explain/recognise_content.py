@@ -113,7 +113,8 @@ _SOFT_DELETE = re.compile(
 #: SDK or template): "Cannot override non-default values of soft delete policy … using api-version …".
 _API_VERSION = re.compile(r"api-version", re.IGNORECASE)
 _CONFLICT = re.compile(r"geo-?replicat|replicat|cache|retention", re.IGNORECASE)
-_PUSH = re.compile(r"\bpush", re.IGNORECASE)
+#: A push named (soft delete refuses the push of a soft-deleted digest); not the quarantine reader's ``_PUSH``.
+_PUSH_WORD = re.compile(r"\bpush", re.IGNORECASE)
 
 
 #: Soft delete said to be absent: "no soft delete", "soft delete is off", "we don't use soft delete".
@@ -138,7 +139,7 @@ def _detect_soft_delete(line: str, context: str, seen: Seen) -> str | None:
         return None
     # Besides a conflicting setting or an old API version, the one refusal soft delete causes is a push of a
     # soft-deleted digest: a sentence that only says soft delete was on and things were restored is no failure.
-    if not (_API_VERSION.search(line) or _CONFLICT.search(line) or _PUSH.search(line)):
+    if not (_API_VERSION.search(line) or _CONFLICT.search(line) or _PUSH_WORD.search(line)):
         return None
     return "soft-delete"
 
@@ -158,7 +159,7 @@ def _build_soft_delete(mode: str, hits: Sequence[Hit]) -> Built:
                  "out of what that client manages."),
             (DOCS_SD,),
         )
-    conflict = all(_CONFLICT.search(h.line) and not re.search(r"\bpush", h.line, re.IGNORECASE) for h in hits)
+    conflict = all(_CONFLICT.search(h.line) and not _PUSH_WORD.search(h.line) for h in hits)
     if conflict:
         fix = Step("Keep one of the two: disable soft delete (the command), or remove what it cannot work with.",
                    (SetSoftDeletePolicy(ref, enabled=False),),

@@ -40,6 +40,7 @@ from .recognisers import (
     Recogniser,
     Seen,
     any_of,
+    asked_by_the_scan,
     fold,
     on_match,
 )
@@ -643,6 +644,10 @@ def _slip(a: str, b: str) -> bool:
     return len(diff) == 1 and frozenset((a[diff[0]], b[diff[0]])) in _CONFUSABLE
 
 
+#: Labels of Azure's own host names that the name reader may take for a registry.
+_NOT_A_NAME = frozenset({"privatelink", "azurecr", "data", "management", "login"})
+
+
 def other_spelling(names: Names, text: str) -> tuple[str, str] | None:
     """A name the failure is about (registry, repository part, tag) and another spelling of it one slip away
     elsewhere in the ticket ("Helm values: fabrikamprd.azurecr.io" where the registry is fabrikamprod, a tag
@@ -662,9 +667,6 @@ def other_spelling(names: Names, text: str) -> tuple[str, str] | None:
                 return name, word
     return None
 
-
-#: Labels of Azure's own host names that the name reader may take for a registry.
-_NOT_A_NAME = frozenset({"privatelink", "azurecr", "data", "management", "login"})
 
 
 def _two_spellings(line: str) -> bool:
@@ -964,13 +966,9 @@ def _build_slip(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
-def _never(line: str, context: str, seen: Seen) -> str | None:
-    """Never line by line: the ticket scan asks :func:`other_spelling` once, about the names that failed."""
-    return None
-
-
-#: Asked by the ticket scan, not by lines (acrdoctor.explain.core): not among :data:`RECOGNISERS`.
-NAME_SLIP = Recogniser("name-slip", ("elsewhere:typo",), _never, _build_slip, re.compile(r"(?!)"), ())
+#: Asked by the ticket scan about the names that failed (:func:`other_spelling`), not by lines: not among
+#: :data:`RECOGNISERS`.
+NAME_SLIP = asked_by_the_scan("name-slip", ("elsewhere:typo",), _build_slip)
 
 
 # --- client bug -----------------------------------------------------------------------------------------------------

@@ -8,13 +8,12 @@ guess); its message names the words that decided it, and its next step is what t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from . import recognise_elsewhere, recognise_prose, vocabulary
 from .model import Step
-from .recognisers import Built, Hit, Recogniser, Seen, confirm_first
+from .recognisers import Built, Hit, asked_by_the_scan, confirm_first
 
 #: The rule whose explanation a cause elsewhere borrows (ACR's own failure modes borrow the prose reader's).
 _OWNER = {
@@ -62,10 +61,5 @@ def _build(mode: str, hits: Sequence[Hit]) -> Built:
                    notes=(*built.notes, NOTE))
 
 
-def _never(line: str, context: str, seen: Seen) -> str | None:
-    """Lines are never matched one by one: the scan asks for a guess once, on a ticket with no other answer."""
-    return None
-
-
-RECOGNISER = Recogniser("ticket-vocabulary", (), _never, _build, re.compile(r"(?!)"), (),
-                        confidence=vocabulary.CONFIDENCE)
+#: Asked by the scan once, on a ticket with no other answer (acrdoctor.explain.core), never line by line.
+RECOGNISER = asked_by_the_scan("ticket-vocabulary", (), _build, vocabulary.CONFIDENCE)

@@ -146,6 +146,17 @@ class Recogniser:
     confidence: float = 0.9
 
 
+def _no_line(line: str, context: str, seen: Seen) -> str | None:
+    return None
+
+
+def asked_by_the_scan(name: str, modes: tuple[str, ...], build: Callable[[str, Sequence[Hit]], Built],
+                      confidence: float = 0.9) -> Recogniser:
+    """A recogniser that no line matches: the ticket scan asks it once, about the whole ticket (the name-slip check,
+    the vocabulary's guess), and only its ``build`` is used."""
+    return Recogniser(name, modes, _no_line, build, re.compile(r"(?!)"), (), confidence=confidence)
+
+
 #: Characters other than ASCII letters that a case-insensitive pattern matches as one, and what lower() leaves
 #: of them (U+0130 İ lowers to "i" + U+0307; U+212A KELVIN SIGN lowers to "k" by itself).
 _FOLD = str.maketrans({"\u0131": "i", "\u017f": "s", "\u0307": None})
@@ -323,15 +334,16 @@ def _build_tag_unknown(mode: str, hits: Sequence[Hit]) -> Built:
 _MANIFEST_UNKNOWN = re.compile(r"\bMANIFEST_UNKNOWN\b|\bmanifest unknown\b|"
                                r"manifest sha256:[0-9a-f]{4,}(?:\.\.\.|…)?[0-9a-f]* is not found",
                                re.IGNORECASE)
-# "manifest list" the image kind, not az's `manifest list-metadata` / `list-deleted` / `list-referrers`.
-_PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|manifest list(?![-\w])|multi-?arch|"
-                           r"--platform\b|\bplatforms?[=:]?\s*[\"']?(?:linux|windows)/|\bmulti-?platform|\bindex\b|"
-                           r"ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
+#: A multi-platform image named: "manifest list" the image kind (not az's `manifest list-metadata`, `list-deleted`,
+#: `list-referrers`), a platform as `platform: linux/arm64` or "multi-platform" (not "the platform team").
+_MULTI_PLATFORM = (r"manifest list(?![-\w])|multi-?arch|\bplatforms?[=:]?\s*[\"']?(?:linux|windows)/|"
+                   r"\bmulti-?platform|\bindex\b")
+_PULL_CONTEXT = re.compile(r"\bpull|Pulling from|docker run|image inspect|--platform\b|" + _MULTI_PLATFORM +
+                           r"|ImagePullBackOff|ErrImagePull|failed to resolve", re.IGNORECASE)
 
 
 #: What says the image is an index (multi-arch, signed, built with buildx): a child of it can go missing.
-_INDEX_CONTEXT = re.compile(r"multi-?arch|manifest list(?![-\w])|image index|\bindex\b|--platform|"
-                            r"\bplatforms?[=:]?\s*[\"']?(?:linux|windows)/|\bmulti-?platform|"
+_INDEX_CONTEXT = re.compile(_MULTI_PLATFORM + r"|image index|--platform|"
                             r"buildx|\bM[1-4](?:/M[1-4])* Macs?\b|Apple Silicon|\bx64\b|"
                             r"\b(?:arm64|amd64)\b|cosign|notation|\bsign(?:ed|ature)\b", re.IGNORECASE)
 #: A pull that resolved a tag and then missed a digest: the tag's index points at a manifest that is gone.
@@ -620,13 +632,14 @@ def _build_disallowed(mode: str, hits: Sequence[Hit]) -> Built:
                         "status: 405\"); `--include-locked` (acr-cli ≥ 0.17) unlocks and deletes them.")
     fix = Step("Unlock what the confirm step shows as locked (writeEnabled/deleteEnabled false), then retry the "
                "delete.", tuple(fix_actions), tuple(notes))
-    pushed = _pushed_not_deleted(hits)
+    operations = [refused_operation(h.line, h.context) for h in hits]
+    pushed = _pushed_not_deleted(hits, operations)
     if pushed:
         # A registry at its storage limit refuses pushes and never deletes, so a refused push is one reading of two
         # (or a new repository, which nothing can have locked yet): the unlock waits for the confirm step.
         fix = confirm_first(fix, "A push refused with 405 is a lock on the tag it overwrites or a registry at its "
                                  "storage limit: unlock only what the confirm step shows locked.")
-    operation = next((op for h in hits if (op := refused_operation(h.line, h.context))), None)
+    operation = next((op for op in operations if op), None)
     return Built(
         "Pull refused: the operation is disallowed (405)" if operation == "pull" else
         "Push refused: the operation is disallowed (405)" if pushed else
@@ -648,11 +661,12 @@ _LOCK_WORDS = re.compile(r"\block(?:s|ed)?\b|write-?enabled|delete-?enabled|\bpr
 _READ_LOCK = re.compile(r"read-?enabled|readEnabled", re.IGNORECASE)
 
 
-def _pushed_not_deleted(hits: Sequence[Hit]) -> bool:
-    """Whether the 405 answered a push (or a pull), with no lock said to be set: then the unlock waits."""
-    return any(refused_operation(h.line, h.context) in ("push", "pull") or (
-        refused_operation(h.line, h.context) is None and _PUSHING.search(h.context)
-        and not _DELETE_CONTEXT.search(h.context)) for h in hits) and not any(
+def _pushed_not_deleted(hits: Sequence[Hit], operations: Sequence[str | None]) -> bool:
+    """Whether the 405 answered a push (or a pull), with no lock said to be set: then the unlock waits.
+    ``operations`` is :func:`refused_operation` of each hit."""
+    return any(op in ("push", "pull") or (op is None and _PUSHING.search(h.context)
+                                          and not _DELETE_CONTEXT.search(h.context))
+               for h, op in zip(hits, operations, strict=True)) and not any(
         affirmed(_LOCK_WORDS, h.context) for h in hits)
 
 

@@ -20,7 +20,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -61,7 +61,6 @@ def speaks_of_a_registry(text: str) -> bool:
     """Whether the text's beginning names a registry, an image or one of their clients: a ticket that does not is
     about something else, whatever error words it holds (a Cosmos DB 429, a storage account's firewall)."""
     return _REGISTRY_WORDS.search(text, 0, MAX_CHARS) is not None
-
 
 
 _WORD = re.compile(r"[a-z][a-z0-9]+|\b[1-5]\d\d\b")
@@ -124,16 +123,20 @@ class Guess:
     words: tuple[str, ...]
 
 
-def _weights(model: Model, word: str) -> dict[str, float]:
+def _weights(model: Model, word: str, total_rows: int) -> dict[str, float]:
     """The word's vote for each label: log(P(word | label) / P(word | other labels)), add-half smoothed."""
     c = model.counts[word]
-    total_rows = sum(model.rows.values())
     total = sum(c.values())
     out = {}
     for label, n in model.rows.items():
         k = c.get(label, 0)
         out[label] = math.log((k + 0.5) / (n + 1)) - math.log((total - k + 0.5) / (total_rows - n + 1))
     return out
+
+
+def _known(model: Model, text: str) -> list[str]:
+    """The text's words and pairs that the counts hold, in a fixed order (the only ones that vote)."""
+    return sorted(w for w in tokens(text) if w in model.counts)
 
 
 def on_topic(model: Model, text: str) -> float:
@@ -143,15 +146,17 @@ def on_topic(model: Model, text: str) -> float:
     Measured on the off-topic tickets of one half with the counts of the other: without this, the cause with the
     most registry words won for 49 of 160 of them (an App Service outage that names a container, a crashing pod);
     with it, for 6, at the cost of 3 of 42 right guesses on the wording tables (bench/vocabulary.py, four tables)."""
+    return _on_topic(model, _known(model, text))
+
+
+def _on_topic(model: Model, known: Sequence[str]) -> float:
     off_rows = model.rows.get(OTHER, 0)
     on_rows = sum(model.rows.values()) - off_rows
     if not off_rows:
         return math.inf  # nothing counted to tell a ticket about something else by
     total = 0.0
-    for word in tokens(text):
-        c = model.counts.get(word)
-        if c is None:
-            continue
+    for word in known:
+        c = model.counts[word]
         off = c.get(OTHER, 0)
         on = sum(c.values()) - off
         total += math.log((on + 0.5) / (on_rows + 1)) - math.log((off + 0.5) / (off_rows + 1))
@@ -160,12 +165,15 @@ def on_topic(model: Model, text: str) -> float:
 
 def scores(model: Model, text: str) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
     """Each label's summed vote over the text's known words, and each label's words with their votes."""
+    return _scores(model, _known(model, text))
+
+
+def _scores(model: Model, known: Sequence[str]) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
     total: dict[str, float] = dict.fromkeys(model.rows, 0.0)
     votes: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for word in sorted(tokens(text)):
-        if word not in model.counts:
-            continue
-        for label, w in _weights(model, word).items():
+    total_rows = sum(model.rows.values())
+    for word in known:
+        for label, w in _weights(model, word, total_rows).items():
             total[label] += w
             if w > 0:
                 votes[label].append((w, word))
@@ -175,13 +183,15 @@ def scores(model: Model, text: str) -> tuple[dict[str, float], dict[str, list[tu
 def guess(text: str, model: Model | None = None) -> Guess | None:
     """The cause whose labelled tickets the text's words are most like, or None when they single out none."""
     model = model or shipped()
-    if len(model.rows) < 2 or not speaks_of_a_registry(text) \
-            or sum(1 for w in tokens(text) if w in model.counts) < MIN_KNOWN:
+    if len(model.rows) < 2 or not speaks_of_a_registry(text):
         return None
-    total, votes = scores(model, text)
+    known = _known(model, text)
+    if len(known) < MIN_KNOWN:
+        return None
+    total, votes = _scores(model, known)
     ranked = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
     (label, best), (second, next_best) = ranked[0], ranked[1]
-    if label == OTHER or best < MIN_SCORE or best - next_best < MIN_MARGIN or on_topic(model, text) < ON_TOPIC:
+    if label == OTHER or best < MIN_SCORE or best - next_best < MIN_MARGIN or _on_topic(model, known) < ON_TOPIC:
         return None
     words = tuple(w for _, w in sorted(votes[label], key=lambda v: (-v[0], v[1]))[:6])
     return Guess(label, round(best, 2), round(best - next_best, 2), second, words)
