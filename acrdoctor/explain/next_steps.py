@@ -59,7 +59,7 @@ def next_step_for(m: Match, rivals: Sequence[Match]) -> Step:
         actions.append(BundleScript(RegistryRef(m.extracted.get("registry"))))
     names = ", ".join(r.failure_mode for r in rivals)
     why = (f"The text fits {names} almost as well." if rivals else
-           "The text describes the symptom but not the error itself.")
+           "The text alone does not settle this cause.")
     return Step(why + " Collect these (they only read) and explain their output, or run the bundle script and "
                 "`acrdoctor diagnose --bundle` on what it writes.", tuple(actions))
 

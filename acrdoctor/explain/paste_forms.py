@@ -14,7 +14,7 @@ import json
 import textwrap
 from collections.abc import Callable
 
-__all__ = ["FORMS", "composite", "console_wrap", "mail_wrap", "per_line"]
+__all__ = ["FORMS", "composite", "console_wrap", "mail_wrap", "per_line", "tui_frame"]
 
 
 def per_line(f: Callable[[str], str]) -> Callable[[str], str]:
@@ -29,6 +29,18 @@ def console_wrap(width: int) -> Callable[[str], str]:
             out.extend([line[i:i + width] for i in range(0, len(line), width)] or [""])
         return "\n".join(out)
     return wrap
+
+
+def tui_frame(width: int) -> Callable[[str], str]:
+    """A terminal UI's pane (k9s, a tmux or screen border) ``width`` characters wide inside its frame: each line
+    framed as ``│ … │``, a longer one broken every ``width`` characters, mid-word, each piece framed again."""
+    def frame(text: str) -> str:
+        out: list[str] = []
+        for line in text.split("\n"):
+            pieces = [line[i:i + width] for i in range(0, len(line), width)] or [""]
+            out.extend(f"\u2502 {piece.ljust(width)} \u2502" for piece in pieces)
+        return "\n".join(out)
+    return frame
 
 
 def mail_wrap(text: str) -> str:
@@ -55,6 +67,7 @@ FORMS: dict[str, Callable[[str], str]] = {
     "console-80": console_wrap(80),
     "console-120": console_wrap(120),
     "mail-72": mail_wrap,
+    "tui-frame-100": tui_frame(100),
     "upper-case": str.upper,
     "lower-case": str.lower,
 }

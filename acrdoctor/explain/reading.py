@@ -13,7 +13,8 @@ The steps are those ``explain`` always took, one line at a time:
    non-breaking spaces, curly quotes, HTML entities);
 3. quotes: ``\\u0027``, ``\\u0022`` and ``\\"`` read as plain quotes (:func:`~acrdoctor.explain.names.normalise`);
 4. a JSON object or array spread over several lines (at most :data:`MAX_JOIN`) is joined into one line;
-5. a status line that belongs with the next one (check-health's ``An error occurred: CODE``, an SDK's
+5. a line a terminal UI framed (``│ … │``) is taken out of its frame, and one it broke at its edge joined again;
+6. a status line that belongs with the next one (check-health's ``An error occurred: CODE``, an SDK's
    ``Operation returned an invalid status '…'``) is joined with it.
 """
 
@@ -200,6 +201,68 @@ def wrap_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, in
         yield held
 
 
+#: The vertical bars a terminal UI draws round a pane (k9s, tmux's and screen's borders, rich's boxes).
+_FRAMES = ("\u2502", "\u2503", "\u2551")
+
+
+def _framed(text: str) -> bool:
+    return "\u2502" in text or "\u2503" in text or "\u2551" in text
+
+
+def _unframed(text: str) -> tuple[str, str | None]:
+    """The line without the frame a pane drew round it, and, when its content reached the frame, what joins it to
+    the next line: "" when the pane broke it mid-word, " " when the break fell on the space before the edge
+    (None: the line ended with room to spare, the frame's padding after it)."""
+    body = text.strip()
+    opened = body[:1] in _FRAMES
+    if opened:
+        body = body[1:]
+        body = body[1:] if body.startswith(" ") else body
+    closed = body[-1:] in _FRAMES and len(body) > 1
+    if closed:
+        body = body[:-1]
+        body = body[:-1] if body.endswith(" ") else body
+    if not (opened or closed) or any(f in body for f in _FRAMES):
+        return text, None  # no frame at either end, or frames inside it (a table's row): left as it is
+    content = body.rstrip()
+    if not closed or not content:
+        return content, None
+    gap = len(body) - len(content)
+    return content, "" if gap == 0 else " " if gap == 1 else None
+
+
+def frame_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
+    """Lines, without the frame a terminal UI drew round them, and with a line the pane broke at its edge joined
+    again with its rest.
+
+    Why: a pane copied from k9s or a tmux split keeps its frame on each line, and a long line broken at the pane's
+    width, mid-word, into several framed ones (``failed to reso │`` / ``│ lve reference``). A broken line's
+    content reaches the frame; a line that ended there had room to spare, unless it was exactly as wide, which
+    joins two lines that were separate (their words all kept). Lines with frames inside them are a table's rows
+    and are left whole.
+    """
+    held: tuple[str, int, int] | None = None
+    for text, change, width in lines:
+        if not _framed(text):
+            if held is not None:
+                yield held
+                held = None
+            yield text, change, width
+            continue
+        body, joint = _unframed(text)
+        if held is not None:
+            body, change = held[0] + body, held[1] + change
+            held = None
+        # The width stays the physical line's: a console may also have broken it (a framed pane pasted into an
+        # 80-column console), and the console's join comes next.
+        if joint is not None:
+            held = (body + joint, change, width)
+            continue
+        yield body, change, width
+    if held is not None:
+        yield held[0].rstrip(), held[1], held[2]
+
+
 def json_joined(lines: Iterable[tuple[str, int]]) -> Iterator[str]:
     """Lines, with a JSON object or array that spans several lines (at most :data:`MAX_JOIN`) joined into one."""
     buf: list[str] = []
@@ -237,7 +300,7 @@ def status_joined(lines: Iterable[str]) -> Iterator[str]:
 
 def logical_lines(chunks: Iterable[str]) -> Iterator[str]:
     """The logical lines of a text that arrives in ``chunks`` (pieces of any size)."""
-    return status_joined(json_joined(wrap_joined(physical_lines(chunks))))
+    return status_joined(json_joined(wrap_joined(frame_joined(physical_lines(chunks)))))
 
 
 def string_chunks(text: str) -> Iterator[str]:

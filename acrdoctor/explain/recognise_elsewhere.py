@@ -31,6 +31,7 @@ from acrdoctor.shellquote import variable
 from .actions import CheckHealth, ListCacheRules, ListCredentialSets, ListSoftDeleted, ShowImage
 from .model import Step
 from .names import Names
+from .recognise_policy import LIBRARY_NESTED
 from .recognisers import (
     CLUSTER_PULL_WORDS,
     KUBE_PULL_EVENTS,
@@ -167,8 +168,8 @@ _PUSH_FAILS_TOO = re.compile(r"\b(?:oras (?:copy|cp|push)|docker push|helm push|
 def _detect_source(line: str, context: str, seen: Seen) -> str | None:
     # Substring tests first: the phrase patterns are long alternations, and most lines reaching here are plain 4xx.
     low = line.lower()
-    if _ACR_CODES.search(line):
-        return None
+    if _ACR_CODES.search(line) or ("library/" in low and LIBRARY_NESTED.search(line)):
+        return None  # (a path Docker Hub cannot have: the cache rule's mapping, not the upstream's answer)
     if (("invalid message" in low and _IMPORT_INVALID.search(line)) or (
             _SOURCE_WORDS.search(low) and _SOURCE_PHRASE.search(line))) and not _TARGET_WRITE.search(line):
         return "elsewhere:source-registry"
@@ -325,13 +326,21 @@ _PULL_SECRET_MISSING = re.compile(r"Unable to retrieve some image pull secrets|"
                                   r"\bsecrets? \"[a-z0-9][\w.-]*\" not found", re.IGNORECASE)
 
 
+#: The attach command itself on a line of its own: what was run, not what failed (its refusal, if any, follows it).
+_ATTACH_COMMAND = re.compile(r"\s*(?:[$>#]\s*)?az aks (?:update|create)\b[^\n]*--attach-acr\b")
+
+
 def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
+    if _ATTACH_COMMAND.match(line):
+        return None
     if _PULL_SECRET_MISSING.search(line):
         return "elsewhere:kubelet-pull-secret"
     if _KUBE_OTHER.search(line) or _HUB_LIMIT.search(line):
         return None
     if _FORBIDDEN_ONLY.search(line) and not re.search(r"\b401\b|unauthori[sz]ed", line, re.IGNORECASE):
         return None  # ACR's 403 is its network rules refusing the node (the status recogniser's answer)
+    if _TRANSPORT_FAILURE.search(line) and not _KUBE_AUTH.search(line) and _KUBE_PULL.search(line):
+        return None  # the kubelet's own event, failed in transport: no credential was judged
     printed = (_KUBE_PULL.search(line) and _KUBE_AUTH.search(line)) or _CHECK_ACR.search(line)
     if not printed and PULL_ACCESS_RULED_OUT.search(line):
         return None  # words only, and the words rule the cluster's access out: leave the line to the prose reader
@@ -482,7 +491,8 @@ _CRED_STRONG = re.compile(r"\bAADSTS(?:700082|50173|70043|700024|50078|50076|700
                           # az's broker (WAM) sign-in needing the user again
                           r"Status_InteractionRequired|\binteraction_required\b|"
                           r"(?:ManagedIdentity|Environment|AzureCli|AzurePowerShell|Workload ?Identity)Credential "
-                          r"authentication unavailable", re.IGNORECASE)
+                          r"authentication unavailable|ManagedIdentityCredential: no default identity is assigned",
+                          re.IGNORECASE)
 _CRED_MEDIUM = re.compile(r"Cannot perform an interactive login from a non TTY device|"
                           # az acr login asking for a username where no terminal can answer (a pipeline that did
                           # not sign in first: knack's prompt raises)
@@ -523,10 +533,25 @@ _UNENCRYPTED_WARNING = re.compile(r"Configure a credential helper to remove this
                                   r"Your password will be stored unencrypted", re.IGNORECASE)
 
 
+#: A workload in a cluster that pulls from the registry itself (Flux's sources, Argo CD, image updaters), named by
+#: its kind, its controller or its reconciliation: the credential chain ran in its pod, not on anyone's machine.
+#: ("pod" alone is not one: the Go SDK's own WorkloadIdentityCredential message says "Check webhook and pod
+#: configuration" wherever it runs.)
+_CLUSTER_WORKLOAD = re.compile(r"\b(?:OCIRepository|HelmRepository|HelmChart|ImageRepository|Kustomization|"
+                               r"(?:source|kustomize|helm|image-reflector|image-automation)-controller|"
+                               r"reconcil\w*|flux(?:cd)?|argo ?cd|argocd-\w+|kubelet|AKS|Kubernetes|k8s|"
+                               r"ServiceAccount)\b", re.IGNORECASE)
+#: The Azure SDKs' credential chain (not az's token cache, not docker's credential store).
+_CHAIN = re.compile(r"DefaultAzureCredential|ManagedIdentityCredential|WorkloadIdentityCredential|"
+                    r"ChainedTokenCredential|CredentialUnavailable", re.IGNORECASE)
+
+
 def _detect_cred(line: str, context: str, seen: Seen) -> str | None:
     if _ACR_CODES.search(line) or _UNENCRYPTED_WARNING.search(line):
         return None
     if _CRED_STRONG.search(line):
+        if _CHAIN.search(line) and _CLUSTER_WORKLOAD.search(context):
+            return "elsewhere:kubelet-pull-secret"  # the cluster workload's identity, not this machine's sign-in
         return "elsewhere:local-credentials"
     # check-health's own advice ("run az login again") beside its error code is not the cause either.
     if _CRED_MEDIUM.search(line) and not _RELOGIN_NO_HELP.search(line) and not _ACR_CODES.search(context):
@@ -534,8 +559,14 @@ def _detect_cred(line: str, context: str, seen: Seen) -> str | None:
     return None
 
 
+#: IMDS's answer through the SDKs when a machine has user-assigned identities but no system-assigned one.
+_NO_DEFAULT_IDENTITY = re.compile(r"no default identity is assigned", re.IGNORECASE)
+
+
 def _build_cred(mode: str, hits: Sequence[Hit]) -> Built:
     n = hits[0].names
+    if mode == "elsewhere:kubelet-pull-secret":
+        return _build_workload_identity(n)
     reg = _registry(n)
     return Built(
         "Expired or broken credentials on this machine (not your ACR)",
@@ -554,9 +585,42 @@ def _build_cred(mode: str, hits: Sequence[Hit]) -> Built:
              notes=("A credsStore naming a helper that is not installed (docker-credential-desktop on a build "
                     "agent) breaks every login and pull: remove that entry or install the helper.",
                     "az acr login --name " + (reg if isinstance(reg, str) else "REGISTRY")
-                    + " --expose-token gives a token without docker's credential store.")),
+                    + " --expose-token gives a token without docker's credential store.",
+                    *(("'No default identity is assigned': this machine has only user-assigned managed identities; "
+                       "name one (AZURE_CLIENT_ID=<its client id>, or az login --identity with its client id).",)
+                      if any(_NO_DEFAULT_IDENTITY.search(h.context) for h in hits) else ()))),
         (DOCS_LOGIN, DOCS_CREDSTORE),
         confidence=_best(hits, _CRED_STRONG, _CRED_MEDIUM, 0.92, 0.75, 0.6),
+    )
+
+
+def _build_workload_identity(n: Names) -> Built:
+    cluster, group = variable("CLUSTER"), variable("RESOURCE_GROUP")
+    return Built(
+        "A cluster workload found no Azure identity to pull with (its identity, not your ACR)",
+        "A controller in the cluster that pulls from the registry itself could not get an Azure token: every "
+        "credential of the Azure SDK's chain was tried in its pod and none worked",
+        "Controllers that pull from ACR on their own (Flux's OCIRepository and HelmRepository sources, Argo CD, "
+        "image updaters) get their token inside their pod: through workload identity (a service account federated "
+        "with an Azure identity), or through the node's managed identity. 'No default identity is assigned' means "
+        "the nodes have only user-assigned identities and the pod did not name one; 'missing environment "
+        "variables for workload identity' means the pod is not set up for it. No token, so the registry never "
+        "judged anything.",
+        Step("See the identity the nodes pull with (its client id), and the controller's service account and pod "
+             "settings.",
+             (ReadCommand(("az", "aks", "show", "--name", cluster, "--resource-group", group, "--query",
+                           "identityProfile.kubeletidentity.clientId", "--output", "tsv"),
+                          "show the kubelet identity's client id"),
+              ReadCommand(("kubectl", "get", "serviceaccounts", "--all-namespaces", "--output", "wide"),
+                          "list service accounts"))),
+        Step("Tell the controller which identity to use: set AZURE_CLIENT_ID on its pod to the client id of an "
+             "identity with AcrPull on the registry (the kubelet identity, or a user-assigned one on the nodes), "
+             "or set up workload identity for its service account (a federated credential, the "
+             "azure.workload.identity/client-id annotation, the azure.workload.identity/use label on its pods).",
+             notes=("With Flux, patch the source-controller deployment (its env, or its service account's "
+                    "annotation) in the cluster's flux-system kustomization, so the next bootstrap keeps it.",)),
+        ("https://learn.microsoft.com/azure/aks/workload-identity-overview", DOCS_AKS),
+        confidence=0.8,
     )
 
 
@@ -833,6 +897,8 @@ _BARE_NAME_ELSEWHERE = re.compile(r'\\?"Class\\?"\s*:\s*\\?"\\?"\s*,\s*\\?"Name\
 
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     low = fold(line)
+    if "cache rule" in low and LIBRARY_NESTED.search(line):
+        return None  # the rule's mapping wrote library/ in front of the namespace, not the user
     if '"class' in low and "aka.ms/acr" not in low and _BARE_NAME_ELSEWHERE.search(line):
         return "elsewhere:typo"
     if ("index.yaml" in low or "chart repository" in low) and _HELM_ROOT_INDEX.search(line):
@@ -854,7 +920,8 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:typo"
     hit = (_TYPO_HOST.search(line) or _PRIVATELINK_NAME.search(line) or _IMPLICIT_LATEST.search(line)
            or _HUB_LOOKUP.search(line) or _TYPO_PROSE.search(line) or _two_spellings(line) or _two_registries(line))
-    if not hit and _DOCKER_IO_PUSH.search(line):
+    if not hit and _DOCKER_IO_PUSH.search(line) and "cache rule" not in low:
+        # (a cache rule's own refusal names its upstream: the rule's answer, not a push that went to Docker Hub)
         # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry. The same words
         # with ACR's error code (az's "(DENIED) Requested access …", an SDK's "Code: DENIED") are ACR's own.
         low = context.lower()
@@ -1218,6 +1285,8 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:client-bug"
     if "/helm/v1/_blobs/" in low and _HELM_BLOB_PATH.search(line):
         return "elsewhere:client-bug"
+    if "www-authenticate.json" in low and _BAZEL_TOKEN.search(line):
+        return "elsewhere:client-bug"
     if ("401" in low or "unauthori" in low or "authentication required" in low or "token" in low) \
             and (_context_fault(context) or _bare_token_key(context)):
         return "elsewhere:client-bug"
@@ -1254,6 +1323,12 @@ _WRONG_AUDIENCE = re.compile(r"\b(?:AADSTS500011?|invalid_resource)\b[^\n]*?cont
 #: repository is ``…/helm/v1/repo``): the tool joined the repository URL and the chart's path wrongly
 #: (fluxcd/flux#1784, a trailing slash decided it).
 _HELM_BLOB_PATH = re.compile(r"\.azurecr\.(?:io|cn|us)/helm/v1/_blobs/", re.IGNORECASE)
+#: Bazel's downloader fetching the registry's token endpoint itself into rules_oci's ``www-authenticate.json`` and
+#: answered 401: rules_oci asked for the token with no credentials, since the releases before its OAuth2 support
+#: (bazel-contrib/rules_oci#626) did not use the identity token az acr login writes into the Docker config
+#: (bazel-contrib/rules_oci#475, the same text in #626's thread). docker and podman pull the same image.
+_BAZEL_TOKEN = re.compile(r"Error downloading \[https://[^\]\s]+/oauth2/token\?[^\]\s]*\] to [^\n]*?"
+                          r"www-authenticate\.json: GET returned 401\b", re.IGNORECASE)
 #: Faults told by the lines before the failing one as well as by it (the pattern reads the hit's context, which ends
 #: with the failing line).
 #: A program driving the Docker engine through a library that reads no `docker login` config (Docker.DotNet, whose
@@ -1357,6 +1432,12 @@ _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str, float | None], ...] = (
      "under .../helm/v1/repo/_blobs/; the tool joined the repository URL and the chart path so that /repo was lost "
      "(a trailing slash on the repository URL decides it in several tools). Write the repository URL with a "
      "trailing slash, or move the charts to OCI (helm push / helm pull oci://REGISTRY.azurecr.io/...).", 0.8),
+    (_BAZEL_TOKEN, "Bazel's rules_oci asked the registry for a token without credentials",
+     "Bazel's downloader fetched the registry's token endpoint for rules_oci and was answered 401",
+     "rules_oci fetches the pull token itself; releases before its OAuth2 support (bazel-contrib/rules_oci#626) "
+     "did not send the identity token that az acr login writes into the Docker config, so the request carried no "
+     "credentials and any private registry refuses it. docker and podman, which read that token, pull the same "
+     "image. Nothing in the registry needs to change.", 0.8),
     # a client-side timeout might also be a slow link: below the floor
     (_CLIENT_TIMEOUT, "The client's own timeout ended the request",
      "The client cancelled the request on its own timer (.NET's HttpClient gives up after 100 s unless told "
@@ -1395,6 +1476,13 @@ def _own_steps(pattern: re.Pattern[str] | None, n: Names) -> tuple[Step, Step] |
                                   "show the cloud az is set to"),)),
                 Step("Register and select the cloud the registry is in (az cloud register / az cloud set), or set "
                      "the SDK's audience for it; report the release that asks for the public audience there."))
+    if pattern is _BAZEL_TOKEN:
+        return (Step("See which rules_oci release the workspace uses (MODULE.bazel or WORKSPACE), and whether "
+                     "~/.docker/config.json holds an identitytoken for the registry rather than a password."),
+                Step("Use a rules_oci release with OAuth2 support (bazel-contrib/rules_oci#626); until then, sign "
+                     "in with a password instead of the identity token: docker login REGISTRY.azurecr.io with user "
+                     "00000000-0000-0000-0000-000000000000 and the token az acr login --name REGISTRY "
+                     "--expose-token prints."))
     if pattern is _HELM_BLOB_PATH:
         return (Step("Compare the repository URL the tool was given with https://REGISTRY.azurecr.io/helm/v1/repo/ "
                      "(with its trailing slash), in the tool's configuration and in its credentials file."),
@@ -1422,7 +1510,7 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
         *kind,
         confirm,
         fix,
-        (DOCS_AZ_ISSUES,),
+        ("https://github.com/bazel-contrib/rules_oci/pull/626",) if pattern is _BAZEL_TOKEN else (DOCS_AZ_ISSUES,),
         # Another release or another client working with the same registry and credentials rules ACR out: 0.8.
         confidence=max(0.8 if _contrast_blames_client(h.line) or _other_client_works(h.line) else
                        # the words only say the client changed before it failed: a guess, below the floor
@@ -1504,10 +1592,19 @@ _PRIVATE_DNS_PATH = re.compile(
     r"\b(?:instead of|rather than|not) (?:the |its |our )?(?:[\d.x]+ )?private", re.IGNORECASE)
 
 
+#: A request to the registry that ended with the connection closed before any HTTP answer (Go's ``: EOF`` after the
+#: URL, as docker, containerd and helm print it): something between the client and the registry cut it (a firewall
+#: or proxy without a rule for the registry's hosts, TLS inspection, a private DNS record leading elsewhere). ACR
+#: itself answers every refusal with a status and a body.
+_REGISTRY_EOF = re.compile(r"https://[\w.-]+\.azurecr\.(?:io|cn|us)(?::\d+)?/[^\s\"]*\"?: (?:unexpected )?EOF\b")
+
+
 def _detect_net(line: str, context: str, seen: Seen) -> str | None:
     if _ACR_CODES.search(line):
         return None
     if _NET_STRONG.search(line) or _NET_MEDIUM.search(line) or _STORAGE_FETCH.search(line):
+        return "elsewhere:network-client-side"
+    if _REGISTRY_EOF.search(line):
         return "elsewhere:network-client-side"
     if ("privatelink" in line.lower() or " public " in line.lower()) and _PRIVATE_DNS_PATH.search(line):
         return "elsewhere:network-client-side"
@@ -1516,6 +1613,8 @@ def _detect_net(line: str, context: str, seen: Seen) -> str | None:
 
 def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
     n = hits[0].names
+    if all(_REGISTRY_EOF.search(h.line) for h in hits):
+        return _build_eof(n)
     if any(_PRIVATE_DNS_PATH.search(h.line) for h in hits):
         name = f"{n.registry}.azurecr.io" if n.registry else "REGISTRY.azurecr.io"
         return Built(
@@ -1551,6 +1650,29 @@ def _build_net(mode: str, hits: Sequence[Hit]) -> Built:
         (DOCS_PROXY,),
         confidence=max(0.92 if _STORAGE_FETCH.search(h.line) else _strength(h.line, _NET_STRONG, _NET_MEDIUM, 0.85,
                                                                                 0.7, 0.6) for h in hits),
+    )
+
+
+def _build_eof(n: Names) -> Built:
+    host = f"{n.registry}.azurecr.io" if n.registry else "REGISTRY.azurecr.io"
+    return Built(
+        "The connection to the registry was closed before it answered (EOF)",
+        f"The request to {host} ended with the connection closed (EOF): no answer came from the registry",
+        "ACR answers every refusal (sign-in, permission, firewall, missing image) with an HTTP status and a body. A "
+        "connection closed with none is cut on the way: a firewall or proxy with no rule for the registry's hosts, "
+        "TLS inspection, or a private DNS record that leads to an address other than the registry's private "
+        "endpoint. The registry's settings and the client's credentials are not what failed.",
+        Step("From the failing machine (the node, the agent), see what the registry's name resolves to and how far "
+             "the connection gets; check-health tests the same path.",
+             (ReadCommand(("nslookup", host), "show what the client resolves"),
+              ReadCommand(("curl", "-sv", f"https://{host}/v2/"), "show the TLS handshake and the answer, if any"),
+              CheckHealth(RegistryRef(n.get("registry"))))),
+        Step("Let the connection through: allow the registry's login server and its data endpoints "
+             "(REGISTRY.REGION.data.azurecr.io, or *.blob.core.windows.net without them) in the firewall or proxy, "
+             "exempt them from TLS inspection, and make the private DNS record point at the registry's private "
+             "endpoint."),
+        (DOCS_PROXY,),
+        confidence=0.6,
     )
 
 
@@ -1813,7 +1935,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                                 "admin credentials on the acr", "is invalid with details", "imageresitrycredential",
                                 "imageregistrycredential", "imageregistryidentity"),
                confidence=0.8),
-    Recogniser("local-credentials", ("elsewhere:local-credentials",), _detect_cred, _build_cred,
+    Recogniser("local-credentials", ("elsewhere:local-credentials", "elsewhere:kubelet-pull-secret"), _detect_cred,
+               _build_cred,
                any_of(_CRED_STRONG, _CRED_MEDIUM),
                ("cred", "aadsts", "to authenticate", "with a certificate", "authenticationfailed",
                 "aggregateauthentication", "connect-azaccount", "cli authentication", "powershell authentication",
@@ -1867,17 +1990,18 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "started using", "started deploying", "started building", "began using", "new version",
                 "upgrade", "update", "newer", "new ", "noregisteredproviderfound", "invalidapiversion",
                 "supported api-versions", "httpclient.timeout", "a task was canceled", "aadsts5000",
-                "invalid_resource", "/helm/v1/_blobs/", "401", "unauthori", "authentication required", "'token'",
+                "invalid_resource", "/helm/v1/_blobs/", "www-authenticate.json",
+                "401", "unauthori", "authentication required", "'token'",
                 '"token"'),
                confidence=0.8),
     Recogniser("client-network", ("elsewhere:network-client-side",), _detect_net, _build_net,
-               any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH, _PRIVATE_DNS_PATH),
+               any_of(_NET_STRONG, _NET_MEDIUM, _STORAGE_FETCH, _PRIVATE_DNS_PATH, _REGISTRY_EOF),
                ("proxy", "tunneling socket", "certificate", "zscaler", "corporate", "bad handshake", "lookup ",
                 "wrong_version_number", "wrong version number", "httpreadseeker", "blob.core", "registry-1.docker.io",
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
                 "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
                 "storage endpoint", "pkix", "certification path", "hosts", "hangs", "hung", "timed out",
-                "time out", "times out", "never finish", "never complete", "privatelink", " public ",
+                "time out", "times out", "never finish", "never complete", "privatelink", " public ", "eof",
                 *_VPN_WORDS),
                confidence=0.75),
 )

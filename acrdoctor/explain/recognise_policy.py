@@ -165,11 +165,52 @@ def _build_cred_set(mode: str, hits: Sequence[Hit]) -> Built:
     )
 
 
+# --- a cache rule whose source mapping makes paths Docker Hub cannot have ----------------------------------------
+
+#: The upstream path a cache rule asked for, as ACR's refusal quotes it: ``docker.io/library/<namespace>/<name>``.
+#: Docker Hub's ``library`` namespace holds only the official images, one name deep, so such a path never exists:
+#: the rule's source (``docker.io/library/*``) was mapped onto a target (``docker.io/*``) that also takes namespaced
+#: images, and every pull of one is sent to a path that is not there (Azure/acr#772). The rule is wrong, not the
+#: upstream's answer.
+LIBRARY_NESTED = re.compile(r"(?:source|from) ['\"](?:docker\.io|index\.docker\.io|registry-1\.docker\.io)/"
+                            r"library/[\w.-]+/[\w./-]+(?::[\w.-]+)?['\"]", re.IGNORECASE)
+
+
+def _detect_library_nested(line: str, context: str, seen: Seen) -> str | None:
+    return "artifact-cache" if LIBRARY_NESTED.search(line) else None
+
+
+def _build_library_nested(mode: str, hits: Sequence[Hit]) -> Built:
+    ref = _ref(hits)
+    path = next((m.group(0) for h in hits for m in [LIBRARY_NESTED.search(h.line)] if m), "")
+    return Built(
+        "A cache rule maps namespaced images under Docker Hub's library/",
+        f"The cache rule asked Docker Hub for a path that cannot exist ({path.split(' ', 1)[-1]}): "
+        "library/ holds only official images, one name deep",
+        "A cache rule turns the repository pulled from the registry into an upstream path by its source and "
+        "target. A rule with source docker.io/library/* and a target that also catches namespaced images (for "
+        "example docker.io/*) puts library/ in front of every namespace, so an image like owner/app is asked for "
+        "as library/owner/app, which Docker Hub does not have. Official images (library/nginx) still pull through "
+        "it. " + ArtifactCache.cause,
+        Step("List the cache rules: the one the message names shows its source and target.",
+             (ListCacheRules(ref),)),
+        Step("Give namespaced images a rule whose source keeps the namespace (source docker.io/OWNER/* for target "
+             "docker.io/OWNER/*, or source docker.io/* for target docker.io/*), and keep the library/* rule for "
+             "official images only (its target without a namespace).",
+             notes=("az acr cache create -r REGISTRY -n RULE -s SOURCE -t TARGET --cred-set SET creates a rule; a "
+                    "rule's source and target cannot be edited in place: delete it and create it again.",)),
+        (DOCS_CACHE, DOCS_CACHE_TROUBLESHOOT),
+        confidence=0.85,
+    )
+
+
 RECOGNISERS: tuple[Recogniser, ...] = (
     Recogniser("credential-set-unhealthy", ("artifact-cache",), _detect_cred_set, _build_cred_set,
                _CRED_SET_UNHEALTHY, ("unhealthy",)),
     Recogniser("cache-rule-refused", ("artifact-cache",), _detect_rule_refused, _build_rule_refused, _RULE_REFUSED,
                ("enforcedockerauthentication", "cannot create")),
+    Recogniser("cache-rule-library-path", ("artifact-cache",), _detect_library_nested, _build_library_nested,
+               LIBRARY_NESTED, ("library/",)),
     Recogniser("cache-rule-conflict", ("artifact-cache",), _detect_conflict, _build_conflict, _CONFLICT,
                ("targetrepositoryprefixmatchesexistingregistries",)),
     Recogniser("cached-manifest-unknown", ("artifact-cache",), _detect_cached_unknown, _build_cached_unknown,

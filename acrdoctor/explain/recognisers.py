@@ -719,14 +719,26 @@ _PULL_DENIED_ACR = re.compile(r"pull access denied for [\w.-]+\.azurecr\.(?:io|c
 #: A client's own wording of a 401 ("expected 200, received 401"): on a request to an Azure registry, its 401.
 _NUMERIC_401 = re.compile(r"\b(?:received|returned|got|status(?: ?code)?:?|HTTP(?:/\d(?:\.\d)?)?) 401\b",
                           re.IGNORECASE)
+#: az aks's own words when ``--attach-acr`` could not create the AcrPull role assignment on the registry: the identity
+#: running az lacks Microsoft.Authorization/roleAssignments/write there (Owner, User Access Administrator or Role Based
+#: Access Control Administrator grant it, Contributor does not: AKS docs, "Integrate ACR with AKS"). A missing
+#: permission of the caller, not of the cluster, which has nothing yet.
+_ATTACH_REFUSED = re.compile(r"Could not create a role assignment for (?:ACR|the (?:container )?registry)",
+                             re.IGNORECASE)
+ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write"
+#: The writer says they hold the role the message asks about: then the refusal needs confirming before any grant.
+_SAYS_OWNER = re.compile(r"\b(?:I am|I'm|I was|we are|as(?: an?)?|being)(?: an?| the)? (?:subscription )?Owner\b",
+                         re.IGNORECASE)
 _UNAUTH = re.compile(r"\bUNAUTHORIZED\b|authentication required|\bunauthorized:|lacking [\w/, *-]+ permissions|"
                      r"does not have authorization to perform action|\bAuthorizationFailed\b|StatusCode=401|"
                      # a client's own wording of the status, and docker's pull refusal naming an Azure registry
-                     + _NUMERIC_401.pattern + "|" + _PULL_DENIED_ACR.pattern,
+                     + _NUMERIC_401.pattern + "|" + _PULL_DENIED_ACR.pattern + "|" + _ATTACH_REFUSED.pattern,
                      re.IGNORECASE)
 
 
 def _missing(line: str) -> list:
+    if _ATTACH_REFUSED.search(line):
+        return [Missing(ROLE_ASSIGNMENT_WRITE, "arm")]
     status = 403 if re.search(r"\b403\b|AuthorizationFailed", line) else 401
     return missing_permissions(CollectionError("explain", status, "UNAUTHORIZED", line))
 
@@ -782,6 +794,8 @@ DISTRIBUTION_ACCESS = re.compile(r'\\?"Class\\?"\s*:\s*\\?"')
 def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
     if '"class' in line.lower() and DISTRIBUTION_ACCESS.search(line) and "aka.ms/acr" not in line.lower():
         return None
+    if _ATTACH_REFUSED.search(line):
+        return "delete-permission"  # before the cluster's words: the attach names them, the caller lacks the grant
     if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
             _TRACE_401.search(line) or _IDP_401.search(context) or _PULL_SECRET_WORDS.search(context) or \
             _kubelet_401(line, context):
@@ -865,6 +879,8 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
     first = missing[0]
     n = Names(action=first.action, action_type=first.type, action_name=first.name,
               repository=first.name if first.type == "repository" else None).merged(n)
+    if first.action == ROLE_ASSIGNMENT_WRITE:
+        return _build_attach_refused(ref, n, hits)
     actions: list = []
     notes: list[str] = []
     for m in missing:
@@ -907,6 +923,35 @@ def _build_unauthorized(mode: str, hits: Sequence[Hit]) -> Built:
         DeletePermission.docs,
         extracted=n,
         confidence=0.8 if inferred else None,
+    )
+
+
+def _build_attach_refused(ref: RegistryRef, n: Names, hits: Sequence[Hit]) -> Built:
+    """``az aks update --attach-acr`` refused: the grant it makes is a role assignment, so the caller needs the right
+    to assign roles on the registry; no role is printed as a command (granting that right is an owner's call)."""
+    owner = any(_SAYS_OWNER.search(h.context) for h in hits)
+    fix = Step("Run the attach as an identity that may assign roles on the registry (Owner, User Access "
+               "Administrator or Role Based Access Control Administrator at the registry's scope or above), or have "
+               "such an identity assign AcrPull on the registry to the cluster's kubelet identity.",
+               notes=("Contributor does not include Microsoft.Authorization/roleAssignments/write: with it az aks "
+                      "creates the cluster but cannot attach the registry.",
+                      "The cluster pulls nothing from the registry until the assignment exists: this is the cause "
+                      "of its pull failures, not its pull secret."))
+    if owner:
+        fix = confirm_first(fix, fix.summary + " (The text says the caller is an Owner: see its role list at the "
+                                               "registry's scope first; an Owner role elsewhere does not count.)")
+    return Built(
+        "Identity lacks a permission (401/403)",
+        f"az aks could not create the AcrPull role assignment: the identity running it lacks "
+        f"'{ROLE_ASSIGNMENT_WRITE}'" + (f" (registry {n.registry})" if n.registry else ""),
+        "Attaching a registry to an AKS cluster is a role assignment (AcrPull for the cluster's kubelet identity, on "
+        "the registry). Only an identity allowed to write role assignments there can make it; the message's "
+        "question about the subscription's Owner role is one way to hold that right, not the only one.",
+        Step("See which roles the identity running az holds on the registry.", (ListRoleAssignments(ref),)),
+        fix,
+        ("https://learn.microsoft.com/azure/aks/cluster-container-registry-integration",),
+        extracted=n,
+        confidence=0.6 if owner else 0.85,
     )
 
 
@@ -1399,6 +1444,46 @@ _STORAGE_WORDS = re.compile(r"\b(?:storage|usage|space|size|capacity|quota|bill\
                             r"reclaim\w*|show-usage)\b|\d ?(?:[KMGT]i?B)\b", re.IGNORECASE)
 
 
+
+# --- App Service's "unsupported" schema 1 manifest ----------------------------------------------------------------
+
+#: App Service's container log when its pull finds no image it can run: it reports a Docker schema 1 manifest
+#: ("…manifest.v1+json has not been supported yet"). Images pushed by current docker, buildx, podman or ACR Tasks
+#: are never schema 1; in microsoft/PubSec-Info-Assistant#900 the tag had not been pushed yet and the same app
+#: started once it was. So the tag is the first thing to check, not the image's format.
+_APP_SERVICE_V1 = re.compile(r"Unsupported image manifest\.? The manifest with version ['\"]?application/vnd\.docker"
+                             r"\.distribution\.manifest\.v1\+(?:json|prettyjws)['\"]? has not been supported yet",
+                             re.IGNORECASE)
+
+
+def _detect_app_service_v1(line: str, context: str, seen: Seen) -> str | None:
+    return "tag-not-found" if _APP_SERVICE_V1.search(line) else None
+
+
+def _build_app_service_v1(mode: str, hits: Sequence[Hit]) -> Built:
+    built = _build_tag_unknown(mode, hits)
+    n = built.extracted or hits[0].names
+    return replace(
+        built,
+        title="App Service found no image it could run under the tag",
+        message=f"App Service's pull of {_where(n)} reported a schema 1 manifest it does not support",
+        cause="App Service reports an unsupported schema 1 (v1) manifest when the pull found no current image "
+              "under the tag: the tag was not pushed yet (a deployment that creates the app before it pushes the "
+              "image), was deleted, or the image name set on the app is wrong. Images pushed by current docker, "
+              "buildx, podman or ACR Tasks are never schema 1.",
+        fix=confirm_first(Step("Push the image under the tag the app names, or set the app's image to a tag the "
+                               "listing shows; then restart the app."),
+                          "Push the image under the tag the app names, or set the app's image to a tag the listing "
+                          "shows, then restart the app (confirm with the tag listing first: a schema 1 image, "
+                          "rare today, would need rebuilding instead)."),
+        docs=("https://learn.microsoft.com/azure/app-service/configure-custom-container",),
+        notes=(f"The repository named starts with a login server ({n.repository}): if the registry has no such "
+               "repository, the app's image name holds the server twice.",) if n.repository and re.match(
+            r"[\w-]+\.azurecr\.(?:io|cn|us)/", n.repository) else (),
+        confidence=0.6,
+    )
+
+
 #: The first catalogue's recognisers (the two support articles); acrdoctor.explain.catalogue adds the rest.
 FIRST_CATALOGUE: tuple[Recogniser, ...] = (
     Recogniser("name-unknown", ("empty-repository", "repository-not-found"), _detect_name_unknown,
@@ -1409,6 +1494,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                _detect_manifest_unknown,
                _build_manifest_unknown, any_of(_MANIFEST_UNKNOWN, _DOCKER_TAG_MISSING),
                ("manifest_unknown", "manifest unknown", "manifest sha256:", "manifest for ")),
+    Recogniser("app-service-v1-manifest", ("tag-not-found",), _detect_app_service_v1, _build_app_service_v1,
+               _APP_SERVICE_V1, ("unsupported image manifest",)),
     Recogniser("reference-not-found", ("tag-not-found", "manifest-not-found"), _detect_ref_not_found,
                _build_ref_not_found,
                _REF_NOT_FOUND, (": not found",)),
@@ -1418,7 +1505,8 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                ("client with ip", "connectivity_forbidden_error", "access to registry")),
     Recogniser("unauthorized", ("delete-permission", "authentication-required"), _detect_unauthorized,
                _build_unauthorized, _UNAUTH,
-               ("authori", "authentication required", "lacking", "statuscode=401", " 401", "pull access denied for")),
+               ("authori", "authentication required", "lacking", "statuscode=401", " 401", "pull access denied for",
+                "role assignment for")),
     Recogniser("denied", ("delete-permission",), _detect_denied, _build_denied, _DENIED,
                ("denied", "insufficient_scope", "retrieving permissions")),
     Recogniser("http-status", ("manifest-not-found", "tag-not-found", "empty-repository", "repository-not-found",

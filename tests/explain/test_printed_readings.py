@@ -1,0 +1,206 @@
+"""What a program printed, read for what it says about where the failure is (2026-12-04, evening).
+
+Each reading came from an error text of the corpus the recognisers missed, and is the general fact behind it, not
+the case: az aks's words when an attach cannot create its role assignment, a terminal UI's frame round a pasted line,
+a connection closed with no answer, a cache rule's upstream path that Docker Hub cannot have, App Service's
+"unsupported" schema 1 manifest, a cluster controller's credential chain, Bazel's token download. Each is tested
+with the near miss it must keep answering as before.
+"""
+
+from __future__ import annotations
+
+from acrdoctor.explain import explain, explain_ticket
+from acrdoctor.explain.model import Match
+from acrdoctor.explain.reading import logical_lines
+from acrdoctor.explain.scoring import changes_something
+
+
+def top(text: str, *, ticket: bool = False) -> Match:
+    ranked = (explain_ticket if ticket else explain)(text).ranked
+    assert ranked, text
+    return ranked[0]
+
+
+def modes(text: str) -> list[str]:
+    return [m.failure_mode for m in explain(text).ranked]
+
+
+# --- az aks update --attach-acr refused ------------------------------------------------------------------------
+
+ATTACH = ("az aks update -g rg-apps -n aks-apps --attach-acr /subscriptions/0000/resourceGroups/rg-reg/providers/"
+          "Microsoft.ContainerRegistry/registries/shopreg\n"
+          "Waiting for AAD role to propagate[######        ]  30.0000%Could not create a role assignment for ACR. "
+          "Are you an Owner on this subscription?")
+
+
+def test_an_attach_that_cannot_assign_the_role_is_the_callers_missing_permission() -> None:
+    """The attach is a role assignment: the caller lacks roleAssignments/write on the registry. The cluster's pull
+    secret is not the answer (it has no pull access yet because of this), and no role is granted by command."""
+    m = top(ATTACH)
+    assert m.failure_mode == "delete-permission"
+    assert m.extracted.action == "Microsoft.Authorization/roleAssignments/write"
+    assert m.extracted.registry == "shopreg"
+    assert "elsewhere:kubelet-pull-secret" not in modes(ATTACH)
+    assert not changes_something(m) and "User Access Administrator" in m.fix.summary
+
+
+def test_an_attach_refused_to_a_self_declared_owner_is_confirmed_first() -> None:
+    text = "I am an Owner on the subscription, yet:\n" + ATTACH
+    m = top(text)
+    assert m.failure_mode == "delete-permission" and m.confidence < top(ATTACH).confidence
+    assert "Owner" in m.fix.summary and "first" in m.fix.summary
+
+
+def test_pods_refused_after_an_attach_stay_the_clusters_pull() -> None:
+    """Near miss: the attach ran, and the nodes' pulls are refused: the cluster's pull access, as before."""
+    text = ("az aks update -g rg-apps -n aks-apps --attach-acr shopreg\n"
+            'Warning  Failed  kubelet  Failed to pull image "shopreg.azurecr.io/web:1.2": rpc error: code = Unknown '
+            'desc = failed to pull and unpack image "shopreg.azurecr.io/web:1.2": failed to authorize: failed to '
+            "fetch anonymous token: unexpected status: 401 Unauthorized")
+    assert top(text).failure_mode == "elsewhere:kubelet-pull-secret"
+
+
+# --- a terminal UI's frame, and a connection closed with no answer ---------------------------------------------
+
+def test_a_pane_frame_is_taken_off_and_a_line_it_broke_is_joined() -> None:
+    framed = ("\u2502 the pull of shopreg.azurecr.io/web failed: failed to reso \u2502\n"
+              "\u2502 lve reference                                             \u2502\n"
+              "\u2502 a short line                 \u2502\n"
+              "\u2502 broken between two words and  \u2502\n"
+              "\u2502 the rest                     \u2502")
+    assert list(logical_lines([framed])) == [
+        "the pull of shopreg.azurecr.io/web failed: failed to resolve reference",
+        "a short line",
+        "broken between two words and the rest",
+    ]
+
+
+def test_a_tables_rows_keep_their_frames() -> None:
+    """Near miss: frames inside a line are a table's columns, not a pane round it: rows are not joined."""
+    rows = "\u2502 web \u2502 1.2 \u2502\n\u2502 api \u2502 3.0 \u2502"
+    assert list(logical_lines([rows])) == rows.split("\n")
+
+
+EOF_EVENT = ('Warning  Failed  12m (x4 over 13m)  kubelet, aks-np1-vmss000002  Failed to pull image '
+             '"shopreg.azurecr.io/web:1.2": rpc error: code = Unknown desc = failed to pull and unpack image '
+             '"shopreg.azurecr.io/web:1.2": failed to resolve reference "shopreg.azurecr.io/web:1.2": failed to do '
+             'request: Head "https://shopreg.azurecr.io/v2/web/manifests/1.2": EOF')
+
+
+def test_a_request_to_the_registry_closed_without_an_answer_is_the_path_to_it() -> None:
+    """A kubelet pull that ended in EOF judged no credential: the connection was cut on the way (firewall, proxy,
+    TLS inspection, DNS to another address). Read-only checks, no change printed."""
+    m = top(EOF_EVENT)
+    assert m.failure_mode == "elsewhere:network-client-side" and "EOF" in m.title
+    assert m.confidence <= 0.6 and not changes_something(m)
+    assert any(c.startswith("nslookup shopreg.azurecr.io") for c in m.confirm.commands)
+    assert "elsewhere:kubelet-pull-secret" not in modes(EOF_EVENT)
+
+
+def test_the_same_event_broken_by_a_pane_reads_the_same() -> None:
+    cut = EOF_EVENT.index("failed to do")
+    framed = EOF_EVENT[:cut] + " \u2502\n\u2502 " + EOF_EVENT[cut:]
+    assert top(framed).failure_mode == "elsewhere:network-client-side"
+
+
+def test_a_kubelet_refused_with_401_is_still_the_pull_secret() -> None:
+    """Near miss: the same event answered 401 is the cluster's credential."""
+    text = EOF_EVENT.replace(": EOF", ": 401 Unauthorized")
+    assert top(text).failure_mode == "elsewhere:kubelet-pull-secret"
+
+
+def test_an_eof_from_docker_hub_is_not_the_azure_registrys_path() -> None:
+    assert "elsewhere:network-client-side" not in modes(
+        'Error response from daemon: Get "https://registry-1.docker.io/v2/library/nginx/manifests/1.27": EOF')
+
+
+# --- a cache rule mapping namespaced images under library/ -------------------------------------------------------
+
+def test_a_cache_rule_asking_for_library_with_a_namespace_is_the_rules_mapping() -> None:
+    text = ("docker pull shopreg.azurecr.io/hub/grafana/loki:3.1\n"
+            "Error response from daemon: pull access denied for shopreg.azurecr.io/hub/grafana/loki, repository does "
+            "not exist or may require 'docker login': denied: requested access to pull from source "
+            "'docker.io/library/grafana/loki' for cache rule 'hub-all' has been denied.")
+    m = top(text)
+    assert m.failure_mode == "artifact-cache" and "library/" in m.title
+    assert not changes_something(m)
+    assert "elsewhere:source-registry" not in modes(text) and "elsewhere:typo" not in modes(text)
+
+
+def test_an_official_image_refused_upstream_stays_the_sources_answer() -> None:
+    """Near miss: library/NAME one name deep is a real path: its refusal is the upstream's (credentials, limits)."""
+    text = ("Error response from daemon: denied: requested access to pull from source 'docker.io/library/nginx' for "
+            "cache rule 'hub-official' has been denied.")
+    assert top(text).failure_mode == "elsewhere:source-registry"
+
+
+def test_library_with_a_namespace_typed_by_hand_stays_a_typo() -> None:
+    """Near miss: no cache rule named, the user wrote library/ before a namespace."""
+    text = ("docker pull docker.io/library/bitnami/redis:7.2\n"
+            "Error response from daemon: pull access denied for docker.io/library/bitnami/redis, repository does not "
+            "exist or may require 'docker login'")
+    assert top(text).failure_mode == "elsewhere:typo"
+
+
+# --- App Service's "unsupported" schema 1 manifest ---------------------------------------------------------------
+
+def test_app_services_schema_1_complaint_is_a_tag_to_check_first() -> None:
+    text = ("2026-03-02T08:11:40.101Z ERROR - Image pull for shopreg.azurecr.io/web:2026.03 failed. Unsupported "
+            "image manifest. The manifest with version 'application/vnd.docker.distribution.manifest.v1+json' has "
+            "not been supported yet.")
+    m = top(text)
+    assert m.failure_mode == "tag-not-found" and m.confidence == 0.6
+    assert m.extracted.repository == "web" and m.extracted.tag == "2026.03"
+    assert not changes_something(m) and any("show-tags" in c for c in m.confirm.commands)
+
+
+def test_another_tools_schema_1_refusal_is_not_app_services() -> None:
+    """Near miss: a puller refusing a real schema 1 image (go-containerregistry's wording) names its media type."""
+    text = ('Image pull was unsuccessful: reading image "quay.io/org/old@sha256:' + "ab" * 32 + '": unsupported '
+            'MediaType: "application/vnd.docker.distribution.manifest.v1+prettyjws"')
+    assert "tag-not-found" not in modes(text)
+
+
+# --- a cluster controller's credential chain ---------------------------------------------------------------------
+
+CHAIN = ("failed to get credential from azure: DefaultAzureCredential: failed to acquire a token.\n"
+         "Attempted credentials:\n"
+         "        EnvironmentCredential: missing environment variable AZURE_TENANT_ID\n"
+         "        WorkloadIdentityCredential: missing environment variables for workload identity. Check webhook "
+         "and pod configuration\n"
+         "        ManagedIdentityCredential: no default identity is assigned to this resource")
+
+
+def test_a_controllers_credential_chain_is_the_clusters_identity_not_a_login() -> None:
+    text = "\u2717 HelmRepository reconciliation failed: '" + CHAIN
+    m = top(text)
+    assert m.failure_mode == "elsewhere:kubelet-pull-secret" and "workload" in m.title
+    assert "AZURE_CLIENT_ID" in m.fix.summary and not changes_something(m)
+
+
+def test_the_same_chain_in_a_script_is_this_machines_credentials() -> None:
+    """Near miss: no cluster workload named (the SDK's own "pod configuration" does not count): this machine's."""
+    text = "python publish.py --registry shopreg\n" + CHAIN
+    m = top(text)
+    assert m.failure_mode == "elsewhere:local-credentials"
+    assert any("AZURE_CLIENT_ID" in note for note in m.fix.notes)
+
+
+# --- Bazel's rules_oci fetching the token itself -----------------------------------------------------------------
+
+def test_bazels_token_download_refused_is_rules_oci_without_credentials() -> None:
+    text = ("ERROR: An error occurred during the fetch of repository 'web_base':\n"
+            "Error in download: java.io.IOException: Error downloading [https://shopreg.azurecr.io/oauth2/token?"
+            "scope=repository:base/web:pull&service=shopreg.azurecr.io] to /home/ci/.cache/bazel/_bazel_ci/0f/"
+            "external/web_base/www-authenticate.json: GET returned 401 Unauthorized")
+    m = top(text)
+    assert m.failure_mode == "elsewhere:client-bug" and "rules_oci" in m.title
+    assert not changes_something(m)
+
+
+def test_a_token_request_refused_elsewhere_is_not_bazels() -> None:
+    """Near miss: the same endpoint refused to curl is the caller's sign-in, not rules_oci."""
+    text = ('curl -s "https://shopreg.azurecr.io/oauth2/token?scope=repository:base/web:pull&service=shopreg.azurecr.io"'
+            '\n{"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit '
+            'https://aka.ms/acr/authorization for more information."}]}')
+    assert top(text).failure_mode != "elsewhere:client-bug"
