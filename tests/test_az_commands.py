@@ -206,7 +206,8 @@ def offline() -> Iterator[None]:
     """No byte leaves the machine: proxies point at a closed loopback port, non-loopback lookups fail."""
     saved = {k: os.environ.get(k) for k in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "AZURE_CONFIG_DIR")}
     os.environ.update({"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""})
-    os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="acrdoctor-az-")
+    scratch = tempfile.TemporaryDirectory(prefix="acrdoctor-az-")
+    os.environ["AZURE_CONFIG_DIR"] = scratch.name
     real = socket.getaddrinfo
 
     def loopback_only(host, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -224,6 +225,7 @@ def offline() -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        scratch.cleanup()
 
 
 def parse_result(argv: list[str]) -> tuple[int, str]:

@@ -41,14 +41,20 @@ REST_REGISTRY = {
 @contextlib.contextmanager
 def config_dir() -> Iterator[None]:
     saved = os.environ.get("AZURE_CONFIG_DIR")
-    os.environ["AZURE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="acrdoctor-az-")
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("AZURE_CONFIG_DIR", None)
-        else:
-            os.environ["AZURE_CONFIG_DIR"] = saved
+    with tempfile.TemporaryDirectory(prefix="acrdoctor-az-") as scratch:
+        os.environ["AZURE_CONFIG_DIR"] = scratch
+        try:
+            yield
+        finally:
+            _restore(saved)
+
+
+def _restore(saved: str | None) -> None:
+    """az's config directory as it was before the test (the scratch one is removed with its context)."""
+    if saved is None:
+        os.environ.pop("AZURE_CONFIG_DIR", None)
+    else:
+        os.environ["AZURE_CONFIG_DIR"] = saved
 
 
 def az_show(rest: dict[str, Any]) -> Any:
