@@ -102,8 +102,10 @@ class Names:
 
 _Q = "[\"']"
 _REG_NAME = r"[A-Za-z0-9]{5,50}"
-_HOST = re.compile(rf"\b({_REG_NAME})(?:\.[a-z0-9-]+\.data)?\.azurecr\.(?:io|cn|us|microsoftazure\.de)\b",
-                   re.IGNORECASE)
+#: A registry's host: its login server, a data endpoint (REG.REGION.data.azurecr.io) or either name in the private
+#: DNS zone (REG.privatelink.azurecr.io, REG.REGION.data.privatelink.azurecr.io; the zone's label is no registry).
+_HOST = re.compile(rf"\b({_REG_NAME})(?:\.[a-z0-9-]+\.data)?(?:\.privatelink)?"
+                   r"\.azurecr\.(?:io|cn|us|microsoftazure\.de)\b", re.IGNORECASE)
 _ARM_ID = re.compile(r"/providers/Microsoft\.ContainerRegistry/registries/([A-Za-z0-9]{5,50})", re.IGNORECASE)
 _QUOTED_REGISTRY = re.compile(rf"registry (?:login server )?['\"]({_REG_NAME})['\"]", re.IGNORECASE)
 #: A login server as written (not the tail of a data endpoint, nor of a doubled suffix), with its port if any.

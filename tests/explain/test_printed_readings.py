@@ -204,3 +204,16 @@ def test_a_token_request_refused_elsewhere_is_not_bazels() -> None:
             '\n{"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit '
             'https://aka.ms/acr/authorization for more information."}]}')
     assert top(text).failure_mode != "elsewhere:client-bug"
+
+
+# --- names in the registry's private DNS zone --------------------------------------------------------------------
+
+def test_a_private_dns_name_names_its_registry_not_the_zone() -> None:
+    """REG.privatelink.azurecr.io and REG.REGION.data.privatelink.azurecr.io are the registry's records in the
+    private zone: the registry is REG, never the zone's label."""
+    from acrdoctor.explain.names import registry_in
+
+    assert registry_in("nslookup shopreg.privatelink.azurecr.io") == "shopreg"
+    assert registry_in("Address: shopreg.westeurope.data.privatelink.azurecr.io") == "shopreg"
+    m = top('Error response from daemon: Head "https://shopreg.privatelink.azurecr.io/v2/web/manifests/1.2": EOF')
+    assert m.extracted.registry == "shopreg"
