@@ -217,3 +217,17 @@ def test_a_private_dns_name_names_its_registry_not_the_zone() -> None:
     assert registry_in("Address: shopreg.westeurope.data.privatelink.azurecr.io") == "shopreg"
     m = top('Error response from daemon: Head "https://shopreg.privatelink.azurecr.io/v2/web/manifests/1.2": EOF')
     assert m.extracted.registry == "shopreg"
+
+
+def test_the_upper_case_host_reading_is_the_patterns_in_linear_time() -> None:
+    """upper_host answers as the documented pattern does (kept for the keyword test), without its quadratic scan."""
+    from acrdoctor.explain.recognise_elsewhere import _UPPER_HOST, upper_host
+
+    lines = ["docker push MyReg.azurecr.io/web:1", "docker push myreg.azurecr.io/web:1",
+             "podman pull x.azurecr.io/a and docker tag ShopReg.azurecr.io/b", "ShopReg.azurecr.io then docker push",
+             "docker push ShopReg.azurecr.io.evil", "nerdctl run a-Reg.azurecr.cn/x", "docker pushed MyReg.azurecr.io",
+             "Uppercase characters are detected in the registry name", "docker run my.MyReg.azurecr.io/x",
+             "docker run My_Reg.azurecr.us/x"]
+    for line in lines:
+        assert upper_host(line) == bool(_UPPER_HOST.search(line)), line
+    assert not upper_host("docker push " * 8000)  # (its time is bench/explain_hostile.py's to measure)
