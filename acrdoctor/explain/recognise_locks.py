@@ -143,16 +143,33 @@ def _build_scope_locked(mode: str, hits: Sequence[Hit]) -> Built:
         notes.insert(1, "A write refused this way comes from a ReadOnly lock: it blocks every change to the "
                         "registry's settings (network rules, policies, SKU), not only deletes.")
     what = "write" if writes else "delete"
+    remove = Step("Remove the lock, retry, then put it back; or keep it and leave the registry in place.", fix,
+                  tuple(notes))
+    # Something else is being changed (another command before the refusal, or another resource locked) and nothing
+    # names a registry (not the text, not a locked scope, no registry word before it): a lock on something else (a
+    # resource group being deleted). The reading holds, the unlock waits. A bare refusal pasted alone is a registry's.
+    registryless = not n.registry and not any(s.kind == "registry" for s in scopes) and not any(
+        _REGISTRY_WORD.search(h.context) for h in hits) and (
+        any(s.kind == "resource" for s in scopes) or any(_OTHER_TARGET.search(h.context) for h in hits))
+    if registryless:
+        remove = confirm_first(remove, "Nothing in the text names a container registry: find who placed the lock "
+                                       "and why before removing it (the list above names it).")
     return Built(
         "Blocked by an Azure resource lock (409 ScopeLocked)",
         f"Resource Manager refused a {what} with 409 ScopeLocked: locked at {where}"
         + (f" (registry {n.registry})" if n.registry else ""),
         ResourceLocks.cause,
         Step("List the locks at the locked scope (the NAME and LEVEL columns).", confirm),
-        Step("Remove the lock, retry, then put it back; or keep it and leave the registry in place.", fix,
-             tuple(notes)),
+        remove,
         ResourceLocks.docs,
+        confidence=0.6 if registryless else None,
     )
+
+
+_REGISTRY_WORD = re.compile(r"registr|\bacr\b|azurecr|ContainerRegistry", re.IGNORECASE)
+#: A command that changes something other than a registry: az's other groups, Az PowerShell's other cmdlets.
+_OTHER_TARGET = re.compile(r"\baz (?!acr\b)[a-z-]+(?: [a-z-]+)? (?:delete|update|create|set)\b|"
+                           r"\b(?:Remove|Set|New|Update)-Az(?!ContainerRegistry)\w+", re.IGNORECASE)
 
 
 # --- connected registry deleted without --cleanup ----------------------------------------------------------

@@ -231,3 +231,23 @@ def test_the_upper_case_host_reading_is_the_patterns_in_linear_time() -> None:
     for line in lines:
         assert upper_host(line) == bool(_UPPER_HOST.search(line)), line
     assert not upper_host("docker push " * 8000)  # (its time is bench/explain_hostile.py's to measure)
+
+
+# --- a lock on something that is not a registry -------------------------------------------------------------------
+
+LOCKED = ("(ScopeLocked) The scope '/subscriptions/1111/resourceGroups/rg-crm' cannot perform delete operation "
+          "because following scope(s) are locked: '/subscriptions/1111/resourceGroups/rg-crm'. Please remove the lock "
+          "and try again.")
+
+
+def test_a_lock_on_a_group_with_no_registry_in_sight_is_not_unlocked_by_command() -> None:
+    """A resource group's delete refused by its lock, no registry named anywhere: the reading holds (a lock), the
+    unlock is words until whoever placed it is asked."""
+    m = top("$ az group delete -n rg-crm --yes\n" + LOCKED, ticket=True)
+    assert m.failure_mode == "resource-locks" and m.confidence == 0.6 and not changes_something(m)
+
+
+def test_a_registry_delete_refused_by_a_group_lock_keeps_its_unlock() -> None:
+    """Near miss: the same refusal for az acr delete names the registry: the unlock command stays."""
+    m = top("$ az acr delete -n crmreg -g rg-crm --yes\n" + LOCKED)
+    assert m.failure_mode == "resource-locks" and changes_something(m)
