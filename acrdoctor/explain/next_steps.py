@@ -88,6 +88,7 @@ _OPERATIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
                                      r"\bretention\b|\bclean ?up")),
     ("network", re.compile(r"time ?out|timed out|no such host|\bresolv|\bdns\b|firewall|private endpoint|\bproxy|"
                            r"x509|certificate|connection (?:refused|reset)")),
+    ("a pod's pull", re.compile(r"back-off pulling|imagepullbackoff|errimagepull|failed to pull image")),
 )
 #: How much of a text's beginning is read for the operation (a build log's first part; a whole ticket).
 OPERATIONS_HEAD = 64 * 1024
@@ -103,7 +104,7 @@ def unrecognised_step(registry: str | None, operations: frozenset[str]) -> Step:
     bundle that gathers the rest. Only reads, like every next step."""
     ref = RegistryRef(registry if registry else placeholder("registry"))
     actions: list[Action] = []
-    if operations & {"sign-in", "push or pull", "network"} or not operations:
+    if operations & {"sign-in", "push or pull", "network", "a pod's pull"} or not operations:
         actions.append(CheckHealth(ref))
     if "delete or storage" in operations:
         actions.append(ShowUsage(ref))
@@ -112,6 +113,8 @@ def unrecognised_step(registry: str | None, operations: frozenset[str]) -> Step:
              if operations else "")
     notes = () if registry else ("The text did not name the registry: set REGISTRY=… (its name, without "
                                  ".azurecr.io) first.",)
-    return Step("Nothing in the text names a known failure." + about + " Paste the exact error the command printed "
-                "(its whole output, with --debug for az), and collect the registry's side (these only read).",
+    pod = (" For a pod's pull, paste the kubelet's Failed event (kubectl describe pod POD, under Events): a back-off "
+           "only says that an earlier pull failed, the Failed event says why." if "a pod's pull" in operations else "")
+    return Step("Nothing in the text names a known failure." + about + pod + " Paste the exact error the command "
+                "printed (its whole output, with --debug for az), and collect the registry's side (these only read).",
                 tuple(actions), notes)

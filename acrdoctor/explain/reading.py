@@ -14,6 +14,7 @@ The steps are those ``explain`` always took, one line at a time:
 3. quotes: ``\\u0027``, ``\\u0022`` and ``\\"`` read as plain quotes (:func:`~acrdoctor.explain.names.normalise`);
 4. a JSON object or array spread over several lines (at most :data:`MAX_JOIN`) is joined into one line;
 5. a line a terminal UI framed (``│ … │``) is taken out of its frame, and one it broke at its edge joined again;
+   the message PowerShell 7 prints under its ``~~~~`` mark, on ``|`` lines, is joined into one;
 6. a status line that belongs with the next one (check-health's ``An error occurred: CODE``, an SDK's
    ``Operation returned an invalid status '…'``) is joined with it.
 """
@@ -263,6 +264,34 @@ def frame_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, i
         yield held[0].rstrip(), held[1], held[2]
 
 
+#: PowerShell 7's error view marks the failing call with a line of tildes under it (``|  ~~~~``); the message follows
+#: on lines that start with ``|``, wrapped at the console's width.
+_PS_MARK = re.compile(r"\s*\|\s+~+\s*$")
+_PS_MESSAGE = re.compile(r"\s*\|(?: |$)")
+#: Most message lines joined after one mark (a message is a few lines; a long list stays lines).
+MAX_PS_MESSAGE = 20
+
+
+def powershell_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
+    """Lines, with the message PowerShell 7 prints under its tilde mark (``| Missing property …`` / ``| resource
+    with name …``) joined into one line without the bars: a message broken at the console's width reads whole."""
+    parts: list[str] = []
+    change = 0
+    marked = False
+    for text, delta, width in lines:
+        if marked and _PS_MESSAGE.match(text) and len(parts) < MAX_PS_MESSAGE:
+            parts.append(text.split("|", 1)[1].strip())
+            change += delta
+            continue
+        if parts:
+            yield " ".join(p for p in parts if p), change, 0
+            parts, change = [], 0
+        marked = _PS_MARK.match(text) is not None
+        yield text, delta, width
+    if parts:
+        yield " ".join(p for p in parts if p), change, 0
+
+
 def json_joined(lines: Iterable[tuple[str, int]]) -> Iterator[str]:
     """Lines, with a JSON object or array that spans several lines (at most :data:`MAX_JOIN`) joined into one."""
     buf: list[str] = []
@@ -300,7 +329,7 @@ def status_joined(lines: Iterable[str]) -> Iterator[str]:
 
 def logical_lines(chunks: Iterable[str]) -> Iterator[str]:
     """The logical lines of a text that arrives in ``chunks`` (pieces of any size)."""
-    return status_joined(json_joined(wrap_joined(frame_joined(physical_lines(chunks)))))
+    return status_joined(json_joined(wrap_joined(powershell_joined(frame_joined(physical_lines(chunks))))))
 
 
 def string_chunks(text: str) -> Iterator[str]:

@@ -351,9 +351,14 @@ def _detect_kube(line: str, context: str, seen: Seen) -> str | None:
     if _KUBE_AUTH.search(line) and (_CLUSTER_NEAR.search(context) or _KUBE_PULL.search(context)) \
             and not _TRANSPORT_FAILURE.search(line):
         return "elsewhere:kubelet-pull-secret"
-    if _KUBE_PULL.search(line) and not _TRANSPORT_FAILURE.search(line):
+    if _KUBE_PULL.search(line) and not _TRANSPORT_FAILURE.search(line) and not _BACK_OFF_ONLY.search(line):
         return "elsewhere:kubelet-pull-secret"
     return None
+
+
+#: The kubelet's back-off event and nothing else: it says a pull failed before, not why (its Failed event does).
+_BACK_OFF_ONLY = re.compile(r"^(?:(?!Failed to pull|ErrImagePull|rpc error|failed to pull and unpack).)*"
+                            r"\bBack-off pulling image\b(?:(?!rpc error|: ).)*$", re.IGNORECASE)
 
 
 #: A pull that failed in transport (the connection dropped, timed out or never resolved): no credential was judged,
@@ -540,7 +545,10 @@ _UNENCRYPTED_WARNING = re.compile(r"Configure a credential helper to remove this
 _CLUSTER_WORKLOAD = re.compile(r"\b(?:OCIRepository|HelmRepository|HelmChart|ImageRepository|Kustomization|"
                                r"(?:source|kustomize|helm|image-reflector|image-automation)-controller|"
                                r"reconcil\w*|flux(?:cd)?|argo ?cd|argocd-\w+|kubelet|AKS|Kubernetes|k8s|"
-                               r"ServiceAccount)\b", re.IGNORECASE)
+                               r"ServiceAccount)\b|"
+                               # Flux's own words for its Azure provider's sign-in (fluxcd source-controller#1071,
+                               # flux2#4671): a Flux controller, wherever the resource kind was cut off
+                               r"failed to get credential from '?azure\b", re.IGNORECASE)
 #: The Azure SDKs' credential chain (not az's token cache, not docker's credential store).
 _CHAIN = re.compile(r"DefaultAzureCredential|ManagedIdentityCredential|WorkloadIdentityCredential|"
                     r"ChainedTokenCredential|CredentialUnavailable", re.IGNORECASE)
@@ -747,6 +755,8 @@ _TYPO_STRONG = re.compile(r"invalid reference format|\bInvalidImageName\b|could 
                           r"repository name must be lowercase|repository name must be canonical|"
                           r"\bname must use only lowercase\b|\bname must be lowercase\b|\bname must be all lowercase\b|"
                           r"invalid repository name|not a valid repository/tag|"
+                          # ACR Tasks' own check of a task's image name (az acr task create: Azure/azure-cli#12553)
+                          r"\bImage name '[^'\n]*' is invalid|"
                           # docker push/tag of a name that was never tagged locally: the name typed is not the image's
                           r"An image does not exist locally with the tag|\bNo such image: |tag does not exist: |"
                           # a URL scheme or a transport prefix where the host goes (``skopeo login docker://x``,
@@ -1299,6 +1309,10 @@ def _detect_bug(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:client-bug"
     if "/helm/v1/_blobs/" in low and _HELM_BLOB_PATH.search(line):
         return "elsewhere:client-bug"
+    if ("aadsts500011" in low or "invalid_resource" in low) and _REGISTRY_AS_AUDIENCE.search(line):
+        return "elsewhere:client-bug"
+    if "missing property" in low and _MISSING_PROPERTY.search(line):
+        return "elsewhere:client-bug"
     if "www-authenticate.json" in low and _BAZEL_TOKEN.search(line):
         return "elsewhere:client-bug"
     if ("401" in low or "unauthori" in low or "authentication required" in low or "token" in low) \
@@ -1333,6 +1347,17 @@ _CLIENT_REQUEST = re.compile(r"\bfound, but accept header does not support\b|\bM
 #: Stack / Azure Local or a sovereign cloud asks for something that cloud does not have (azure-cli#33674).
 _WRONG_AUDIENCE = re.compile(r"\b(?:AADSTS500011?|invalid_resource)\b[^\n]*?containerregistry\.azure\.net",
                              re.IGNORECASE)
+#: Microsoft Entra ID asked for a token whose resource is the registry's own URL (``AADSTS500011: The resource
+#: principal named https://REG.azurecr.io/ was not found``): no application is named after a registry, so Entra
+#: refuses before ACR is asked. A client signs in for the registry audience (https://containerregistry.azure.net) or
+#: ARM's and exchanges that token at the registry (external-secrets#2244, fixed by building the scope that way).
+_REGISTRY_AS_AUDIENCE = re.compile(r"\b(?:AADSTS500011|invalid_resource)\b[^\n]*?resource principal named "
+                                   r"https?://[\w.-]+\.azurecr\.(?:io|cn|us)", re.IGNORECASE)
+#: AutoRest's client-side check of a request body (Az PowerShell's generated cmdlets): a property the operation
+#: requires was not set, though no parameter of the cmdlet asked for it, so the script ran until the call. A
+#: release that made the property required (Import-AzContainerRegistryImage's target tags; azure-sdk-for-js#26526,
+#: fixed by passing -TargetTag) breaks scripts that worked: the cmdlet's, not the registry's.
+_MISSING_PROPERTY = re.compile(r"\bMissing property parameters\.\w+ for the operation\b", re.IGNORECASE)
 #: A chart URL with ACR's retired Helm repository path cut short (``…/helm/v1/_blobs/chart.tgz``, where the
 #: repository is ``…/helm/v1/repo``): the tool joined the repository URL and the chart's path wrongly
 #: (fluxcd/flux#1784, a trailing slash decided it).
@@ -1440,6 +1465,16 @@ _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str, float | None], ...] = (
      "and the sovereign clouds have their own. A client (or a release of it) that asks for the public audience "
      "there is refused before any registry is asked. Set the client's cloud (az cloud set, or the SDK's audience "
      "option), or use a release that takes the audience from the cloud it runs in.", 0.85),
+    (_REGISTRY_AS_AUDIENCE, "The client asked Entra ID for a token for the registry's URL",
+     "Microsoft Entra ID refused the resource the client asked a token for: the registry's own URL",
+     "ACR takes Entra tokens issued for the registry audience (https://containerregistry.azure.net) or for Azure "
+     "Resource Manager, exchanged at the registry's /oauth2/exchange; no application is named after a registry's "
+     "URL, so Entra refuses (AADSTS500011) before the registry is asked. The client builds the wrong scope.", 0.85),
+    (_MISSING_PROPERTY, "The cmdlet's release requires a value the script does not pass",
+     "Az PowerShell's generated client refused to send the request: a property the operation requires is not set",
+     "AutoRest cmdlets check the request body before sending it. A property missing there, with no mandatory "
+     "parameter asking for it, means the cmdlet's release requires a value the script was not written to pass "
+     "(Import-AzContainerRegistryImage came to require target tags). The registry was never called.", 0.75),
     (_HELM_BLOB_PATH, "The tool built a chart URL the registry does not serve",
      "A chart was fetched from .../helm/v1/_blobs/..., which lacks the repository's /repo segment",
      "ACR's (retired) Helm repository lives under https://REGISTRY.azurecr.io/helm/v1/repo, and its chart files "
@@ -1460,6 +1495,14 @@ _BUG_KINDS: tuple[tuple[re.Pattern[str], str, str, str, float | None], ...] = (
      "Raise the client's timeout (or use a release that sets a longer one), or push from closer to the registry.",
      0.7),
 )
+
+
+#: Where a client-side fault of another tool than az is followed (az's own go to its issue tracker).
+_BUG_DOCS: dict[re.Pattern[str], tuple[str, ...]] = {
+    _BAZEL_TOKEN: ("https://github.com/bazel-contrib/rules_oci/pull/626",),
+    _MISSING_PROPERTY: ("https://github.com/Azure/azure-powershell/issues",),
+    _REGISTRY_AS_AUDIENCE: ("https://learn.microsoft.com/azure/container-registry/container-registry-authentication",),
+}
 
 
 def _fault_confidence(line: str, context: str) -> float | None:
@@ -1497,6 +1540,16 @@ def _own_steps(pattern: re.Pattern[str] | None, n: Names) -> tuple[Step, Step] |
                      "in with a password instead of the identity token: docker login REGISTRY.azurecr.io with user "
                      "00000000-0000-0000-0000-000000000000 and the token az acr login --name REGISTRY "
                      "--expose-token prints."))
+    if pattern is _REGISTRY_AS_AUDIENCE:
+        return (Step("See which scope the client asks Entra ID for (its configuration, or the code that builds it)."),
+                Step("Ask for https://containerregistry.azure.net/.default (or the ARM scope) and exchange the token "
+                     "at https://REGISTRY.azurecr.io/oauth2/exchange, or use a release of the tool that does."))
+    if pattern is _MISSING_PROPERTY:
+        return (Step("See which module release ran and what the cmdlet asks for now.",
+                     (ReadCommand(("pwsh", "-NoProfile", "-Command", "Get-Module Az.ContainerRegistry -ListAvailable"),
+                                  "list the installed Az.ContainerRegistry releases"),)),
+                Step("Pass the value the message names (for Import-AzContainerRegistryImage, -TargetTag "
+                     "REPOSITORY:TAG), or pin the module release the script was written for."))
     if pattern is _HELM_BLOB_PATH:
         return (Step("Compare the repository URL the tool was given with https://REGISTRY.azurecr.io/helm/v1/repo/ "
                      "(with its trailing slash), in the tool's configuration and in its credentials file."),
@@ -1524,7 +1577,7 @@ def _build_bug(mode: str, hits: Sequence[Hit]) -> Built:
         *kind,
         confirm,
         fix,
-        ("https://github.com/bazel-contrib/rules_oci/pull/626",) if pattern is _BAZEL_TOKEN else (DOCS_AZ_ISSUES,),
+        _BUG_DOCS.get(pattern, (DOCS_AZ_ISSUES,)) if pattern is not None else (DOCS_AZ_ISSUES,),
         # Another release or another client working with the same registry and credentials rules ACR out: 0.8.
         confidence=max(0.8 if _contrast_blames_client(h.line) or _other_client_works(h.line) else
                        # the words only say the client changed before it failed: a guess, below the floor
@@ -2004,7 +2057,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "started using", "started deploying", "started building", "began using", "new version",
                 "upgrade", "update", "newer", "new ", "noregisteredproviderfound", "invalidapiversion",
                 "supported api-versions", "httpclient.timeout", "a task was canceled", "aadsts5000",
-                "invalid_resource", "/helm/v1/_blobs/", "www-authenticate.json",
+                "invalid_resource", "/helm/v1/_blobs/", "www-authenticate.json", "aadsts500011", "missing property",
                 "401", "unauthori", "authentication required", "'token'",
                 '"token"'),
                confidence=0.8),

@@ -180,7 +180,7 @@ def test_a_controllers_credential_chain_is_the_clusters_identity_not_a_login() -
 
 def test_the_same_chain_in_a_script_is_this_machines_credentials() -> None:
     """Near miss: no cluster workload named (the SDK's own "pod configuration" does not count): this machine's."""
-    text = "python publish.py --registry shopreg\n" + CHAIN
+    text = "python publish.py --registry shopreg\n" + CHAIN.replace("failed to get credential from azure: ", "")
     m = top(text)
     assert m.failure_mode == "elsewhere:local-credentials"
     assert any("AZURE_CLIENT_ID" in note for note in m.fix.notes)
@@ -251,3 +251,68 @@ def test_a_registry_delete_refused_by_a_group_lock_keeps_its_unlock() -> None:
     """Near miss: the same refusal for az acr delete names the registry: the unlock command stays."""
     m = top("$ az acr delete -n crmreg -g rg-crm --yes\n" + LOCKED)
     assert m.failure_mode == "resource-locks" and changes_something(m)
+
+
+# --- fresh9's misses (2026-12-04, evening): Flux's words, a registry URL as a token's resource, PowerShell's view ----
+
+def test_fluxs_own_words_name_the_controller_when_the_kind_is_cut_off() -> None:
+    text = ("failed to get credential from 'azure': DefaultAzureCredential: failed to acquire a token.\\nAttempted "
+            "credentials:\\n\\tEnvironmentCredential: missing environment variable AZURE_TENANT_ID\\n\\t"
+            "ManagedIdentityCredential: no default identity is assigned to this resource")
+    m = top(text)
+    assert m.failure_mode == "elsewhere:kubelet-pull-secret" and "workload" in m.title
+
+
+def test_a_token_asked_for_the_registrys_url_is_the_clients_scope() -> None:
+    text = ("AADSTS500011: The resource principal named https://shopreg.azurecr.io/ was not found in the tenant named "
+            "contoso. This can happen if the application has not been installed by the administrator of the tenant.")
+    m = top(text)
+    assert m.failure_mode == "elsewhere:client-bug" and "registry's URL" in m.title and not changes_something(m)
+
+
+def test_another_resource_missing_in_the_tenant_is_not_the_registry_scope() -> None:
+    """Near miss: the same code for another resource says nothing about how a client asks for a registry token."""
+    text = ("AADSTS500011: The resource principal named https://vault.azure.net was not found in the tenant named "
+            "contoso.")
+    assert all("registry's URL" not in m.title for m in explain(text).ranked)
+
+
+PS_VIEW = ("Import-AzContainerRegistryImage_ImportExpanded: /home/vsts/work/1/s/deploy/import.ps1:12\n"
+           "Line |\n"
+           "  12 |  Import-AzContainerRegistryImage `\n"
+           "     |  ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+           "     | Missing property parameters.TargetTags for the operation against the\n"
+           "     | resource with name shopreg.")
+
+
+def test_powershells_message_under_its_mark_is_read_as_one_line() -> None:
+    lines = list(logical_lines([PS_VIEW]))
+    assert "Missing property parameters.TargetTags for the operation against the resource with name shopreg." in lines
+    m = top(PS_VIEW)
+    assert m.failure_mode == "elsewhere:client-bug" and "cmdlet" in m.title and not changes_something(m)
+
+
+def test_bar_lines_without_powershells_mark_stay_lines() -> None:
+    """Near miss: a markdown table's rows start with a bar too, with no tilde mark above them."""
+    table = "| registry | sku |\n| shopreg | Basic |"
+    assert list(logical_lines([table])) == table.split("\n")
+
+
+def test_a_tasks_image_name_refused_as_invalid_is_the_name_written() -> None:
+    text = ("InvalidInputValue - Some of the properties of 'taskCreateParameters' are invalid.. InnerErrors: "
+            "DockerBuildStep:Image name 'WebApp:{{.Run.ID}}' is invalid.")
+    assert top(text).failure_mode == "elsewhere:typo"
+
+
+def test_a_back_off_alone_names_no_cause_and_asks_for_the_failed_event() -> None:
+    text = ('Normal   BackOff    32s   kubelet   Back-off pulling image "shopreg.azurecr.io/web:1.2@sha256:'
+            + "ab" * 32 + '"')
+    result = explain(text)
+    assert not result.ranked and "Failed event" in result.next_step.summary
+
+
+def test_a_back_off_with_the_refusal_on_its_line_is_still_the_clusters_pull() -> None:
+    """Near miss: the back-off line that carries the 401 says why."""
+    text = ('Warning  Failed  kubelet  Error: ImagePullBackOff; Back-off pulling image "shopreg.azurecr.io/web:1.2": '
+            "401 Unauthorized")
+    assert top(text).failure_mode == "elsewhere:kubelet-pull-secret"
