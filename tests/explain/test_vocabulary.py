@@ -99,7 +99,7 @@ def test_every_cause_it_can_guess_explains_itself_without_a_fix_command(mode: st
 CROSS_VALIDATED = {"ticket_wordings.jsonl": 188, "ticket_wordings2.jsonl": 181, "ticket_wordings3.jsonl": 146,
                    "ticket_wordings4.jsonl": 125, "ticket_wordings5.jsonl": 132, "ticket_wordings6.jsonl": 90,
                    "off_topic_tickets.jsonl, tune half": 64, "off_topic_tickets.jsonl, holdout half": 75,
-                   "corpus tickets": 177}
+                   "corpus tickets": 178}
 
 
 def test_the_cross_validated_figures_hold() -> None:
@@ -112,7 +112,7 @@ def test_the_cross_validated_figures_hold() -> None:
     for name, floor in CROSS_VALIDATED.items():
         assert got[name]["both"] >= floor, (name, got[name])
         assert got[name]["both"] >= got[name]["rules"] or name.startswith("off_topic"), name
-    assert sum(r["wrong fixes"] for _, r in results) <= 1  # the one: ScopeLocked on a resource group, by the rules
+    assert sum(r["wrong fixes"] for _, r in results) == 0  # (a resource group's ScopeLocked printed one until 12-04)
 
 
 def test_words_more_like_tickets_about_something_else_give_no_guess() -> None:
