@@ -34,8 +34,9 @@ from .model import Match
 KINDS = ("error", "ticket")
 #: ``fresh``, ``fresh2``: cases gathered after the two halves had both been looked at, by gatherers who never saw
 #: the recognisers, each set scored once blind; a case says so with ``"half": "fresh"`` (no hash decides it).
-HALVES = ("tune", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9")
-_LATER = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9")
+HALVES = ("tune", "holdout", "fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9",
+          "fresh10")
+_LATER = ("fresh", "fresh2", "fresh3", "fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10")
 #: Prefix of the labels whose cause is not an ACR failure: explain must say so and print no ACR fix.
 ELSEWHERE = "elsewhere:"
 #: Those labels: the source registry of an import or cache rule, Docker Hub's pull limit, a Kubernetes pull secret
