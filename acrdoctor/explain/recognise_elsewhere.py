@@ -307,6 +307,7 @@ _KUBE_TRIES = re.compile(r"\b(?:pods?|cluster|nodes?|kubelet)\b[^.\n]{0,40}?\b(?
     f"{verb} to {what}" for verb in ("tries", "trying", "tried", "attempts", "attempt", "attempting")
     for what in ("pull", "fetch", "download")) + ")", re.IGNORECASE)
 _KUBE_OTHER = re.compile(r"client with IP|not allowed access|\bnot[- ]found\b|manifest unknown|no such host|\b404\b|"
+                         r"\bcode = NotFound\b|"
                          r"<Code>Authorization|"
                          r"i/o timeout|toomanyrequests|invalid reference format|InvalidImageName|"
                          # the registry's quarantine holds the image: a pull secret would not change it

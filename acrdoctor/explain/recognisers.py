@@ -445,8 +445,15 @@ _REF_NOT_FOUND = re.compile(r"(?<![\w.-])[\w.-]+\.azurecr\.(?:io|cn|us)(?::\d+)?
                             r"@sha256:[0-9a-f]{64}): not found\b", re.IGNORECASE)
 
 
+#: The kubelet's event carrying containerd's gRPC code NotFound for a reference on this registry: the registry
+#: answered 404 to the node's own credentials (a refusal is Unknown with a 401 in it), whether or not the line goes on
+#: to say ": not found" (a pasted event is often cut there; MicrosoftDocs/azure-docs#80321).
+_CONTAINERD_REF_NOT_FOUND = re.compile(r"\bcode = NotFound desc = failed to pull and unpack image \\?\"(?P<ref>[\w.-]+"
+                                       r"\.azurecr\.(?:io|cn|us)(?::\d+)?/[^\"\s\\]+)")
+
+
 def _detect_ref_not_found(line: str, context: str, seen: Seen) -> str | None:
-    m = _REF_NOT_FOUND.search(line)
+    m = _REF_NOT_FOUND.search(line) or _CONTAINERD_REF_NOT_FOUND.search(line)
     if not m or _MANIFEST_UNKNOWN.search(line):
         return None
     # containerd names the reference it resolved: a digest there is a manifest the registry does not have.
@@ -1498,7 +1505,7 @@ FIRST_CATALOGUE: tuple[Recogniser, ...] = (
                _APP_SERVICE_V1, ("unsupported image manifest",)),
     Recogniser("reference-not-found", ("tag-not-found", "manifest-not-found"), _detect_ref_not_found,
                _build_ref_not_found,
-               _REF_NOT_FOUND, (": not found",)),
+               any_of(_REF_NOT_FOUND, _CONTAINERD_REF_NOT_FOUND), (": not found", "code = notfound")),
     Recogniser("disallowed", ("locked-artifacts", "quarantined-images", "storage-limit"), _detect_disallowed,
                _build_disallowed, _DISALLOWED, ("disallowed", "not allowed", "statuscode=405")),
     Recogniser("firewall", ("network-access-denied",), _detect_firewall, _build_firewall, _FIREWALL,

@@ -316,3 +316,27 @@ def test_a_back_off_with_the_refusal_on_its_line_is_still_the_clusters_pull() ->
     text = ('Warning  Failed  kubelet  Error: ImagePullBackOff; Back-off pulling image "shopreg.azurecr.io/web:1.2": '
             "401 Unauthorized")
     assert top(text).failure_mode == "elsewhere:kubelet-pull-secret"
+
+
+# --- containerd's NotFound, cut before its ": not found" (fresh10) ----------------------------------------------------
+
+def test_containerds_not_found_code_names_the_missing_reference() -> None:
+    """gRPC's NotFound from containerd is the registry's 404 to the node's own credentials: a digest reference is a
+    manifest the repository does not have, a tag reference a tag; the line needs no ': not found' at its end."""
+    digest = "sha256:" + "f3" * 32
+    event = ('Warning  Failed  pod/web-1  Failed to pull image "shopreg.azurecr.io/hooks/certgen:v1.5.1@{d}": '
+             '[rpc error: code = NotFound desc = failed to pull and unpack image "shopreg.azurecr.io/hooks/certgen@{d}'
+             '": failed to resolve reference "shopreg.azurecr.io/hooks/certgen@{d}"').format(d=digest)
+    m = top(event)
+    assert m.failure_mode == "manifest-not-found" and "elsewhere:kubelet-pull-secret" not in modes(event)
+    tagged = ('Failed to pull image "shopreg.azurecr.io/web:1.2": rpc error: code = NotFound desc = failed to pull and '
+              'unpack image "shopreg.azurecr.io/web:1.2": failed to resolve reference "shopreg.azurecr.io/web:1.2"')
+    assert top(tagged).failure_mode == "tag-not-found"
+
+
+def test_containerds_unknown_code_with_a_401_stays_the_clusters_pull() -> None:
+    """Near miss: code Unknown with the registry's 401 in it is a refusal of the node's credentials."""
+    text = ('Failed to pull image "shopreg.azurecr.io/web:1.2": rpc error: code = Unknown desc = failed to pull and '
+            'unpack image "shopreg.azurecr.io/web:1.2": failed to resolve reference "shopreg.azurecr.io/web:1.2": '
+            "failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized")
+    assert top(text).failure_mode == "elsewhere:kubelet-pull-secret"
