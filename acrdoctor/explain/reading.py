@@ -232,36 +232,18 @@ def _unframed(text: str) -> tuple[str, str | None]:
     return content, "" if gap == 0 else " " if gap == 1 else None
 
 
-def frame_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
-    """Lines, without the frame a terminal UI drew round them, and with a line the pane broke at its edge joined
-    again with its rest.
-
-    Why: a pane copied from k9s or a tmux split keeps its frame on each line, and a long line broken at the pane's
-    width, mid-word, into several framed ones (``failed to reso │`` / ``│ lve reference``). A broken line's
-    content reaches the frame; a line that ended there had room to spare, unless it was exactly as wide, which
-    joins two lines that were separate (their words all kept). Lines with frames inside them are a table's rows
-    and are left whole.
-    """
-    held: tuple[str, int, int] | None = None
-    for text, change, width in lines:
-        if not _framed(text):
-            if held is not None:
-                yield held
-                held = None
-            yield text, change, width
-            continue
-        body, joint = _unframed(text)
-        if held is not None:
-            body, change = held[0] + body, held[1] + change
-            held = None
-        # The width stays the physical line's: a console may also have broken it (a framed pane pasted into an
-        # 80-column console), and the console's join comes next.
-        if joint is not None:
-            held = (body + joint, change, width)
-            continue
-        yield body, change, width
+def _frame_step(text: str, change: int, width: int, held: tuple[str, int, int] | None,
+                holder: list[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
+    """One framed line: joined to what is held, then held in turn (into ``holder``) or given out."""
+    body, joint = _unframed(text)
     if held is not None:
-        yield held[0].rstrip(), held[1], held[2]
+        body, change = held[0] + body, held[1] + change
+    # The width stays the physical line's: a console may also have broken it (a framed pane pasted into an
+    # 80-column console), and the console's join comes next.
+    if joint is not None:
+        holder.append((body + joint, change, width))
+        return
+    yield body, change, width
 
 
 #: PowerShell 7's error view marks the failing call with a line of tildes under it (``|  ~~~~``); the message follows
@@ -272,13 +254,26 @@ _PS_MESSAGE = re.compile(r"\s*\|(?: |$)")
 MAX_PS_MESSAGE = 20
 
 
-def powershell_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
-    """Lines, with the message PowerShell 7 prints under its tilde mark (``| Missing property …`` / ``| resource
-    with name …``) joined into one line without the bars: a message broken at the console's width reads whole."""
+def pane_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[str, int, int]]:
+    """Lines, without the frame a terminal UI drew round them, a line the pane broke at its edge joined again with
+    its rest, and the message PowerShell 7 prints under its tilde mark joined into one line without the bars.
+
+    Why: a pane copied from k9s or a tmux split keeps its frame on each line, and a long line broken at the pane's
+    width, mid-word, into several framed ones (``failed to reso │`` / ``│ lve reference``). A broken line's
+    content reaches the frame; a line that ended there had room to spare, unless it was exactly as wide, which
+    joins two lines that were separate (their words all kept). Lines with frames inside them are a table's rows
+    and are left whole. PowerShell 7 breaks its message (``| Missing property …`` / ``| resource with name …``) at
+    the console's width under a line of tildes. One pass for both: a stage per line costs as much as its test.
+    """
+    held: tuple[str, int, int] | None = None
     parts: list[str] = []
     change = 0
     marked = False
     for text, delta, width in lines:
+        # The hot path (almost every line of a log): nothing held, no mark before, no frame or tilde in the line.
+        if not marked and held is None and "~~" not in text and not _framed(text):
+            yield text, delta, width
+            continue
         if marked and _PS_MESSAGE.match(text) and len(parts) < MAX_PS_MESSAGE:
             parts.append(text.split("|", 1)[1].strip())
             change += delta
@@ -286,10 +281,21 @@ def powershell_joined(lines: Iterable[tuple[str, int, int]]) -> Iterator[tuple[s
         if parts:
             yield " ".join(p for p in parts if p), change, 0
             parts, change = [], 0
-        marked = _PS_MARK.match(text) is not None
-        yield text, delta, width
+        marked = "~~" in text and _PS_MARK.match(text) is not None
+        if held is None and not _framed(text):
+            yield text, delta, width
+            continue
+        if not _framed(text):
+            yield held  # type: ignore[misc]
+            held = None
+            yield text, delta, width
+            continue
+        yield from _frame_step(text, delta, width, held, holder := [])
+        held = holder[0] if holder else None
     if parts:
         yield " ".join(p for p in parts if p), change, 0
+    if held is not None:
+        yield held[0].rstrip(), held[1], held[2]
 
 
 def json_joined(lines: Iterable[tuple[str, int]]) -> Iterator[str]:
@@ -329,7 +335,7 @@ def status_joined(lines: Iterable[str]) -> Iterator[str]:
 
 def logical_lines(chunks: Iterable[str]) -> Iterator[str]:
     """The logical lines of a text that arrives in ``chunks`` (pieces of any size)."""
-    return status_joined(json_joined(wrap_joined(powershell_joined(frame_joined(physical_lines(chunks))))))
+    return status_joined(json_joined(wrap_joined(pane_joined(physical_lines(chunks)))))
 
 
 def string_chunks(text: str) -> Iterator[str]:
