@@ -324,9 +324,10 @@ def test_containerds_not_found_code_names_the_missing_reference() -> None:
     """gRPC's NotFound from containerd is the registry's 404 to the node's own credentials: a digest reference is a
     manifest the repository does not have, a tag reference a tag; the line needs no ': not found' at its end."""
     digest = "sha256:" + "f3" * 32
-    event = ('Warning  Failed  pod/web-1  Failed to pull image "shopreg.azurecr.io/hooks/certgen:v1.5.1@{d}": '
-             '[rpc error: code = NotFound desc = failed to pull and unpack image "shopreg.azurecr.io/hooks/certgen@{d}'
-             '": failed to resolve reference "shopreg.azurecr.io/hooks/certgen@{d}"').format(d=digest)
+    ref = f"shopreg.azurecr.io/hooks/certgen@{digest}"
+    event = (f'Warning  Failed  pod/web-1  Failed to pull image "shopreg.azurecr.io/hooks/certgen:v1.5.1@{digest}": '
+             f'[rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": failed to resolve '
+             f'reference "{ref}"')
     m = top(event)
     assert m.failure_mode == "manifest-not-found" and "elsewhere:kubelet-pull-secret" not in modes(event)
     tagged = ('Failed to pull image "shopreg.azurecr.io/web:1.2": rpc error: code = NotFound desc = failed to pull and '
