@@ -31,7 +31,18 @@ from acrdoctor.shellquote import variable
 
 from .actions import ListRoleAssignments, ShowRegistry
 from .model import Step
-from .recognisers import DOCS_PURGE, Built, Hit, Recogniser, Seen, confirm_first, on_match
+from .recognisers import (
+    DOCS_PURGE,
+    TASK_RUN,
+    TASK_TOKEN_REFUSED,
+    Built,
+    Hit,
+    Recogniser,
+    Seen,
+    any_of,
+    confirm_first,
+    on_match,
+)
 
 # --- purge task token refused ---------------------------------------------------------------------------------
 
@@ -40,7 +51,11 @@ _TASK_TOKEN = re.compile(r"BaseClient#GetAcr(?:Access|Refresh)Token\b[^\n]*?(?:S
 
 
 def _detect_task_token(line: str, context: str, seen: Seen) -> str | None:
-    return "purge-task-access" if _TASK_TOKEN.search(line) else None
+    if _TASK_TOKEN.search(line):
+        return "purge-task-access"
+    # acr-cli's own words for the same refusal, in a task: the task's identity (a purge task's, or any task's that
+    # cleans up, on a registry whose ABAC mode gives a task nothing without one).
+    return "purge-task-access" if TASK_TOKEN_REFUSED.search(line) and TASK_RUN.search(context) else None
 
 
 def _build_task_token(mode: str, hits: Sequence[Hit]) -> Built:
@@ -171,8 +186,8 @@ def _build_sign(mode: str, hits: Sequence[Hit]) -> Built:
 
 
 RECOGNISERS: tuple[Recogniser, ...] = (
-    Recogniser("purge-task-token", ("purge-task-access",), _detect_task_token, _build_task_token, _TASK_TOKEN,
-               ("baseclient#getacr",)),
+    Recogniser("purge-task-token", ("purge-task-access",), _detect_task_token, _build_task_token,
+               any_of(_TASK_TOKEN, TASK_TOKEN_REFUSED), ("baseclient#getacr", "failed to get")),
     Recogniser("tasks-not-permitted", ("purge-task-access",), _detect_tasks_off, _build_tasks_off,
                _TASKS_NOT_ALLOWED, ("tasksoperationsnotallowed", "acr tasks requests for the registry"),
                remembers=((_PURGE_IN_SIGHT, "purge"),)),

@@ -104,7 +104,8 @@ def _build_quarantine_pull(mode: str, hits: Sequence[Hit]) -> Built:
 
 # --- soft delete --------------------------------------------------------------------------------------------
 
-_SOFT = r"(?:soft-delet|soft delet|softdelet)"
+#: Soft delete by name, or by what it does ("the deleted-artifact recovery preview").
+_SOFT = r"(?:soft-delet|soft delet|softdelet|deleted[- ]artifacts? recover)"
 _SOFT_DELETE = re.compile(
     rf"{_SOFT}\w*\b[^\n]{{0,120}}?\b(?:push|restor|digest|manifest|geo-?replicat|replicat|cache|retention|api-version)"
     rf"|\b(?:push|restor|digest|manifest|geo-?replicat|replicat|cache|retention|api-version)\w*\b[^\n]{{0,120}}?{_SOFT}",
@@ -200,7 +201,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                _build_quarantine_pull,
                _QUARANTINE_PULL, ("unknown: the operation is disallowed", "quarantined")),
     Recogniser("soft-delete", ("soft-delete",), _detect_soft_delete, _build_soft_delete, _SOFT_DELETE,
-               ("soft",)),
+               ("soft", "recover")),
 )
 
 #: Failure modes about the registry as a whole: the soft-delete conflicts and the storage limit.

@@ -178,10 +178,19 @@ def _detect_source(line: str, context: str, seen: Seen) -> str | None:
         return "elsewhere:source-registry"
     if "from" in context.lower() and _from_other_registry(line, context):
         return "elsewhere:source-registry"
-    if ("import" in context.lower() and _IMPORT_COMMAND.search(context) and _AUTH_WORDS.search(line)
-            and not _TARGET_REFUSAL.search(line)):
+    if ("import" in context.lower() and _AUTH_WORDS.search(line) and not _TARGET_REFUSAL.search(line)
+            and _IMPORT_COMMAND.search(_before_refusal(line, context))):
         return "elsewhere:source-registry"
     return None
+
+
+def _before_refusal(line: str, context: str) -> str:
+    """The text up to the line's first refusal word: an import named after it ("can I re-point the tag with az acr
+    import --force?") is a question about a fix, not the command that failed."""
+    m = _AUTH_WORDS.search(line)
+    if m is None or not context.endswith(line):
+        return context
+    return context[:len(context) - len(line) + m.start()]
 
 
 def _build_source(mode: str, hits: Sequence[Hit]) -> Built:
@@ -920,6 +929,12 @@ _BARE_NAME_ELSEWHERE = re.compile(r'\\?"Class\\?"\s*:\s*\\?"\\?"\s*,\s*\\?"Name\
                                   re.IGNORECASE)
 
 
+#: A push whose reference names a registry host (a dot or a port before the first slash, not Docker Hub's): it went
+#: where it was meant to (an on-premises connected registry, another registry), not to Docker Hub by a missing host.
+_HOSTED_PUSH = re.compile(r"\b(?:docker|podman|nerdctl) push (?:--?\S+ )*(?!docker\.io/|index\.docker\.io/)"
+                          r"[\w-]+(?:\.[\w-]+)+(?::\d+)?/|\b(?:docker|podman|nerdctl) push (?:--?\S+ )*[\w-]+:\d+/")
+
+
 def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
     low = fold(line)
     if "cache rule" in low and LIBRARY_NESTED.search(line):
@@ -950,7 +965,8 @@ def _detect_typo(line: str, context: str, seen: Seen) -> str | None:
         # Docker Hub's refusal, unless the lines around it show the push went to an Azure registry. The same words
         # with ACR's error code (az's "(DENIED) Requested access …", an SDK's "Code: DENIED") are ACR's own.
         low = context.lower()
-        hit = "docker.io/" in low or (".azurecr." not in low and "push" in low and not _ACR_DENIED_CODE.search(context))
+        hit = "docker.io/" in low or (".azurecr." not in low and "push" in low and not _ACR_DENIED_CODE.search(context)
+                                      and not _HOSTED_PUSH.search(context))
     return "elsewhere:typo" if hit else None
 
 
@@ -1642,6 +1658,9 @@ _NET_MEDIUM = re.compile(r"x509: certificate signed by unknown authority|CERTIFI
                          # (the VPN named with a word before it: three letters alone turn up inside base64 blobs)
                          r"\b(?:" + "|".join(_VPN_WORDS) + r")\b[^.\n]{0,80}\b(?:no such host|fail\w*|can(?:no|')t|"
                          r"time[sd]? out)\b|\bwhen the vpn is (?:off|disconnected)\b|"
+                         # it works only off the VPN: "can only publish when they are NOT connected to the company VPN"
+                         r"\bonly\b[^.\n]{0,60}\bwhen (?:they are |we are |I am |I'm |we're |they're |you are )?"
+                         r"(?:not|off|disconnected from)\b[^.\n]{0,40}\bvpn\b|"
                          # in words: the manifest answered, then every layer download stalls (storage blocked here)
                          r"\b(?:every |each |all (?:the )?)?layer(?:s| downloads?| pulls?)\b[^.\n]{0,30}\b(?:then )?"
                          # ("stall" and "hang" alone are inside "install" and "change": not words to gate on)
@@ -1875,8 +1894,22 @@ def _overreach(line: str) -> bool:
                for m in _OVERREACH_WORDS.finditer(line))
 
 
+#: acr purge with a tag pattern that is not anchored: acr-cli matches the tag part of --filter anywhere in the tag
+#: (the repository part is anchored, the tag part is not; acr-cli cmd/repository/image_functions.go), so 'web:feat'
+#: also selects release-feature-flags.
+_UNANCHORED_FILTER = re.compile(r"\bacr purge\b[^\n]*?--filter[= ]+['\"]?[^'\"\s:]+:(?!\^)(?=[^'\"\s]*[A-Za-z])"
+                                r"[^'\"\s]+", re.IGNORECASE)
+#: Words that a purge took what it should not have: deleted tags "including" the kept ones, "supposed to match only".
+_TOOK_MORE = re.compile(r"\b(?:delet\w*|remov\w*|purged|gone)\b[^.\n]{0,80}?\b(?:including|prod\w*|release\w*)\b|"
+                        r"\b(?:supposed|meant|expected) to (?:match|delete|remove|purge|select) only\b", re.IGNORECASE)
+
+
 def _detect_purge_overreach(line: str, context: str, seen: Seen) -> str | None:
-    return "elsewhere:typo" if _UNMEANT.search(line) and _overreach(line) else None
+    if _UNMEANT.search(line) and _overreach(line):
+        return "elsewhere:typo"
+    if "purge" in context.lower() and _TOOK_MORE.search(line) and _UNANCHORED_FILTER.search(context):
+        return "elsewhere:typo"
+    return None
 
 
 def _build_purge_overreach(mode: str, hits: Sequence[Hit]) -> Built:
@@ -1893,7 +1926,10 @@ def _build_purge_overreach(mode: str, hits: Sequence[Hit]) -> Built:
              (ListSoftDeleted(ref, n.get("repository")),)),
         Step("Restore what is needed (az acr manifest restore, where soft delete was on; otherwise push the images "
              "again), then narrow the tag part of --filter, or purge only untagged manifests with --untagged-only "
-             "where the acr-cli in use has it; lock the tags that must never go (--write-enabled false)."),
+             "where the acr-cli in use has it; lock the tags that must never go (--write-enabled false).",
+             notes=("The tag part of --filter is matched anywhere in the tag, not from its start: 'web:feat' also "
+                    "selects release-feature-flags. Anchor it ('web:^feat-') to select tags that start so.",)
+             if any(_UNANCHORED_FILTER.search(h.context) for h in hits) else ()),
         ("https://learn.microsoft.com/azure/container-registry/container-registry-auto-purge",), confidence=0.65)
 
 
@@ -2027,7 +2063,8 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                ("unknown flag", "unknown shorthand flag", "not defined", "parse filter flag", "acr purge [flags]"),
                confidence=0.8),
     Recogniser("purge-overreach", ("elsewhere:typo",), _detect_purge_overreach, _build_purge_overreach,
-               _PURGE_OVERREACH, ("purg", "clean", "instead of only"), confidence=0.65),
+               _PURGE_OVERREACH, ("purg", "clean", "instead of only", "including", "supposed to", "meant to"),
+               confidence=0.65),
     Recogniser("client-tool", ("elsewhere:local-credentials",), _detect_client_tool, _build_client_tool,
                any_of(_CLIENT_TOOL_CODE, _DOCKER_ABSENT),
                ("docker_command_error", "docker_daemon_error", "docker_version_error", "helm_command_error",
@@ -2069,7 +2106,7 @@ RECOGNISERS: tuple[Recogniser, ...] = (
                 "<code>authorization", "image configuration", "failed to copy", "failed to fetch blob",
                 "management.azure.com", "login.microsoftonline.com", "management.core.windows", "graph.microsoft",
                 "storage endpoint", "pkix", "certification path", "hosts", "hangs", "hung", "timed out",
-                "time out", "times out", "never finish", "never complete", "privatelink", " public ", "eof",
+                "time out", "times out", "never finish", "never complete", "privatelink", " public ", "vpn", "eof",
                 *_VPN_WORDS),
                confidence=0.75),
 )

@@ -82,6 +82,9 @@ _STORAGE_SYMPTOM = re.compile(
     r"|\b(?:shrunk|shrank|dropped|went down|decreased|fell) by only\b|\bwent down by (?:only |about |just )?\d+ ?%"
     r"|\b(?:went|go(?:es)?|dropped|fell) from [\d.,]+ ?[KMGT]i?B to (?:only |just )?[\d.,]+ ?[KMGT]i?B"
     r"|\bchange[sd]? (?:only|just|by only|by just) [\d.,]+ ?[KMGT]i?B|\b(?:storage|usage|size)\b (?:\w+ )?unchanged\b"
+    # "the Size is basically identical", "usage is about the same as before"
+    r"|\b(?:storage|usage|size)\b (?:is|was|stays|stayed|remains|remained) (?:basically |essentially |about |roughly |"
+    r"pretty much |more or less |practically )?(?:identical|the same|unchanged)\b"
     r"|\bstill (?:\w+ ){0,2}(?:the )?old (?:total|figure|number|value|size)\b"
     r"|\b\d+(?:\.\d+)? ?(?:x|times) (?:what|more than|higher than|bigger than)\b"
     # growth and small changes told with their numbers: "storage has climbed to 800 GB", "went from 300 GB to 298 GB"
@@ -145,10 +148,14 @@ _CAME_BACK = (r"\b(?:deleted|removed|purged)\b[^.\n]{0,120}\b(?:came|come|coming
 _REFUSED_405 = r"\bdisallowed\b|not allowed(?! access)|\b405\b"
 _RESTORE_INSTEAD = r"\brestor\w* instead\b|\bshould be restored\b|\brecover\w* deleted\b"
 _RECOVERY_WORDS = (r"\bmanifest restore\b|\blist-deleted\b|\brecovery (?:window|period|days)\b|"
+                   # soft delete by what it does: "the deleted-artifact recovery preview"
+                   r"\bdeleted[- ]artifacts? recovery\b|"
                    r"\bdeletion[- ]recovery\b|\bundelete\b|\b\d+[- ]day recovery\b|\brecovery (?:for|of) deleted\b|"
                    r"\bkeep(?:s|ing)? deleted (?:images|artifacts|manifests)\b")
 _LONG_PURGE = r"\bpurg\w*[^\n]{0,200}?\b(?:3|three) hours|\b(?:3|three) hours[^\n]{0,200}?\bpurg"
-_PRIVATE_NETWORKING = (r"\bprivate access\b|\bprivately[- ]networked\b|\bprivate networking\b|\bnetworking "
+_PRIVATE_NETWORKING = (r"\bprivate access\b|\bprivately[- ]networked\b|\bprivate networking\b|"
+                       # the registry "still connected to the private network": its private endpoint connections
+                       r"\b(?:connected|connections?) to (?:the |a |our |their )?private network\b|\bnetworking "
                        r"(?:blade|tab)\b|\b(?:approved |pending )?connections? (?:from|in) (?:the |another |other )?"
                        r"(?:hub|spoke|subscriptions?|vnets?)\b")
 
@@ -179,7 +186,9 @@ CUES: dict[str, tuple[Cue, ...]] = {
         _c(r"more manifests than tags|empty tag list|no tags? (?:left|at all)|without (?:any )?tags|tagless|"
            r"no tags? (?:points?|pointing|refer\w*) to|push\w*[^.\n]{0,25}(?:dozens|hundreds|many|multiple|\d+) times",
            2.5, False),
-        _c(r"tags[- ]only|only (?:the )?tags|show-manifests|untagged manifests", 1.5),
+        # (untagged manifests in other words: "hundreds of entries with no tag next to them")
+        _c(r"tags[- ]only|only (?:the )?tags|show-manifests|untagged manifests|"
+           r"\b(?:entries|manifests|digests|rows|images|versions) with no tags?\b", 1.5),
         _c(r"\bremov\w* (?:the |old |their )?tags|\bdelet\w* (?:the |old )?tags\b(?! and)|"
            r"only (?:delete|remove)s? tags",
            2),
@@ -659,8 +668,9 @@ def scores(text: str) -> dict[str, float]:
     storage = holds(_STORAGE_SYMPTOM) and holds(_REGISTRY_TALK)
     for mode, cues in CUES.items():
         anchor, needs = _ANCHORS.get(mode), _ALSO_NEEDS.get(mode)
-        if (anchor is not None and not holds(anchor)) or (needs is not None and not holds(needs)):
-            continue
+        if (anchor is not None and not (holds(anchor) and affirmed(anchor, text))) or (
+                needs is not None and not holds(needs)):
+            continue  # (an anchor the writer denies everywhere, "we do NOT have X turned on", anchors nothing)
         veto = _VETO.get(mode)
         if veto is not None and holds(veto):
             continue

@@ -803,6 +803,8 @@ def _detect_unauthorized(line: str, context: str, seen: Seen) -> str | None:
         return None
     if _ATTACH_REFUSED.search(line):
         return "delete-permission"  # before the cluster's words: the attach names them, the caller lacks the grant
+    if "acr" in line.lower() and TASK_TOKEN_REFUSED.search(line) and TASK_RUN.search(context):
+        return None  # an ACR task's own token (recognise_access)
     if not _UNAUTH.search(line) or _FIREWALL.search(line) or _ELSEWHERE_AUTH.search(context) or \
             _TRACE_401.search(line) or _IDP_401.search(context) or _PULL_SECRET_WORDS.search(context) or \
             _kubelet_401(line, context):
@@ -831,18 +833,23 @@ _DELETE_COMMAND = re.compile(r"\baz acr (?:repository|manifest) (?:delete|untag)
 #: bare 401 lacks the delete permission (ACR answers "authentication required" for it without naming the action).
 _OTHERS_WORK = re.compile(r"\b(?:push\w*|pull\w*|login|log in|sign(?:ed)? in|upload\w*|download\w*)\b"
                           r"(?:[^.\n]|\.(?=\S)){0,80}?"  # a dot inside a host name does not end the sentence
-                          r"(?:\bworks?\b|\bworking\b|\bfine\b|\bsucceed\w*|:\s*OK\b|\bwithout (?:any )?"
-                          r"(?:problem|issue|error)s?\b)|\bcan (?:still )?(?:push|pull)\b|\bLogin Succeeded\b",
+                          r"(?:\bworks?\b|\bworking\b|\bfine\b|\bsucceed\w*|(?::|->|=>|\u2192)\s*OK\b|"
+                          r"\bwithout (?:any )?(?:problem|issue|error)s?\b)|\bcan (?:still )?(?:push|pull)\b|"
+                          r"\bLogin Succeeded\b",
                           re.IGNORECASE)
 
 
 #: A purge run as an ACR task: its own token exchange fails first (purge-task-access), whatever else works.
-_TASK_RUN = re.compile(r"\b(?:az )?acr task\b|\bACR tasks?\b|\btask run\b|\bacb_step|\bscheduled task\b", re.IGNORECASE)
+TASK_RUN = re.compile(r"\b(?:az )?acr task\b|\bACR tasks?\b|\btask run\b|\bacb_step|\bscheduled task\b", re.IGNORECASE)
+#: A task's own token request refused, in acr-cli's words (``failed to get ACR access token … 401``): with an ACR task
+#: in sight it is the task's identity, not a caller who forgot to sign in (recognise_access reads it).
+TASK_TOKEN_REFUSED = re.compile(r"\bfailed to get (?:an? )?ACR (?:access|refresh) token\b[^\n]{0,120}?"
+                                r"(?:\b401\b|unauthori[sz]ed)", re.IGNORECASE)
 
 
 def _refused_delete_others_work(line: str, context: str) -> bool:
     text = context if line in context else context + "\n" + line
-    if _TASK_RUN.search(text):
+    if TASK_RUN.search(text):
         return False
     last = context.rsplit("\n", 3)[-3:] if context else []
     deleting = _DELETE_REFUSED.search(line) or any(_DELETE_COMMAND.search(x) for x in last)

@@ -198,3 +198,78 @@ def test_a_405_on_a_pull_is_quarantine_and_across_every_repository_the_storage_l
     delete = f"$ az acr repository delete -n smallshop --image web/shop:1.0 --yes\nError: {FULL_405}"
     m = top(delete, ticket=False)
     assert m.failure_mode == "locked-artifacts" and m.title.startswith("Delete refused") and changes_something(m)
+
+
+# --- the seventh blind table's readings (2026-12-04, evening) -------------------------------------------------------
+
+def test_an_import_named_after_the_failure_is_a_question_not_the_command() -> None:
+    text = ("AKS shows `manifest for shopreg.azurecr.io/web:stable not found: manifest unknown`. Someone untagged "
+            "floating tags yesterday. Can I re-point stable at 1.8.3 with `az acr import --force`?")
+    assert top(text).failure_mode in ("tag-not-found", "manifest-not-found")
+    near = ("az acr import -n shopreg --source vendor.example.com/db:14.2\n"
+            "(InvalidParameters) manifest unknown: the requested manifest is not found in the source")
+    assert top(near, ticket=False).failure_mode == "elsewhere:source-registry"
+
+
+def test_push_and_pull_said_ok_with_an_arrow_leave_the_delete_permission() -> None:
+    text = ("3. `docker push harbor.azurecr.io/team-a/api:918` -> OK\n4. `docker pull` the same -> OK\n"
+            "5. `az acr repository delete -n harbor --image team-a/api:700 --yes` ->\n"
+            "Error: authentication required, visit https://aka.ms/acr/authorization for more information.")
+    assert top(text).failure_mode == "delete-permission"
+
+
+def test_a_tasks_own_token_refused_is_the_tasks_access() -> None:
+    line = "Log says `Error: failed to get ACR access token ... 401 Unauthorized`."
+    text = "The ACR Task nightly-cleanup on ferncr fails every night since the role assignment mode changed. " + line
+    assert top(text).failure_mode == "purge-task-access"
+    assert top("docker login ferncr.azurecr.io worked. " + line).failure_mode != "purge-task-access"
+
+
+def test_a_registry_still_connected_to_the_private_network_blocks_its_delete() -> None:
+    text = ("We asked the team to delete the project's container registry; the deletion keeps failing because it "
+            "is still connected to the private network the contractor set up. What must be removed first?")
+    assert top(text).failure_mode == "private-endpoints-block-registry-delete"
+    near = "Our registry is connected to the private network and pulls from the cluster are slow."
+    # (no rule takes it; the words alone may still lean there, as a guess at the vocabulary's 0.35)
+    assert all(m.failure_mode != "private-endpoints-block-registry-delete" or m.confidence <= 0.35
+               for m in explain_ticket(near).ranked)
+
+
+def test_entries_with_no_tag_and_the_same_size_are_the_untagged_manifests() -> None:
+    text = ("I untagged 3,800 tags with az acr repository untag. On Monday the Size is basically identical, 1.21 TB "
+            "before and after, and the manifests view shows hundreds of entries with no tag next to them.")
+    assert top(text).failure_mode == "dangling-manifests"
+
+
+def test_soft_delete_by_what_it_does_conflicts_with_retention() -> None:
+    text = ("We enabled the deleted-artifact recovery preview with 30-day retention. Now `az acr config retention "
+            "update -r tallowcr --status enabled --days 7 --type UntaggedManifests` fails: the policies cannot both "
+            "be enabled.")
+    assert top(text).failure_mode == "soft-delete"
+    denied = ("We do NOT have retention or the deleted-artifacts recovery feature turned on, and deleting 300 of 340 "
+              "images freed only about 6% of the space.")
+    assert all(m.failure_mode != "soft-delete" for m in explain_ticket(denied).ranked)
+
+
+def test_a_push_to_a_named_host_refused_is_no_push_that_went_to_docker_hub() -> None:
+    hosted = ("The local connected registry (ReadOnly mode) refuses pushes: `denied: requested access to the resource "
+              "is denied` on `docker push 192.168.20.5:8080/vision/qc:2024.6`.")
+    assert top(hosted).failure_mode != "elsewhere:typo"
+    hostless = ("docker push vision/qc:2024.6\nThe push refers to repository [docker.io/vision/qc]\n"
+                "denied: requested access to the resource is denied")
+    assert top(hostless, ticket=False).failure_mode == "elsewhere:typo"
+
+
+def test_an_unanchored_purge_filter_that_took_prod_tags_is_the_filter() -> None:
+    text = ("Ran: `az acr run -r juniper --cmd \"acr purge --filter 'web:.*feat.*' --ago 30d\" /dev/null`\n"
+            "Output listed 212 deleted tags, including web:release-feature-flags, which are prod images.")
+    m = top(text)
+    assert m.failure_mode == "elsewhere:typo" and any("anywhere in the tag" in n for n in m.fix.notes)
+    anchored = text.replace("'web:.*feat.*'", "'web:^feat-'")
+    assert all("anywhere in the tag" not in n for m2 in explain_ticket(anchored).ranked for n in m2.fix.notes)
+
+
+def test_uploads_that_work_only_off_the_vpn_are_the_clients_network() -> None:
+    text = ("Our developers can only publish new versions when they are NOT connected to the company VPN; on it, "
+            "every upload to the registry fails with a connection error.")
+    assert top(text).failure_mode == "elsewhere:network-client-side"
